@@ -1,0 +1,1 @@
+//! The run matrix: policies × replications, executed in parallel.

@@ -1,0 +1,20 @@
+//! scalesim: simulate how a service's replicas scale under traffic.
+//!
+//! The flow, one way only: a scenario file is parsed and checked by [`config`] into a
+//! [`scenario::Scenario`]; [`experiment`] runs every policy (× seeds) in parallel, each run an
+//! independent [`engine`] simulation of [`traffic`] against the replica model ([`service`],
+//! [`balancer`]) steered by a [`policy`] that reads [`metrics`]; [`record`] aggregates each run;
+//! [`report`] writes files and charts. Only `config`, `report` and `cli` touch the file system.
+
+pub mod balancer;
+pub mod dist;
+pub mod engine;
+pub mod experiment;
+pub mod metrics;
+pub mod policy;
+pub mod record;
+pub mod rng;
+pub mod scenario;
+pub mod service;
+pub mod time;
+pub mod traffic;

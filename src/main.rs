@@ -1,0 +1,3 @@
+//! The `scalesim` command: parse the command line, call the library, map errors to exit codes.
+
+fn main() {}

@@ -1,0 +1,196 @@
+//! Simulated time and the scenario's wall clock.
+//!
+//! The engine counts time as an integer number of microseconds since the start of the
+//! simulation ([`Time`]), so that windows compare exactly and nothing drifts. [`Clock`] maps
+//! simulated time to the scenario's local civil time (IANA time zone, daylight saving included),
+//! which schedules, daily traffic curves and chart axes need.
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeZone, Timelike};
+use chrono_tz::Tz;
+
+/// Simulated time: microseconds since the start of the simulation.
+pub type Time = u64;
+
+/// One second in [`Time`] units.
+pub const SECOND: Time = 1_000_000;
+/// One millisecond in [`Time`] units.
+pub const MILLISECOND: Time = 1_000;
+
+/// Converts seconds (possibly fractional, non-negative) to [`Time`], rounding to the microsecond.
+#[inline]
+pub fn from_secs_f64(s: f64) -> Time {
+    if s <= 0.0 { 0 } else { (s * 1e6).round() as Time }
+}
+
+/// Converts [`Time`] to seconds.
+#[inline]
+pub fn to_secs_f64(t: Time) -> f64 {
+    t as f64 * 1e-6
+}
+
+/// Converts a [`std::time::Duration`] to [`Time`] (saturating).
+pub fn from_duration(d: std::time::Duration) -> Time {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The scenario's clock: simulated time 0 is `start` in time zone `tz`.
+///
+/// Local-time queries on the hot path (daily traffic curves) use a precomputed table of UTC
+/// offsets, so they cost a binary search and integer arithmetic, not a time-zone lookup.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    start: DateTime<Tz>,
+    tz: Tz,
+    start_epoch: i64,
+    /// (simulated second from which the offset applies, UTC offset in seconds), ascending.
+    offsets: Vec<(i64, i32)>,
+}
+
+/// A local civil time, broken down for fast time-of-day logic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalTime {
+    /// Day of the week, Monday = 0 … Sunday = 6.
+    pub weekday: u32,
+    /// Seconds since local midnight, fractional.
+    pub seconds_of_day: f64,
+}
+
+impl Clock {
+    /// A clock whose simulated time 0 is `start` (a local date-time in `tz`), covering at least
+    /// `horizon` of simulated time for fast offset lookups (later times fall back to the last
+    /// known offset). A local time that does not exist (inside a DST gap) is moved forward.
+    pub fn new(start: NaiveDateTime, tz: Tz, horizon: Time) -> Clock {
+        let start = resolve_local(tz, start);
+        let start_epoch = start.timestamp();
+        let mut offsets = Vec::new();
+        let horizon_s = (horizon / SECOND) as i64 + 2 * 86_400;
+        let mut last: Option<i32> = None;
+        // DST transitions fall on quarter hours in every zone of the IANA database.
+        let step = 900;
+        let mut s = 0i64;
+        while s <= horizon_s {
+            let utc = DateTime::from_timestamp(start_epoch + s, 0).expect("timestamp in range");
+            let off = tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc();
+            if last != Some(off) {
+                // Refine the transition to the exact second by bisection.
+                let from = if let Some(prev) = last {
+                    let (mut lo, mut hi) = (s - step, s);
+                    while hi - lo > 1 {
+                        let mid = (lo + hi) / 2;
+                        let u = DateTime::from_timestamp(start_epoch + mid, 0).expect("in range");
+                        let o = tz.offset_from_utc_datetime(&u.naive_utc()).fix().local_minus_utc();
+                        if o == prev { lo = mid } else { hi = mid }
+                    }
+                    hi
+                } else {
+                    0
+                };
+                offsets.push((from, off));
+                last = Some(off);
+            }
+            s += step;
+        }
+        Clock { start, tz, start_epoch, offsets }
+    }
+
+    /// A UTC clock starting at 2025-01-06 00:00 (a Monday), for tests and defaults.
+    pub fn utc_monday(horizon: Time) -> Clock {
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 6)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("valid date");
+        Clock::new(start, chrono_tz::UTC, horizon)
+    }
+
+    /// The start instant, in the scenario's time zone.
+    pub fn start(&self) -> DateTime<Tz> {
+        self.start
+    }
+
+    /// The scenario's time zone.
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    /// Unix epoch seconds of simulated time 0.
+    pub fn start_epoch(&self) -> i64 {
+        self.start_epoch
+    }
+
+    /// The instant at simulated time `t`, in the scenario's time zone.
+    pub fn datetime(&self, t: Time) -> DateTime<Tz> {
+        let micros = (t % SECOND) as u32 * 1000;
+        let utc = DateTime::from_timestamp(self.start_epoch + (t / SECOND) as i64, micros)
+            .expect("timestamp in range");
+        utc.with_timezone(&self.tz)
+    }
+
+    /// Simulated time of an instant (saturating at 0 for instants before the start).
+    pub fn sim_time(&self, at: &DateTime<Tz>) -> Time {
+        let d = at.timestamp_micros() - self.start_epoch * 1_000_000;
+        if d <= 0 { 0 } else { d as Time }
+    }
+
+    /// Local weekday and time of day at simulated time `t` (fast path).
+    #[inline]
+    pub fn local(&self, t: Time) -> LocalTime {
+        let secs = (t / SECOND) as i64;
+        let idx = self.offsets.partition_point(|&(from, _)| from <= secs);
+        let off = self.offsets[idx.saturating_sub(1)].1 as i64;
+        let local = self.start_epoch + secs + off;
+        let day = local.div_euclid(86_400);
+        let sod = local.rem_euclid(86_400) as f64 + (t % SECOND) as f64 * 1e-6;
+        // 1970-01-01 was a Thursday (weekday 3 with Monday = 0).
+        let weekday = (day + 3).rem_euclid(7) as u32;
+        LocalTime { weekday, seconds_of_day: sod }
+    }
+
+    /// Formats simulated time `t` as local clock time, `HH:MM`, prefixed with the weekday
+    /// when `with_day` is set (chart axes).
+    pub fn label(&self, t: Time, with_day: bool) -> String {
+        let dt = self.datetime(t);
+        if with_day {
+            format!("{} {:02}:{:02}", dt.weekday(), dt.hour(), dt.minute())
+        } else {
+            format!("{:02}:{:02}", dt.hour(), dt.minute())
+        }
+    }
+}
+
+/// Resolves a local date-time in `tz`, moving a nonexistent time (DST gap) forward.
+pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Tz> {
+    let mut l = local;
+    for _ in 0..240 {
+        match tz.from_local_datetime(&l) {
+            chrono::LocalResult::Single(d) => return d,
+            chrono::LocalResult::Ambiguous(a, _) => return a,
+            chrono::LocalResult::None => l += chrono::Duration::minutes(1),
+        }
+    }
+    tz.from_utc_datetime(&local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_follows_dst() {
+        // 2025-03-30 01:00 UTC: Europe/London goes from GMT to BST.
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 29).unwrap().and_hms_opt(12, 0, 0).unwrap();
+        let c = Clock::new(start, chrono_tz::Europe::London, 3 * 86_400 * SECOND);
+        assert_eq!(c.local(0).seconds_of_day, 12.0 * 3600.0);
+        assert_eq!(c.local(0).weekday, 5); // Saturday
+        // 24 h later it is 13:00 local (clocks went forward).
+        let l = c.local(86_400 * SECOND);
+        assert_eq!(l.seconds_of_day, 13.0 * 3600.0);
+        assert_eq!(l.weekday, 6);
+        assert_eq!(c.label(86_400 * SECOND, false), "13:00");
+    }
+
+    #[test]
+    fn utc_monday_is_monday() {
+        let c = Clock::utc_monday(SECOND);
+        assert_eq!(c.local(0).weekday, 0);
+        assert_eq!(c.local(SECOND / 2).seconds_of_day, 0.5);
+    }
+}
