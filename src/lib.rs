@@ -7,12 +7,14 @@
 //! [`report`] writes files and charts. Only `config`, `report` and `cli` touch the file system.
 
 pub mod balancer;
+pub mod config;
 pub mod dist;
 pub mod engine;
 pub mod experiment;
 pub mod metrics;
 pub mod policy;
 pub mod record;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod service;

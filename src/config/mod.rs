@@ -1,0 +1,3 @@
+//! Scenario files: parse, default, validate into a [`crate::scenario::Scenario`].
+
+pub mod keys;
