@@ -69,7 +69,7 @@ impl Dist {
     pub fn lognormal_mean_p99(mean: f64, p99: f64) -> Option<Dist> {
         // ln p99 = mu + Z99 sigma, ln mean = mu + sigma²/2  ⇒  sigma²/2 − Z99 sigma + ln(p99/mean) = 0
         let c = (p99 / mean).ln();
-        if !(c > 0.0) {
+        if c.is_nan() || c <= 0.0 {
             return None;
         }
         let disc = Z99 * Z99 - 2.0 * c;

@@ -1,7 +1,14 @@
 //! The run matrix: policies × replications, executed in parallel.
+//!
+//! Every run is independent and deterministic given (scenario, policy, seed); rayon executes
+//! them on a pool of the requested size and `collect` keeps the matrix order, so results (and
+//! the files written from them) do not depend on the thread count or on scheduling.
 
+use crate::engine;
 use crate::record::RunResult;
+use crate::rng::replication_seed;
 use crate::scenario::Scenario;
+use rayon::prelude::*;
 use std::sync::atomic::AtomicU64;
 
 /// How to run a scenario.
@@ -50,11 +57,40 @@ pub fn total_work(scenario: &Scenario, opts: &RunOptions) -> u64 {
 }
 
 /// Runs every selected policy × replication, in parallel; results ordered by policy (scenario
-/// order) then replication.
+/// order) then replication. Replication i uses [`replication_seed`]`(scenario.seed, i)`.
 pub fn run(
-    _scenario: &Scenario,
-    _opts: &RunOptions,
-    _progress: &Progress,
+    scenario: &Scenario,
+    opts: &RunOptions,
+    progress: &Progress,
 ) -> Result<Vec<RunResult>, ExperimentError> {
-    todo!("being written")
+    for name in &opts.policies {
+        if !scenario.policies.iter().any(|p| &p.name == name) {
+            let known = scenario.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(ExperimentError::UnknownPolicy { name: name.clone(), known });
+        }
+    }
+    let selected: Vec<_> = scenario
+        .policies
+        .iter()
+        .filter(|p| opts.policies.is_empty() || opts.policies.contains(&p.name))
+        .collect();
+    let seeds = opts.seeds.max(1);
+    let jobs: Vec<_> = selected.iter().flat_map(|p| (0..seeds).map(move |i| (*p, i))).collect();
+    let work = || {
+        jobs.par_iter()
+            .map(|(p, i)| {
+                engine::simulate(scenario, p, replication_seed(scenario.seed, *i), *i, Some(&progress.done))
+            })
+            .collect::<Vec<_>>()
+    };
+    match opts.threads {
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|e| ExperimentError::Threads { threads: n, message: e.to_string() })?;
+            Ok(pool.install(work))
+        }
+        None => Ok(work()),
+    }
 }

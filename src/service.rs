@@ -21,7 +21,10 @@ pub struct Curve {
 impl Curve {
     /// A curve through `points`. Returns `None` when empty or x is not strictly increasing.
     pub fn new(points: Vec<(f64, f64)>) -> Option<Curve> {
-        if points.is_empty() || points.windows(2).any(|w| !(w[1].0 > w[0].0)) {
+        if points.is_empty()
+            || points.iter().any(|p| !p.0.is_finite() || !p.1.is_finite())
+            || points.windows(2).any(|w| w[1].0 <= w[0].0)
+        {
             return None;
         }
         Some(Curve { points })

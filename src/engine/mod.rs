@@ -1,1 +1,466 @@
 //! The discrete-event simulation of one policy over one traffic stream.
+//!
+//! Exact events, no time step for requests: one pending arrival from the traffic source, a
+//! binary heap of service completions, a small heap of replica events (ready, drain deadline),
+//! and three periodic ticks (metric snapshots every second, policy decisions, recording
+//! intervals). At equal times the order is fixed — recording, snapshot, replica events,
+//! completions, policy, arrival — so a run is a pure function of its inputs.
+//!
+//! The per-request path allocates nothing and does no hashing or formatting: per-replica FIFO
+//! queues (`VecDeque`, reused), integer microsecond times, HDR histograms with fixed buckets.
+//! Timeouts: a queued request whose deadline passes leaves the queue (purged lazily but dated
+//! exactly); a request in service that would overrun its deadline is abandoned at the deadline
+//! (the client gives up and the worker is freed).
+
+mod cluster;
+
+use crate::balancer::Balancer;
+use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
+use crate::policy::{Observation, PolicySpec};
+use crate::record::{FailReason, Gauges, Recorder, RunResult};
+use crate::rng::{SimRng, Stream, stream};
+use crate::scenario::Scenario;
+use crate::time::{SECOND, Time, from_secs_f64};
+use crate::traffic::Arrival;
+use cluster::{Cluster, RState};
+use hdrhistogram::Histogram;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How much metric history policies can look back on.
+pub const METRICS_HISTORY: Time = 3600 * SECOND;
+
+/// A request in service: when it ends, on which replica, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Completion {
+    time: Time,
+    seq: u64,
+    replica: u32,
+    timed_out: bool,
+    arrival: Time,
+}
+
+/// A replica lifecycle event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ControlKind {
+    Ready,
+    DrainDeadline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Control {
+    time: Time,
+    seq: u64,
+    kind: ControlKind,
+    replica: u32,
+}
+
+/// A level integrated over time: ∫ level dt, updated only when the level changes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Integral {
+    value: f64,
+    level: f64,
+    last: Time,
+}
+
+impl Integral {
+    #[inline]
+    fn add(&mut self, now: Time, delta: f64) {
+        self.value += self.level * (now - self.last) as f64 * 1e-6;
+        self.last = now;
+        self.level += delta;
+    }
+
+    #[inline]
+    fn at(&self, now: Time) -> f64 {
+        self.value + self.level * (now - self.last) as f64 * 1e-6
+    }
+}
+
+/// One simulation run.
+struct Sim<'a> {
+    sc: &'a Scenario,
+    timeout: Option<Time>,
+    queue_limit: usize,
+    workers: u32,
+    cluster: Cluster,
+    balancer: Balancer,
+    lb_rng: SimRng,
+    demand_rng: SimRng,
+    startup_rng: SimRng,
+    completions: BinaryHeap<Reverse<Completion>>,
+    controls: BinaryHeap<Reverse<Control>>,
+    seq: u64,
+    rec: Recorder,
+    arrivals_total: u64,
+    served_total: u64,
+    inflight: Integral,
+    ready: Integral,
+    busy_ready: Integral,
+    billed: Integral,
+    cpu_request_starts: u64,
+    desired: u32,
+    peak: u32,
+}
+
+impl<'a> Sim<'a> {
+    fn push_completion(&mut self, time: Time, replica: u32, arrival: Time, timed_out: bool) {
+        self.seq += 1;
+        self.completions.push(Reverse(Completion { time, seq: self.seq, replica, timed_out, arrival }));
+    }
+
+    fn push_control(&mut self, time: Time, kind: ControlKind, replica: u32) {
+        self.seq += 1;
+        self.controls.push(Reverse(Control { time, seq: self.seq, kind, replica }));
+    }
+
+    fn snapshot(&self, now: Time) -> Snapshot {
+        let cpu = &self.sc.service.cpu;
+        Snapshot {
+            t: now,
+            arrivals: self.arrivals_total,
+            served: self.served_total,
+            inflight_integral: self.inflight.at(now),
+            cpu_seconds: cpu.idle_cores * self.ready.at(now)
+                + cpu.per_request_cpu_s * self.cpu_request_starts as f64
+                + cpu.busy_worker_cores * self.busy_ready.at(now),
+            ready_replica_seconds: self.ready.at(now),
+        }
+    }
+
+    fn gauges(&self) -> Gauges {
+        let c = &self.cluster;
+        Gauges { desired: self.desired, starting: c.starting, ready: c.ready_count(), draining: c.draining }
+    }
+
+    /// Starts service of a request on replica `r` at `now`.
+    #[inline]
+    fn start_service(&mut self, r: u32, now: Time, arrival: Time, demand: f64) {
+        let rep = &mut self.cluster.replicas[r as usize];
+        rep.busy += 1;
+        let busy = rep.busy;
+        if rep.state == RState::Ready {
+            self.busy_ready.add(now, 1.0);
+            self.cpu_request_starts += 1;
+        }
+        let st = self.sc.service.service_time(demand, busy);
+        let mut end = now + from_secs_f64(st);
+        let mut timed_out = false;
+        if let Some(to) = self.timeout {
+            let deadline = arrival + to;
+            if end > deadline {
+                end = deadline;
+                timed_out = true;
+            }
+        }
+        self.push_completion(end, r, arrival, timed_out);
+    }
+
+    /// Drops queued requests of replica `r` whose deadline has passed by `now`.
+    fn purge_expired(&mut self, r: u32, now: Time) {
+        let Some(to) = self.timeout else { return };
+        let q = &mut self.cluster.replicas[r as usize].queue;
+        while let Some(front) = q.front() {
+            let deadline = front.0 + to;
+            if deadline > now {
+                break;
+            }
+            q.pop_front();
+            self.rec.on_failed(FailReason::Timeout, 1);
+            // It left at its deadline, not now.
+            self.inflight.add(now, -1.0);
+            self.inflight.value -= (now - deadline) as f64 * 1e-6;
+        }
+    }
+
+    fn on_arrival(&mut self, a: Arrival) {
+        let now = a.time;
+        self.arrivals_total += 1;
+        self.rec.on_arrival();
+        // Drawn for every request, whatever happens to it: request k has the same demand under
+        // every policy.
+        let demand = self.sc.service.demand.sample(&a, &mut self.demand_rng);
+        let n = self.cluster.active.len();
+        if n == 0 {
+            self.rec.on_failed(FailReason::NoReplica, 1);
+            return;
+        }
+        let cl = &self.cluster;
+        let idx =
+            self.balancer.pick(n, |i| cl.replicas[cl.active[i] as usize].outstanding(), &mut self.lb_rng);
+        let r = self.cluster.active[idx];
+        if self.cluster.replicas[r as usize].busy < self.workers {
+            self.inflight.add(now, 1.0);
+            self.start_service(r, now, now, demand);
+            return;
+        }
+        if self.timeout.is_some() {
+            self.purge_expired(r, now);
+        }
+        let q = &mut self.cluster.replicas[r as usize].queue;
+        if q.len() < self.queue_limit {
+            q.push_back((now, demand));
+            self.inflight.add(now, 1.0);
+        } else {
+            self.rec.on_failed(FailReason::QueueFull, 1);
+        }
+    }
+
+    fn on_completion(&mut self, c: Completion) {
+        let now = c.time;
+        let r = c.replica;
+        let rep = &mut self.cluster.replicas[r as usize];
+        if rep.state == RState::Gone {
+            return; // already failed as `terminated` at the drain deadline
+        }
+        rep.busy -= 1;
+        if rep.state == RState::Ready {
+            self.busy_ready.add(now, -1.0);
+        }
+        self.inflight.add(now, -1.0);
+        if c.timed_out {
+            self.rec.on_failed(FailReason::Timeout, 1);
+        } else {
+            self.served_total += 1;
+            self.rec.on_served(now - c.arrival);
+        }
+        self.purge_expired(r, now);
+        if let Some((arrival, demand)) = self.cluster.replicas[r as usize].queue.pop_front() {
+            self.start_service(r, now, arrival, demand);
+        } else {
+            let rep = &self.cluster.replicas[r as usize];
+            if rep.state == RState::Draining && rep.busy == 0 {
+                self.remove(r, now);
+            }
+        }
+    }
+
+    /// The replica is gone: billing stops.
+    fn remove(&mut self, r: u32, now: Time) {
+        let was = self.cluster.replicas[r as usize].state;
+        self.cluster.set_state(r, RState::Gone);
+        match was {
+            RState::Starting | RState::Draining => {}
+            RState::Ready => {
+                // Only via cancellation paths that first drain; kept for completeness.
+                self.ready.add(now, -1.0);
+            }
+            RState::Gone => return,
+        }
+        self.billed.add(now, -1.0);
+    }
+
+    fn on_control(&mut self, c: Control) {
+        let now = c.time;
+        let r = c.replica;
+        match c.kind {
+            ControlKind::Ready => {
+                if self.cluster.replicas[r as usize].state == RState::Starting {
+                    self.cluster.set_state(r, RState::Ready);
+                    self.ready.add(now, 1.0);
+                }
+            }
+            ControlKind::DrainDeadline => {
+                let rep = &mut self.cluster.replicas[r as usize];
+                if rep.state == RState::Draining {
+                    let n = rep.queue.len() as u64 + rep.busy as u64;
+                    rep.queue.clear();
+                    rep.busy = 0;
+                    self.rec.on_failed(FailReason::Terminated, n);
+                    self.inflight.add(now, -(n as f64));
+                    self.remove(r, now);
+                }
+            }
+        }
+    }
+
+    /// Brings the number of non-draining replicas to `desired`.
+    fn scale_to(&mut self, now: Time, desired: u32) {
+        let current = self.cluster.current();
+        if desired > current {
+            for _ in current..desired {
+                let startup = from_secs_f64(self.sc.service.startup.sample(&mut self.startup_rng));
+                let r = self.cluster.add(now, RState::Starting);
+                self.billed.add(now, 1.0);
+                self.push_control(now + startup, ControlKind::Ready, r);
+            }
+        } else {
+            for _ in desired..current {
+                // Not-ready replicas go first (newest first), then the newest ready ones drain.
+                if let Some(r) = self.cluster.newest(RState::Starting) {
+                    self.remove(r, now);
+                } else if let Some(r) = self.cluster.newest(RState::Ready) {
+                    let busy = self.cluster.replicas[r as usize].busy;
+                    self.cluster.set_state(r, RState::Draining);
+                    self.ready.add(now, -1.0);
+                    self.busy_ready.add(now, -(busy as f64));
+                    if busy == 0 && self.cluster.replicas[r as usize].queue.is_empty() {
+                        self.remove(r, now);
+                    } else {
+                        self.push_control(now + self.sc.service.grace, ControlKind::DrainDeadline, r);
+                    }
+                }
+            }
+        }
+        self.peak = self.peak.max(self.cluster.billed());
+    }
+}
+
+/// Runs `policy` on `scenario` with `seed`; `progress` (if any) receives simulated microseconds
+/// as recording intervals close.
+pub fn simulate(
+    scenario: &Scenario,
+    policy: &PolicySpec,
+    seed: u64,
+    replication: u32,
+    progress: Option<&AtomicU64>,
+) -> RunResult {
+    simulate_with_histogram(scenario, policy, seed, replication, progress).0
+}
+
+/// [`simulate`], also returning the whole-run latency histogram of served requests (µs).
+pub fn simulate_with_histogram(
+    scenario: &Scenario,
+    policy: &PolicySpec,
+    seed: u64,
+    replication: u32,
+    progress: Option<&AtomicU64>,
+) -> (RunResult, Histogram<u64>) {
+    let sc = scenario;
+    let horizon = sc.duration;
+    let svc = &sc.service;
+    let mut controller = policy.build(&sc.clock, horizon);
+    let mut sim = Sim {
+        sc,
+        timeout: svc.timeout,
+        queue_limit: svc.queue_limit.map_or(usize::MAX, |q| q as usize),
+        workers: svc.workers.max(1),
+        cluster: Cluster::default(),
+        balancer: Balancer::new(sc.balancer),
+        lb_rng: stream(seed, Stream::Balancer),
+        demand_rng: stream(seed, Stream::Demand),
+        startup_rng: stream(seed, Stream::Startup),
+        completions: BinaryHeap::with_capacity(1024),
+        controls: BinaryHeap::new(),
+        seq: 0,
+        rec: Recorder::new(sc.slo.clone(), &sc.cost),
+        arrivals_total: 0,
+        served_total: 0,
+        inflight: Integral::default(),
+        ready: Integral::default(),
+        busy_ready: Integral::default(),
+        billed: Integral::default(),
+        cpu_request_starts: 0,
+        desired: policy.initial,
+        peak: 0,
+    };
+    for _ in 0..policy.initial {
+        sim.cluster.add(0, RState::Ready);
+        sim.ready.add(0, 1.0);
+        sim.billed.add(0, 1.0);
+    }
+    sim.peak = policy.initial;
+
+    let mut source = sc.traffic.source(seed, &sc.clock, horizon);
+    let mut pending = source.next_arrival();
+    let mut history = MetricsHistory::new(METRICS_HISTORY);
+    history.push(sim.snapshot(0));
+    let interval = controller.interval().max(1);
+    let record = sc.record_interval.max(1);
+    let mut next_sample = MetricsHistory::RESOLUTION;
+    let mut next_policy = interval;
+    let mut next_record = record.min(horizon);
+    let mut last_record = 0;
+    let mut billed_at_last_record = 0.0;
+    let mut snap_at_last_record = sim.snapshot(0);
+
+    loop {
+        let t_arrival = pending.map_or(Time::MAX, |a| a.time);
+        let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
+        let t_control = sim.controls.peek().map_or(Time::MAX, |c| c.0.time);
+        let t_tick = next_record.min(next_sample).min(next_policy);
+        let t = t_arrival.min(t_completion).min(t_control).min(t_tick);
+        if t > horizon {
+            break;
+        }
+        if t == t_tick && t == next_record {
+            // Close the interval [last_record, t): purge expired queue heads so timeouts are
+            // dated inside it.
+            if sim.timeout.is_some() {
+                for i in 0..sim.cluster.alive.len() {
+                    let r = sim.cluster.alive[i];
+                    sim.purge_expired(r, t);
+                }
+            }
+            let snap = sim.snapshot(t);
+            let rs = snap.ready_replica_seconds - snap_at_last_record.ready_replica_seconds;
+            let cpu = (rs > 1e-9 && svc.cpu.request_cores > 0.0)
+                .then(|| (snap.cpu_seconds - snap_at_last_record.cpu_seconds) / (rs * svc.cpu.request_cores));
+            let billed = sim.billed.at(t);
+            let g = sim.gauges();
+            sim.rec.close_interval(t, g, cpu, billed - billed_at_last_record, billed);
+            if let Some(p) = progress {
+                p.fetch_add(t - last_record, Ordering::Relaxed);
+            }
+            last_record = t;
+            billed_at_last_record = billed;
+            snap_at_last_record = snap;
+            next_record = if t >= horizon { Time::MAX } else { (t + record).min(horizon) };
+            if t >= horizon {
+                break;
+            }
+            continue;
+        }
+        if t == t_tick && t == next_sample {
+            history.push(sim.snapshot(t));
+            next_sample += MetricsHistory::RESOLUTION;
+            continue;
+        }
+        if t == t_control {
+            let Reverse(c) = sim.controls.pop().expect("peeked");
+            sim.on_control(c);
+            continue;
+        }
+        if t == t_completion {
+            let Reverse(c) = sim.completions.pop().expect("peeked");
+            sim.on_completion(c);
+            continue;
+        }
+        if t == t_tick && t == next_policy {
+            let (ready, starting, draining) =
+                (sim.cluster.ready_count(), sim.cluster.starting, sim.cluster.draining);
+            let current = ready + starting;
+            let view = MetricsView {
+                history: &history,
+                now: sim.snapshot(t),
+                cpu_request_cores: svc.cpu.request_cores,
+            };
+            let seen =
+                Observation { now: t, clock: &sc.clock, current, ready, starting, draining, metrics: view };
+            let d = controller.decide(&seen);
+            let desired = d.desired.clamp(policy.min, policy.max);
+            if desired != sim.desired {
+                sim.rec.on_scaling(t, sim.desired, desired, d.reason);
+                sim.desired = desired;
+            }
+            if desired != current {
+                sim.scale_to(t, desired);
+            }
+            next_policy += interval;
+            continue;
+        }
+        let a = pending.take().expect("arrival is the next event");
+        sim.on_arrival(a);
+        pending = source.next_arrival();
+    }
+
+    let in_flight = sim.cluster.in_flight();
+    let billed = sim.billed.at(horizon);
+    let hist = sim.rec.latency_histogram().clone();
+    let result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
+    (result, hist)
+}
+
+#[cfg(test)]
+mod tests;

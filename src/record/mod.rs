@@ -6,7 +6,7 @@
 
 mod recorder;
 
-pub use recorder::Recorder;
+pub use recorder::{Gauges, Recorder};
 
 use serde::Serialize;
 

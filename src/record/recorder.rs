@@ -1,5 +1,217 @@
-//! Per-interval aggregation of one run.
+//! Per-interval aggregation of one run: counters and HDR histograms, constant memory per
+//! interval. The engine calls the `on_*` methods as events happen and [`Recorder::close_interval`]
+//! at every interval boundary; [`Recorder::finish`] hands over the result.
+
+use super::{DecisionRow, FailReason, IntervalRow, RunResult, RunSummary};
+use crate::scenario::{CostModel, Slo};
+use crate::time::{Time, to_secs_f64};
+use hdrhistogram::Histogram;
+
+/// Highest latency recorded exactly (µs): about 11.5 days; longer latencies saturate.
+const MAX_LATENCY_US: u64 = 1_000_000_000_000;
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds")
+}
+
+fn quantile(h: &Histogram<u64>, q: f64) -> Option<f64> {
+    (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 * 1e-6)
+}
+
+/// Replica counts at an instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gauges {
+    /// Desired replicas.
+    pub desired: u32,
+    /// Starting.
+    pub starting: u32,
+    /// Ready.
+    pub ready: u32,
+    /// Draining.
+    pub draining: u32,
+}
 
 /// Aggregates one run's events.
-#[derive(Debug, Default)]
-pub struct Recorder {}
+#[derive(Debug)]
+pub struct Recorder {
+    slo: Option<Slo>,
+    price_per_second: f64,
+    // current interval
+    start: Time,
+    arrived: u64,
+    served: u64,
+    failed: [u64; 4],
+    latency_sum_us: u128,
+    hist: Histogram<u64>,
+    // whole run
+    total_arrived: u64,
+    total_served: u64,
+    total_failed: [u64; 4],
+    total_latency_us: u128,
+    total_hist: Histogram<u64>,
+    slo_violation_s: f64,
+    rows: Vec<IntervalRow>,
+    decisions: Vec<DecisionRow>,
+    scaling_actions: u64,
+}
+
+impl Recorder {
+    /// A recorder for a run with the given SLO and cost model.
+    pub fn new(slo: Option<Slo>, cost: &CostModel) -> Recorder {
+        Recorder {
+            slo,
+            price_per_second: cost.per_replica_hour / 3600.0,
+            start: 0,
+            arrived: 0,
+            served: 0,
+            failed: [0; 4],
+            latency_sum_us: 0,
+            hist: histogram(),
+            total_arrived: 0,
+            total_served: 0,
+            total_failed: [0; 4],
+            total_latency_us: 0,
+            total_hist: histogram(),
+            slo_violation_s: 0.0,
+            rows: Vec::new(),
+            decisions: Vec::new(),
+            scaling_actions: 0,
+        }
+    }
+
+    /// A request arrived.
+    #[inline]
+    pub fn on_arrival(&mut self) {
+        self.arrived += 1;
+    }
+
+    /// A request was served with `latency`.
+    #[inline]
+    pub fn on_served(&mut self, latency: Time) {
+        self.served += 1;
+        self.latency_sum_us += latency as u128;
+        let v = latency.clamp(1, MAX_LATENCY_US);
+        self.hist.record(v).expect("value within histogram bounds");
+        self.total_hist.record(v).expect("value within histogram bounds");
+    }
+
+    /// A request failed.
+    #[inline]
+    pub fn on_failed(&mut self, reason: FailReason, n: u64) {
+        self.failed[reason as usize] += n;
+    }
+
+    /// The policy changed the desired count from `current` to `desired`.
+    pub fn on_scaling(&mut self, now: Time, current: u32, desired: u32, reason: String) {
+        self.scaling_actions += 1;
+        self.decisions.push(DecisionRow { time_s: to_secs_f64(now), current, desired, reason });
+    }
+
+    /// Closes the interval ending at `end`, with the gauges at `end`, the CPU utilisation over
+    /// the interval, replica-seconds billed in it and in the whole run so far.
+    pub fn close_interval(
+        &mut self,
+        end: Time,
+        gauges: Gauges,
+        cpu_utilization: Option<f64>,
+        replica_seconds: f64,
+        replica_seconds_total: f64,
+    ) {
+        let len_s = to_secs_f64(end - self.start);
+        let finished = self.served + self.failed.iter().sum::<u64>();
+        let p = |q| quantile(&self.hist, q);
+        let mut violated = false;
+        if let Some(slo) = &self.slo {
+            if let Some((pct, bound)) = slo.latency
+                && let Some(v) = quantile(&self.hist, pct / 100.0)
+            {
+                violated |= v > bound;
+            }
+            if let Some(rate) = slo.error_rate
+                && finished > 0
+            {
+                violated |= self.failed.iter().sum::<u64>() as f64 / finished as f64 > rate;
+            }
+        }
+        if violated {
+            self.slo_violation_s += len_s;
+        }
+        self.rows.push(IntervalRow {
+            start_s: to_secs_f64(self.start),
+            end_s: to_secs_f64(end),
+            arrived: self.arrived,
+            offered_rps: if len_s > 0.0 { self.arrived as f64 / len_s } else { 0.0 },
+            served: self.served,
+            failed: self.failed,
+            desired: gauges.desired,
+            starting: gauges.starting,
+            ready: gauges.ready,
+            draining: gauges.draining,
+            latency_mean_s: (self.served > 0).then(|| self.latency_sum_us as f64 * 1e-6 / self.served as f64),
+            latency_p50_s: p(0.5),
+            latency_p95_s: p(0.95),
+            latency_p99_s: p(0.99),
+            cpu_utilization,
+            replica_seconds,
+            cost_cumulative: replica_seconds_total * self.price_per_second,
+            slo_violated: violated,
+        });
+        self.total_arrived += self.arrived;
+        self.total_served += self.served;
+        for (t, f) in self.total_failed.iter_mut().zip(self.failed) {
+            *t += f;
+        }
+        self.total_latency_us += self.latency_sum_us;
+        self.start = end;
+        self.arrived = 0;
+        self.served = 0;
+        self.failed = [0; 4];
+        self.latency_sum_us = 0;
+        if !self.hist.is_empty() {
+            self.hist.reset();
+        }
+    }
+
+    /// The finished result. Call after the last `close_interval`.
+    pub fn finish(
+        self,
+        policy: &str,
+        replication: u32,
+        seed: u64,
+        in_flight_at_end: u64,
+        replica_seconds: f64,
+        peak_replicas: u32,
+    ) -> RunResult {
+        let failed: u64 = self.total_failed.iter().sum();
+        let served = self.total_served;
+        let summary = RunSummary {
+            requests: self.total_arrived,
+            served,
+            failed,
+            failed_by_reason: self.total_failed,
+            in_flight_at_end,
+            latency_mean_s: (served > 0).then(|| self.total_latency_us as f64 * 1e-6 / served as f64),
+            latency_p50_s: quantile(&self.total_hist, 0.5),
+            latency_p95_s: quantile(&self.total_hist, 0.95),
+            latency_p99_s: quantile(&self.total_hist, 0.99),
+            replica_seconds,
+            cost: replica_seconds * self.price_per_second,
+            scaling_actions: self.scaling_actions,
+            peak_replicas,
+            slo_violation_minutes: self.slo_violation_s / 60.0,
+        };
+        RunResult {
+            policy: policy.to_string(),
+            replication,
+            seed,
+            intervals: self.rows,
+            summary,
+            decisions: self.decisions,
+        }
+    }
+
+    /// The whole-run latency histogram so far (µs), for tests and diagnostics.
+    pub fn latency_histogram(&self) -> &Histogram<u64> {
+        &self.total_hist
+    }
+}

@@ -1,0 +1,119 @@
+//! Replica lifecycle bookkeeping for the engine: states (starting, ready, draining, gone), the
+//! per-replica FIFO queue, and the list of ready replicas the balancer chooses from.
+
+use crate::time::Time;
+use std::collections::VecDeque;
+
+/// Where a replica is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RState {
+    /// Requested, not ready (cold start); billed.
+    Starting,
+    /// Taking traffic.
+    Ready,
+    /// Taking no new traffic, finishing its work within the grace period.
+    Draining,
+    /// No longer exists.
+    Gone,
+}
+
+#[derive(Debug)]
+pub(super) struct Replica {
+    pub state: RState,
+    #[allow(dead_code)]
+    pub created: Time,
+    pub busy: u32,
+    /// Waiting requests: (arrival time, demand in seconds).
+    pub queue: VecDeque<(Time, f64)>,
+}
+
+impl Replica {
+    #[inline]
+    pub fn outstanding(&self) -> u32 {
+        self.busy + self.queue.len() as u32
+    }
+}
+
+/// All replicas of one run. Indices are never reused, so events can name a replica safely.
+#[derive(Debug, Default)]
+pub(super) struct Cluster {
+    pub replicas: Vec<Replica>,
+    /// Ready replicas in creation order: the balancer's candidates.
+    pub active: Vec<u32>,
+    /// Replicas not gone (for sweeps over queues).
+    pub alive: Vec<u32>,
+    pub starting: u32,
+    pub draining: u32,
+}
+
+impl Cluster {
+    /// Adds a replica in `state` (Starting or Ready) and returns its index.
+    pub fn add(&mut self, now: Time, state: RState) -> u32 {
+        let r = self.replicas.len() as u32;
+        self.replicas.push(Replica { state: RState::Gone, created: now, busy: 0, queue: VecDeque::new() });
+        self.alive.push(r);
+        self.set_state(r, state);
+        r
+    }
+
+    pub fn ready_count(&self) -> u32 {
+        self.active.len() as u32
+    }
+
+    /// Replicas the controller counts: starting + ready.
+    pub fn current(&self) -> u32 {
+        self.starting + self.ready_count()
+    }
+
+    /// Replicas billed: everything not gone.
+    pub fn billed(&self) -> u32 {
+        self.alive.len() as u32
+    }
+
+    /// The newest replica in `state`.
+    pub fn newest(&self, state: RState) -> Option<u32> {
+        if state == RState::Ready {
+            return self.active.last().copied();
+        }
+        self.alive.iter().rev().copied().find(|&r| self.replicas[r as usize].state == state)
+    }
+
+    /// Requests queued or in service on replicas that still exist.
+    pub fn in_flight(&self) -> u64 {
+        self.alive.iter().map(|&r| self.replicas[r as usize].outstanding() as u64).sum()
+    }
+
+    /// Moves replica `r` to `to`, keeping the lists and counters in step.
+    pub fn set_state(&mut self, r: u32, to: RState) {
+        let from = self.replicas[r as usize].state;
+        if from == to {
+            return;
+        }
+        match from {
+            RState::Starting => self.starting -= 1,
+            RState::Ready => {
+                if let Ok(i) = self.active.binary_search(&r) {
+                    self.active.remove(i);
+                }
+            }
+            RState::Draining => self.draining -= 1,
+            RState::Gone => {}
+        }
+        match to {
+            RState::Starting => self.starting += 1,
+            RState::Ready => {
+                let i = self.active.partition_point(|&x| x < r);
+                self.active.insert(i, r);
+            }
+            RState::Draining => self.draining += 1,
+            RState::Gone => {
+                if let Some(i) = self.alive.iter().position(|&x| x == r) {
+                    self.alive.remove(i);
+                }
+                let rep = &mut self.replicas[r as usize];
+                rep.queue = VecDeque::new();
+            }
+        }
+        self.replicas[r as usize].state = to;
+    }
+}

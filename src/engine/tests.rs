@@ -1,0 +1,138 @@
+//! Engine unit tests: conservation, lifecycle, timeouts, drain, determinism.
+
+use super::*;
+use crate::balancer::BalancerKind;
+use crate::dist::Dist;
+use crate::policy::{BasicSpec, MetricRule, PolicyKind};
+use crate::scenario::CostModel;
+use crate::service::{CpuModel, Demand, ServiceModel};
+use crate::time::Clock;
+use crate::traffic::TrafficSpec;
+
+fn scenario(rate: f64, secs: u64, service: ServiceModel, policies: Vec<PolicySpec>) -> Scenario {
+    Scenario {
+        name: "t".into(),
+        duration: secs * SECOND,
+        clock: Clock::utc_monday(secs * SECOND),
+        seed: 7,
+        record_interval: 60 * SECOND,
+        slo: None,
+        traffic: TrafficSpec::constant_poisson(rate),
+        service,
+        balancer: BalancerKind::RoundRobin,
+        cost: CostModel { per_replica_hour: 1.0, currency: "USD".into() },
+        policies,
+    }
+}
+
+fn service(workers: u32, mean: f64) -> ServiceModel {
+    ServiceModel {
+        workers,
+        queue_limit: None,
+        timeout: None,
+        demand: Demand::Dist(Dist::exponential(mean)),
+        slowdown: None,
+        startup: Dist::Deterministic { value: 30.0 },
+        grace: 30 * SECOND,
+        cpu: CpuModel::default(),
+    }
+}
+
+fn conserved(r: &RunResult) {
+    let s = &r.summary;
+    assert_eq!(s.requests, s.served + s.failed + s.in_flight_at_end, "{s:?}");
+    assert_eq!(s.failed, s.failed_by_reason.iter().sum::<u64>());
+    let arrived: u64 = r.intervals.iter().map(|i| i.arrived).sum();
+    let served: u64 = r.intervals.iter().map(|i| i.served).sum();
+    let failed: u64 = r.intervals.iter().map(|i| i.failed_total()).sum();
+    assert_eq!((arrived, served, failed), (s.requests, s.served, s.failed));
+}
+
+fn rps_policy(target: f64, min: u32, max: u32) -> PolicySpec {
+    PolicySpec {
+        name: "rps".into(),
+        min,
+        max,
+        initial: min,
+        kind: PolicyKind::Basic(BasicSpec {
+            interval: 15 * SECOND,
+            metrics: vec![MetricRule::Rps { target, window: 15 * SECOND }],
+            schedules: vec![],
+            down_stabilization: 0,
+            up_stabilization: 0,
+        }),
+    }
+}
+
+#[test]
+fn fixed_policy_conserves_requests() {
+    let sc = scenario(50.0, 600, service(4, 0.1), vec![PolicySpec::fixed("f", 2)]);
+    let r = simulate(&sc, &sc.policies[0], 1, 0, None);
+    conserved(&r);
+    assert!(r.summary.requests > 25_000);
+    assert_eq!(r.summary.failed, 0);
+    assert_eq!(r.intervals.len(), 10);
+    assert!((r.summary.replica_seconds - 1200.0).abs() < 1e-6);
+}
+
+#[test]
+fn no_replicas_means_no_replica_failures() {
+    let sc = scenario(10.0, 60, service(4, 0.1), vec![PolicySpec::fixed("zero", 0)]);
+    let r = simulate(&sc, &sc.policies[0], 1, 0, None);
+    conserved(&r);
+    assert_eq!(r.summary.failed_by_reason[FailReason::NoReplica as usize], r.summary.requests);
+}
+
+#[test]
+fn queue_limit_and_timeout_fail_with_reasons() {
+    let mut svc = service(1, 0.5);
+    svc.queue_limit = Some(2);
+    svc.timeout = Some(SECOND);
+    let sc = scenario(10.0, 300, svc, vec![PolicySpec::fixed("one", 1)]);
+    let r = simulate(&sc, &sc.policies[0], 3, 0, None);
+    conserved(&r);
+    let f = r.summary.failed_by_reason;
+    assert!(f[FailReason::QueueFull as usize] > 0, "{f:?}");
+    assert!(f[FailReason::Timeout as usize] > 0, "{f:?}");
+    // No served request is slower than the timeout.
+    assert!(r.summary.latency_p99_s.unwrap() <= 1.0 + 1e-3);
+}
+
+#[test]
+fn autoscaler_stays_in_bounds_and_conserves() {
+    let mut svc = service(4, 0.1);
+    svc.queue_limit = Some(100);
+    let sc = scenario(300.0, 1800, svc, vec![rps_policy(30.0, 2, 30)]);
+    let r = simulate(&sc, &sc.policies[0], 1, 0, None);
+    conserved(&r);
+    for i in &r.intervals {
+        assert!(i.desired >= 2 && i.desired <= 30);
+        assert!(i.starting + i.ready <= 30);
+    }
+    // Steady state: ceil(300 / 30) = 10 ready replicas.
+    assert_eq!(r.intervals.last().unwrap().ready, 10);
+}
+
+#[test]
+fn drain_grace_terminates_unfinished_work() {
+    // Long requests, a scale-down from 4 to 1 after the first decision, 1 s grace.
+    let mut svc = service(1, 100.0);
+    svc.demand = Demand::Dist(Dist::Deterministic { value: 100.0 });
+    svc.grace = SECOND;
+    let mut p = rps_policy(1000.0, 1, 4);
+    p.initial = 4;
+    let sc = scenario(2.0, 120, svc, vec![p]);
+    let r = simulate(&sc, &sc.policies[0], 1, 0, None);
+    conserved(&r);
+    assert!(r.summary.failed_by_reason[FailReason::Terminated as usize] > 0);
+}
+
+#[test]
+fn same_seed_same_result_other_seed_differs() {
+    let sc = scenario(100.0, 300, service(4, 0.1), vec![rps_policy(30.0, 1, 10)]);
+    let a = simulate(&sc, &sc.policies[0], 5, 0, None);
+    let b = simulate(&sc, &sc.policies[0], 5, 0, None);
+    let c = simulate(&sc, &sc.policies[0], 6, 0, None);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
