@@ -316,17 +316,26 @@ pub fn simulate(
     replication: u32,
     progress: Option<&AtomicU64>,
 ) -> RunResult {
-    simulate_with_histogram(scenario, policy, seed, replication, progress).0
+    simulate_detailed(scenario, policy, seed, replication, progress).0
 }
 
-/// [`simulate`], also returning the whole-run latency histogram of served requests (µs).
-pub fn simulate_with_histogram(
+/// Raw measurements of a run beyond its [`RunResult`], for validation against queueing theory.
+#[derive(Debug, Clone)]
+pub struct RunDetail {
+    /// Latencies of served requests, microseconds.
+    pub latency_us: Histogram<u64>,
+    /// ∫ requests in the system dt over the run, request-seconds (L = this / duration).
+    pub in_flight_integral: f64,
+}
+
+/// [`simulate`], also returning the raw [`RunDetail`].
+pub fn simulate_detailed(
     scenario: &Scenario,
     policy: &PolicySpec,
     seed: u64,
     replication: u32,
     progress: Option<&AtomicU64>,
-) -> (RunResult, Histogram<u64>) {
+) -> (RunResult, RunDetail) {
     let sc = scenario;
     let horizon = sc.duration;
     let svc = &sc.service;
@@ -457,9 +466,12 @@ pub fn simulate_with_histogram(
 
     let in_flight = sim.cluster.in_flight();
     let billed = sim.billed.at(horizon);
-    let hist = sim.rec.latency_histogram().clone();
+    let detail = RunDetail {
+        latency_us: sim.rec.latency_histogram().clone(),
+        in_flight_integral: sim.inflight.at(horizon),
+    };
     let result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
-    (result, hist)
+    (result, detail)
 }
 
 #[cfg(test)]
