@@ -94,10 +94,10 @@ proptest! {
             prop_assert!(i.desired >= p.min && i.desired <= p.max, "desired {} not in [{}, {}]", i.desired, p.min, p.max);
             prop_assert!(i.starting + i.ready <= p.max);
         }
-        if let Some(to) = timeout {
-            if let Some(p100) = r.intervals.iter().filter_map(|i| i.latency_p99_s).reduce(f64::max) {
-                prop_assert!(p100 <= to as f64 / 1000.0 * 1.001 + 1e-6);
-            }
+        if let Some(to) = timeout
+            && let Some(p100) = r.intervals.iter().filter_map(|i| i.latency_p99_s).reduce(f64::max)
+        {
+            prop_assert!(p100 <= to as f64 / 1000.0 * 1.001 + 1e-6);
         }
         prop_assert!(s.peak_replicas <= p.max.max(p.initial) + p.max);
     }
