@@ -118,6 +118,12 @@ impl Context<'_> {
         {
             key.push_str(&format!(" (policy \"{name}\")"));
         }
+        let mut message = message;
+        if message == "missing required key"
+            && let Some(d) = keys::all_key_docs().into_iter().find(|d| d.key == path.doc_form())
+        {
+            message = format!("missing required key; expected {}, e.g. {} ({})", d.ty, d.example, d.meaning);
+        }
         let mut err = ConfigError {
             origin: self.origin.to_string(),
             location: None,
