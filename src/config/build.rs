@@ -23,6 +23,9 @@ fn err<T>(path: KeyPath, message: impl Into<String>) -> R<T> {
     Err(KeyError::new(path, message))
 }
 
+/// The longest simulation accepted (ten years): calendars and schedules are resolved over it.
+pub const MAX_DURATION: Time = 3660 * 86_400 * SECOND;
+
 /// Default start of simulated time: Monday 2025-01-06 00:00 local time.
 pub const DEFAULT_START: &str = "2025-01-06T00:00:00";
 
@@ -36,6 +39,9 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
         return err(sim.key("name"), format!("found \"{name}\", expected a non-empty name without slashes"));
     }
     let duration = positive(sim.key("duration"), s.duration)?;
+    if duration > MAX_DURATION {
+        return err(sim.key("duration"), "is longer than the longest supported simulation (3660 days)");
+    }
     let tz = match &s.timezone {
         Some(t) => parse_tz(sim.key("timezone"), t)?,
         None => chrono_tz::UTC,

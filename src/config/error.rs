@@ -151,15 +151,12 @@ pub fn rewrite_serde_message(msg: &str) -> Rewritten {
     {
         return Rewritten { child: Some(field.to_string()), message: "missing required key".into() };
     }
-    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+    if let Some(rest) = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: ")) {
         let rest = rest
             .replace("expected u32", "expected a non-negative integer")
             .replace("expected u64", "expected a non-negative integer")
             .replace("expected f64", "expected a number")
             .replace("expected usize", "expected a non-negative integer");
-        return Rewritten { child: None, message: format!("found {rest}") };
-    }
-    if let Some(rest) = msg.strip_prefix("invalid value: ") {
         return Rewritten { child: None, message: format!("found {rest}") };
     }
     if msg.starts_with("duplicate key") {

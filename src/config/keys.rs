@@ -439,6 +439,101 @@ Any key can be overridden from the command line, before the file is checked:
 `policy.<index>.max`). The value is read as TOML, falling back to a plain string.
 ";
 
+/// A complete scenario using most keys (shown at the end of the reference; a test loads it).
+pub const EXAMPLE: &str = r#"[simulation]
+name = "checkout"
+duration = "24h"
+start = "2025-03-03T00:00:00"      # a Monday
+timezone = "Europe/Paris"
+seed = 42
+record_interval = "1m"
+
+[simulation.slo]
+latency_percentile = 99
+latency = "500ms"
+error_rate = "1%"
+
+[traffic]
+rate = 100
+
+[service]
+workers = 8
+queue_limit = 200
+timeout = "10s"
+termination_grace = "30s"
+load_balancer = "least_outstanding"
+
+[service.demand]
+distribution = "lognormal"
+mean = "120ms"
+p99 = "600ms"
+
+[service.slowdown]
+points = [[1, 1.0], [8, 1.4], [16, 2.5]]
+
+[service.startup]
+distribution = "gamma"
+mean = "40s"
+cv = 0.3
+
+[service.cpu]
+request = 1.0
+idle = 0.05
+per_request = "5ms"
+per_busy_worker = 0.5
+
+[cost]
+per_replica_hour = 0.12
+currency = "EUR"
+
+[[policy]]
+name = "fixed-12"
+type = "fixed"
+replicas = 12
+
+[[policy]]
+name = "hpa-cpu"
+type = "cpu"
+target = 60
+tolerance = 0.1
+min = 2
+max = 30
+interval = "15s"
+scale_down_stabilization = "5m"
+
+[[policy]]
+name = "rps"
+type = "rps"
+target = 12
+window = "1m"
+min = 2
+max = 30
+initial = 4
+
+[[policy]]
+name = "office-hours"
+type = "schedule"
+min = 2
+windows = [
+  { start = "0 8 * * 1-5", end = "0 20 * * 1-5", replicas = 14 },
+  { start = "0 10 * * 6", end = "0 16 * * 6", replicas = 6, timezone = "Europe/London" },
+]
+
+[[policy]]
+name = "combined"
+type = "autoscale"
+min = 2
+max = 30
+scale_up_stabilization = "30s"
+scale_down_stabilization = "5m"
+metrics = [
+  { type = "rps", target = 12 },
+  { type = "cpu", target = 60, window = "2m" },
+  { type = "concurrency", target = 6 },
+]
+windows = [{ start = "0 8 * * 1-5", end = "0 20 * * 1-5", replicas = 10 }]
+"#;
+
 /// The scenario reference, in Markdown (the text of docs/scenario.md).
 pub fn reference_markdown() -> String {
     let docs = all_key_docs();
@@ -463,5 +558,8 @@ pub fn reference_markdown() -> String {
             code(d.example)
         ));
     }
+    out.push_str("\n## A complete example\n\n```toml\n");
+    out.push_str(EXAMPLE);
+    out.push_str("```\n");
     out
 }

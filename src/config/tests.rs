@@ -234,6 +234,29 @@ fn simulation_and_service_rules() {
 }
 
 #[test]
+fn out_of_range_values() {
+    let e = load_text(&minimal().replace("workers = 4", "workers = -1"), &[]).unwrap_err().to_string();
+    assert!(e.contains("found integer `-1`, expected a non-negative integer"), "{e}");
+    let e = load_text(&minimal().replace("\"1h\"", "\"20000 years\""), &[]).unwrap_err().to_string();
+    assert!(e.contains("longest supported simulation"), "{e}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// Bad input never panics: the minimal scenario with a line replaced by arbitrary text, or
+    /// with an arbitrary `--set`, either loads or gives an error.
+    #[test]
+    fn garbage_never_panics(line in 0usize..20, junk in "[a-z_=\\[\\]{}\"., 0-9-]{0,24}", set in "[a-z_.0-9]{0,16}=[a-z0-9\"\\[\\]{} ,.=-]{0,12}") {
+        let mut lines: Vec<String> = minimal().lines().map(str::to_string).collect();
+        let n = lines.len();
+        lines[line % n] = junk;
+        let _ = load_text(&lines.join("\n"), &[]);
+        let _ = load_text(&minimal(), &[set.as_str()]);
+    }
+}
+
+#[test]
 fn distributions_map() {
     let demand = |body: &str| {
         let text = minimal().replace("distribution = \"exponential\"\nmean = \"100ms\"", body);
@@ -478,6 +501,17 @@ fn reference_doc_is_current() {
         have == want,
         "docs/scenario.md is out of date: regenerate it with `UPDATE_DOCS=1 cargo test reference_doc`"
     );
+}
+
+#[test]
+fn the_reference_example_loads() {
+    // The example's [traffic] must follow the traffic section's keys; only check it when it does.
+    let s = load_text(super::keys::EXAMPLE, &[]);
+    if traffic::key_docs().iter().any(|d| d.key == "traffic.rate") {
+        let s = s.unwrap();
+        assert_eq!(s.name, "checkout");
+        assert_eq!(s.policies.len(), 5);
+    }
 }
 
 #[test]
