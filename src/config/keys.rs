@@ -1,14 +1,19 @@
 //! Documentation of every scenario-file key: type, default and meaning.
 //!
-//! The scenario reference (docs/scenario.md) is generated from these tables, and a test keeps
-//! the tables, the parser and the document in step.
+//! The scenario reference (docs/scenario.md) is generated from these tables by
+//! [`reference_markdown`], and tests keep the tables, the parser and the document in step:
+//! every documented key parses when set to its example, and every key the parser accepts is
+//! documented. Regenerate the document with `UPDATE_DOCS=1 cargo test reference_doc`.
 
 /// One documented key of the scenario file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyDoc {
-    /// Dotted path, e.g. `service.workers` or `traffic.rate.peak`.
+    /// Dotted path, e.g. `service.workers` or `traffic.rate.peak`; `[]` marks an array of
+    /// tables (`policy[].max`).
     pub key: &'static str,
-    /// When the key applies, e.g. `shape = "daily"`; empty when always.
+    /// When the key applies, e.g. `shape = "daily"`; empty when always. Comma-separated
+    /// conditions `name = value`, where `name` is a key of the same table (or of an enclosing
+    /// one) and alternatives are separated by `|` (`type = "rps" | "cpu"`).
     pub when: &'static str,
     /// Type as a user writes it, e.g. `duration`, `integer`, `float`, `string`.
     pub ty: &'static str,
@@ -18,4 +23,543 @@ pub struct KeyDoc {
     pub meaning: &'static str,
     /// A valid TOML value for the key, e.g. `"30s"` or `4`.
     pub example: &'static str,
+}
+
+const fn k(
+    key: &'static str,
+    when: &'static str,
+    ty: &'static str,
+    default: &'static str,
+    meaning: &'static str,
+    example: &'static str,
+) -> KeyDoc {
+    KeyDoc { key, when, ty, default, meaning, example }
+}
+
+/// The keys of a distribution table at `$p` (without `linear`).
+macro_rules! dist_docs {
+    ($p:literal, $default:literal) => {
+        [
+            k(
+                concat!($p, ".distribution"),
+                "",
+                "string",
+                $default,
+                "One of `exponential`, `deterministic`, `lognormal`, `gamma`, `uniform`, `empirical`.",
+                "\"exponential\"",
+            ),
+            k(
+                concat!($p, ".mean"),
+                "distribution = \"exponential\" | \"lognormal\" | \"gamma\"",
+                "duration or seconds",
+                "required",
+                "Mean. Gamma: give it with one of `cv`, `shape`, `scale`, or give `shape` with `scale` instead.",
+                "\"120ms\"",
+            ),
+            k(
+                concat!($p, ".value"),
+                "distribution = \"deterministic\"",
+                "duration or seconds",
+                "required",
+                "The constant value.",
+                "\"45s\"",
+            ),
+            k(
+                concat!($p, ".p99"),
+                "distribution = \"lognormal\"",
+                "duration or seconds",
+                "`p99` or `sigma` required",
+                "99th percentile; with `mean` it fixes the log-normal (must exceed the mean).",
+                "\"400ms\"",
+            ),
+            k(
+                concat!($p, ".sigma"),
+                "distribution = \"lognormal\"",
+                "float",
+                "`p99` or `sigma` required",
+                "Standard deviation of the underlying normal (instead of `p99`).",
+                "0.8",
+            ),
+            k(
+                concat!($p, ".cv"),
+                "distribution = \"gamma\"",
+                "float",
+                "see `mean`",
+                "Coefficient of variation (standard deviation / mean); shape = 1/cv².",
+                "0.5",
+            ),
+            k(
+                concat!($p, ".shape"),
+                "distribution = \"gamma\"",
+                "float",
+                "see `mean`",
+                "Shape k.",
+                "4.0",
+            ),
+            k(
+                concat!($p, ".scale"),
+                "distribution = \"gamma\"",
+                "duration or seconds",
+                "see `mean`",
+                "Scale θ (mean = k·θ).",
+                "\"30ms\"",
+            ),
+            k(
+                concat!($p, ".min"),
+                "distribution = \"uniform\"",
+                "duration or seconds",
+                "required",
+                "Lower bound.",
+                "\"1s\"",
+            ),
+            k(
+                concat!($p, ".max"),
+                "distribution = \"uniform\"",
+                "duration or seconds",
+                "required",
+                "Upper bound (at least `min`).",
+                "\"3s\"",
+            ),
+            k(
+                concat!($p, ".samples"),
+                "distribution = \"empirical\"",
+                "array of durations or seconds",
+                "required",
+                "Observed values, resampled uniformly.",
+                "[\"80ms\", 0.1, \"250ms\"]",
+            ),
+        ]
+    };
+}
+
+/// Every key of the scenario file outside `[traffic]`.
+pub fn scenario_key_docs() -> Vec<KeyDoc> {
+    let mut v = vec![
+        k(
+            "simulation.name",
+            "",
+            "string",
+            "the file name without extension",
+            "Scenario name, used for the output folder and chart titles.",
+            "\"checkout\"",
+        ),
+        k("simulation.duration", "", "duration", "required", "Simulated time span.", "\"24h\""),
+        k(
+            "simulation.start",
+            "",
+            "local date-time",
+            "\"2025-01-06T00:00:00\" (a Monday)",
+            "Local wall-clock time of simulated time 0, in `simulation.timezone`; a string or a TOML local date-time.",
+            "\"2025-03-04T00:00:00\"",
+        ),
+        k(
+            "simulation.timezone",
+            "",
+            "string",
+            "\"UTC\"",
+            "IANA time zone of the clock (daylight saving included).",
+            "\"Europe/Paris\"",
+        ),
+        k("simulation.seed", "", "integer", "1", "Base seed: the same seed gives the same results.", "42"),
+        k(
+            "simulation.record_interval",
+            "",
+            "duration",
+            "\"1m\"",
+            "Length of one recorded interval (time-series resolution).",
+            "\"30s\"",
+        ),
+        k(
+            "simulation.slo.latency_percentile",
+            "",
+            "float",
+            "99",
+            "Which latency percentile `latency` bounds (needs `latency`).",
+            "95",
+        ),
+        k(
+            "simulation.slo.latency",
+            "",
+            "duration",
+            "none",
+            "Latency objective: the percentile must stay at or below this per interval.",
+            "\"500ms\"",
+        ),
+        k(
+            "simulation.slo.error_rate",
+            "",
+            "fraction or percentage",
+            "none",
+            "Highest acceptable fraction of failed requests per interval (`0.01` or `\"1%\"`).",
+            "\"1%\"",
+        ),
+        k(
+            "service.workers",
+            "",
+            "integer",
+            "required",
+            "Requests one replica serves at once (at least 1).",
+            "8",
+        ),
+        k(
+            "service.queue_limit",
+            "",
+            "integer",
+            "unbounded",
+            "Requests that may wait per replica; more are rejected. 0: no queue.",
+            "100",
+        ),
+        k(
+            "service.timeout",
+            "",
+            "duration",
+            "none",
+            "Client timeout: a request not finished after this fails as a timeout.",
+            "\"10s\"",
+        ),
+        k(
+            "service.termination_grace",
+            "",
+            "duration",
+            "\"30s\"",
+            "How long a draining replica may finish its requests.",
+            "\"60s\"",
+        ),
+        k(
+            "service.load_balancer",
+            "",
+            "string",
+            "\"round_robin\"",
+            "One of `round_robin`, `random`, `least_outstanding`, `power_of_two`.",
+            "\"least_outstanding\"",
+        ),
+    ];
+    v.extend(dist_docs!("service.demand", "required"));
+    if let Some(d) = v.iter_mut().find(|d| d.key == "service.demand.distribution") {
+        d.meaning = "Work per request, seconds on an idle replica: one of `exponential`, `deterministic`, `lognormal`, `gamma`, `uniform`, `empirical`, or `linear` (needs traffic with size columns).";
+    }
+    v.extend([
+        k(
+            "service.demand.base",
+            "distribution = \"linear\"",
+            "duration or seconds",
+            "0",
+            "Fixed part of a linear demand: base + Σ per[column] × size[column].",
+            "\"20ms\"",
+        ),
+        k(
+            "service.demand.per",
+            "distribution = \"linear\"",
+            "table of durations or seconds",
+            "required",
+            "Seconds per unit of each of the traffic's size columns, by column name.",
+            "{ tokens = 0.002 }",
+        ),
+        k(
+            "service.demand.noise",
+            "distribution = \"linear\"",
+            "float",
+            "none",
+            "Coefficient of variation of a mean-1 gamma factor multiplying the linear demand.",
+            "0.2",
+        ),
+        k(
+            "service.slowdown.points",
+            "",
+            "array of [in_flight, factor]",
+            "no slowdown",
+            "Service-time factor by requests in service on the replica (linear between points, constant beyond).",
+            "[[1, 1.0], [8, 1.5], [16, 3.0]]",
+        ),
+    ]);
+    v.extend(dist_docs!("service.startup", "\"deterministic\" (value \"30s\")"));
+    if let Some(d) = v.iter_mut().find(|d| d.key == "service.startup.distribution") {
+        d.meaning = "Time from a scale-up decision until the replica is ready: same distributions as `service.demand` except `linear`.";
+    }
+    v.extend([
+        k("service.cpu.request", "", "float", "1.0", "The pod's CPU request, cores: the denominator of CPU utilisation.", "0.5"),
+        k("service.cpu.idle", "", "float", "0.05", "Cores an idle, ready replica uses.", "0.1"),
+        k("service.cpu.per_request", "", "duration or seconds", "0", "CPU-seconds each request costs, charged when its service starts.", "\"5ms\""),
+        k("service.cpu.per_busy_worker", "", "float", "0.25", "Cores each busy worker uses (CPU proportional to service time).", "0.5"),
+        k("cost.per_replica_hour", "", "float", "0", "Price of one replica for one hour.", "0.12"),
+        k("cost.currency", "", "string", "\"USD\"", "Currency label for reports.", "\"EUR\""),
+        k("policy[].name", "", "string", "required", "Unique policy name (column and legend label; `--policy` and `--set policy.<name>.<key>` use it).", "\"hpa-cpu\""),
+        k(
+            "policy[].type",
+            "",
+            "string",
+            "required",
+            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins).",
+            "\"rps\"",
+        ),
+        k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
+    ]);
+    const SCALING: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\"";
+    v.extend([
+        k("policy[].min", SCALING, "integer", "1", "Fewest replicas.", "2"),
+        k(
+            "policy[].max",
+            SCALING,
+            "integer",
+            "required (schedule: the largest window's replicas)",
+            "Most replicas (at least 1 and at least `min`).",
+            "10",
+        ),
+        k("policy[].initial", SCALING, "integer", "min", "Replicas ready at time 0 (between `min` and `max`).", "3"),
+        k("policy[].interval", SCALING, "duration", "\"30s\"", "Time between decisions.", "\"15s\""),
+        k(
+            "policy[].scale_down_stabilization",
+            SCALING,
+            "duration",
+            "\"0s\"",
+            "A scale-down takes the highest recommendation over this window (Kubernetes' downscale stabilization).",
+            "\"5m\"",
+        ),
+        k(
+            "policy[].scale_up_stabilization",
+            SCALING,
+            "duration",
+            "\"0s\"",
+            "A scale-up takes the lowest recommendation over this window.",
+            "\"1m\"",
+        ),
+        k(
+            "policy[].target",
+            "type = \"rps\" | \"cpu\" | \"concurrency\"",
+            "float",
+            "required",
+            "Target per replica: requests per second (rps), percent of the CPU request (cpu, e.g. 60), requests in flight (concurrency).",
+            "60",
+        ),
+        k(
+            "policy[].window",
+            "type = \"rps\" | \"cpu\" | \"concurrency\"",
+            "duration",
+            "\"60s\" (cpu: `interval`)",
+            "Averaging window of the metric.",
+            "\"2m\"",
+        ),
+        k(
+            "policy[].tolerance",
+            "type = \"cpu\"",
+            "float",
+            "0.1",
+            "No change while |utilisation / target − 1| is within this fraction.",
+            "0.05",
+        ),
+        k(
+            "policy[].windows",
+            "type = \"schedule\" | \"autoscale\"",
+            "array of tables",
+            "required for schedule",
+            "Cron windows with a replica count inside each.",
+            "[{ start = \"0 9 * * 1-5\", end = \"0 21 * * 1-5\", replicas = 4 }]",
+        ),
+        k(
+            "policy[].windows[].start",
+            "",
+            "cron",
+            "required",
+            "Cron expression (minute hour day-of-month month day-of-week) of the window's start.",
+            "\"0 8 * * 1-5\"",
+        ),
+        k("policy[].windows[].end", "", "cron", "required", "Cron expression of the window's end.", "\"30 20 * * 1-5\""),
+        k("policy[].windows[].replicas", "", "integer", "required", "Replicas while the window is open (at most `max`).", "5"),
+        k(
+            "policy[].windows[].timezone",
+            "",
+            "string",
+            "simulation.timezone",
+            "IANA time zone the cron expressions are read in.",
+            "\"America/New_York\"",
+        ),
+        k(
+            "policy[].metrics",
+            "type = \"autoscale\"",
+            "array of tables",
+            "none",
+            "Metric rules; each proposes a replica count and the largest wins.",
+            "[{ type = \"rps\", target = 10 }, { type = \"cpu\", target = 60 }]",
+        ),
+        k("policy[].metrics[].type", "", "string", "required", "One of `rps`, `cpu`, `concurrency`.", "\"concurrency\""),
+        k("policy[].metrics[].target", "", "float", "required", "Target per replica, as for `policy[].target`.", "12"),
+        k(
+            "policy[].metrics[].window",
+            "",
+            "duration",
+            "\"60s\" (cpu: `interval`)",
+            "Averaging window of the metric.",
+            "\"30s\"",
+        ),
+        k("policy[].metrics[].tolerance", "type = \"cpu\"", "float", "0.1", "Tolerance of a cpu rule.", "0.2"),
+    ]);
+    v
+}
+
+/// Every key of the scenario file, `[traffic]` included, in reference order.
+pub fn all_key_docs() -> Vec<KeyDoc> {
+    let mine = scenario_key_docs();
+    let split = mine.iter().position(|d| d.key.starts_with("service.")).unwrap_or(mine.len());
+    let mut v: Vec<KeyDoc> = mine[..split].to_vec();
+    v.extend(super::traffic::key_docs());
+    v.extend_from_slice(&mine[split..]);
+    v
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn code(s: &str) -> String {
+    if s.is_empty() { String::new() } else { format!("`{}`", s.replace('|', "\\|")) }
+}
+
+const INTRO: &str = "# Scenario file reference
+
+<!-- Generated from src/config/keys.rs by `scalesim reference`; do not edit by hand.
+     Regenerate with `UPDATE_DOCS=1 cargo test reference_doc`. -->
+
+A scenario is a TOML file with the tables `[simulation]`, `[traffic]`, `[service]`, `[cost]`
+and one `[[policy]]` per autoscaling policy to compare. Unknown keys are errors (with a
+suggestion for the closest valid key).
+
+Value types:
+
+- **duration**: a string with a unit, e.g. `\"250ms\"`, `\"30s\"`, `\"5m\"`, `\"1h30m\"`, `\"24h\"`.
+- **duration or seconds**: a duration string or a plain number of seconds (`0.25`).
+- **cron**: five fields (minute hour day-of-month month day-of-week), or six with seconds first.
+- **fraction or percentage**: `0.01` or `\"1%\"`.
+
+`[]` in a key marks an array of tables: `policy[].max` is the `max` key of each `[[policy]]`.
+*When* says which `type` or `distribution` a key belongs to; using it with another one is an
+error.
+
+Any key can be overridden from the command line, before the file is checked:
+`--set service.timeout=10s`, `--set traffic.rate=200`, `--set policy.<name>.max=20` (or
+`policy.<index>.max`). The value is read as TOML, falling back to a plain string.
+";
+
+/// A complete scenario using most keys (shown at the end of the reference; a test loads it).
+pub const EXAMPLE: &str = r#"[simulation]
+name = "checkout"
+duration = "24h"
+start = "2025-03-03T00:00:00"      # a Monday
+timezone = "Europe/Paris"
+seed = 42
+record_interval = "1m"
+
+[simulation.slo]
+latency_percentile = 99
+latency = "500ms"
+error_rate = "1%"
+
+[traffic]
+rate = 100
+
+[service]
+workers = 8
+queue_limit = 200
+timeout = "10s"
+termination_grace = "30s"
+load_balancer = "least_outstanding"
+
+[service.demand]
+distribution = "lognormal"
+mean = "120ms"
+p99 = "600ms"
+
+[service.slowdown]
+points = [[1, 1.0], [8, 1.4], [16, 2.5]]
+
+[service.startup]
+distribution = "gamma"
+mean = "40s"
+cv = 0.3
+
+[service.cpu]
+request = 1.0
+idle = 0.05
+per_request = "5ms"
+per_busy_worker = 0.5
+
+[cost]
+per_replica_hour = 0.12
+currency = "EUR"
+
+[[policy]]
+name = "fixed-12"
+type = "fixed"
+replicas = 12
+
+[[policy]]
+name = "hpa-cpu"
+type = "cpu"
+target = 60
+tolerance = 0.1
+min = 2
+max = 30
+interval = "15s"
+scale_down_stabilization = "5m"
+
+[[policy]]
+name = "rps"
+type = "rps"
+target = 12
+window = "1m"
+min = 2
+max = 30
+initial = 4
+
+[[policy]]
+name = "office-hours"
+type = "schedule"
+min = 2
+windows = [
+  { start = "0 8 * * 1-5", end = "0 20 * * 1-5", replicas = 14 },
+  { start = "0 10 * * 6", end = "0 16 * * 6", replicas = 6, timezone = "Europe/London" },
+]
+
+[[policy]]
+name = "combined"
+type = "autoscale"
+min = 2
+max = 30
+scale_up_stabilization = "30s"
+scale_down_stabilization = "5m"
+metrics = [
+  { type = "rps", target = 12 },
+  { type = "cpu", target = 60, window = "2m" },
+  { type = "concurrency", target = 6 },
+]
+windows = [{ start = "0 8 * * 1-5", end = "0 20 * * 1-5", replicas = 10 }]
+"#;
+
+/// The scenario reference, in Markdown (the text of docs/scenario.md).
+pub fn reference_markdown() -> String {
+    let docs = all_key_docs();
+    let mut out = String::from(INTRO);
+    let mut section = "";
+    for d in &docs {
+        let top = d.key.split(['.', '[']).next().unwrap_or(d.key);
+        if top != section {
+            section = top;
+            let header = if top == "policy" { "[[policy]]".to_string() } else { format!("[{top}]") };
+            out.push_str(&format!(
+                "\n## {header}\n\n| Key | Type | Default | When | Meaning | Example |\n|---|---|---|---|---|---|\n"
+            ));
+        }
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            d.key,
+            cell(d.ty),
+            cell(d.default),
+            code(d.when),
+            cell(d.meaning),
+            code(d.example)
+        ));
+    }
+    out.push_str("\n## A complete example\n\n```toml\n");
+    out.push_str(EXAMPLE);
+    out.push_str("```\n");
+    out
 }

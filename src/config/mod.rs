@@ -1,4 +1,152 @@
 //! Scenario files: parse, default, validate into a [`crate::scenario::Scenario`].
+//!
+//! The path through this module: the text is parsed as a TOML document (`toml_edit`, which
+//! keeps spans), `--set` overrides edit that document ([`overrides`]), serde reads it into the
+//! as-written types ([`raw`], unknown keys rejected), and [`build`] checks cross-key rules and
+//! converts into the library's types. Every failure becomes a [`ConfigError`] that names the
+//! file, line, column and key ([`source`] maps spans to key paths and back), with a
+//! did-you-mean for misspellings ([`error`]). [`keys`] documents every key.
 
+// A `ConfigError` carries the file, line, key and message by value for callers to inspect;
+// it is built once per failed load, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod build;
+pub mod error;
 pub mod keys;
+pub mod overrides;
+pub mod raw;
+pub mod source;
 pub mod traffic;
+pub mod values;
+
+pub use error::ConfigError;
+pub use keys::reference_markdown;
+
+use crate::scenario::Scenario;
+use overrides::Applied;
+use source::{KeyPath, Locator, Seg, line_col, line_text};
+use std::path::Path;
+
+/// Loads the scenario file at `path`, applying `--set key=value` overrides first.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))?;
+    let base_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    load_str(&text, &origin, base_dir, overrides)
+}
+
+/// Loads a scenario from `text`; `origin` names it in errors (and, through its file stem,
+/// gives the default scenario name); relative paths in it are relative to `base_dir`.
+pub fn load_str(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    overrides: &[String],
+) -> Result<Scenario, ConfigError> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let mut err = ConfigError::file(origin, format!("invalid TOML: {}", e.message().trim()));
+        if let Some(span) = e.span() {
+            let lc = line_col(text, span.start);
+            err.location = Some(lc);
+            err.source_line = line_text(text, lc.line).map(str::to_string);
+        }
+        err
+    })?;
+    let ctx =
+        Context { origin, text, locator: Locator::new(text), applied: Vec::new(), policy_names: Vec::new() };
+    let applied = overrides::apply(&mut doc, overrides).map_err(|e| ConfigError {
+        origin: origin.to_string(),
+        location: None,
+        source_line: None,
+        key: e.key,
+        from_set: Some(e.arg),
+        message: e.message,
+    })?;
+    let policy_names = match doc.get("policy") {
+        Some(toml_edit::Item::ArrayOfTables(a)) => {
+            a.iter().map(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_string)).collect()
+        }
+        _ => Vec::new(),
+    };
+    let ctx = Context { applied, policy_names, ..ctx };
+    let edited = if overrides.is_empty() { text.to_string() } else { doc.to_string() };
+    let raw: raw::RawScenario = toml::from_str(&edited).map_err(|e| ctx.serde_error(&edited, &e))?;
+    let default_name = Path::new(origin)
+        .file_stem()
+        .map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
+    build::build(raw, &default_name, base_dir).map_err(|e| ctx.key_error(e.path, e.message))
+}
+
+struct Context<'a> {
+    origin: &'a str,
+    text: &'a str,
+    locator: Locator,
+    applied: Vec<Applied>,
+    policy_names: Vec<Option<String>>,
+}
+
+impl Context<'_> {
+    fn serde_error(&self, edited: &str, e: &toml::de::Error) -> ConfigError {
+        let rw = error::rewrite_serde_message(e.message());
+        let located = if edited == self.text { &self.locator } else { &Locator::new(edited) };
+        let mut path = e.span().map_or_else(KeyPath::root, |s| located.path_at(s.start));
+        if let Some(child) = rw.child
+            && path.0.last() != Some(&Seg::Key(child.clone()))
+        {
+            path = path.key(&child);
+        }
+        // Without overrides the edited text is the file, and serde's span is the most precise
+        // location (the value, for a bad value).
+        let exact = e.span().filter(|_| edited == self.text).map(|s| s.start);
+        self.locate(path, rw.message, exact)
+    }
+
+    fn key_error(&self, path: KeyPath, message: String) -> ConfigError {
+        self.locate(path, message, None)
+    }
+
+    fn locate(&self, path: KeyPath, message: String, exact: Option<usize>) -> ConfigError {
+        let mut key = path.to_string();
+        if let [Seg::Key(p), Seg::Index(i), ..] = path.0.as_slice()
+            && p == "policy"
+            && let Some(Some(name)) = self.policy_names.get(*i)
+        {
+            key.push_str(&format!(" (policy \"{name}\")"));
+        }
+        let mut message = message;
+        if message == "missing required key"
+            && let Some(d) = keys::all_key_docs().into_iter().find(|d| d.key == path.doc_form())
+        {
+            message = format!("missing required key; expected {}, e.g. {} ({})", d.ty, d.example, d.meaning);
+        }
+        let mut err = ConfigError {
+            origin: self.origin.to_string(),
+            location: None,
+            source_line: None,
+            key: (!path.is_root()).then_some(key),
+            from_set: None,
+            message,
+        };
+        if let Some(a) = self.applied.iter().rev().find(|a| path.starts_with(&a.path)) {
+            err.from_set = Some(a.arg.clone());
+            return err;
+        }
+        if let Some(offset) = exact.or_else(|| self.locator.nearest_offset(&path).map(|(o, _)| o)) {
+            let lc = line_col(self.text, offset);
+            err.location = Some(lc);
+            err.source_line = line_text(self.text, lc.line).map(str::to_string);
+        } else {
+            // A missing top-level table: point at the start of the file.
+            err.location = Some(source::LineCol { line: 1, col: 1 });
+        }
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests;

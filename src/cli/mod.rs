@@ -1,0 +1,150 @@
+//! The command-line front end: typed commands, one handler per subcommand, and the mapping of
+//! failures to exit codes.
+//!
+//! clap's types stay in [`args`]; handlers take plain structs and call the library
+//! (`config::load`, `experiment::run`, `report::write_outputs`), so the library never sees the
+//! command line.
+
+// `CliError` wraps a `ConfigError` by value; it exists once per failed command.
+#![allow(clippy::result_large_err)]
+
+pub mod args;
+mod run;
+mod validate;
+
+use scalesim::config::ConfigError;
+use scalesim::experiment::{ExperimentError, RunOptions};
+use scalesim::report::ReportError;
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// A parsed, typed command.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// `scalesim run`.
+    Run(RunCommand),
+    /// `scalesim validate`.
+    Validate(ValidateCommand),
+    /// `scalesim reference`.
+    Reference,
+}
+
+/// What `scalesim run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunCommand {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Output folder; `None` for `output/<scenario name>`.
+    pub out_dir: Option<PathBuf>,
+    /// `--set key=value` overrides (with `--seed` last, as `simulation.seed=N`).
+    pub overrides: Vec<String>,
+    /// Options for the experiment.
+    pub options: RunOptions,
+}
+
+/// What `scalesim validate` was asked to check.
+#[derive(Debug, Clone)]
+pub struct ValidateCommand {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// `--set key=value` overrides.
+    pub overrides: Vec<String>,
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// The scenario file (or an override) is wrong.
+    Config(ConfigError),
+    /// The command line asks for something that does not exist.
+    Usage(String),
+    /// The experiment could not run.
+    Experiment(ExperimentError),
+    /// Outputs could not be written.
+    Report(ReportError),
+    /// Writing to the terminal failed.
+    Io(std::io::Error),
+}
+
+impl CliError {
+    /// The process exit code: 2 for bad input, 1 for failures while running.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Experiment(ExperimentError::UnknownPolicy { .. }) => 2,
+            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Config(e) => e.fmt(f),
+            CliError::Usage(m) => f.write_str(m),
+            CliError::Experiment(e) => e.fmt(f),
+            CliError::Report(e) => e.fmt(f),
+            CliError::Io(e) => write!(f, "cannot write to the terminal: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        CliError::Config(e)
+    }
+}
+
+impl From<ExperimentError> for CliError {
+    fn from(e: ExperimentError) -> Self {
+        CliError::Experiment(e)
+    }
+}
+
+impl From<ReportError> for CliError {
+    fn from(e: ReportError) -> Self {
+        CliError::Report(e)
+    }
+}
+
+/// Runs a command.
+pub fn execute(cmd: Command) -> Result<(), CliError> {
+    match cmd {
+        Command::Run(c) => run::run(c),
+        Command::Validate(c) => validate::validate(c),
+        Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
+    }
+}
+
+/// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
+fn print_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Io(e)),
+        _ => Ok(()),
+    }
+}
+
+/// The default output folder of a scenario.
+fn default_out_dir(name: &str) -> PathBuf {
+    PathBuf::from("output").join(name)
+}
+
+/// Checks `--policy` names against the scenario, suggesting the closest.
+fn check_policy_names(scenario: &scalesim::scenario::Scenario, wanted: &[String]) -> Result<(), CliError> {
+    let known: Vec<&str> = scenario.policies.iter().map(|p| p.name.as_str()).collect();
+    for w in wanted {
+        if !known.contains(&w.as_str()) {
+            let mut m = format!("--policy {w}: no policy named `{w}` in the scenario");
+            if let Some(s) = scalesim::config::error::suggest(w, known.iter().copied()) {
+                m.push_str(&format!("; did you mean `{s}`?"));
+            }
+            m.push_str(&format!(" (policies: {})", known.join(", ")));
+            return Err(CliError::Usage(m));
+        }
+    }
+    Ok(())
+}

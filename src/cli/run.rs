@@ -1,0 +1,54 @@
+//! `scalesim run`: load, run the experiment with a progress bar, write outputs, print the table.
+
+use super::{CliError, RunCommand, check_policy_names, default_out_dir, print_stdout};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use scalesim::experiment::{self, Progress};
+use scalesim::{config, report};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Runs the scenario.
+pub fn run(cmd: RunCommand) -> Result<(), CliError> {
+    let scenario = config::load(&cmd.file, &cmd.overrides)?;
+    check_policy_names(&scenario, &cmd.options.policies)?;
+    let out_dir = cmd.out_dir.clone().unwrap_or_else(|| default_out_dir(&scenario.name));
+    let progress = Progress::default();
+    let total = experiment::total_work(&scenario, &cmd.options);
+    let runs = with_progress_bar(total, &progress, || experiment::run(&scenario, &cmd.options, &progress))?;
+    let written = report::write_outputs(&out_dir, &scenario, &runs)?;
+    print_stdout(&report::summary_table(&scenario, &runs))?;
+    for p in &written {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+/// Runs `work` while a thread shows `progress` against `total` on stderr (hidden when stderr is
+/// not a terminal).
+fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> T) -> T {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total.max(1)), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} simulating [{elapsed_precise}] {wide_bar} {percent:>3}% eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                bar.set_position(progress.done.load(Ordering::Relaxed).min(total));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let out = work();
+        stop.store(true, Ordering::Relaxed);
+        bar.finish_and_clear();
+        out
+    })
+}

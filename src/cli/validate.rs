@@ -1,0 +1,153 @@
+//! `scalesim validate`: check a scenario and describe what a run would do.
+
+use super::{CliError, ValidateCommand, default_out_dir, print_stdout};
+use scalesim::config;
+use scalesim::dist::Dist;
+use scalesim::policy::{MetricRule, PolicyKind, PolicySpec};
+use scalesim::scenario::Scenario;
+use scalesim::service::Demand;
+use scalesim::time::{Time, to_secs_f64};
+use std::fmt::Write;
+
+/// Checks the file and prints a description of the scenario.
+pub fn validate(cmd: ValidateCommand) -> Result<(), CliError> {
+    let scenario = config::load(&cmd.file, &cmd.overrides)?;
+    print_stdout(&describe(&scenario, &cmd.file.display().to_string()))
+}
+
+fn dur(t: Time) -> String {
+    humantime::format_duration(std::time::Duration::from_micros(t)).to_string()
+}
+
+fn secs(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3}s").replace(".000s", "s")
+    } else {
+        format!("{:.1}ms", s * 1000.0).replace(".0ms", "ms")
+    }
+}
+
+fn dist(d: &Dist) -> String {
+    match d {
+        Dist::Deterministic { value } => format!("deterministic {}", secs(*value)),
+        Dist::Exponential { mean } => format!("exponential, mean {}", secs(*mean)),
+        Dist::LogNormal { sigma, .. } => format!("lognormal, mean {}, sigma {sigma:.3}", secs(d.mean())),
+        Dist::Gamma { shape, .. } => format!("gamma, mean {}, shape {shape:.3}", secs(d.mean())),
+        Dist::Uniform { low, high } => format!("uniform {} to {}", secs(*low), secs(*high)),
+        Dist::Empirical { samples } => {
+            format!("empirical, {} samples, mean {}", samples.len(), secs(d.mean()))
+        }
+    }
+}
+
+fn rules(p: &PolicySpec) -> String {
+    let PolicyKind::Basic(b) = &p.kind else {
+        return format!("always {} replicas", p.min);
+    };
+    let mut parts: Vec<String> = b
+        .metrics
+        .iter()
+        .map(|m| match m {
+            MetricRule::Rps { target, window } => format!("rps {target}/replica over {}", dur(*window)),
+            MetricRule::Cpu { target, tolerance, window } => {
+                format!("cpu {:.0}% ±{:.0}% over {}", target * 100.0, tolerance * 100.0, dur(*window))
+            }
+            MetricRule::Concurrency { target, window } => {
+                format!("concurrency {target}/replica over {}", dur(*window))
+            }
+        })
+        .collect();
+    for w in &b.schedules {
+        parts.push(format!(
+            "{} replicas from \"{}\" to \"{}\" ({})",
+            w.replicas,
+            w.start,
+            w.end,
+            w.tz.name()
+        ));
+    }
+    let mut s = format!("every {}: {}", dur(b.interval), parts.join("; "));
+    if b.down_stabilization > 0 {
+        let _ = write!(s, "; scale-down stabilization {}", dur(b.down_stabilization));
+    }
+    if b.up_stabilization > 0 {
+        let _ = write!(s, "; scale-up stabilization {}", dur(b.up_stabilization));
+    }
+    s
+}
+
+/// The description `validate` prints.
+pub fn describe(s: &Scenario, file: &str) -> String {
+    let mut o = String::new();
+    let expected = s.traffic.expected_requests(&s.clock, s.duration);
+    let mean_rps = expected / to_secs_f64(s.duration).max(1e-9);
+    let _ = writeln!(o, "scenario   {} ({file})", s.name);
+    let _ = writeln!(o, "duration   {}, recorded every {}", dur(s.duration), dur(s.record_interval));
+    let _ = writeln!(
+        o,
+        "clock      starts {} ({})",
+        s.clock.start().format("%a %Y-%m-%d %H:%M:%S %Z"),
+        s.clock.tz().name()
+    );
+    let _ = writeln!(o, "seed       {}", s.seed);
+    let _ = writeln!(o, "traffic    {expected:.0} requests expected, mean {mean_rps:.2} req/s");
+    let svc = &s.service;
+    let mean_demand = svc.demand.mean_without_sizes();
+    let demand = match &svc.demand {
+        Demand::Dist(d) => dist(d),
+        Demand::Linear { base, .. } => format!("linear in request sizes, base {}", secs(*base)),
+    };
+    let sizes = if matches!(svc.demand, Demand::Linear { .. }) { " (sizes ignored)" } else { "" };
+    let _ = writeln!(o, "service    {} workers per replica; demand {demand}", svc.workers);
+    let _ = writeln!(
+        o,
+        "           capacity ≈ {:.2} req/s per replica{sizes}; queue {}; timeout {}; startup {}; grace {}",
+        svc.capacity_rps(mean_demand),
+        svc.queue_limit.map_or("unbounded".to_string(), |q| q.to_string()),
+        svc.timeout.map_or("none".to_string(), dur),
+        dist(&svc.startup),
+        dur(svc.grace),
+    );
+    if mean_rps > 0.0 && mean_demand > 0.0 {
+        let _ = writeln!(
+            o,
+            "           needs ≈ {:.1} replicas at the mean rate; balancer {}",
+            mean_rps / svc.capacity_rps(mean_demand),
+            s.balancer.name()
+        );
+    } else {
+        let _ = writeln!(o, "           balancer {}", s.balancer.name());
+    }
+    if let Some(slo) = &s.slo {
+        let mut parts = Vec::new();
+        if let Some((p, l)) = slo.latency {
+            parts.push(format!("p{p} latency ≤ {}", secs(l)));
+        }
+        if let Some(e) = slo.error_rate {
+            parts.push(format!("errors ≤ {}%", e * 100.0));
+        }
+        let _ = writeln!(o, "slo        {}", parts.join(", "));
+    }
+    let _ = writeln!(o, "cost       {} {} per replica-hour", s.cost.per_replica_hour, s.cost.currency);
+    let _ = writeln!(o, "policies   {}", s.policies.len());
+    let w = s.policies.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);
+    for p in &s.policies {
+        let _ = writeln!(
+            o,
+            "  {:<w$}  {:<11}  min {:<3} max {:<3} initial {:<3}  {}",
+            p.name,
+            p.family(),
+            p.min,
+            p.max,
+            p.initial,
+            rules(p)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "outputs    {}/ (per-policy results, summary table and charts, written by `scalesim run`)",
+        default_out_dir(&s.name).display()
+    );
+    let _ = writeln!(o, "ok: the scenario is valid");
+    o
+}

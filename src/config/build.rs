@@ -1,0 +1,682 @@
+//! Checking a parsed scenario and turning it into a [`Scenario`]: defaults, cross-key rules
+//! (which keys go with which `type` or `distribution`, min ≤ initial ≤ max, unique names, …)
+//! and conversion into the library's types. Every failure names the key at fault.
+
+use super::error::{KeyError, suggest};
+use super::raw::*;
+use super::source::KeyPath;
+use super::values::Dur;
+use crate::balancer::BalancerKind;
+use crate::dist::Dist;
+use crate::policy::{BasicSpec, CronWindow, MetricRule, PolicyKind, PolicySpec};
+use crate::scenario::{CostModel, Scenario, Slo};
+use crate::service::{CpuModel, Curve, Demand, ServiceModel};
+use crate::time::{Clock, SECOND, Time};
+use crate::traffic::MAX_SIZES;
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use std::path::Path;
+
+type R<T> = Result<T, KeyError>;
+
+fn err<T>(path: KeyPath, message: impl Into<String>) -> R<T> {
+    Err(KeyError::new(path, message))
+}
+
+/// The longest simulation accepted (ten years): calendars and schedules are resolved over it.
+pub const MAX_DURATION: Time = 3660 * 86_400 * SECOND;
+
+/// Default start of simulated time: Monday 2025-01-06 00:00 local time.
+pub const DEFAULT_START: &str = "2025-01-06T00:00:00";
+
+/// Checks `raw` and builds the scenario; `default_name` names it when the file does not, and
+/// trace paths are relative to `base_dir`.
+pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenario> {
+    let sim = KeyPath::root().key("simulation");
+    let s = raw.simulation;
+    let name = s.name.unwrap_or_else(|| default_name.to_string());
+    if name.trim().is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return err(sim.key("name"), format!("found \"{name}\", expected a non-empty name without slashes"));
+    }
+    let duration = positive(sim.key("duration"), s.duration)?;
+    if duration > MAX_DURATION {
+        return err(sim.key("duration"), "is longer than the longest supported simulation (3660 days)");
+    }
+    let tz = match &s.timezone {
+        Some(t) => parse_tz(sim.key("timezone"), t)?,
+        None => chrono_tz::UTC,
+    };
+    let start = match &s.start {
+        Some(v) => parse_start(sim.key("start"), v)?,
+        None => parse_local(DEFAULT_START).expect("valid default"),
+    };
+    let clock = Clock::new(start, tz, duration);
+    let record_interval = match s.record_interval {
+        Some(d) => positive(sim.key("record_interval"), d)?,
+        None => 60 * SECOND,
+    };
+    if record_interval > duration {
+        return err(sim.key("record_interval"), "is longer than simulation.duration");
+    }
+    let slo = match s.slo {
+        Some(raw) => build_slo(&sim.key("slo"), raw)?,
+        None => None,
+    };
+
+    let traffic = raw.traffic.into_spec(base_dir, &clock, duration).map_err(|e| {
+        let key = if e.key == "traffic" || e.key.starts_with("traffic.") || e.key.starts_with("traffic[") {
+            e.key.clone()
+        } else {
+            format!("traffic.{}", e.key)
+        };
+        KeyError::new(KeyPath::parse(&key), e.message)
+    })?;
+
+    let (service, balancer) = build_service(raw.service, &traffic.size_columns())?;
+    let cost = build_cost(raw.cost)?;
+    let policies = build_policies(raw.policy, tz)?;
+
+    Ok(Scenario {
+        name,
+        duration,
+        clock,
+        seed: s.seed.unwrap_or(1),
+        record_interval,
+        slo,
+        traffic,
+        service,
+        balancer,
+        cost,
+        policies,
+    })
+}
+
+fn positive(path: KeyPath, d: Dur) -> R<Time> {
+    let t = d.time();
+    if t == 0 {
+        return err(path, "found a zero duration, expected a positive duration");
+    }
+    Ok(t)
+}
+
+/// Parses an IANA time-zone name, suggesting the closest when it is unknown.
+pub fn parse_tz(path: KeyPath, name: &str) -> R<Tz> {
+    name.parse::<Tz>().or_else(|_| {
+        let mut m = format!("unknown time zone \"{name}\", expected an IANA name such as \"Europe/Paris\"");
+        if let Some(s) = suggest(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())) {
+            m.push_str(&format!("; did you mean `{s}`?"));
+        }
+        err(path, m)
+    })
+}
+
+fn parse_local(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t);
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0))
+}
+
+fn parse_start(path: KeyPath, v: &toml::Value) -> R<NaiveDateTime> {
+    let text = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => {
+            if d.offset.is_some() {
+                return err(
+                    path,
+                    format!(
+                        "found {d} with a UTC offset, expected a local date-time (the zone goes in simulation.timezone)"
+                    ),
+                );
+            }
+            d.to_string()
+        }
+        other => {
+            return err(
+                path,
+                format!(
+                    "found {}, expected a local date-time such as \"2025-03-04T00:00:00\"",
+                    other.type_str()
+                ),
+            );
+        }
+    };
+    parse_local(&text).ok_or_else(|| {
+        KeyError::new(
+            path,
+            format!("found \"{text}\", expected a local date-time such as \"2025-03-04T00:00:00\""),
+        )
+    })
+}
+
+fn build_slo(path: &KeyPath, raw: RawSlo) -> R<Option<Slo>> {
+    if raw.latency_percentile.is_some() && raw.latency.is_none() {
+        return err(path.key("latency_percentile"), "needs simulation.slo.latency (the bound it applies to)");
+    }
+    let pct = raw.latency_percentile.unwrap_or(99.0);
+    if !(pct > 0.0 && pct < 100.0) {
+        return err(
+            path.key("latency_percentile"),
+            format!("found {pct}, expected a percentile between 0 and 100 (e.g. 99)"),
+        );
+    }
+    let latency = match raw.latency {
+        Some(d) => Some((pct, crate::time::to_secs_f64(positive(path.key("latency"), d)?))),
+        None => None,
+    };
+    let error_rate = raw.error_rate.map(|f| f.0);
+    if latency.is_none() && error_rate.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Slo { latency, error_rate }))
+}
+
+fn build_service(raw: RawService, sizes: &[String]) -> R<(ServiceModel, BalancerKind)> {
+    let p = KeyPath::root().key("service");
+    if raw.workers == 0 {
+        return err(p.key("workers"), "found 0, expected at least 1 worker per replica");
+    }
+    let timeout = match raw.timeout {
+        Some(d) => Some(positive(p.key("timeout"), d)?),
+        None => None,
+    };
+    let grace = raw.termination_grace.map_or(30 * SECOND, Dur::time);
+    let balancer = match raw.load_balancer {
+        None | Some(RawBalancer::RoundRobin) => BalancerKind::RoundRobin,
+        Some(RawBalancer::Random) => BalancerKind::Random,
+        Some(RawBalancer::LeastOutstanding) => BalancerKind::LeastOutstanding,
+        Some(RawBalancer::PowerOfTwo) => BalancerKind::PowerOfTwo,
+    };
+    let demand = build_demand(&p.key("demand"), &raw.demand, sizes)?;
+    let slowdown = match raw.slowdown {
+        Some(s) => Some(build_curve(&p.key("slowdown").key("points"), s.points)?),
+        None => None,
+    };
+    let startup = match raw.startup {
+        Some(d) => build_dist(&p.key("startup"), &d.into())?,
+        None => Dist::Deterministic { value: 30.0 },
+    };
+    let cpu = match raw.cpu {
+        Some(c) => build_cpu(&p.key("cpu"), c)?,
+        None => CpuModel::default(),
+    };
+    let service = ServiceModel {
+        workers: raw.workers,
+        queue_limit: raw.queue_limit,
+        timeout,
+        demand,
+        slowdown,
+        startup,
+        grace,
+        cpu,
+    };
+    Ok((service, balancer))
+}
+
+fn build_curve(path: &KeyPath, points: Vec<(f64, f64)>) -> R<Curve> {
+    if points.is_empty() {
+        return err(path.clone(), "is empty, expected at least one [in_flight, factor] point");
+    }
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if !(x.is_finite() && x >= 0.0) {
+            return err(path.index(i), format!("found in_flight {x}, expected a non-negative number"));
+        }
+        if !(y.is_finite() && y > 0.0) {
+            return err(path.index(i), format!("found factor {y}, expected a positive number"));
+        }
+        if i > 0 && x <= points[i - 1].0 {
+            return err(path.index(i), format!("in_flight {x} does not increase on the previous point"));
+        }
+    }
+    Curve::new(points).ok_or_else(|| KeyError::new(path.clone(), "invalid curve"))
+}
+
+fn build_cpu(path: &KeyPath, c: RawCpu) -> R<CpuModel> {
+    let d = CpuModel::default();
+    let non_neg = |k: &str, v: f64| -> R<f64> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            err(path.key(k), format!("found {v}, expected a non-negative number"))
+        }
+    };
+    let request = c.request.unwrap_or(d.request_cores);
+    if !(request.is_finite() && request > 0.0) {
+        return err(path.key("request"), format!("found {request}, expected a positive number of cores"));
+    }
+    Ok(CpuModel {
+        request_cores: request,
+        idle_cores: non_neg("idle", c.idle.unwrap_or(d.idle_cores))?,
+        per_request_cpu_s: c.per_request.map_or(d.per_request_cpu_s, |s| s.0),
+        busy_worker_cores: non_neg("per_busy_worker", c.per_busy_worker.unwrap_or(d.busy_worker_cores))?,
+    })
+}
+
+/// The keys each distribution takes.
+pub fn dist_keys(d: DistName) -> &'static [&'static str] {
+    match d {
+        DistName::Exponential => &["mean"],
+        DistName::Deterministic => &["value"],
+        DistName::Lognormal => &["mean", "p99", "sigma"],
+        DistName::Gamma => &["mean", "cv", "shape", "scale"],
+        DistName::Uniform => &["min", "max"],
+        DistName::Empirical => &["samples"],
+        DistName::Linear => &["base", "per", "noise"],
+    }
+}
+
+const ALL_DISTS: &str =
+    "`exponential`, `deterministic`, `lognormal`, `gamma`, `uniform`, `empirical`, `linear`";
+
+fn present(raw: &RawDist) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    let mut add = |k: &'static str, on: bool| {
+        if on {
+            v.push(k)
+        }
+    };
+    add("mean", raw.mean.is_some());
+    add("value", raw.value.is_some());
+    add("p99", raw.p99.is_some());
+    add("sigma", raw.sigma.is_some());
+    add("cv", raw.cv.is_some());
+    add("shape", raw.shape.is_some());
+    add("scale", raw.scale.is_some());
+    add("min", raw.min.is_some());
+    add("max", raw.max.is_some());
+    add("samples", raw.samples.is_some());
+    add("base", raw.base.is_some());
+    add("per", raw.per.is_some());
+    add("noise", raw.noise.is_some());
+    v
+}
+
+fn dist_name(path: &KeyPath, raw: &RawDist) -> R<DistName> {
+    let name = raw.distribution.ok_or_else(|| {
+        KeyError::new(path.key("distribution"), format!("missing required key, expected one of {ALL_DISTS}"))
+    })?;
+    let allowed = dist_keys(name);
+    if let Some(k) = present(raw).into_iter().find(|k| !allowed.contains(k)) {
+        return err(
+            path.key(k),
+            format!(
+                "is not used by distribution `{}` (it takes {})",
+                name.name(),
+                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    Ok(name)
+}
+
+fn need<T: Copy>(path: &KeyPath, name: DistName, key: &str, v: Option<T>) -> R<T> {
+    v.ok_or_else(|| {
+        KeyError::new(path.key(key), format!("missing required key for distribution `{}`", name.name()))
+    })
+}
+
+fn pos(path: KeyPath, v: f64) -> R<f64> {
+    if v.is_finite() && v > 0.0 { Ok(v) } else { err(path, format!("found {v}, expected a positive number")) }
+}
+
+/// Builds a distribution (not `linear`) from its table.
+pub fn build_dist(path: &KeyPath, raw: &RawDist) -> R<Dist> {
+    let name = dist_name(path, raw)?;
+    let secs = |k: &str, v: Option<super::values::Seconds>| need(path, name, k, v.map(|s| s.0));
+    match name {
+        DistName::Exponential => Ok(Dist::exponential(pos(path.key("mean"), secs("mean", raw.mean)?)?)),
+        DistName::Deterministic => Ok(Dist::Deterministic { value: secs("value", raw.value)? }),
+        DistName::Lognormal => {
+            let mean = pos(path.key("mean"), secs("mean", raw.mean)?)?;
+            match (raw.p99, raw.sigma) {
+                (Some(p99), None) => Dist::lognormal_mean_p99(mean, p99.0).ok_or_else(|| {
+                    KeyError::new(
+                        path.key("p99"),
+                        format!(
+                            "no log-normal has mean {mean}s and p99 {}s: p99 must exceed the mean and be at most {:.3}s",
+                            p99.0,
+                            mean * (crate::dist::Z99 * crate::dist::Z99 / 2.0).exp()
+                        ),
+                    )
+                }),
+                (None, Some(sigma)) => Ok(Dist::lognormal_mean_sigma(mean, pos(path.key("sigma"), sigma)?)),
+                (Some(_), Some(_)) => err(path.key("sigma"), "give `p99` or `sigma`, not both"),
+                (None, None) => err(path.key("p99"), "missing required key for distribution `lognormal`: give `p99` or `sigma`"),
+            }
+        }
+        DistName::Gamma => {
+            let mean = raw.mean.map(|m| pos(path.key("mean"), m.0)).transpose()?;
+            let cv = raw.cv.map(|v| pos(path.key("cv"), v)).transpose()?;
+            let shape = raw.shape.map(|v| pos(path.key("shape"), v)).transpose()?;
+            let scale = raw.scale.map(|v| pos(path.key("scale"), v.0)).transpose()?;
+            let (k, theta) = match (mean, cv, shape, scale) {
+                (Some(m), Some(cv), None, None) => (1.0 / (cv * cv), m * cv * cv),
+                (Some(m), None, Some(k), None) => (k, m / k),
+                (Some(m), None, None, Some(t)) => (m / t, t),
+                (None, None, Some(k), Some(t)) => (k, t),
+                _ => {
+                    return err(
+                        path.key("distribution"),
+                        "gamma needs `mean` with one of `cv`, `shape` or `scale`, or `shape` with `scale`",
+                    );
+                }
+            };
+            Dist::gamma(k, theta).ok_or_else(|| KeyError::new(path.clone(), "invalid gamma parameters"))
+        }
+        DistName::Uniform => {
+            let (lo, hi) = (secs("min", raw.min)?, secs("max", raw.max)?);
+            if lo > hi {
+                return err(path.key("min"), format!("min ({lo}s) is greater than max ({hi}s)"));
+            }
+            Ok(Dist::Uniform { low: lo, high: hi })
+        }
+        DistName::Empirical => {
+            let samples: Vec<f64> =
+                raw.samples.as_ref().map(|v| v.iter().map(|s| s.0).collect()).unwrap_or_default();
+            if samples.is_empty() {
+                return err(path.key("samples"), "missing or empty, expected at least one observed value");
+            }
+            Ok(Dist::Empirical { samples })
+        }
+        DistName::Linear => err(
+            path.key("distribution"),
+            "`linear` depends on per-request sizes and is only valid for service.demand",
+        ),
+    }
+}
+
+fn build_demand(path: &KeyPath, raw: &RawDist, sizes: &[String]) -> R<Demand> {
+    let name = dist_name(path, raw)?;
+    if name != DistName::Linear {
+        return build_dist(path, raw).map(Demand::Dist);
+    }
+    if sizes.is_empty() {
+        return err(
+            path.key("distribution"),
+            "`linear` needs per-request sizes, but the traffic has no size columns; use another distribution",
+        );
+    }
+    let base = raw.base.map_or(0.0, |s| s.0);
+    let mut coef = [0.0; MAX_SIZES];
+    let per = raw.per.as_ref().filter(|p| !p.is_empty()).ok_or_else(|| {
+        KeyError::new(
+            path.key("per"),
+            format!(
+                "missing required key for distribution `linear`: seconds per unit of a size column ({})",
+                sizes.join(", ")
+            ),
+        )
+    })?;
+    for (col, secs) in per {
+        let Some(i) = sizes.iter().position(|s| s == col).filter(|&i| i < MAX_SIZES) else {
+            let mut m =
+                format!("unknown size column `{col}` (the traffic's size columns: {})", sizes.join(", "));
+            if let Some(s) = suggest(col, sizes.iter().map(String::as_str)) {
+                m = format!(
+                    "unknown size column `{col}`; did you mean `{s}`? (the traffic's size columns: {})",
+                    sizes.join(", ")
+                );
+            }
+            return err(path.key("per").key(col), m);
+        };
+        coef[i] = secs.0;
+    }
+    let noise = match raw.noise {
+        Some(cv) => {
+            let cv = pos(path.key("noise"), cv)?;
+            Some(
+                Dist::gamma(1.0 / (cv * cv), cv * cv)
+                    .ok_or_else(|| KeyError::new(path.key("noise"), "invalid noise"))?,
+            )
+        }
+        None => None,
+    };
+    Ok(Demand::Linear { base, coef, noise })
+}
+
+fn build_cost(raw: RawCost) -> R<CostModel> {
+    let p = KeyPath::root().key("cost");
+    let per = raw.per_replica_hour.unwrap_or(0.0);
+    if !(per.is_finite() && per >= 0.0) {
+        return err(p.key("per_replica_hour"), format!("found {per}, expected a non-negative price"));
+    }
+    let currency = raw.currency.unwrap_or_else(|| "USD".into());
+    if currency.trim().is_empty() {
+        return err(p.key("currency"), "is empty, expected a currency label such as \"USD\"");
+    }
+    Ok(CostModel { per_replica_hour: per, currency })
+}
+
+/// The keys each policy type takes (besides `name` and `type`).
+pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
+    const SCALING: [&str; 6] =
+        ["min", "max", "initial", "interval", "scale_down_stabilization", "scale_up_stabilization"];
+    match t {
+        PolicyType::Fixed => &["replicas"],
+        PolicyType::Rps | PolicyType::Concurrency => {
+            &["target", "window", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
+        }
+        PolicyType::Cpu => &[
+            "target",
+            "window",
+            "tolerance",
+            SCALING[0],
+            SCALING[1],
+            SCALING[2],
+            SCALING[3],
+            SCALING[4],
+            SCALING[5],
+        ],
+        PolicyType::Schedule => {
+            &["windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
+        }
+        PolicyType::Autoscale => {
+            &["metrics", "windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
+        }
+    }
+}
+
+fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
+    let pairs = [
+        ("replicas", p.replicas.is_some()),
+        ("min", p.min.is_some()),
+        ("max", p.max.is_some()),
+        ("initial", p.initial.is_some()),
+        ("interval", p.interval.is_some()),
+        ("scale_down_stabilization", p.scale_down_stabilization.is_some()),
+        ("scale_up_stabilization", p.scale_up_stabilization.is_some()),
+        ("target", p.target.is_some()),
+        ("window", p.window.is_some()),
+        ("tolerance", p.tolerance.is_some()),
+        ("windows", p.windows.is_some()),
+        ("metrics", p.metrics.is_some()),
+    ];
+    pairs.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
+}
+
+fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz) -> R<Vec<PolicySpec>> {
+    let root = KeyPath::root().key("policy");
+    if raw.is_empty() {
+        return err(root, "no [[policy]] in the scenario, expected at least one (e.g. type = \"fixed\")");
+    }
+    let mut out: Vec<PolicySpec> = Vec::with_capacity(raw.len());
+    for (i, p) in raw.into_iter().enumerate() {
+        let path = root.index(i);
+        if p.name.trim().is_empty() {
+            return err(path.key("name"), "is empty, expected a policy name");
+        }
+        if let Some(j) = out.iter().position(|o| o.name == p.name) {
+            return err(
+                path.key("name"),
+                format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
+            );
+        }
+        out.push(build_policy(&path, p, sim_tz)?);
+    }
+    Ok(out)
+}
+
+fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
+    let allowed = policy_keys(p.kind);
+    if let Some(k) = policy_present(&p).into_iter().find(|k| !allowed.contains(k)) {
+        return err(
+            path.key(k),
+            format!(
+                "is not used by policy type `{}` (it takes {})",
+                p.kind.name(),
+                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    if p.kind == PolicyType::Fixed {
+        let n = p
+            .replicas
+            .ok_or_else(|| KeyError::new(path.key("replicas"), "missing required key for type `fixed`"))?;
+        if n == 0 {
+            return err(path.key("replicas"), "found 0, expected at least 1 replica");
+        }
+        return Ok(PolicySpec::fixed(&p.name, n));
+    }
+    let interval = match p.interval {
+        Some(d) => positive(path.key("interval"), d)?,
+        None => 30 * SECOND,
+    };
+    let min = p.min.unwrap_or(1);
+    let mut metrics = Vec::new();
+    let mut rule =
+        |kind: MetricType, target: f64, window: Option<Dur>, tolerance: Option<f64>, at: &KeyPath| -> R<()> {
+            if !(target.is_finite() && target > 0.0) {
+                return err(at.key("target"), format!("found {target}, expected a positive target"));
+            }
+            let default_window = if kind == MetricType::Cpu { interval } else { 60 * SECOND };
+            let window = match window {
+                Some(d) => positive(at.key("window"), d)?,
+                None => default_window,
+            };
+            metrics.push(match kind {
+                MetricType::Rps => MetricRule::Rps { target, window },
+                MetricType::Concurrency => MetricRule::Concurrency { target, window },
+                MetricType::Cpu => {
+                    if target < 1.0 {
+                        return err(
+                            at.key("target"),
+                            format!("found {target}, expected a percentage of the CPU request (60 for 60 %)"),
+                        );
+                    }
+                    let tolerance = tolerance.unwrap_or(0.1);
+                    if !(0.0..1.0).contains(&tolerance) {
+                        return err(
+                            at.key("tolerance"),
+                            format!("found {tolerance}, expected a fraction in [0, 1)"),
+                        );
+                    }
+                    MetricRule::Cpu { target: target / 100.0, tolerance, window }
+                }
+            });
+            Ok(())
+        };
+    match p.kind {
+        PolicyType::Rps | PolicyType::Cpu | PolicyType::Concurrency => {
+            let kind = match p.kind {
+                PolicyType::Rps => MetricType::Rps,
+                PolicyType::Cpu => MetricType::Cpu,
+                _ => MetricType::Concurrency,
+            };
+            let target = p.target.ok_or_else(|| {
+                KeyError::new(
+                    path.key("target"),
+                    format!("missing required key for type `{}`", p.kind.name()),
+                )
+            })?;
+            rule(kind, target, p.window, p.tolerance, path)?;
+        }
+        PolicyType::Autoscale => {
+            for (j, m) in p.metrics.iter().flatten().enumerate() {
+                let at = path.key("metrics").index(j);
+                if m.tolerance.is_some() && m.kind != MetricType::Cpu {
+                    return err(at.key("tolerance"), "is only used by `cpu` metrics");
+                }
+                rule(m.kind, m.target, m.window, m.tolerance, &at)?;
+            }
+            if metrics.is_empty() && p.windows.as_ref().is_none_or(Vec::is_empty) {
+                return err(
+                    path.key("metrics"),
+                    "type `autoscale` needs at least one entry in `metrics` or `windows`",
+                );
+            }
+        }
+        PolicyType::Schedule | PolicyType::Fixed => {}
+    }
+    if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
+        return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");
+    }
+    let mut schedules = Vec::new();
+    for (j, w) in p.windows.iter().flatten().enumerate() {
+        schedules.push(build_window(&path.key("windows").index(j), w, sim_tz)?);
+    }
+    let max = match p.max {
+        Some(m) => m,
+        None if p.kind == PolicyType::Schedule => {
+            schedules.iter().map(|w| w.replicas).max().unwrap_or(1).max(min)
+        }
+        None => {
+            return err(path.key("max"), format!("missing required key for type `{}`", p.kind.name()));
+        }
+    };
+    if max == 0 {
+        return err(path.key("max"), "found 0, expected at least 1");
+    }
+    if min > max {
+        return err(path.key("min"), format!("min ({min}) is greater than max ({max})"));
+    }
+    let initial = p.initial.unwrap_or(min);
+    if initial < min || initial > max {
+        return err(
+            path.key("initial"),
+            format!("found {initial}, expected a value between min ({min}) and max ({max})"),
+        );
+    }
+    for (j, w) in schedules.iter().enumerate() {
+        if w.replicas > max {
+            return err(
+                path.key("windows").index(j).key("replicas"),
+                format!("found {}, more than the policy's max ({max})", w.replicas),
+            );
+        }
+    }
+    let spec = BasicSpec {
+        interval,
+        metrics,
+        schedules,
+        down_stabilization: p.scale_down_stabilization.map_or(0, Dur::time),
+        up_stabilization: p.scale_up_stabilization.map_or(0, Dur::time),
+    };
+    Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec) })
+}
+
+fn build_window(path: &KeyPath, w: &RawWindow, sim_tz: Tz) -> R<CronWindow> {
+    let tz = match &w.timezone {
+        Some(t) => parse_tz(path.key("timezone"), t)?,
+        None => sim_tz,
+    };
+    for (k, expr) in [("start", &w.start), ("end", &w.end)] {
+        if let Err(e) = CronWindow::new(expr, expr, tz, w.replicas) {
+            return err(
+                path.key(k),
+                format!(
+                    "{e}; expected a cron expression such as \"0 9 * * 1-5\" (minute hour day month weekday)"
+                ),
+            );
+        }
+    }
+    if w.start.split_whitespace().eq(w.end.split_whitespace()) {
+        return err(path.key("end"), "is the same as `start`, so the window would never be open");
+    }
+    if w.replicas == 0 {
+        return err(path.key("replicas"), "found 0, expected at least 1 replica inside the window");
+    }
+    CronWindow::new(&w.start, &w.end, tz, w.replicas).map_err(|e| KeyError::new(path.clone(), e.to_string()))
+}

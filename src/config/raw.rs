@@ -1,0 +1,356 @@
+//! The scenario file as written: serde types, one per table, unknown keys rejected.
+//!
+//! Tables are flat structs (every key of every variant is an `Option`), so serde can point at
+//! the exact key of a mistake; which keys go with which `type` or `distribution` is checked
+//! afterwards, in `build`, with the same precision.
+
+use super::traffic::TrafficConfig;
+use super::values::{Dur, Fraction, Seconds};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// `[simulation]`.
+    pub simulation: RawSimulation,
+    /// `[traffic]`.
+    pub traffic: TrafficConfig,
+    /// `[service]`.
+    pub service: RawService,
+    /// `[cost]`.
+    #[serde(default)]
+    pub cost: RawCost,
+    /// `[[policy]]` entries.
+    #[serde(default)]
+    pub policy: Vec<RawPolicy>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    /// Scenario name.
+    pub name: Option<String>,
+    /// Simulated duration.
+    pub duration: Dur,
+    /// Local date-time of simulated time 0 (string or TOML local date-time).
+    pub start: Option<toml::Value>,
+    /// IANA time zone.
+    pub timezone: Option<String>,
+    /// Base seed.
+    pub seed: Option<u64>,
+    /// Recording interval.
+    pub record_interval: Option<Dur>,
+    /// `[simulation.slo]`.
+    pub slo: Option<RawSlo>,
+}
+
+/// `[simulation.slo]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    /// Percentile bounded by `latency`.
+    pub latency_percentile: Option<f64>,
+    /// Latency bound.
+    pub latency: Option<Dur>,
+    /// Error-rate bound.
+    pub error_rate: Option<Fraction>,
+}
+
+/// Load-balancing strategy names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawBalancer {
+    /// Round robin.
+    RoundRobin,
+    /// Uniform random.
+    Random,
+    /// Least outstanding requests.
+    LeastOutstanding,
+    /// Power of two choices.
+    PowerOfTwo,
+}
+
+/// `[service]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    /// Workers per replica.
+    pub workers: u32,
+    /// Queue limit per replica.
+    pub queue_limit: Option<u32>,
+    /// Client timeout.
+    pub timeout: Option<Dur>,
+    /// Termination grace period.
+    pub termination_grace: Option<Dur>,
+    /// Load balancer.
+    pub load_balancer: Option<RawBalancer>,
+    /// `[service.demand]`.
+    pub demand: RawDist,
+    /// `[service.slowdown]`.
+    pub slowdown: Option<RawSlowdown>,
+    /// `[service.startup]`.
+    pub startup: Option<RawStartup>,
+    /// `[service.cpu]`.
+    pub cpu: Option<RawCpu>,
+}
+
+/// Distribution names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistName {
+    /// Exponential.
+    Exponential,
+    /// Constant.
+    Deterministic,
+    /// Log-normal.
+    Lognormal,
+    /// Gamma.
+    Gamma,
+    /// Uniform.
+    Uniform,
+    /// Resampled observations.
+    Empirical,
+    /// Linear in per-request sizes.
+    Linear,
+}
+
+impl DistName {
+    /// As written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DistName::Exponential => "exponential",
+            DistName::Deterministic => "deterministic",
+            DistName::Lognormal => "lognormal",
+            DistName::Gamma => "gamma",
+            DistName::Uniform => "uniform",
+            DistName::Empirical => "empirical",
+            DistName::Linear => "linear",
+        }
+    }
+}
+
+/// A distribution table (`[service.demand]`, `[service.startup]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDist {
+    /// Which distribution.
+    pub distribution: Option<DistName>,
+    /// Mean.
+    pub mean: Option<Seconds>,
+    /// Constant value.
+    pub value: Option<Seconds>,
+    /// 99th percentile (log-normal).
+    pub p99: Option<Seconds>,
+    /// Sigma (log-normal).
+    pub sigma: Option<f64>,
+    /// Coefficient of variation (gamma).
+    pub cv: Option<f64>,
+    /// Shape (gamma).
+    pub shape: Option<f64>,
+    /// Scale (gamma).
+    pub scale: Option<Seconds>,
+    /// Lower bound (uniform).
+    pub min: Option<Seconds>,
+    /// Upper bound (uniform).
+    pub max: Option<Seconds>,
+    /// Observations (empirical).
+    pub samples: Option<Vec<Seconds>>,
+    /// Fixed part (linear).
+    pub base: Option<Seconds>,
+    /// Seconds per unit of each size column (linear).
+    pub per: Option<BTreeMap<String, Seconds>>,
+    /// Coefficient of variation of multiplicative noise (linear).
+    pub noise: Option<f64>,
+}
+
+/// `[service.slowdown]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStartup {
+    /// Which distribution.
+    pub distribution: Option<DistName>,
+    /// Mean.
+    pub mean: Option<Seconds>,
+    /// Constant value.
+    pub value: Option<Seconds>,
+    /// 99th percentile (log-normal).
+    pub p99: Option<Seconds>,
+    /// Sigma (log-normal).
+    pub sigma: Option<f64>,
+    /// Coefficient of variation (gamma).
+    pub cv: Option<f64>,
+    /// Shape (gamma).
+    pub shape: Option<f64>,
+    /// Scale (gamma).
+    pub scale: Option<Seconds>,
+    /// Lower bound (uniform).
+    pub min: Option<Seconds>,
+    /// Upper bound (uniform).
+    pub max: Option<Seconds>,
+    /// Observations (empirical).
+    pub samples: Option<Vec<Seconds>>,
+}
+
+impl From<RawStartup> for RawDist {
+    fn from(s: RawStartup) -> RawDist {
+        RawDist {
+            distribution: s.distribution,
+            mean: s.mean,
+            value: s.value,
+            p99: s.p99,
+            sigma: s.sigma,
+            cv: s.cv,
+            shape: s.shape,
+            scale: s.scale,
+            min: s.min,
+            max: s.max,
+            samples: s.samples,
+            base: None,
+            per: None,
+            noise: None,
+        }
+    }
+}
+
+/// `[service.slowdown]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlowdown {
+    /// `[in_flight, factor]` points.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// `[service.cpu]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCpu {
+    /// CPU request, cores.
+    pub request: Option<f64>,
+    /// Idle use, cores.
+    pub idle: Option<f64>,
+    /// CPU-seconds per request.
+    pub per_request: Option<Seconds>,
+    /// Cores per busy worker.
+    pub per_busy_worker: Option<f64>,
+}
+
+/// `[cost]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    /// Price per replica-hour.
+    pub per_replica_hour: Option<f64>,
+    /// Currency label.
+    pub currency: Option<String>,
+}
+
+/// Policy types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyType {
+    /// Constant replicas.
+    Fixed,
+    /// Requests per second per replica.
+    Rps,
+    /// CPU utilisation.
+    Cpu,
+    /// In-flight requests per replica.
+    Concurrency,
+    /// Cron windows.
+    Schedule,
+    /// Several metrics and windows; the largest proposal wins.
+    Autoscale,
+}
+
+impl PolicyType {
+    /// As written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyType::Fixed => "fixed",
+            PolicyType::Rps => "rps",
+            PolicyType::Cpu => "cpu",
+            PolicyType::Concurrency => "concurrency",
+            PolicyType::Schedule => "schedule",
+            PolicyType::Autoscale => "autoscale",
+        }
+    }
+}
+
+/// One `[[policy]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// Unique name.
+    pub name: String,
+    /// Policy type.
+    #[serde(rename = "type")]
+    pub kind: PolicyType,
+    /// Replicas (fixed).
+    pub replicas: Option<u32>,
+    /// Lower bound.
+    pub min: Option<u32>,
+    /// Upper bound.
+    pub max: Option<u32>,
+    /// Replicas at time 0.
+    pub initial: Option<u32>,
+    /// Decision interval.
+    pub interval: Option<Dur>,
+    /// Scale-down stabilisation window.
+    pub scale_down_stabilization: Option<Dur>,
+    /// Scale-up stabilisation window.
+    pub scale_up_stabilization: Option<Dur>,
+    /// Target (rps, cpu, concurrency).
+    pub target: Option<f64>,
+    /// Averaging window (rps, cpu, concurrency).
+    pub window: Option<Dur>,
+    /// Tolerance (cpu).
+    pub tolerance: Option<f64>,
+    /// Cron windows (schedule, autoscale).
+    pub windows: Option<Vec<RawWindow>>,
+    /// Metric rules (autoscale).
+    pub metrics: Option<Vec<RawMetric>>,
+}
+
+/// Metric rule types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricType {
+    /// Requests per second per replica.
+    Rps,
+    /// CPU utilisation, percent.
+    Cpu,
+    /// In-flight requests per replica.
+    Concurrency,
+}
+
+/// One entry of `metrics = [...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetric {
+    /// Which metric.
+    #[serde(rename = "type")]
+    pub kind: MetricType,
+    /// Target per replica (percent for cpu).
+    pub target: f64,
+    /// Averaging window.
+    pub window: Option<Dur>,
+    /// Tolerance (cpu only).
+    pub tolerance: Option<f64>,
+}
+
+/// One entry of `windows = [...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// Cron expression of the start.
+    pub start: String,
+    /// Cron expression of the end.
+    pub end: String,
+    /// Replicas inside the window.
+    pub replicas: u32,
+    /// IANA time zone of the expressions.
+    pub timezone: Option<String>,
+}
