@@ -27,12 +27,10 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
 /// Runs `work` while a thread shows `progress` against `total` on stderr (hidden when stderr is
 /// not a terminal).
 fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> T) -> T {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(total.max(1)), target);
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total.max(1)), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
         "{spinner} simulating [{elapsed_precise}] {wide_bar} {percent:>3}% eta {eta}",
     ) {
@@ -40,14 +38,15 @@ fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> 
     }
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
-        s.spawn(|| {
+        let painter = s.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
                 bar.set_position(progress.done.load(Ordering::Relaxed).min(total));
-                std::thread::sleep(Duration::from_millis(100));
+                std::thread::park_timeout(Duration::from_millis(100));
             }
         });
         let out = work();
         stop.store(true, Ordering::Relaxed);
+        painter.thread().unpark();
         bar.finish_and_clear();
         out
     })
