@@ -119,7 +119,12 @@ impl ArrivalSource for PoissonSource {
             }
             let u: f64 = self.rng.random();
             if u * self.bound < r {
-                return arrival_at(next, self.horizon);
+                let a = arrival_at(next, self.horizon);
+                if a.is_none() {
+                    // Rounded onto the horizon: the stream has ended for good.
+                    (self.t, self.chunk_end) = (self.stop, self.stop);
+                }
+                return a;
             }
         }
     }
@@ -256,10 +261,11 @@ impl ArrivalSource for IntegratedSource {
                 self.t += x;
                 self.r_t += (self.r1 - self.r_t) * x / h;
                 self.need = self.gap.sample(&mut self.rng);
-                if self.t >= self.stop {
-                    return None;
+                let a = if self.t >= self.stop { None } else { arrival_at(self.t, self.horizon) };
+                if a.is_none() {
+                    self.t = self.stop;
                 }
-                return arrival_at(self.t, self.horizon);
+                return a;
             }
             self.need -= area;
             self.t = self.s1;
