@@ -233,6 +233,12 @@ mod tests {
     }
 
     #[test]
+    fn spec_is_send_sync_clone_debug() {
+        fn check<T: Send + Sync + Clone + std::fmt::Debug>() {}
+        check::<TrafficSpec>();
+    }
+
+    #[test]
     fn scale_multiplies_synthetic_traffic() {
         let clock = Clock::utc_monday(86_400 * SECOND);
         let spec = TrafficSpec::constant_poisson(10.0).scaled(2.0);
