@@ -4,10 +4,29 @@
 //! process, or a recorded trace). For each run it yields a fresh [`ArrivalSource`]: a lazy
 //! iterator of arrivals in time order, never a materialised list of a day's requests. The same
 //! spec and seed always give the same arrivals, so every policy sees the same traffic.
+//!
+//! * [`shape`]: rate shapes (constant, steps, ramp, daily curve, sine, spike, piecewise-linear,
+//!   sum, scale, recorded rate series) with exact upper bounds and integrals;
+//! * [`noise`]: optional multiplicative, mean-reverting random-walk noise on a shape;
+//! * [`process`]: arrival processes over a rate (Poisson by thinning, uniform, bursty gamma);
+//! * [`trace`]: CSV trace parsers (rate series, per-request timestamps, Azure LLM) and exact
+//!   request replay.
+//!
+//! Randomness comes only from [`Stream::Arrivals`] (arrival times, replay scaling) and
+//! [`Stream::Noise`] (the noise path).
+
+pub mod noise;
+pub mod process;
+pub mod shape;
+pub mod trace;
 
 use crate::rng::{Stream, stream};
-use crate::time::{Clock, SECOND, Time};
-use rand_distr::{Distribution, Exp1};
+use crate::time::{Clock, Time, to_secs_f64};
+use noise::{NoisePath, NoiseSpec};
+use process::{Gap, IntegratedSource, PoissonSource};
+pub use shape::{RateSeries, Shape};
+use std::sync::Arc;
+use trace::{ReplayOptions, ReplaySource, RequestTrace};
 
 /// How many per-request size columns an arrival can carry.
 pub const MAX_SIZES: usize = 3;
@@ -27,49 +46,237 @@ pub trait ArrivalSource: Send {
     fn next_arrival(&mut self) -> Option<Arrival>;
 }
 
-/// A checked description of a scenario's traffic.
+/// The arrival process over a rate shape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Process {
+    /// Non-homogeneous Poisson arrivals (exact, by thinning).
+    Poisson,
+    /// Evenly spaced in integrated-rate time: an arrival each time ∫rate grows by 1.
+    Uniform,
+    /// Gamma renewal process in integrated-rate time with inter-arrival coefficient of
+    /// variation `cv` (> 0; above 1 is burstier than Poisson).
+    Bursty {
+        /// Coefficient of variation of the inter-arrival gaps.
+        cv: f64,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Rate { shape: Shape, process: Process, noise: Option<NoiseSpec> },
+    Replay { trace: Arc<RequestTrace>, opts: ReplayOptions },
+}
+
+/// A checked description of a scenario's traffic. Cheap to clone (trace data is shared).
 #[derive(Debug, Clone)]
 pub struct TrafficSpec {
-    rate: f64,
+    kind: Kind,
 }
 
 impl TrafficSpec {
     /// Poisson arrivals at a constant `rate` per second.
     pub fn constant_poisson(rate: f64) -> TrafficSpec {
-        TrafficSpec { rate }
+        TrafficSpec::from_shape(Shape::Constant(rate.max(0.0)), Process::Poisson, None)
+    }
+
+    /// Arrivals of `process` over `shape`, optionally times random-walk `noise`.
+    pub fn from_shape(shape: Shape, process: Process, noise: Option<NoiseSpec>) -> TrafficSpec {
+        TrafficSpec { kind: Kind::Rate { shape, process, noise } }
+    }
+
+    /// Exact replay of a request trace.
+    pub fn replay(trace: Arc<RequestTrace>, opts: ReplayOptions) -> TrafficSpec {
+        TrafficSpec { kind: Kind::Replay { trace, opts } }
+    }
+
+    /// The same traffic with its rate multiplied by `factor` (>= 0): a scaled shape, or for a
+    /// request replay a multiplied replay `scale` (see [`ReplayOptions::scale`]).
+    pub fn scaled(self, factor: f64) -> TrafficSpec {
+        if factor == 1.0 {
+            return self;
+        }
+        let kind = match self.kind {
+            Kind::Rate { shape, process, noise } => {
+                Kind::Rate { shape: Shape::Scale { factor, of: Arc::new(shape) }, process, noise }
+            }
+            Kind::Replay { trace, mut opts } => {
+                opts.scale *= factor;
+                Kind::Replay { trace, opts }
+            }
+        };
+        TrafficSpec { kind }
     }
 
     /// A fresh arrival stream for one run, covering `[0, horizon)`.
-    pub fn source(&self, seed: u64, _clock: &Clock, horizon: Time) -> Box<dyn ArrivalSource> {
-        Box::new(ConstantPoisson { rate: self.rate, t: 0.0, horizon, rng: stream(seed, Stream::Arrivals) })
+    pub fn source(&self, seed: u64, clock: &Clock, horizon: Time) -> Box<dyn ArrivalSource> {
+        let rng = stream(seed, Stream::Arrivals);
+        match &self.kind {
+            Kind::Rate { shape, process, noise } => {
+                let noise = noise.map(|n| NoisePath::new(n, seed));
+                let shape = shape.clone();
+                match process {
+                    Process::Poisson => {
+                        Box::new(PoissonSource::new(shape, clock.clone(), noise, rng, horizon))
+                    }
+                    Process::Uniform => {
+                        Box::new(IntegratedSource::new(shape, clock.clone(), noise, rng, Gap::Unit, horizon))
+                    }
+                    Process::Bursty { cv } => Box::new(IntegratedSource::new(
+                        shape,
+                        clock.clone(),
+                        noise,
+                        rng,
+                        Gap::gamma(*cv),
+                        horizon,
+                    )),
+                }
+            }
+            Kind::Replay { trace, opts } => Box::new(ReplaySource::new(trace.clone(), *opts, rng, horizon)),
+        }
     }
 
     /// Expected number of arrivals in `[0, horizon)`.
-    pub fn expected_requests(&self, _clock: &Clock, horizon: Time) -> f64 {
-        self.rate * horizon as f64 / SECOND as f64
+    pub fn expected_requests(&self, clock: &Clock, horizon: Time) -> f64 {
+        let h = to_secs_f64(horizon);
+        match &self.kind {
+            Kind::Rate { shape, .. } => shape.integral(0.0, shape.end().map_or(h, |e| e.min(h)), clock),
+            Kind::Replay { trace, opts } => trace::expected_replay(trace, opts, h),
+        }
     }
 
     /// Names of the per-request size columns this traffic carries, in `Arrival::sizes` order.
     pub fn size_columns(&self) -> Vec<String> {
-        Vec::new()
+        match &self.kind {
+            Kind::Rate { .. } => Vec::new(),
+            Kind::Replay { trace, .. } => trace.size_columns.clone(),
+        }
+    }
+
+    /// The mean request rate (per second) at `t`, noise excluded; `None` for a request replay,
+    /// which has no rate shape.
+    pub fn rate_at(&self, clock: &Clock, t: Time) -> Option<f64> {
+        match &self.kind {
+            Kind::Rate { shape, .. } => Some(shape.rate(to_secs_f64(t), clock)),
+            Kind::Replay { .. } => None,
+        }
+    }
+
+    /// The rate shape, if the traffic has one.
+    pub fn shape(&self) -> Option<&Shape> {
+        match &self.kind {
+            Kind::Rate { shape, .. } => Some(shape),
+            Kind::Replay { .. } => None,
+        }
+    }
+
+    /// The arrival process, if the traffic has a rate shape.
+    pub fn process(&self) -> Option<Process> {
+        match &self.kind {
+            Kind::Rate { process, .. } => Some(*process),
+            Kind::Replay { .. } => None,
+        }
     }
 }
 
-struct ConstantPoisson {
-    rate: f64,
-    t: f64,
-    horizon: Time,
-    rng: crate::rng::SimRng,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SECOND;
 
-impl ArrivalSource for ConstantPoisson {
-    fn next_arrival(&mut self) -> Option<Arrival> {
-        if self.rate <= 0.0 {
-            return None;
+    fn collect(spec: &TrafficSpec, seed: u64, clock: &Clock, horizon: Time) -> Vec<Arrival> {
+        let mut s = spec.source(seed, clock, horizon);
+        let mut v = Vec::new();
+        while let Some(a) = s.next_arrival() {
+            assert!(a.time < horizon);
+            v.push(a);
         }
-        let e: f64 = Exp1.sample(&mut self.rng);
-        self.t += e / self.rate;
-        let time = crate::time::from_secs_f64(self.t);
-        (time < self.horizon).then_some(Arrival { time, sizes: [0.0; MAX_SIZES] })
+        v
+    }
+
+    fn specs() -> Vec<TrafficSpec> {
+        let daily = Shape::Daily { trough: 5.0, peak: 20.0, peak_hour: 14.0, weekend_factor: 0.5 };
+        let noise = Some(NoiseSpec { sigma: 0.1, step: 60.0, reversion: 3600.0 });
+        vec![
+            TrafficSpec::constant_poisson(30.0),
+            TrafficSpec::from_shape(daily.clone(), Process::Poisson, noise),
+            TrafficSpec::from_shape(daily.clone(), Process::Uniform, noise),
+            TrafficSpec::from_shape(daily, Process::Bursty { cv: 2.0 }, None),
+        ]
+    }
+
+    #[test]
+    fn same_seed_same_stream_other_seed_differs() {
+        let clock = Clock::utc_monday(86_400 * SECOND);
+        let h = 3600 * SECOND;
+        for spec in specs() {
+            let a = collect(&spec, 42, &clock, h);
+            let b = collect(&spec.clone(), 42, &clock, h);
+            let c = collect(&spec, 43, &clock, h);
+            assert!(!a.is_empty());
+            assert_eq!(a, b);
+            assert_ne!(a, c);
+        }
+    }
+
+    #[test]
+    fn expected_requests_matches_mean_count() {
+        let clock = Clock::utc_monday(86_400 * SECOND);
+        let h = 6 * 3600 * SECOND;
+        for spec in specs() {
+            let expect = spec.expected_requests(&clock, h);
+            let runs = 6;
+            let mean =
+                (0..runs).map(|s| collect(&spec, s, &clock, h).len() as f64).sum::<f64>() / runs as f64;
+            // Noise (sd 0.1 per step, 1 h correlation) moves the count by a few per cent.
+            assert!((mean - expect).abs() / expect < 0.05, "{spec:?}: {mean} vs {expect}");
+        }
+    }
+
+    #[test]
+    fn spec_is_send_sync_clone_debug() {
+        fn check<T: Send + Sync + Clone + std::fmt::Debug>() {}
+        check::<TrafficSpec>();
+    }
+
+    #[test]
+    fn scale_multiplies_synthetic_traffic() {
+        let clock = Clock::utc_monday(86_400 * SECOND);
+        let spec = TrafficSpec::constant_poisson(10.0).scaled(2.0);
+        assert_eq!(spec.rate_at(&clock, 0), Some(20.0));
+        assert!((spec.expected_requests(&clock, 100 * SECOND) - 2000.0).abs() < 1e-9);
+    }
+
+    /// Throughput of Poisson arrivals over a daily curve. Run in release mode:
+    /// `cargo test --release --lib traffic::tests::bench_poisson_daily -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn bench_poisson_daily() {
+        let clock = Clock::utc_monday(8 * 86_400 * SECOND);
+        let daily = Shape::Daily { trough: 50.0, peak: 200.0, peak_hour: 14.0, weekend_factor: 0.5 };
+        for (name, spec) in [
+            ("poisson/daily", TrafficSpec::from_shape(daily.clone(), Process::Poisson, None)),
+            (
+                "poisson/daily+noise",
+                TrafficSpec::from_shape(
+                    daily.clone(),
+                    Process::Poisson,
+                    Some(NoiseSpec { sigma: 0.05, step: 60.0, reversion: 3600.0 }),
+                ),
+            ),
+            ("bursty/daily", TrafficSpec::from_shape(daily, Process::Bursty { cv: 2.0 }, None)),
+        ] {
+            let h = 7 * 86_400 * SECOND;
+            let start = std::time::Instant::now();
+            let mut s = spec.source(1, &clock, h);
+            let mut n = 0u64;
+            let mut last = 0;
+            while let Some(a) = s.next_arrival() {
+                n += 1;
+                last = a.time;
+            }
+            let dt = start.elapsed();
+            std::hint::black_box(last);
+            println!("{name}: {n} arrivals, {:.1} ns/arrival", dt.as_nanos() as f64 / n as f64);
+        }
     }
 }

@@ -1,0 +1,552 @@
+//! Rate shapes: the request rate (per second) as a function of simulated time.
+//!
+//! A [`Shape`] is a plain enum (enum dispatch, no trait objects) so evaluating it on the hot path
+//! costs a match and some arithmetic. Times inside a shape are seconds from the start of the
+//! simulation as `f64`; only the daily curve reads the scenario's civil time, through the fast
+//! [`Clock::local`]. Besides the rate itself, every shape gives a true upper bound of its rate
+//! over an interval ([`Shape::bound`]), which the Poisson thinning sampler relies on for
+//! exactness, and its integral ([`Shape::integral`]) for expected request counts.
+
+use crate::time::{Clock, from_secs_f64};
+use std::f64::consts::TAU;
+use std::sync::Arc;
+
+const DAY: f64 = 86_400.0;
+
+/// A recorded rate series (from a rate CSV trace): piecewise-constant rates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateSeries {
+    /// Start of each interval, seconds from the first row; strictly increasing, first is 0.
+    pub starts: Vec<f64>,
+    /// Requests per second during each interval (same length as `starts`).
+    pub rates: Vec<f64>,
+    /// End of the last interval, seconds from the first row (the series' length).
+    pub end: f64,
+}
+
+impl RateSeries {
+    /// Rate at trace time `tau` (seconds from the first row); 0 outside `[0, end)`.
+    #[inline]
+    pub fn at(&self, tau: f64) -> f64 {
+        if !(0.0..self.end).contains(&tau) {
+            return 0.0;
+        }
+        let i = self.starts.partition_point(|&s| s <= tau);
+        self.rates[i.saturating_sub(1)]
+    }
+
+    /// Largest rate over trace times `[a, b]` (clipped to the series).
+    fn max_over(&self, a: f64, b: f64) -> f64 {
+        let a = a.max(0.0);
+        let b = b.min(self.end);
+        if a >= b {
+            return if a < self.end && a >= 0.0 { self.at(a) } else { 0.0 };
+        }
+        let i0 = self.starts.partition_point(|&s| s <= a).saturating_sub(1);
+        let i1 = self.starts.partition_point(|&s| s <= b);
+        self.rates[i0..i1.max(i0 + 1)].iter().copied().fold(0.0, f64::max)
+    }
+
+    /// Integral of the rate over trace times `[a, b]`.
+    fn integral(&self, a: f64, b: f64) -> f64 {
+        let a = a.max(0.0);
+        let b = b.min(self.end);
+        if a >= b {
+            return 0.0;
+        }
+        let mut i = self.starts.partition_point(|&s| s <= a).saturating_sub(1);
+        let mut total = 0.0;
+        while i < self.starts.len() && self.starts[i] < b {
+            let lo = self.starts[i].max(a);
+            let hi = self.starts.get(i + 1).copied().unwrap_or(self.end).min(b);
+            total += self.rates[i] * (hi - lo).max(0.0);
+            i += 1;
+        }
+        total
+    }
+}
+
+/// A request rate as a function of time. All rates are requests per second; all times are
+/// seconds from the start of the simulation unless stated otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// The same rate all the time.
+    Constant(f64),
+    /// `(time, rate)` pairs with increasing times: each rate holds from its time until the next;
+    /// before the first time the first rate applies.
+    Steps(Arc<[(f64, f64)]>),
+    /// `(time, rate)` points with increasing times, linearly interpolated, constant beyond the
+    /// first and last points.
+    Piecewise(Arc<[(f64, f64)]>),
+    /// `from` until `start`, then linearly to `to` at `end`, then `to`.
+    Ramp {
+        /// Rate before `start`.
+        from: f64,
+        /// Rate after `end`.
+        to: f64,
+        /// When the ramp begins.
+        start: f64,
+        /// When the ramp ends (`end >= start`).
+        end: f64,
+    },
+    /// A daily curve in the scenario's local time: a raised cosine over 24 h from `trough`
+    /// (12 h away from the peak) to `peak` (at `peak_hour`), times `weekend_factor` on local
+    /// Saturdays and Sundays.
+    Daily {
+        /// Lowest weekday rate.
+        trough: f64,
+        /// Highest weekday rate.
+        peak: f64,
+        /// Local hour (0–24, fractional) of the peak.
+        peak_hour: f64,
+        /// Multiplier on Saturday and Sunday.
+        weekend_factor: f64,
+    },
+    /// `mean + amplitude · cos(2π (t − phase) / period)`, clipped at 0: the first peak is at
+    /// `phase`.
+    Sine {
+        /// Mean rate.
+        mean: f64,
+        /// Amplitude.
+        amplitude: f64,
+        /// Period, seconds (> 0).
+        period: f64,
+        /// Time of a peak, seconds.
+        phase: f64,
+    },
+    /// `base` times a factor that is 1 before `start`, rises linearly to `multiplier` over
+    /// `rise`, holds until `start + length`, then falls back to 1 over `fall`.
+    Spike {
+        /// The shape the spike multiplies.
+        base: Arc<Shape>,
+        /// When the spike begins.
+        start: f64,
+        /// From `start` to the beginning of the fall, seconds (`>= rise`).
+        length: f64,
+        /// The factor at full height.
+        multiplier: f64,
+        /// Seconds to reach full height (0 = a jump).
+        rise: f64,
+        /// Seconds to return to 1 after `start + length` (0 = a jump).
+        fall: f64,
+    },
+    /// The sum of several shapes.
+    Sum(Arc<[Shape]>),
+    /// A shape times a constant factor.
+    Scale {
+        /// The factor (>= 0).
+        factor: f64,
+        /// The scaled shape.
+        of: Arc<Shape>,
+    },
+    /// A recorded rate series replayed: simulated time `t` reads the series at trace time
+    /// `offset + t · speedup` (modulo its length when `looping`); rates are multiplied by
+    /// `speedup` (compressed time keeps the counts per trace interval).
+    Series {
+        /// The recorded data.
+        data: Arc<RateSeries>,
+        /// Trace time at simulated time 0, seconds.
+        offset: f64,
+        /// Time compression factor (> 0).
+        speedup: f64,
+        /// Repeat the series to fill the horizon.
+        looping: bool,
+    },
+}
+
+#[inline]
+fn raised_cosine(sod: f64, peak_sod: f64) -> f64 {
+    0.5 * (1.0 + (TAU * (sod - peak_sod) / DAY).cos())
+}
+
+#[inline]
+fn weekday_factor(weekday: u32, weekend_factor: f64) -> f64 {
+    if weekday >= 5 { weekend_factor } else { 1.0 }
+}
+
+/// The factor of a spike at time `s`.
+#[inline]
+fn spike_factor(s: f64, start: f64, length: f64, m: f64, rise: f64, fall: f64) -> f64 {
+    if s < start {
+        1.0
+    } else if s < start + rise {
+        1.0 + (m - 1.0) * (s - start) / rise
+    } else if s < start + length {
+        m
+    } else if s < start + length + fall {
+        m + (1.0 - m) * (s - start - length) / fall
+    } else {
+        1.0
+    }
+}
+
+impl Shape {
+    /// The rate at `s` seconds after the start.
+    #[inline]
+    pub fn rate(&self, s: f64, clock: &Clock) -> f64 {
+        match self {
+            Shape::Constant(r) => *r,
+            Shape::Steps(p) => {
+                let i = p.partition_point(|&(t, _)| t <= s);
+                p[i.saturating_sub(1)].1
+            }
+            Shape::Piecewise(p) => piecewise_at(p, s),
+            Shape::Ramp { from, to, start, end } => ramp_at(*from, *to, *start, *end, s),
+            Shape::Daily { trough, peak, peak_hour, weekend_factor } => {
+                let lt = clock.local(from_secs_f64(s));
+                let c = raised_cosine(lt.seconds_of_day, peak_hour * 3600.0);
+                (trough + (peak - trough) * c) * weekday_factor(lt.weekday, *weekend_factor)
+            }
+            Shape::Sine { mean, amplitude, period, phase } => {
+                (mean + amplitude * (TAU * (s - phase) / period).cos()).max(0.0)
+            }
+            Shape::Spike { base, start, length, multiplier, rise, fall } => {
+                base.rate(s, clock) * spike_factor(s, *start, *length, *multiplier, *rise, *fall)
+            }
+            Shape::Sum(v) => v.iter().map(|x| x.rate(s, clock)).sum(),
+            Shape::Scale { factor, of } => factor * of.rate(s, clock),
+            Shape::Series { data, offset, speedup, looping } => {
+                let mut tau = offset + s * speedup;
+                if *looping {
+                    tau = tau.rem_euclid(data.end);
+                }
+                data.at(tau) * speedup
+            }
+        }
+    }
+
+    /// An upper bound of the rate over `[a, b]` (true for every point, not just on average).
+    pub fn bound(&self, a: f64, b: f64, clock: &Clock) -> f64 {
+        match self {
+            Shape::Constant(r) => *r,
+            Shape::Steps(p) => {
+                let mut m = self.rate(a, clock);
+                let i0 = p.partition_point(|&(t, _)| t <= a);
+                for &(t, r) in &p[i0..] {
+                    if t > b {
+                        break;
+                    }
+                    m = m.max(r);
+                }
+                m
+            }
+            Shape::Piecewise(p) => {
+                let mut m = piecewise_at(p, a).max(piecewise_at(p, b));
+                for &(t, r) in p.iter() {
+                    if t > a && t < b {
+                        m = m.max(r);
+                    }
+                }
+                m
+            }
+            Shape::Ramp { from, to, start, end } => {
+                ramp_at(*from, *to, *start, *end, a).max(ramp_at(*from, *to, *start, *end, b))
+            }
+            Shape::Daily { trough, peak, peak_hour, weekend_factor } => {
+                let global = peak.max(*trough) * weekend_factor.max(1.0);
+                let d = b - a;
+                if d >= DAY / 4.0 {
+                    return global;
+                }
+                let la = clock.local(from_secs_f64(a));
+                let lb = clock.local(from_secs_f64(b));
+                let s0 = la.seconds_of_day;
+                let s1 = s0 + d;
+                let drift = (s1 - lb.seconds_of_day).rem_euclid(DAY);
+                if drift > 1e-3 && drift < DAY - 1e-3 {
+                    // A UTC-offset change (daylight saving) inside the interval.
+                    return global;
+                }
+                let p = peak_hour * 3600.0;
+                let next_peak = ((s0 - p) / DAY).ceil() * DAY + p;
+                let c = if next_peak <= s1 { 1.0 } else { raised_cosine(s0, p).max(raised_cosine(s1, p)) };
+                let mut w = weekday_factor(la.weekday, *weekend_factor);
+                if s1 >= DAY {
+                    w = w.max(weekday_factor((la.weekday + 1) % 7, *weekend_factor));
+                }
+                (trough + (peak - trough) * c).max(*trough) * w
+            }
+            Shape::Sine { mean, amplitude, period, phase } => {
+                let amp = amplitude.abs();
+                let first = if *amplitude >= 0.0 { *phase } else { phase + period / 2.0 };
+                let crest = ((a - first) / period).ceil() * period + first;
+                if crest <= b { (mean + amp).max(0.0) } else { self.rate(a, clock).max(self.rate(b, clock)) }
+            }
+            Shape::Spike { base, start, length, multiplier, rise, fall } => {
+                let f = |s| spike_factor(s, *start, *length, *multiplier, *rise, *fall);
+                let mut m = f(a).max(f(b));
+                // Between breakpoints the factor is linear; at a breakpoint its one-sided limits
+                // are 1 or `multiplier`, so either may be reached inside the interval.
+                for bp in [*start, start + rise, start + length, start + length + fall] {
+                    if bp >= a && bp <= b {
+                        m = m.max(1.0).max(*multiplier);
+                    }
+                }
+                base.bound(a, b, clock) * m
+            }
+            Shape::Sum(v) => v.iter().map(|x| x.bound(a, b, clock)).sum(),
+            Shape::Scale { factor, of } => factor * of.bound(a, b, clock),
+            Shape::Series { data, offset, speedup, looping } => {
+                let ta = offset + a * speedup;
+                let tb = offset + b * speedup;
+                let m = if *looping {
+                    if tb - ta >= data.end {
+                        data.rates.iter().copied().fold(0.0, f64::max)
+                    } else {
+                        let ra = ta.rem_euclid(data.end);
+                        let rb = ra + (tb - ta);
+                        if rb < data.end {
+                            data.max_over(ra, rb)
+                        } else {
+                            data.max_over(ra, data.end).max(data.max_over(0.0, rb - data.end))
+                        }
+                    }
+                } else {
+                    data.max_over(ta, tb)
+                };
+                m * speedup
+            }
+        }
+    }
+
+    /// The integral of the rate over `[a, b]`: the expected number of requests there.
+    ///
+    /// Exact for constant rates and recorded series; composite Simpson with steps of at most one
+    /// second otherwise (negligible error for the smooth and piecewise-linear shapes).
+    pub fn integral(&self, a: f64, b: f64, clock: &Clock) -> f64 {
+        if b <= a {
+            return 0.0;
+        }
+        match self {
+            Shape::Constant(r) => r * (b - a),
+            Shape::Sum(v) => v.iter().map(|x| x.integral(a, b, clock)).sum(),
+            Shape::Scale { factor, of } => factor * of.integral(a, b, clock),
+            Shape::Series { data, offset, speedup, looping } => {
+                let ta = offset + a * speedup;
+                let tb = offset + b * speedup;
+                if !*looping {
+                    return data.integral(ta, tb);
+                }
+                let total = data.integral(0.0, data.end);
+                let laps_a = (ta / data.end).floor();
+                let laps_b = (tb / data.end).floor();
+                let ra = ta - laps_a * data.end;
+                let rb = tb - laps_b * data.end;
+                (laps_b - laps_a) * total - data.integral(0.0, ra) + data.integral(0.0, rb)
+            }
+            _ => {
+                // Split at the shape's kinks and jumps so Simpson only sees smooth pieces.
+                let mut cuts = vec![a, b];
+                self.breakpoints(a, b, clock, &mut cuts);
+                cuts.retain(|&x| x >= a && x <= b);
+                cuts.sort_by(f64::total_cmp);
+                cuts.dedup();
+                cuts.windows(2).map(|w| self.simpson(w[0], w[1], clock)).sum()
+            }
+        }
+    }
+
+    fn simpson(&self, a: f64, b: f64, clock: &Clock) -> f64 {
+        if b <= a {
+            return 0.0;
+        }
+        let n = ((b - a).ceil() as usize).clamp(2, 50_000_000);
+        let n = n + n % 2;
+        let h = (b - a) / n as f64;
+        // Evaluate just inside the ends so a jump exactly at a cut belongs to the right piece.
+        let eps = h * 1e-9;
+        let mut sum = self.rate(a + eps, clock) + self.rate(b - eps, clock);
+        for i in 1..n {
+            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
+            sum += w * self.rate(a + h * i as f64, clock);
+        }
+        sum * h / 3.0
+    }
+
+    /// Times in `[a, b]` where the rate may jump or bend (for integration).
+    fn breakpoints(&self, a: f64, b: f64, clock: &Clock, out: &mut Vec<f64>) {
+        match self {
+            Shape::Steps(p) | Shape::Piecewise(p) => out.extend(p.iter().map(|&(t, _)| t)),
+            Shape::Ramp { start, end, .. } => out.extend([*start, *end]),
+            Shape::Daily { .. } => {
+                // Local midnights (weekend factor jumps), approximately; DST shifts are small.
+                let sod = clock.local(from_secs_f64(a)).seconds_of_day;
+                let mut m = a + (DAY - sod);
+                while m < b {
+                    out.push(m);
+                    m += DAY;
+                }
+            }
+            Shape::Spike { base, start, length, rise, fall, .. } => {
+                out.extend([*start, start + rise, start + length, start + length + fall]);
+                base.breakpoints(a, b, clock, out);
+            }
+            Shape::Sum(v) => v.iter().for_each(|x| x.breakpoints(a, b, clock, out)),
+            Shape::Scale { of, .. } => of.breakpoints(a, b, clock, out),
+            Shape::Constant(_) | Shape::Sine { .. } | Shape::Series { .. } => {}
+        }
+    }
+
+    /// When the shape ends: after this time (seconds) its rate is 0 for good; `None` when it
+    /// never ends. Only non-looping recorded series end.
+    pub fn end(&self) -> Option<f64> {
+        match self {
+            Shape::Series { data, offset, speedup, looping: false } => {
+                Some(((data.end - offset) / speedup).max(0.0))
+            }
+            Shape::Scale { of, .. } => of.end(),
+            Shape::Spike { base, .. } => base.end(),
+            Shape::Sum(v) => {
+                let mut m: f64 = 0.0;
+                for s in v.iter() {
+                    m = m.max(s.end()?);
+                }
+                Some(m)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[inline]
+fn piecewise_at(p: &[(f64, f64)], s: f64) -> f64 {
+    if s <= p[0].0 {
+        return p[0].1;
+    }
+    let last = p[p.len() - 1];
+    if s >= last.0 {
+        return last.1;
+    }
+    let i = p.partition_point(|&(t, _)| t <= s);
+    let (t0, r0) = p[i - 1];
+    let (t1, r1) = p[i];
+    r0 + (r1 - r0) * (s - t0) / (t1 - t0)
+}
+
+#[inline]
+fn ramp_at(from: f64, to: f64, start: f64, end: f64, s: f64) -> f64 {
+    if s <= start {
+        from
+    } else if s >= end {
+        to
+    } else {
+        from + (to - from) * (s - start) / (end - start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn shapes() -> Vec<Shape> {
+        let daily = Shape::Daily { trough: 50.0, peak: 200.0, peak_hour: 14.0, weekend_factor: 0.5 };
+        let daily_we = Shape::Daily { trough: 10.0, peak: 20.0, peak_hour: 23.5, weekend_factor: 3.0 };
+        let series = Arc::new(RateSeries {
+            starts: vec![0.0, 60.0, 120.0, 180.0],
+            rates: vec![5.0, 50.0, 0.0, 20.0],
+            end: 240.0,
+        });
+        vec![
+            Shape::Constant(7.0),
+            Shape::Steps(vec![(0.0, 5.0), (100.0, 50.0), (250.5, 1.0)].into()),
+            Shape::Piecewise(vec![(10.0, 5.0), (100.0, 50.0), (250.5, 1.0)].into()),
+            Shape::Ramp { from: 1.0, to: 9.0, start: 30.0, end: 330.0 },
+            daily.clone(),
+            daily_we,
+            Shape::Sine { mean: 10.0, amplitude: 12.0, period: 97.0, phase: 13.0 },
+            Shape::Sine { mean: 10.0, amplitude: -4.0, period: 50.0, phase: 0.0 },
+            Shape::Spike {
+                base: Arc::new(daily.clone()),
+                start: 100.0,
+                length: 200.0,
+                multiplier: 10.0,
+                rise: 60.0,
+                fall: 0.0,
+            },
+            Shape::Spike {
+                base: Arc::new(Shape::Constant(3.0)),
+                start: 100.0,
+                length: 50.0,
+                multiplier: 0.1,
+                rise: 0.0,
+                fall: 30.0,
+            },
+            Shape::Sum(vec![Shape::Constant(1.0), daily.clone()].into()),
+            Shape::Scale { factor: 2.5, of: Arc::new(daily) },
+            Shape::Series { data: series.clone(), offset: 30.0, speedup: 2.0, looping: true },
+            Shape::Series { data: series, offset: 0.0, speedup: 1.0, looping: false },
+        ]
+    }
+
+    #[test]
+    fn bound_is_a_true_upper_bound() {
+        let clock = Clock::utc_monday(8 * 86_400 * crate::time::SECOND);
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        for shape in shapes() {
+            for _ in 0..3000 {
+                let a: f64 = rng.random_range(0.0..7.0 * DAY);
+                let a = if rng.random_bool(0.5) { a } else { rng.random_range(0.0..500.0) };
+                let len: f64 = [0.5, 10.0, 61.0, 7200.0][rng.random_range(0..4)];
+                let b = a + len;
+                let bound = shape.bound(a, b, &clock);
+                for k in 0..=20 {
+                    let s = a + (b - a) * k as f64 / 20.0;
+                    let r = shape.rate(s, &clock);
+                    assert!(
+                        r <= bound * (1.0 + 1e-9) + 1e-12,
+                        "{shape:?} at {s} in [{a},{b}]: {r} > {bound}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn daily_curve_peaks_and_weekend() {
+        let clock = Clock::utc_monday(8 * 86_400 * crate::time::SECOND);
+        let d = Shape::Daily { trough: 50.0, peak: 200.0, peak_hour: 14.0, weekend_factor: 0.5 };
+        assert!((d.rate(14.0 * 3600.0, &clock) - 200.0).abs() < 1e-9);
+        assert!((d.rate(2.0 * 3600.0, &clock) - 50.0).abs() < 1e-9);
+        // Saturday 14:00.
+        assert!((d.rate(5.0 * DAY + 14.0 * 3600.0, &clock) - 100.0).abs() < 1e-9);
+        // Weekday mean is (trough + peak) / 2.
+        let mean = d.integral(0.0, DAY, &clock) / DAY;
+        assert!((mean - 125.0).abs() < 1e-6, "{mean}");
+    }
+
+    #[test]
+    fn spike_reaches_multiplier_after_rise() {
+        let clock = Clock::utc_monday(crate::time::SECOND);
+        let s = Shape::Spike {
+            base: Arc::new(Shape::Constant(10.0)),
+            start: 60.0,
+            length: 120.0,
+            multiplier: 10.0,
+            rise: 60.0,
+            fall: 0.0,
+        };
+        assert_eq!(s.rate(59.0, &clock), 10.0);
+        assert!((s.rate(90.0, &clock) - 55.0).abs() < 1e-9);
+        assert_eq!(s.rate(120.0, &clock), 100.0);
+        assert_eq!(s.rate(180.0, &clock), 10.0);
+        let area = s.integral(0.0, 300.0, &clock);
+        assert!((area - (300.0 * 10.0 + 90.0 * 30.0 + 90.0 * 60.0)).abs() < 1e-6, "{area}");
+    }
+
+    #[test]
+    fn series_integral_and_loop() {
+        let clock = Clock::utc_monday(crate::time::SECOND);
+        let data = Arc::new(RateSeries { starts: vec![0.0, 10.0], rates: vec![1.0, 3.0], end: 20.0 });
+        let s = Shape::Series { data: data.clone(), offset: 5.0, speedup: 1.0, looping: true };
+        assert_eq!(s.rate(0.0, &clock), 1.0);
+        assert_eq!(s.rate(5.0, &clock), 3.0);
+        assert_eq!(s.rate(15.0, &clock), 1.0);
+        assert!((s.integral(0.0, 40.0, &clock) - 80.0).abs() < 1e-9);
+        assert!((s.integral(0.0, 7.0, &clock) - (5.0 + 6.0)).abs() < 1e-9);
+        let fast = Shape::Series { data, offset: 0.0, speedup: 2.0, looping: false };
+        assert_eq!(fast.rate(6.0, &clock), 6.0);
+        assert!((fast.integral(0.0, 100.0, &clock) - 40.0).abs() < 1e-9);
+        assert_eq!(fast.end(), Some(10.0));
+    }
+}
