@@ -21,10 +21,17 @@ fn col(header: &str, figure: &'static str, scale: f64, decimals: usize, with_ci:
 
 fn cell(c: &Col, e: &Estimate, reps: usize) -> String {
     let Some(mean) = e.mean else { return "-".to_string() };
-    let d = if reps > 1 && !c.with_ci && c.decimals == 0 && c.figure != "requests" { 1 } else { c.decimals };
+    let d = if reps > 1 && !c.with_ci && c.decimals == 0 && c.figure != "requests" {
+        1
+    } else if c.scale == 1000.0 && (mean * c.scale).abs() >= 100.0 {
+        // Milliseconds of 100 and more: whole numbers are precise enough and keep columns narrow.
+        0
+    } else {
+        c.decimals
+    };
     let m = format!("{:.*}", d, mean * c.scale);
     match (reps > 1 && c.with_ci, e.half_width()) {
-        (true, Some(h)) => format!("{m} ±{:.*}", d, h * c.scale),
+        (true, Some(h)) => format!("{m}±{:.*}", d, h * c.scale),
         _ => m,
     }
 }
@@ -39,8 +46,8 @@ pub fn render(scenario: &Scenario, runs: &[RunResult]) -> String {
         col("p50 ms", "latency_p50_s", 1000.0, 1, false),
         col("p95 ms", "latency_p95_s", 1000.0, 1, false),
         col("p99 ms", "latency_p99_s", 1000.0, 1, true),
-        col("SLO min", "slo_violation_minutes", 1.0, 1, true),
-        col("replica-h", "replica_hours", 1.0, 2, true),
+        col("SLO min", "slo_violation_minutes", 1.0, 1, false),
+        col("replica-h", "replica_hours", 1.0, 2, false),
         col(&format!("cost {}", scenario.cost.currency), "cost", 1.0, 2, true),
         col("actions", "scaling_actions", 1.0, 0, false),
         col("peak", "peak_replicas", 1.0, 0, false),
@@ -56,6 +63,9 @@ pub fn render(scenario: &Scenario, runs: &[RunResult]) -> String {
     }
     let widths: Vec<usize> =
         (0..grid[0].len()).map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    // Two spaces between columns, one if that keeps the table within 100 columns.
+    let content: usize = widths.iter().sum();
+    let gap = if content + 2 * (widths.len() - 1) <= 100 { 2 } else { 1 };
     let mut out = String::new();
     if reps > 1 {
         out.push_str(&format!(
@@ -73,7 +83,7 @@ pub fn render(scenario: &Scenario, runs: &[RunResult]) -> String {
                 line.push_str(c);
                 line.push_str(&" ".repeat(pad));
             } else {
-                line.push_str("  ");
+                line.push_str(&" ".repeat(gap));
                 line.push_str(&" ".repeat(pad));
                 line.push_str(c);
             }
@@ -81,7 +91,7 @@ pub fn render(scenario: &Scenario, runs: &[RunResult]) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
         if k == 0 {
-            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let total = content + gap * (widths.len() - 1);
             out.push_str(&"-".repeat(total));
             out.push('\n');
         }
@@ -104,7 +114,7 @@ mod tests {
         assert!(lines[1].starts_with("policy"));
         assert!(lines[3].starts_with("two "));
         assert!(lines[4].starts_with("four"));
-        assert!(lines[3].contains("460.0"));
+        assert!(lines[3].contains(" 460 "));
         assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
         // All data lines end at the same column (right-aligned).
         assert_eq!(lines[3].chars().count(), lines[4].chars().count());
@@ -116,7 +126,7 @@ mod tests {
         let t = render(&s, &runs);
         println!("{t}");
         assert!(t.contains("mean of 3 replications"));
-        assert!(t.contains("470.0 ±24.8"), "{t}");
+        assert!(t.contains("470±25"), "{t}");
         assert_eq!(t, render(&s, &runs));
     }
 }
