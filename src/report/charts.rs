@@ -132,11 +132,38 @@ fn nice_ticks(lo: f64, hi: f64, min_step: f64) -> (Vec<f64>, usize) {
     ((first..=last).map(|k| ((k as f64 * step) * 1e9).round() / 1e9).collect(), decimals)
 }
 
+/// Inserts thousands separators into a formatted number ("1234567.5" → "1,234,567.5").
+fn group_thousands(s: String) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.len() <= 4 {
+        return s;
+    }
+    let mut out = String::from(sign);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    out
+}
+
 /// A linear axis from 0 with headroom above `max` for the legend.
 fn linear_axis(max: f64, min_step: f64, desc: &str) -> YAxis {
     let hi = if max > 0.0 { max * 1.35 } else { 1.0 };
     let (ticks, decimals) = nice_ticks(0.0, hi, min_step);
-    YAxis { lo: 0.0, hi, ticks, label: Box::new(move |v| format!("{v:.decimals$}")), desc: desc.to_string() }
+    YAxis {
+        lo: 0.0,
+        hi,
+        ticks,
+        label: Box::new(move |v| group_thousands(format!("{v:.decimals$}"))),
+        desc: desc.to_string(),
+    }
 }
 
 /// A log10 axis (values plotted as log10) with ticks at 1, 2, 5 × 10^k.
@@ -158,7 +185,7 @@ fn log_axis(min: f64, max: f64, desc: &str) -> YAxis {
     let label = move |v: f64| {
         let x = 10f64.powf(v);
         let decimals = if x >= 1.0 { 0 } else { (-x.log10().floor()) as usize };
-        format!("{x:.decimals$}")
+        group_thousands(format!("{x:.decimals$}"))
     };
     YAxis { lo, hi, ticks, label: Box::new(label), desc: desc.to_string() }
 }
@@ -236,9 +263,9 @@ fn draw_inner(path: &Path, c: &Chart) -> Result<(), Box<dyn std::error::Error>> 
         .margin(20)
         .margin_right(if c.secondary.is_some() { 20 } else { 40 })
         .x_label_area_size(60)
-        .y_label_area_size(90);
+        .y_label_area_size(115);
     if c.secondary.is_some() {
-        builder.right_y_label_area_size(90);
+        builder.right_y_label_area_size(100);
     }
     let xr = TickedRange { lo: 0.0, hi: c.end_s, ticks: ticks.clone() };
     let yr = TickedRange { lo: c.y.lo, hi: c.y.hi, ticks: c.y.ticks.clone() };
@@ -463,6 +490,13 @@ mod tests {
         // A small replica range still gets integer ticks.
         let (t, _) = nice_ticks(0.0, 2.7, 1.0);
         assert_eq!(t, vec![0.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(group_thousands("1000".into()), "1000");
+        assert_eq!(group_thousands("10000".into()), "10,000");
+        assert_eq!(group_thousands("-1234567.25".into()), "-1,234,567.25");
     }
 
     #[test]

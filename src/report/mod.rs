@@ -187,14 +187,3 @@ mod tests {
 
 #[cfg(test)]
 pub(crate) mod testdata;
-
-#[cfg(test)]
-mod preview {
-    #[test]
-    #[ignore]
-    fn preview() {
-        let (s, runs) = super::testdata::fixture(3);
-        super::write_outputs(std::path::Path::new("/tmp/report-preview"), &s, &runs).unwrap();
-        println!("{}", super::summary_table(&s, &runs));
-    }
-}
