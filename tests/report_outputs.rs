@@ -362,3 +362,27 @@ fn validator_rejects_bad_documents() {
         assert!(r.is_err());
     }
 }
+
+#[test]
+fn degenerate_inputs_still_write_everything() {
+    let s = scenario(1);
+    let tmp = tempfile::tempdir().unwrap();
+    // No runs at all.
+    write_outputs(&tmp.path().join("empty"), &s, &[]).unwrap();
+    assert_eq!(names(&tmp.path().join("empty")), FILES);
+    let t = summary_table(&s, &[]);
+    assert!(t.contains("policy"));
+    // Runs with nothing served (latency undefined everywhere).
+    let mut r = runs(&s, 1);
+    for run in &mut r {
+        run.summary.latency_p99_s = None;
+        for iv in &mut run.intervals {
+            iv.latency_p99_s = None;
+        }
+    }
+    let out = tmp.path().join("nolatency");
+    write_outputs(&out, &s, &r).unwrap();
+    let json: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    validate(&json, &schema(), &schema(), "$");
+    assert!(json["policies"][0]["latency_p99_s"].is_null());
+}
