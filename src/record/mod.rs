@@ -4,6 +4,7 @@
 //! recorder keeps constant memory per interval (counters and an HDR latency histogram) and
 //! hands the report a finished [`RunResult`]. Nothing here formats output.
 
+pub mod aggregate;
 mod recorder;
 
 pub use recorder::{Gauges, Recorder};

@@ -1,0 +1,257 @@
+//! The data files: `timeseries.csv`, `summary.csv` and `summary.json` (rendered to bytes).
+//!
+//! Column and key names are a public interface, documented in `docs/outputs.md` and
+//! `docs/summary.schema.json`; change them only with those.
+
+use super::{fmt_num, round6};
+use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate, aggregate};
+use crate::record::{FailReason, RunResult};
+use crate::scenario::Scenario;
+use crate::time::from_secs_f64;
+use chrono::SecondsFormat;
+use serde_json::{Map, Value, json};
+
+/// Version of the `summary.json` layout; bumped on incompatible changes.
+pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
+
+/// Header of `timeseries.csv`.
+pub fn timeseries_header() -> Vec<String> {
+    let mut h: Vec<String> = [
+        "start_s",
+        "end_s",
+        "time_local",
+        "policy",
+        "replication",
+        "arrived",
+        "offered_rps",
+        "served",
+        "failed",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.extend(FailReason::ALL.iter().map(|r| format!("failed_{}", r.name())));
+    h.extend(
+        [
+            "replicas_desired",
+            "replicas_starting",
+            "replicas_ready",
+            "replicas_draining",
+            "latency_mean_s",
+            "latency_p50_s",
+            "latency_p95_s",
+            "latency_p99_s",
+            "cpu_utilization",
+            "replica_seconds",
+            "cost_cumulative",
+            "slo_violated",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    h
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(fmt_num).unwrap_or_default()
+}
+
+fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    for r in rows {
+        w.write_record(&r).expect("writing CSV to memory cannot fail");
+    }
+    w.into_inner().expect("flushing CSV to memory cannot fail")
+}
+
+/// `timeseries.csv`: one row per policy, replication and recording interval.
+pub fn timeseries_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
+    let mut rows = vec![timeseries_header()];
+    for run in runs {
+        for iv in &run.intervals {
+            let local = scenario
+                .clock
+                .datetime(from_secs_f64(iv.start_s))
+                .to_rfc3339_opts(SecondsFormat::AutoSi, false);
+            let mut r = vec![
+                fmt_num(iv.start_s),
+                fmt_num(iv.end_s),
+                local,
+                run.policy.clone(),
+                run.replication.to_string(),
+                iv.arrived.to_string(),
+                fmt_num(iv.offered_rps),
+                iv.served.to_string(),
+                iv.failed_total().to_string(),
+            ];
+            r.extend(FailReason::ALL.iter().map(|&f| iv.failed[f as usize].to_string()));
+            r.extend([
+                iv.desired.to_string(),
+                iv.starting.to_string(),
+                iv.ready.to_string(),
+                iv.draining.to_string(),
+                opt(iv.latency_mean_s),
+                opt(iv.latency_p50_s),
+                opt(iv.latency_p95_s),
+                opt(iv.latency_p99_s),
+                opt(iv.cpu_utilization),
+                fmt_num(iv.replica_seconds),
+                fmt_num(iv.cost_cumulative),
+                iv.slo_violated.to_string(),
+            ]);
+            rows.push(r);
+        }
+    }
+    csv_bytes(rows)
+}
+
+/// Header of `summary.csv`.
+pub fn summary_header() -> Vec<String> {
+    let mut h = vec!["policy".to_string(), "replications".to_string()];
+    for f in FIGURES {
+        h.push(f.to_string());
+        h.push(format!("{f}_ci95_low"));
+        h.push(format!("{f}_ci95_high"));
+    }
+    h.push("currency".to_string());
+    h
+}
+
+/// `summary.csv`: one row per policy; each figure is the mean over replications, followed by
+/// its 95 % confidence bounds (empty with a single replication).
+pub fn summary_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
+    let mut rows = vec![summary_header()];
+    for agg in aggregate(runs) {
+        let mut r = vec![agg.policy.clone(), agg.replications().to_string()];
+        for e in &agg.figures {
+            r.push(opt(e.mean));
+            r.push(opt(e.ci95_low));
+            r.push(opt(e.ci95_high));
+        }
+        r.push(scenario.cost.currency.clone());
+        rows.push(r);
+    }
+    csv_bytes(rows)
+}
+
+/// A JSON number: an integer when the (rounded) value is whole, else a float.
+fn jnum(x: f64) -> Value {
+    let r = round6(x);
+    if r == r.trunc() && r.abs() < 9.0e15 { json!(r as i64) } else { json!(r) }
+}
+
+fn jopt(x: Option<f64>) -> Value {
+    x.map(jnum).unwrap_or(Value::Null)
+}
+
+fn jestimate(e: &Estimate) -> Value {
+    json!({
+        "mean": jopt(e.mean),
+        "ci95_low": jopt(e.ci95_low),
+        "ci95_high": jopt(e.ci95_high),
+        "n": e.n,
+    })
+}
+
+fn policy_json(scenario: &Scenario, agg: &PolicyAggregate) -> Value {
+    let mean = |name: &str| jopt(agg.get(name).mean);
+    let mut by_reason = Map::new();
+    for r in FailReason::ALL {
+        by_reason.insert(r.name().to_string(), mean(&format!("failed_{}", r.name())));
+    }
+    let family = scenario.policies.iter().find(|p| p.name == agg.policy).map(|p| p.family());
+    let mut obj = Map::new();
+    obj.insert("policy".into(), json!(agg.policy));
+    obj.insert("family".into(), json!(family));
+    obj.insert("replications".into(), json!(agg.replications()));
+    obj.insert("seeds".into(), json!(agg.seeds));
+    for f in FIGURES {
+        if !f.starts_with("failed_") || f == "failed_pct" {
+            obj.insert(f.to_string(), mean(f));
+        }
+    }
+    obj.insert("failed_by_reason".into(), Value::Object(by_reason));
+    if agg.replications() > 1 {
+        let mut iv = Map::new();
+        for (f, e) in FIGURES.iter().zip(agg.figures.iter()) {
+            iv.insert(f.to_string(), jestimate(e));
+        }
+        obj.insert("intervals".into(), Value::Object(iv));
+    }
+    Value::Object(obj)
+}
+
+/// The `summary.json` document (see `docs/summary.schema.json`).
+pub fn summary_value(scenario: &Scenario, runs: &[RunResult]) -> Value {
+    let aggs = aggregate(runs);
+    let replications = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
+    let seeds: Vec<u64> = aggs.first().map(|a| a.seeds.clone()).unwrap_or_default();
+    let slo = scenario.slo.as_ref().map(|s| {
+        json!({
+            "latency_percentile": s.latency.map(|l| jnum(l.0)),
+            "latency_bound_s": s.latency.map(|l| jnum(l.1)),
+            "error_rate": s.error_rate.map(jnum),
+        })
+    });
+    json!({
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "scenario": scenario.name,
+        "start": scenario.clock.start().to_rfc3339_opts(SecondsFormat::AutoSi, false),
+        "time_zone": scenario.clock.tz().name(),
+        "duration_s": jnum(crate::time::to_secs_f64(scenario.duration)),
+        "record_interval_s": jnum(crate::time::to_secs_f64(scenario.record_interval)),
+        "replications": replications,
+        "seeds": seeds,
+        "currency": scenario.cost.currency,
+        "cost_per_replica_hour": jnum(scenario.cost.per_replica_hour),
+        "slo": slo,
+        "policies": aggs.iter().map(|a| policy_json(scenario, a)).collect::<Vec<_>>(),
+    })
+}
+
+/// `summary.json`, pretty-printed with a final newline.
+pub fn summary_json(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
+    let mut s = serde_json::to_string_pretty(&summary_value(scenario, runs)).expect("JSON values serialise");
+    s.push('\n');
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::fixture;
+
+    #[test]
+    fn timeseries_has_one_row_per_interval() {
+        let (s, runs) = fixture(2);
+        let bytes = timeseries_csv(&s, &runs);
+        let mut rd = csv::Reader::from_reader(bytes.as_slice());
+        let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+        assert_eq!(header, timeseries_header());
+        let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 2 * 2 * 120);
+        assert_eq!(&rows[0][2], "2025-01-06T00:00:00+00:00");
+        assert_eq!(&rows[1][2], "2025-01-06T00:01:00+00:00");
+        // p99 missing in interval 5 gives an empty cell.
+        let p99 = header.iter().position(|h| h == "latency_p99_s").unwrap();
+        assert_eq!(&rows[5][p99], "");
+        assert_eq!(&rows[4][p99], "0.46");
+    }
+
+    #[test]
+    fn summary_json_shape() {
+        let (s, runs) = fixture(3);
+        let v = summary_value(&s, &runs);
+        assert_eq!(v["replications"], 3);
+        assert_eq!(v["policies"][0]["policy"], "two");
+        assert_eq!(v["policies"][0]["failed_by_reason"]["queue_full"], 120);
+        let iv = &v["policies"][0]["intervals"]["latency_p99_s"];
+        assert_eq!(iv["n"], 3);
+        assert_eq!(iv["mean"], 0.47);
+        // s = 0.01, half = t(0.975, 2) * 0.01 / sqrt(3)
+        let half = 4.302_652_73 * 0.01 / 3f64.sqrt();
+        assert!((iv["ci95_high"].as_f64().unwrap() - (0.47 + half)).abs() < 2e-6);
+        let (s1, runs1) = fixture(1);
+        assert!(summary_value(&s1, &runs1)["policies"][0].get("intervals").is_none());
+    }
+}

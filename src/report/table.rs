@@ -1,0 +1,132 @@
+//! The terminal summary table: one aligned row per policy, deterministic text.
+
+use crate::record::RunResult;
+use crate::record::aggregate::{Estimate, PolicyAggregate, aggregate};
+use crate::scenario::Scenario;
+
+/// How one column renders an estimate.
+struct Col {
+    header: String,
+    figure: &'static str,
+    /// Scale applied before formatting (1000 for seconds → ms).
+    scale: f64,
+    decimals: usize,
+    /// Show "± half-width" with several replications.
+    with_ci: bool,
+}
+
+fn col(header: &str, figure: &'static str, scale: f64, decimals: usize, with_ci: bool) -> Col {
+    Col { header: header.to_string(), figure, scale, decimals, with_ci }
+}
+
+fn cell(c: &Col, e: &Estimate, reps: usize) -> String {
+    let Some(mean) = e.mean else { return "-".to_string() };
+    let d = if reps > 1 && !c.with_ci && c.decimals == 0 && c.figure != "requests" {
+        1
+    } else if c.scale == 1000.0 && (mean * c.scale).abs() >= 100.0 {
+        // Milliseconds of 100 and more: whole numbers are precise enough and keep columns narrow.
+        0
+    } else {
+        c.decimals
+    };
+    let m = format!("{:.*}", d, mean * c.scale);
+    match (reps > 1 && c.with_ci, e.half_width()) {
+        (true, Some(h)) => format!("{m}±{:.*}", d, h * c.scale),
+        _ => m,
+    }
+}
+
+/// Renders the table.
+pub fn render(scenario: &Scenario, runs: &[RunResult]) -> String {
+    let aggs: Vec<PolicyAggregate> = aggregate(runs);
+    let reps = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
+    let cols = [
+        col("requests", "requests", 1.0, 0, false),
+        col("failed %", "failed_pct", 1.0, 2, true),
+        col("p50 ms", "latency_p50_s", 1000.0, 1, false),
+        col("p95 ms", "latency_p95_s", 1000.0, 1, false),
+        col("p99 ms", "latency_p99_s", 1000.0, 1, true),
+        col("SLO min", "slo_violation_minutes", 1.0, 1, false),
+        col("replica-h", "replica_hours", 1.0, 2, false),
+        col(&format!("cost {}", scenario.cost.currency), "cost", 1.0, 2, true),
+        col("actions", "scaling_actions", 1.0, 0, false),
+        col("peak", "peak_replicas", 1.0, 0, false),
+    ];
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    let mut header = vec!["policy".to_string()];
+    header.extend(cols.iter().map(|c| c.header.clone()));
+    grid.push(header);
+    for a in &aggs {
+        let mut row = vec![a.policy.clone()];
+        row.extend(cols.iter().map(|c| cell(c, a.get(c.figure), reps)));
+        grid.push(row);
+    }
+    let widths: Vec<usize> =
+        (0..grid[0].len()).map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    // Two spaces between columns, one if that keeps the table within 100 columns.
+    let content: usize = widths.iter().sum();
+    let gap = if content + 2 * (widths.len() - 1) <= 100 { 2 } else { 1 };
+    let mut out = String::new();
+    if reps > 1 {
+        out.push_str(&format!(
+            "{}: mean of {reps} replications; ± is the 95 % confidence half-width\n",
+            scenario.name
+        ));
+    } else {
+        out.push_str(&format!("{}\n", scenario.name));
+    }
+    for (k, row) in grid.iter().enumerate() {
+        let mut line = String::new();
+        for (i, c) in row.iter().enumerate() {
+            let pad = widths[i] - c.chars().count();
+            if i == 0 {
+                line.push_str(c);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str(&" ".repeat(gap));
+                line.push_str(&" ".repeat(pad));
+                line.push_str(c);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        if k == 0 {
+            let total = content + gap * (widths.len() - 1);
+            out.push_str(&"-".repeat(total));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::fixture;
+
+    #[test]
+    fn table_lists_each_policy_aligned() {
+        let (s, runs) = fixture(1);
+        let t = render(&s, &runs);
+        println!("{t}");
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 5);
+        assert!(lines[1].starts_with("policy"));
+        assert!(lines[3].starts_with("two "));
+        assert!(lines[4].starts_with("four"));
+        assert!(lines[3].contains(" 460 "));
+        assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
+        // All data lines end at the same column (right-aligned).
+        assert_eq!(lines[3].chars().count(), lines[4].chars().count());
+    }
+
+    #[test]
+    fn table_shows_confidence_with_replications() {
+        let (s, runs) = fixture(3);
+        let t = render(&s, &runs);
+        println!("{t}");
+        assert!(t.contains("mean of 3 replications"));
+        assert!(t.contains("470±25"), "{t}");
+        assert_eq!(t, render(&s, &runs));
+    }
+}
