@@ -6,6 +6,8 @@
 //! [`balancer`]) steered by a [`policy`] that reads [`metrics`]; [`record`] aggregates each run;
 //! [`report`] writes files and charts. Only `config`, `report` and `cli` touch the file system.
 
+#![warn(missing_docs)]
+
 pub mod balancer;
 pub mod config;
 pub mod dist;

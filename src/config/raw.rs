@@ -166,7 +166,9 @@ pub struct RawDist {
     pub noise: Option<f64>,
 }
 
-/// `[service.slowdown]`.
+/// `[service.startup]`: the distribution keys without the `linear` ones. A separate struct
+/// (rather than `RawDist` with `#[serde(flatten)]`) because flatten disables
+/// `deny_unknown_fields`, and unknown keys must be errors.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStartup {

@@ -215,3 +215,56 @@ impl Recorder {
         &self.total_hist
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SECOND;
+
+    fn cost() -> CostModel {
+        CostModel { per_replica_hour: 3.6, currency: "USD".into() }
+    }
+
+    #[test]
+    fn intervals_sum_to_the_summary_and_slo_is_checked_per_interval() {
+        let slo = Slo { latency: Some((99.0, 0.5)), error_rate: Some(0.1) };
+        let mut r = Recorder::new(Some(slo), &cost());
+        // Interval 1: fast and clean.
+        for _ in 0..100 {
+            r.on_arrival();
+            r.on_served(100_000);
+        }
+        r.close_interval(
+            60 * SECOND,
+            Gauges { desired: 2, ready: 2, ..Default::default() },
+            Some(0.5),
+            120.0,
+            120.0,
+        );
+        // Interval 2: slow tail.
+        for i in 0..100 {
+            r.on_arrival();
+            r.on_served(if i < 95 { 100_000 } else { 2 * SECOND });
+        }
+        r.close_interval(120 * SECOND, Gauges::default(), None, 120.0, 240.0);
+        // Interval 3: 20 % failures.
+        for i in 0..10 {
+            r.on_arrival();
+            if i < 2 { r.on_failed(FailReason::QueueFull, 1) } else { r.on_served(100_000) }
+        }
+        r.close_interval(150 * SECOND, Gauges::default(), None, 60.0, 300.0);
+        let res = r.finish("p", 0, 1, 0, 300.0, 2);
+        let v: Vec<bool> = res.intervals.iter().map(|i| i.slo_violated).collect();
+        assert_eq!(v, [false, true, true]);
+        assert_eq!(res.summary.slo_violation_minutes, 1.5);
+        assert_eq!(res.summary.requests, 210);
+        assert_eq!(res.summary.served, 208);
+        assert_eq!(res.summary.failed_by_reason, [2, 0, 0, 0]);
+        assert!((res.summary.cost - 0.3).abs() < 1e-12, "3.6 per hour = 0.001 per second");
+        assert!((res.intervals[1].cost_cumulative - 0.24).abs() < 1e-12);
+        assert_eq!(res.intervals[0].offered_rps, 100.0 / 60.0);
+        let p50 = res.intervals[0].latency_p50_s.unwrap();
+        assert!((p50 - 0.1).abs() < 0.001, "{p50}");
+        assert!(res.intervals[2].latency_mean_s.is_some());
+    }
+}
