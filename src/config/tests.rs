@@ -7,17 +7,9 @@ use crate::policy::{MetricRule, PolicyKind};
 use crate::time::SECOND;
 use std::collections::BTreeSet;
 
-/// The `[traffic]` table built from the traffic section's own documentation: every required,
-/// unconditional key set to its example.
+/// The smallest valid `[traffic]` table: a constant Poisson rate.
 fn traffic_table() -> String {
-    let mut s = String::from("[traffic]\n");
-    for d in traffic::key_docs() {
-        let rel = &d.key["traffic.".len()..];
-        if d.default == "required" && d.when.is_empty() && !rel.contains(['.', '[']) {
-            s.push_str(&format!("{rel} = {}\n", d.example));
-        }
-    }
-    s
+    String::from("[traffic]\nrate = 100\n")
 }
 
 fn minimal() -> String {
@@ -411,7 +403,9 @@ fn every_documented_key_parses_with_its_example() {
     let base = full();
     assert!(load_text(&base, &[]).is_ok(), "{:?}", load_text(&base, &[]).err());
     let mut failures = Vec::new();
-    for d in &docs {
+    // `traffic.*` keys (nested shapes, trace files) are tried by `config::traffic`'s own test
+    // of the same promise, against real trace files.
+    for d in docs.iter().filter(|d| !d.key.starts_with("traffic.")) {
         let sets = trial(&docs, d);
         let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
         match load_text(&base, &refs) {
