@@ -21,6 +21,7 @@ fn basic(name: &str, min: u32, max: u32, metrics: Vec<MetricRule>, schedules: Ve
             down_stabilization: 0,
             up_stabilization: 0,
         }),
+        activator: None,
     }
 }
 

@@ -49,6 +49,7 @@ prop_compose! {
                 down_stabilization: down * SECOND,
                 up_stabilization: up * SECOND,
             }),
+        activator: None,
         }
     }
 }
@@ -117,6 +118,7 @@ fn results_do_not_depend_on_thread_count() {
             down_stabilization: 60 * SECOND,
             up_stabilization: 0,
         }),
+        activator: None,
     };
     let sc = scenario(
         150.0,

@@ -654,7 +654,7 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
         down_stabilization: p.scale_down_stabilization.map_or(0, Dur::time),
         up_stabilization: p.scale_up_stabilization.map_or(0, Dur::time),
     };
-    Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec) })
+    Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec), activator: None })
 }
 
 fn build_window(path: &KeyPath, w: &RawWindow, sim_tz: Tz) -> R<CronWindow> {

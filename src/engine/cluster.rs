@@ -17,14 +17,40 @@ pub(super) enum RState {
     Gone,
 }
 
+/// A level integrated over time: ∫ level dt, updated only when the level changes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Integral {
+    pub value: f64,
+    pub level: f64,
+    pub last: Time,
+}
+
+impl Integral {
+    #[inline]
+    pub fn add(&mut self, now: Time, delta: f64) {
+        self.value += self.level * (now - self.last) as f64 * 1e-6;
+        self.last = now;
+        self.level += delta;
+    }
+
+    #[inline]
+    pub fn at(&self, now: Time) -> f64 {
+        self.value + self.level * (now - self.last) as f64 * 1e-6
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct Replica {
     pub state: RState,
-    #[allow(dead_code)]
+    /// When it was requested (and started running: pods are not held pending).
     pub created: Time,
+    /// When it last became ready, if it has.
+    pub ready_at: Option<Time>,
     pub busy: u32,
     /// Waiting requests: (arrival time, demand in seconds).
     pub queue: VecDeque<(Time, f64)>,
+    /// CPU-seconds used: level = cores in use now.
+    pub cpu: Integral,
 }
 
 impl Replica {
@@ -48,9 +74,18 @@ pub(super) struct Cluster {
 
 impl Cluster {
     /// Adds a replica in `state` (Starting or Ready) and returns its index.
-    pub fn add(&mut self, now: Time, state: RState) -> u32 {
+    pub fn add(&mut self, now: Time, state: RState, idle_cores: f64) -> u32 {
         let r = self.replicas.len() as u32;
-        self.replicas.push(Replica { state: RState::Gone, created: now, busy: 0, queue: VecDeque::new() });
+        let cpu = Integral { value: 0.0, level: idle_cores, last: now };
+        let ready_at = (state == RState::Ready).then_some(now);
+        self.replicas.push(Replica {
+            state: RState::Gone,
+            created: now,
+            ready_at,
+            busy: 0,
+            queue: VecDeque::new(),
+            cpu,
+        });
         self.alive.push(r);
         self.set_state(r, state);
         r

@@ -16,16 +16,17 @@ mod cluster;
 
 use crate::balancer::Balancer;
 use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
-use crate::policy::{Observation, PolicySpec};
+use crate::policy::{ActivatorBuffer, Decision, Observation, PodPhase, PodView, PolicySpec};
+use crate::record::DecisionRow;
 use crate::record::{FailReason, Gauges, Recorder, RunResult};
 use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
 use crate::time::{SECOND, Time, from_secs_f64};
 use crate::traffic::Arrival;
-use cluster::{Cluster, RState};
+use cluster::{Cluster, Integral, RState};
 use hdrhistogram::Histogram;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How much metric history policies can look back on.
@@ -56,28 +57,6 @@ struct Control {
     replica: u32,
 }
 
-/// A level integrated over time: ∫ level dt, updated only when the level changes.
-#[derive(Debug, Clone, Copy, Default)]
-struct Integral {
-    value: f64,
-    level: f64,
-    last: Time,
-}
-
-impl Integral {
-    #[inline]
-    fn add(&mut self, now: Time, delta: f64) {
-        self.value += self.level * (now - self.last) as f64 * 1e-6;
-        self.last = now;
-        self.level += delta;
-    }
-
-    #[inline]
-    fn at(&self, now: Time) -> f64 {
-        self.value + self.level * (now - self.last) as f64 * 1e-6
-    }
-}
-
 /// One simulation run.
 struct Sim<'a> {
     sc: &'a Scenario,
@@ -102,6 +81,12 @@ struct Sim<'a> {
     cpu_request_starts: u64,
     desired: u32,
     peak: u32,
+    /// Requests held while no replica is ready: (arrival, demand).
+    held: VecDeque<(Time, f64)>,
+    activator: Option<ActivatorBuffer>,
+    /// A request was held while the policy wanted zero replicas.
+    poke: bool,
+    pods: Vec<PodView>,
 }
 
 impl<'a> Sim<'a> {
@@ -137,8 +122,11 @@ impl<'a> Sim<'a> {
     /// Starts service of a request on replica `r` at `now`.
     #[inline]
     fn start_service(&mut self, r: u32, now: Time, arrival: Time, demand: f64) {
+        let cpu = &self.sc.service.cpu;
         let rep = &mut self.cluster.replicas[r as usize];
         rep.busy += 1;
+        rep.cpu.add(now, cpu.busy_worker_cores);
+        rep.cpu.value += cpu.per_request_cpu_s;
         let busy = rep.busy;
         if rep.state == RState::Ready {
             self.busy_ready.add(now, 1.0);
@@ -181,18 +169,32 @@ impl<'a> Sim<'a> {
         // Drawn for every request, whatever happens to it: request k has the same demand under
         // every policy.
         let demand = self.sc.service.demand.sample(&a, &mut self.demand_rng);
-        let n = self.cluster.active.len();
-        if n == 0 {
-            self.rec.on_failed(FailReason::NoReplica, 1);
+        if self.cluster.active.is_empty() {
+            match self.activator {
+                Some(b) if (self.held.len() as u64) < b.capacity as u64 => {
+                    self.purge_held(now);
+                    self.held.push_back((now, demand));
+                    self.inflight.add(now, 1.0);
+                    self.poke |= self.desired == 0;
+                }
+                _ => self.rec.on_failed(FailReason::NoReplica, 1),
+            }
             return;
         }
+        self.dispatch(now, now, demand);
+    }
+
+    /// Sends a request (arrived at `arrival`) to a ready replica chosen by the balancer; the
+    /// request is not yet counted in flight.
+    fn dispatch(&mut self, now: Time, arrival: Time, demand: f64) {
+        let n = self.cluster.active.len();
         let cl = &self.cluster;
         let idx =
             self.balancer.pick(n, |i| cl.replicas[cl.active[i] as usize].outstanding(), &mut self.lb_rng);
         let r = self.cluster.active[idx];
         if self.cluster.replicas[r as usize].busy < self.workers {
             self.inflight.add(now, 1.0);
-            self.start_service(r, now, now, demand);
+            self.start_service(r, now, arrival, demand);
             return;
         }
         if self.timeout.is_some() {
@@ -200,10 +202,45 @@ impl<'a> Sim<'a> {
         }
         let q = &mut self.cluster.replicas[r as usize].queue;
         if q.len() < self.queue_limit {
-            q.push_back((now, demand));
+            q.push_back((arrival, demand));
             self.inflight.add(now, 1.0);
         } else {
             self.rec.on_failed(FailReason::QueueFull, 1);
+        }
+    }
+
+    /// When a held request gives up: the activator's wait limit (`no_replica`) or the client
+    /// timeout (`timeout`), whichever comes first.
+    fn held_deadline(&self, arrival: Time) -> (Time, FailReason) {
+        let wait = self.activator.map_or(Time::MAX, |b| arrival.saturating_add(b.max_wait));
+        match self.timeout {
+            Some(to) if arrival.saturating_add(to) < wait => (arrival + to, FailReason::Timeout),
+            _ => (wait, FailReason::NoReplica),
+        }
+    }
+
+    /// Fails held requests whose deadline has passed by `now` (dated at their deadline).
+    fn purge_held(&mut self, now: Time) {
+        while let Some(&(arrival, _)) = self.held.front() {
+            let (deadline, reason) = self.held_deadline(arrival);
+            if deadline > now {
+                break;
+            }
+            self.held.pop_front();
+            self.rec.on_failed(reason, 1);
+            self.inflight.add(now, -1.0);
+            self.inflight.value -= (now - deadline) as f64 * 1e-6;
+        }
+    }
+
+    /// Sends every held request to the ready replicas, oldest first.
+    fn release_held(&mut self, now: Time) {
+        self.purge_held(now);
+        while !self.cluster.active.is_empty() {
+            let Some((arrival, demand)) = self.held.pop_front() else { break };
+            // It stops being counted as held and is counted again by `dispatch`.
+            self.inflight.add(now, -1.0);
+            self.dispatch(now, arrival, demand);
         }
     }
 
@@ -215,6 +252,7 @@ impl<'a> Sim<'a> {
             return; // already failed as `terminated` at the drain deadline
         }
         rep.busy -= 1;
+        rep.cpu.add(now, -self.sc.service.cpu.busy_worker_cores);
         if rep.state == RState::Ready {
             self.busy_ready.add(now, -1.0);
         }
@@ -258,7 +296,11 @@ impl<'a> Sim<'a> {
             ControlKind::Ready => {
                 if self.cluster.replicas[r as usize].state == RState::Starting {
                     self.cluster.set_state(r, RState::Ready);
+                    self.cluster.replicas[r as usize].ready_at = Some(now);
                     self.ready.add(now, 1.0);
+                    if !self.held.is_empty() {
+                        self.release_held(now);
+                    }
                 }
             }
             ControlKind::DrainDeadline => {
@@ -275,13 +317,34 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Fills `self.pods` with what the Kubernetes API would show at `now`.
+    fn fill_pods(&mut self, now: Time) {
+        self.pods.clear();
+        let request = self.sc.service.cpu.request_cores;
+        for &r in &self.cluster.alive {
+            let rep = &self.cluster.replicas[r as usize];
+            self.pods.push(PodView {
+                id: r,
+                phase: PodPhase::Running,
+                ready: rep.state == RState::Ready,
+                deleting: rep.state == RState::Draining,
+                requested_at: rep.created,
+                start_time: Some(rep.created),
+                ready_transition: rep.ready_at.unwrap_or(rep.created),
+                cpu_request: request,
+                cpu_seconds: rep.cpu.at(now),
+                in_flight: rep.outstanding(),
+            });
+        }
+    }
+
     /// Brings the number of non-draining replicas to `desired`.
     fn scale_to(&mut self, now: Time, desired: u32) {
         let current = self.cluster.current();
         if desired > current {
             for _ in current..desired {
                 let startup = from_secs_f64(self.sc.service.startup.sample(&mut self.startup_rng));
-                let r = self.cluster.add(now, RState::Starting);
+                let r = self.cluster.add(now, RState::Starting, self.sc.service.cpu.idle_cores);
                 self.billed.add(now, 1.0);
                 self.push_control(now + startup, ControlKind::Ready, r);
             }
@@ -363,9 +426,13 @@ pub fn simulate_detailed(
         cpu_request_starts: 0,
         desired: policy.initial,
         peak: 0,
+        held: VecDeque::new(),
+        activator: policy.activator,
+        poke: false,
+        pods: Vec::new(),
     };
     for _ in 0..policy.initial {
-        sim.cluster.add(0, RState::Ready);
+        sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
         sim.ready.add(0, 1.0);
         sim.billed.add(0, 1.0);
     }
@@ -375,10 +442,9 @@ pub fn simulate_detailed(
     let mut pending = source.next_arrival();
     let mut history = MetricsHistory::new(METRICS_HISTORY);
     history.push(sim.snapshot(0));
-    let interval = controller.interval().max(1);
     let record = sc.record_interval.max(1);
     let mut next_sample = MetricsHistory::RESOLUTION;
-    let mut next_policy = interval;
+    let mut next_policy = controller.next_tick(None);
     let mut next_record = record.min(horizon);
     let mut last_record = 0;
     let mut billed_at_last_record = 0.0;
@@ -402,6 +468,7 @@ pub fn simulate_detailed(
                     sim.purge_expired(r, t);
                 }
             }
+            sim.purge_held(t);
             let snap = sim.snapshot(t);
             let rs = snap.ready_replica_seconds - snap_at_last_record.ready_replica_seconds;
             let cpu = (rs > 1e-9 && svc.cpu.request_cores > 0.0)
@@ -440,31 +507,59 @@ pub fn simulate_detailed(
             let (ready, starting, draining) =
                 (sim.cluster.ready_count(), sim.cluster.starting, sim.cluster.draining);
             let current = ready + starting;
+            sim.fill_pods(t);
             let view = MetricsView {
                 history: &history,
                 now: sim.snapshot(t),
                 cpu_request_cores: svc.cpu.request_cores,
             };
-            let seen =
-                Observation { now: t, clock: &sc.clock, current, ready, starting, draining, metrics: view };
-            let d = controller.decide(&seen);
-            let desired = d.desired.clamp(policy.min, policy.max);
-            if desired != sim.desired {
-                sim.rec.on_scaling(t, sim.desired, desired, d.reason);
+            let seen = Observation {
+                now: t,
+                clock: &sc.clock,
+                current,
+                ready,
+                starting,
+                draining,
+                metrics: view,
+                pods: &sim.pods,
+                buffered: sim.held.len() as u32,
+            };
+            if let Some(d) = controller.decide(&seen) {
+                let Decision { desired, reason, metrics, proposal, stabilized, limited } = d;
+                let desired = desired.clamp(policy.min, policy.max);
+                let row = DecisionRow {
+                    time_s: 0.0,
+                    current: sim.desired,
+                    ready,
+                    metrics,
+                    proposal,
+                    stabilized,
+                    limited,
+                    desired,
+                    reason,
+                };
+                sim.rec.on_decision(t, row);
                 sim.desired = desired;
+                if desired != current {
+                    sim.scale_to(t, desired);
+                }
             }
-            if desired != current {
-                sim.scale_to(t, desired);
-            }
-            next_policy += interval;
+            next_policy = controller.next_tick(Some(t)).max(t + 1);
             continue;
         }
         let a = pending.take().expect("arrival is the next event");
         sim.on_arrival(a);
         pending = source.next_arrival();
+        if sim.poke {
+            // A request is held while the policy wants no replica: it may decide right away.
+            sim.poke = false;
+            if controller.poke_on_demand() {
+                next_policy = next_policy.min(t);
+            }
+        }
     }
 
-    let in_flight = sim.cluster.in_flight();
+    let in_flight = sim.cluster.in_flight() + sim.held.len() as u64;
     let billed = sim.billed.at(horizon);
     let detail = RunDetail {
         latency_us: sim.rec.latency_histogram().clone(),

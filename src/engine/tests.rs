@@ -61,6 +61,7 @@ fn rps_policy(target: f64, min: u32, max: u32) -> PolicySpec {
             down_stabilization: 0,
             up_stabilization: 0,
         }),
+        activator: None,
     }
 }
 

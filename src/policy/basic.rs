@@ -123,83 +123,79 @@ fn ceil_u32(x: f64) -> u32 {
 }
 
 impl Policy for Basic {
-    fn interval(&self) -> Time {
-        self.spec.interval
+    fn next_tick(&self, last: Option<Time>) -> Time {
+        super::periodic(last, self.spec.interval)
     }
 
-    fn decide(&mut self, seen: &Observation) -> Decision {
-        let mut reason = String::new();
-        let mut best: Option<u32> = None;
-        let mut propose = |v: u32, reason: &mut String, what: std::fmt::Arguments| {
-            if !reason.is_empty() {
-                reason.push_str("; ");
+    fn decide(&mut self, seen: &Observation) -> Option<Decision> {
+        let mut metrics = String::new();
+        // (proposal, which rule) of the largest proposal so far.
+        let mut best: Option<(u32, &'static str)> = None;
+        let mut propose = |v: u32, why: &'static str| {
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, why));
             }
-            let _ = write!(reason, "{what} → {v}");
-            best = Some(best.map_or(v, |b| b.max(v)));
+        };
+        let note = |metrics: &mut String, args: std::fmt::Arguments| {
+            if !metrics.is_empty() {
+                metrics.push(' ');
+            }
+            let _ = metrics.write_fmt(args);
         };
         for rule in &self.spec.metrics {
             match *rule {
                 MetricRule::Rps { target, window } => match seen.metrics.rps(window) {
                     Some(r) => {
-                        propose(ceil_u32(r / target), &mut reason, format_args!("rps {r:.1}/{target}"))
+                        note(&mut metrics, format_args!("rps={r:.2}"));
+                        propose(ceil_u32(r / target), "rps");
                     }
-                    None => propose(seen.current, &mut reason, format_args!("rps: no data")),
+                    None => propose(seen.current, "rps: no data"),
                 },
                 MetricRule::Cpu { target, tolerance, window } => {
                     match seen.metrics.cpu_utilization(window).filter(|_| seen.ready > 0) {
                         Some(u) => {
+                            note(&mut metrics, format_args!("cpu={:.1}%", u * 100.0));
                             let ratio = u / target;
                             if (ratio - 1.0).abs() <= tolerance {
-                                propose(
-                                    seen.current,
-                                    &mut reason,
-                                    format_args!("cpu {:.0}% within tolerance", u * 100.0),
-                                );
+                                propose(seen.current, "cpu within tolerance");
                             } else {
-                                let d = ceil_u32(seen.ready as f64 * ratio);
-                                propose(
-                                    d,
-                                    &mut reason,
-                                    format_args!(
-                                        "cpu {:.0}%/{:.0}% × {} ready",
-                                        u * 100.0,
-                                        target * 100.0,
-                                        seen.ready
-                                    ),
-                                );
+                                propose(ceil_u32(seen.ready as f64 * ratio), "cpu");
                             }
                         }
-                        None => propose(seen.current, &mut reason, format_args!("cpu: no data")),
+                        None => propose(seen.current, "cpu: no data"),
                     }
                 }
                 MetricRule::Concurrency { target, window } => match seen.metrics.concurrency_total(window) {
-                    Some(c) => propose(
-                        ceil_u32(c / target),
-                        &mut reason,
-                        format_args!("concurrency {c:.1}/{target}"),
-                    ),
-                    None => propose(seen.current, &mut reason, format_args!("concurrency: no data")),
+                    Some(c) => {
+                        note(&mut metrics, format_args!("concurrency={c:.2}"));
+                        propose(ceil_u32(c / target), "concurrency");
+                    }
+                    None => propose(seen.current, "concurrency: no data"),
                 },
             }
         }
         for s in &self.schedules {
             if s.active(seen.now) {
-                propose(s.replicas, &mut reason, format_args!("schedule"));
+                propose(s.replicas, "schedule");
             }
         }
-        let raw = best.unwrap_or(self.min);
+        let (raw, mut reason) = best.map_or((self.min, "no rule active".to_string()), |(v, w)| (v, w.into()));
         let clamped = raw.clamp(self.min, self.max);
         if clamped != raw {
-            let _ = write!(reason, "; clamped to {clamped}");
+            reason = if raw > self.max { "TooManyReplicas".into() } else { "TooFewReplicas".into() };
         }
         let (desired, stabilised) = self.stabilise(seen.now, clamped, seen.current);
         if stabilised {
-            let _ = write!(reason, "; stabilized at {desired}");
+            reason = "stabilized".into();
         }
-        if reason.is_empty() {
-            reason.push_str("no rule active: min");
-        }
-        Decision { desired, reason }
+        Some(Decision {
+            desired,
+            reason,
+            metrics,
+            proposal: Some(raw),
+            stabilized: Some(desired),
+            limited: Some(desired),
+        })
     }
 }
 
@@ -257,9 +253,11 @@ mod tests {
             ready: 4,
             starting: 0,
             draining: 0,
+            pods: &[],
+            buffered: 0,
             metrics: view(&h, now),
         };
-        assert_eq!(p.decide(&o).desired, 10);
+        assert_eq!(p.decide(&o).unwrap().desired, 10);
     }
 
     #[test]
@@ -275,12 +273,14 @@ mod tests {
             ready: 4,
             starting: 0,
             draining: 0,
+            pods: &[],
+            buffered: 0,
             metrics: view(&h, now),
         };
-        assert_eq!(p.decide(&o).desired, 4, "0.65/0.6 is within 10 %");
+        assert_eq!(p.decide(&o).unwrap().desired, 4, "0.65/0.6 is within 10 %");
         let (h, now) = history(0.0, 0.9, 4.0, 120);
         let o = Observation { metrics: view(&h, now), ..o };
-        assert_eq!(p.decide(&o).desired, 6, "ceil(4 × 0.9/0.6)");
+        assert_eq!(p.decide(&o).unwrap().desired, 6, "ceil(4 × 0.9/0.6)");
     }
 
     #[test]
@@ -297,11 +297,13 @@ mod tests {
             ready: 1,
             starting: 0,
             draining: 0,
+            pods: &[],
+            buffered: 0,
             metrics: view(&h, now),
         };
-        assert_eq!(p.decide(&o).desired, 10);
+        assert_eq!(p.decide(&o).unwrap().desired, 10);
         let (h2, now2) = history(20.0, 0.0, 10.0, 200);
         let o2 = Observation { now: now2.t, current: 10, metrics: view(&h2, now2), ..o };
-        assert_eq!(p.decide(&o2).desired, 10, "held by the window");
+        assert_eq!(p.decide(&o2).unwrap().desired, 10, "held by the window");
     }
 }

@@ -16,6 +16,41 @@ pub use schedule::{CronWindow, Schedule, ScheduleError};
 use crate::metrics::MetricsView;
 use crate::time::{Clock, Time};
 
+/// A pod's phase, as Kubernetes reports it (the phases the simulation produces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodPhase {
+    /// Requested, not started yet (scheduling, image pull).
+    Pending,
+    /// Started (containers running), ready or not.
+    Running,
+}
+
+/// One replica as the Kubernetes API and metrics pipeline show it to a controller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PodView {
+    /// Stable identifier (creation order).
+    pub id: u32,
+    /// Phase.
+    pub phase: PodPhase,
+    /// The Ready condition.
+    pub ready: bool,
+    /// Being deleted (draining): controllers ignore it.
+    pub deleting: bool,
+    /// When the replica was requested.
+    pub requested_at: Time,
+    /// When it started running (`status.startTime`), if it has.
+    pub start_time: Option<Time>,
+    /// Last transition of the Ready condition (to ready, or creation if never ready).
+    pub ready_transition: Time,
+    /// CPU request, cores.
+    pub cpu_request: f64,
+    /// CPU-seconds used since it started, a cumulative counter like cAdvisor's
+    /// `container_cpu_usage_seconds_total`; metric pipelines difference it over their windows.
+    pub cpu_seconds: f64,
+    /// Requests in service or queued on it now.
+    pub in_flight: u32,
+}
+
 /// What a controller sees at one decision.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation<'a> {
@@ -33,23 +68,55 @@ pub struct Observation<'a> {
     pub draining: u32,
     /// Windowed metrics.
     pub metrics: MetricsView<'a>,
+    /// Every replica that exists (pending, running, draining), in creation order.
+    pub pods: &'a [PodView],
+    /// Requests held by an activator-like buffer while no replica is ready.
+    pub buffered: u32,
 }
 
-/// A policy's answer.
-#[derive(Debug, Clone, PartialEq)]
+/// A policy's answer, with the steps that led to it (for the decision log).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Decision {
     /// Desired replicas (the engine clamps to the policy's [min, max] as a safeguard).
     pub desired: u32,
-    /// Why, briefly (for logs and explanations).
+    /// Why, briefly: `within tolerance`, `ScaleUpLimit`, `stabilized`, `panic`, `cooldown`, …
     pub reason: String,
+    /// The metric values the controller saw, e.g. `cpu=72% rps=95.1`.
+    pub metrics: String,
+    /// The raw proposal (largest over metrics), before stabilisation and limits.
+    pub proposal: Option<u32>,
+    /// After stabilisation.
+    pub stabilized: Option<u32>,
+    /// After rate limits and bounds.
+    pub limited: Option<u32>,
+}
+
+impl Decision {
+    /// A decision with only a count and a reason.
+    pub fn new(desired: u32, reason: impl Into<String>) -> Decision {
+        Decision { desired, reason: reason.into(), ..Decision::default() }
+    }
 }
 
 /// An autoscaling controller.
 pub trait Policy: Send {
-    /// Time between decisions; the first decision is at `interval()` after the start.
-    fn interval(&self) -> Time;
-    /// Decides the desired replica count.
-    fn decide(&mut self, seen: &Observation) -> Decision;
+    /// When to decide next: the first decision time when `last` is `None` (it may be 0),
+    /// otherwise a time strictly after `last`.
+    fn next_tick(&self, last: Option<Time>) -> Time;
+    /// Looks at the service and decides the desired replica count, or returns `None` when this
+    /// tick only observes (e.g. a metrics scrape between two decisions).
+    fn decide(&mut self, seen: &Observation) -> Option<Decision>;
+    /// Whether a request held at zero ready replicas should trigger an immediate decision
+    /// (Knative's "poke"). Default: no.
+    fn poke_on_demand(&self) -> bool {
+        false
+    }
+}
+
+/// The next periodic tick: `interval` after `last`, or the first one at `interval`.
+pub fn periodic(last: Option<Time>, interval: Time) -> Time {
+    let i = interval.max(1);
+    last.map_or(i, |t| t + i)
 }
 
 /// The checked description of one policy in a scenario.
@@ -65,6 +132,18 @@ pub struct PolicySpec {
     pub initial: u32,
     /// The decision rule.
     pub kind: PolicyKind,
+    /// Hold requests that arrive while no replica is ready (instead of failing them as
+    /// `no_replica`), as Knative's activator does.
+    pub activator: Option<ActivatorBuffer>,
+}
+
+/// An activator-like buffer in front of the replicas, used while none is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivatorBuffer {
+    /// Requests it holds at most; more fail as `no_replica`.
+    pub capacity: u32,
+    /// Longest a request waits for a ready replica before failing as `no_replica`.
+    pub max_wait: Time,
 }
 
 /// The decision rule of a policy.
@@ -79,7 +158,14 @@ pub enum PolicyKind {
 impl PolicySpec {
     /// A fixed policy of `n` replicas.
     pub fn fixed(name: &str, n: u32) -> PolicySpec {
-        PolicySpec { name: name.to_string(), min: n, max: n, initial: n, kind: PolicyKind::Fixed }
+        PolicySpec {
+            name: name.to_string(),
+            min: n,
+            max: n,
+            initial: n,
+            kind: PolicyKind::Fixed,
+            activator: None,
+        }
     }
 
     /// The policy family, as written in scenario files.
@@ -106,12 +192,12 @@ pub struct Fixed {
 }
 
 impl Policy for Fixed {
-    fn interval(&self) -> Time {
+    fn next_tick(&self, last: Option<Time>) -> Time {
         // Never changes its mind; a long interval keeps the engine idle.
-        3600 * crate::time::SECOND
+        periodic(last, 3600 * crate::time::SECOND)
     }
 
-    fn decide(&mut self, _seen: &Observation) -> Decision {
-        Decision { desired: self.n, reason: "fixed".into() }
+    fn decide(&mut self, _seen: &Observation) -> Option<Decision> {
+        Some(Decision::new(self.n, "fixed"))
     }
 }

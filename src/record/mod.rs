@@ -132,14 +132,24 @@ impl RunSummary {
     }
 }
 
-/// One scaling decision, as the policy made it.
+/// One decision of a policy, with the steps that led to it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DecisionRow {
     /// Seconds since the start.
     pub time_s: f64,
     /// Replicas asked for before the decision.
     pub current: u32,
-    /// Replicas asked for after it.
+    /// Ready replicas at the decision.
+    pub ready: u32,
+    /// The metric values the controller saw.
+    pub metrics: String,
+    /// Raw proposal (largest over metrics).
+    pub proposal: Option<u32>,
+    /// After stabilisation.
+    pub stabilized: Option<u32>,
+    /// After rate limits and bounds.
+    pub limited: Option<u32>,
+    /// Replicas asked for after it (final, clamped to [min, max]).
     pub desired: u32,
     /// The policy's reason.
     pub reason: String,
@@ -158,6 +168,6 @@ pub struct RunResult {
     pub intervals: Vec<IntervalRow>,
     /// Whole-run figures.
     pub summary: RunSummary,
-    /// Every decision that changed the desired count.
+    /// Every decision the policy made, in time order.
     pub decisions: Vec<DecisionRow>,
 }

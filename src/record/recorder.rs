@@ -101,10 +101,13 @@ impl Recorder {
         self.failed[reason as usize] += n;
     }
 
-    /// The policy changed the desired count from `current` to `desired`.
-    pub fn on_scaling(&mut self, now: Time, current: u32, desired: u32, reason: String) {
-        self.scaling_actions += 1;
-        self.decisions.push(DecisionRow { time_s: to_secs_f64(now), current, desired, reason });
+    /// The policy decided; `row.desired != row.current` counts as a scaling action.
+    pub fn on_decision(&mut self, now: Time, mut row: DecisionRow) {
+        if row.desired != row.current {
+            self.scaling_actions += 1;
+        }
+        row.time_s = to_secs_f64(now);
+        self.decisions.push(row);
     }
 
     /// Closes the interval ending at `end`, with the gauges at `end`, the CPU utilisation over
