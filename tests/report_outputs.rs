@@ -136,8 +136,9 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-const FILES: [&str; 7] = [
+const FILES: [&str; 8] = [
     "cost.png",
+    "decisions.csv",
     "failures.png",
     "latency_p99.png",
     "replicas.png",

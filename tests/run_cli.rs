@@ -127,3 +127,25 @@ fn editing_a_policy_changes_its_results() {
     let rs = |d: &Path| json(&d.join("summary.json"))["policies"][0]["replica_seconds"].as_f64().unwrap();
     assert!(rs(b.path()) > 1.5 * rs(a.path()), "halving the target should roughly double replicas");
 }
+
+#[test]
+fn decision_log_explains_every_scaling_action() {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("configs/flash-crowd.toml");
+    let tmp = tempfile::tempdir().unwrap();
+    run(&config, tmp.path(), &[]);
+    let mut rd = csv::Reader::from_path(tmp.path().join("decisions.csv")).unwrap();
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, scalesim::report::files::DECISIONS_HEADER);
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    let summary = json(&tmp.path().join("summary.json"));
+    for p in summary["policies"].as_array().unwrap() {
+        let name = p["policy"].as_str().unwrap();
+        let mine: Vec<_> = rows.iter().filter(|r| &r[2] == name).collect();
+        assert!(!mine.is_empty(), "{name} has no decisions");
+        let changed = mine.iter().filter(|r| &r[11] == "true").count() as u64;
+        assert_eq!(changed, p["scaling_actions"].as_u64().unwrap(), "{name}");
+        assert!(mine.iter().all(|r| !r[12].is_empty()), "{name}: every decision has a reason");
+    }
+    // The rps policies log the rate they saw.
+    assert!(rows.iter().any(|r| &r[2] == "rps-10-30s" && r[6].starts_with("rps=")));
+}

@@ -14,6 +14,50 @@ use serde_json::{Map, Value, json};
 /// Version of the `summary.json` layout; bumped on incompatible changes.
 pub const SUMMARY_SCHEMA_VERSION: u32 = 1;
 
+/// Header of `decisions.csv`.
+pub const DECISIONS_HEADER: [&str; 13] = [
+    "time_s",
+    "time_local",
+    "policy",
+    "replication",
+    "current",
+    "ready",
+    "metrics",
+    "proposal",
+    "stabilized",
+    "limited",
+    "desired",
+    "changed",
+    "reason",
+];
+
+/// `decisions.csv`: every decision of every run, in run order then time order.
+pub fn decisions_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
+    let header = DECISIONS_HEADER.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let count = |x: Option<u32>| x.map(|v| v.to_string()).unwrap_or_default();
+    let rows = runs.iter().flat_map(|r| {
+        r.decisions.iter().map(move |d| {
+            let local = scenario.clock.datetime(from_secs_f64(d.time_s));
+            vec![
+                fmt_num(d.time_s),
+                local.to_rfc3339_opts(SecondsFormat::Secs, false),
+                r.policy.clone(),
+                r.replication.to_string(),
+                d.current.to_string(),
+                d.ready.to_string(),
+                d.metrics.clone(),
+                count(d.proposal),
+                count(d.stabilized),
+                count(d.limited),
+                d.desired.to_string(),
+                (d.desired != d.current).to_string(),
+                d.reason.clone(),
+            ]
+        })
+    });
+    csv_bytes(std::iter::once(header).chain(rows))
+}
+
 /// Header of `timeseries.csv`.
 pub fn timeseries_header() -> Vec<String> {
     let mut h: Vec<String> = [

@@ -9,7 +9,7 @@
 //! Nothing here simulates; replication statistics come from [`crate::record::aggregate`].
 
 mod charts;
-mod files;
+pub mod files;
 mod table;
 
 use crate::record::RunResult;
@@ -37,8 +37,9 @@ impl ReportError {
 }
 
 /// Names of the files [`write_outputs`] writes, in the order it returns them.
-pub const OUTPUT_FILES: [&str; 7] = [
+pub const OUTPUT_FILES: [&str; 8] = [
     "timeseries.csv",
+    "decisions.csv",
     "summary.csv",
     "summary.json",
     "replicas.png",
@@ -118,6 +119,7 @@ fn write_all(
         }
         match *name {
             "timeseries.csv" => write_bytes(&path, &files::timeseries_csv(scenario, runs))?,
+            "decisions.csv" => write_bytes(&path, &files::decisions_csv(scenario, runs))?,
             "summary.csv" => write_bytes(&path, &files::summary_csv(scenario, runs))?,
             "summary.json" => write_bytes(&path, &files::summary_json(scenario, runs))?,
             "replicas.png" => charts::replicas(&path, scenario, runs)?,
