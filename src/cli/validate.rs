@@ -145,8 +145,9 @@ pub fn describe(s: &Scenario, file: &str) -> String {
     }
     let _ = writeln!(
         o,
-        "outputs    {}/ (per-policy results, summary table and charts, written by `scalesim run`)",
-        default_out_dir(&s.name).display()
+        "outputs    {}/: {} (written by `scalesim run`)",
+        default_out_dir(&s.name).display(),
+        scalesim::report::OUTPUT_FILES.join(", ")
     );
     let _ = writeln!(o, "ok: the scenario is valid");
     o
