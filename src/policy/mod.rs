@@ -8,6 +8,7 @@
 //! change.
 
 mod basic;
+pub mod keda;
 mod schedule;
 
 pub use basic::{Basic, BasicSpec, MetricRule};
