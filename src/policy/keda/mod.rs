@@ -61,7 +61,7 @@ pub enum KedaTrigger {
     /// A cron window.
     Cron {
         /// The window (start, end, time zone, desiredReplicas).
-        window: CronWindow,
+        window: Box<CronWindow>,
     },
 }
 
@@ -237,7 +237,7 @@ impl KedaSpec {
                         CronWindow::new(start, end, tz, desired as u32).map_err(|e: ScheduleError| {
                             err(format!("spec.triggers[{i}].metadata.start/end"), e.to_string())
                         })?;
-                    KedaTrigger::Cron { window }
+                    KedaTrigger::Cron { window: Box::new(window) }
                 }
                 other => {
                     return Err(err(
