@@ -158,6 +158,9 @@ mod tests {
         );
         assert!(matches!(parse(&["reference"]), Command::Reference));
         assert!(matches!(parse(&["keys"]), Command::Reference));
+        assert!(
+            matches!(parse(&["explain", "kpa", "c.yaml", "--json"]), Command::ExplainKpa(c) if c.json && c.case == std::path::Path::new("c.yaml"))
+        );
         assert!(Cli::try_parse_from(["scalesim", "run", "x", "--seeds", "0"]).is_err());
     }
 }

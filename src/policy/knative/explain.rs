@@ -218,22 +218,29 @@ pub fn format_text(results: &[KpaTickResult]) -> String {
     o
 }
 
+/// One entry of the JSON output, fields in the documented order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonTick {
+    time: serde_json::Value,
+    desired_replicas: u32,
+    panicking: bool,
+    excess_burst_capacity: i64,
+}
+
 /// The results as a JSON list (whole-second times written as integers).
 pub fn format_json(results: &[KpaTickResult]) -> String {
-    let list: Vec<serde_json::Value> = results
+    let list: Vec<JsonTick> = results
         .iter()
-        .map(|r| {
-            let time = if r.time.fract() == 0.0 && r.time.abs() < 9e15 {
+        .map(|r| JsonTick {
+            time: if r.time.fract() == 0.0 && r.time.abs() < 9e15 {
                 serde_json::Value::from(r.time as i64)
             } else {
                 serde_json::Value::from(r.time)
-            };
-            serde_json::json!({
-                "time": time,
-                "desiredReplicas": r.desired_replicas,
-                "panicking": r.panicking,
-                "excessBurstCapacity": r.excess_burst_capacity,
-            })
+            },
+            desired_replicas: r.desired_replicas,
+            panicking: r.panicking,
+            excess_burst_capacity: r.excess_burst_capacity,
         })
         .collect();
     let mut s = serde_json::to_string_pretty(&list).unwrap_or_default();

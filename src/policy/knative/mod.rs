@@ -100,7 +100,9 @@ impl Knative {
             format!("{metric} no data ready={ready} buffered={}", seen.buffered)
         } else {
             format!(
-                "{metric} stable={stable:.2} panic={panic:.2} ready={ready} ebc={ebc} buffered={}",
+                "{metric} stable={:.2} panic={:.2} ready={ready} ebc={ebc} buffered={}",
+                stable.max(0.0),
+                panic.max(0.0),
                 seen.buffered
             )
         };
