@@ -3,7 +3,7 @@
 //! Nothing outside `src/cli` sees these types: [`Cli::into_command`] turns them into
 //! [`Command`], whose options are the library's own structs.
 
-use super::{Command, RunCommand, ValidateCommand};
+use super::{Command, ExplainKpaCommand, RunCommand, ValidateCommand};
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
 use std::path::PathBuf;
@@ -25,6 +25,24 @@ enum Sub {
     /// Print the scenario-file reference (every key, its type, default and meaning).
     #[command(alias = "keys")]
     Reference,
+    /// Replay one controller decision from a case file and show the reasoning.
+    #[command(subcommand)]
+    Explain(Explain),
+}
+
+#[derive(Debug, Subcommand)]
+enum Explain {
+    /// Knative's KPA decider: one line per tick of the case.
+    Kpa(ExplainKpaArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainKpaArgs {
+    /// The case file (JSON or YAML): `config`, `initialReadyPods`, `ticks`.
+    case: PathBuf,
+    /// Print a JSON list instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +106,9 @@ impl Cli {
             }
             Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),
             Sub::Reference => Command::Reference,
+            Sub::Explain(Explain::Kpa(a)) => {
+                Command::ExplainKpa(ExplainKpaCommand { case: a.case, json: a.json })
+            }
         }
     }
 }
@@ -137,6 +158,9 @@ mod tests {
         );
         assert!(matches!(parse(&["reference"]), Command::Reference));
         assert!(matches!(parse(&["keys"]), Command::Reference));
+        assert!(
+            matches!(parse(&["explain", "kpa", "c.yaml", "--json"]), Command::ExplainKpa(c) if c.json && c.case == std::path::Path::new("c.yaml"))
+        );
         assert!(Cli::try_parse_from(["scalesim", "run", "x", "--seeds", "0"]).is_err());
     }
 }

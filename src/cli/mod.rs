@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+mod explain_kpa;
 mod run;
 mod validate;
 
@@ -28,6 +29,17 @@ pub enum Command {
     Validate(ValidateCommand),
     /// `scalesim reference`.
     Reference,
+    /// `scalesim explain kpa`.
+    ExplainKpa(ExplainKpaCommand),
+}
+
+/// What `scalesim explain kpa` was asked to replay.
+#[derive(Debug, Clone)]
+pub struct ExplainKpaCommand {
+    /// The case file (JSON or YAML).
+    pub case: PathBuf,
+    /// Print JSON instead of one line per tick.
+    pub json: bool,
 }
 
 /// What `scalesim run` was asked to do.
@@ -116,6 +128,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Run(c) => run::run(c),
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
+        Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
     }
 }
 

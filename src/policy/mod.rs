@@ -9,6 +9,7 @@
 
 mod basic;
 pub mod keda;
+pub mod knative;
 mod schedule;
 
 pub use basic::{Basic, BasicSpec, MetricRule};
@@ -154,6 +155,8 @@ pub enum PolicyKind {
     Fixed,
     /// Metric targets and schedules; desired is the largest proposal.
     Basic(BasicSpec),
+    /// Knative Serving's KPA, with its activator and scale to zero.
+    Knative(knative::KnativePolicySpec),
 }
 
 impl PolicySpec {
@@ -174,6 +177,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => "fixed",
             PolicyKind::Basic(b) => b.family(),
+            PolicyKind::Knative(_) => "knative",
         }
     }
 
@@ -182,6 +186,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => Box::new(Fixed { n: self.min }),
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
+            PolicyKind::Knative(k) => k.build(clock, horizon),
         }
     }
 }
