@@ -74,7 +74,7 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
 
     let (service, balancer) = build_service(raw.service, &traffic.size_columns())?;
     let cost = build_cost(raw.cost)?;
-    let policies = build_policies(raw.policy, tz)?;
+    let policies = build_policies(raw.policy, tz, base_dir)?;
 
     Ok(Scenario {
         name,
@@ -476,6 +476,7 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
         PolicyType::Autoscale => {
             &["metrics", "windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
         }
+        PolicyType::Knative => &["manifest"],
     }
 }
 
@@ -493,11 +494,12 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("tolerance", p.tolerance.is_some()),
         ("windows", p.windows.is_some()),
         ("metrics", p.metrics.is_some()),
+        ("manifest", p.manifest.is_some()),
     ];
     pairs.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
 }
 
-fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz) -> R<Vec<PolicySpec>> {
+fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz, base_dir: &Path) -> R<Vec<PolicySpec>> {
     let root = KeyPath::root().key("policy");
     if raw.is_empty() {
         return err(root, "no [[policy]] in the scenario, expected at least one (e.g. type = \"fixed\")");
@@ -514,12 +516,12 @@ fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz) -> R<Vec<PolicySpec>> {
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        out.push(build_policy(&path, p, sim_tz)?);
+        out.push(build_policy(&path, p, sim_tz, base_dir)?);
     }
     Ok(out)
 }
 
-fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
+fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<PolicySpec> {
     let allowed = policy_keys(p.kind);
     if let Some(k) = policy_present(&p).into_iter().find(|k| !allowed.contains(k)) {
         return err(
@@ -530,6 +532,9 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
                 allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
             ),
         );
+    }
+    if super::families::is_family(p.kind) {
+        return super::families::build(path, &p, base_dir, sim_tz);
     }
     if p.kind == PolicyType::Fixed {
         let n = p
@@ -608,7 +613,8 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
                 );
             }
         }
-        PolicyType::Schedule | PolicyType::Fixed => {}
+        // Fixed returned above; manifest families are built by `families`.
+        PolicyType::Schedule | PolicyType::Fixed | PolicyType::Knative => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
         return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");

@@ -289,10 +289,18 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "required",
-            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins).",
+            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), or a production autoscaler read from its manifest: `knative`.",
             "\"rps\"",
         ),
         k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
+        k(
+            "policy[].manifest",
+            "type = \"knative\"",
+            "string",
+            "required",
+            "Path (relative to the scenario file) of the manifest to simulate: a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps).",
+            "\"configs/k8s/knative-concurrency.yaml\"",
+        ),
     ]);
     const SCALING: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\"";
     v.extend([

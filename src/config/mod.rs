@@ -13,6 +13,7 @@
 
 pub mod build;
 pub mod error;
+mod families;
 pub mod keys;
 pub mod overrides;
 pub mod raw;

@@ -265,6 +265,8 @@ pub enum PolicyType {
     Schedule,
     /// Several metrics and windows; the largest proposal wins.
     Autoscale,
+    /// Knative Serving's KPA, from a Knative `Service` manifest.
+    Knative,
 }
 
 impl PolicyType {
@@ -277,6 +279,7 @@ impl PolicyType {
             PolicyType::Concurrency => "concurrency",
             PolicyType::Schedule => "schedule",
             PolicyType::Autoscale => "autoscale",
+            PolicyType::Knative => "knative",
         }
     }
 }
@@ -314,6 +317,8 @@ pub struct RawPolicy {
     pub windows: Option<Vec<RawWindow>>,
     /// Metric rules (autoscale).
     pub metrics: Option<Vec<RawMetric>>,
+    /// Manifest file (hpa, keda, knative), relative to the scenario file.
+    pub manifest: Option<String>,
 }
 
 /// Metric rule types.

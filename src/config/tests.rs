@@ -326,6 +326,7 @@ fn stock(kind: &str) -> Option<&'static str> {
         "autoscale" => {
             "name = \"p\", type = \"autoscale\", max = 5, metrics = [{ type = \"rps\", target = 10 }], windows = [{ start = \"0 9 * * *\", end = \"0 17 * * *\", replicas = 2 }]"
         }
+        "knative" => "name = \"p\", type = \"knative\", manifest = \"configs/k8s/knative-concurrency.yaml\"",
         _ => return None,
     })
 }
