@@ -8,6 +8,7 @@
 //! change.
 
 mod basic;
+pub mod hpa;
 mod schedule;
 
 pub use basic::{Basic, BasicSpec, MetricRule};
@@ -153,6 +154,8 @@ pub enum PolicyKind {
     Fixed,
     /// Metric targets and schedules; desired is the largest proposal.
     Basic(BasicSpec),
+    /// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2).
+    Hpa(hpa::HpaPolicySpec),
 }
 
 impl PolicySpec {
@@ -173,6 +176,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => "fixed",
             PolicyKind::Basic(b) => b.family(),
+            PolicyKind::Hpa(_) => "hpa",
         }
     }
 
@@ -181,6 +185,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => Box::new(Fixed { n: self.min }),
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
+            PolicyKind::Hpa(h) => h.build(clock, horizon),
         }
     }
 }
