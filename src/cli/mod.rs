@@ -9,9 +9,11 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+mod explain;
 mod run;
 mod validate;
 
+pub use explain::{ExplainCommand, ExplainFamily};
 use scalesim::config::ConfigError;
 use scalesim::experiment::{ExperimentError, RunOptions};
 use scalesim::report::ReportError;
@@ -28,6 +30,8 @@ pub enum Command {
     Validate(ValidateCommand),
     /// `scalesim reference`.
     Reference,
+    /// `scalesim explain`.
+    Explain(ExplainCommand),
 }
 
 /// What `scalesim run` was asked to do.
@@ -116,6 +120,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Run(c) => run::run(c),
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
+        Command::Explain(c) => explain::explain(c),
     }
 }
 

@@ -751,7 +751,7 @@ fn normalize_legacy(
     (out, reason)
 }
 
-fn rules<'a>(spec: &'a HpaSpec, up: bool) -> ScalingRules {
+fn rules(spec: &HpaSpec, up: bool) -> ScalingRules {
     let b = spec.behavior.as_ref();
     let r = if up { b.and_then(|b| b.scale_up.as_ref()) } else { b.and_then(|b| b.scale_down.as_ref()) };
     r.cloned().unwrap_or_else(|| {

@@ -71,8 +71,9 @@ impl Default for MetricsPipeline {
 /// Everything a simulation needs for one HPA: the spec and the controller around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HpaPolicySpec {
-    /// The spec as written (defaults are applied when the controller is built).
-    pub hpa: HpaSpec,
+    /// The spec as written (defaults are applied when the controller is built); boxed to keep
+    /// `PolicyKind` small.
+    pub hpa: Box<HpaSpec>,
     /// Controller flags (tolerance, CPU initialization period, initial readiness delay,
     /// downscale stabilization).
     pub controller: ControllerSettings,
@@ -89,7 +90,7 @@ impl HpaPolicySpec {
     pub fn new(hpa: HpaSpec) -> Result<HpaPolicySpec, SpecError> {
         hpa.validate()?;
         Ok(HpaPolicySpec {
-            hpa,
+            hpa: Box::new(hpa),
             controller: ControllerSettings::default(),
             sync_period: 15 * SECOND,
             sync_offset: 0,

@@ -56,7 +56,7 @@ fn next_in(offset: Time, period: Time, last: Option<Time>) -> Time {
 }
 
 fn due(offset: Time, period: Time, now: Time) -> bool {
-    now >= offset && (now - offset) % period.max(1) == 0
+    now >= offset && (now - offset).is_multiple_of(period.max(1))
 }
 
 impl HpaController {
