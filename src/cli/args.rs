@@ -3,7 +3,7 @@
 //! Nothing outside `src/cli` sees these types: [`Cli::into_command`] turns them into
 //! [`Command`], whose options are the library's own structs.
 
-use super::{Command, ExplainKpaCommand, RunCommand, ValidateCommand};
+use super::{Command, ExplainCommand, ExplainFamily, ExplainKpaCommand, RunCommand, ValidateCommand};
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
 use std::path::PathBuf;
@@ -25,15 +25,27 @@ enum Sub {
     /// Print the scenario-file reference (every key, its type, default and meaning).
     #[command(alias = "keys")]
     Reference,
-    /// Replay one controller decision from a case file and show the reasoning.
+    /// Explain one autoscaler decision described in a case file (JSON or YAML).
     #[command(subcommand)]
     Explain(Explain),
 }
 
 #[derive(Debug, Subcommand)]
 enum Explain {
+    /// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2) decision.
+    Hpa(ExplainArgs),
     /// Knative's KPA decider: one line per tick of the case.
     Kpa(ExplainKpaArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// The case file (JSON or YAML).
+    #[arg(value_name = "CASE")]
+    case: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +118,9 @@ impl Cli {
             }
             Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),
             Sub::Reference => Command::Reference,
+            Sub::Explain(Explain::Hpa(a)) => {
+                Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
+            }
             Sub::Explain(Explain::Kpa(a)) => {
                 Command::ExplainKpa(ExplainKpaCommand { case: a.case, json: a.json })
             }

@@ -9,10 +9,12 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+mod explain;
 mod explain_kpa;
 mod run;
 mod validate;
 
+pub use explain::{ExplainCommand, ExplainFamily};
 use scalesim::config::ConfigError;
 use scalesim::experiment::{ExperimentError, RunOptions};
 use scalesim::report::ReportError;
@@ -29,6 +31,8 @@ pub enum Command {
     Validate(ValidateCommand),
     /// `scalesim reference`.
     Reference,
+    /// `scalesim explain hpa`.
+    Explain(ExplainCommand),
     /// `scalesim explain kpa`.
     ExplainKpa(ExplainKpaCommand),
 }
@@ -128,6 +132,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Run(c) => run::run(c),
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
+        Command::Explain(c) => explain::explain(c),
         Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
     }
 }

@@ -8,6 +8,7 @@
 //! change.
 
 mod basic;
+pub mod hpa;
 pub mod keda;
 pub mod knative;
 mod schedule;
@@ -155,6 +156,8 @@ pub enum PolicyKind {
     Fixed,
     /// Metric targets and schedules; desired is the largest proposal.
     Basic(BasicSpec),
+    /// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2).
+    Hpa(hpa::HpaPolicySpec),
     /// Knative Serving's KPA, with its activator and scale to zero.
     Knative(knative::KnativePolicySpec),
 }
@@ -177,6 +180,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => "fixed",
             PolicyKind::Basic(b) => b.family(),
+            PolicyKind::Hpa(_) => "hpa",
             PolicyKind::Knative(_) => "knative",
         }
     }
@@ -186,6 +190,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => Box::new(Fixed { n: self.min }),
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
+            PolicyKind::Hpa(h) => h.build(clock, horizon),
             PolicyKind::Knative(k) => k.build(clock, horizon),
         }
     }
