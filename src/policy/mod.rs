@@ -7,9 +7,11 @@
 //! AWS) are new implementations of [`Policy`] plus a [`PolicyKind`] variant; the engine does not
 //! change.
 
+pub mod aws;
 mod basic;
 mod schedule;
 
+pub use aws::AwsPolicySpec;
 pub use basic::{Basic, BasicSpec, MetricRule};
 pub use schedule::{CronWindow, Schedule, ScheduleError};
 
@@ -153,6 +155,8 @@ pub enum PolicyKind {
     Fixed,
     /// Metric targets and schedules; desired is the largest proposal.
     Basic(BasicSpec),
+    /// AWS target tracking, step scaling and scheduled actions (family `aws`).
+    Aws(AwsPolicySpec),
 }
 
 impl PolicySpec {
@@ -173,6 +177,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => "fixed",
             PolicyKind::Basic(b) => b.family(),
+            PolicyKind::Aws(_) => "aws",
         }
     }
 
@@ -181,6 +186,7 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => Box::new(Fixed { n: self.min }),
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
+            PolicyKind::Aws(a) => a.build(clock, horizon),
         }
     }
 }
