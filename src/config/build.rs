@@ -476,6 +476,10 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
         PolicyType::Autoscale => {
             &["metrics", "windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
         }
+        PolicyType::Aws => {
+            const K: [&str; 5] = super::aws::KEYS;
+            &[SCALING[0], SCALING[1], SCALING[2], K[0], K[1], K[2], K[3], K[4]]
+        }
     }
 }
 
@@ -493,6 +497,12 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("tolerance", p.tolerance.is_some()),
         ("windows", p.windows.is_some()),
         ("metrics", p.metrics.is_some()),
+        // type = "aws"
+        ("instance_warmup", p.instance_warmup.is_some()),
+        ("scheduled_delay", p.scheduled_delay.is_some()),
+        ("target_tracking", p.target_tracking.is_some()),
+        ("step_scaling", p.step_scaling.is_some()),
+        ("scheduled_actions", p.scheduled_actions.is_some()),
     ];
     pairs.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
 }
@@ -539,6 +549,9 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             return err(path.key("replicas"), "found 0, expected at least 1 replica");
         }
         return Ok(PolicySpec::fixed(&p.name, n));
+    }
+    if p.kind == PolicyType::Aws {
+        return super::aws::build(path, p, sim_tz);
     }
     let interval = match p.interval {
         Some(d) => positive(path.key("interval"), d)?,
@@ -608,7 +621,7 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
                 );
             }
         }
-        PolicyType::Schedule | PolicyType::Fixed => {}
+        PolicyType::Schedule | PolicyType::Fixed | PolicyType::Aws => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
         return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");

@@ -265,6 +265,8 @@ pub enum PolicyType {
     Schedule,
     /// Several metrics and windows; the largest proposal wins.
     Autoscale,
+    /// AWS target tracking, step scaling and scheduled actions (see `config::aws`).
+    Aws,
 }
 
 impl PolicyType {
@@ -277,6 +279,7 @@ impl PolicyType {
             PolicyType::Concurrency => "concurrency",
             PolicyType::Schedule => "schedule",
             PolicyType::Autoscale => "autoscale",
+            PolicyType::Aws => "aws",
         }
     }
 }
@@ -314,6 +317,17 @@ pub struct RawPolicy {
     pub windows: Option<Vec<RawWindow>>,
     /// Metric rules (autoscale).
     pub metrics: Option<Vec<RawMetric>>,
+    // ---- type = "aws" (serde types and checks in config/aws.rs) ----
+    /// `DefaultInstanceWarmup` (aws).
+    pub instance_warmup: Option<Dur>,
+    /// Delay of scheduled actions (aws).
+    pub scheduled_delay: Option<Dur>,
+    /// Target-tracking policies (aws).
+    pub target_tracking: Option<Vec<super::aws::RawTargetTracking>>,
+    /// Step-scaling policies (aws).
+    pub step_scaling: Option<Vec<super::aws::RawStepScaling>>,
+    /// Scheduled actions (aws).
+    pub scheduled_actions: Option<Vec<super::aws::RawScheduledAction>>,
 }
 
 /// Metric rule types.
