@@ -41,6 +41,14 @@ fn dist(d: &Dist) -> String {
 }
 
 fn rules(p: &PolicySpec) -> String {
+    if let PolicyKind::Aws(a) = &p.kind {
+        return format!(
+            "aws: {} target tracking, {} step scaling, {} scheduled actions, on 60s datapoints",
+            a.target_tracking.len(),
+            a.step_scaling.len(),
+            a.scheduled.len()
+        );
+    }
     let PolicyKind::Basic(b) = &p.kind else {
         return format!("always {} replicas", p.min);
     };

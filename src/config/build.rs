@@ -477,6 +477,10 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             &["metrics", "windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
         }
         PolicyType::Knative => &["manifest"],
+        PolicyType::Aws => {
+            const K: [&str; 5] = super::aws::KEYS;
+            &[SCALING[0], SCALING[1], SCALING[2], K[0], K[1], K[2], K[3], K[4]]
+        }
     }
 }
 
@@ -495,6 +499,12 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("windows", p.windows.is_some()),
         ("metrics", p.metrics.is_some()),
         ("manifest", p.manifest.is_some()),
+        // type = "aws"
+        ("instance_warmup", p.instance_warmup.is_some()),
+        ("scheduled_delay", p.scheduled_delay.is_some()),
+        ("target_tracking", p.target_tracking.is_some()),
+        ("step_scaling", p.step_scaling.is_some()),
+        ("scheduled_actions", p.scheduled_actions.is_some()),
     ];
     pairs.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
 }
@@ -544,6 +554,9 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
             return err(path.key("replicas"), "found 0, expected at least 1 replica");
         }
         return Ok(PolicySpec::fixed(&p.name, n));
+    }
+    if p.kind == PolicyType::Aws {
+        return super::aws::build(path, p, sim_tz);
     }
     let interval = match p.interval {
         Some(d) => positive(path.key("interval"), d)?,
@@ -614,7 +627,7 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
             }
         }
         // Fixed returned above; manifest families are built by `families`.
-        PolicyType::Schedule | PolicyType::Fixed | PolicyType::Knative => {}
+        PolicyType::Schedule | PolicyType::Fixed | PolicyType::Knative | PolicyType::Aws => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
         return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");

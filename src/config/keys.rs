@@ -289,7 +289,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "required",
-            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), or a production autoscaler read from its manifest: `knative`.",
+            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), or a production autoscaler read from its manifest: `hpa`, `keda`, `knative`.",
             "\"rps\"",
         ),
         k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
@@ -303,17 +303,20 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
     ]);
     const SCALING: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\"";
+    // min / max / initial also serve `type = "aws"` (MinSize, MaxSize, DesiredCapacity).
+    const BOUNDS: &str =
+        "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\"";
     v.extend([
-        k("policy[].min", SCALING, "integer", "1", "Fewest replicas.", "2"),
+        k("policy[].min", BOUNDS, "integer", "1", "Fewest replicas.", "2"),
         k(
             "policy[].max",
-            SCALING,
+            BOUNDS,
             "integer",
             "required (schedule: the largest window's replicas)",
             "Most replicas (at least 1 and at least `min`).",
             "10",
         ),
-        k("policy[].initial", SCALING, "integer", "min", "Replicas ready at time 0 (between `min` and `max`).", "3"),
+        k("policy[].initial", BOUNDS, "integer", "min", "Replicas ready at time 0 (between `min` and `max`).", "3"),
         k("policy[].interval", SCALING, "duration", "\"30s\"", "Time between decisions.", "\"15s\""),
         k(
             "policy[].scale_down_stabilization",
@@ -401,6 +404,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k("policy[].metrics[].tolerance", "type = \"cpu\"", "float", "0.1", "Tolerance of a cpu rule.", "0.2"),
     ]);
+    v.extend(super::aws::key_docs());
     v
 }
 

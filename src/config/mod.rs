@@ -11,6 +11,7 @@
 // it is built once per failed load, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod aws;
 pub mod build;
 pub mod error;
 mod families;

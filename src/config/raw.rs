@@ -267,6 +267,8 @@ pub enum PolicyType {
     Autoscale,
     /// Knative Serving's KPA, from a Knative `Service` manifest.
     Knative,
+    /// AWS target tracking, step scaling and scheduled actions (see `config::aws`).
+    Aws,
 }
 
 impl PolicyType {
@@ -280,6 +282,7 @@ impl PolicyType {
             PolicyType::Schedule => "schedule",
             PolicyType::Autoscale => "autoscale",
             PolicyType::Knative => "knative",
+            PolicyType::Aws => "aws",
         }
     }
 }
@@ -319,6 +322,17 @@ pub struct RawPolicy {
     pub metrics: Option<Vec<RawMetric>>,
     /// Manifest file (hpa, keda, knative), relative to the scenario file.
     pub manifest: Option<String>,
+    // ---- type = "aws" (serde types and checks in config/aws.rs) ----
+    /// `DefaultInstanceWarmup` (aws).
+    pub instance_warmup: Option<Dur>,
+    /// Delay of scheduled actions (aws).
+    pub scheduled_delay: Option<Dur>,
+    /// Target-tracking policies (aws).
+    pub target_tracking: Option<Vec<super::aws::RawTargetTracking>>,
+    /// Step-scaling policies (aws).
+    pub step_scaling: Option<Vec<super::aws::RawStepScaling>>,
+    /// Scheduled actions (aws).
+    pub scheduled_actions: Option<Vec<super::aws::RawScheduledAction>>,
 }
 
 /// Metric rule types.

@@ -7,12 +7,14 @@
 //! AWS) are new implementations of [`Policy`] plus a [`PolicyKind`] variant; the engine does not
 //! change.
 
+pub mod aws;
 mod basic;
 pub mod hpa;
 pub mod keda;
 pub mod knative;
 mod schedule;
 
+pub use aws::AwsPolicySpec;
 pub use basic::{Basic, BasicSpec, MetricRule};
 pub use schedule::{CronWindow, Schedule, ScheduleError};
 
@@ -160,6 +162,8 @@ pub enum PolicyKind {
     Hpa(hpa::HpaPolicySpec),
     /// Knative Serving's KPA, with its activator and scale to zero.
     Knative(knative::KnativePolicySpec),
+    /// AWS target tracking, step scaling and scheduled actions (family `aws`).
+    Aws(AwsPolicySpec),
 }
 
 impl PolicySpec {
@@ -182,6 +186,7 @@ impl PolicySpec {
             PolicyKind::Basic(b) => b.family(),
             PolicyKind::Hpa(_) => "hpa",
             PolicyKind::Knative(_) => "knative",
+            PolicyKind::Aws(_) => "aws",
         }
     }
 
@@ -192,6 +197,7 @@ impl PolicySpec {
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
             PolicyKind::Hpa(h) => h.build(clock, horizon),
             PolicyKind::Knative(k) => k.build(clock, horizon),
+            PolicyKind::Aws(a) => a.build(clock, horizon),
         }
     }
 }
