@@ -477,6 +477,7 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             &["metrics", "windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
         }
         PolicyType::Knative => &["manifest"],
+        PolicyType::Hpa | PolicyType::Keda => &["manifest", "initial"],
         PolicyType::Aws => {
             const K: [&str; 5] = super::aws::KEYS;
             &[SCALING[0], SCALING[1], SCALING[2], K[0], K[1], K[2], K[3], K[4]]
@@ -627,7 +628,12 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
             }
         }
         // Fixed returned above; manifest families are built by `families`.
-        PolicyType::Schedule | PolicyType::Fixed | PolicyType::Knative | PolicyType::Aws => {}
+        PolicyType::Schedule
+        | PolicyType::Fixed
+        | PolicyType::Knative
+        | PolicyType::Hpa
+        | PolicyType::Keda
+        | PolicyType::Aws => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
         return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");

@@ -295,10 +295,10 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
         k(
             "policy[].manifest",
-            "type = \"knative\"",
+            "type = \"knative\" | \"hpa\" | \"keda\"",
             "string",
             "required",
-            "Path (relative to the scenario file) of the manifest to simulate: a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps).",
+            "Path (relative to the scenario file) of the manifest to simulate: a HorizontalPodAutoscaler (autoscaling/v2) for `hpa`, a KEDA ScaledObject for `keda`, a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps) for `knative`.",
             "\"configs/k8s/knative-concurrency.yaml\"",
         ),
     ]);
@@ -316,7 +316,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Most replicas (at least 1 and at least `min`).",
             "10",
         ),
-        k("policy[].initial", BOUNDS, "integer", "min", "Replicas ready at time 0 (between `min` and `max`).", "3"),
+        k(
+            "policy[].initial",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\"",
+            "integer",
+            "min (hpa: minReplicas; keda: max(1, minReplicaCount))",
+            "Replicas ready at time 0 (between `min` and `max`, or the manifest's bounds).",
+            "3",
+        ),
         k("policy[].interval", SCALING, "duration", "\"30s\"", "Time between decisions.", "\"15s\""),
         k(
             "policy[].scale_down_stabilization",

@@ -267,6 +267,10 @@ pub enum PolicyType {
     Autoscale,
     /// Knative Serving's KPA, from a Knative `Service` manifest.
     Knative,
+    /// A Kubernetes HorizontalPodAutoscaler, from its manifest.
+    Hpa,
+    /// A KEDA ScaledObject, from its manifest.
+    Keda,
     /// AWS target tracking, step scaling and scheduled actions (see `config::aws`).
     Aws,
 }
@@ -282,6 +286,8 @@ impl PolicyType {
             PolicyType::Schedule => "schedule",
             PolicyType::Autoscale => "autoscale",
             PolicyType::Knative => "knative",
+            PolicyType::Hpa => "hpa",
+            PolicyType::Keda => "keda",
             PolicyType::Aws => "aws",
         }
     }

@@ -327,6 +327,8 @@ fn stock(kind: &str) -> Option<&'static str> {
             "name = \"p\", type = \"autoscale\", max = 5, metrics = [{ type = \"rps\", target = 10 }], windows = [{ start = \"0 9 * * *\", end = \"0 17 * * *\", replicas = 2 }]"
         }
         "knative" => "name = \"p\", type = \"knative\", manifest = \"configs/k8s/knative-concurrency.yaml\"",
+        "hpa" => "name = \"p\", type = \"hpa\", manifest = \"configs/k8s/hpa-cpu.yaml\"",
+        "keda" => "name = \"p\", type = \"keda\", manifest = \"configs/k8s/keda-rps.yaml\"",
         "aws" => AWS_STOCK,
         _ => return None,
     })

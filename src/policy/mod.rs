@@ -162,6 +162,8 @@ pub enum PolicyKind {
     Hpa(hpa::HpaPolicySpec),
     /// Knative Serving's KPA, with its activator and scale to zero.
     Knative(knative::KnativePolicySpec),
+    /// A KEDA ScaledObject: KEDA's polling loop over the HPA it creates.
+    Keda(Box<keda::KedaPolicySpec>),
     /// AWS target tracking, step scaling and scheduled actions (family `aws`).
     Aws(AwsPolicySpec),
 }
@@ -186,6 +188,7 @@ impl PolicySpec {
             PolicyKind::Basic(b) => b.family(),
             PolicyKind::Hpa(_) => "hpa",
             PolicyKind::Knative(_) => "knative",
+            PolicyKind::Keda(_) => "keda",
             PolicyKind::Aws(_) => "aws",
         }
     }
@@ -197,6 +200,7 @@ impl PolicySpec {
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
             PolicyKind::Hpa(h) => h.build(clock, horizon),
             PolicyKind::Knative(k) => k.build(clock, horizon),
+            PolicyKind::Keda(k) => k.build(clock, horizon),
             PolicyKind::Aws(a) => a.build(clock, horizon),
         }
     }

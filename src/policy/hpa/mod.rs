@@ -10,7 +10,7 @@
 pub mod core;
 pub mod explain;
 pub mod quantity;
-mod sim;
+pub(crate) mod sim;
 pub mod spec;
 
 pub use self::core::{ControllerSettings, ControllerState, Outcome};

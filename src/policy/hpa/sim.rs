@@ -33,8 +33,8 @@ struct CustomScrape {
     ready: Vec<u32>,
 }
 
-/// The running HPA.
-pub(super) struct HpaController {
+/// The running HPA (also the HPA under a KEDA ScaledObject).
+pub(crate) struct HpaController {
     spec: HpaSpec,
     ctl: ControllerSettings,
     sync_period: Time,
@@ -46,7 +46,7 @@ pub(super) struct HpaController {
     custom: Option<CustomScrape>,
 }
 
-fn next_in(offset: Time, period: Time, last: Option<Time>) -> Time {
+pub(crate) fn next_in(offset: Time, period: Time, last: Option<Time>) -> Time {
     let period = period.max(1);
     match last {
         None => offset,
@@ -55,12 +55,12 @@ fn next_in(offset: Time, period: Time, last: Option<Time>) -> Time {
     }
 }
 
-fn due(offset: Time, period: Time, now: Time) -> bool {
+pub(crate) fn due(offset: Time, period: Time, now: Time) -> bool {
     now >= offset && (now - offset).is_multiple_of(period.max(1))
 }
 
 impl HpaController {
-    pub(super) fn new(p: &HpaPolicySpec) -> HpaController {
+    pub(crate) fn new(p: &HpaPolicySpec) -> HpaController {
         let spec = p.hpa.with_defaults();
         let needs_custom = spec.metrics.iter().any(|m| {
             matches!(m.kind, MetricSourceType::Pods | MetricSourceType::Object | MetricSourceType::External)
@@ -127,7 +127,29 @@ impl HpaController {
         });
     }
 
-    fn sync(&mut self, seen: &Observation) -> Decision {
+    /// Takes the metric scrapes due at `seen.now`.
+    pub(crate) fn observe(&mut self, seen: &Observation) {
+        let now = seen.now;
+        if due(self.pipe.scrape_offset, self.pipe.resolution, now) {
+            self.scrape_cpu(seen);
+        }
+        if self.needs_custom && due(self.pipe.scrape_offset, self.pipe.custom_interval, now) {
+            self.scrape_custom(seen);
+        }
+    }
+
+    /// Whether a sync (reconcile) is due at `now`.
+    pub(crate) fn sync_due(&self, now: Time) -> bool {
+        due(self.sync_offset, self.sync_period, now)
+    }
+
+    /// One reconcile. `external` replaces the simulated external metrics (milli-units), as
+    /// KEDA's metrics adapter serves its scalers' values to the HPA it created.
+    pub(crate) fn sync_with(
+        &mut self,
+        seen: &Observation,
+        external: Option<&BTreeMap<String, Vec<i64>>>,
+    ) -> Decision {
         let now = seen.now;
         let mut pods = Vec::with_capacity(seen.pods.len());
         let custom = self.custom.as_ref();
@@ -187,7 +209,7 @@ impl HpaController {
             status_replicas: status,
             pods: &pods,
             object_metrics: &totals,
-            external_metrics: &totals,
+            external_metrics: external.unwrap_or(&totals),
         };
         let o = core::reconcile(&self.spec, &self.ctl, &mut self.state, &input);
         let clamp = |v: i64| v.clamp(0, u32::MAX as i64) as u32;
@@ -222,14 +244,8 @@ impl Policy for HpaController {
     }
 
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
-        let now = seen.now;
-        if due(self.pipe.scrape_offset, self.pipe.resolution, now) {
-            self.scrape_cpu(seen);
-        }
-        if self.needs_custom && due(self.pipe.scrape_offset, self.pipe.custom_interval, now) {
-            self.scrape_custom(seen);
-        }
-        due(self.sync_offset, self.sync_period, now).then(|| self.sync(seen))
+        self.observe(seen);
+        self.sync_due(seen.now).then(|| self.sync_with(seen, None))
     }
 }
 

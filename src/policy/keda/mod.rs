@@ -9,6 +9,7 @@
 pub mod executor;
 pub mod manifest;
 pub mod scalers;
+mod sim;
 
 use crate::policy::schedule::{CronWindow, ScheduleError};
 use crate::time::{SECOND, Time};
@@ -271,10 +272,59 @@ impl KedaSpec {
         self.min_replica_count.max(1)
     }
 
+    /// The HPA KEDA creates underneath (see [`sim::hpa_for`]).
+    pub fn hpa(&self) -> Result<crate::policy::hpa::HpaPolicySpec, String> {
+        sim::hpa_for(self)
+    }
+
+    /// Replica bounds of the target: (min incl. idle/zero, max, initial). The workload starts
+    /// at the HPA's minimum, max(1, minReplicaCount).
+    pub fn bounds(&self) -> (u32, u32, u32) {
+        let min = self.idle_replica_count.unwrap_or(self.min_replica_count).min(self.min_replica_count);
+        (min, self.max_replica_count, self.hpa_min())
+    }
+
     /// Whether every trigger is cpu (then the object is always active and never scales to 0).
     pub fn all_resource_triggers(&self) -> bool {
         self.triggers.iter().all(|t| matches!(t, KedaTrigger::Cpu { .. }))
     }
+}
+
+/// A ScaledObject ready to simulate: the KEDA settings and the HPA it creates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KedaPolicySpec {
+    /// The ScaledObject's settings.
+    pub keda: KedaSpec,
+    /// The HPA underneath.
+    pub hpa: crate::policy::hpa::HpaPolicySpec,
+}
+
+impl KedaPolicySpec {
+    /// Checks `keda` and derives its HPA.
+    pub fn new(keda: KedaSpec) -> Result<KedaPolicySpec, KedaError> {
+        let hpa = keda.hpa().map_err(|m| err("spec", m))?;
+        Ok(KedaPolicySpec { keda, hpa })
+    }
+
+    /// A fresh controller for one run.
+    pub fn build(&self, clock: &crate::time::Clock, horizon: Time) -> Box<dyn crate::policy::Policy> {
+        Box::new(sim::KedaController::new(&self.keda, &self.hpa, clock, horizon))
+    }
+}
+
+/// Parses a ScaledObject manifest (YAML or JSON); errors name the file and the line.
+pub fn parse_manifest(
+    text: &str,
+    origin: &str,
+    default_tz: chrono_tz::Tz,
+) -> Result<KedaPolicySpec, KedaError> {
+    let so: ScaledObject = serde_norway::from_str(text).map_err(|e| {
+        let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
+        err(format!("{origin}{at}"), e.to_string())
+    })?;
+    let spec = KedaSpec::from_scaled_object(&so, default_tz)
+        .map_err(|e| err(format!("{origin}: {}", e.field), e.message))?;
+    KedaPolicySpec::new(spec)
 }
 
 #[cfg(test)]
