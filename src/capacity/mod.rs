@@ -21,6 +21,10 @@
 //! 50 %) of the requests that ended in the measured part failed; later steps are dropped from the
 //! result.
 
+pub mod recommend;
+
+pub use recommend::{Recommendation, TrafficRange, recommend};
+
 use crate::balancer::BalancerKind;
 use crate::dist::Dist;
 use crate::engine::{ClosedLoop, Extras, simulate_with};

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+mod capacity;
 mod run;
 mod validate;
 
@@ -28,7 +29,13 @@ pub enum Command {
     Validate(ValidateCommand),
     /// `scalesim reference`.
     Reference,
+    /// `scalesim capacity`.
+    Capacity(capacity::CapacityCommand),
+    /// `scalesim recommend`.
+    Recommend(capacity::RecommendCommand),
 }
+
+pub use capacity::{CapacityCommand, RecommendCommand};
 
 /// What `scalesim run` was asked to do.
 #[derive(Debug, Clone)]
@@ -116,6 +123,8 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Run(c) => run::run(c),
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
+        Command::Capacity(c) => capacity::capacity(c),
+        Command::Recommend(c) => capacity::recommend(c),
     }
 }
 
