@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod balancer;
+pub mod capacity;
 pub mod config;
 pub mod dist;
 pub mod engine;

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+mod capacity;
 mod explain;
 mod explain_kpa;
 mod run;
@@ -31,6 +32,10 @@ pub enum Command {
     Validate(ValidateCommand),
     /// `scalesim reference`.
     Reference,
+    /// `scalesim capacity`.
+    Capacity(capacity::CapacityCommand),
+    /// `scalesim recommend`.
+    Recommend(capacity::RecommendCommand),
     /// `scalesim explain hpa`.
     Explain(ExplainCommand),
     /// `scalesim explain kpa`.
@@ -45,6 +50,8 @@ pub struct ExplainKpaCommand {
     /// Print JSON instead of one line per tick.
     pub json: bool,
 }
+
+pub use capacity::{CapacityCommand, RecommendCommand};
 
 /// What `scalesim run` was asked to do.
 #[derive(Debug, Clone)]
@@ -134,6 +141,8 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
         Command::Explain(c) => explain::explain(c),
         Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
+        Command::Capacity(c) => capacity::capacity(c),
+        Command::Recommend(c) => capacity::recommend(c),
     }
 }
 
