@@ -4,8 +4,8 @@
 //! [`Command`], whose options are the library's own structs.
 
 use super::{
-    CapacityCommand, Command, ExplainCommand, ExplainFamily, ExplainKpaCommand, RecommendCommand, RunCommand,
-    ValidateCommand,
+    CapacityCommand, Command, ExplainCommand, ExplainFamily, ExplainKpaCommand, ExportCommand,
+    RecommendCommand, RunCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -28,6 +28,8 @@ enum Sub {
     /// Print the scenario-file reference (every key, its type, default and meaning).
     #[command(alias = "keys")]
     Reference,
+    /// Write the Kubernetes manifest of one policy (hpa, keda or knative).
+    Export(ExportArgs),
     /// Simulated step test of one replica: latency and failures against load, and its capacity.
     Capacity(CapacityArgs),
     /// Recommend min, max and targets from the capacity and the traffic, and check them.
@@ -154,6 +156,20 @@ struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+struct ExportArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// The policy to export.
+    #[arg(long, value_name = "NAME")]
+    policy: String,
+    /// Write the manifest to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    set: SetArgs,
+}
+
+#[derive(Debug, Args)]
 struct ValidateArgs {
     /// The scenario file (TOML).
     file: PathBuf,
@@ -183,6 +199,12 @@ impl Cli {
             }
             Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),
             Sub::Reference => Command::Reference,
+            Sub::Export(a) => Command::Export(ExportCommand {
+                file: a.file,
+                policy: a.policy,
+                out: a.out,
+                overrides: a.set.set,
+            }),
             Sub::Explain(Explain::Hpa(a)) => {
                 Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
             }

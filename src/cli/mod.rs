@@ -12,6 +12,7 @@ pub mod args;
 mod capacity;
 mod explain;
 mod explain_kpa;
+mod export;
 mod run;
 mod validate;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Validate(ValidateCommand),
     /// `scalesim reference`.
     Reference,
+    /// `scalesim export`.
+    Export(ExportCommand),
     /// `scalesim capacity`.
     Capacity(capacity::CapacityCommand),
     /// `scalesim recommend`.
@@ -52,6 +55,19 @@ pub struct ExplainKpaCommand {
 }
 
 pub use capacity::{CapacityCommand, RecommendCommand};
+
+/// What `scalesim export` was asked to write.
+#[derive(Debug, Clone)]
+pub struct ExportCommand {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// The policy to export.
+    pub policy: String,
+    /// Output file; `None` for standard output.
+    pub out: Option<PathBuf>,
+    /// `--set key=value` overrides.
+    pub overrides: Vec<String>,
+}
 
 /// What `scalesim run` was asked to do.
 #[derive(Debug, Clone)]
@@ -139,6 +155,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Run(c) => run::run(c),
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
+        Command::Export(c) => export::export(c),
         Command::Explain(c) => explain::explain(c),
         Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
         Command::Capacity(c) => capacity::capacity(c),

@@ -193,6 +193,18 @@ impl PolicySpec {
         }
     }
 
+    /// The Kubernetes manifest (YAML) this policy is simulated from, for the families that have
+    /// one (hpa, keda, knative); `None` for the others.
+    pub fn to_manifest(&self) -> Option<String> {
+        let name = k8s_name(&self.name);
+        match &self.kind {
+            PolicyKind::Hpa(h) => Some(h.to_manifest(&name)),
+            PolicyKind::Keda(k) => Some(keda::to_manifest(&name, &k.keda)),
+            PolicyKind::Knative(k) => Some(knative::to_manifest(&name, k)),
+            PolicyKind::Fixed | PolicyKind::Basic(_) | PolicyKind::Aws(_) => None,
+        }
+    }
+
     /// A fresh controller for one run.
     pub fn build(&self, clock: &Clock, horizon: Time) -> Box<dyn Policy> {
         match &self.kind {
@@ -204,6 +216,24 @@ impl PolicySpec {
             PolicyKind::Aws(a) => a.build(clock, horizon),
         }
     }
+}
+
+/// `name` as a valid Kubernetes object name (RFC 1123 subdomain): lower case, characters other
+/// than letters, digits, `-` and `.` replaced by `-`, trimmed to 253 characters.
+pub fn k8s_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' })
+        .take(253)
+        .collect();
+    while s.ends_with(['-', '.']) {
+        s.pop();
+    }
+    while s.starts_with(['-', '.']) {
+        s.remove(0);
+    }
+    if s.is_empty() { "scalesim".to_string() } else { s }
 }
 
 /// A constant replica count.

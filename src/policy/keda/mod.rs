@@ -52,6 +52,8 @@ pub enum KedaTrigger {
         series: Series,
         /// The query as written.
         query: String,
+        /// `serverAddress` (kept for round trips; the simulation has no Prometheus).
+        server_address: String,
         /// `threshold`.
         threshold: f64,
         /// `activationThreshold`.
@@ -85,6 +87,8 @@ pub struct KedaSpec {
     pub triggers: Vec<KedaTrigger>,
     /// The HPA `behavior` KEDA copies into its HPA (YAML as written), if any.
     pub behavior: Option<serde_norway::Value>,
+    /// `scaleTargetRef.name` (kept for round trips).
+    pub target: String,
 }
 
 /// A ScaledObject setting that cannot be used.
@@ -197,6 +201,7 @@ impl KedaSpec {
                     KedaTrigger::Prometheus {
                         series,
                         query: query.clone(),
+                        server_address: t.metadata.get("serverAddress").cloned().unwrap_or_default(),
                         threshold,
                         activation_threshold,
                         metric_type,
@@ -264,6 +269,7 @@ impl KedaSpec {
                 .as_ref()
                 .and_then(|a| a.horizontal_pod_autoscaler_config.as_ref())
                 .and_then(|h| h.behavior.clone()),
+            target: s.scale_target_ref.name.clone(),
         })
     }
 
@@ -312,6 +318,88 @@ impl KedaPolicySpec {
     }
 }
 
+/// The ScaledObject (YAML) for `spec`, named `name`: every field the simulation uses, with
+/// KEDA's defaults written out.
+pub fn to_manifest(name: &str, spec: &KedaSpec) -> String {
+    use manifest::{Advanced, HpaConfig, Metadata, ScaleTargetRef, ScaledObjectSpec};
+    use std::collections::BTreeMap;
+    let secs = |t: Time| t / SECOND;
+    let triggers = spec
+        .triggers
+        .iter()
+        .map(|t| {
+            let mut md = BTreeMap::new();
+            let (kind, metric_type) = match t {
+                KedaTrigger::Cpu { utilization } => {
+                    md.insert("value".to_string(), utilization.to_string());
+                    ("cpu", Some("Utilization".to_string()))
+                }
+                KedaTrigger::Prometheus {
+                    query,
+                    server_address,
+                    threshold,
+                    activation_threshold,
+                    metric_type,
+                    ..
+                } => {
+                    if !server_address.is_empty() {
+                        md.insert("serverAddress".to_string(), server_address.clone());
+                    }
+                    md.insert("query".to_string(), query.clone());
+                    md.insert("threshold".to_string(), threshold.to_string());
+                    if *activation_threshold != 0.0 {
+                        md.insert("activationThreshold".to_string(), activation_threshold.to_string());
+                    }
+                    let mt = match metric_type {
+                        MetricType::AverageValue => None,
+                        MetricType::Value => Some("Value".to_string()),
+                    };
+                    ("prometheus", mt)
+                }
+                KedaTrigger::Cron { window } => {
+                    md.insert("timezone".to_string(), window.tz.name().to_string());
+                    md.insert("start".to_string(), window.start.clone());
+                    md.insert("end".to_string(), window.end.clone());
+                    md.insert("desiredReplicas".to_string(), window.replicas.to_string());
+                    ("cron", None)
+                }
+            };
+            Trigger {
+                kind: kind.to_string(),
+                name: None,
+                metric_type,
+                metadata: md,
+                use_cached_metrics: None,
+            }
+        })
+        .collect();
+    let so = ScaledObject {
+        api_version: "keda.sh/v1alpha1".into(),
+        kind: "ScaledObject".into(),
+        metadata: Metadata { name: name.to_string(), ..Metadata::default() },
+        spec: ScaledObjectSpec {
+            scale_target_ref: ScaleTargetRef {
+                name: if spec.target.is_empty() { name.to_string() } else { spec.target.clone() },
+                ..ScaleTargetRef::default()
+            },
+            polling_interval: Some(secs(spec.polling_interval)),
+            cooldown_period: Some(secs(spec.cooldown_period)),
+            initial_cooldown_period: (spec.initial_cooldown_period > 0)
+                .then(|| secs(spec.initial_cooldown_period)),
+            idle_replica_count: spec.idle_replica_count,
+            min_replica_count: Some(spec.min_replica_count),
+            max_replica_count: Some(spec.max_replica_count),
+            advanced: spec.behavior.as_ref().map(|b| Advanced {
+                horizontal_pod_autoscaler_config: Some(HpaConfig { name: None, behavior: Some(b.clone()) }),
+                restore_to_original_replica_count: None,
+            }),
+            fallback: None,
+            triggers,
+        },
+    };
+    serde_norway::to_string(&so).expect("a ScaledObject always serialises")
+}
+
 /// Parses a ScaledObject manifest (YAML or JSON); errors name the file and the line.
 pub fn parse_manifest(
     text: &str,
@@ -357,6 +445,16 @@ spec:
         assert_eq!(k.cooldown_period, 300 * SECOND);
         assert_eq!((k.min_replica_count, k.max_replica_count, k.hpa_min()), (0, 100, 1));
         assert!(matches!(k.triggers[0], KedaTrigger::Prometheus { threshold, .. } if threshold == 10.0));
+    }
+
+    #[test]
+    fn manifest_round_trip_keeps_every_simulated_field() {
+        for text in [RPS, include_str!("../../../configs/k8s/keda-cron-rps.yaml")] {
+            let a = parse(text).unwrap();
+            let out = to_manifest("web", &a);
+            let b = parse(&out).unwrap();
+            assert_eq!(a, b, "{out}");
+        }
     }
 
     #[test]
