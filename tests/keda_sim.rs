@@ -95,3 +95,63 @@ spec:
     // so the last active poll is at 1260 s; zero comes at the first poll after 1260 + 300.
     assert!(zero.time_s > 1200.0 + 300.0 && zero.time_s <= 1260.0 + 300.0 + 30.0, "{zero:?}");
 }
+
+fn run_policy(policy: &str, traffic: &str, duration: &str) -> RunResult {
+    let scenario = format!(
+        r#"
+[simulation]
+duration = "{duration}"
+[traffic]
+{traffic}
+[service]
+workers = 4
+[service.demand]
+distribution = "exponential"
+mean = "50ms"
+[service.startup]
+distribution = "deterministic"
+value = "10s"
+[[policy]]
+{policy}
+"#
+    );
+    let sc = scalesim::config::load_str(&scenario, "test.toml", std::path::Path::new("."), &[]).unwrap();
+    simulate(&sc, &sc.policies[0], 1, 0, None)
+}
+
+#[test]
+fn platform_settings_run_as_a_keda_scaled_object() {
+    // The guide's example: min 5, max 20, rps target 10; 137 req/s → ceil(137 / 10) = 14.
+    let r = run_policy(
+        "name = \"tfy\"\ntype = \"platform\"\nmin_replicas = 5\nmax_replicas = 20\npolling_interval = \"30s\"\nmetric = { type = \"rps\", value = 10 }",
+        "rate = 137",
+        "30m",
+    );
+    let last = r.intervals.last().unwrap();
+    assert_eq!(last.desired, 14, "{:?}", r.decisions.last());
+    // KEDA's HPA without behavior: 5 → 10 (max(2 × 5, 4)) → 14.
+    let ups: Vec<u32> = r.decisions.iter().filter(|d| d.desired > d.current).map(|d| d.desired).collect();
+    assert_eq!(ups, [10, 14]);
+    assert!(r.decisions.iter().any(|d| d.metrics.contains("s0-prometheus=")));
+}
+
+#[test]
+fn activator_holds_requests_at_zero_replicas() {
+    let policy = |activator: &str| {
+        format!(
+            "name = \"rps\"\ntype = \"rps\"\ntarget = 10\nmin = 0\nmax = 5\ninterval = \"10s\"\nwindow = \"10s\"\n{activator}"
+        )
+    };
+    let with = run_policy(&policy("activator = { capacity = 500, max_wait = \"60s\" }"), "rate = 5", "10m");
+    let without = run_policy(&policy(""), "rate = 5", "10m");
+    let no_replica =
+        |r: &RunResult| r.summary.failed_by_reason[scalesim::record::FailReason::NoReplica as usize];
+    assert!(no_replica(&without) > 0, "without an activator the first requests find no replica");
+    assert_eq!(no_replica(&with), 0, "the activator holds them until the replica is ready");
+    assert_eq!(
+        with.summary.requests,
+        with.summary.served + with.summary.failed + with.summary.in_flight_at_end
+    );
+    // Held requests wait for the cold start: the slowest is about 10 s (poll) + 10 s (startup).
+    assert!(with.intervals[0].latency_p99_s.unwrap() > 5.0);
+}

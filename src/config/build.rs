@@ -456,11 +456,20 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
         ["min", "max", "initial", "interval", "scale_down_stabilization", "scale_up_stabilization"];
     match t {
         PolicyType::Fixed => &["replicas"],
-        PolicyType::Rps | PolicyType::Concurrency => {
-            &["target", "window", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
-        }
+        PolicyType::Rps | PolicyType::Concurrency => &[
+            "target",
+            "window",
+            "activator",
+            SCALING[0],
+            SCALING[1],
+            SCALING[2],
+            SCALING[3],
+            SCALING[4],
+            SCALING[5],
+        ],
         PolicyType::Cpu => &[
             "target",
+            "activator",
             "window",
             "tolerance",
             SCALING[0],
@@ -471,13 +480,30 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             SCALING[5],
         ],
         PolicyType::Schedule => {
-            &["windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
+            &["windows", "activator", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
         }
-        PolicyType::Autoscale => {
-            &["metrics", "windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
-        }
-        PolicyType::Knative => &["manifest"],
-        PolicyType::Hpa | PolicyType::Keda => &["manifest", "initial"],
+        PolicyType::Autoscale => &[
+            "metrics",
+            "windows",
+            "activator",
+            SCALING[0],
+            SCALING[1],
+            SCALING[2],
+            SCALING[3],
+            SCALING[4],
+            SCALING[5],
+        ],
+        PolicyType::Knative => &["manifest", "activator"],
+        PolicyType::Hpa | PolicyType::Keda => &["manifest", "initial", "activator"],
+        PolicyType::Platform => &[
+            "min_replicas",
+            "max_replicas",
+            "polling_interval",
+            "cooldown_period",
+            "metric",
+            "initial",
+            "activator",
+        ],
         PolicyType::Aws => {
             const K: [&str; 5] = super::aws::KEYS;
             &[SCALING[0], SCALING[1], SCALING[2], K[0], K[1], K[2], K[3], K[4]]
@@ -500,6 +526,12 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("windows", p.windows.is_some()),
         ("metrics", p.metrics.is_some()),
         ("manifest", p.manifest.is_some()),
+        ("activator", p.activator.is_some()),
+        ("min_replicas", p.min_replicas.is_some()),
+        ("max_replicas", p.max_replicas.is_some()),
+        ("polling_interval", p.polling_interval.is_some()),
+        ("cooldown_period", p.cooldown_period.is_some()),
+        ("metric", p.metric.is_some()),
         // type = "aws"
         ("instance_warmup", p.instance_warmup.is_some()),
         ("scheduled_delay", p.scheduled_delay.is_some()),
@@ -633,6 +665,7 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
         | PolicyType::Knative
         | PolicyType::Hpa
         | PolicyType::Keda
+        | PolicyType::Platform
         | PolicyType::Aws => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
@@ -679,7 +712,8 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
         down_stabilization: p.scale_down_stabilization.map_or(0, Dur::time),
         up_stabilization: p.scale_up_stabilization.map_or(0, Dur::time),
     };
-    Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec), activator: None })
+    let activator = super::families::activator(path, &p)?;
+    Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec), activator })
 }
 
 fn build_window(path: &KeyPath, w: &RawWindow, sim_tz: Tz) -> R<CronWindow> {

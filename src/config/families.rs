@@ -5,9 +5,11 @@
 //! workload starts with, `initial`).
 
 use super::error::KeyError;
-use super::raw::{PolicyType, RawPolicy};
+use super::raw::{PlatformMetricType, PolicyType, RawPolicy};
 use super::source::KeyPath;
-use crate::policy::{PolicyKind, PolicySpec, hpa, keda, knative};
+use crate::policy::keda::{KedaPolicySpec, KedaSpec, KedaTrigger, MetricType, scalers::Series};
+use crate::policy::{ActivatorBuffer, CronWindow, PolicyKind, PolicySpec, hpa, keda, knative};
+use crate::time::SECOND;
 use chrono_tz::Tz;
 use std::path::Path;
 
@@ -15,7 +17,134 @@ type R<T> = Result<T, KeyError>;
 
 /// Whether policies of type `t` come from a manifest.
 pub(super) fn is_family(t: PolicyType) -> bool {
-    matches!(t, PolicyType::Knative | PolicyType::Hpa | PolicyType::Keda)
+    matches!(t, PolicyType::Knative | PolicyType::Hpa | PolicyType::Keda | PolicyType::Platform)
+}
+
+/// The `activator` table of a policy, if any: requests arriving with no ready replica wait in
+/// it (at most `capacity`, default 1000, each at most `max_wait`, default 60 s) instead of
+/// failing as `no_replica`.
+pub(super) fn activator(path: &KeyPath, p: &RawPolicy) -> R<Option<ActivatorBuffer>> {
+    let Some(a) = &p.activator else { return Ok(None) };
+    let at = path.key("activator");
+    let capacity = a.capacity.unwrap_or(1000);
+    if capacity == 0 {
+        return Err(KeyError::new(at.key("capacity"), "found 0, expected at least 1 request"));
+    }
+    let max_wait = a.max_wait.map_or(60 * SECOND, |d| d.time());
+    if max_wait == 0 {
+        return Err(KeyError::new(at.key("max_wait"), "found a zero duration, expected a positive duration"));
+    }
+    Ok(Some(ActivatorBuffer { capacity, max_wait }))
+}
+
+/// The platform-style settings (`min_replicas`, `max_replicas`, `polling_interval`,
+/// `cooldown_period`, one `metric` of `cpu_utilization`, `rps` or `cron`) as the KEDA
+/// ScaledObject they run on: cpu_utilization → a cpu trigger; rps → a Prometheus trigger on the
+/// total request rate over 1 minute with `value` as its AverageValue threshold (so
+/// desired = ceil(total rps / value)); cron → a cron trigger with `desired_replicas` (default
+/// `max_replicas`) and `timezone` (default UTC).
+fn platform(path: &KeyPath, p: &RawPolicy) -> R<KedaSpec> {
+    let min = p.min_replicas.unwrap_or(1);
+    let max = p
+        .max_replicas
+        .ok_or_else(|| KeyError::new(path.key("max_replicas"), "missing required key for type `platform`"))?;
+    if max == 0 || max < min {
+        return Err(KeyError::new(
+            path.key("max_replicas"),
+            format!("found {max}, expected at least 1 and at least min_replicas ({min})"),
+        ));
+    }
+    let polling = p.polling_interval.map_or(30 * SECOND, |d| d.time());
+    if polling < SECOND {
+        return Err(KeyError::new(path.key("polling_interval"), "found less than 1s, expected at least 1s"));
+    }
+    let m = p.metric.as_ref().ok_or_else(|| {
+        KeyError::new(
+            path.key("metric"),
+            "missing required key for type `platform`, expected e.g. { type = \"rps\", value = 10 }",
+        )
+    })?;
+    let at = path.key("metric");
+    let value = |what: &str| -> R<f64> {
+        match m.value {
+            Some(v) if v.is_finite() && v > 0.0 => Ok(v),
+            Some(v) => Err(KeyError::new(at.key("value"), format!("found {v}, expected a positive {what}"))),
+            None => Err(KeyError::new(at.key("value"), format!("missing, expected the target {what}"))),
+        }
+    };
+    let unused = |keys: &[(&str, bool)]| -> R<()> {
+        match keys.iter().find(|(_, on)| *on) {
+            Some((k, _)) => Err(KeyError::new(at.key(k), "is only used by `cron` metrics")),
+            None => Ok(()),
+        }
+    };
+    let cron_keys = [
+        ("start", m.start.is_some()),
+        ("end", m.end.is_some()),
+        ("timezone", m.timezone.is_some()),
+        ("desired_replicas", m.desired_replicas.is_some()),
+    ];
+    let trigger = match m.kind {
+        PlatformMetricType::CpuUtilization => {
+            unused(&cron_keys)?;
+            let v = value("CPU utilisation, percent of the request")?;
+            if v.fract() != 0.0 {
+                return Err(KeyError::new(
+                    at.key("value"),
+                    format!("found {v}, expected a whole percentage"),
+                ));
+            }
+            KedaTrigger::Cpu { utilization: v as u32 }
+        }
+        PlatformMetricType::Rps => {
+            unused(&cron_keys)?;
+            KedaTrigger::Prometheus {
+                series: Series::Rps { window: 60 * SECOND },
+                query: "sum(rate(http_requests_total[1m]))".into(),
+                server_address: String::new(),
+                threshold: value("requests per second per replica")?,
+                activation_threshold: 0.0,
+                metric_type: MetricType::AverageValue,
+            }
+        }
+        PlatformMetricType::Cron => {
+            if m.value.is_some() {
+                return Err(KeyError::new(
+                    at.key("value"),
+                    "is not used by `cron` metrics (use desired_replicas)",
+                ));
+            }
+            let get = |k: &str, v: &Option<String>| {
+                v.clone().ok_or_else(|| KeyError::new(at.key(k), "missing, expected a cron expression"))
+            };
+            let (start, end) = (get("start", &m.start)?, get("end", &m.end)?);
+            let tz = match &m.timezone {
+                Some(z) => super::build::parse_tz(at.key("timezone"), z)?,
+                None => chrono_tz::UTC,
+            };
+            let desired = m.desired_replicas.unwrap_or(max);
+            if desired == 0 || desired > max {
+                return Err(KeyError::new(
+                    at.key("desired_replicas"),
+                    format!("found {desired}, expected between 1 and max_replicas ({max})"),
+                ));
+            }
+            let window = CronWindow::new(&start, &end, tz, desired)
+                .map_err(|e| KeyError::new(at.key("start"), e.to_string()))?;
+            KedaTrigger::Cron { window: Box::new(window) }
+        }
+    };
+    Ok(KedaSpec {
+        polling_interval: polling,
+        cooldown_period: p.cooldown_period.map_or(300 * SECOND, |d| d.time()),
+        initial_cooldown_period: 0,
+        min_replica_count: min,
+        max_replica_count: max,
+        idle_replica_count: None,
+        triggers: vec![trigger],
+        behavior: None,
+        target: String::new(),
+    })
 }
 
 /// Reads the manifest a policy names: (display path, text).
@@ -35,6 +164,27 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
 
 /// Builds a manifest-based policy.
 pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) -> R<PolicySpec> {
+    let activator = activator(path, p)?;
+    if p.kind == PolicyType::Platform {
+        let keda = platform(path, p)?;
+        let spec = KedaPolicySpec::new(keda).map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
+        let (min, max, default) = spec.keda.bounds();
+        let initial = p.initial.unwrap_or(default);
+        if initial < min || initial > max {
+            return Err(KeyError::new(
+                path.key("initial"),
+                format!("found {initial}, expected between min_replicas ({min}) and max_replicas ({max})"),
+            ));
+        }
+        return Ok(PolicySpec {
+            name: p.name.clone(),
+            min,
+            max,
+            initial,
+            kind: PolicyKind::Keda(Box::new(spec)),
+            activator,
+        });
+    }
     let (shown, text) = read_manifest(path, p, base_dir)?;
     let bad = |m: String| KeyError::new(path.key("manifest"), m);
     let initial = |min: u32, max: u32, default: u32| -> R<u32> {
@@ -72,13 +222,17 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
                 max,
                 initial,
                 kind: PolicyKind::Keda(Box::new(spec)),
-                activator: None,
+                activator,
             })
         }
         PolicyType::Knative => {
             let spec = knative::parse_manifest(&text, &shown)
                 .map_err(|e| KeyError::new(path.key("manifest"), e.to_string()))?;
-            Ok(spec.policy_spec(&p.name))
+            let mut ps = spec.policy_spec(&p.name);
+            if activator.is_some() {
+                ps.activator = activator;
+            }
+            Ok(ps)
         }
         other => unreachable!("`{}` is not a manifest family", other.name()),
     }

@@ -132,6 +132,9 @@ macro_rules! dist_docs {
     };
 }
 
+/// The policy types that take an `activator` table.
+const ACTIVATOR: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"hpa\" | \"keda\" | \"knative\" | \"platform\"";
+
 /// Every key of the scenario file outside `[traffic]`.
 pub fn scenario_key_docs() -> Vec<KeyDoc> {
     let mut v = vec![
@@ -289,10 +292,59 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "required",
-            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), or a production autoscaler read from its manifest: `hpa`, `keda`, `knative`.",
+            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), a production autoscaler read from its manifest: `hpa`, `keda`, `knative`, or `platform` (min_replicas / max_replicas / polling_interval / one metric, run as a KEDA ScaledObject).",
             "\"rps\"",
         ),
         k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
+        k(
+            "policy[].activator",
+            ACTIVATOR,
+            "table",
+            "none (knative: Knative's activator)",
+            "Hold requests that arrive while no replica is ready, instead of failing them as `no_replica`: `{ capacity, max_wait }`.",
+            "{ capacity = 100, max_wait = \"30s\" }",
+        ),
+        k("policy[].activator.capacity", ACTIVATOR, "integer", "1000", "Requests held at most; more fail as `no_replica`.", "100"),
+        k(
+            "policy[].activator.max_wait",
+            ACTIVATOR,
+            "duration",
+            "\"60s\"",
+            "Longest a request waits for a ready replica (then `no_replica`, or `timeout` if the client timeout comes first).",
+            "\"30s\"",
+        ),
+        k("policy[].min_replicas", "type = \"platform\"", "integer", "1", "Fewest replicas (KEDA minReplicaCount).", "2"),
+        k("policy[].max_replicas", "type = \"platform\"", "integer", "required", "Most replicas (KEDA maxReplicaCount).", "20"),
+        k(
+            "policy[].polling_interval",
+            "type = \"platform\"",
+            "duration",
+            "\"30s\"",
+            "How often each trigger is checked (KEDA pollingInterval); the HPA underneath still syncs every 15 s.",
+            "\"10s\"",
+        ),
+        k(
+            "policy[].cooldown_period",
+            "type = \"platform\"",
+            "duration",
+            "\"300s\"",
+            "Wait after the last active check before scaling to zero (only with min_replicas = 0).",
+            "\"120s\"",
+        ),
+        k(
+            "policy[].metric",
+            "type = \"platform\"",
+            "table",
+            "required",
+            "The one autoscaling metric: `cpu_utilization` (value: percent of the CPU request), `rps` (value: requests/s per replica) or `cron` (start, end, timezone, desired_replicas).",
+            "{ type = \"rps\", value = 10 }",
+        ),
+        k("policy[].metric.type", "", "string", "required", "`cpu_utilization`, `rps` or `cron`.", "\"rps\""),
+        k("policy[].metric.value", "", "float", "required (not cron)", "Target per replica: percent for cpu_utilization, requests/s for rps.", "10"),
+        k("policy[].metric.start", "", "cron", "required (cron)", "Start of the window.", "\"0 9 * * 1-5\""),
+        k("policy[].metric.end", "", "cron", "required (cron)", "End of the window.", "\"0 21 * * 1-5\""),
+        k("policy[].metric.timezone", "", "string", "\"UTC\"", "IANA time zone of the cron expressions.", "\"Europe/London\""),
+        k("policy[].metric.desired_replicas", "", "integer", "max_replicas", "Replicas inside the window.", "8"),
         k(
             "policy[].manifest",
             "type = \"knative\" | \"hpa\" | \"keda\"",
@@ -318,9 +370,9 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k(
             "policy[].initial",
-            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\"",
             "integer",
-            "min (hpa: minReplicas; keda: max(1, minReplicaCount))",
+            "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount))",
             "Replicas ready at time 0 (between `min` and `max`, or the manifest's bounds).",
             "3",
         ),

@@ -271,6 +271,8 @@ pub enum PolicyType {
     Hpa,
     /// A KEDA ScaledObject, from its manifest.
     Keda,
+    /// Platform-style settings (min_replicas, max_replicas, polling_interval, one metric) on KEDA.
+    Platform,
     /// AWS target tracking, step scaling and scheduled actions (see `config::aws`).
     Aws,
 }
@@ -288,6 +290,7 @@ impl PolicyType {
             PolicyType::Knative => "knative",
             PolicyType::Hpa => "hpa",
             PolicyType::Keda => "keda",
+            PolicyType::Platform => "platform",
             PolicyType::Aws => "aws",
         }
     }
@@ -328,6 +331,19 @@ pub struct RawPolicy {
     pub metrics: Option<Vec<RawMetric>>,
     /// Manifest file (hpa, keda, knative), relative to the scenario file.
     pub manifest: Option<String>,
+    /// Hold requests while no replica is ready (any autoscaling type).
+    pub activator: Option<RawActivator>,
+    // ---- type = "platform" (mapped onto a KEDA ScaledObject in config/families.rs) ----
+    /// Fewest replicas (platform).
+    pub min_replicas: Option<u32>,
+    /// Most replicas (platform).
+    pub max_replicas: Option<u32>,
+    /// KEDA polling interval (platform).
+    pub polling_interval: Option<Dur>,
+    /// KEDA cooldown period (platform).
+    pub cooldown_period: Option<Dur>,
+    /// The one metric (platform).
+    pub metric: Option<RawPlatformMetric>,
     // ---- type = "aws" (serde types and checks in config/aws.rs) ----
     /// `DefaultInstanceWarmup` (aws).
     pub instance_warmup: Option<Dur>,
@@ -380,4 +396,45 @@ pub struct RawWindow {
     pub replicas: u32,
     /// IANA time zone of the expressions.
     pub timezone: Option<String>,
+}
+
+/// `activator = { capacity = …, max_wait = … }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawActivator {
+    /// Requests held at most.
+    pub capacity: Option<u32>,
+    /// Longest a request waits for a ready replica.
+    pub max_wait: Option<Dur>,
+}
+
+/// Platform metric types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformMetricType {
+    /// Percent of the CPU request, averaged over replicas.
+    CpuUtilization,
+    /// Requests per second per replica.
+    Rps,
+    /// A cron window.
+    Cron,
+}
+
+/// `metric = { type = …, … }` of a platform policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlatformMetric {
+    /// Which metric.
+    #[serde(rename = "type")]
+    pub kind: PlatformMetricType,
+    /// Target (cpu_utilization: percent; rps: requests/s per replica).
+    pub value: Option<f64>,
+    /// Cron start.
+    pub start: Option<String>,
+    /// Cron end.
+    pub end: Option<String>,
+    /// Cron time zone (default UTC).
+    pub timezone: Option<String>,
+    /// Replicas inside the window (default max_replicas).
+    pub desired_replicas: Option<u32>,
 }

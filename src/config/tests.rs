@@ -329,6 +329,9 @@ fn stock(kind: &str) -> Option<&'static str> {
         "knative" => "name = \"p\", type = \"knative\", manifest = \"configs/k8s/knative-concurrency.yaml\"",
         "hpa" => "name = \"p\", type = \"hpa\", manifest = \"configs/k8s/hpa-cpu.yaml\"",
         "keda" => "name = \"p\", type = \"keda\", manifest = \"configs/k8s/keda-rps.yaml\"",
+        "platform" => {
+            "name = \"p\", type = \"platform\", max_replicas = 10, metric = { type = \"rps\", value = 10 }"
+        }
         "aws" => AWS_STOCK,
         _ => return None,
     })
@@ -369,6 +372,16 @@ fn trial(docs: &[KeyDoc], d: &KeyDoc) -> Vec<String> {
     // Keys of an array-of-tables element need the element: a policy of the right type.
     if d.key.starts_with("policy[].windows[]") {
         sets.push(format!("policy.0={{ {} }}", stock("schedule").unwrap()));
+    } else if let Some(field) = d.key.strip_prefix("policy[].metric.") {
+        // A platform policy's one metric: cron keys need a cron metric, the others an rps one.
+        let metric = if ["start", "end", "timezone", "desired_replicas"].contains(&field) {
+            "{ type = \"cron\", start = \"0 9 * * *\", end = \"0 17 * * *\" }"
+        } else {
+            "{ type = \"rps\", value = 10 }"
+        };
+        sets.push(format!(
+            "policy.0={{ name = \"p\", type = \"platform\", max_replicas = 10, metric = {metric} }}"
+        ));
     } else if d.key.starts_with("policy[].metrics[]") {
         sets.push(format!("policy.0={{ {} }}", stock("autoscale").unwrap()));
     } else if AWS_TABLES.iter().any(|t| d.key.starts_with(t)) {
