@@ -3,7 +3,7 @@
 //! Nothing outside `src/cli` sees these types: [`Cli::into_command`] turns them into
 //! [`Command`], whose options are the library's own structs.
 
-use super::{Command, RunCommand, ValidateCommand};
+use super::{CalibrateCommand, Command, RunCommand, ValidateCommand};
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
 use std::path::PathBuf;
@@ -25,6 +25,26 @@ enum Sub {
     /// Print the scenario-file reference (every key, its type, default and meaning).
     #[command(alias = "keys")]
     Reference,
+    /// Fit the replica model to a real Locust step test and write its `[service]` section.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+struct CalibrateArgs {
+    /// A Locust `*_stats_history.csv` from a step test of one replica (with or without
+    /// `--csv-full-history`).
+    #[arg(long, value_name = "FILE")]
+    locust: PathBuf,
+    /// Write the fitted `[service]` section to this file [default: print it].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print one JSON object (fitted service and per-step comparison) instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Seconds to drop at the start of each step [default: 12 with windowed percentiles, 4 with
+    /// cumulative ones].
+    #[arg(long, value_name = "SECONDS")]
+    ramp: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +108,12 @@ impl Cli {
             }
             Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),
             Sub::Reference => Command::Reference,
+            Sub::Calibrate(a) => Command::Calibrate(CalibrateCommand {
+                locust: a.locust,
+                out: a.out,
+                json: a.json,
+                ramp_s: a.ramp,
+            }),
         }
     }
 }
