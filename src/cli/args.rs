@@ -163,6 +163,15 @@ mod tests {
         );
         assert!(matches!(parse(&["reference"]), Command::Reference));
         assert!(matches!(parse(&["keys"]), Command::Reference));
+        let Command::Calibrate(c) = parse(&["calibrate", "--locust", "h.csv", "--out", "r.toml", "--json"])
+        else {
+            panic!("calibrate")
+        };
+        assert_eq!(
+            (c.locust, c.out, c.json, c.ramp_s),
+            (PathBuf::from("h.csv"), Some(PathBuf::from("r.toml")), true, None)
+        );
+        assert!(Cli::try_parse_from(["scalesim", "calibrate"]).is_err());
         assert!(Cli::try_parse_from(["scalesim", "run", "x", "--seeds", "0"]).is_err());
     }
 }
