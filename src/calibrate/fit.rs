@@ -388,3 +388,55 @@ mod tests {
         assert!((f.model_saturation_rps / 80.0 - 1.0).abs() < 0.05, "{}", f.model_saturation_rps);
     }
 }
+
+/// Fits to steps simulated from models with and without what the search must detect.
+#[cfg(test)]
+mod detection_tests {
+    use super::*;
+    use crate::calibrate::locust::PercentileMode;
+    use crate::calibrate::steps::Percentiles;
+
+    fn measured(truth: &Params, rates: &[f64]) -> Steps {
+        let service = truth.service();
+        let steps = rates
+            .iter()
+            .map(|&rate| {
+                let s = simulate_step(&service, rate, 200.0, 99);
+                MeasuredStep {
+                    users: rate as u32,
+                    lines: (0, 0),
+                    duration_s: 200.0,
+                    kept_s: 200.0,
+                    arrival_rps: rate,
+                    served_rps: s.served_rps,
+                    failure_rate: s.failure_rate,
+                    mean_s: None,
+                    latency: Some(Percentiles { p50_s: s.p50_s.unwrap(), p95_s: s.p95_s.unwrap() }),
+                    expected_rps: None,
+                    generator_bound: false,
+                }
+            })
+            .collect();
+        Steps { mode: PercentileMode::Window, ramp_s: 0.0, think_s: None, steps, skipped: Vec::new() }
+    }
+
+    #[test]
+    fn a_replica_that_slows_under_load_gets_a_slowdown_curve() {
+        // 8 workers of 40 ms that take twice as long when all are busy: 100 rps, not 200.
+        let truth =
+            Params { workers: 8, mean_s: 0.04, sigma: 0.4, queue_limit: Some(30), slowdown: Some(2.0) };
+        let f = fit(&measured(&truth, &[10.0, 25.0, 40.0, 55.0, 70.0, 85.0, 100.0, 130.0, 160.0])).unwrap();
+        assert!(f.params.slowdown.is_some_and(|k| k > 1.1), "{:?}", f.params);
+        assert!(f.objective < 0.8 * f.objective_without_slowdown);
+        assert!((f.model_saturation_rps / 100.0 - 1.0).abs() < 0.05, "{}", f.model_saturation_rps);
+    }
+
+    #[test]
+    fn a_test_that_never_saturates_says_so() {
+        let truth = Params { workers: 4, mean_s: 0.05, sigma: 0.5, queue_limit: None, slowdown: None };
+        let f = fit(&measured(&truth, &[10.0, 20.0, 30.0, 40.0, 50.0])).unwrap();
+        assert!(!f.saturated);
+        assert_eq!((f.params.queue_limit, f.params.slowdown, f.objective_with_slowdown), (None, None, None));
+        assert!((f.params.mean_s / 0.05 - 1.0).abs() < 0.1, "{:?}", f.params);
+    }
+}
