@@ -11,6 +11,7 @@
 
 pub mod balancer;
 pub mod calibrate;
+pub mod capacity;
 pub mod config;
 pub mod dist;
 pub mod engine;

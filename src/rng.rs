@@ -28,6 +28,8 @@ pub enum Stream {
     Noise = 5,
     /// Anything a policy draws (jitter).
     Policy = 6,
+    /// Closed-loop users' think times (see `engine::ClosedLoop`).
+    Users = 7,
 }
 
 /// SplitMix64 step: a good, cheap mixer for deriving seeds.

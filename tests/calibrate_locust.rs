@@ -1,11 +1,12 @@
 //! `calibrate` on real Locust runs (tests/fixtures/locust, made by tools/locust-bench/run.sh):
 //! the fitted replica predicts the measured saturation throughput within 10 % and the median
 //! latency at half that load within 20 % (issue 4's acceptance numbers); both percentile modes
-//! agree; the CLI writes a `[service]` section a scenario accepts; bad files exit 2 naming the
+//! agree; the closed-loop step test reproduces the run step by step; the CLI writes a `[service]` section a scenario accepts; bad files exit 2 naming the
 //! file and line.
 
 use assert_cmd::Command;
-use scalesim::calibrate::{self, CalibrateOptions, Params, fit::model_saturation, simulate_step};
+use scalesim::calibrate::{self, CalibrateOptions, Params};
+use scalesim::capacity::{CapacitySlo, StepTest, Think, capacity, run_step_test, secs};
 use scalesim::service::ServiceModel;
 use std::path::PathBuf;
 
@@ -17,11 +18,13 @@ fn read(name: &str) -> String {
     std::fs::read_to_string(fixture(name)).unwrap()
 }
 
-/// The simulated step test of one replica: saturation throughput, and the median latency of
-/// served requests at `rate`. (The engine directly, until `capacity::run_step_test` is merged.)
+/// What `scalesim capacity` says of the fitted replica: the saturation throughput of its
+/// default step test, and the median latency of served requests in a long step at `rate`.
 fn predict(service: &ServiceModel, rate: f64) -> (f64, f64) {
-    let saturation = model_saturation(service, 7);
-    let p50 = simulate_step(service, rate, 600.0, 7).p50_s.unwrap();
+    let test = StepTest::for_service(service, None);
+    let saturation = capacity(&run_step_test(service, &test, 7), &CapacitySlo::default()).saturation_rps;
+    let half = StepTest::open(vec![rate]).with_durations(secs(620.0), secs(20.0));
+    let p50 = run_step_test(service, &half, 7).steps[0].p50_s.unwrap();
     (saturation, p50)
 }
 
@@ -129,6 +132,31 @@ fn cumulative_fit_agrees_with_the_windowed_one() {
     assert!((sat(&c) / sat(&w) - 1.0).abs() < 0.1, "{w:?} vs {c:?}");
 }
 
+/// The fitted replica under Locust's own load — the measured user counts, closed loop, thinking
+/// the estimated time — serves what the real one served, step by step.
+#[test]
+fn closed_loop_step_test_reproduces_the_real_run() {
+    let cal =
+        calibrate::calibrate(&read("step_stats_history.csv"), "f", &CalibrateOptions::default()).unwrap();
+    let users: Vec<u32> = cal.measured.steps.iter().map(|s| s.users).collect();
+    let think = cal.measured.think_s.unwrap();
+    let mut test = StepTest::closed(users, Think::Constant(think)).with_durations(secs(120.0), secs(20.0));
+    test.stop_failure_rate = 1.0;
+    let sim = run_step_test(&cal.fit.params.service(), &test, 11);
+    assert_eq!(sim.steps.len(), cal.measured.steps.len());
+    for (m, s) in cal.measured.steps.iter().zip(&sim.steps) {
+        let e = s.served_rps / m.served_rps - 1.0;
+        eprintln!(
+            "{} users: served {:.1} measured, {:.1} simulated ({:+.1} %)",
+            m.users,
+            m.served_rps,
+            s.served_rps,
+            e * 100.0
+        );
+        assert!(e.abs() < 0.1, "{} users: served {:.1} vs {:.1}", m.users, m.served_rps, s.served_rps);
+    }
+}
+
 #[test]
 fn the_fixtures_are_what_they_claim() {
     let full = calibrate::locust::parse(&read("step_stats_history.csv"), "f").unwrap();
@@ -170,6 +198,13 @@ fn cli_writes_a_service_section_that_validate_accepts() {
     )
     .unwrap();
     scalesim().arg("validate").arg(&scenario).assert().success();
+    // The second of the three commands takes the written file as it is.
+    let cap_out = tmp.path().join("capacity");
+    let a = scalesim().arg("capacity").arg(&out).arg("--json").arg("--out").arg(&cap_out).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    let (sat, _) = measured_figures(&read("step_stats_history.csv"));
+    let predicted = v["saturation_rps"].as_f64().unwrap();
+    assert!((predicted / sat - 1.0).abs() <= 0.10, "capacity says {predicted}, measured {sat}");
 
     let assert = scalesim()
         .args(["calibrate", "--json", "--locust"])

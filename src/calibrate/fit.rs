@@ -22,19 +22,17 @@
 //! Then the same from a start with a slowdown factor of 1.3; the slowdown is kept only if it
 //! lowers the objective by a fifth, so data that does not need one does not get one.
 //!
-//! The simulation of a step is [`simulate_step`]: open-loop traffic through
-//! [`crate::engine::simulate_detailed`] with one fixed replica. It is the single place that
-//! would switch to `capacity::run_step_test` (closed loop, users and think time).
+//! The simulation of a step is [`simulate_step`]: a one-step open-loop
+//! [`crate::capacity::run_step_test`] (the same step test `scalesim capacity` runs). Open loop at
+//! the *measured* arrival rate needs no model of how Locust's users wait, so it works whatever
+//! their `wait_time`; the price is near the knee, where closed-loop users back off and Poisson
+//! arrivals do not (slightly more simulated failures there).
 
 use super::steps::{MeasuredStep, Steps};
-use crate::balancer::BalancerKind;
+use crate::capacity::{CapacitySlo, StepTest, capacity, run_step_test, secs};
 use crate::dist::Dist;
-use crate::engine::simulate_detailed;
-use crate::policy::PolicySpec;
-use crate::scenario::{CostModel, Scenario};
 use crate::service::{CpuModel, Curve, Demand, ServiceModel};
-use crate::time::{Clock, SECOND, from_secs_f64};
-use crate::traffic::TrafficSpec;
+use crate::time::SECOND;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -59,33 +57,21 @@ pub struct SimulatedStep {
     pub p95_s: Option<f64>,
 }
 
-/// Simulates one replica of `service` under open-loop Poisson traffic at `rate` for `seconds`.
+/// Seconds simulated before each step's measured part (the queue fills).
+pub const WARMUP_S: f64 = 10.0;
+
+/// Simulates one replica of `service` under open-loop Poisson traffic at `rate` for `seconds`
+/// (after a [`WARMUP_S`] warm-up): a one-step [`crate::capacity`] step test.
 pub fn simulate_step(service: &ServiceModel, rate: f64, seconds: f64, seed: u64) -> SimulatedStep {
-    let duration = from_secs_f64(seconds).max(SECOND);
-    let scenario = Scenario {
-        name: "calibrate".into(),
-        duration,
-        clock: Clock::utc_monday(duration),
-        seed,
-        record_interval: duration,
-        slo: None,
-        traffic: TrafficSpec::constant_poisson(rate),
-        service: service.clone(),
-        balancer: BalancerKind::RoundRobin,
-        cost: CostModel { per_replica_hour: 0.0, currency: "USD".into() },
-        policies: vec![PolicySpec::fixed("one-replica", 1)],
-    };
-    let (result, detail) = simulate_detailed(&scenario, &scenario.policies[0], seed, 0, None);
-    let s = &result.summary;
-    let secs = duration as f64 / SECOND as f64;
-    let q =
-        |p: f64| (!detail.latency_us.is_empty()).then(|| detail.latency_us.value_at_quantile(p) as f64 / 1e6);
+    let test = StepTest::open(vec![rate]).with_durations(secs(seconds + WARMUP_S), secs(WARMUP_S));
+    let result = run_step_test(service, &test, seed);
+    let row = &result.steps[0];
     SimulatedStep {
-        offered_rps: rate,
-        served_rps: s.served as f64 / secs,
-        failure_rate: if s.requests == 0 { 0.0 } else { s.failed as f64 / s.requests as f64 },
-        p50_s: q(0.5),
-        p95_s: q(0.95),
+        offered_rps: row.offered_rps,
+        served_rps: row.served_rps,
+        failure_rate: row.failure_rate,
+        p50_s: row.p50_s,
+        p95_s: row.p95_s,
     }
 }
 
@@ -338,12 +324,11 @@ pub fn fit(steps: &Steps) -> Option<Fit> {
     })
 }
 
-/// The saturation throughput of one replica of `service`: served rps under open-loop traffic
-/// at twice its no-slowdown capacity.
+/// The saturation throughput of one replica of `service`, as `scalesim capacity` reports it:
+/// its default open-loop step test (10 % to 150 % of workers / mean demand).
 pub fn model_saturation(service: &ServiceModel, seed: u64) -> f64 {
-    let cap = service.capacity_rps(service.demand.mean_without_sizes());
-    let rate = 2.0 * cap;
-    simulate_step(service, rate, step_seconds(rate), seed).served_rps
+    let test = StepTest::for_service(service, None);
+    capacity(&run_step_test(service, &test, seed), &CapacitySlo::default()).saturation_rps
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 //! Nothing outside `src/cli` sees these types: [`Cli::into_command`] turns them into
 //! [`Command`], whose options are the library's own structs.
 
-use super::{CalibrateCommand, Command, RunCommand, ValidateCommand};
+use super::{
+    CalibrateCommand, CapacityCommand, Command, ExplainCommand, ExplainFamily, ExplainKpaCommand,
+    RecommendCommand, RunCommand, ValidateCommand,
+};
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
 use std::path::PathBuf;
@@ -27,6 +30,98 @@ enum Sub {
     Reference,
     /// Fit the replica model to a real Locust step test and write its `[service]` section.
     Calibrate(CalibrateArgs),
+    /// Simulated step test of one replica: latency and failures against load, and its capacity.
+    Capacity(CapacityArgs),
+    /// Recommend min, max and targets from the capacity and the traffic, and check them.
+    Recommend(RecommendArgs),
+    /// Explain one autoscaler decision described in a case file (JSON or YAML).
+    #[command(subcommand)]
+    Explain(Explain),
+}
+
+#[derive(Debug, Subcommand)]
+enum Explain {
+    /// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2) decision.
+    Hpa(ExplainArgs),
+    /// Knative's KPA decider: one line per tick of the case.
+    Kpa(ExplainKpaArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// The case file (JSON or YAML).
+    #[arg(value_name = "CASE")]
+    case: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ExplainKpaArgs {
+    /// The case file (JSON or YAML): `config`, `initialReadyPods`, `ticks`.
+    case: PathBuf,
+    /// Print a JSON list instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Args)]
+struct CapacityArgs {
+    /// A scenario file (its [service]) or a file holding only a [service] section.
+    file: PathBuf,
+    /// Latency objective, e.g. `p99<500ms` [default: the scenario's, else p99<500ms].
+    #[arg(long, value_name = "pNN<DURATION")]
+    slo: Option<String>,
+    /// Highest acceptable failure rate, e.g. `1%` [default: the scenario's, else 1%].
+    #[arg(long, value_name = "RATE")]
+    max_errors: Option<String>,
+    /// Open loop (offered rates) or closed loop (users with think time, as Locust).
+    #[arg(long, value_enum, default_value = "open")]
+    mode: Mode,
+    /// Mean think time of closed-loop users, seconds (exponential).
+    #[arg(long, value_name = "SECONDS")]
+    think: Option<f64>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Output folder for capacity_steps.csv and capacity.png [default: output/<name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct RecommendArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// A scenario file whose traffic to plan for [default: the scenario's own].
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["min_rps", "max_rps"])]
+    traffic: Option<PathBuf>,
+    /// Lowest traffic, requests per second (with --max-rps).
+    #[arg(long, requires = "max_rps")]
+    min_rps: Option<f64>,
+    /// Highest traffic, requests per second (with --min-rps).
+    #[arg(long, requires = "min_rps")]
+    max_rps: Option<f64>,
+    /// Latency objective, e.g. `p99<500ms`.
+    #[arg(long, value_name = "pNN<DURATION")]
+    slo: Option<String>,
+    /// Highest acceptable failure rate, e.g. `1%`.
+    #[arg(long, value_name = "RATE")]
+    max_errors: Option<String>,
+    /// Output folder for recommended.toml [default: output/<scenario name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Requests per second one replica serves within the SLO, if known (e.g. from a real
+    /// benchmark); otherwise the simulated step test decides.
+    #[arg(long, value_name = "RPS")]
+    capacity_rps: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +209,30 @@ impl Cli {
                 json: a.json,
                 ramp_s: a.ramp,
             }),
+            Sub::Explain(Explain::Hpa(a)) => {
+                Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
+            }
+            Sub::Explain(Explain::Kpa(a)) => {
+                Command::ExplainKpa(ExplainKpaCommand { case: a.case, json: a.json })
+            }
+            Sub::Capacity(a) => Command::Capacity(CapacityCommand {
+                file: a.file,
+                slo: a.slo,
+                max_errors: a.max_errors,
+                closed: a.mode == Mode::Closed,
+                think_s: a.think,
+                json: a.json,
+                out_dir: a.out,
+            }),
+            Sub::Recommend(a) => Command::Recommend(RecommendCommand {
+                file: a.file,
+                traffic: a.traffic,
+                range: a.min_rps.zip(a.max_rps),
+                slo: a.slo,
+                max_errors: a.max_errors,
+                out_dir: a.out,
+                capacity_rps: a.capacity_rps,
+            }),
         }
     }
 }
@@ -172,6 +291,9 @@ mod tests {
             (PathBuf::from("h.csv"), Some(PathBuf::from("r.toml")), true, None)
         );
         assert!(Cli::try_parse_from(["scalesim", "calibrate"]).is_err());
+        assert!(
+            matches!(parse(&["explain", "kpa", "c.yaml", "--json"]), Command::ExplainKpa(c) if c.json && c.case == std::path::Path::new("c.yaml"))
+        );
         assert!(Cli::try_parse_from(["scalesim", "run", "x", "--seeds", "0"]).is_err());
     }
 }

@@ -10,9 +10,13 @@
 
 pub mod args;
 mod calibrate;
+mod capacity;
+mod explain;
+mod explain_kpa;
 mod run;
 mod validate;
 
+pub use explain::{ExplainCommand, ExplainFamily};
 use scalesim::config::ConfigError;
 use scalesim::experiment::{ExperimentError, RunOptions};
 use scalesim::report::ReportError;
@@ -29,6 +33,14 @@ pub enum Command {
     Validate(ValidateCommand),
     /// `scalesim reference`.
     Reference,
+    /// `scalesim capacity`.
+    Capacity(capacity::CapacityCommand),
+    /// `scalesim recommend`.
+    Recommend(capacity::RecommendCommand),
+    /// `scalesim explain hpa`.
+    Explain(ExplainCommand),
+    /// `scalesim explain kpa`.
+    ExplainKpa(ExplainKpaCommand),
     /// `scalesim calibrate`.
     Calibrate(CalibrateCommand),
 }
@@ -45,6 +57,17 @@ pub struct CalibrateCommand {
     /// Seconds dropped at the start of each step; `None` for the default.
     pub ramp_s: Option<f64>,
 }
+
+/// What `scalesim explain kpa` was asked to replay.
+#[derive(Debug, Clone)]
+pub struct ExplainKpaCommand {
+    /// The case file (JSON or YAML).
+    pub case: PathBuf,
+    /// Print JSON instead of one line per tick.
+    pub json: bool,
+}
+
+pub use capacity::{CapacityCommand, RecommendCommand};
 
 /// What `scalesim run` was asked to do.
 #[derive(Debug, Clone)]
@@ -139,6 +162,10 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
         Command::Calibrate(c) => calibrate::calibrate(c),
+        Command::Explain(c) => explain::explain(c),
+        Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
+        Command::Capacity(c) => capacity::capacity(c),
+        Command::Recommend(c) => capacity::recommend(c),
     }
 }
 

@@ -41,8 +41,55 @@ fn dist(d: &Dist) -> String {
 }
 
 fn rules(p: &PolicySpec) -> String {
-    let PolicyKind::Basic(b) = &p.kind else {
-        return format!("always {} replicas", p.min);
+    if let PolicyKind::Aws(a) = &p.kind {
+        return format!(
+            "aws: {} target tracking, {} step scaling, {} scheduled actions, on 60s datapoints",
+            a.target_tracking.len(),
+            a.step_scaling.len(),
+            a.scheduled.len()
+        );
+    }
+    let b = match &p.kind {
+        PolicyKind::Basic(b) => b,
+        PolicyKind::Fixed => return format!("always {} replicas", p.min),
+        PolicyKind::Hpa(h) => {
+            let metrics: Vec<String> = h.hpa.with_defaults().metrics.iter().map(|m| m.label()).collect();
+            return format!(
+                "HPA every {}: {}; {}",
+                dur(h.sync_period),
+                metrics.join(", "),
+                if h.hpa.behavior.is_some() { "with behavior" } else { "no behavior (legacy path)" }
+            );
+        }
+        PolicyKind::Keda(k) => {
+            let triggers: Vec<&str> = k
+                .keda
+                .triggers
+                .iter()
+                .map(|t| match t {
+                    scalesim::policy::keda::KedaTrigger::Cpu { .. } => "cpu",
+                    scalesim::policy::keda::KedaTrigger::Prometheus { .. } => "prometheus",
+                    scalesim::policy::keda::KedaTrigger::Cron { .. } => "cron",
+                })
+                .collect();
+            return format!(
+                "KEDA polling {}, cooldown {}: triggers {} over an HPA every {}",
+                dur(k.keda.polling_interval),
+                dur(k.keda.cooldown_period),
+                triggers.join(", "),
+                dur(k.hpa.sync_period)
+            );
+        }
+        PolicyKind::Knative(k) => {
+            return format!(
+                "Knative KPA every 2s: {:?} target {}, stable window {}, scale to zero {}",
+                k.metric,
+                k.target.map_or("default".to_string(), |t| t.to_string()),
+                dur(k.stable_window),
+                if k.enable_scale_to_zero && p.min == 0 { "allowed" } else { "off" }
+            );
+        }
+        PolicyKind::Aws(_) => unreachable!("handled above"),
     };
     let mut parts: Vec<String> = b
         .metrics

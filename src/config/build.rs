@@ -74,7 +74,7 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
 
     let (service, balancer) = build_service(raw.service, &traffic.size_columns())?;
     let cost = build_cost(raw.cost)?;
-    let policies = build_policies(raw.policy, tz)?;
+    let policies = build_policies(raw.policy, tz, base_dir)?;
 
     Ok(Scenario {
         name,
@@ -476,6 +476,12 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
         PolicyType::Autoscale => {
             &["metrics", "windows", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
         }
+        PolicyType::Knative => &["manifest"],
+        PolicyType::Hpa | PolicyType::Keda => &["manifest", "initial"],
+        PolicyType::Aws => {
+            const K: [&str; 5] = super::aws::KEYS;
+            &[SCALING[0], SCALING[1], SCALING[2], K[0], K[1], K[2], K[3], K[4]]
+        }
     }
 }
 
@@ -493,11 +499,18 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("tolerance", p.tolerance.is_some()),
         ("windows", p.windows.is_some()),
         ("metrics", p.metrics.is_some()),
+        ("manifest", p.manifest.is_some()),
+        // type = "aws"
+        ("instance_warmup", p.instance_warmup.is_some()),
+        ("scheduled_delay", p.scheduled_delay.is_some()),
+        ("target_tracking", p.target_tracking.is_some()),
+        ("step_scaling", p.step_scaling.is_some()),
+        ("scheduled_actions", p.scheduled_actions.is_some()),
     ];
     pairs.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
 }
 
-fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz) -> R<Vec<PolicySpec>> {
+fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz, base_dir: &Path) -> R<Vec<PolicySpec>> {
     let root = KeyPath::root().key("policy");
     if raw.is_empty() {
         return err(root, "no [[policy]] in the scenario, expected at least one (e.g. type = \"fixed\")");
@@ -514,12 +527,12 @@ fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz) -> R<Vec<PolicySpec>> {
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        out.push(build_policy(&path, p, sim_tz)?);
+        out.push(build_policy(&path, p, sim_tz, base_dir)?);
     }
     Ok(out)
 }
 
-fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
+fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<PolicySpec> {
     let allowed = policy_keys(p.kind);
     if let Some(k) = policy_present(&p).into_iter().find(|k| !allowed.contains(k)) {
         return err(
@@ -531,6 +544,9 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             ),
         );
     }
+    if super::families::is_family(p.kind) {
+        return super::families::build(path, &p, base_dir, sim_tz);
+    }
     if p.kind == PolicyType::Fixed {
         let n = p
             .replicas
@@ -539,6 +555,9 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             return err(path.key("replicas"), "found 0, expected at least 1 replica");
         }
         return Ok(PolicySpec::fixed(&p.name, n));
+    }
+    if p.kind == PolicyType::Aws {
+        return super::aws::build(path, p, sim_tz);
     }
     let interval = match p.interval {
         Some(d) => positive(path.key("interval"), d)?,
@@ -608,7 +627,13 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
                 );
             }
         }
-        PolicyType::Schedule | PolicyType::Fixed => {}
+        // Fixed returned above; manifest families are built by `families`.
+        PolicyType::Schedule
+        | PolicyType::Fixed
+        | PolicyType::Knative
+        | PolicyType::Hpa
+        | PolicyType::Keda
+        | PolicyType::Aws => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
         return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");

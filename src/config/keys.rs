@@ -289,23 +289,41 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "required",
-            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins).",
+            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), or a production autoscaler read from its manifest: `hpa`, `keda`, `knative`.",
             "\"rps\"",
         ),
         k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
+        k(
+            "policy[].manifest",
+            "type = \"knative\" | \"hpa\" | \"keda\"",
+            "string",
+            "required",
+            "Path (relative to the scenario file) of the manifest to simulate: a HorizontalPodAutoscaler (autoscaling/v2) for `hpa`, a KEDA ScaledObject for `keda`, a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps) for `knative`.",
+            "\"configs/k8s/knative-concurrency.yaml\"",
+        ),
     ]);
     const SCALING: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\"";
+    // min / max / initial also serve `type = "aws"` (MinSize, MaxSize, DesiredCapacity).
+    const BOUNDS: &str =
+        "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\"";
     v.extend([
-        k("policy[].min", SCALING, "integer", "1", "Fewest replicas.", "2"),
+        k("policy[].min", BOUNDS, "integer", "1", "Fewest replicas.", "2"),
         k(
             "policy[].max",
-            SCALING,
+            BOUNDS,
             "integer",
             "required (schedule: the largest window's replicas)",
             "Most replicas (at least 1 and at least `min`).",
             "10",
         ),
-        k("policy[].initial", SCALING, "integer", "min", "Replicas ready at time 0 (between `min` and `max`).", "3"),
+        k(
+            "policy[].initial",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\"",
+            "integer",
+            "min (hpa: minReplicas; keda: max(1, minReplicaCount))",
+            "Replicas ready at time 0 (between `min` and `max`, or the manifest's bounds).",
+            "3",
+        ),
         k("policy[].interval", SCALING, "duration", "\"30s\"", "Time between decisions.", "\"15s\""),
         k(
             "policy[].scale_down_stabilization",
@@ -393,6 +411,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k("policy[].metrics[].tolerance", "type = \"cpu\"", "float", "0.1", "Tolerance of a cpu rule.", "0.2"),
     ]);
+    v.extend(super::aws::key_docs());
     v
 }
 

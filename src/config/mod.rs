@@ -11,8 +11,10 @@
 // it is built once per failed load, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod aws;
 pub mod build;
 pub mod error;
+mod families;
 pub mod keys;
 pub mod overrides;
 pub mod raw;
@@ -38,6 +40,47 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ConfigError> 
         _ => Path::new("."),
     };
     load_str(&text, &origin, base_dir, overrides)
+}
+
+/// What [`load_service`] found: the replica model, and the whole scenario when the file was one.
+#[derive(Debug, Clone)]
+pub struct LoadedService {
+    /// The `[service]` section, checked.
+    pub service: crate::service::ServiceModel,
+    /// The scenario, when the file is a whole scenario (not a service-only file).
+    pub scenario: Option<Scenario>,
+}
+
+/// Loads the replica model from `path`: either a whole scenario (its `[service]`) or a file
+/// holding only a `[service]` section (as `calibrate` writes). A service-only file is checked as
+/// if it were a scenario with a minimal `[simulation]` and `[traffic]` appended after its own
+/// text, so errors name its own lines and keys exactly as for a scenario.
+pub fn load_service(path: &Path) -> Result<LoadedService, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::file(&origin, format!("cannot read the service file: {e}")))?;
+    let base_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let doc: Option<toml_edit::DocumentMut> = text.parse().ok();
+    let has = |k: &str| doc.as_ref().is_some_and(|d| d.contains_key(k));
+    if !has("service") && doc.is_some() {
+        return Err(ConfigError::file(
+            &origin,
+            "no [service] section; expected a scenario file or a file holding a [service] section",
+        ));
+    }
+    if has("simulation") || has("traffic") || doc.is_none() {
+        let scenario = load_str(&text, &origin, base_dir, &[])?;
+        return Ok(LoadedService { service: scenario.service.clone(), scenario: Some(scenario) });
+    }
+    let mut full = text.clone();
+    full.push_str(
+        "\n[simulation]\nduration = \"1h\"\n\n[traffic]\nrate = 1.0\n\n[[policy]]\nname = \"one\"\ntype = \"fixed\"\nreplicas = 1\n",
+    );
+    let scenario = load_str(&full, &origin, base_dir, &[])?;
+    Ok(LoadedService { service: scenario.service, scenario: None })
 }
 
 /// Loads a scenario from `text`; `origin` names it in errors (and, through its file stem,

@@ -265,6 +265,14 @@ pub enum PolicyType {
     Schedule,
     /// Several metrics and windows; the largest proposal wins.
     Autoscale,
+    /// Knative Serving's KPA, from a Knative `Service` manifest.
+    Knative,
+    /// A Kubernetes HorizontalPodAutoscaler, from its manifest.
+    Hpa,
+    /// A KEDA ScaledObject, from its manifest.
+    Keda,
+    /// AWS target tracking, step scaling and scheduled actions (see `config::aws`).
+    Aws,
 }
 
 impl PolicyType {
@@ -277,6 +285,10 @@ impl PolicyType {
             PolicyType::Concurrency => "concurrency",
             PolicyType::Schedule => "schedule",
             PolicyType::Autoscale => "autoscale",
+            PolicyType::Knative => "knative",
+            PolicyType::Hpa => "hpa",
+            PolicyType::Keda => "keda",
+            PolicyType::Aws => "aws",
         }
     }
 }
@@ -314,6 +326,19 @@ pub struct RawPolicy {
     pub windows: Option<Vec<RawWindow>>,
     /// Metric rules (autoscale).
     pub metrics: Option<Vec<RawMetric>>,
+    /// Manifest file (hpa, keda, knative), relative to the scenario file.
+    pub manifest: Option<String>,
+    // ---- type = "aws" (serde types and checks in config/aws.rs) ----
+    /// `DefaultInstanceWarmup` (aws).
+    pub instance_warmup: Option<Dur>,
+    /// Delay of scheduled actions (aws).
+    pub scheduled_delay: Option<Dur>,
+    /// Target-tracking policies (aws).
+    pub target_tracking: Option<Vec<super::aws::RawTargetTracking>>,
+    /// Step-scaling policies (aws).
+    pub step_scaling: Option<Vec<super::aws::RawStepScaling>>,
+    /// Scheduled actions (aws).
+    pub scheduled_actions: Option<Vec<super::aws::RawScheduledAction>>,
 }
 
 /// Metric rule types.

@@ -326,9 +326,20 @@ fn stock(kind: &str) -> Option<&'static str> {
         "autoscale" => {
             "name = \"p\", type = \"autoscale\", max = 5, metrics = [{ type = \"rps\", target = 10 }], windows = [{ start = \"0 9 * * *\", end = \"0 17 * * *\", replicas = 2 }]"
         }
+        "knative" => "name = \"p\", type = \"knative\", manifest = \"configs/k8s/knative-concurrency.yaml\"",
+        "hpa" => "name = \"p\", type = \"hpa\", manifest = \"configs/k8s/hpa-cpu.yaml\"",
+        "keda" => "name = \"p\", type = \"keda\", manifest = \"configs/k8s/keda-rps.yaml\"",
+        "aws" => AWS_STOCK,
         _ => return None,
     })
 }
+
+/// A stock `type = "aws"` policy with one entry in each of its arrays of tables.
+const AWS_STOCK: &str = "name = \"p\", type = \"aws\", max = 5, target_tracking = [{ metric = \"ASGAverageCPUUtilization\", target = 50 }], step_scaling = [{ metric = \"ASGAverageCPUUtilization\", threshold = 70, comparison = \"GreaterThanOrEqualToThreshold\", adjustment_type = \"PercentChangeInCapacity\", steps = [{ lower = 0, adjustment = 10 }] }], scheduled_actions = [{ cron = \"0 8 * * *\", min = 2 }]";
+
+/// The aws arrays of tables (probed on the `full()` scenario's policy[2]).
+const AWS_TABLES: [&str; 3] =
+    ["policy[].target_tracking[]", "policy[].step_scaling[]", "policy[].scheduled_actions[]"];
 
 /// Keys of which at most one may be given, so setting one removes the others from a stock table.
 const EXCLUSIVE: &[&[&str]] = &[&["p99", "sigma"], &["cv", "shape", "scale"]];
@@ -360,6 +371,14 @@ fn trial(docs: &[KeyDoc], d: &KeyDoc) -> Vec<String> {
         sets.push(format!("policy.0={{ {} }}", stock("schedule").unwrap()));
     } else if d.key.starts_with("policy[].metrics[]") {
         sets.push(format!("policy.0={{ {} }}", stock("autoscale").unwrap()));
+    } else if AWS_TABLES.iter().any(|t| d.key.starts_with(t)) {
+        // `at` replaces the stock action's `cron` (they are exclusive).
+        let body = if d.key.ends_with(".at") {
+            AWS_STOCK.replace("cron = \"0 8 * * *\"", "at = \"2025-01-06T08:00:00\"")
+        } else {
+            AWS_STOCK.to_string()
+        };
+        sets.push(format!("policy.0={{ {body} }}"));
     }
     // A variant selector is tried with a stock table of the variant it names.
     if (d.key.ends_with(".distribution") || d.key == "policy[].type")
@@ -431,12 +450,13 @@ fn accepted_keys(text: &str, table: &str) -> Option<BTreeSet<String>> {
     Some(msg.split('`').skip(3).step_by(2).map(str::to_string).collect())
 }
 
-/// The minimal scenario plus every optional table, and an autoscale policy (policy[1]) with
-/// metrics and windows.
+/// The minimal scenario plus every optional table, an autoscale policy (policy[1]) with
+/// metrics and windows, and an aws policy (policy[2]) with each of its arrays of tables.
 fn full() -> String {
     format!(
-        "{}\n[simulation.slo]\nlatency = \"1s\"\n\n[service.startup]\ndistribution = \"deterministic\"\nvalue = \"1s\"\n\n[service.slowdown]\npoints = [[1, 1.0]]\n\n[service.cpu]\n\n[cost]\n\n[[policy]]\nname = \"auto\"\ntype = \"autoscale\"\nmax = 5\nmetrics = [{{ type = \"rps\", target = 10 }}]\nwindows = [{{ start = \"0 9 * * *\", end = \"0 17 * * *\", replicas = 2 }}]\n",
-        minimal()
+        "{}\n[simulation.slo]\nlatency = \"1s\"\n\n[service.startup]\ndistribution = \"deterministic\"\nvalue = \"1s\"\n\n[service.slowdown]\npoints = [[1, 1.0]]\n\n[service.cpu]\n\n[cost]\n\n[[policy]]\nname = \"auto\"\ntype = \"autoscale\"\nmax = 5\nmetrics = [{{ type = \"rps\", target = 10 }}]\nwindows = [{{ start = \"0 9 * * *\", end = \"0 17 * * *\", replicas = 2 }}]\n\n[[policy]]\n{}\n",
+        minimal(),
+        "name = \"aws\"\ntype = \"aws\"\nmax = 5\ntarget_tracking = [{ metric = \"ASGAverageCPUUtilization\", target = 50 }]\nstep_scaling = [{ metric = \"ASGAverageCPUUtilization\", threshold = 70, comparison = \"GreaterThanOrEqualToThreshold\", adjustment_type = \"PercentChangeInCapacity\", steps = [{ lower = 0, adjustment = 10 }] }]\nscheduled_actions = [{ cron = \"0 8 * * *\", min = 2 }]"
     )
 }
 
@@ -454,6 +474,9 @@ fn every_accepted_key_is_documented() {
     for table in &tables {
         // The probe scenario's policy[1] is an autoscale policy with metrics and windows.
         let probe_table = match table.strip_prefix("policy[]") {
+            Some(rest) if AWS_TABLES.iter().any(|t| table.starts_with(t)) => {
+                format!("policy.2{}", rest.replace("[]", ".0"))
+            }
             Some(rest) => format!("policy.1{}", rest.replace("[]", ".0")),
             None => table.replace("[]", ".0"),
         };

@@ -11,8 +11,16 @@
 //! Timeouts: a queued request whose deadline passes leaves the queue (purged lazily but dated
 //! exactly); a request in service that would overrun its deadline is abandoned at the deadline
 //! (the client gives up and the worker is freed).
+//!
+//! [`simulate_with`] adds optional features that cost nothing when unused ([`Extras`]): a
+//! closed-loop user population ([`ClosedLoop`]) whose users send their next request a think time
+//! after the previous one ends, explicit recording-interval boundaries, and per-interval latency
+//! histograms. The step test of `capacity` uses them.
 
+mod closed;
 mod cluster;
+
+pub use closed::ClosedLoop;
 
 use crate::balancer::Balancer;
 use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
@@ -23,6 +31,7 @@ use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
 use crate::time::{SECOND, Time, from_secs_f64};
 use crate::traffic::Arrival;
+use closed::Users;
 use cluster::{Cluster, Integral, RState};
 use hdrhistogram::Histogram;
 use std::cmp::Reverse;
@@ -87,6 +96,8 @@ struct Sim<'a> {
     /// A request was held while the policy wanted zero replicas.
     poke: bool,
     pods: Vec<PodView>,
+    /// Closed-loop users, if any.
+    users: Option<Users>,
 }
 
 impl<'a> Sim<'a> {
@@ -98,6 +109,14 @@ impl<'a> Sim<'a> {
     fn push_control(&mut self, time: Time, kind: ControlKind, replica: u32) {
         self.seq += 1;
         self.controls.push(Reverse(Control { time, seq: self.seq, kind, replica }));
+    }
+
+    /// `n` requests ended at `at` (noticed at `now`): closed-loop users start thinking.
+    #[inline]
+    fn ended(&mut self, at: Time, now: Time, n: u64) {
+        if let Some(u) = &mut self.users {
+            u.ended(at, now, n);
+        }
     }
 
     fn snapshot(&self, now: Time) -> Snapshot {
@@ -148,17 +167,17 @@ impl<'a> Sim<'a> {
     /// Drops queued requests of replica `r` whose deadline has passed by `now`.
     fn purge_expired(&mut self, r: u32, now: Time) {
         let Some(to) = self.timeout else { return };
-        let q = &mut self.cluster.replicas[r as usize].queue;
-        while let Some(front) = q.front() {
+        while let Some(front) = self.cluster.replicas[r as usize].queue.front() {
             let deadline = front.0 + to;
             if deadline > now {
                 break;
             }
-            q.pop_front();
+            self.cluster.replicas[r as usize].queue.pop_front();
             self.rec.on_failed(FailReason::Timeout, 1);
             // It left at its deadline, not now.
             self.inflight.add(now, -1.0);
             self.inflight.value -= (now - deadline) as f64 * 1e-6;
+            self.ended(deadline, now, 1);
         }
     }
 
@@ -177,7 +196,10 @@ impl<'a> Sim<'a> {
                     self.inflight.add(now, 1.0);
                     self.poke |= self.desired == 0;
                 }
-                _ => self.rec.on_failed(FailReason::NoReplica, 1),
+                _ => {
+                    self.rec.on_failed(FailReason::NoReplica, 1);
+                    self.ended(now, now, 1);
+                }
             }
             return;
         }
@@ -206,6 +228,7 @@ impl<'a> Sim<'a> {
             self.inflight.add(now, 1.0);
         } else {
             self.rec.on_failed(FailReason::QueueFull, 1);
+            self.ended(now, now, 1);
         }
     }
 
@@ -230,6 +253,7 @@ impl<'a> Sim<'a> {
             self.rec.on_failed(reason, 1);
             self.inflight.add(now, -1.0);
             self.inflight.value -= (now - deadline) as f64 * 1e-6;
+            self.ended(deadline, now, 1);
         }
     }
 
@@ -263,6 +287,7 @@ impl<'a> Sim<'a> {
             self.served_total += 1;
             self.rec.on_served(now - c.arrival);
         }
+        self.ended(now, now, 1);
         self.purge_expired(r, now);
         if let Some((arrival, demand)) = self.cluster.replicas[r as usize].queue.pop_front() {
             self.start_service(r, now, arrival, demand);
@@ -311,6 +336,7 @@ impl<'a> Sim<'a> {
                     rep.busy = 0;
                     self.rec.on_failed(FailReason::Terminated, n);
                     self.inflight.add(now, -(n as f64));
+                    self.ended(now, now, n);
                     self.remove(r, now);
                 }
             }
@@ -382,13 +408,32 @@ pub fn simulate(
     simulate_detailed(scenario, policy, seed, replication, progress).0
 }
 
-/// Raw measurements of a run beyond its [`RunResult`], for validation against queueing theory.
+/// Raw measurements of a run beyond its [`RunResult`], for validation against queueing theory
+/// and for the step test.
 #[derive(Debug, Clone)]
 pub struct RunDetail {
     /// Latencies of served requests, microseconds.
     pub latency_us: Histogram<u64>,
     /// ∫ requests in the system dt over the run, request-seconds (L = this / duration).
     pub in_flight_integral: f64,
+    /// The cumulative counters at the end of each recording interval, in order (one per
+    /// `RunResult::intervals` row).
+    pub interval_ends: Vec<Snapshot>,
+    /// Latencies (µs) of the requests served in each recording interval, when
+    /// [`Extras::interval_histograms`] asked for them; empty otherwise.
+    pub interval_histograms: Vec<Histogram<u64>>,
+}
+
+/// Optional engine features, all off by default (and then free).
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// A closed-loop user population sending requests in addition to the scenario's traffic.
+    pub closed_loop: Option<ClosedLoop>,
+    /// Explicit recording-interval ends (increasing; the horizon always ends the last one)
+    /// instead of every `record_interval`.
+    pub record_marks: Option<Vec<Time>>,
+    /// Keep each recording interval's latency histogram in [`RunDetail::interval_histograms`].
+    pub interval_histograms: bool,
 }
 
 /// [`simulate`], also returning the raw [`RunDetail`].
@@ -398,6 +443,18 @@ pub fn simulate_detailed(
     seed: u64,
     replication: u32,
     progress: Option<&AtomicU64>,
+) -> (RunResult, RunDetail) {
+    simulate_with(scenario, policy, seed, replication, progress, &Extras::default())
+}
+
+/// [`simulate_detailed`] with optional [`Extras`].
+pub fn simulate_with(
+    scenario: &Scenario,
+    policy: &PolicySpec,
+    seed: u64,
+    replication: u32,
+    progress: Option<&AtomicU64>,
+    extras: &Extras,
 ) -> (RunResult, RunDetail) {
     let sc = scenario;
     let horizon = sc.duration;
@@ -430,6 +487,7 @@ pub fn simulate_detailed(
         activator: policy.activator,
         poke: false,
         pods: Vec::new(),
+        users: extras.closed_loop.clone().map(|c| Users::new(c, seed)),
     };
     for _ in 0..policy.initial {
         sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
@@ -445,7 +503,15 @@ pub fn simulate_detailed(
     let record = sc.record_interval.max(1);
     let mut next_sample = MetricsHistory::RESOLUTION;
     let mut next_policy = controller.next_tick(None);
-    let mut next_record = record.min(horizon);
+    let next_boundary = |t: Time| -> Time {
+        match &extras.record_marks {
+            None => (t + record).min(horizon),
+            Some(marks) => marks.iter().copied().find(|&m| m > t).unwrap_or(horizon).min(horizon),
+        }
+    };
+    let mut next_record = next_boundary(0);
+    let mut interval_ends = Vec::new();
+    let mut interval_histograms = Vec::new();
     let mut last_record = 0;
     let mut billed_at_last_record = 0.0;
     let mut snap_at_last_record = sim.snapshot(0);
@@ -455,7 +521,8 @@ pub fn simulate_detailed(
         let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
         let t_control = sim.controls.peek().map_or(Time::MAX, |c| c.0.time);
         let t_tick = next_record.min(next_sample).min(next_policy);
-        let t = t_arrival.min(t_completion).min(t_control).min(t_tick);
+        let t_users = sim.users.as_ref().map_or(Time::MAX, Users::next_time);
+        let t = t_arrival.min(t_completion).min(t_control).min(t_tick).min(t_users);
         if t > horizon {
             break;
         }
@@ -475,6 +542,10 @@ pub fn simulate_detailed(
                 .then(|| (snap.cpu_seconds - snap_at_last_record.cpu_seconds) / (rs * svc.cpu.request_cores));
             let billed = sim.billed.at(t);
             let g = sim.gauges();
+            if extras.interval_histograms {
+                interval_histograms.push(sim.rec.interval_histogram().clone());
+            }
+            interval_ends.push(snap);
             sim.rec.close_interval(t, g, cpu, billed - billed_at_last_record, billed);
             if let Some(p) = progress {
                 p.fetch_add(t - last_record, Ordering::Relaxed);
@@ -482,7 +553,7 @@ pub fn simulate_detailed(
             last_record = t;
             billed_at_last_record = billed;
             snap_at_last_record = snap;
-            next_record = if t >= horizon { Time::MAX } else { (t + record).min(horizon) };
+            next_record = if t >= horizon { Time::MAX } else { next_boundary(t) };
             if t >= horizon {
                 break;
             }
@@ -547,6 +618,13 @@ pub fn simulate_detailed(
             next_policy = controller.next_tick(Some(t)).max(t + 1);
             continue;
         }
+        if t == t_users {
+            let users = sim.users.as_mut().expect("users are the next event");
+            if users.step(t) {
+                sim.on_arrival(Arrival { time: t, ..Arrival::default() });
+            }
+            continue;
+        }
         let a = pending.take().expect("arrival is the next event");
         sim.on_arrival(a);
         pending = source.next_arrival();
@@ -564,6 +642,8 @@ pub fn simulate_detailed(
     let detail = RunDetail {
         latency_us: sim.rec.latency_histogram().clone(),
         in_flight_integral: sim.inflight.at(horizon),
+        interval_ends,
+        interval_histograms,
     };
     let result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
     (result, detail)

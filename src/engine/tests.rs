@@ -137,3 +137,108 @@ fn same_seed_same_result_other_seed_differs() {
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
+
+fn closed(users: Vec<(Time, u32)>, think: Dist) -> Extras {
+    Extras { closed_loop: Some(ClosedLoop { users, think }), ..Extras::default() }
+}
+
+fn idle_scenario(secs: u64, service: ServiceModel) -> Scenario {
+    let mut sc = scenario(0.0, secs, service, vec![PolicySpec::fixed("one", 1)]);
+    sc.traffic = TrafficSpec::constant_poisson(0.0);
+    sc
+}
+
+#[test]
+fn closed_loop_obeys_the_interactive_response_time_law() {
+    // N users, exponential think Z, one 4-worker replica: N = X (R + Z) over a long run.
+    let (n, z) = (30u32, 1.0);
+    let sc = idle_scenario(4000, service(4, 0.1));
+    let (r, d) = simulate_with(&sc, &sc.policies[0], 3, 0, None, &closed(vec![(0, n)], Dist::exponential(z)));
+    conserved(&r);
+    assert_eq!(r.summary.failed, 0);
+    let x = r.summary.served as f64 / 4000.0;
+    let rt = r.summary.latency_mean_s.unwrap();
+    let law = n as f64 / x - z;
+    assert!((rt - law).abs() / law < 0.03, "R {rt} vs N/X − Z {law}");
+    // Below saturation (N* = 4 (0.1 + 1) / 0.1 = 44): X close to N / (Z + S).
+    assert!(x > 0.9 * n as f64 / 1.1 && x < 40.0, "{x}");
+    // Little's law on the system: L = X R.
+    let l = d.in_flight_integral / 4000.0;
+    assert!((l - x * rt).abs() / l < 0.03, "{l} vs {}", x * rt);
+}
+
+#[test]
+fn closed_loop_saturates_at_workers_over_demand() {
+    let sc = idle_scenario(2000, service(2, 0.1));
+    let (r, _) = simulate_with(
+        &sc,
+        &sc.policies[0],
+        1,
+        0,
+        None,
+        &closed(vec![(0, 200)], Dist::Deterministic { value: 0.5 }),
+    );
+    conserved(&r);
+    let x = r.summary.served as f64 / 2000.0;
+    assert!((x - 20.0).abs() < 0.4, "{x}");
+    // At most the users are in flight.
+    assert!(r.summary.in_flight_at_end <= 200);
+}
+
+#[test]
+fn closed_loop_users_follow_their_schedule_and_failures_retry() {
+    // Queue limit 2 with 50 users: many fail as queue_full, think, and retry; then the users
+    // drop to 5 and the failures stop.
+    let mut svc = service(1, 0.1);
+    svc.queue_limit = Some(2);
+    let sc = idle_scenario(600, svc);
+    let ex = closed(vec![(0, 50), (300 * SECOND, 5)], Dist::exponential(0.5));
+    let (r, _) = simulate_with(&sc, &sc.policies[0], 2, 0, None, &ex);
+    conserved(&r);
+    let early: u64 = r.intervals[..5].iter().map(|i| i.failed_total()).sum();
+    let late: u64 = r.intervals[6..].iter().map(|i| i.failed_total()).sum();
+    assert!(early > 1000, "{early}");
+    assert!(late < early / 20, "{late} vs {early}");
+    let mut users = closed::Users::new(ex.closed_loop.clone().unwrap(), 1);
+    assert!(!users.step(0));
+    assert_eq!(users.live(), 50);
+    assert!(!users.step(300 * SECOND));
+    users.ended(300 * SECOND, 300 * SECOND, 60);
+    assert_eq!(users.live(), 5);
+}
+
+#[test]
+fn closed_loop_is_deterministic_and_free_when_absent() {
+    let sc = idle_scenario(300, service(2, 0.1));
+    let ex = closed(vec![(0, 10), (100 * SECOND, 30)], Dist::exponential(1.0));
+    let a = simulate_with(&sc, &sc.policies[0], 5, 0, None, &ex).0;
+    let b = simulate_with(&sc, &sc.policies[0], 5, 0, None, &ex).0;
+    let c = simulate_with(&sc, &sc.policies[0], 6, 0, None, &ex).0;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    // Default extras change nothing.
+    let sc = scenario(50.0, 300, service(4, 0.1), vec![rps_policy(30.0, 1, 10)]);
+    let plain = simulate(&sc, &sc.policies[0], 5, 0, None);
+    let (with, _) = simulate_with(&sc, &sc.policies[0], 5, 0, None, &Extras::default());
+    assert_eq!(plain, with);
+}
+
+#[test]
+fn record_marks_set_the_intervals_and_histograms_follow_them() {
+    let sc = scenario(50.0, 100, service(4, 0.1), vec![PolicySpec::fixed("f", 1)]);
+    let ex = Extras {
+        record_marks: Some(vec![10 * SECOND, 40 * SECOND, 45 * SECOND]),
+        interval_histograms: true,
+        ..Extras::default()
+    };
+    let (r, d) = simulate_with(&sc, &sc.policies[0], 1, 0, None, &ex);
+    conserved(&r);
+    let ends: Vec<f64> = r.intervals.iter().map(|i| i.end_s).collect();
+    assert_eq!(ends, [10.0, 40.0, 45.0, 100.0]);
+    assert_eq!(d.interval_ends.len(), 4);
+    assert_eq!(d.interval_histograms.len(), 4);
+    for (row, h) in r.intervals.iter().zip(&d.interval_histograms) {
+        assert_eq!(row.served, h.len());
+    }
+    assert_eq!(d.interval_ends[3].arrivals, r.summary.requests);
+}

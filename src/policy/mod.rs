@@ -7,9 +7,14 @@
 //! AWS) are new implementations of [`Policy`] plus a [`PolicyKind`] variant; the engine does not
 //! change.
 
+pub mod aws;
 mod basic;
+pub mod hpa;
+pub mod keda;
+pub mod knative;
 mod schedule;
 
+pub use aws::AwsPolicySpec;
 pub use basic::{Basic, BasicSpec, MetricRule};
 pub use schedule::{CronWindow, Schedule, ScheduleError};
 
@@ -153,6 +158,14 @@ pub enum PolicyKind {
     Fixed,
     /// Metric targets and schedules; desired is the largest proposal.
     Basic(BasicSpec),
+    /// A Kubernetes HorizontalPodAutoscaler (autoscaling/v2).
+    Hpa(hpa::HpaPolicySpec),
+    /// Knative Serving's KPA, with its activator and scale to zero.
+    Knative(knative::KnativePolicySpec),
+    /// A KEDA ScaledObject: KEDA's polling loop over the HPA it creates.
+    Keda(Box<keda::KedaPolicySpec>),
+    /// AWS target tracking, step scaling and scheduled actions (family `aws`).
+    Aws(AwsPolicySpec),
 }
 
 impl PolicySpec {
@@ -173,6 +186,10 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => "fixed",
             PolicyKind::Basic(b) => b.family(),
+            PolicyKind::Hpa(_) => "hpa",
+            PolicyKind::Knative(_) => "knative",
+            PolicyKind::Keda(_) => "keda",
+            PolicyKind::Aws(_) => "aws",
         }
     }
 
@@ -181,6 +198,10 @@ impl PolicySpec {
         match &self.kind {
             PolicyKind::Fixed => Box::new(Fixed { n: self.min }),
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
+            PolicyKind::Hpa(h) => h.build(clock, horizon),
+            PolicyKind::Knative(k) => k.build(clock, horizon),
+            PolicyKind::Keda(k) => k.build(clock, horizon),
+            PolicyKind::Aws(a) => a.build(clock, horizon),
         }
     }
 }

@@ -213,6 +213,11 @@ impl Recorder {
         }
     }
 
+    /// The latency histogram (µs) of the interval still open.
+    pub fn interval_histogram(&self) -> &Histogram<u64> {
+        &self.hist
+    }
+
     /// The whole-run latency histogram so far (µs), for tests and diagnostics.
     pub fn latency_histogram(&self) -> &Histogram<u64> {
         &self.total_hist

@@ -12,12 +12,12 @@ use plotters::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
 
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-const SIZE: (u32, u32) = (1280, 720);
+pub(super) const SIZE: (u32, u32) = (1280, 720);
 
 /// Okabe–Ito palette, reordered so the first colours contrast most on white.
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),   // blue
     RGBColor(213, 94, 0),    // vermillion
     RGBColor(0, 158, 115),   // bluish green
@@ -29,7 +29,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 
 /// Registers the embedded font once; false if it could not be parsed.
-fn font_ready() -> bool {
+pub(super) fn font_ready() -> bool {
     static READY: OnceLock<bool> = OnceLock::new();
     *READY.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok())
 }

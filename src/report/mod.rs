@@ -8,6 +8,7 @@
 //!
 //! Nothing here simulates; replication statistics come from [`crate::record::aggregate`].
 
+pub mod capacity;
 mod charts;
 pub mod files;
 mod table;

@@ -1,0 +1,308 @@
+//! `scalesim capacity` and `scalesim recommend`: the step test of one replica, its answers,
+//! and min / max / targets checked by simulation.
+
+use super::{CliError, print_stdout};
+use scalesim::capacity::{self, CapacitySlo, StepTest, Think, TrafficRange};
+use scalesim::config;
+use scalesim::experiment::{self, Progress, RunOptions};
+use scalesim::report;
+use scalesim::scenario::Scenario;
+use scalesim::time::{SECOND, Time, to_secs_f64};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+/// What `scalesim capacity` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CapacityCommand {
+    /// Scenario or service-only file.
+    pub file: PathBuf,
+    /// `--slo` text.
+    pub slo: Option<String>,
+    /// `--max-errors` text.
+    pub max_errors: Option<String>,
+    /// `--mode closed` (else open).
+    pub closed: bool,
+    /// `--think` seconds (closed loop).
+    pub think_s: Option<f64>,
+    /// `--json`.
+    pub json: bool,
+    /// `--out`.
+    pub out_dir: Option<PathBuf>,
+}
+
+/// What `scalesim recommend` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RecommendCommand {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// A scenario file whose traffic to use instead.
+    pub traffic: Option<PathBuf>,
+    /// `--min-rps`, `--max-rps`.
+    pub range: Option<(f64, f64)>,
+    /// `--slo`, `--max-errors`.
+    pub slo: Option<String>,
+    /// `--max-errors`.
+    pub max_errors: Option<String>,
+    /// `--out`.
+    pub out_dir: Option<PathBuf>,
+    /// `--capacity-rps`: a known capacity per replica (skips the step test; no cpu or
+    /// concurrency target then).
+    pub capacity_rps: Option<f64>,
+}
+
+/// The SLO: flags first, then the scenario's `[simulation.slo]`, then p99 < 500 ms and 1 %.
+fn slo_from(
+    slo: &Option<String>,
+    max_errors: &Option<String>,
+    sc: Option<&Scenario>,
+) -> Result<CapacitySlo, CliError> {
+    let mut out = CapacitySlo::default();
+    if let Some(s) = sc.and_then(|s| s.slo.as_ref()) {
+        if let Some((p, b)) = s.latency
+            && capacity::SLO_PERCENTILES.contains(&p)
+        {
+            out.latency = Some((p, b));
+        }
+        if let Some(e) = s.error_rate {
+            out.max_error_rate = e;
+        }
+    }
+    if let Some(t) = slo {
+        out.latency = Some(CapacitySlo::parse_latency(t).map_err(|e| CliError::Usage(format!("--slo {e}")))?);
+    }
+    if let Some(t) = max_errors {
+        out.max_error_rate =
+            CapacitySlo::parse_error_rate(t).map_err(|e| CliError::Usage(format!("--max-errors {e}")))?;
+    }
+    Ok(out)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)
+            .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", d.display())))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem().map_or_else(|| "service".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Runs `scalesim capacity`.
+pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
+    let loaded = config::load_service(&cmd.file)?;
+    let slo = slo_from(&cmd.slo, &cmd.max_errors, loaded.scenario.as_ref())?;
+    if let Some(z) = cmd.think_s
+        && (!z.is_finite() || z < 0.0)
+    {
+        return Err(CliError::Usage(format!("--think {z}: expected a think time in seconds >= 0")));
+    }
+    let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
+    let test = StepTest::for_service(&loaded.service, think);
+    let seed = loaded.scenario.as_ref().map_or(1, |s| s.seed);
+    let result = capacity::run_step_test(&loaded.service, &test, seed);
+    let answer = capacity::capacity(&result, &slo);
+    let name = loaded.scenario.as_ref().map_or_else(|| stem(&cmd.file), |s| s.name.clone());
+    let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&name));
+    let csv = out.join("capacity_steps.csv");
+    let png = out.join("capacity.png");
+    write_file(&csv, &report::capacity::steps_csv(&result))?;
+    let title = format!("{name}: one replica, {}-loop step test", result.mode);
+    report::capacity::chart(&png, &title, &result, &answer)?;
+    if cmd.json {
+        let v = report::capacity::json_value(&result, &answer);
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+    } else {
+        let mut s = format!(
+            "{name}: {}-loop step test of one replica ({} s steps, first {} s excluded)\n",
+            result.mode, result.step_s, result.warmup_s
+        );
+        s.push_str(&report::capacity::step_table(&result, &answer));
+        s.push('\n');
+        s.push_str(&report::capacity::answer_text(&result, &answer));
+        print_stdout(&s)?;
+    }
+    eprintln!("wrote {}", csv.display());
+    eprintln!("wrote {}", png.display());
+    Ok(())
+}
+
+/// Lowest and highest per-minute rate of the traffic, and the steepest rise between minutes.
+fn traffic_range(sc: &Scenario) -> TrafficRange {
+    let minute = 60 * SECOND;
+    let n = (sc.duration / minute).max(1);
+    let rates: Vec<f64> = if sc.traffic.shape().is_some() {
+        (0..n).map(|i| sc.traffic.rate_at(&sc.clock, i * minute + minute / 2).unwrap_or(0.0)).collect()
+    } else {
+        let mut counts = vec![0u64; n as usize];
+        let mut src = sc.traffic.source(sc.seed, &sc.clock, n * minute);
+        while let Some(a) = src.next_arrival() {
+            counts[((a.time / minute) as usize).min(n as usize - 1)] += 1;
+        }
+        counts.iter().map(|&c| c as f64 / 60.0).collect()
+    };
+    let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = rates.iter().copied().fold(0.0, f64::max);
+    let ramp = rates.windows(2).map(|w| (w[1] - w[0]) / 60.0).fold(0.0, f64::max);
+    TrafficRange { min_rps: if min.is_finite() { min } else { 0.0 }, max_rps: max, max_ramp_rps_per_s: ramp }
+}
+
+fn dur(t: Time) -> String {
+    format!("{}s", to_secs_f64(t))
+}
+
+/// Runs `scalesim recommend`.
+pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
+    let sc = config::load(&cmd.file, &[])?;
+    let slo = slo_from(&cmd.slo, &cmd.max_errors, Some(&sc))?;
+    let range = match (&cmd.range, &cmd.traffic) {
+        (Some((a, b)), _) => {
+            if !(a.is_finite() && b.is_finite() && *a >= 0.0 && b >= a && *b > 0.0) {
+                return Err(CliError::Usage(format!(
+                    "--min-rps {a} --max-rps {b}: expected 0 <= min <= max and max > 0"
+                )));
+            }
+            TrafficRange { min_rps: *a, max_rps: *b, max_ramp_rps_per_s: 0.0 }
+        }
+        (None, Some(f)) => traffic_range(&config::load(f, &[])?),
+        (None, None) => traffic_range(&sc),
+    };
+    let test = StepTest::for_service(&sc.service, None);
+    let mut answer = capacity::capacity(&capacity::run_step_test(&sc.service, &test, sc.seed), &slo);
+    if let Some(c) = cmd.capacity_rps {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(CliError::Usage(format!("--capacity-rps {c}: expected requests per second > 0")));
+        }
+        answer.max_rps_within_slo = Some(c);
+        answer.cpu_utilization_at_capacity = None;
+        answer.concurrency_at_capacity = None;
+    }
+    let Some(cap) = answer.max_rps_within_slo.filter(|c| *c > 0.0) else {
+        return Err(CliError::Usage(format!(
+            "{}: one replica misses the SLO ({}) even at the lowest load of the step test; nothing to recommend",
+            cmd.file.display(),
+            slo.describe()
+        )));
+    };
+    let interval_s = 15.0;
+    let startup_s = sc.service.startup.mean();
+    let rec = capacity::recommend(
+        cap,
+        range,
+        answer.cpu_utilization_at_capacity,
+        answer.concurrency_at_capacity,
+        interval_s,
+        startup_s,
+    );
+    let mut s = String::new();
+    let _ = writeln!(s, "{}: SLO {}", sc.name, slo.describe());
+    let _ = writeln!(
+        s,
+        "traffic: {:.1} to {:.1} req/s, steepest rise {:.3} req/s per second",
+        range.min_rps, range.max_rps, range.max_ramp_rps_per_s
+    );
+    let _ = writeln!(
+        s,
+        "step test: saturation {:.2} req/s; within the SLO {:.2} req/s{}\n",
+        answer.saturation_rps,
+        cap,
+        if cmd.capacity_rps.is_some() { " (given by --capacity-rps)" } else { "" }
+    );
+    for line in &rec.arithmetic {
+        let _ = writeln!(s, "  {line}");
+    }
+    let _ = writeln!(
+        s,
+        "\nrecommended: min {}, max {}, rps target {}{}{}",
+        rec.min_replicas,
+        rec.max_replicas,
+        fmt(rec.rps_target),
+        rec.cpu_target_pct.map_or_else(String::new, |c| format!(", cpu target {}%", fmt(c))),
+        rec.concurrency_target.map_or_else(String::new, |c| format!(", concurrency target {}", fmt(c)))
+    );
+    // The recommended scenario: the original file with its policies replaced.
+    let text = std::fs::read_to_string(&cmd.file)
+        .map_err(|e| CliError::Usage(format!("{}: cannot read: {e}", cmd.file.display())))?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|e| CliError::Usage(format!("{}: {e}", cmd.file.display())))?;
+    doc.remove("policy");
+    let mut toml = doc.to_string();
+    let (min, max) = (rec.min_replicas, rec.max_replicas);
+    let mut policies = vec![format!(
+        "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"15s\"\n",
+        fmt(rec.rps_target)
+    )];
+    if let Some(c) = rec.cpu_target_pct {
+        policies.push(format!(
+            "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"15s\"\n",
+            fmt(c.clamp(1.0, 100.0))
+        ));
+    }
+    if let Some(c) = rec.concurrency_target.filter(|c| *c > 0.0) {
+        policies.push(format!(
+            "[[policy]]\nname = \"rec-concurrency\"\ntype = \"concurrency\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"15s\"\n",
+            fmt(c)
+        ));
+    }
+    if rec.headroom_replicas > 0 {
+        policies.push(format!(
+            "[[policy]]\nname = \"rec-rps-headroom\"\ntype = \"rps\"\ntarget = {}\nmin = {min}\nmax = {}\ninterval = \"15s\"\n",
+            fmt(rec.rps_target_with_headroom),
+            max + rec.headroom_replicas
+        ));
+    }
+    toml.push_str("\n# Recommended by `scalesim recommend` from the simulated capacity of one replica.\n");
+    toml.push_str(&policies.join("\n"));
+    let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&sc.name));
+    let path = out.join("recommended.toml");
+    let base = cmd.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let checked = config::load_str(&toml, &path.display().to_string(), base, &[])?;
+    let runs = experiment::run(
+        &checked,
+        &RunOptions { seeds: 1, threads: None, policies: vec![] },
+        &Progress::default(),
+    )?;
+    let _ = writeln!(s, "\nsimulated against the traffic ({}):", dur(checked.duration));
+    let _ = writeln!(
+        s,
+        "{:<18} {:>8} {:>8} {:>8} {:>10} {:>10} meets SLO",
+        "policy", "failed %", "p99 ms", "SLO min", "replica-h", "cost"
+    );
+    for r in &runs {
+        let m = &r.summary;
+        let err_ok = m.failed_pct() / 100.0 <= slo.max_error_rate;
+        let lat_ok = match slo.latency {
+            Some((p, b)) => {
+                let v = match p {
+                    _ if p == 50.0 => m.latency_p50_s,
+                    _ if p == 95.0 => m.latency_p95_s,
+                    _ => m.latency_p99_s,
+                };
+                v.is_some_and(|v| v <= b)
+            }
+            None => true,
+        };
+        // Over the whole run and in every recording interval (the scenario's own SLO).
+        let meets = err_ok && lat_ok && m.slo_violation_minutes == 0.0;
+        let _ = writeln!(
+            s,
+            "{:<18} {:>8.2} {:>8} {:>8.1} {:>10.1} {:>10.2} {}",
+            r.policy,
+            m.failed_pct(),
+            m.latency_p99_s.map_or_else(|| "-".into(), |v| format!("{:.0}", v * 1000.0)),
+            m.slo_violation_minutes,
+            m.replica_seconds / 3600.0,
+            m.cost,
+            if meets { "yes" } else { "no" }
+        );
+    }
+    write_file(&path, toml.as_bytes())?;
+    let _ = writeln!(s, "\nwrote {} (run it with `scalesim run {}`)", path.display(), path.display());
+    print_stdout(&s)
+}
+
+fn fmt(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -1,0 +1,608 @@
+//! `type = "aws"` policies in scenario files: the as-written serde types (unknown keys
+//! rejected), their conversion into a checked [`AwsPolicySpec`], and the documentation of
+//! every key. The shared files only hook these in ([`super::raw::RawPolicy`] holds the five
+//! top-level aws keys, [`super::build`] calls [`build`], [`super::keys`] appends
+//! [`key_docs`]).
+
+use super::error::KeyError;
+use super::keys::KeyDoc;
+use super::raw::RawPolicy;
+use super::source::KeyPath;
+use super::values::Dur;
+use crate::policy::aws::{
+    AdjustmentType, AlarmShape, AwsMetric, AwsPolicySpec, Comparison, ScheduledAction, StepAdjustment,
+    StepScaling, TargetTracking, When,
+};
+use crate::policy::{PolicyKind, PolicySpec};
+use crate::time::SECOND;
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+type R<T> = Result<T, KeyError>;
+
+fn err<T>(path: KeyPath, message: impl Into<String>) -> R<T> {
+    Err(KeyError::new(path, message))
+}
+
+/// Metric names, as AWS spells the predefined ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum RawAwsMetric {
+    /// `ASGAverageCPUUtilization`, percent.
+    #[serde(rename = "ASGAverageCPUUtilization")]
+    Cpu,
+    /// `ALBRequestCountPerTarget`, requests per target per minute.
+    #[serde(rename = "ALBRequestCountPerTarget")]
+    Alb,
+    /// A custom metric: in-flight requests per target.
+    #[serde(rename = "ConcurrencyPerTarget")]
+    Concurrency,
+}
+
+/// Alarm comparisons, as CloudWatch spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum RawComparison {
+    /// `>=`.
+    GreaterThanOrEqualToThreshold,
+    /// `>`.
+    GreaterThanThreshold,
+    /// `<`.
+    LessThanThreshold,
+    /// `<=`.
+    LessThanOrEqualToThreshold,
+}
+
+/// Adjustment types, as AWS spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum RawAdjustmentType {
+    /// Add or remove instances.
+    ChangeInCapacity,
+    /// Set the capacity.
+    ExactCapacity,
+    /// Add or remove a percentage.
+    PercentChangeInCapacity,
+}
+
+/// One entry of `target_tracking = [...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargetTracking {
+    /// Name in the decision log.
+    pub name: Option<String>,
+    /// The tracked metric.
+    pub metric: RawAwsMetric,
+    /// Target value.
+    pub target: f64,
+    /// `DisableScaleIn`.
+    pub disable_scale_in: Option<bool>,
+    /// `ScaleOutCooldown`.
+    pub scale_out_cooldown: Option<Dur>,
+    /// `ScaleInCooldown`.
+    pub scale_in_cooldown: Option<Dur>,
+    /// Datapoints of the scale-out alarm (modelled: 3).
+    pub scale_out_datapoints: Option<u32>,
+    /// Datapoints of the scale-in alarm (modelled: 15).
+    pub scale_in_datapoints: Option<u32>,
+    /// Scale-in alarm threshold / target (modelled: 0.9).
+    pub scale_in_ratio: Option<f64>,
+}
+
+/// One entry of `steps = [...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// `MetricIntervalLowerBound`, relative to the threshold.
+    pub lower: Option<f64>,
+    /// `MetricIntervalUpperBound`, relative to the threshold.
+    pub upper: Option<f64>,
+    /// `ScalingAdjustment`.
+    pub adjustment: f64,
+}
+
+/// One entry of `step_scaling = [...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStepScaling {
+    /// Name in the decision log.
+    pub name: Option<String>,
+    /// The alarm's metric.
+    pub metric: RawAwsMetric,
+    /// The alarm's threshold.
+    pub threshold: f64,
+    /// The alarm's comparison.
+    pub comparison: RawComparison,
+    /// `EvaluationPeriods`.
+    pub evaluation_periods: Option<u32>,
+    /// `DatapointsToAlarm`.
+    pub datapoints_to_alarm: Option<u32>,
+    /// `AdjustmentType`.
+    pub adjustment_type: RawAdjustmentType,
+    /// `MinAdjustmentMagnitude`.
+    pub min_adjustment_magnitude: Option<u32>,
+    /// `StepAdjustments`.
+    pub steps: Vec<RawStep>,
+}
+
+/// One entry of `scheduled_actions = [...]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduledAction {
+    /// Name in the decision log.
+    pub name: Option<String>,
+    /// `Recurrence`: 5-field cron.
+    pub cron: Option<String>,
+    /// `StartTime` of a one-off action: local date-time.
+    pub at: Option<String>,
+    /// `TimeZone`.
+    pub timezone: Option<String>,
+    /// `MinSize`.
+    pub min: Option<u32>,
+    /// `MaxSize`.
+    pub max: Option<u32>,
+    /// `DesiredCapacity`.
+    pub desired: Option<u32>,
+}
+
+fn metric(m: RawAwsMetric) -> AwsMetric {
+    match m {
+        RawAwsMetric::Cpu => AwsMetric::CpuUtilization,
+        RawAwsMetric::Alb => AwsMetric::AlbRequestCountPerTarget,
+        RawAwsMetric::Concurrency => AwsMetric::ConcurrencyPerTarget,
+    }
+}
+
+fn parse_local(s: &str) -> Option<NaiveDateTime> {
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s.trim(), f).ok())
+}
+
+/// Builds an `aws` policy (keys other than the aws ones were already rejected).
+pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
+    let warmup = p.instance_warmup.map(Dur::time);
+    if let Some(w) = warmup
+        && w > 3600 * SECOND
+    {
+        return err(path.key("instance_warmup"), "is more than 3600s, the most AWS accepts");
+    }
+    // Application Auto Scaling's default cooldowns (ECS and most resources) without a warm-up;
+    // EC2 target tracking has no cooldowns, only the warm-up.
+    let default_cooldown = if warmup.is_some() { 0 } else { 300 * SECOND };
+    let mut tts = Vec::new();
+    for (j, t) in p.target_tracking.iter().flatten().enumerate() {
+        let at = path.key("target_tracking").index(j);
+        if !(t.target.is_finite() && t.target > 0.0) {
+            return err(at.key("target"), format!("found {}, expected a positive target", t.target));
+        }
+        let ratio = t.scale_in_ratio.unwrap_or(0.9);
+        if !(ratio > 0.0 && ratio <= 1.0) {
+            return err(at.key("scale_in_ratio"), format!("found {ratio}, expected a fraction in (0, 1]"));
+        }
+        let alarm = AlarmShape {
+            high_datapoints: t.scale_out_datapoints.unwrap_or(3),
+            low_datapoints: t.scale_in_datapoints.unwrap_or(15),
+            low_ratio: ratio,
+        };
+        for (k, v) in
+            [("scale_out_datapoints", alarm.high_datapoints), ("scale_in_datapoints", alarm.low_datapoints)]
+        {
+            if v == 0 {
+                return err(at.key(k), "found 0, expected at least 1 datapoint");
+            }
+        }
+        let m = metric(t.metric);
+        tts.push(TargetTracking {
+            name: t.name.clone().unwrap_or_else(|| format!("tt{j}-{}", m.label())),
+            metric: m,
+            target: t.target,
+            disable_scale_in: t.disable_scale_in.unwrap_or(false),
+            scale_out_cooldown: t.scale_out_cooldown.map_or(default_cooldown, Dur::time),
+            scale_in_cooldown: t.scale_in_cooldown.map_or(default_cooldown, Dur::time),
+            alarm,
+        });
+    }
+    let mut steps = Vec::new();
+    for (j, s) in p.step_scaling.iter().flatten().enumerate() {
+        let at = path.key("step_scaling").index(j);
+        if !s.threshold.is_finite() {
+            return err(at.key("threshold"), "expected a finite number");
+        }
+        let n = s.evaluation_periods.unwrap_or(1);
+        let m = s.datapoints_to_alarm.unwrap_or(n);
+        if n == 0 {
+            return err(at.key("evaluation_periods"), "found 0, expected at least 1");
+        }
+        if m == 0 || m > n {
+            return err(
+                at.key("datapoints_to_alarm"),
+                format!("found {m}, expected between 1 and evaluation_periods ({n})"),
+            );
+        }
+        let kind = match s.adjustment_type {
+            RawAdjustmentType::ChangeInCapacity => AdjustmentType::ChangeInCapacity,
+            RawAdjustmentType::ExactCapacity => AdjustmentType::ExactCapacity,
+            RawAdjustmentType::PercentChangeInCapacity => AdjustmentType::PercentChangeInCapacity,
+        };
+        if s.min_adjustment_magnitude.is_some() && kind != AdjustmentType::PercentChangeInCapacity {
+            return err(
+                at.key("min_adjustment_magnitude"),
+                "is only used with adjustment_type = \"PercentChangeInCapacity\"",
+            );
+        }
+        let mut adj: Vec<StepAdjustment> = s
+            .steps
+            .iter()
+            .map(|r| StepAdjustment { lower: r.lower, upper: r.upper, adjustment: r.adjustment })
+            .collect();
+        if let Err(e) = crate::policy::aws::step::check_steps(&mut adj) {
+            return err(at.key("steps"), e.to_string());
+        }
+        let metric = metric(s.metric);
+        steps.push(StepScaling {
+            name: s.name.clone().unwrap_or_else(|| format!("step{j}")),
+            metric,
+            threshold: s.threshold,
+            comparison: match s.comparison {
+                RawComparison::GreaterThanOrEqualToThreshold => Comparison::GreaterOrEqual,
+                RawComparison::GreaterThanThreshold => Comparison::Greater,
+                RawComparison::LessThanThreshold => Comparison::Less,
+                RawComparison::LessThanOrEqualToThreshold => Comparison::LessOrEqual,
+            },
+            evaluation_periods: n,
+            datapoints_to_alarm: m,
+            adjustment_type: kind,
+            steps: adj,
+            min_adjustment_magnitude: s.min_adjustment_magnitude,
+        });
+    }
+    let mut scheduled = Vec::new();
+    for (j, a) in p.scheduled_actions.iter().flatten().enumerate() {
+        let at = path.key("scheduled_actions").index(j);
+        let tz = match &a.timezone {
+            Some(t) => super::build::parse_tz(at.key("timezone"), t)?,
+            None => sim_tz,
+        };
+        let when = match (&a.cron, &a.at) {
+            (Some(c), None) => When::Recurrence { cron: c.clone(), tz },
+            (None, Some(s)) => match parse_local(s) {
+                Some(t) => When::Once { at: t, tz },
+                None => {
+                    return err(
+                        at.key("at"),
+                        format!("found \"{s}\", expected a local time such as \"2025-03-04T08:00:00\""),
+                    );
+                }
+            },
+            (Some(_), Some(_)) => {
+                return err(at.key("at"), "give either `cron` (recurring) or `at` (once), not both");
+            }
+            (None, None) => return err(at.key("cron"), "missing: give `cron` (recurring) or `at` (once)"),
+        };
+        let action = ScheduledAction {
+            name: a.name.clone().unwrap_or_else(|| format!("action{j}")),
+            when,
+            min: a.min,
+            max: a.max,
+            desired: a.desired,
+        };
+        if let Err(e) = action.check() {
+            let key = if a.cron.is_some() && matches!(e, crate::policy::aws::ScheduledError::Cron(..)) {
+                "cron"
+            } else {
+                "desired"
+            };
+            return err(at.key(key), e.to_string());
+        }
+        scheduled.push(action);
+    }
+    if tts.is_empty() && steps.is_empty() && scheduled.is_empty() {
+        return err(
+            path.key("target_tracking"),
+            "type `aws` needs at least one entry in `target_tracking`, `step_scaling` or `scheduled_actions`",
+        );
+    }
+    let max = p.max.ok_or_else(|| KeyError::new(path.key("max"), "missing required key for type `aws`"))?;
+    let min = p.min.unwrap_or(1);
+    if max == 0 {
+        return err(path.key("max"), "found 0, expected at least 1");
+    }
+    if min > max {
+        return err(path.key("min"), format!("min ({min}) is greater than max ({max})"));
+    }
+    let desired = p.initial.unwrap_or(min);
+    if desired < min || desired > max {
+        return err(
+            path.key("initial"),
+            format!("found {desired}, expected a value between min ({min}) and max ({max})"),
+        );
+    }
+    let mut spec = AwsPolicySpec {
+        min,
+        max,
+        desired,
+        instance_warmup: warmup,
+        target_tracking: tts,
+        step_scaling: steps,
+        scheduled,
+        scheduled_delay: p.scheduled_delay.map_or(0, Dur::time),
+    };
+    if spec.scheduled_delay > 120 * SECOND {
+        return err(path.key("scheduled_delay"), "is more than 120s (AWS runs actions within 2 minutes)");
+    }
+    spec.check().map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
+    let (lo, hi, initial) = spec.bounds();
+    Ok(PolicySpec { name: p.name, min: lo, max: hi, initial, kind: PolicyKind::Aws(spec), activator: None })
+}
+
+/// The top-level keys `type = "aws"` takes besides `min`, `max`, `initial`.
+pub const KEYS: [&str; 5] =
+    ["instance_warmup", "scheduled_delay", "target_tracking", "step_scaling", "scheduled_actions"];
+
+const fn k(
+    key: &'static str,
+    when: &'static str,
+    ty: &'static str,
+    default: &'static str,
+    meaning: &'static str,
+    example: &'static str,
+) -> KeyDoc {
+    KeyDoc { key, when, ty, default, meaning, example }
+}
+
+const AWS: &str = "type = \"aws\"";
+
+/// Documentation of every key of `type = "aws"` policies.
+pub fn key_docs() -> Vec<KeyDoc> {
+    vec![
+        k(
+            "policy[].instance_warmup",
+            AWS,
+            "duration",
+            "none",
+            "`DefaultInstanceWarmup` (0–3600 s). Set (even to \"0s\", as AWS recommends): EC2 warm-up model, where instances not yet ready or within the warm-up are left out of the metric, count toward desired capacity for the next scale-out and block scale-in. Unset: Application Auto Scaling model, with cooldowns only.",
+            "\"300s\"",
+        ),
+        k(
+            "policy[].scheduled_delay",
+            AWS,
+            "duration",
+            "\"0s\"",
+            "Fixed delay before a scheduled action takes effect. AWS documents \"up to 2 minutes\" without a distribution; 0 runs actions on time.",
+            "\"60s\"",
+        ),
+        k(
+            "policy[].target_tracking",
+            AWS,
+            "array of tables",
+            "none",
+            "Target-tracking policies: scale out if any wants to, scale in only if all (with scale-in enabled) agree.",
+            "[{ metric = \"ASGAverageCPUUtilization\", target = 50 }]",
+        ),
+        k(
+            "policy[].target_tracking[].name",
+            "",
+            "string",
+            "\"tt<i>-<metric>\"",
+            "Name in the decision log.",
+            "\"cpu-50\"",
+        ),
+        k(
+            "policy[].target_tracking[].metric",
+            "",
+            "string",
+            "required",
+            "`ASGAverageCPUUtilization` (percent), `ALBRequestCountPerTarget` (requests per target per minute) or `ConcurrencyPerTarget` (in-flight requests per target, a custom metric).",
+            "\"ALBRequestCountPerTarget\"",
+        ),
+        k(
+            "policy[].target_tracking[].target",
+            "",
+            "float",
+            "required",
+            "Target value in the metric's unit.",
+            "1000",
+        ),
+        k(
+            "policy[].target_tracking[].disable_scale_in",
+            "",
+            "bool",
+            "false",
+            "`DisableScaleIn`: never remove capacity (and do not veto other policies' scale-in).",
+            "true",
+        ),
+        k(
+            "policy[].target_tracking[].scale_out_cooldown",
+            "",
+            "duration",
+            "\"300s\" without `instance_warmup`, else \"0s\"",
+            "`ScaleOutCooldown` (Application Auto Scaling): within it, only a larger scale-out applies.",
+            "\"60s\"",
+        ),
+        k(
+            "policy[].target_tracking[].scale_in_cooldown",
+            "",
+            "duration",
+            "\"300s\" without `instance_warmup`, else \"0s\"",
+            "`ScaleInCooldown`: blocks this policy's scale-in; any scale-out cancels it.",
+            "\"600s\"",
+        ),
+        k(
+            "policy[].target_tracking[].scale_out_datapoints",
+            "",
+            "integer",
+            "3",
+            "Consecutive one-minute datapoints above the target that fire the scale-out alarm (modelled from observation; AWS does not document it).",
+            "2",
+        ),
+        k(
+            "policy[].target_tracking[].scale_in_datapoints",
+            "",
+            "integer",
+            "15",
+            "Consecutive datapoints below `scale_in_ratio × target` that fire the scale-in alarm (modelled from observation).",
+            "10",
+        ),
+        k(
+            "policy[].target_tracking[].scale_in_ratio",
+            "",
+            "float",
+            "0.9",
+            "Scale-in alarm threshold as a fraction of the target (modelled; AWS says \"typically more than 10 % lower\").",
+            "0.8",
+        ),
+        k(
+            "policy[].step_scaling",
+            AWS,
+            "array of tables",
+            "none",
+            "Step-scaling policies, each with its CloudWatch alarm.",
+            "[{ metric = \"ASGAverageCPUUtilization\", threshold = 70, comparison = \"GreaterThanOrEqualToThreshold\", adjustment_type = \"ChangeInCapacity\", steps = [{ lower = 0, adjustment = 2 }] }]",
+        ),
+        k(
+            "policy[].step_scaling[].name",
+            "",
+            "string",
+            "\"step<i>\"",
+            "Name in the decision log.",
+            "\"cpu-high\"",
+        ),
+        k(
+            "policy[].step_scaling[].metric",
+            "",
+            "string",
+            "required",
+            "The alarm's metric, as for `target_tracking[].metric`.",
+            "\"ASGAverageCPUUtilization\"",
+        ),
+        k(
+            "policy[].step_scaling[].threshold",
+            "",
+            "float",
+            "required",
+            "The alarm threshold, in the metric's unit.",
+            "70",
+        ),
+        k(
+            "policy[].step_scaling[].comparison",
+            "",
+            "string",
+            "required",
+            "`GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.",
+            "\"GreaterThanThreshold\"",
+        ),
+        k(
+            "policy[].step_scaling[].evaluation_periods",
+            "",
+            "integer",
+            "1",
+            "`EvaluationPeriods`: one-minute datapoints the alarm looks at.",
+            "3",
+        ),
+        k(
+            "policy[].step_scaling[].datapoints_to_alarm",
+            "",
+            "integer",
+            "evaluation_periods",
+            "`DatapointsToAlarm`: breaching datapoints among them that put the alarm in ALARM.",
+            "1",
+        ),
+        k(
+            "policy[].step_scaling[].adjustment_type",
+            "",
+            "string",
+            "required",
+            "`ChangeInCapacity`, `ExactCapacity` or `PercentChangeInCapacity` (rounded as AWS documents).",
+            "\"PercentChangeInCapacity\"",
+        ),
+        k(
+            "policy[].step_scaling[].min_adjustment_magnitude",
+            "adjustment_type = \"PercentChangeInCapacity\"",
+            "integer",
+            "none",
+            "`MinAdjustmentMagnitude`: the least number of instances a percent step changes.",
+            "2",
+        ),
+        k(
+            "policy[].step_scaling[].steps",
+            "",
+            "array of tables",
+            "required",
+            "Step adjustments; ranges must neither overlap nor leave gaps.",
+            "[{ lower = 0, upper = 10, adjustment = 1 }, { lower = 10, adjustment = 3 }]",
+        ),
+        k(
+            "policy[].step_scaling[].steps[].lower",
+            "",
+            "float",
+            "−∞",
+            "`MetricIntervalLowerBound`, relative to the threshold (inclusive above the threshold, exclusive below).",
+            "0",
+        ),
+        k(
+            "policy[].step_scaling[].steps[].upper",
+            "",
+            "float",
+            "+∞",
+            "`MetricIntervalUpperBound`, relative to the threshold (exclusive above the threshold, inclusive below).",
+            "20",
+        ),
+        k(
+            "policy[].step_scaling[].steps[].adjustment",
+            "",
+            "float",
+            "required",
+            "`ScalingAdjustment`: instances, a capacity, or percent, per `adjustment_type`.",
+            "2",
+        ),
+        k(
+            "policy[].scheduled_actions",
+            AWS,
+            "array of tables",
+            "none",
+            "Scheduled actions setting min, max and/or desired capacity; simultaneous ones run in the order given.",
+            "[{ cron = \"0 8 * * 1-5\", min = 6 }]",
+        ),
+        k(
+            "policy[].scheduled_actions[].name",
+            "",
+            "string",
+            "\"action<i>\"",
+            "Name in the decision log (`scheduled action <name>`).",
+            "\"morning\"",
+        ),
+        k(
+            "policy[].scheduled_actions[].cron",
+            "",
+            "cron",
+            "`cron` or `at` required",
+            "`Recurrence`: 5-field cron expression.",
+            "\"0 8 * * 1-5\"",
+        ),
+        k(
+            "policy[].scheduled_actions[].at",
+            "",
+            "local date-time",
+            "`cron` or `at` required",
+            "One-off action at this local time (instead of `cron`).",
+            "\"2025-01-06T12:00:00\"",
+        ),
+        k(
+            "policy[].scheduled_actions[].timezone",
+            "",
+            "string",
+            "simulation.timezone",
+            "IANA `TimeZone` of `cron` or `at`.",
+            "\"America/New_York\"",
+        ),
+        k("policy[].scheduled_actions[].min", "", "integer", "unchanged", "New minimum capacity.", "4"),
+        k("policy[].scheduled_actions[].max", "", "integer", "unchanged", "New maximum capacity.", "40"),
+        k(
+            "policy[].scheduled_actions[].desired",
+            "",
+            "integer",
+            "unchanged",
+            "New desired capacity (kept within the new min and max).",
+            "12",
+        ),
+    ]
+}

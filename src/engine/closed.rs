@@ -1,0 +1,100 @@
+//! An optional closed-loop user population for the engine, as a load generator such as Locust
+//! runs it: each user sends a request, waits until it ends (served or failed), thinks, and sends
+//! the next. Users are interchangeable, so the engine needs no user identity: whenever any
+//! request ends, one user starts thinking. The population follows a schedule of user counts;
+//! when it shrinks, users retire as their requests end.
+//!
+//! Costs nothing when unused: the engine holds `Option<Users>` and checks it once per event.
+
+use crate::dist::Dist;
+use crate::rng::{SimRng, Stream, stream};
+use crate::time::{Time, from_secs_f64};
+use rand::Rng;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// A closed-loop user population: how many users at which time, and how long they think.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosedLoop {
+    /// `(time, users)` changes in increasing time order; no users before the first change. A
+    /// user added at `t` sends its first request at `t + U·z` (U uniform on [0, 1), z a think
+    /// time), which spreads the new users' first requests over one think time.
+    pub users: Vec<(Time, u32)>,
+    /// Think time between a request's end and the user's next request, seconds.
+    pub think: Dist,
+}
+
+/// Run-time state of the population.
+#[derive(Debug)]
+pub(super) struct Users {
+    spec: ClosedLoop,
+    next_change: usize,
+    /// Users wanted now.
+    target: u32,
+    /// Users alive: thinking or with a request in the system.
+    live: u32,
+    /// When thinking users send their next request.
+    wakeups: BinaryHeap<Reverse<Time>>,
+    rng: SimRng,
+}
+
+impl Users {
+    pub fn new(spec: ClosedLoop, seed: u64) -> Users {
+        Users {
+            spec,
+            next_change: 0,
+            target: 0,
+            live: 0,
+            wakeups: BinaryHeap::new(),
+            rng: stream(seed, Stream::Users),
+        }
+    }
+
+    /// Time of the next population event (a count change or a request to send).
+    #[inline]
+    pub fn next_time(&self) -> Time {
+        let w = self.wakeups.peek().map_or(Time::MAX, |r| r.0);
+        let c = self.spec.users.get(self.next_change).map_or(Time::MAX, |c| c.0);
+        w.min(c)
+    }
+
+    /// Handles the event due at `now`: applies a count change (returns `false`) or takes a
+    /// waking user's request (returns `true`: the caller sends a request arriving at `now`).
+    pub fn step(&mut self, now: Time) -> bool {
+        if let Some(&(t, n)) = self.spec.users.get(self.next_change)
+            && t <= now
+        {
+            self.next_change += 1;
+            self.target = n;
+            while self.live < n {
+                let z = self.spec.think.sample(&mut self.rng) * self.rng.random::<f64>();
+                self.wakeups.push(Reverse(now + from_secs_f64(z)));
+                self.live += 1;
+            }
+            return false;
+        }
+        self.wakeups.pop().is_some()
+    }
+
+    /// `n` requests ended at `at` (noticed at `now >= at`): their users think, or retire when
+    /// there are more users than wanted.
+    pub fn ended(&mut self, at: Time, now: Time, n: u64) {
+        for _ in 0..n {
+            if self.live > self.target {
+                self.live -= 1;
+                continue;
+            }
+            let z = from_secs_f64(self.spec.think.sample(&mut self.rng));
+            // A queue timeout noticed late (queues are purged lazily) must not send in the past,
+            // and a request failed on arrival with no think time must not retry at the same
+            // instant forever: the next request is at least 1 µs after `now`.
+            self.wakeups.push(Reverse((at + z).max(now + 1)));
+        }
+    }
+
+    /// Users alive (thinking or waiting for a response).
+    #[cfg(test)]
+    pub fn live(&self) -> u32 {
+        self.live
+    }
+}

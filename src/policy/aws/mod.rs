@@ -1,0 +1,729 @@
+//! The AWS policy family (EC2 Auto Scaling and Application Auto Scaling): target tracking, step
+//! scaling and scheduled actions on one group, with cooldowns and instance warm-up, evaluated on
+//! 60 s CloudWatch datapoints.
+//!
+//! This module owns the checked [`AwsPolicySpec`] and the running [`Aws`] controller;
+//! [`step`] holds the step-adjustment arithmetic and [`scheduled`] the scheduled actions.
+//!
+//! # Documented behaviour and modelled assumptions
+//!
+//! **Documented** (EC2 Auto Scaling and Application Auto Scaling user guides):
+//! - target tracking scales out when the metric is above the target and scales in gradually;
+//!   with several target-tracking policies the group scales out if *any* policy wants to and
+//!   scales in only if *all* policies with scale-in enabled agree; when several policies act at
+//!   once the one giving the **largest** capacity wins (scale out and scale in);
+//! - capacity is rounded conservatively: up when adding, down when removing, so the proposal is
+//!   `ceil(capacity × metric / target)`;
+//! - missing datapoints leave an alarm in `INSUFFICIENT_DATA`: no scaling;
+//! - instance warm-up (`DefaultInstanceWarmup`): warming instances are excluded from the
+//!   aggregated metric, count toward desired capacity for the next scale-out (repeated breaches
+//!   do not stack) and block scale-in until they finish;
+//! - Application Auto Scaling cooldowns: during a scale-out cooldown the capacity added by the
+//!   scale-out that started it counts toward the next one, so only a *larger* scale-out applies;
+//!   a scale-in cooldown blocks scale-in, and a scale-out cancels it;
+//! - step scaling: bounds relative to the threshold, inclusive/exclusive rules, the three
+//!   adjustment types and the percent rounding (see [`step`]); while scaling out, warming
+//!   instances are not part of the current capacity, so breaches within one step add capacity
+//!   once; a scale-in cannot start while a scale-out is in progress;
+//! - scheduled actions set min / max / desired, ignore cooldowns, and may run up to two
+//!   minutes late (see [`scheduled`]);
+//! - `ALBRequestCountPerTarget` is the requests the load balancer received in one minute divided
+//!   by the number of targets.
+//!
+//! **Modelled from third-party observation** (the alarms target tracking creates are not
+//! documented): the scale-out alarm fires on **3 of 3** one-minute datapoints above the target;
+//! the scale-in alarm on **15 of 15** datapoints below **0.9 × target** (both configurable, see
+//! [`AlarmShape`]). While an alarm stays in `ALARM`, the policy is invoked again every minute,
+//! as the Auto Scaling alarm actions are observed to repeat.
+//!
+//! **Simulator choices**: a warming instance is one not yet ready (booting, `Pending`) or ready
+//! for less than the warm-up; instances present at time 0 are warm. An instance contributes CPU
+//! to a datapoint only if it was in service and warm for that whole minute. Without a warm-up
+//! (`instance_warmup` unset) the Application Auto Scaling model applies: target tracking
+//! computes from the current desired capacity and relies on cooldowns to avoid stacking. The
+//! request and concurrency metrics are per *ready* target (the load balancer's healthy targets),
+//! as the load balancer reports them; warming instances are not removed from them.
+
+pub mod scheduled;
+pub mod step;
+#[cfg(test)]
+mod tests;
+
+pub use scheduled::{ScheduledAction, ScheduledError, When};
+pub use step::{AdjustmentType, StepAdjustment, StepError};
+
+use super::{Decision, Observation, PodView, Policy};
+use crate::time::{Clock, SECOND, Time, to_secs_f64};
+use std::collections::VecDeque;
+use std::fmt::Write;
+
+/// CloudWatch datapoint period (one-minute detailed monitoring).
+pub const PERIOD: Time = 60 * SECOND;
+
+/// A metric a policy tracks or alarms on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsMetric {
+    /// `ASGAverageCPUUtilization`: mean CPU utilisation of the group's warm, in-service
+    /// instances, percent.
+    CpuUtilization,
+    /// `ALBRequestCountPerTarget`: requests in one minute divided by the ready targets.
+    AlbRequestCountPerTarget,
+    /// A custom metric: mean in-flight requests per ready target over the minute.
+    ConcurrencyPerTarget,
+}
+
+impl AwsMetric {
+    const ALL: [AwsMetric; 3] =
+        [AwsMetric::CpuUtilization, AwsMetric::AlbRequestCountPerTarget, AwsMetric::ConcurrencyPerTarget];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Short label used in decision logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            AwsMetric::CpuUtilization => "cpu",
+            AwsMetric::AlbRequestCountPerTarget => "req/target/min",
+            AwsMetric::ConcurrencyPerTarget => "concurrency/target",
+        }
+    }
+}
+
+/// The shape of the two alarms a target-tracking policy creates (modelled, not documented).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlarmShape {
+    /// Consecutive datapoints above the target to scale out (observed: 3).
+    pub high_datapoints: u32,
+    /// Consecutive datapoints below `low_ratio × target` to scale in (observed: 15).
+    pub low_datapoints: u32,
+    /// The scale-in alarm's threshold as a fraction of the target (observed: about 0.9).
+    pub low_ratio: f64,
+}
+
+impl Default for AlarmShape {
+    fn default() -> Self {
+        AlarmShape { high_datapoints: 3, low_datapoints: 15, low_ratio: 0.9 }
+    }
+}
+
+/// A target-tracking scaling policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetTracking {
+    /// Policy name (for the decision log).
+    pub name: String,
+    /// The tracked metric.
+    pub metric: AwsMetric,
+    /// Target value, in the metric's unit (percent for CPU, requests per target per minute,
+    /// in-flight requests per target).
+    pub target: f64,
+    /// `DisableScaleIn`: this policy never removes capacity (and does not veto others).
+    pub disable_scale_in: bool,
+    /// `ScaleOutCooldown` (Application Auto Scaling; 0: none).
+    pub scale_out_cooldown: Time,
+    /// `ScaleInCooldown` (Application Auto Scaling; 0: none).
+    pub scale_in_cooldown: Time,
+    /// The alarms' shape.
+    pub alarm: AlarmShape,
+}
+
+/// The comparison of a step-scaling alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// `GreaterThanOrEqualToThreshold`.
+    GreaterOrEqual,
+    /// `GreaterThanThreshold`.
+    Greater,
+    /// `LessThanThreshold`.
+    Less,
+    /// `LessThanOrEqualToThreshold`.
+    LessOrEqual,
+}
+
+impl Comparison {
+    /// Whether `v` breaches `threshold`.
+    pub fn breaches(self, v: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::GreaterOrEqual => v >= threshold,
+            Comparison::Greater => v > threshold,
+            Comparison::Less => v < threshold,
+            Comparison::LessOrEqual => v <= threshold,
+        }
+    }
+}
+
+/// A step-scaling policy with its CloudWatch alarm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepScaling {
+    /// Policy name (for the decision log).
+    pub name: String,
+    /// The alarm's metric.
+    pub metric: AwsMetric,
+    /// The alarm threshold, in the metric's unit.
+    pub threshold: f64,
+    /// The alarm's comparison.
+    pub comparison: Comparison,
+    /// `EvaluationPeriods` (N): datapoints the alarm looks at.
+    pub evaluation_periods: u32,
+    /// `DatapointsToAlarm` (M ≤ N): breaching datapoints among the last N to go to `ALARM`.
+    pub datapoints_to_alarm: u32,
+    /// How the steps change capacity.
+    pub adjustment_type: AdjustmentType,
+    /// Step adjustments, sorted by lower bound (checked by [`step::check_steps`]).
+    pub steps: Vec<StepAdjustment>,
+    /// `MinAdjustmentMagnitude` (percent changes only).
+    pub min_adjustment_magnitude: Option<u32>,
+}
+
+/// The checked description of an AWS-style scaling group and its policies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsPolicySpec {
+    /// `MinSize` / `MinCapacity` at the start.
+    pub min: u32,
+    /// `MaxSize` / `MaxCapacity` at the start.
+    pub max: u32,
+    /// `DesiredCapacity` at the start (instances ready at time 0).
+    pub desired: u32,
+    /// `DefaultInstanceWarmup`: `Some` enables the EC2 warm-up model (even at 0 s, as AWS
+    /// recommends); `None` uses the Application Auto Scaling model (cooldowns only).
+    pub instance_warmup: Option<Time>,
+    /// Target-tracking policies.
+    pub target_tracking: Vec<TargetTracking>,
+    /// Step-scaling policies.
+    pub step_scaling: Vec<StepScaling>,
+    /// Scheduled actions, in the order given (the order they run in when simultaneous).
+    pub scheduled: Vec<ScheduledAction>,
+    /// Fixed delay before a scheduled action takes effect (AWS: up to 2 minutes; default 0).
+    pub scheduled_delay: Time,
+}
+
+/// Why an [`AwsPolicySpec`] is invalid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AwsSpecError {
+    /// min > max, desired outside them, or max 0.
+    #[error("capacities must satisfy min ≤ desired ≤ max and max ≥ 1 (found min {0}, desired {1}, max {2})")]
+    Capacity(u32, u32, u32),
+    /// No policy or action at all.
+    #[error("needs at least one target-tracking policy, step-scaling policy or scheduled action")]
+    Empty,
+    /// A target or threshold that is not a positive finite number.
+    #[error("policy `{0}`: target must be positive and finite")]
+    Target(String),
+    /// Alarm datapoint counts out of range.
+    #[error(
+        "policy `{0}`: datapoint counts must satisfy 1 ≤ datapoints_to_alarm ≤ evaluation_periods (and the alarm ratio lie in (0, 1])"
+    )]
+    Alarm(String),
+    /// Invalid step adjustments.
+    #[error("policy `{0}`: {1}")]
+    Steps(String, StepError),
+    /// Invalid scheduled action.
+    #[error("scheduled action `{0}`: {1}")]
+    Scheduled(String, ScheduledError),
+}
+
+impl AwsPolicySpec {
+    /// Checks the spec (capacities, targets, alarms, steps, actions) and sorts the steps.
+    pub fn check(&mut self) -> Result<(), AwsSpecError> {
+        if self.max == 0 || self.min > self.max || self.desired < self.min || self.desired > self.max {
+            return Err(AwsSpecError::Capacity(self.min, self.desired, self.max));
+        }
+        if self.target_tracking.is_empty() && self.step_scaling.is_empty() && self.scheduled.is_empty() {
+            return Err(AwsSpecError::Empty);
+        }
+        for t in &self.target_tracking {
+            if !(t.target.is_finite() && t.target > 0.0) {
+                return Err(AwsSpecError::Target(t.name.clone()));
+            }
+            let a = t.alarm;
+            if a.high_datapoints == 0 || a.low_datapoints == 0 || !(a.low_ratio > 0.0 && a.low_ratio <= 1.0) {
+                return Err(AwsSpecError::Alarm(t.name.clone()));
+            }
+        }
+        for s in &mut self.step_scaling {
+            if !s.threshold.is_finite() {
+                return Err(AwsSpecError::Target(s.name.clone()));
+            }
+            if s.datapoints_to_alarm == 0 || s.datapoints_to_alarm > s.evaluation_periods {
+                return Err(AwsSpecError::Alarm(s.name.clone()));
+            }
+            step::check_steps(&mut s.steps).map_err(|e| AwsSpecError::Steps(s.name.clone(), e))?;
+        }
+        for a in &self.scheduled {
+            a.check().map_err(|e| AwsSpecError::Scheduled(a.name.clone(), e))?;
+        }
+        Ok(())
+    }
+
+    /// The widest (min, max) the group can reach, including scheduled actions' bounds, and the
+    /// initial desired capacity: the engine's safeguard clamp.
+    pub fn bounds(&self) -> (u32, u32, u32) {
+        let min = self.scheduled.iter().filter_map(|a| a.min).fold(self.min, u32::min);
+        let max = self.scheduled.iter().filter_map(|a| a.max.or(a.desired)).fold(self.max, u32::max);
+        (min, max, self.desired)
+    }
+
+    /// A fresh controller for one run on `clock`, with scheduled actions resolved up to
+    /// `horizon`.
+    pub fn build(&self, clock: &Clock, horizon: Time) -> Box<dyn Policy> {
+        Box::new(Aws::new(self.clone(), clock, horizon))
+    }
+}
+
+/// Per-target-tracking-policy cooldown state.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cooldowns {
+    /// End of the scale-out cooldown.
+    out_until: Time,
+    /// Capacity before the scale-out that started the cooldown.
+    out_base: f64,
+    /// End of the scale-in cooldown.
+    in_until: Time,
+}
+
+/// One metric's datapoint series.
+#[derive(Debug, Clone, Default)]
+struct Series {
+    /// Most recent last; `None` is a missing datapoint.
+    points: VecDeque<Option<f64>>,
+    /// The capacity the latest datapoint was averaged over.
+    base: f64,
+}
+
+impl Series {
+    fn latest(&self) -> Option<f64> {
+        self.points.back().copied().flatten()
+    }
+
+    /// The last `n` datapoints, if that many were taken.
+    fn last(&self, n: u32) -> Option<impl Iterator<Item = Option<f64>> + '_> {
+        let n = n as usize;
+        (self.points.len() >= n).then(|| self.points.iter().skip(self.points.len() - n).copied())
+    }
+
+    /// `n` of the last `n` datapoints present and satisfying `f`.
+    fn all(&self, n: u32, f: impl Fn(f64) -> bool) -> bool {
+        self.last(n).is_some_and(|mut it| it.all(|p| p.is_some_and(&f)))
+    }
+
+    /// How many of the last `n` datapoints are present and satisfy `f`.
+    fn count(&self, n: u32, f: impl Fn(f64) -> bool) -> u32 {
+        let n = (n as usize).min(self.points.len());
+        self.points.iter().skip(self.points.len() - n).filter(|p| p.is_some_and(&f)).count() as u32
+    }
+}
+
+/// A running AWS-style controller.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    spec: AwsPolicySpec,
+    /// Current bounds (scheduled actions change them).
+    min: u32,
+    max: u32,
+    /// (fire time, action index), in time order then given order.
+    fires: Vec<(Time, usize)>,
+    next_fire: usize,
+    series: [Series; 3],
+    used: [bool; 3],
+    keep: usize,
+    /// CPU-seconds counter per pod id at the previous datapoint, if it was warm and in service.
+    cpu_prev: Vec<Option<f64>>,
+    last_datapoint: Option<Time>,
+    cooldowns: Vec<Cooldowns>,
+}
+
+/// The result of one evaluation of the dynamic policies.
+#[derive(Debug, Clone)]
+struct Outcome {
+    /// New desired capacity (after bounds).
+    next: u32,
+    /// The capacity asked for before cooldowns, warm-up and the scale-in agreement.
+    proposal: u32,
+    /// After those rules, before the bounds.
+    stabilized: u32,
+    /// What the controller saw.
+    metrics: String,
+    /// Why.
+    reason: String,
+}
+
+/// A policy's wish at one evaluation.
+#[derive(Debug, Clone)]
+struct Wish {
+    capacity: u32,
+    why: String,
+    /// Index of the target-tracking policy (for cooldowns).
+    tt: Option<usize>,
+}
+
+impl Aws {
+    /// A controller for a checked `spec`, with scheduled actions resolved on `clock` up to
+    /// `horizon`.
+    pub fn new(spec: AwsPolicySpec, clock: &Clock, horizon: Time) -> Aws {
+        let mut fires: Vec<(Time, usize)> = spec
+            .scheduled
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| {
+                a.fire_times(clock, horizon, spec.scheduled_delay).into_iter().map(move |t| (t, i))
+            })
+            .collect();
+        fires.sort();
+        let mut used = [false; 3];
+        let mut keep = 1;
+        for t in &spec.target_tracking {
+            used[t.metric.index()] = true;
+            keep = keep.max(t.alarm.high_datapoints.max(t.alarm.low_datapoints) as usize);
+        }
+        for s in &spec.step_scaling {
+            used[s.metric.index()] = true;
+            keep = keep.max(s.evaluation_periods as usize);
+        }
+        Aws {
+            min: spec.min,
+            max: spec.max,
+            cooldowns: vec![Cooldowns::default(); spec.target_tracking.len()],
+            spec,
+            fires,
+            next_fire: 0,
+            series: Default::default(),
+            used,
+            keep,
+            cpu_prev: Vec::new(),
+            last_datapoint: None,
+        }
+    }
+
+    fn warmup_mode(&self) -> bool {
+        self.spec.instance_warmup.is_some()
+    }
+
+    /// Whether a pod is warming at `now`: not ready yet, or ready for less than the warm-up.
+    /// Instances ready at time 0 are warm.
+    fn warming(&self, p: &PodView, now: Time) -> bool {
+        if p.deleting {
+            return false;
+        }
+        if !p.ready {
+            return true;
+        }
+        let w = self.spec.instance_warmup.unwrap_or(0);
+        p.ready_transition > 0 && now < p.ready_transition.saturating_add(w)
+    }
+
+    /// Takes one datapoint of every metric in use.
+    fn take_datapoints(&mut self, seen: &Observation) {
+        let now = seen.now;
+        let dt = self.last_datapoint.map(|t| now.saturating_sub(t)).unwrap_or(0);
+        // CPU: warm, in-service instances that were also warm and in service at the last
+        // datapoint.
+        let (mut sum, mut n) = (0.0, 0u32);
+        let mut next_prev = vec![None; seen.pods.iter().map(|p| p.id as usize + 1).max().unwrap_or(0)];
+        for p in seen.pods {
+            let counted = p.ready && !p.deleting && !self.warming(p, now);
+            if !counted {
+                continue;
+            }
+            if let Some(Some(prev)) = self.cpu_prev.get(p.id as usize)
+                && dt > 0
+                && p.cpu_request > 0.0
+            {
+                sum += (p.cpu_seconds - prev) / (to_secs_f64(dt) * p.cpu_request);
+                n += 1;
+            }
+            next_prev[p.id as usize] = Some(p.cpu_seconds);
+        }
+        self.cpu_prev = next_prev;
+        let window = seen.metrics.window(PERIOD);
+        for m in AwsMetric::ALL {
+            if !self.used[m.index()] {
+                continue;
+            }
+            let (value, base) = match m {
+                AwsMetric::CpuUtilization => ((n > 0).then(|| 100.0 * sum / n as f64), n as f64),
+                AwsMetric::AlbRequestCountPerTarget => match window {
+                    Some(w) if w.ready_replicas() > 1e-9 => {
+                        let reqs =
+                            (w.to.arrivals - w.from.arrivals) as f64 * to_secs_f64(PERIOD) / w.seconds();
+                        (Some(reqs / w.ready_replicas()), w.ready_replicas())
+                    }
+                    _ => (None, 0.0),
+                },
+                AwsMetric::ConcurrencyPerTarget => match window {
+                    Some(w) => (w.concurrency_per_replica(), w.ready_replicas()),
+                    None => (None, 0.0),
+                },
+            };
+            // CloudWatch stores values at limited precision; rounding also keeps step bounds
+            // (inclusive / exclusive) free of floating-point noise.
+            let value = value.map(|v| (v * 1e6).round() / 1e6);
+            let s = &mut self.series[m.index()];
+            s.points.push_back(value);
+            while s.points.len() > self.keep {
+                s.points.pop_front();
+            }
+            s.base = base;
+        }
+        self.last_datapoint = Some(now);
+    }
+
+    /// Evaluates every dynamic policy against `desired`.
+    fn evaluate(&mut self, seen: &Observation, desired: u32) -> Outcome {
+        let now = seen.now;
+        let mut note = String::new();
+        for m in AwsMetric::ALL.iter().filter(|m| self.used[m.index()]) {
+            match self.series[m.index()].latest() {
+                Some(v) if *m == AwsMetric::CpuUtilization => {
+                    let _ = write!(note, "{}={v:.1}% ", m.label());
+                }
+                Some(v) => {
+                    let _ = write!(note, "{}={v:.2} ", m.label());
+                }
+                None => {
+                    let _ = write!(note, "{}=none ", m.label());
+                }
+            }
+        }
+        let warming = seen.pods.iter().filter(|p| self.warming(p, now)).count() as u32;
+        let warm_in_service =
+            seen.pods.iter().filter(|p| p.ready && !p.deleting && !self.warming(p, now)).count();
+        let mut outs: Vec<Wish> = Vec::new();
+        let mut ins: Vec<Wish> = Vec::new();
+        let mut blocked: Vec<String> = Vec::new();
+        // Every capacity asked for, before cooldowns, warm-up and the agreement rule.
+        let (mut raw_out, mut raw_in): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        // Target tracking.
+        let mut tt_ins: Vec<Wish> = Vec::new();
+        let mut tt_veto = false;
+        for (i, t) in self.spec.target_tracking.iter().enumerate() {
+            let s = &self.series[t.metric.index()];
+            let a = t.alarm;
+            let high = s.all(a.high_datapoints, |v| v > t.target);
+            let low = s.all(a.low_datapoints, |v| v < a.low_ratio * t.target);
+            let _ = write!(
+                note,
+                "{}: alarm_high {}/{} alarm_low {}/{} ",
+                t.name,
+                s.count(a.high_datapoints, |v| v > t.target),
+                a.high_datapoints,
+                s.count(a.low_datapoints, |v| v < a.low_ratio * t.target),
+                a.low_datapoints
+            );
+            let Some(v) = s.latest() else {
+                blocked.push(format!("INSUFFICIENT_DATA {}", t.name));
+                tt_veto |= !t.disable_scale_in;
+                continue;
+            };
+            let cd = self.cooldowns[i];
+            let ratio = v / t.target;
+            if high {
+                // Warm-up model: the metric covers warm instances only; warming ones count toward
+                // desired. Application Auto Scaling: from the current capacity, or during a
+                // scale-out cooldown from the capacity before it.
+                let base = if self.warmup_mode() {
+                    s.base
+                } else if now < cd.out_until {
+                    cd.out_base
+                } else {
+                    desired as f64
+                };
+                let p = ceil_u32(base * ratio);
+                raw_out.push(p);
+                if p > desired {
+                    outs.push(Wish { capacity: p, why: format!("alarm high {}", t.name), tt: Some(i) });
+                } else if self.warmup_mode() && warming > 0 {
+                    blocked.push(format!("warm-up {}", t.name));
+                } else if now < cd.out_until {
+                    blocked.push(format!("cooldown {}", t.name));
+                }
+            }
+            if t.disable_scale_in {
+                continue;
+            }
+            if !low {
+                tt_veto = true;
+                continue;
+            }
+            let base = if self.warmup_mode() { s.base } else { desired as f64 };
+            let p = ceil_u32(base * ratio);
+            if p >= desired {
+                tt_veto = true;
+                continue;
+            }
+            raw_in.push(p);
+            if self.warmup_mode() && warming > 0 {
+                blocked.push(format!("warm-up {}", t.name));
+                tt_veto = true;
+            } else if now < cd.in_until {
+                blocked.push(format!("cooldown {}", t.name));
+                tt_veto = true;
+            } else {
+                tt_ins.push(Wish { capacity: p, why: format!("alarm low {}", t.name), tt: Some(i) });
+            }
+        }
+        if !tt_veto {
+            ins.extend(tt_ins);
+        }
+        // Step scaling.
+        for sp in &self.spec.step_scaling {
+            let s = &self.series[sp.metric.index()];
+            let n = sp.evaluation_periods;
+            let breaching = s.count(n, |v| sp.comparison.breaches(v, sp.threshold));
+            let _ = write!(note, "{}: alarm {breaching}/{n} ", sp.name);
+            let present = s.count(n, |_| true);
+            if s.last(n).is_none() || present == 0 {
+                blocked.push(format!("INSUFFICIENT_DATA {}", sp.name));
+                continue;
+            }
+            if breaching < sp.datapoints_to_alarm {
+                continue;
+            }
+            // The aggregated value of the most recent datapoint present.
+            let Some(v) = s.points.iter().rev().find_map(|p| *p) else { continue };
+            let Some(st) = step::find_step(&sp.steps, v - sp.threshold) else { continue };
+            let adding = match sp.adjustment_type {
+                AdjustmentType::ExactCapacity => st.adjustment.round() as i64 > desired as i64,
+                _ => st.adjustment > 0.0,
+            };
+            let removing = match sp.adjustment_type {
+                AdjustmentType::ExactCapacity => (st.adjustment.round() as i64) < desired as i64,
+                _ => st.adjustment < 0.0,
+            };
+            let label = match sp.adjustment_type {
+                AdjustmentType::ExactCapacity => format!("step ={} {}", st.adjustment, sp.name),
+                AdjustmentType::ChangeInCapacity => format!("step {:+} {}", st.adjustment, sp.name),
+                AdjustmentType::PercentChangeInCapacity => format!("step {:+}% {}", st.adjustment, sp.name),
+            };
+            if adding {
+                // Warming (and booting) instances are not part of the current capacity.
+                let base = warm_in_service as u32;
+                let p = step::apply(sp.adjustment_type, st.adjustment, base, sp.min_adjustment_magnitude);
+                raw_out.push(p);
+                if p > desired {
+                    outs.push(Wish { capacity: p, why: label, tt: None });
+                } else {
+                    blocked.push(format!("warm-up {}", sp.name));
+                }
+            } else if removing {
+                let p = step::apply(sp.adjustment_type, st.adjustment, desired, sp.min_adjustment_magnitude);
+                if p >= desired {
+                    continue;
+                }
+                raw_in.push(p);
+                if self.warmup_mode() && warming > 0 {
+                    blocked.push(format!("warm-up {}", sp.name));
+                } else {
+                    ins.push(Wish { capacity: p, why: label, tt: None });
+                }
+            }
+        }
+        // Combine: any scale-out wins (largest); otherwise the largest scale-in.
+        let chosen = if !outs.is_empty() {
+            outs.iter().max_by_key(|w| w.capacity).cloned()
+        } else {
+            ins.iter().max_by_key(|w| w.capacity).cloned()
+        };
+        let mut reason = match &chosen {
+            Some(w) => w.why.clone(),
+            None if !blocked.is_empty() => blocked.join("; "),
+            None => "ok".to_string(),
+        };
+        let proposal = match (raw_out.iter().copied().filter(|&p| p > desired).max(), raw_in.iter().max()) {
+            (Some(p), _) => p,
+            (None, Some(&p)) => p,
+            (None, None) => desired,
+        };
+        let mut next = chosen.as_ref().map_or(desired, |w| w.capacity);
+        let stabilized = next;
+        let clamped = next.clamp(self.min, self.max);
+        if clamped != next {
+            reason.push_str(if next > self.max { " (max)" } else { " (min)" });
+            next = clamped;
+        }
+        if next > desired {
+            for (i, t) in self.spec.target_tracking.iter().enumerate() {
+                // A scale-out cancels every scale-in cooldown.
+                self.cooldowns[i].in_until = 0;
+                if outs.iter().any(|w| w.tt == Some(i)) && now >= self.cooldowns[i].out_until {
+                    self.cooldowns[i].out_until = now + t.scale_out_cooldown;
+                    self.cooldowns[i].out_base = desired as f64;
+                }
+            }
+        } else if next < desired {
+            for (i, t) in self.spec.target_tracking.iter().enumerate() {
+                if ins.iter().any(|w| w.tt == Some(i)) {
+                    self.cooldowns[i].in_until = now + t.scale_in_cooldown;
+                }
+            }
+        }
+        Outcome { next, proposal, stabilized, metrics: note.trim_end().to_string(), reason }
+    }
+}
+
+fn ceil_u32(x: f64) -> u32 {
+    if x.is_finite() && x > 0.0 { (x - 1e-9).ceil().clamp(0.0, u32::MAX as f64) as u32 } else { 0 }
+}
+
+impl Policy for Aws {
+    fn next_tick(&self, last: Option<Time>) -> Time {
+        let Some(last) = last else {
+            // An observe-only tick at 0 starts the CPU counters.
+            return 0;
+        };
+        let datapoint = (last / PERIOD + 1) * PERIOD;
+        let fire = self.fires[self.next_fire.min(self.fires.len())..]
+            .iter()
+            .map(|f| f.0)
+            .find(|&t| t > last)
+            .unwrap_or(Time::MAX);
+        datapoint.min(fire)
+    }
+
+    fn decide(&mut self, seen: &Observation) -> Option<Decision> {
+        let now = seen.now;
+        let mut desired = seen.current.clamp(self.min, self.max);
+        let mut reasons: Vec<String> = Vec::new();
+        let mut scheduled = false;
+        while let Some(&(t, i)) = self.fires.get(self.next_fire) {
+            if t > now {
+                break;
+            }
+            self.next_fire += 1;
+            let a = &self.spec.scheduled[i];
+            let (lo, hi, d) = scheduled::apply(a, self.min, self.max, desired);
+            (self.min, self.max, desired) = (lo, hi, d);
+            reasons.push(format!("scheduled action {}", a.name));
+            scheduled = true;
+        }
+        if !now.is_multiple_of(PERIOD) {
+            if !scheduled {
+                return None;
+            }
+            let reason = reasons.join("; ");
+            return Some(Decision {
+                desired,
+                reason,
+                metrics: String::new(),
+                proposal: Some(desired),
+                stabilized: Some(desired),
+                limited: Some(desired),
+            });
+        }
+        self.take_datapoints(seen);
+        if now == 0 {
+            return None;
+        }
+        let o = self.evaluate(seen, desired);
+        if !(scheduled && o.next == desired && o.reason == "ok") {
+            reasons.push(o.reason);
+        }
+        Some(Decision {
+            desired: o.next,
+            reason: reasons.join("; "),
+            metrics: o.metrics,
+            proposal: Some(o.proposal),
+            stabilized: Some(o.stabilized),
+            limited: Some(o.next),
+        })
+    }
+}

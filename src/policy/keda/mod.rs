@@ -1,0 +1,373 @@
+//! The KEDA family: a `ScaledObject` is KEDA's own polling loop (activation, cooldown, scaling
+//! to and from zero or `idleReplicaCount`) on top of an HPA that KEDA creates with one External
+//! metric per trigger (AverageValue by default) — so between 1 and N the decisions are exactly
+//! the HPA's, quirks included (the 10 % tolerance, the legacy max(2×current, 4) scale-up cap and
+//! the 300 s downscale stabilisation when no `behavior` is given).
+//!
+//! Facts and sources: ../shared/reference/autoscalers.md §2 (kedacore/keda @ 8b4f083).
+
+pub mod executor;
+pub mod manifest;
+pub mod scalers;
+mod sim;
+
+use crate::policy::schedule::{CronWindow, ScheduleError};
+use crate::time::{SECOND, Time};
+use manifest::{ScaledObject, Trigger};
+use scalers::{QueryError, Series};
+
+/// KEDA's defaults (`withtriggers_types.go`, `scale_executor.go`, `scaledobject_types.go`).
+pub mod defaults {
+    use crate::time::{SECOND, Time};
+    /// `pollingInterval`.
+    pub const POLLING_INTERVAL: Time = 30 * SECOND;
+    /// `cooldownPeriod`.
+    pub const COOLDOWN_PERIOD: Time = 300 * SECOND;
+    /// `minReplicaCount`.
+    pub const MIN_REPLICA_COUNT: u32 = 0;
+    /// `maxReplicaCount`.
+    pub const MAX_REPLICA_COUNT: u32 = 100;
+}
+
+/// A target type of a KEDA trigger's HPA metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    /// desired = ceil(value / threshold) (default).
+    AverageValue,
+    /// desired = ceil(value / threshold × ready pods).
+    Value,
+}
+
+/// A checked trigger.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KedaTrigger {
+    /// CPU utilisation (a Resource metric of the HPA), percent of the request.
+    Cpu {
+        /// Target utilisation, percent.
+        utilization: u32,
+    },
+    /// A Prometheus query mapped onto a simulated series.
+    Prometheus {
+        /// The series the query reads.
+        series: Series,
+        /// The query as written.
+        query: String,
+        /// `threshold`.
+        threshold: f64,
+        /// `activationThreshold`.
+        activation_threshold: f64,
+        /// `metricType`.
+        metric_type: MetricType,
+    },
+    /// A cron window.
+    Cron {
+        /// The window (start, end, time zone, desiredReplicas).
+        window: Box<CronWindow>,
+    },
+}
+
+/// The checked KEDA settings of a ScaledObject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KedaSpec {
+    /// `pollingInterval`.
+    pub polling_interval: Time,
+    /// `cooldownPeriod`.
+    pub cooldown_period: Time,
+    /// `initialCooldownPeriod`.
+    pub initial_cooldown_period: Time,
+    /// `minReplicaCount`.
+    pub min_replica_count: u32,
+    /// `maxReplicaCount`.
+    pub max_replica_count: u32,
+    /// `idleReplicaCount`.
+    pub idle_replica_count: Option<u32>,
+    /// Triggers, in order.
+    pub triggers: Vec<KedaTrigger>,
+    /// The HPA `behavior` KEDA copies into its HPA (YAML as written), if any.
+    pub behavior: Option<serde_norway::Value>,
+}
+
+/// A ScaledObject setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct KedaError {
+    /// Field path, e.g. `spec.triggers[1].metadata.threshold`.
+    pub field: String,
+    /// What was found and what was expected.
+    pub message: String,
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> KedaError {
+    KedaError { field: field.into(), message: message.into() }
+}
+
+fn number(t: &Trigger, i: usize, key: &str, default: Option<f64>) -> Result<f64, KedaError> {
+    let field = format!("spec.triggers[{i}].metadata.{key}");
+    match t.metadata.get(key) {
+        Some(v) => {
+            v.trim().parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+                err(field, format!("found `{v}`, expected a number (as a string, e.g. \"10\")"))
+            })
+        }
+        None => default.ok_or_else(|| err(field, "missing, expected a number")),
+    }
+}
+
+impl KedaSpec {
+    /// Checks a ScaledObject and applies KEDA's defaults. `default_tz` is used for cron
+    /// triggers without a `timezone`.
+    pub fn from_scaled_object(so: &ScaledObject, default_tz: chrono_tz::Tz) -> Result<KedaSpec, KedaError> {
+        if so.kind != "ScaledObject" {
+            return Err(err("kind", format!("found `{}`, expected `ScaledObject`", so.kind)));
+        }
+        if !so.api_version.starts_with("keda.sh/") {
+            return Err(err(
+                "apiVersion",
+                format!("found `{}`, expected `keda.sh/v1alpha1`", so.api_version),
+            ));
+        }
+        let s = &so.spec;
+        let min = s.min_replica_count.unwrap_or(defaults::MIN_REPLICA_COUNT);
+        let max = s.max_replica_count.unwrap_or(defaults::MAX_REPLICA_COUNT);
+        if max < min.max(1) {
+            return Err(err(
+                "spec.maxReplicaCount",
+                format!("found {max}, expected at least minReplicaCount ({min}) and at least 1"),
+            ));
+        }
+        if let Some(idle) = s.idle_replica_count
+            && idle >= min
+        {
+            return Err(err(
+                "spec.idleReplicaCount",
+                format!("found {idle}, expected less than minReplicaCount ({min})"),
+            ));
+        }
+        let polling = s.polling_interval.unwrap_or(30);
+        if polling == 0 {
+            return Err(err("spec.pollingInterval", "found 0, expected at least 1 second"));
+        }
+        if s.triggers.is_empty() {
+            return Err(err("spec.triggers", "found none, expected at least one trigger"));
+        }
+        let mut triggers = Vec::new();
+        for (i, t) in s.triggers.iter().enumerate() {
+            let metric_type = match t.metric_type.as_deref() {
+                None | Some("AverageValue") => MetricType::AverageValue,
+                Some("Value") => MetricType::Value,
+                Some("Utilization") if t.kind == "cpu" => MetricType::AverageValue,
+                Some(other) => {
+                    return Err(err(
+                        format!("spec.triggers[{i}].metricType"),
+                        format!("found `{other}`, expected `AverageValue` or `Value`"),
+                    ));
+                }
+            };
+            let trig = match t.kind.as_str() {
+                "cpu" => {
+                    let v = number(t, i, "value", None)?;
+                    if v < 1.0 || v.fract() != 0.0 {
+                        return Err(err(
+                            format!("spec.triggers[{i}].metadata.value"),
+                            format!(
+                                "found {v}, expected a whole percentage of the CPU request (e.g. \"60\")"
+                            ),
+                        ));
+                    }
+                    KedaTrigger::Cpu { utilization: v as u32 }
+                }
+                "prometheus" => {
+                    let query = t.metadata.get("query").ok_or_else(|| {
+                        err(format!("spec.triggers[{i}].metadata.query"), "missing, expected a PromQL query")
+                    })?;
+                    let series = Series::from_query(query).map_err(|QueryError { .. }| {
+                        err(
+                            format!("spec.triggers[{i}].metadata.query"),
+                            QueryError { query: query.clone() }.to_string(),
+                        )
+                    })?;
+                    let threshold = number(t, i, "threshold", None)?;
+                    if threshold <= 0.0 {
+                        return Err(err(
+                            format!("spec.triggers[{i}].metadata.threshold"),
+                            format!("found {threshold}, expected a positive number"),
+                        ));
+                    }
+                    let activation_threshold = number(t, i, "activationThreshold", Some(0.0))?;
+                    KedaTrigger::Prometheus {
+                        series,
+                        query: query.clone(),
+                        threshold,
+                        activation_threshold,
+                        metric_type,
+                    }
+                }
+                "cron" => {
+                    let get = |k: &str| {
+                        t.metadata.get(k).ok_or_else(|| {
+                            err(
+                                format!("spec.triggers[{i}].metadata.{k}"),
+                                "missing, expected a cron expression",
+                            )
+                        })
+                    };
+                    let (start, end) = (get("start")?, get("end")?);
+                    if start == end {
+                        return Err(err(
+                            format!("spec.triggers[{i}].metadata.end"),
+                            "found the same expression as `start`, expected a different one (KEDA rejects it)",
+                        ));
+                    }
+                    let tz = match t.metadata.get("timezone") {
+                        Some(z) => z.parse::<chrono_tz::Tz>().map_err(|_| {
+                            err(
+                                format!("spec.triggers[{i}].metadata.timezone"),
+                                format!("found `{z}`, expected an IANA time zone such as `Europe/London`"),
+                            )
+                        })?,
+                        None => default_tz,
+                    };
+                    let desired = number(t, i, "desiredReplicas", None)?;
+                    if desired < 1.0 || desired.fract() != 0.0 {
+                        return Err(err(
+                            format!("spec.triggers[{i}].metadata.desiredReplicas"),
+                            format!("found {desired}, expected a whole number of at least 1"),
+                        ));
+                    }
+                    let window =
+                        CronWindow::new(start, end, tz, desired as u32).map_err(|e: ScheduleError| {
+                            err(format!("spec.triggers[{i}].metadata.start/end"), e.to_string())
+                        })?;
+                    KedaTrigger::Cron { window: Box::new(window) }
+                }
+                other => {
+                    return Err(err(
+                        format!("spec.triggers[{i}].type"),
+                        format!(
+                            "found `{other}`, expected one of the simulated scalers `cpu`, `prometheus`, `cron`"
+                        ),
+                    ));
+                }
+            };
+            triggers.push(trig);
+        }
+        Ok(KedaSpec {
+            polling_interval: polling * SECOND,
+            cooldown_period: s.cooldown_period.unwrap_or(300) * SECOND,
+            initial_cooldown_period: s.initial_cooldown_period.unwrap_or(0) * SECOND,
+            min_replica_count: min,
+            max_replica_count: max,
+            idle_replica_count: s.idle_replica_count,
+            triggers,
+            behavior: s
+                .advanced
+                .as_ref()
+                .and_then(|a| a.horizontal_pod_autoscaler_config.as_ref())
+                .and_then(|h| h.behavior.clone()),
+        })
+    }
+
+    /// The HPA KEDA creates: `minReplicas = max(1, minReplicaCount)`.
+    pub fn hpa_min(&self) -> u32 {
+        self.min_replica_count.max(1)
+    }
+
+    /// The HPA KEDA creates underneath (see [`sim::hpa_for`]).
+    pub fn hpa(&self) -> Result<crate::policy::hpa::HpaPolicySpec, String> {
+        sim::hpa_for(self)
+    }
+
+    /// Replica bounds of the target: (min incl. idle/zero, max, initial). The workload starts
+    /// at the HPA's minimum, max(1, minReplicaCount).
+    pub fn bounds(&self) -> (u32, u32, u32) {
+        let min = self.idle_replica_count.unwrap_or(self.min_replica_count).min(self.min_replica_count);
+        (min, self.max_replica_count, self.hpa_min())
+    }
+
+    /// Whether every trigger is cpu (then the object is always active and never scales to 0).
+    pub fn all_resource_triggers(&self) -> bool {
+        self.triggers.iter().all(|t| matches!(t, KedaTrigger::Cpu { .. }))
+    }
+}
+
+/// A ScaledObject ready to simulate: the KEDA settings and the HPA it creates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KedaPolicySpec {
+    /// The ScaledObject's settings.
+    pub keda: KedaSpec,
+    /// The HPA underneath.
+    pub hpa: crate::policy::hpa::HpaPolicySpec,
+}
+
+impl KedaPolicySpec {
+    /// Checks `keda` and derives its HPA.
+    pub fn new(keda: KedaSpec) -> Result<KedaPolicySpec, KedaError> {
+        let hpa = keda.hpa().map_err(|m| err("spec", m))?;
+        Ok(KedaPolicySpec { keda, hpa })
+    }
+
+    /// A fresh controller for one run.
+    pub fn build(&self, clock: &crate::time::Clock, horizon: Time) -> Box<dyn crate::policy::Policy> {
+        Box::new(sim::KedaController::new(&self.keda, &self.hpa, clock, horizon))
+    }
+}
+
+/// Parses a ScaledObject manifest (YAML or JSON); errors name the file and the line.
+pub fn parse_manifest(
+    text: &str,
+    origin: &str,
+    default_tz: chrono_tz::Tz,
+) -> Result<KedaPolicySpec, KedaError> {
+    let so: ScaledObject = serde_norway::from_str(text).map_err(|e| {
+        let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
+        err(format!("{origin}{at}"), e.to_string())
+    })?;
+    let spec = KedaSpec::from_scaled_object(&so, default_tz)
+        .map_err(|e| err(format!("{origin}: {}", e.field), e.message))?;
+    KedaPolicySpec::new(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<KedaSpec, KedaError> {
+        let so: ScaledObject = serde_norway::from_str(yaml).expect("valid YAML");
+        KedaSpec::from_scaled_object(&so, chrono_tz::UTC)
+    }
+
+    const RPS: &str = r#"
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: { name: web }
+spec:
+  scaleTargetRef: { name: web }
+  triggers:
+    - type: prometheus
+      metadata:
+        serverAddress: http://prometheus:9090
+        query: sum(rate(http_requests_total[1m]))
+        threshold: "10"
+"#;
+
+    #[test]
+    fn defaults_apply() {
+        let k = parse(RPS).unwrap();
+        assert_eq!(k.polling_interval, 30 * SECOND);
+        assert_eq!(k.cooldown_period, 300 * SECOND);
+        assert_eq!((k.min_replica_count, k.max_replica_count, k.hpa_min()), (0, 100, 1));
+        assert!(matches!(k.triggers[0], KedaTrigger::Prometheus { threshold, .. } if threshold == 10.0));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse(&RPS.replace("\"10\"", "\"ten\"")).unwrap_err();
+        assert_eq!(e.field, "spec.triggers[0].metadata.threshold");
+        let e = parse(&RPS.replace("type: prometheus", "type: kafka")).unwrap_err();
+        assert!(e.message.contains("`kafka`"), "{e}");
+        let e = parse(&RPS.replace("rate(http_requests_total[1m])", "kafka_lag")).unwrap_err();
+        assert_eq!(e.field, "spec.triggers[0].metadata.query");
+        let e = parse(&RPS.replace("triggers:", "idleReplicaCount: 0\n  triggers:")).unwrap_err();
+        assert_eq!(e.field, "spec.idleReplicaCount");
+    }
+}

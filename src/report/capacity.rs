@@ -1,0 +1,233 @@
+//! Outputs of `scalesim capacity`: the step table (terminal and CSV), the JSON object and the
+//! chart of latency percentiles and failure rate against offered load with the capacity marked.
+
+use super::ReportError;
+use super::charts::{FONT, PALETTE, SIZE, font_ready};
+use crate::capacity::{CapacityAnswer, StepTestResult};
+use plotters::prelude::*;
+use serde_json::{Value, json};
+use std::fmt::Write;
+use std::path::Path;
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |s| format!("{:.1}", s * 1000.0))
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(String::new, |x| format!("{x:.digits$}"))
+}
+
+/// The steps as a terminal table.
+pub fn step_table(r: &StepTestResult, a: &CapacityAnswer) -> String {
+    let mut s = String::new();
+    let load = if r.mode == "closed" { "users" } else { "target" };
+    let _ = writeln!(
+        s,
+        "{:>4} {:>7} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>6} SLO",
+        "step", load, "offered", "served", "fail %", "p50 ms", "p95 ms", "p99 ms", "inflight", "cpu %"
+    );
+    let _ = writeln!(s, "{}", "-".repeat(92));
+    for row in &r.steps {
+        let l = match (row.users, row.target_rps) {
+            (Some(u), _) => u.to_string(),
+            (_, Some(t)) => format!("{t:.1}"),
+            _ => "-".into(),
+        };
+        let ok = match a.slo.violation(row) {
+            None => "ok".to_string(),
+            Some(v) => v,
+        };
+        let _ = writeln!(
+            s,
+            "{:>4} {:>7} {:>8.2} {:>8.2} {:>7.2} {:>8} {:>8} {:>8} {:>8.2} {:>6} {}",
+            row.step,
+            l,
+            row.offered_rps,
+            row.served_rps,
+            row.failure_rate * 100.0,
+            ms(row.p50_s),
+            ms(row.p95_s),
+            ms(row.p99_s),
+            row.in_flight_mean,
+            row.cpu_utilization.map_or_else(|| "-".into(), |c| format!("{:.1}", c * 100.0)),
+            ok
+        );
+    }
+    s
+}
+
+/// The answers as text.
+pub fn answer_text(r: &StepTestResult, a: &CapacityAnswer) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "SLO: {}", a.slo.describe());
+    match a.max_rps_within_slo {
+        Some(c) => {
+            let note =
+                if a.bounded { "" } else { " (every step met the SLO: at least this; extend the test)" };
+            let _ = writeln!(s, "max rps within SLO:       {c:.2} req/s{note}");
+        }
+        None => {
+            let _ = writeln!(s, "max rps within SLO:       none (the first step already misses the SLO)");
+        }
+    }
+    if let Some(l) = &a.limited_by {
+        let _ = writeln!(s, "limited by:               {l} at the next step");
+    }
+    let _ = writeln!(s, "saturation throughput:    {:.2} req/s", a.saturation_rps);
+    let _ = writeln!(s, "concurrency at capacity:  {}", opt(a.concurrency_at_capacity, 2));
+    let _ = writeln!(
+        s,
+        "CPU at capacity:          {}",
+        a.cpu_utilization_at_capacity
+            .map_or_else(String::new, |c| format!("{:.1}% of the request", c * 100.0))
+    );
+    if r.stopped_early {
+        let _ = writeln!(s, "stopped after step {}: failures dominate", r.steps.len() - 1);
+    }
+    s
+}
+
+/// The steps as CSV.
+pub fn steps_csv(r: &StepTestResult) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "step",
+        "target_rps",
+        "users",
+        "offered_rps",
+        "served_rps",
+        "failure_rate",
+        "failed_queue_full",
+        "failed_timeout",
+        "latency_mean_s",
+        "latency_p50_s",
+        "latency_p90_s",
+        "latency_p95_s",
+        "latency_p99_s",
+        "latency_p999_s",
+        "in_flight_mean",
+        "cpu_utilization",
+    ]);
+    for s in &r.steps {
+        let _ = w.write_record([
+            s.step.to_string(),
+            opt(s.target_rps, 3),
+            s.users.map_or_else(String::new, |u| u.to_string()),
+            format!("{:.4}", s.offered_rps),
+            format!("{:.4}", s.served_rps),
+            format!("{:.6}", s.failure_rate),
+            s.failed[0].to_string(),
+            s.failed[1].to_string(),
+            opt(s.mean_s, 6),
+            opt(s.p50_s, 6),
+            opt(s.p90_s, 6),
+            opt(s.p95_s, 6),
+            opt(s.p99_s, 6),
+            opt(s.p999_s, 6),
+            format!("{:.4}", s.in_flight_mean),
+            opt(s.cpu_utilization, 4),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// The JSON object `--json` prints: the answers at the top level, then `steps`.
+pub fn json_value(r: &StepTestResult, a: &CapacityAnswer) -> Value {
+    json!({
+        "mode": r.mode,
+        "slo": a.slo.describe(),
+        "max_rps_within_slo": a.max_rps_within_slo,
+        "bounded": a.bounded,
+        "saturation_rps": a.saturation_rps,
+        "concurrency_at_capacity": a.concurrency_at_capacity,
+        "cpu_utilization_at_capacity": a.cpu_utilization_at_capacity,
+        "last_step_within_slo": a.last_step_within_slo,
+        "limited_by": a.limited_by,
+        "step_s": r.step_s,
+        "warmup_s": r.warmup_s,
+        "stopped_early": r.stopped_early,
+        "steps": r.steps,
+    })
+}
+
+/// `capacity.png`: p50 / p95 / p99 latency (left axis, ms) and failure rate (right axis, %)
+/// against offered load, the capacity marked by a vertical line.
+pub fn chart(path: &Path, title: &str, r: &StepTestResult, a: &CapacityAnswer) -> Result<(), ReportError> {
+    if !font_ready() {
+        return Err(ReportError::io(path, "embedded chart font could not be loaded"));
+    }
+    draw(path, title, r, a).map_err(|e| ReportError::io(path, e))
+}
+
+fn draw(
+    path: &Path,
+    title: &str,
+    r: &StepTestResult,
+    a: &CapacityAnswer,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let xmax = r.steps.iter().map(|s| s.offered_rps).fold(1.0, f64::max) * 1.05;
+    let ymax =
+        r.steps.iter().filter_map(|s| s.p99_s).fold(a.slo.latency.map_or(0.0, |l| l.1), f64::max).max(0.001)
+            * 1000.0
+            * 1.1;
+    let fmax = r.steps.iter().map(|s| s.failure_rate * 100.0).fold(1.0, f64::max).min(100.0) * 1.1;
+    let mut c = ChartBuilder::on(&root)
+        .caption(title, (FONT, 26))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .right_y_label_area_size(80)
+        .build_cartesian_2d(0.0..xmax, 0.0..ymax)?
+        .set_secondary_coord(0.0..xmax, 0.0..fmax);
+    c.configure_mesh()
+        .x_desc("offered load (requests/s)")
+        .y_desc("latency (ms)")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(WHITE)
+        .draw()?;
+    c.configure_secondary_axes()
+        .y_desc("failed (%)")
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .draw()?;
+    type Pick = fn(&crate::capacity::StepRow) -> Option<f64>;
+    let lines: [(&str, Pick); 3] = [("p50", |s| s.p50_s), ("p95", |s| s.p95_s), ("p99", |s| s.p99_s)];
+    for (i, (name, f)) in lines.iter().enumerate() {
+        let color = PALETTE[i];
+        let pts: Vec<(f64, f64)> =
+            r.steps.iter().filter_map(|s| f(s).map(|v| (s.offered_rps, v * 1000.0))).collect();
+        c.draw_series(LineSeries::new(pts.clone(), color.stroke_width(3)))?
+            .label(format!("{name} latency"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+        c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+    }
+    let fc = PALETTE[3];
+    let fpts: Vec<(f64, f64)> = r.steps.iter().map(|s| (s.offered_rps, s.failure_rate * 100.0)).collect();
+    c.draw_secondary_series(LineSeries::new(fpts, fc.stroke_width(2)))?
+        .label("failed % (right axis)")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], fc.stroke_width(2)));
+    if let Some((p, bound)) = a.slo.latency {
+        let b = bound * 1000.0;
+        let grey = RGBColor(120, 120, 120);
+        c.draw_series(LineSeries::new(vec![(0.0, b), (xmax, b)], grey.stroke_width(1)))?
+            .label(format!("SLO p{p} bound"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], grey.stroke_width(1)));
+    }
+    if let Some(cap) = a.max_rps_within_slo {
+        let k = PALETTE[6];
+        c.draw_series(LineSeries::new(vec![(cap, 0.0), (cap, ymax)], k.stroke_width(2)))?
+            .label(format!("capacity {cap:.1} req/s"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], k.stroke_width(2)));
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 16))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! `scalesim capacity` and `scalesim recommend` through the real binary.
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use std::path::Path;
+
+fn scalesim() -> Command {
+    Command::cargo_bin("scalesim").expect("binary built")
+}
+
+fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).expect("one JSON object")
+}
+
+#[test]
+fn capacity_on_quickstart_prints_the_answers_and_saturates_at_workers_over_demand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = scalesim()
+        .args(["capacity", "configs/quickstart.toml", "--json", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    for key in
+        ["max_rps_within_slo", "saturation_rps", "concurrency_at_capacity", "cpu_utilization_at_capacity"]
+    {
+        assert!(v[key].is_number(), "{key}: {v}");
+    }
+    // 2 workers, mean demand 100 ms: 20 req/s.
+    let sat = v["saturation_rps"].as_f64().unwrap();
+    assert!((sat - 20.0).abs() / 20.0 < 0.03, "{sat}");
+    let cap = v["max_rps_within_slo"].as_f64().unwrap();
+    assert!(cap > 8.0 && cap < sat, "{cap}");
+    let steps = v["steps"].as_array().unwrap();
+    assert!(steps.len() >= 10);
+    for k in [
+        "offered_rps",
+        "served_rps",
+        "p50_s",
+        "p95_s",
+        "p99_s",
+        "failure_rate",
+        "in_flight_mean",
+        "cpu_utilization",
+    ] {
+        assert!(!steps[0][k].is_null(), "{k}");
+    }
+    assert!(dir.path().join("capacity_steps.csv").exists());
+    assert!(std::fs::metadata(dir.path().join("capacity.png")).unwrap().len() > 10_000);
+}
+
+#[test]
+fn capacity_closed_loop_and_a_service_only_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = dir.path().join("replica.toml");
+    std::fs::write(
+        &svc,
+        "[service]\nworkers = 4\nqueue_limit = 100\ntimeout = \"10s\"\n[service.demand]\ndistribution = \"exponential\"\nmean = \"200ms\"\n",
+    )
+    .unwrap();
+    let out = scalesim()
+        .args(["capacity"])
+        .arg(&svc)
+        .args(["--mode", "closed", "--think", "1", "--json", "--slo", "p95<2s", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    assert_eq!(v["mode"], "closed");
+    // 4 workers / 200 ms = 20 req/s.
+    let sat = v["saturation_rps"].as_f64().unwrap();
+    assert!((sat - 20.0).abs() / 20.0 < 0.05, "{sat}");
+    assert!(v["steps"][0]["users"].is_number());
+    // The table form.
+    scalesim()
+        .args(["capacity"])
+        .arg(&svc)
+        .args(["--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("saturation throughput"))
+        .stdout(contains("max rps within SLO"));
+}
+
+#[test]
+fn bad_slo_and_files_exit_2_with_a_clear_message() {
+    scalesim()
+        .args(["capacity", "configs/quickstart.toml", "--slo", "p99>500ms"])
+        .assert()
+        .code(2)
+        .stderr(contains("--slo `p99>500ms`"))
+        .stderr(contains("expected `pNN<DURATION`"));
+    scalesim()
+        .args(["capacity", "configs/quickstart.toml", "--slo", "p97<1s"])
+        .assert()
+        .code(2)
+        .stderr(contains("p50, p90, p95, p99 or p99.9"));
+    scalesim()
+        .args(["capacity", "configs/quickstart.toml", "--max-errors", "lots"])
+        .assert()
+        .code(2)
+        .stderr(contains("--max-errors"));
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("empty.toml");
+    std::fs::write(&f, "[cost]\nper_replica_hour = 1.0\n").unwrap();
+    scalesim().arg("capacity").arg(&f).assert().code(2).stderr(contains("no [service] section"));
+    scalesim().args(["capacity", "no/such/file.toml"]).assert().code(2).stderr(contains("no/such/file.toml"));
+}
+
+/// quickstart.toml shortened to `duration` for a fast check.
+fn short_quickstart(dir: &Path, duration: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string("configs/quickstart.toml").unwrap();
+    let text = text.replace("duration = \"24h\"", &format!("duration = \"{duration}\""));
+    let p = dir.join("qs.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn the_guides_example_through_the_binary() {
+    // A replica modelled to serve 10 req/s within the SLO, traffic from 50 to 200 req/s.
+    let dir = tempfile::tempdir().unwrap();
+    let f = short_quickstart(dir.path(), "1h");
+    scalesim()
+        .arg("recommend")
+        .arg(&f)
+        .args(["--capacity-rps", "10", "--min-rps", "50", "--max-rps", "200", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("min = ceil(50 / 10) = 5"))
+        .stdout(contains("max = ceil(200 / 10) = 20"))
+        .stdout(contains("rps target = capacity = 10"))
+        .stdout(contains("recommended: min 5, max 20, rps target 10\n"))
+        .stdout(contains("headroom (separate)"));
+}
+
+#[test]
+fn recommend_writes_a_scenario_that_validates_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = short_quickstart(dir.path(), "2h");
+    let out = dir.path().join("rec");
+    scalesim()
+        .arg("recommend")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("rec-rps"))
+        .stdout(contains("rec-cpu"))
+        .stdout(contains("rec-concurrency"))
+        .stdout(contains("meets SLO"));
+    let rec = out.join("recommended.toml");
+    scalesim().arg("validate").arg(&rec).assert().success().stdout(contains("rec-rps"));
+    scalesim().arg("run").arg(&rec).arg("--out").arg(dir.path().join("run")).assert().success();
+    assert!(dir.path().join("run/summary.json").exists());
+    // Bad ranges are bad input.
+    scalesim()
+        .arg("recommend")
+        .arg(&f)
+        .args(["--min-rps", "300", "--max-rps", "200"])
+        .assert()
+        .code(2)
+        .stderr(contains("--min-rps 300 --max-rps 200"));
+}

@@ -1,0 +1,106 @@
+//! The HPA in whole simulations: the legacy scale-up cap one sync at a time, the 300 s
+//! downscale stabilization, the metrics-pipeline delay, and a fast `behavior`.
+
+mod common;
+
+use scalesim::engine::simulate;
+use scalesim::policy::hpa::spec::{Behavior, MetricSpec, ScalingPolicy, ScalingPolicyType, ScalingRules};
+use scalesim::policy::hpa::{HpaPolicySpec, HpaSpec};
+use scalesim::policy::{PolicyKind, PolicySpec};
+use scalesim::record::{DecisionRow, RunResult};
+use scalesim::traffic::{Process, Shape, TrafficSpec};
+use std::sync::Arc;
+
+fn hpa(spec: HpaSpec, initial: u32) -> PolicySpec {
+    let p = HpaPolicySpec::new(spec).unwrap();
+    let (min, max) = p.bounds();
+    PolicySpec { name: "hpa".into(), min, max, initial, kind: PolicyKind::Hpa(p), activator: None }
+}
+
+fn run(steps: &[(f64, f64)], secs: u64, policy: PolicySpec) -> RunResult {
+    let mut service = common::mmc_service(4, 0.1);
+    service.queue_limit = Some(20);
+    let mut sc = common::scenario(1.0, secs, service, vec![policy.clone()]);
+    sc.traffic = TrafficSpec::from_shape(Shape::Steps(Arc::from(steps)), Process::Poisson, None);
+    simulate(&sc, &policy, 7, 0, None)
+}
+
+fn cpu_hpa(target: i32, min: i32, max: i32) -> HpaSpec {
+    HpaSpec { metrics: vec![MetricSpec::resource_utilization("cpu", target)], ..HpaSpec::new(min, max) }
+}
+
+fn changes(r: &RunResult) -> Vec<&DecisionRow> {
+    r.decisions.iter().filter(|d| d.desired != d.current).collect()
+}
+
+#[test]
+fn legacy_scale_up_doubles_once_per_sync() {
+    let r = run(&[(0.0, 3000.0)], 150, hpa(cpu_hpa(5, 1, 64), 1));
+    let ch = changes(&r);
+    let seq: Vec<u32> = ch.iter().map(|d| d.desired).collect();
+    assert_eq!(&seq[..5], &[4, 8, 16, 32, 64], "{:?}", r.decisions);
+    for w in ch[..5].windows(2) {
+        assert_eq!(w[1].time_s - w[0].time_s, 15.0, "one step per sync");
+    }
+    assert_eq!(ch[0].reason, "ScaleUpLimit");
+    // The first valid CPU sample (scraped at 15 s, visible at 25 s) is used by the 30 s sync.
+    assert_eq!(ch[0].time_s, 30.0);
+}
+
+/// 10 replicas at 55 % CPU (200 rps × 0.1 s × 0.25 cores + idle), then 20 rps from 600 s.
+fn drop_run(spec: HpaSpec) -> (RunResult, f64, f64) {
+    let r = run(&[(0.0, 200.0), (600.0, 20.0)], 1200, hpa(spec, 10));
+    let seen = r
+        .decisions
+        .iter()
+        .find(|d| d.time_s > 600.0 && d.proposal.is_some_and(|p| p < 5))
+        .expect("the drop is seen")
+        .time_s;
+    let down =
+        r.decisions.iter().find(|d| d.time_s > 600.0 && d.desired < d.current).expect("scales down").time_s;
+    (r, seen, down)
+}
+
+#[test]
+fn legacy_scale_down_waits_for_the_300s_window() {
+    let (r, seen, down) = drop_run(cpu_hpa(55, 1, 20));
+    assert!(seen > 600.0 && seen <= 660.0, "the drop is seen within a minute: {seen}");
+    assert_eq!(
+        down,
+        seen + 300.0,
+        "{:?}",
+        r.decisions.iter().filter(|d| d.time_s > 590.0).take(30).collect::<Vec<_>>()
+    );
+    for d in r.decisions.iter().filter(|d| d.time_s >= seen && d.time_s < down) {
+        assert_eq!((d.desired, d.reason.as_str()), (10, "stabilized"), "{d:?}");
+    }
+}
+
+#[test]
+fn fast_behavior_scales_down_sooner() {
+    let mut spec = cpu_hpa(55, 1, 20);
+    spec.behavior = Some(Behavior {
+        scale_up: None,
+        scale_down: Some(ScalingRules {
+            stabilization_window_seconds: Some(0),
+            policies: Some(vec![ScalingPolicy {
+                kind: ScalingPolicyType::Percent,
+                value: 100,
+                period_seconds: 15,
+            }]),
+            ..Default::default()
+        }),
+    });
+    let (_, seen, down) = drop_run(spec);
+    assert_eq!(down, seen, "no stabilization: scales down at the first sync that sees the drop");
+    assert!(down < 700.0);
+}
+
+#[test]
+fn cpu_hpa_reacts_30_to_60_s_after_a_step() {
+    let r = run(&[(0.0, 200.0), (600.0, 400.0)], 800, hpa(cpu_hpa(55, 1, 40), 10));
+    let up = r.decisions.iter().find(|d| d.time_s > 600.0 && d.desired > d.current).expect("scales up");
+    let delay = up.time_s - 600.0;
+    assert!((25.0..=60.0).contains(&delay), "reaction after {delay} s: {up:?}");
+    assert!(up.metrics.starts_with("cpu="), "{up:?}");
+}
