@@ -205,6 +205,17 @@ fn cli_writes_a_service_section_that_validate_accepts() {
     let (sat, _) = measured_figures(&read("step_stats_history.csv"));
     let predicted = v["saturation_rps"].as_f64().unwrap();
     assert!((predicted / sat - 1.0).abs() <= 0.10, "capacity says {predicted}, measured {sat}");
+    // And the third: a recommendation, checked by simulation, for a scenario holding the section.
+    let rec_out = tmp.path().join("recommend");
+    scalesim()
+        .arg("recommend")
+        .arg(&scenario)
+        .args(["--min-rps", "50", "--max-rps", "200", "--out"])
+        .arg(&rec_out)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("recommended: min"));
+    assert!(rec_out.join("recommended.toml").exists());
 
     let assert = scalesim()
         .args(["calibrate", "--json", "--locust"])
