@@ -4,11 +4,13 @@
 //! [`scenario::Scenario`]; [`experiment`] runs every policy (× seeds) in parallel, each run an
 //! independent [`engine`] simulation of [`traffic`] against the replica model ([`service`],
 //! [`balancer`]) steered by a [`policy`] that reads [`metrics`]; [`record`] aggregates each run;
-//! [`report`] writes files and charts. Only `config`, `report` and `cli` touch the file system.
+//! [`report`] writes files and charts. [`calibrate`] fits the replica model to a real Locust step
+//! test. Only `config`, `report` and `cli` touch the file system.
 
 #![warn(missing_docs)]
 
 pub mod balancer;
+pub mod calibrate;
 pub mod capacity;
 pub mod config;
 pub mod dist;

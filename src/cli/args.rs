@@ -4,8 +4,8 @@
 //! [`Command`], whose options are the library's own structs.
 
 use super::{
-    CapacityCommand, Command, ExplainCommand, ExplainFamily, ExplainKpaCommand, ExportCommand,
-    RecommendCommand, RunCommand, ValidateCommand,
+    CalibrateCommand, CapacityCommand, Command, ExplainCommand, ExplainFamily, ExplainKpaCommand,
+    ExportCommand, RecommendCommand, RunCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -30,6 +30,8 @@ enum Sub {
     Reference,
     /// Write the Kubernetes manifest of one policy (hpa, keda or knative).
     Export(ExportArgs),
+    /// Fit the replica model to a real Locust step test and write its `[service]` section.
+    Calibrate(CalibrateArgs),
     /// Simulated step test of one replica: latency and failures against load, and its capacity.
     Capacity(CapacityArgs),
     /// Recommend min, max and targets from the capacity and the traffic, and check them.
@@ -125,6 +127,24 @@ struct RecommendArgs {
 }
 
 #[derive(Debug, Args)]
+struct CalibrateArgs {
+    /// A Locust `*_stats_history.csv` from a step test of one replica (with or without
+    /// `--csv-full-history`).
+    #[arg(long, value_name = "FILE")]
+    locust: PathBuf,
+    /// Write the fitted `[service]` section to this file [default: print it].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print one JSON object (fitted service and per-step comparison) instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Seconds to drop at the start of each step [default: 12 with windowed percentiles, 4 with
+    /// cumulative ones].
+    #[arg(long, value_name = "SECONDS")]
+    ramp: Option<f64>,
+}
+
+#[derive(Debug, Args)]
 struct SetArgs {
     /// Override a scenario key before it is checked, e.g. `--set service.timeout=10s` or
     /// `--set policy.hpa.max=20` (repeatable).
@@ -205,6 +225,12 @@ impl Cli {
                 out: a.out,
                 overrides: a.set.set,
             }),
+            Sub::Calibrate(a) => Command::Calibrate(CalibrateCommand {
+                locust: a.locust,
+                out: a.out,
+                json: a.json,
+                ramp_s: a.ramp,
+            }),
             Sub::Explain(Explain::Hpa(a)) => {
                 Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
             }
@@ -278,6 +304,15 @@ mod tests {
         );
         assert!(matches!(parse(&["reference"]), Command::Reference));
         assert!(matches!(parse(&["keys"]), Command::Reference));
+        let Command::Calibrate(c) = parse(&["calibrate", "--locust", "h.csv", "--out", "r.toml", "--json"])
+        else {
+            panic!("calibrate")
+        };
+        assert_eq!(
+            (c.locust, c.out, c.json, c.ramp_s),
+            (PathBuf::from("h.csv"), Some(PathBuf::from("r.toml")), true, None)
+        );
+        assert!(Cli::try_parse_from(["scalesim", "calibrate"]).is_err());
         assert!(
             matches!(parse(&["explain", "kpa", "c.yaml", "--json"]), Command::ExplainKpa(c) if c.json && c.case == std::path::Path::new("c.yaml"))
         );

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+mod calibrate;
 mod capacity;
 mod explain;
 mod explain_kpa;
@@ -43,6 +44,21 @@ pub enum Command {
     Explain(ExplainCommand),
     /// `scalesim explain kpa`.
     ExplainKpa(ExplainKpaCommand),
+    /// `scalesim calibrate`.
+    Calibrate(CalibrateCommand),
+}
+
+/// What `scalesim calibrate` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CalibrateCommand {
+    /// The Locust `*_stats_history.csv`.
+    pub locust: PathBuf,
+    /// Where to write the `[service]` section; `None` prints it.
+    pub out: Option<PathBuf>,
+    /// One JSON object instead of the table.
+    pub json: bool,
+    /// Seconds dropped at the start of each step; `None` for the default.
+    pub ramp_s: Option<f64>,
 }
 
 /// What `scalesim explain kpa` was asked to replay.
@@ -104,15 +120,19 @@ pub enum CliError {
     Report(ReportError),
     /// Writing to the terminal failed.
     Io(std::io::Error),
+    /// The Locust file cannot be calibrated from.
+    Calibrate(scalesim::calibrate::CalibrateError),
+    /// A file could not be written.
+    Write(PathBuf, std::io::Error),
 }
 
 impl CliError {
     /// The process exit code: 2 for bad input, 1 for failures while running.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Config(_) | CliError::Usage(_) | CliError::Calibrate(_) => 2,
             CliError::Experiment(ExperimentError::UnknownPolicy { .. }) => 2,
-            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) => 1,
+            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) | CliError::Write(..) => 1,
         }
     }
 }
@@ -125,6 +145,8 @@ impl fmt::Display for CliError {
             CliError::Experiment(e) => e.fmt(f),
             CliError::Report(e) => e.fmt(f),
             CliError::Io(e) => write!(f, "cannot write to the terminal: {e}"),
+            CliError::Calibrate(e) => e.fmt(f),
+            CliError::Write(p, e) => write!(f, "cannot write {}: {e}", p.display()),
         }
     }
 }
@@ -156,6 +178,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
         Command::Export(c) => export::export(c),
+        Command::Calibrate(c) => calibrate::calibrate(c),
         Command::Explain(c) => explain::explain(c),
         Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
         Command::Capacity(c) => capacity::capacity(c),
