@@ -155,3 +155,16 @@ fn activator_holds_requests_at_zero_replicas() {
     // Held requests wait for the cold start: the slowest is about 10 s (poll) + 10 s (startup).
     assert!(with.intervals[0].latency_p99_s.unwrap() > 5.0);
 }
+
+#[test]
+fn controller_settings_change_the_hpa_underneath() {
+    let base = "name = \"tfy\"\ntype = \"platform\"\nmin_replicas = 5\nmax_replicas = 20\nmetric = { type = \"rps\", value = 10 }";
+    let slow = run_policy(&format!("{base}\ncontroller = {{ sync_period = \"60s\" }}"), "rate = 137", "30m");
+    // KEDA polls every 30 s and the HPA syncs every 60 s: no decision falls between (a 15 s
+    // sync would decide at 15 s, 45 s, …).
+    assert!(slow.decisions.iter().all(|d| (d.time_s as u64).is_multiple_of(30)));
+    // With a 60 s sync the second step up (10 → 14) comes a sync later than with 15 s.
+    let fast = run_policy(base, "rate = 137", "30m");
+    let reach = |r: &RunResult| r.decisions.iter().find(|d| d.desired == 14).map(|d| d.time_s).unwrap();
+    assert!(reach(&slow) > reach(&fast), "{} vs {}", reach(&slow), reach(&fast));
+}

@@ -494,7 +494,7 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             SCALING[5],
         ],
         PolicyType::Knative => &["manifest", "activator"],
-        PolicyType::Hpa | PolicyType::Keda => &["manifest", "initial", "activator"],
+        PolicyType::Hpa | PolicyType::Keda => &["manifest", "initial", "activator", "controller"],
         PolicyType::Platform => &[
             "min_replicas",
             "max_replicas",
@@ -503,6 +503,7 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             "metric",
             "initial",
             "activator",
+            "controller",
         ],
         PolicyType::Aws => {
             const K: [&str; 5] = super::aws::KEYS;
@@ -527,6 +528,7 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("metrics", p.metrics.is_some()),
         ("manifest", p.manifest.is_some()),
         ("activator", p.activator.is_some()),
+        ("controller", p.controller.is_some()),
         ("min_replicas", p.min_replicas.is_some()),
         ("max_replicas", p.max_replicas.is_some()),
         ("polling_interval", p.polling_interval.is_some()),

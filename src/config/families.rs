@@ -147,6 +147,59 @@ fn platform(path: &KeyPath, p: &RawPolicy) -> R<KedaSpec> {
     })
 }
 
+/// Applies `controller = { … }` to an HPA (or the HPA under KEDA).
+fn apply_controller(path: &KeyPath, p: &RawPolicy, h: &mut hpa::HpaPolicySpec) -> R<()> {
+    let Some(c) = &p.controller else { return Ok(()) };
+    let at = path.key("controller");
+    let pos = |key: &str, d: Option<super::values::Dur>| -> R<Option<crate::time::Time>> {
+        match d.map(|d| d.time()) {
+            Some(0) => Err(KeyError::new(at.key(key), "found a zero duration, expected a positive duration")),
+            t => Ok(t),
+        }
+    };
+    let micros = |t: crate::time::Time| t as hpa::core::Micros;
+    if let Some(t) = pos("sync_period", c.sync_period)? {
+        h.sync_period = t;
+    }
+    if let Some(d) = c.sync_offset {
+        h.sync_offset = d.time();
+    }
+    if let Some(tol) = c.tolerance {
+        if !(tol.is_finite() && (0.0..1.0).contains(&tol)) {
+            return Err(KeyError::new(
+                at.key("tolerance"),
+                format!("found {tol}, expected a fraction in [0, 1)"),
+            ));
+        }
+        h.controller.tolerance = tol;
+    }
+    if let Some(d) = c.cpu_initialization_period {
+        h.controller.cpu_initialization_period = micros(d.time());
+    }
+    if let Some(d) = c.initial_readiness_delay {
+        h.controller.initial_readiness_delay = micros(d.time());
+    }
+    if let Some(d) = c.downscale_stabilization {
+        h.controller.downscale_stabilization = micros(d.time());
+    }
+    if let Some(t) = pos("metrics_resolution", c.metrics_resolution)? {
+        h.pipeline.resolution = t;
+    }
+    if let Some(d) = c.metrics_delay {
+        h.pipeline.cpu_delay = d.time();
+    }
+    if let Some(t) = pos("custom_metrics_interval", c.custom_metrics_interval)? {
+        h.pipeline.custom_interval = t;
+    }
+    if let Some(d) = c.custom_metrics_lag {
+        h.pipeline.custom_lag = d.time();
+    }
+    if let Some(t) = pos("custom_metrics_window", c.custom_metrics_window)? {
+        h.pipeline.custom_window = t;
+    }
+    Ok(())
+}
+
 /// Reads the manifest a policy names: (display path, text).
 fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, String)> {
     let rel = p.manifest.as_deref().ok_or_else(|| {
@@ -167,7 +220,8 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
     let activator = activator(path, p)?;
     if p.kind == PolicyType::Platform {
         let keda = platform(path, p)?;
-        let spec = KedaPolicySpec::new(keda).map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
+        let mut spec = KedaPolicySpec::new(keda).map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
+        apply_controller(path, p, &mut spec.hpa)?;
         let (min, max, default) = spec.keda.bounds();
         let initial = p.initial.unwrap_or(default);
         if initial < min || initial > max {
@@ -200,7 +254,8 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
     match p.kind {
         PolicyType::Hpa => {
             let m = hpa::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
-            let spec = hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
+            let mut spec = hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
+            apply_controller(path, p, &mut spec)?;
             let (min, max) = spec.bounds();
             let initial = initial(min, max, min.max(1))?;
             Ok(PolicySpec {
@@ -213,7 +268,8 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
             })
         }
         PolicyType::Keda => {
-            let spec = keda::parse_manifest(&text, &shown, sim_tz).map_err(|e| bad(e.to_string()))?;
+            let mut spec = keda::parse_manifest(&text, &shown, sim_tz).map_err(|e| bad(e.to_string()))?;
+            apply_controller(path, p, &mut spec.hpa)?;
             let (min, max, default) = spec.keda.bounds();
             let initial = initial(min, max, default)?;
             Ok(PolicySpec {

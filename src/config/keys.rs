@@ -132,6 +132,9 @@ macro_rules! dist_docs {
     };
 }
 
+/// The policy types that take a `controller` table.
+const CONTROLLER: &str = "type = \"hpa\" | \"keda\" | \"platform\"";
+
 /// The policy types that take an `activator` table.
 const ACTIVATOR: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"hpa\" | \"keda\" | \"knative\" | \"platform\"";
 
@@ -345,6 +348,25 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         k("policy[].metric.end", "", "cron", "required (cron)", "End of the window.", "\"0 21 * * 1-5\""),
         k("policy[].metric.timezone", "", "string", "\"UTC\"", "IANA time zone of the cron expressions.", "\"Europe/London\""),
         k("policy[].metric.desired_replicas", "", "integer", "max_replicas", "Replicas inside the window.", "8"),
+        k(
+            "policy[].controller",
+            CONTROLLER,
+            "table",
+            "Kubernetes defaults",
+            "The kube-controller-manager flags and the metrics pipeline of the HPA (for keda and platform: the HPA KEDA creates).",
+            "{ sync_period = \"15s\", metrics_resolution = \"30s\" }",
+        ),
+        k("policy[].controller.sync_period", CONTROLLER, "duration", "\"15s\"", "`--horizontal-pod-autoscaler-sync-period`: time between HPA reconciles.", "\"30s\""),
+        k("policy[].controller.sync_offset", CONTROLLER, "duration", "\"0s\"", "When the first reconcile happens (phase of the sync loop).", "\"5s\""),
+        k("policy[].controller.tolerance", CONTROLLER, "float", "0.1", "`--horizontal-pod-autoscaler-tolerance` (the manifest's per-direction `behavior` tolerance wins).", "0.05"),
+        k("policy[].controller.cpu_initialization_period", CONTROLLER, "duration", "\"5m\"", "`--horizontal-pod-autoscaler-cpu-initialization-period`.", "\"2m\""),
+        k("policy[].controller.initial_readiness_delay", CONTROLLER, "duration", "\"30s\"", "`--horizontal-pod-autoscaler-initial-readiness-delay`.", "\"10s\""),
+        k("policy[].controller.downscale_stabilization", CONTROLLER, "duration", "\"5m\"", "`--horizontal-pod-autoscaler-downscale-stabilization` (the path without `behavior`, and the default scale-down window with it).", "\"2m\""),
+        k("policy[].controller.metrics_resolution", CONTROLLER, "duration", "\"15s\"", "metrics-server scrape interval, which is also the window of each CPU sample.", "\"60s\""),
+        k("policy[].controller.metrics_delay", CONTROLLER, "duration", "\"10s\"", "Delay before a CPU sample reaches the HPA (kubelet measurement).", "\"0s\""),
+        k("policy[].controller.custom_metrics_interval", CONTROLLER, "duration", "\"30s\"", "Refresh interval of custom and external metrics (`requests_per_second`, `concurrency`; KEDA triggers are read live instead).", "\"15s\""),
+        k("policy[].controller.custom_metrics_lag", CONTROLLER, "duration", "\"0s\"", "Age of a custom or external value when it is refreshed.", "\"30s\""),
+        k("policy[].controller.custom_metrics_window", CONTROLLER, "duration", "\"60s\"", "Averaging window of custom and external values (like `rate(…[1m])`).", "\"2m\""),
         k(
             "policy[].manifest",
             "type = \"knative\" | \"hpa\" | \"keda\"",

@@ -333,6 +333,8 @@ pub struct RawPolicy {
     pub manifest: Option<String>,
     /// Hold requests while no replica is ready (any autoscaling type).
     pub activator: Option<RawActivator>,
+    /// Kubernetes controller and metrics-pipeline settings (hpa, keda, platform).
+    pub controller: Option<RawController>,
     // ---- type = "platform" (mapped onto a KEDA ScaledObject in config/families.rs) ----
     /// Fewest replicas (platform).
     pub min_replicas: Option<u32>,
@@ -437,4 +439,33 @@ pub struct RawPlatformMetric {
     pub timezone: Option<String>,
     /// Replicas inside the window (default max_replicas).
     pub desired_replicas: Option<u32>,
+}
+
+/// `controller = { … }`: the kube-controller-manager flags and metrics pipeline of an HPA (also
+/// the HPA under KEDA).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawController {
+    /// `--horizontal-pod-autoscaler-sync-period`.
+    pub sync_period: Option<Dur>,
+    /// Phase of the sync loop.
+    pub sync_offset: Option<Dur>,
+    /// `--horizontal-pod-autoscaler-tolerance`.
+    pub tolerance: Option<f64>,
+    /// `--horizontal-pod-autoscaler-cpu-initialization-period`.
+    pub cpu_initialization_period: Option<Dur>,
+    /// `--horizontal-pod-autoscaler-initial-readiness-delay`.
+    pub initial_readiness_delay: Option<Dur>,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization`.
+    pub downscale_stabilization: Option<Dur>,
+    /// metrics-server resolution (scrape interval and CPU window).
+    pub metrics_resolution: Option<Dur>,
+    /// Delay before a CPU sample reaches the HPA.
+    pub metrics_delay: Option<Dur>,
+    /// Custom/external metrics refresh interval.
+    pub custom_metrics_interval: Option<Dur>,
+    /// Age of a custom/external value when refreshed.
+    pub custom_metrics_lag: Option<Dur>,
+    /// Averaging window of custom/external values.
+    pub custom_metrics_window: Option<Dur>,
 }
