@@ -19,8 +19,11 @@ fn tail(h: &hdrhistogram::Histogram<u64>, t_s: f64) -> f64 {
     above as f64 / h.len() as f64
 }
 
+/// Relative difference, printed so `cargo test --test queueing -- --nocapture` shows the figures.
 fn rel(a: f64, b: f64) -> f64 {
-    (a / b - 1.0).abs()
+    let d = (a / b - 1.0).abs();
+    eprintln!("measured {a:.6} expected {b:.6} ({:+.2} %)", (a / b - 1.0) * 100.0);
+    d
 }
 
 /// Runs M/M/c with rate `lambda`, mean service `mean_s`, `c` workers, for `secs`.
