@@ -5,9 +5,9 @@
 use scalesim::engine::simulate;
 use scalesim::record::RunResult;
 
-fn run(manifest: &str, traffic: &str, duration: &str) -> RunResult {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("so.yaml"), manifest).unwrap();
+/// Simulates one policy (a `[[policy]]` body) against `traffic` for `duration`; relative paths
+/// in the policy are read from `dir`. The clock starts at 08:00 UTC.
+fn simulate_policy(policy: &str, traffic: &str, duration: &str, dir: &std::path::Path) -> RunResult {
     let scenario = format!(
         r#"
 [simulation]
@@ -25,13 +25,18 @@ mean = "50ms"
 distribution = "deterministic"
 value = "10s"
 [[policy]]
-name = "keda"
-type = "keda"
-manifest = "so.yaml"
+{policy}
 "#
     );
-    let sc = scalesim::config::load_str(&scenario, "test.toml", dir.path(), &[]).unwrap();
+    let sc = scalesim::config::load_str(&scenario, "test.toml", dir, &[]).unwrap();
     simulate(&sc, &sc.policies[0], 1, 0, None)
+}
+
+/// A KEDA policy read from the ScaledObject `manifest`.
+fn run(manifest: &str, traffic: &str, duration: &str) -> RunResult {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("so.yaml"), manifest).unwrap();
+    simulate_policy("name = \"keda\"\ntype = \"keda\"\nmanifest = \"so.yaml\"", traffic, duration, dir.path())
 }
 
 #[test]
@@ -97,26 +102,7 @@ spec:
 }
 
 fn run_policy(policy: &str, traffic: &str, duration: &str) -> RunResult {
-    let scenario = format!(
-        r#"
-[simulation]
-duration = "{duration}"
-[traffic]
-{traffic}
-[service]
-workers = 4
-[service.demand]
-distribution = "exponential"
-mean = "50ms"
-[service.startup]
-distribution = "deterministic"
-value = "10s"
-[[policy]]
-{policy}
-"#
-    );
-    let sc = scalesim::config::load_str(&scenario, "test.toml", std::path::Path::new("."), &[]).unwrap();
-    simulate(&sc, &sc.policies[0], 1, 0, None)
+    simulate_policy(policy, traffic, duration, std::path::Path::new("."))
 }
 
 #[test]
