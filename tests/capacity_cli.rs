@@ -171,3 +171,106 @@ fn recommend_writes_a_scenario_that_validates_and_runs() {
         .code(2)
         .stderr(contains("--min-rps 300 --max-rps 200"));
 }
+
+/// A service-only file, as `calibrate` writes.
+fn service_only(dir: &Path) -> std::path::PathBuf {
+    let svc = dir.join("replica.toml");
+    std::fs::write(
+        &svc,
+        "# a replica\n[service]\nworkers = 2\nqueue_limit = 50\ntimeout = \"10s\"\n[service.demand]\ndistribution = \"lognormal\"\nmean = \"100ms\"\np99 = \"300ms\"\n",
+    )
+    .unwrap();
+    svc
+}
+
+#[test]
+fn recommend_on_a_service_only_file_plans_a_default_weekday_and_writes_a_whole_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service_only(dir.path());
+    let out = dir.path().join("rec");
+    scalesim()
+        .arg("recommend")
+        .arg(&svc)
+        .args(["--min-rps", "50", "--max-rps", "200", "--slo", "p95<400ms", "--max-errors", "2%", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("replica: SLO p95 < 400 ms, errors <= 2%"))
+        .stdout(contains("traffic: 50.0 to 200.0 req/s"))
+        .stdout(contains("recommended: min"))
+        .stdout(contains("simulated against the traffic (86400s)"))
+        .stdout(contains("rec-rps"));
+    let rec = out.join("recommended.toml");
+    let text = std::fs::read_to_string(&rec).unwrap();
+    for want in [
+        "[simulation]",
+        "duration = \"24h\"",
+        "timezone = \"UTC\"",
+        "seed = 1",
+        "record_interval = \"1m\"",
+        "latency_percentile = 95.0",
+        "latency = \"400ms\"",
+        "error_rate = 0.02",
+        "arrival = \"poisson\"",
+        "shape = \"daily\"",
+        "trough = 50.0",
+        "peak = 200.0",
+        "peak_hour = 14.0",
+        "[service]",
+        "workers = 2",
+        "[[policy]]",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    scalesim()
+        .arg("validate")
+        .arg(&rec)
+        .assert()
+        .success()
+        .stdout(contains("starts Mon 2025-01-06 00:00:00 UTC"))
+        .stdout(contains("rec-rps"));
+    scalesim()
+        .arg("run")
+        .arg(&rec)
+        .args(["--set", "simulation.duration=1h", "--out"])
+        .arg(dir.path().join("run"))
+        .assert()
+        .success();
+    assert!(dir.path().join("run/summary.json").exists());
+    // Or the traffic of another scenario: its [simulation] and [traffic], then the service.
+    let traffic = short_quickstart(dir.path(), "1h");
+    let out = dir.path().join("rec-traffic");
+    scalesim()
+        .arg("recommend")
+        .arg(&svc)
+        .arg("--traffic")
+        .arg(&traffic)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("quickstart: SLO p99 < 500 ms, errors <= 1%"))
+        .stdout(contains("simulated against the traffic (3600s)"));
+    let text = std::fs::read_to_string(out.join("recommended.toml")).unwrap();
+    assert!(text.contains("timezone = \"Europe/London\"") && text.contains("workers = 2"), "{text}");
+    assert!(!text.contains("fixed-20"), "the traffic file's policies are not carried over:\n{text}");
+    scalesim().arg("validate").arg(out.join("recommended.toml")).assert().success();
+}
+
+#[test]
+fn recommend_on_a_service_only_file_without_traffic_says_which_flags_to_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service_only(dir.path());
+    scalesim()
+        .arg("recommend")
+        .arg(&svc)
+        .args(["--out"])
+        .arg(dir.path().join("rec"))
+        .assert()
+        .code(2)
+        .stderr(contains("replica.toml: a service-only file has no traffic to plan for"))
+        .stderr(contains("--min-rps"))
+        .stderr(contains("--max-rps"))
+        .stderr(contains("--traffic"));
+    assert!(!dir.path().join("rec/recommended.toml").exists());
+}

@@ -100,12 +100,15 @@ struct CapacityArgs {
 
 #[derive(Debug, Args)]
 struct RecommendArgs {
-    /// The scenario file (TOML).
+    /// The scenario file (TOML), or a file holding only a `[service]` section (as `calibrate`
+    /// writes; it then needs --min-rps/--max-rps or --traffic).
     file: PathBuf,
-    /// A scenario file whose traffic to plan for [default: the scenario's own].
+    /// A scenario file whose traffic to plan for [default: the scenario's own; for a
+    /// service-only file, its [simulation] and [traffic] are used].
     #[arg(long, value_name = "FILE", conflicts_with_all = ["min_rps", "max_rps"])]
     traffic: Option<PathBuf>,
-    /// Lowest traffic, requests per second (with --max-rps).
+    /// Lowest traffic, requests per second (with --max-rps). For a service-only file the
+    /// check simulates one weekday (UTC) of a daily curve from this at night to --max-rps at 14:00.
     #[arg(long, requires = "max_rps")]
     min_rps: Option<f64>,
     /// Highest traffic, requests per second (with --min-rps).

@@ -33,7 +33,7 @@ pub struct CapacityCommand {
 /// What `scalesim recommend` was asked to do.
 #[derive(Debug, Clone)]
 pub struct RecommendCommand {
-    /// Scenario file.
+    /// Scenario file, or a service-only file (then `range` or `traffic` is required).
     pub file: PathBuf,
     /// A scenario file whose traffic to use instead.
     pub traffic: Option<PathBuf>,
@@ -152,24 +152,172 @@ fn dur(t: Time) -> String {
     format!("{}s", to_secs_f64(t))
 }
 
+/// The traffic `recommend` simulates for a service-only file given `--min-rps A --max-rps B`:
+/// one weekday (Monday 2025-01-06, UTC) of a daily curve from A at night to B at 14:00, Poisson
+/// arrivals, seed 1, recorded every minute, judged against `slo`. Scenario TOML, without the
+/// service or policies.
+fn default_traffic_toml(name: &str, min_rps: f64, max_rps: f64, slo: &CapacitySlo) -> String {
+    format!(
+        "# Written by `scalesim recommend` for a service-only file: one weekday of a daily curve from\n\
+         # --min-rps (night) to --max-rps (14:00), Poisson arrivals. Edit the traffic to match yours.\n\
+         [simulation]\nname = {}\nduration = \"24h\"\nstart = \"2025-01-06T00:00:00\"   # a Monday\n\
+         timezone = \"UTC\"\nseed = 1\nrecord_interval = \"1m\"\n\n{}\n\
+         [traffic]\narrival = \"poisson\"\n\n\
+         [traffic.rate]\nshape = \"daily\"\ntrough = {min_rps:?}\npeak = {max_rps:?}\npeak_hour = 14.0\n",
+        toml_edit::Value::from(name),
+        slo_toml(slo)
+    )
+}
+
+/// `slo` as a `[simulation.slo]` table.
+fn slo_toml(slo: &CapacitySlo) -> String {
+    let mut s = String::from("[simulation.slo]\n");
+    if let Some((p, b)) = slo.latency {
+        let _ = writeln!(s, "latency_percentile = {p:?}\nlatency = \"{}ms\"", fmt_ms(b * 1000.0));
+    }
+    let _ = writeln!(s, "error_rate = {:?}", slo.max_error_rate);
+    s
+}
+
+fn fmt_ms(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// What `recommend` plans from: the service, the SLO, the traffic range, and the scenario text
+/// (without policies) the recommended policies are appended to.
+struct Plan {
+    name: String,
+    service: scalesim::service::ServiceModel,
+    seed: u64,
+    slo: CapacitySlo,
+    range: TrafficRange,
+    text: String,
+    base_dir: PathBuf,
+}
+
+fn parent_dir(p: &Path) -> PathBuf {
+    p.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+}
+
+fn read_doc(path: &Path) -> Result<toml_edit::DocumentMut, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Usage(format!("{}: cannot read: {e}", path.display())))?;
+    text.parse().map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+}
+
+/// The plan for a whole scenario: its own traffic (or `--traffic`'s range, or the given one),
+/// its SLO under the flags, its text.
+fn plan_scenario(
+    cmd: &RecommendCommand,
+    sc: Scenario,
+    range: Option<TrafficRange>,
+) -> Result<Plan, CliError> {
+    let slo = slo_from(&cmd.slo, &cmd.max_errors, Some(&sc))?;
+    let range = match (range, &cmd.traffic) {
+        (Some(r), _) => r,
+        (None, Some(f)) => traffic_range(&config::load(f, &[])?),
+        (None, None) => traffic_range(&sc),
+    };
+    let mut doc = read_doc(&cmd.file)?;
+    doc.remove("policy");
+    Ok(Plan {
+        name: sc.name.clone(),
+        service: sc.service,
+        seed: sc.seed,
+        slo,
+        range,
+        text: doc.to_string(),
+        base_dir: parent_dir(&cmd.file),
+    })
+}
+
+/// The plan for a service-only file (as `calibrate` writes): the traffic is the default daily
+/// curve over the given range, or `--traffic`'s scenario (its `[simulation]`, `[traffic]` and
+/// `[cost]`; its name, or the service file's), and the service follows it. Either way the
+/// `[simulation.slo]` is the one the recommendation is judged against.
+fn plan_service(
+    cmd: &RecommendCommand,
+    service: scalesim::service::ServiceModel,
+    range: Option<TrafficRange>,
+) -> Result<Plan, CliError> {
+    let mut name = stem(&cmd.file);
+    let mut svc = read_doc(&cmd.file)?;
+    svc.remove("policy");
+    let (head, slo, range, seed, base_dir) = match (range, &cmd.traffic) {
+        (Some(r), _) => {
+            let slo = slo_from(&cmd.slo, &cmd.max_errors, None)?;
+            (default_traffic_toml(&name, r.min_rps, r.max_rps, &slo), slo, r, 1, parent_dir(&cmd.file))
+        }
+        (None, Some(f)) => {
+            let tsc = config::load(f, &[])?;
+            let slo = slo_from(&cmd.slo, &cmd.max_errors, Some(&tsc))?;
+            let mut doc = read_doc(f)?;
+            let keep = ["simulation", "traffic", "cost"];
+            let drop: Vec<String> =
+                doc.iter().map(|(k, _)| k.to_string()).filter(|k| !keep.contains(&k.as_str())).collect();
+            for k in drop {
+                doc.remove(&k);
+            }
+            if let Some(sim) = doc.get_mut("simulation").and_then(|s| s.as_table_like_mut()) {
+                sim.remove("slo");
+                // The traffic scenario's own name, else the service file's.
+                if sim.contains_key("name") {
+                    name.clone_from(&tsc.name);
+                } else {
+                    sim.insert("name", toml_edit::value(name.as_str()));
+                }
+            }
+            let head = format!(
+                "# Traffic from {} (for the service-only file {}).\n{}\n\n{}",
+                f.display(),
+                cmd.file.display(),
+                doc.to_string().trim_end(),
+                slo_toml(&slo)
+            );
+            (head, slo, traffic_range(&tsc), tsc.seed, parent_dir(f))
+        }
+        (None, None) => {
+            return Err(CliError::Usage(format!(
+                "{}: a service-only file has no traffic to plan for; pass --min-rps A --max-rps B \
+                 (lowest and highest requests per second; a weekday daily curve between them is \
+                 simulated) or --traffic SCENARIO (a scenario file whose traffic to use)",
+                cmd.file.display()
+            )));
+        }
+    };
+    Ok(Plan {
+        name,
+        service,
+        seed,
+        slo,
+        range,
+        text: format!("{head}\n{}", svc.to_string().trim_start()),
+        base_dir,
+    })
+}
+
 /// Runs `scalesim recommend`.
 pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
-    let sc = config::load(&cmd.file, &[])?;
-    let slo = slo_from(&cmd.slo, &cmd.max_errors, Some(&sc))?;
-    let range = match (&cmd.range, &cmd.traffic) {
-        (Some((a, b)), _) => {
-            if !(a.is_finite() && b.is_finite() && *a >= 0.0 && b >= a && *b > 0.0) {
+    let loaded = config::load_service(&cmd.file)?;
+    let range = match cmd.range {
+        Some((a, b)) => {
+            if !(a.is_finite() && b.is_finite() && a >= 0.0 && b >= a && b > 0.0) {
                 return Err(CliError::Usage(format!(
                     "--min-rps {a} --max-rps {b}: expected 0 <= min <= max and max > 0"
                 )));
             }
-            TrafficRange { min_rps: *a, max_rps: *b, max_ramp_rps_per_s: 0.0 }
+            Some(TrafficRange { min_rps: a, max_rps: b, max_ramp_rps_per_s: 0.0 })
         }
-        (None, Some(f)) => traffic_range(&config::load(f, &[])?),
-        (None, None) => traffic_range(&sc),
+        None => None,
     };
-    let test = StepTest::for_service(&sc.service, None);
-    let mut answer = capacity::capacity(&capacity::run_step_test(&sc.service, &test, sc.seed), &slo);
+    let plan = match loaded.scenario {
+        Some(sc) => plan_scenario(&cmd, sc, range)?,
+        None => plan_service(&cmd, loaded.service, range)?,
+    };
+    let (slo, range) = (plan.slo, plan.range);
+    let test = StepTest::for_service(&plan.service, None);
+    let mut answer = capacity::capacity(&capacity::run_step_test(&plan.service, &test, plan.seed), &slo);
     if let Some(c) = cmd.capacity_rps {
         if !(c.is_finite() && c > 0.0) {
             return Err(CliError::Usage(format!("--capacity-rps {c}: expected requests per second > 0")));
@@ -186,7 +334,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         )));
     };
     let interval_s = 15.0;
-    let startup_s = sc.service.startup.mean();
+    let startup_s = plan.service.startup.mean();
     let rec = capacity::recommend(
         cap,
         range,
@@ -196,7 +344,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         startup_s,
     );
     let mut s = String::new();
-    let _ = writeln!(s, "{}: SLO {}", sc.name, slo.describe());
+    let _ = writeln!(s, "{}: SLO {}", plan.name, slo.describe());
     let _ = writeln!(
         s,
         "traffic: {:.1} to {:.1} req/s, steepest rise {:.3} req/s per second",
@@ -221,13 +369,9 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         rec.cpu_target_pct.map_or_else(String::new, |c| format!(", cpu target {}%", fmt(c))),
         rec.concurrency_target.map_or_else(String::new, |c| format!(", concurrency target {}", fmt(c)))
     );
-    // The recommended scenario: the original file with its policies replaced.
-    let text = std::fs::read_to_string(&cmd.file)
-        .map_err(|e| CliError::Usage(format!("{}: cannot read: {e}", cmd.file.display())))?;
-    let mut doc: toml_edit::DocumentMut =
-        text.parse().map_err(|e| CliError::Usage(format!("{}: {e}", cmd.file.display())))?;
-    doc.remove("policy");
-    let mut toml = doc.to_string();
+    // The recommended scenario: the plan's text (the file, or the traffic and the service) with
+    // the recommended policies.
+    let mut toml = plan.text;
     let (min, max) = (rec.min_replicas, rec.max_replicas);
     let mut policies = vec![format!(
         "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"15s\"\n",
@@ -254,10 +398,9 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     }
     toml.push_str("\n# Recommended by `scalesim recommend` from the simulated capacity of one replica.\n");
     toml.push_str(&policies.join("\n"));
-    let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&sc.name));
+    let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&plan.name));
     let path = out.join("recommended.toml");
-    let base = cmd.file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let checked = config::load_str(&toml, &path.display().to_string(), base, &[])?;
+    let checked = config::load_str(&toml, &path.display().to_string(), &plan.base_dir, &[])?;
     let runs = experiment::run(
         &checked,
         &RunOptions { seeds: 1, threads: None, policies: vec![] },
