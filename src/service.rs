@@ -118,6 +118,31 @@ impl Default for CpuModel {
     }
 }
 
+/// Memory use of one replica (working set, as metrics-server reports it), bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryModel {
+    /// The pod's memory request, bytes (the denominator of memory utilisation).
+    pub request_bytes: f64,
+    /// Working set of a running replica with nothing in flight.
+    pub base_bytes: f64,
+    /// Extra working set per request in service or queued.
+    pub per_in_flight_bytes: f64,
+}
+
+impl Default for MemoryModel {
+    fn default() -> Self {
+        const MI: f64 = 1024.0 * 1024.0;
+        MemoryModel { request_bytes: 512.0 * MI, base_bytes: 256.0 * MI, per_in_flight_bytes: 4.0 * MI }
+    }
+}
+
+impl MemoryModel {
+    /// Working set with `in_flight` requests on the replica.
+    pub fn usage(&self, in_flight: u32) -> f64 {
+        self.base_bytes + self.per_in_flight_bytes * in_flight as f64
+    }
+}
+
 /// Everything about one replica of the service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceModel {
@@ -139,6 +164,8 @@ pub struct ServiceModel {
     pub grace: Time,
     /// CPU usage.
     pub cpu: CpuModel,
+    /// Memory usage.
+    pub memory: MemoryModel,
 }
 
 impl ServiceModel {

@@ -1,5 +1,5 @@
 //! The HPA in whole simulations: the legacy scale-up cap one sync at a time, the 300 s
-//! downscale stabilization, the metrics-pipeline delay, and a fast `behavior`.
+//! downscale stabilization, the metrics-pipeline delay, a fast `behavior`, and memory utilisation.
 
 mod common;
 
@@ -103,4 +103,55 @@ fn cpu_hpa_reacts_30_to_60_s_after_a_step() {
     let delay = up.time_s - 600.0;
     assert!((25.0..=60.0).contains(&delay), "reaction after {delay} s: {up:?}");
     assert!(up.metrics.starts_with("cpu="), "{up:?}");
+}
+
+#[test]
+fn hpa_on_memory_utilization_follows_requests_in_flight() {
+    // Working set 256Mi + 16Mi per request in flight against a 512Mi request: idle replicas sit at
+    // 50 %; with about 16 requests in flight per replica they reach 100 %, so a 70 % target needs
+    // more replicas. Slow requests (1 s) at 60 req/s keep ~60 in flight.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hpa.yaml"),
+        r#"
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: mem }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  minReplicas: 1
+  maxReplicas: 20
+  metrics:
+    - type: Resource
+      resource: { name: memory, target: { type: Utilization, averageUtilization: 70 } }
+"#,
+    )
+    .unwrap();
+    let scenario = r#"
+[simulation]
+duration = "20m"
+[traffic]
+rate = 60
+[service]
+workers = 64
+[service.demand]
+distribution = "deterministic"
+value = "1s"
+[service.memory]
+request = "512Mi"
+base = "256Mi"
+per_in_flight = "16Mi"
+[[policy]]
+name = "mem"
+type = "hpa"
+manifest = "hpa.yaml"
+"#;
+    let sc = scalesim::config::load_str(scenario, "test.toml", dir.path(), &[]).unwrap();
+    let r = scalesim::engine::simulate(&sc, &sc.policies[0], 1, 0, None);
+    assert!(r.decisions.iter().any(|d| d.metrics.contains("memory")), "{:?}", r.decisions.first());
+    // Steady state: in flight per replica n = 60 / R; utilisation (256 + 16 n) / 512 ≤ ~77 % (the
+    // 10 % tolerance above 70 %) needs n ≤ 8.6, so at least 7 replicas; without memory load
+    // (50 %) it would stay at 1.
+    let last = r.intervals.last().unwrap();
+    assert!(last.ready >= 7 && last.ready <= 12, "ready {}", last.ready);
 }

@@ -6,7 +6,7 @@ use scalesim::policy::PolicySpec;
 use scalesim::record::{FailReason, IntervalRow, RunResult, RunSummary};
 use scalesim::report::{summary_table, write_outputs};
 use scalesim::scenario::{CostModel, Scenario, Slo};
-use scalesim::service::{CpuModel, Demand, ServiceModel};
+use scalesim::service::{CpuModel, Demand, MemoryModel, ServiceModel};
 use scalesim::time::{Clock, SECOND};
 use scalesim::traffic::TrafficSpec;
 use serde_json::Value;
@@ -34,6 +34,7 @@ fn scenario(hours: u64) -> Scenario {
             startup: Dist::Deterministic { value: 30.0 },
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
+            memory: MemoryModel::default(),
         },
         balancer: Default::default(),
         cost: CostModel { per_replica_hour: 0.05, currency: "EUR".into() },

@@ -31,7 +31,7 @@
 use super::steps::{MeasuredStep, Steps};
 use crate::capacity::{CapacitySlo, StepTest, capacity, run_step_test, secs};
 use crate::dist::Dist;
-use crate::service::{CpuModel, Curve, Demand, ServiceModel};
+use crate::service::{CpuModel, Curve, Demand, MemoryModel, ServiceModel};
 use crate::time::SECOND;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -108,6 +108,7 @@ impl Params {
             startup: Dist::Deterministic { value: 30.0 },
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
+            memory: MemoryModel::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Step-test and capacity tests: queueing-theory checks and the interpolation rules.
 
 use super::*;
-use crate::service::{CpuModel, Demand};
+use crate::service::{CpuModel, Demand, MemoryModel};
 
 fn service(workers: u32, mean: f64) -> ServiceModel {
     ServiceModel {
@@ -13,6 +13,7 @@ fn service(workers: u32, mean: f64) -> ServiceModel {
         startup: Dist::Deterministic { value: 30.0 },
         grace: 30 * SECOND,
         cpu: CpuModel::default(),
+        memory: MemoryModel::default(),
     }
 }
 

@@ -5,12 +5,12 @@
 use super::error::{KeyError, suggest};
 use super::raw::*;
 use super::source::KeyPath;
-use super::values::Dur;
+use super::values::{Bytes, Dur};
 use crate::balancer::BalancerKind;
 use crate::dist::Dist;
 use crate::policy::{BasicSpec, CronWindow, MetricRule, PolicyKind, PolicySpec};
 use crate::scenario::{CostModel, Scenario, Slo};
-use crate::service::{CpuModel, Curve, Demand, ServiceModel};
+use crate::service::{CpuModel, Curve, Demand, MemoryModel, ServiceModel};
 use crate::time::{Clock, SECOND, Time};
 use crate::traffic::MAX_SIZES;
 use chrono::NaiveDateTime;
@@ -203,6 +203,10 @@ fn build_service(raw: RawService, sizes: &[String]) -> R<(ServiceModel, Balancer
         Some(c) => build_cpu(&p.key("cpu"), c)?,
         None => CpuModel::default(),
     };
+    let memory = match raw.memory {
+        Some(m) => build_memory(&p.key("memory"), m)?,
+        None => MemoryModel::default(),
+    };
     let service = ServiceModel {
         workers: raw.workers,
         queue_limit: raw.queue_limit,
@@ -212,6 +216,7 @@ fn build_service(raw: RawService, sizes: &[String]) -> R<(ServiceModel, Balancer
         startup,
         grace,
         cpu,
+        memory,
     };
     Ok((service, balancer))
 }
@@ -252,6 +257,28 @@ fn build_cpu(path: &KeyPath, c: RawCpu) -> R<CpuModel> {
         idle_cores: non_neg("idle", c.idle.unwrap_or(d.idle_cores))?,
         per_request_cpu_s: c.per_request.map_or(d.per_request_cpu_s, |s| s.0),
         busy_worker_cores: non_neg("per_busy_worker", c.per_busy_worker.unwrap_or(d.busy_worker_cores))?,
+    })
+}
+
+fn build_memory(path: &KeyPath, m: RawMemory) -> R<MemoryModel> {
+    let d = MemoryModel::default();
+    let bytes = |k: &str, v: Option<Bytes>, default: f64, positive: bool| -> R<f64> {
+        let x = v.map_or(default, |b| b.0);
+        if !x.is_finite() || x < 0.0 || (positive && x == 0.0) {
+            return err(
+                path.key(k),
+                format!(
+                    "found {x} bytes, expected a {} size",
+                    if positive { "positive" } else { "non-negative" }
+                ),
+            );
+        }
+        Ok(x)
+    };
+    Ok(MemoryModel {
+        request_bytes: bytes("request", m.request, d.request_bytes, true)?,
+        base_bytes: bytes("base", m.base, d.base_bytes, false)?,
+        per_in_flight_bytes: bytes("per_in_flight", m.per_in_flight, d.per_in_flight_bytes, false)?,
     })
 }
 

@@ -5,7 +5,7 @@
 //! afterwards, in `build`, with the same precision.
 
 use super::traffic::TrafficConfig;
-use super::values::{Dur, Fraction, Seconds};
+use super::values::{Bytes, Dur, Fraction, Seconds};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -95,6 +95,8 @@ pub struct RawService {
     pub startup: Option<RawStartup>,
     /// `[service.cpu]`.
     pub cpu: Option<RawCpu>,
+    /// `[service.memory]`.
+    pub memory: Option<RawMemory>,
 }
 
 /// Distribution names.
@@ -237,6 +239,18 @@ pub struct RawCpu {
     pub per_request: Option<Seconds>,
     /// Cores per busy worker.
     pub per_busy_worker: Option<f64>,
+}
+
+/// `[service.memory]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemory {
+    /// Memory request.
+    pub request: Option<Bytes>,
+    /// Working set with nothing in flight.
+    pub base: Option<Bytes>,
+    /// Extra working set per request in flight.
+    pub per_in_flight: Option<Bytes>,
 }
 
 /// `[cost]`.

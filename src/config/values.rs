@@ -169,3 +169,37 @@ mod tests {
         assert!(t("f = \"x\"").is_err());
     }
 }
+
+/// A size in bytes, written as a Kubernetes quantity (`"512Mi"`, `"1Gi"`, `"200M"`) or a number
+/// of bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bytes(pub f64);
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a size such as \"512Mi\" or a number of bytes")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Bytes, E> {
+                Ok(Bytes(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Bytes, E> {
+                Ok(Bytes(v as f64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Bytes, E> {
+                crate::policy::hpa::quantity::Quantity::parse(v)
+                    .map(|q| Bytes(q.milli() as f64 / 1000.0))
+                    .map_err(|e| {
+                        E::custom(format!("invalid size \"{v}\" ({e}); expected a size such as \"512Mi\""))
+                    })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

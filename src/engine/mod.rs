@@ -360,6 +360,8 @@ impl<'a> Sim<'a> {
                 cpu_request: request,
                 cpu_seconds: rep.cpu.at(now),
                 in_flight: rep.outstanding(),
+                memory_bytes: self.sc.service.memory.usage(rep.outstanding()),
+                memory_request: self.sc.service.memory.request_bytes,
             });
         }
     }

@@ -5,7 +5,7 @@ use crate::balancer::BalancerKind;
 use crate::dist::Dist;
 use crate::policy::{BasicSpec, MetricRule, PolicyKind};
 use crate::scenario::CostModel;
-use crate::service::{CpuModel, Demand, ServiceModel};
+use crate::service::{CpuModel, Demand, MemoryModel, ServiceModel};
 use crate::time::Clock;
 use crate::traffic::TrafficSpec;
 
@@ -35,6 +35,7 @@ fn service(workers: u32, mean: f64) -> ServiceModel {
         startup: Dist::Deterministic { value: 30.0 },
         grace: 30 * SECOND,
         cpu: CpuModel::default(),
+        memory: MemoryModel::default(),
     }
 }
 

@@ -54,6 +54,10 @@ pub struct PodView {
     pub cpu_seconds: f64,
     /// Requests in service or queued on it now.
     pub in_flight: u32,
+    /// Memory working set now, bytes.
+    pub memory_bytes: f64,
+    /// Memory request, bytes.
+    pub memory_request: f64,
 }
 
 /// What a controller sees at one decision.

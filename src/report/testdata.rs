@@ -4,7 +4,7 @@ use crate::dist::Dist;
 use crate::policy::PolicySpec;
 use crate::record::{IntervalRow, RunResult, RunSummary};
 use crate::scenario::{CostModel, Scenario, Slo};
-use crate::service::{CpuModel, Demand, ServiceModel};
+use crate::service::{CpuModel, Demand, MemoryModel, ServiceModel};
 use crate::time::{Clock, SECOND};
 use crate::traffic::TrafficSpec;
 
@@ -28,6 +28,7 @@ pub(crate) fn fixture(reps: u32) -> (Scenario, Vec<RunResult>) {
             startup: Dist::Deterministic { value: 30.0 },
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
+            memory: MemoryModel::default(),
         },
         balancer: Default::default(),
         cost: CostModel { per_replica_hour: 0.1, currency: "USD".into() },

@@ -5,7 +5,7 @@ use scalesim::balancer::BalancerKind;
 use scalesim::dist::Dist;
 use scalesim::policy::PolicySpec;
 use scalesim::scenario::{CostModel, Scenario};
-use scalesim::service::{CpuModel, Demand, ServiceModel};
+use scalesim::service::{CpuModel, Demand, MemoryModel, ServiceModel};
 use scalesim::time::{Clock, SECOND};
 use scalesim::traffic::TrafficSpec;
 
@@ -20,6 +20,7 @@ pub fn mmc_service(workers: u32, mean_s: f64) -> ServiceModel {
         startup: Dist::Deterministic { value: 0.0 },
         grace: 3600 * SECOND,
         cpu: CpuModel::default(),
+        memory: MemoryModel::default(),
     }
 }
 

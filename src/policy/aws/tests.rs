@@ -31,6 +31,8 @@ fn pod(id: u32, at: Time, ready: bool) -> PodView {
         cpu_request: 1.0,
         cpu_seconds: 0.0,
         in_flight: 0,
+        memory_bytes: 0.0,
+        memory_request: 1.0,
     }
 }
 

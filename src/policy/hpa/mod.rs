@@ -38,7 +38,8 @@ use crate::time::{Clock, SECOND, Time};
 /// `requests_per_second` (offered requests per second) and `concurrency` (requests in flight).
 /// As a Pods metric each ready pod reports the total divided by the ready pods (round-robin);
 /// pods not ready have no sample (missing). As an Object or External metric the value is the
-/// service total. Memory is not simulated: a memory metric is unavailable (invalid).
+/// service total. Memory comes with the CPU scrape: each pod's working set at the scrape
+/// (`service.memory`: base + per request in flight), against its memory request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricsPipeline {
     /// metrics-server scrape interval (and so the CPU sample window), default 15 s.

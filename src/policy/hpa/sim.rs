@@ -16,6 +16,8 @@ struct CpuSample {
     time: Time,
     window: Time,
     milli: i64,
+    /// Memory working set at the scrape, milli-bytes.
+    memory_milli: i64,
 }
 
 /// What the kubelet counters and metrics-server hold for one pod.
@@ -95,6 +97,7 @@ impl HpaController {
                     time: now,
                     window: now - t,
                     milli: (cores * 1000.0).round() as i64,
+                    memory_milli: (p.memory_bytes * 1000.0).round() as i64,
                 });
             }
             e.last_read = Some((now, p.cpu_seconds));
@@ -167,7 +170,10 @@ impl HpaController {
                 start_time: p.start_time.map(|t| t as Micros),
                 ready_transition: p.ready_transition as Micros,
                 deleting: p.deleting,
-                requests: BTreeMap::from([("cpu".to_string(), (p.cpu_request * 1000.0).round() as i64)]),
+                requests: BTreeMap::from([
+                    ("cpu".to_string(), (p.cpu_request * 1000.0).round() as i64),
+                    ("memory".to_string(), (p.memory_request * 1000.0).round() as i64),
+                ]),
                 metrics: BTreeMap::new(),
                 metric_time: now as Micros,
                 metric_window: self.pipe.resolution as Micros,
@@ -178,6 +184,7 @@ impl HpaController {
                 .and_then(|c| c.samples.iter().rev().find(|s| s.time + self.pipe.cpu_delay <= now))
             {
                 st.metrics.insert("cpu".into(), s.milli);
+                st.metrics.insert("memory".into(), s.memory_milli);
                 st.metric_time = s.time as Micros;
                 st.metric_window = s.window as Micros;
             }
