@@ -10,7 +10,7 @@ use scalesim::balancer::BalancerKind;
 use scalesim::dist::Dist;
 use scalesim::engine::simulate;
 use scalesim::experiment::{Progress, RunOptions, run};
-use scalesim::policy::{BasicSpec, MetricRule, PolicyKind, PolicySpec};
+use scalesim::policy::{ActivatorBuffer, BasicSpec, MetricRule, PolicyKind, PolicySpec};
 use scalesim::service::Curve;
 use scalesim::time::SECOND;
 
@@ -70,8 +70,11 @@ proptest! {
         slow in any::<bool>(),
         lb in balancer(),
         p in policy(),
+        held in prop::option::of((1u32..50, 1u64..30)),
         seed in any::<u64>(),
     ) {
+        let mut p = p;
+        p.activator = held.map(|(capacity, wait)| ActivatorBuffer { capacity, max_wait: wait * SECOND });
         let mut svc = mmc_service(workers, mean);
         svc.queue_limit = queue_limit;
         svc.timeout = timeout.map(|ms| ms * 1000);

@@ -189,9 +189,12 @@ impl<'a> Sim<'a> {
         // every policy.
         let demand = self.sc.service.demand.sample(&a, &mut self.demand_rng);
         if self.cluster.active.is_empty() {
+            if self.activator.is_some() {
+                // Requests whose wait is over leave first, freeing their places.
+                self.purge_held(now);
+            }
             match self.activator {
                 Some(b) if (self.held.len() as u64) < b.capacity as u64 => {
-                    self.purge_held(now);
                     self.held.push_back((now, demand));
                     self.inflight.add(now, 1.0);
                     self.poke |= self.desired == 0;
