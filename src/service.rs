@@ -160,6 +160,9 @@ pub struct ServiceModel {
     pub slowdown: Option<Curve>,
     /// Time from the scale-up decision until the replica is ready, seconds.
     pub startup: Dist,
+    /// Time from the scale-up decision until the pod is running (scheduled, image pulled), seconds;
+    /// the pod is `Pending` until then (capped at its startup time). `None`: it runs at once.
+    pub pending: Option<Dist>,
     /// Termination grace period: how long a draining replica may finish its work.
     pub grace: Time,
     /// CPU usage.

@@ -155,3 +155,59 @@ manifest = "hpa.yaml"
     let last = r.intervals.last().unwrap();
     assert!(last.ready >= 7 && last.ready <= 12, "ready {}", last.ready);
 }
+
+#[test]
+fn pending_pods_count_as_unready_running_ones_as_missing() {
+    // A Pods metric: pods that are Pending are unready (groupPods rule 2); Running pods that are
+    // not ready have no sample, so they are missing (rule 3).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hpa.yaml"),
+        r#"
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: rps }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  minReplicas: 1
+  maxReplicas: 20
+  metrics:
+    - type: Pods
+      pods: { metric: { name: requests_per_second }, target: { type: AverageValue, averageValue: "10" } }
+"#,
+    )
+    .unwrap();
+    let run = |pending: &str| {
+        let scenario = format!(
+            r#"
+[simulation]
+duration = "3m"
+[traffic]
+rate = 45
+[service]
+workers = 8
+[service.demand]
+distribution = "exponential"
+mean = "50ms"
+[service.startup]
+distribution = "deterministic"
+value = "60s"
+[service.pending]
+distribution = "deterministic"
+value = "{pending}"
+[[policy]]
+name = "hpa"
+type = "hpa"
+manifest = "hpa.yaml"
+"#
+        );
+        let sc = scalesim::config::load_str(&scenario, "test.toml", dir.path(), &[]).unwrap();
+        scalesim::engine::simulate(&sc, &sc.policies[0], 1, 0, None)
+    };
+    let at = |r: &RunResult, t: f64| r.decisions.iter().find(|d| d.time_s == t).unwrap().metrics.clone();
+    // The first scale-up (1 → 4) is at 30 s; at the next sync three new pods exist.
+    let pending = run("30s");
+    assert!(at(&pending, 45.0).contains("unready 3, missing 0"), "{}", at(&pending, 45.0));
+    let running = run("0s");
+    assert!(at(&running, 45.0).contains("unready 0, missing 3"), "{}", at(&running, 45.0));
+}

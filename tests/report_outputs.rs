@@ -32,6 +32,7 @@ fn scenario(hours: u64) -> Scenario {
             demand: Demand::Dist(Dist::exponential(0.1)),
             slowdown: None,
             startup: Dist::Deterministic { value: 30.0 },
+            pending: None,
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
             memory: MemoryModel::default(),

@@ -106,6 +106,7 @@ impl Params {
             demand: Demand::Dist(Dist::lognormal_mean_sigma(self.mean_s, self.sigma)),
             slowdown: self.slowdown_points().and_then(Curve::new),
             startup: Dist::Deterministic { value: 30.0 },
+            pending: None,
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
             memory: MemoryModel::default(),

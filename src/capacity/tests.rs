@@ -11,6 +11,7 @@ fn service(workers: u32, mean: f64) -> ServiceModel {
         demand: Demand::Dist(Dist::exponential(mean)),
         slowdown: None,
         startup: Dist::Deterministic { value: 30.0 },
+        pending: None,
         grace: 30 * SECOND,
         cpu: CpuModel::default(),
         memory: MemoryModel::default(),

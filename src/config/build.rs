@@ -199,6 +199,10 @@ fn build_service(raw: RawService, sizes: &[String]) -> R<(ServiceModel, Balancer
         Some(d) => build_dist(&p.key("startup"), &d.into())?,
         None => Dist::Deterministic { value: 30.0 },
     };
+    let pending = match raw.pending {
+        Some(d) => Some(build_dist(&p.key("pending"), &d.into())?),
+        None => None,
+    };
     let cpu = match raw.cpu {
         Some(c) => build_cpu(&p.key("cpu"), c)?,
         None => CpuModel::default(),
@@ -214,6 +218,7 @@ fn build_service(raw: RawService, sizes: &[String]) -> R<(ServiceModel, Balancer
         demand,
         slowdown,
         startup,
+        pending,
         grace,
         cpu,
         memory,

@@ -282,6 +282,10 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
     if let Some(d) = v.iter_mut().find(|d| d.key == "service.startup.distribution") {
         d.meaning = "Time from a scale-up decision until the replica is ready: same distributions as `service.demand` except `linear`.";
     }
+    v.extend(dist_docs!("service.pending", "none (the pod runs at once)"));
+    if let Some(d) = v.iter_mut().find(|d| d.key == "service.pending.distribution") {
+        d.meaning = "Time from a scale-up decision until the pod runs (scheduled, image pulled; phase `Pending` before, which the HPA counts as unready), capped at the startup time: same distributions as `service.startup`.";
+    }
     v.extend([
         k("service.cpu.request", "", "float", "1.0", "The pod's CPU request, cores: the denominator of CPU utilisation.", "0.5"),
         k("service.cpu.idle", "", "float", "0.05", "Cores an idle, ready replica uses.", "0.1"),

@@ -93,6 +93,8 @@ pub struct RawService {
     pub slowdown: Option<RawSlowdown>,
     /// `[service.startup]`.
     pub startup: Option<RawStartup>,
+    /// `[service.pending]`: time until the pod runs (same keys as startup).
+    pub pending: Option<RawStartup>,
     /// `[service.cpu]`.
     pub cpu: Option<RawCpu>,
     /// `[service.memory]`.

@@ -46,6 +46,8 @@ pub(super) struct Replica {
     pub created: Time,
     /// When it last became ready, if it has.
     pub ready_at: Option<Time>,
+    /// When its pod started running (`status.startTime`); `Pending` before.
+    pub started: Time,
     pub busy: u32,
     /// Waiting requests: (arrival time, demand in seconds).
     pub queue: VecDeque<(Time, f64)>,
@@ -82,6 +84,7 @@ impl Cluster {
             state: RState::Gone,
             created: now,
             ready_at,
+            started: now,
             busy: 0,
             queue: VecDeque::new(),
             cpu,

@@ -352,14 +352,15 @@ impl<'a> Sim<'a> {
         let request = self.sc.service.cpu.request_cores;
         for &r in &self.cluster.alive {
             let rep = &self.cluster.replicas[r as usize];
+            let running = now >= rep.started;
             self.pods.push(PodView {
                 id: r,
-                phase: PodPhase::Running,
+                phase: if running { PodPhase::Running } else { PodPhase::Pending },
                 ready: rep.state == RState::Ready,
                 deleting: rep.state == RState::Draining,
                 requested_at: rep.created,
-                start_time: Some(rep.created),
-                ready_transition: rep.ready_at.unwrap_or(rep.created),
+                start_time: running.then_some(rep.started),
+                ready_transition: rep.ready_at.unwrap_or(rep.started),
                 cpu_request: request,
                 cpu_seconds: rep.cpu.at(now),
                 in_flight: rep.outstanding(),
@@ -375,7 +376,12 @@ impl<'a> Sim<'a> {
         if desired > current {
             for _ in current..desired {
                 let startup = from_secs_f64(self.sc.service.startup.sample(&mut self.startup_rng));
+                let pending = match &self.sc.service.pending {
+                    Some(d) => from_secs_f64(d.sample(&mut self.startup_rng)).min(startup),
+                    None => 0,
+                };
                 let r = self.cluster.add(now, RState::Starting, self.sc.service.cpu.idle_cores);
+                self.cluster.replicas[r as usize].started = now + pending;
                 self.billed.add(now, 1.0);
                 self.push_control(now + startup, ControlKind::Ready, r);
             }

@@ -18,6 +18,7 @@ pub fn mmc_service(workers: u32, mean_s: f64) -> ServiceModel {
         demand: Demand::Dist(Dist::exponential(mean_s)),
         slowdown: None,
         startup: Dist::Deterministic { value: 0.0 },
+        pending: None,
         grace: 3600 * SECOND,
         cpu: CpuModel::default(),
         memory: MemoryModel::default(),
