@@ -154,3 +154,28 @@ fn controller_settings_change_the_hpa_underneath() {
     let reach = |r: &RunResult| r.decisions.iter().find(|d| d.desired == 14).map(|d| d.time_s).unwrap();
     assert!(reach(&slow) > reach(&fast), "{} vs {}", reach(&slow), reach(&fast));
 }
+
+#[test]
+fn regression_activator_on_an_hpa_manifest_policy_was_ignored() {
+    // `activator = {…}` is documented for hpa policies; it must reach the PolicySpec.
+    let scenario = r#"
+[simulation]
+duration = "1m"
+[traffic]
+rate = 1
+[service]
+workers = 1
+[service.demand]
+distribution = "exponential"
+mean = "50ms"
+[[policy]]
+name = "hpa"
+type = "hpa"
+manifest = "configs/k8s/hpa-cpu.yaml"
+activator = { capacity = 7, max_wait = "5s" }
+"#;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sc = scalesim::config::load_str(scenario, "test.toml", root, &[]).unwrap();
+    let a = sc.policies[0].activator.expect("activator kept");
+    assert_eq!((a.capacity, a.max_wait), (7, 5 * scalesim::time::SECOND));
+}

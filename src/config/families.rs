@@ -218,78 +218,52 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
 /// Builds a manifest-based policy.
 pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) -> R<PolicySpec> {
     let activator = activator(path, p)?;
-    if p.kind == PolicyType::Platform {
-        let keda = platform(path, p)?;
-        let mut spec = KedaPolicySpec::new(keda).map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
-        apply_controller(path, p, &mut spec.hpa)?;
-        let (min, max, default) = spec.keda.bounds();
-        let initial = p.initial.unwrap_or(default);
-        if initial < min || initial > max {
-            return Err(KeyError::new(
-                path.key("initial"),
-                format!("found {initial}, expected between min_replicas ({min}) and max_replicas ({max})"),
-            ));
-        }
-        return Ok(PolicySpec {
-            name: p.name.clone(),
-            min,
-            max,
-            initial,
-            kind: PolicyKind::Keda(Box::new(spec)),
-            activator,
-        });
-    }
-    let (shown, text) = read_manifest(path, p, base_dir)?;
-    let bad = |m: String| KeyError::new(path.key("manifest"), m);
-    let initial = |min: u32, max: u32, default: u32| -> R<u32> {
-        let n = p.initial.unwrap_or(default);
-        if n < min || n > max {
-            return Err(KeyError::new(
-                path.key("initial"),
-                format!("found {n}, expected between the manifest's min ({min}) and max ({max})"),
-            ));
-        }
-        Ok(n)
-    };
-    match p.kind {
-        PolicyType::Hpa => {
-            let m = hpa::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
-            let mut spec = hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
-            apply_controller(path, p, &mut spec)?;
-            let (min, max) = spec.bounds();
-            let initial = initial(min, max, min.max(1))?;
-            Ok(PolicySpec {
-                name: p.name.clone(),
-                min,
-                max,
-                initial,
-                kind: PolicyKind::Hpa(spec),
-                activator: None,
-            })
-        }
-        PolicyType::Keda => {
-            let mut spec = keda::parse_manifest(&text, &shown, sim_tz).map_err(|e| bad(e.to_string()))?;
+    // (the policy, its (min, max, default initial) bounds, whose bounds they are)
+    let (kind, (min, max, default), whose) = match p.kind {
+        PolicyType::Platform => {
+            let keda = platform(path, p)?;
+            let mut spec =
+                KedaPolicySpec::new(keda).map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
             apply_controller(path, p, &mut spec.hpa)?;
-            let (min, max, default) = spec.keda.bounds();
-            let initial = initial(min, max, default)?;
-            Ok(PolicySpec {
-                name: p.name.clone(),
-                min,
-                max,
-                initial,
-                kind: PolicyKind::Keda(Box::new(spec)),
-                activator,
-            })
+            let bounds = spec.keda.bounds();
+            (PolicyKind::Keda(Box::new(spec)), bounds, "min_replicas and max_replicas")
         }
-        PolicyType::Knative => {
-            let spec = knative::parse_manifest(&text, &shown)
-                .map_err(|e| KeyError::new(path.key("manifest"), e.to_string()))?;
-            let mut ps = spec.policy_spec(&p.name);
-            if activator.is_some() {
-                ps.activator = activator;
+        PolicyType::Hpa | PolicyType::Keda | PolicyType::Knative => {
+            let (shown, text) = read_manifest(path, p, base_dir)?;
+            let bad = |m: String| KeyError::new(path.key("manifest"), m);
+            match p.kind {
+                PolicyType::Hpa => {
+                    let m = hpa::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    let mut spec =
+                        hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
+                    apply_controller(path, p, &mut spec)?;
+                    let (min, max) = spec.bounds();
+                    (PolicyKind::Hpa(spec), (min, max, min.max(1)), "the manifest's min and max")
+                }
+                PolicyType::Keda => {
+                    let mut spec =
+                        keda::parse_manifest(&text, &shown, sim_tz).map_err(|e| bad(e.to_string()))?;
+                    apply_controller(path, p, &mut spec.hpa)?;
+                    let bounds = spec.keda.bounds();
+                    (PolicyKind::Keda(Box::new(spec)), bounds, "the manifest's min and max")
+                }
+                _ => {
+                    // Knative: the manifest fixes bounds, initial scale and its activator.
+                    let spec = knative::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    let mut ps = spec.policy_spec(&p.name);
+                    ps.activator = activator.or(ps.activator);
+                    return Ok(ps);
+                }
             }
-            Ok(ps)
         }
         other => unreachable!("`{}` is not a manifest family", other.name()),
+    };
+    let initial = p.initial.unwrap_or(default);
+    if initial < min || initial > max {
+        return Err(KeyError::new(
+            path.key("initial"),
+            format!("found {initial}, expected between {whose} ({min} and {max})"),
+        ));
     }
+    Ok(PolicySpec { name: p.name.clone(), min, max, initial, kind, activator })
 }
