@@ -336,35 +336,13 @@ pub fn model_saturation(service: &ServiceModel, seed: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calibrate::locust::PercentileMode;
-    use crate::calibrate::steps::Percentiles;
 
     /// Steps measured on a known model (simulated with other seeds) are fitted back.
     #[test]
     fn recovers_a_known_model() {
         let truth = Params { workers: 4, mean_s: 0.05, sigma: 0.5, queue_limit: Some(16), slowdown: None };
-        let service = truth.service();
-        let steps: Vec<MeasuredStep> = [15.0, 30.0, 45.0, 60.0, 72.0, 85.0, 110.0, 140.0]
-            .iter()
-            .map(|&rate| {
-                let s = simulate_step(&service, rate, 200.0, 99);
-                MeasuredStep {
-                    users: rate as u32,
-                    lines: (0, 0),
-                    duration_s: 200.0,
-                    kept_s: 200.0,
-                    arrival_rps: rate,
-                    served_rps: s.served_rps,
-                    failure_rate: s.failure_rate,
-                    mean_s: None,
-                    latency: Some(Percentiles { p50_s: s.p50_s.unwrap(), p95_s: s.p95_s.unwrap() }),
-                    expected_rps: None,
-                    generator_bound: false,
-                }
-            })
-            .collect();
         let steps =
-            Steps { mode: PercentileMode::Window, ramp_s: 0.0, think_s: None, steps, skipped: Vec::new() };
+            super::detection_tests::measured(&truth, &[15.0, 30.0, 45.0, 60.0, 72.0, 85.0, 110.0, 140.0]);
         let f = fit(&steps).unwrap();
         assert_eq!(f.params.workers, 4, "{:?}", f.params);
         assert!((f.params.mean_s / 0.05 - 1.0).abs() < 0.05, "{:?}", f.params);
@@ -383,7 +361,8 @@ mod detection_tests {
     use crate::calibrate::locust::PercentileMode;
     use crate::calibrate::steps::Percentiles;
 
-    fn measured(truth: &Params, rates: &[f64]) -> Steps {
+    /// Steps "measured" by simulating `truth` at each arrival rate (seed 99, 200 s each).
+    pub(super) fn measured(truth: &Params, rates: &[f64]) -> Steps {
         let service = truth.service();
         let steps = rates
             .iter()

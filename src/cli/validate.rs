@@ -41,15 +41,15 @@ fn dist(d: &Dist) -> String {
 }
 
 fn rules(p: &PolicySpec) -> String {
-    if let PolicyKind::Aws(a) = &p.kind {
-        return format!(
-            "aws: {} target tracking, {} step scaling, {} scheduled actions, on 60s datapoints",
-            a.target_tracking.len(),
-            a.step_scaling.len(),
-            a.scheduled.len()
-        );
-    }
     let b = match &p.kind {
+        PolicyKind::Aws(a) => {
+            return format!(
+                "aws: {} target tracking, {} step scaling, {} scheduled actions, on 60s datapoints",
+                a.target_tracking.len(),
+                a.step_scaling.len(),
+                a.scheduled.len()
+            );
+        }
         PolicyKind::Basic(b) => b,
         PolicyKind::Fixed => return format!("always {} replicas", p.min),
         PolicyKind::Hpa(h) => {
@@ -89,7 +89,6 @@ fn rules(p: &PolicySpec) -> String {
                 if k.enable_scale_to_zero && p.min == 0 { "allowed" } else { "off" }
             );
         }
-        PolicyKind::Aws(_) => unreachable!("handled above"),
     };
     let mut parts: Vec<String> = b
         .metrics
