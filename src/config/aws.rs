@@ -365,7 +365,9 @@ Modelled where AWS documents nothing, and scalesim's own choices:
 
 - **Alarms.** Target tracking's scale-out alarm fires on 3 of 3 datapoints above the target, its
   scale-in alarm on 15 of 15 below 0.9 × target (`scale_out_datapoints`, `scale_in_datapoints`,
-  `scale_in_ratio`); while an alarm stays in ALARM the policy runs again every minute.
+  `scale_in_ratio`); while an alarm stays in ALARM the policy runs again every minute. An alarm
+  looks at its last N one-minute periods counting from the start of the run, where the first
+  datapoint (at 0) is missing, so it can fire only from minute N on.
 - **The whole-minute rule.** A CPU datapoint averages the instances that were in service and
   past their warm-up for that whole minute: a new instance enters the metric at the first
   datapoint at least 60 s after its warm-up ends (ready + warm-up + 60 s, rounded up to the
