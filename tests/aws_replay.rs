@@ -469,14 +469,14 @@ fn every_decision_of_a_two_day_run_follows_the_documented_rules() {
             assert_eq!(row.time_s, t as f64, "{}: decision off the second grid", g.name);
             // Decisions come every minute (from 1 min) and at each action's time.
             let due = model.fires.get(model.next_fire).is_some_and(|f| f.0 == t);
-            assert!(t % 60 == 0 || due, "{}: unexpected decision at {t}\n{}", g.name, show(rows, k));
+            assert!(t.is_multiple_of(60) || due, "{}: unexpected decision at {t}\n{}", g.name, show(rows, k));
             if k > 0 {
                 let prev = rows[k - 1].time_s as u64;
                 assert!(t - prev <= 60, "{}: no decision between {prev} and {t}", g.name);
             }
             let have = model.instances.len() as u32;
             assert_eq!(row.current, have, "{}: group size at {t}\n{}", g.name, show(rows, k));
-            let datapoints = (t % 60 == 0).then(|| {
+            let datapoints = t.is_multiple_of(60).then(|| {
                 let cpu = logged(&row.metrics, "cpu").unwrap_or(None);
                 let alb = logged(&row.metrics, "req/target/min").unwrap_or(None);
                 (cpu, alb)
