@@ -30,7 +30,13 @@ fn rps_steady_state_is_ceil_of_load_over_target() {
     for (lambda, target, want) in [(95.0, 10.0, 10), (195.0, 10.0, 20), (45.0, 10.0, 5), (130.0, 30.0, 5)] {
         // λ / target is kept away from integers (where ceil flips with noise) and a long window
         // makes the estimate tight enough that the ceiling is unambiguous.
-        let p = basic("rps", 1, 100, vec![MetricRule::Rps { target, window: 600 * SECOND }], vec![]);
+        let p = basic(
+            "rps",
+            1,
+            100,
+            vec![MetricRule::Rps { target, tolerance: 0.0, window: 600 * SECOND }],
+            vec![],
+        );
         let sc = scenario(lambda, 3600, mmc_service(8, 0.05), vec![p]);
         let r = simulate(&sc, &sc.policies[0], 21, 0, None);
         let tail = &r.intervals[r.intervals.len() - 20..];
@@ -65,7 +71,13 @@ fn schedule_holds_its_count_inside_the_window_in_its_time_zone() {
 #[test]
 fn schedule_combined_with_rps_takes_the_larger() {
     let w = CronWindow::new("0 9 * * *", "0 17 * * *", chrono_tz::UTC, 8).unwrap();
-    let p = basic("mixed", 1, 20, vec![MetricRule::Rps { target: 10.0, window: 60 * SECOND }], vec![w]);
+    let p = basic(
+        "mixed",
+        1,
+        20,
+        vec![MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 60 * SECOND }],
+        vec![w],
+    );
     let sc = scenario(120.0, 86_400, mmc_service(8, 0.05), vec![p]);
     let r = simulate(&sc, &sc.policies[0], 2, 0, None);
     let at = |h: f64| r.intervals.iter().find(|i| i.end_s >= h * 3600.0).unwrap();

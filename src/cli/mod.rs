@@ -12,12 +12,14 @@ pub mod args;
 mod calibrate;
 mod capacity;
 mod explain;
+mod explain_decision;
 mod explain_kpa;
 mod export;
 mod run;
 mod validate;
 
 pub use explain::{ExplainCommand, ExplainFamily};
+pub use explain_decision::ExplainDecisionCommand;
 use scalesim::config::ConfigError;
 use scalesim::experiment::{ExperimentError, RunOptions};
 use scalesim::report::ReportError;
@@ -44,6 +46,8 @@ pub enum Command {
     Explain(ExplainCommand),
     /// `scalesim explain kpa`.
     ExplainKpa(ExplainKpaCommand),
+    /// `scalesim explain decision`.
+    ExplainDecision(ExplainDecisionCommand),
     /// `scalesim calibrate`.
     Calibrate(CalibrateCommand),
 }
@@ -181,6 +185,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Calibrate(c) => calibrate::calibrate(c),
         Command::Explain(c) => explain::explain(c),
         Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
+        Command::ExplainDecision(c) => explain_decision::explain_decision(c),
         Command::Capacity(c) => capacity::capacity(c),
         Command::Recommend(c) => capacity::recommend(c),
     }

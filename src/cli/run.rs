@@ -26,7 +26,7 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
 
 /// Runs `work` while a thread shows `progress` against `total` on stderr (hidden when stderr is
 /// not a terminal).
-fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> T) -> T {
+pub(super) fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> T) -> T {
     if !std::io::stderr().is_terminal() {
         return work();
     }

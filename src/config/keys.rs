@@ -344,7 +344,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "type = \"platform\"",
             "duration",
             "\"30s\"",
-            "How often each trigger is checked (KEDA pollingInterval); the HPA underneath still syncs every 15 s.",
+            "How often KEDA checks the trigger (pollingInterval). It only drives activation (scaling from and to zero); scaling between 1 and max follows the HPA underneath, which syncs every `controller.sync_period` (15 s), so a shorter polling interval does not react faster: shorten the sync period or allow faster scale-up (see docs/metrics.md).",
             "\"10s\"",
         ),
         k(
@@ -454,10 +454,10 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k(
             "policy[].tolerance",
-            "type = \"cpu\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\"",
             "float",
             "0.1",
-            "No change while |utilisation / target − 1| is within this fraction.",
+            "No change while the metric is within this fraction of the target, like the HPA's tolerance: cpu |utilisation / target − 1|, rps and concurrency |value / (target × replicas) − 1|. 0 for the plain ceiling.",
             "0.05",
         ),
         k(
@@ -504,7 +504,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Averaging window of the metric.",
             "\"30s\"",
         ),
-        k("policy[].metrics[].tolerance", "type = \"cpu\"", "float", "0.1", "Tolerance of a cpu rule.", "0.2"),
+        k("policy[].metrics[].tolerance", "", "float", "0.1", "Tolerance of the rule (see `policy[].tolerance`).", "0.2"),
     ]);
     v.extend(super::aws::key_docs());
     v

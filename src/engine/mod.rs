@@ -24,6 +24,7 @@ pub use closed::ClosedLoop;
 
 use crate::balancer::Balancer;
 use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
+use crate::policy::Explanation;
 use crate::policy::{ActivatorBuffer, Decision, Observation, PodPhase, PodView, PolicySpec};
 use crate::record::DecisionRow;
 use crate::record::{FailReason, Gauges, Recorder, RunResult};
@@ -433,6 +434,18 @@ pub struct RunDetail {
     /// Latencies (µs) of the requests served in each recording interval, when
     /// [`Extras::interval_histograms`] asked for them; empty otherwise.
     pub interval_histograms: Vec<Histogram<u64>>,
+    /// The decision [`Extras::explain_at`] asked for (the run stopped after it), if one was
+    /// made before the horizon.
+    pub explained: Option<ExplainedDecision>,
+}
+
+/// One decision of a run with its full account (`scalesim explain decision`).
+#[derive(Debug, Clone)]
+pub struct ExplainedDecision {
+    /// The row the run logs for it (as in `decisions.csv`).
+    pub row: DecisionRow,
+    /// The policy's account.
+    pub explanation: Explanation,
 }
 
 /// Optional engine features, all off by default (and then free).
@@ -445,6 +458,9 @@ pub struct Extras {
     pub record_marks: Option<Vec<Time>>,
     /// Keep each recording interval's latency histogram in [`RunDetail::interval_histograms`].
     pub interval_histograms: bool,
+    /// Explain the first decision at or after this time and stop the run there (the policy's
+    /// [`Policy::explain`](crate::policy::Policy::explain) replaces `decide` from then on).
+    pub explain_at: Option<Time>,
 }
 
 /// [`simulate`], also returning the raw [`RunDetail`].
@@ -471,6 +487,11 @@ pub fn simulate_with(
     let horizon = sc.duration;
     let svc = &sc.service;
     let mut controller = policy.build(&sc.clock, horizon);
+    if extras.explain_at.is_some() {
+        controller.prepare_explain();
+    }
+    let mut explained = None;
+    let mut explanation = None;
     let mut sim = Sim {
         sc,
         timeout: svc.timeout,
@@ -606,7 +627,15 @@ pub fn simulate_with(
                 pods: &sim.pods,
                 buffered: sim.held.len() as u32,
             };
-            if let Some(d) = controller.decide(&seen) {
+            let decided = if extras.explain_at.is_some_and(|a| t >= a) {
+                controller.explain(&seen).map(|(d, e)| {
+                    explanation = Some(e);
+                    d
+                })
+            } else {
+                controller.decide(&seen)
+            };
+            if let Some(d) = decided {
                 let Decision { desired, reason, metrics, proposal, stabilized, limited } = d;
                 let desired = desired.clamp(policy.min, policy.max);
                 let row = DecisionRow {
@@ -620,6 +649,12 @@ pub fn simulate_with(
                     desired,
                     reason,
                 };
+                if let Some(explanation) = explanation.take() {
+                    let mut row = row;
+                    row.time_s = crate::time::to_secs_f64(t);
+                    explained = Some(ExplainedDecision { row, explanation });
+                    break;
+                }
                 sim.rec.on_decision(t, row);
                 sim.desired = desired;
                 if desired != current {
@@ -655,6 +690,7 @@ pub fn simulate_with(
         in_flight_integral: sim.inflight.at(horizon),
         interval_ends,
         interval_histograms,
+        explained,
     };
     let result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
     (result, detail)
