@@ -25,3 +25,4 @@ pub mod scenario;
 pub mod service;
 pub mod time;
 pub mod traffic;
+pub mod tune;

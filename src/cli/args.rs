@@ -5,7 +5,7 @@
 
 use super::{
     CalibrateCommand, CapacityCommand, Command, ExplainCommand, ExplainFamily, ExplainKpaCommand,
-    ExportCommand, RecommendCommand, RunCommand, ValidateCommand,
+    ExportCommand, RecommendCommand, RunCommand, TuneCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -36,6 +36,8 @@ enum Sub {
     Capacity(CapacityArgs),
     /// Recommend min, max and targets from the capacity and the traffic, and check them.
     Recommend(RecommendArgs),
+    /// Search a policy's settings for the cheapest that meet the SLO, with the evidence.
+    Tune(TuneArgs),
     /// Explain one autoscaler decision described in a case file (JSON or YAML).
     #[command(subcommand)]
     Explain(Explain),
@@ -178,6 +180,66 @@ struct RunArgs {
     set: SetArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StrategyArg {
+    Grid,
+    Random,
+    Halving,
+}
+
+#[derive(Debug, Args)]
+struct TuneArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// The policy to tune.
+    #[arg(long, value_name = "NAME")]
+    policy: String,
+    /// A key of the policy (`policy.NAME.target`) or of the service (`service.workers`) and its
+    /// values: a list `10s,30s`, a range `6..14:2`, a geometric range `1..64:x2` (repeatable;
+    /// several form the cross product).
+    #[arg(long, value_name = "KEY=VALUES", required = true)]
+    vary: Vec<String>,
+    /// The summary figure to minimise.
+    #[arg(long, value_name = "FIGURE", default_value = "cost")]
+    minimize: String,
+    /// A constraint on a summary figure, e.g. `failed_pct<=1` or `latency_p99_s<=0.5`
+    /// (repeatable; the scenario's [simulation.slo] adds its own unless overridden per figure).
+    #[arg(long, value_name = "FIGURE<=LIMIT")]
+    require: Vec<String>,
+    /// How to search.
+    #[arg(long, value_enum, default_value = "grid")]
+    strategy: StrategyArg,
+    /// Candidates to draw (random) or to screen (halving, when the space is larger).
+    #[arg(long, value_name = "N")]
+    budget: Option<u64>,
+    /// Halving: keep 1/ETA of the candidates at each rung.
+    #[arg(long, value_name = "ETA", default_value_t = 4)]
+    eta: u32,
+    /// Halving: the fraction of the horizon (a prefix) simulated by the first, screening rung.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.5)]
+    screen_horizon: f64,
+    /// Replications per candidate at full fidelity (common random numbers across candidates).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    seeds: u32,
+    /// Base seed (overrides simulation.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// Output folder [default: output/<scenario name>/tune-<policy>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print tune.json instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Candidates shown in the table.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    top: usize,
+    #[command(flatten)]
+    set: SetArgs,
+}
+
 #[derive(Debug, Args)]
 struct ExportArgs {
     /// The scenario file (TOML).
@@ -218,6 +280,34 @@ impl Cli {
                         threads: a.threads.map(|t| t as usize),
                         policies: a.policies,
                     },
+                })
+            }
+            Sub::Tune(a) => {
+                let mut overrides = a.set.set;
+                if let Some(seed) = a.seed {
+                    overrides.push(format!("simulation.seed={seed}"));
+                }
+                Command::Tune(TuneCommand {
+                    file: a.file,
+                    policy: a.policy,
+                    vary: a.vary,
+                    minimize: a.minimize,
+                    require: a.require,
+                    strategy: match a.strategy {
+                        StrategyArg::Grid => "grid",
+                        StrategyArg::Random => "random",
+                        StrategyArg::Halving => "halving",
+                    }
+                    .to_string(),
+                    budget: a.budget,
+                    eta: a.eta,
+                    screen_horizon: a.screen_horizon,
+                    seeds: a.seeds,
+                    overrides,
+                    threads: a.threads.map(|t| t as usize),
+                    out_dir: a.out,
+                    json: a.json,
+                    top: a.top,
                 })
             }
             Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),

@@ -15,6 +15,7 @@ mod explain;
 mod explain_kpa;
 mod export;
 mod run;
+mod tune;
 mod validate;
 
 pub use explain::{ExplainCommand, ExplainFamily};
@@ -46,6 +47,8 @@ pub enum Command {
     ExplainKpa(ExplainKpaCommand),
     /// `scalesim calibrate`.
     Calibrate(CalibrateCommand),
+    /// `scalesim tune`.
+    Tune(TuneCommand),
 }
 
 /// What `scalesim calibrate` was asked to do.
@@ -71,6 +74,7 @@ pub struct ExplainKpaCommand {
 }
 
 pub use capacity::{CapacityCommand, RecommendCommand};
+pub use tune::TuneCommand;
 
 /// What `scalesim export` was asked to write.
 #[derive(Debug, Clone)]
@@ -183,6 +187,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
         Command::Capacity(c) => capacity::capacity(c),
         Command::Recommend(c) => capacity::recommend(c),
+        Command::Tune(c) => tune::tune(c),
     }
 }
 

@@ -230,6 +230,9 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
         }
         PolicyType::Hpa | PolicyType::Keda | PolicyType::Knative => {
             let (shown, text) = read_manifest(path, p, base_dir)?;
+            let edited = super::manifest_edit::has_edits(p);
+            let text = super::manifest_edit::apply(path, p, &text, &shown)?;
+            let shown = if edited { format!("{shown} (with the scenario's edits)") } else { shown };
             let bad = |m: String| KeyError::new(path.key("manifest"), m);
             match p.kind {
                 PolicyType::Hpa => {

@@ -337,21 +337,35 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Longest a request waits for a ready replica (then `no_replica`, or `timeout` if the client timeout comes first).",
             "\"30s\"",
         ),
-        k("policy[].min_replicas", "type = \"platform\"", "integer", "1", "Fewest replicas (KEDA minReplicaCount).", "2"),
-        k("policy[].max_replicas", "type = \"platform\"", "integer", "required", "Most replicas (KEDA maxReplicaCount).", "20"),
+        k(
+            "policy[].min_replicas",
+            "type = \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
+            "integer",
+            "1 (hpa, keda, knative: the manifest's)",
+            "Fewest replicas: KEDA minReplicaCount (platform, keda), the HPA's spec.minReplicas, Knative's `min-scale` annotation. On hpa, keda and knative it edits the manifest (alias `min`).",
+            "2",
+        ),
+        k(
+            "policy[].max_replicas",
+            "type = \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
+            "integer",
+            "required (hpa, keda, knative: the manifest's)",
+            "Most replicas: KEDA maxReplicaCount, the HPA's spec.maxReplicas, Knative's `max-scale` annotation (alias `max` on hpa, keda and knative).",
+            "20",
+        ),
         k(
             "policy[].polling_interval",
-            "type = \"platform\"",
+            "type = \"platform\" | \"keda\"",
             "duration",
-            "\"30s\"",
-            "How often each trigger is checked (KEDA pollingInterval); the HPA underneath still syncs every 15 s.",
+            "\"30s\" (keda: the manifest's)",
+            "How often each trigger is checked (KEDA pollingInterval; on keda it edits the manifest, whole seconds); the HPA underneath still syncs every 15 s.",
             "\"10s\"",
         ),
         k(
             "policy[].cooldown_period",
-            "type = \"platform\"",
+            "type = \"platform\" | \"keda\"",
             "duration",
-            "\"300s\"",
+            "\"300s\" (keda: the manifest's cooldownPeriod)",
             "Wait after the last active check before scaling to zero (only with min_replicas = 0).",
             "\"120s\"",
         ),
@@ -396,13 +410,29 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Path (relative to the scenario file) of the manifest to simulate: a HorizontalPodAutoscaler (autoscaling/v2) for `hpa`, a KEDA ScaledObject for `keda`, a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps) for `knative`.",
             "\"configs/k8s/knative-concurrency.yaml\"",
         ),
+        k(
+            "policy[].patch",
+            "type = \"knative\" | \"hpa\" | \"keda\"",
+            "table",
+            "none",
+            "A merge patch of the manifest, applied before it is read: tables merge, other values replace, a numeric key picks a list element (for knative, the Service document). E.g. `--set policy.hpa-fast.patch.spec.behavior.scaleDown.stabilizationWindowSeconds=120`. A number replacing a string stays a string.",
+            "{ spec = { metrics = { 0 = { resource = { target = { averageUtilization = 70 } } } } } }",
+        ),
+        k(
+            "policy[].annotations",
+            "type = \"knative\"",
+            "table",
+            "none",
+            "Knative annotations to set on the revision template; a name without `/` means `autoscaling.knative.dev/<name>` (`window`, `panic-window-percentage`, `target-utilization-percentage`, …).",
+            "{ window = \"30s\", target-utilization-percentage = 80 }",
+        ),
     ]);
     const SCALING: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\"";
     // min / max / initial also serve `type = "aws"` (MinSize, MaxSize, DesiredCapacity).
     const BOUNDS: &str =
         "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\"";
     v.extend([
-        k("policy[].min", BOUNDS, "integer", "1", "Fewest replicas.", "2"),
+        k("policy[].min", BOUNDS, "integer", "1", "Fewest replicas (on hpa, keda, knative: an alias of `min_replicas`).", "2"),
         k(
             "policy[].max",
             BOUNDS,
@@ -438,10 +468,10 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k(
             "policy[].target",
-            "type = \"rps\" | \"cpu\" | \"concurrency\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"hpa\" | \"keda\" | \"knative\"",
             "float",
-            "required",
-            "Target per replica: requests per second (rps), percent of the CPU request (cpu, e.g. 60), requests in flight (concurrency).",
+            "required (hpa, keda, knative: the manifest's)",
+            "Target per replica: requests per second (rps), percent of the CPU request (cpu, e.g. 60), requests in flight (concurrency). On hpa it edits the one metric's averageUtilization / averageValue / value, on keda the one non-cron trigger's threshold (cpu, memory: value), on knative the `target` annotation.",
             "60",
         ),
         k(

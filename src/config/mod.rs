@@ -15,6 +15,7 @@ pub mod aws;
 pub mod build;
 pub mod error;
 mod families;
+mod manifest_edit;
 pub mod keys;
 pub mod overrides;
 pub mod raw;

@@ -351,6 +351,10 @@ pub struct RawPolicy {
     pub activator: Option<RawActivator>,
     /// Kubernetes controller and metrics-pipeline settings (hpa, keda, platform).
     pub controller: Option<RawController>,
+    /// A merge patch of the manifest (hpa, keda, knative; see `config::manifest_edit`).
+    pub patch: Option<toml::Table>,
+    /// Knative annotations to set (`window` means `autoscaling.knative.dev/window`).
+    pub annotations: Option<toml::Table>,
     // ---- type = "platform" (mapped onto a KEDA ScaledObject in config/families.rs) ----
     /// Fewest replicas (platform).
     pub min_replicas: Option<u32>,

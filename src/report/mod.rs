@@ -9,6 +9,7 @@
 //! Nothing here simulates; replication statistics come from [`crate::record::aggregate`].
 
 pub mod capacity;
+pub mod tune;
 mod charts;
 pub mod files;
 mod table;

@@ -1,0 +1,416 @@
+//! `scalesim tune`: parse the search (`--vary`, `--require`, `--minimize`, strategy), check every
+//! candidate as a scenario before simulating anything, run the search with a progress bar, and
+//! write tune.json, tune.csv, the charts, best.toml and best.yaml.
+
+use super::{CliError, check_policy_names, print_stdout};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use scalesim::config;
+use scalesim::report::ReportError;
+use scalesim::report::tune as out;
+use scalesim::scenario::Scenario;
+use scalesim::tune::{
+    self, Candidate, CandidateSetup, Constraint, Strategy, TuneProgress, TuneSpec, space,
+};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// What `scalesim tune` was asked to do.
+#[derive(Debug, Clone)]
+pub struct TuneCommand {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// The policy to tune.
+    pub policy: String,
+    /// `--vary KEY=VALUES`.
+    pub vary: Vec<String>,
+    /// `--minimize FIGURE` (default `cost`).
+    pub minimize: String,
+    /// `--require 'FIGURE<=LIMIT'`.
+    pub require: Vec<String>,
+    /// `grid`, `random` or `halving`.
+    pub strategy: String,
+    /// `--budget N`.
+    pub budget: Option<u64>,
+    /// `--eta N` (halving).
+    pub eta: u32,
+    /// `--screen-horizon F` (halving).
+    pub screen_horizon: f64,
+    /// Replications per candidate.
+    pub seeds: u32,
+    /// `--set` overrides (with `--seed` last as `simulation.seed=N`).
+    pub overrides: Vec<String>,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// Output folder.
+    pub out_dir: Option<PathBuf>,
+    /// Print tune.json instead of the table.
+    pub json: bool,
+    /// Rows of the terminal table.
+    pub top: usize,
+}
+
+/// Checks a `--vary` key addresses the tuned policy or the service.
+fn check_key(key: &str, policy: &str, scenario: &Scenario) -> Result<(), String> {
+    let segs: Vec<&str> = key.split('.').collect();
+    match segs.as_slice() {
+        ["service", _, ..] => Ok(()),
+        ["policy", who, _, ..] => {
+            let index = scenario.policies.iter().position(|p| p.name == policy);
+            if *who == policy || who.parse::<usize>().ok() == index {
+                Ok(())
+            } else {
+                Err(format!(
+                    "varies policy `{who}`, but the tuned policy is `{policy}`; use policy.{policy}.<key>"
+                ))
+            }
+        }
+        _ => Err(format!(
+            "tune varies the tuned policy's keys (policy.{policy}.<key>) or the replica model's (service.<key>); `{key}` is neither (to change traffic or the simulation for every candidate, use --set)"
+        )),
+    }
+}
+
+fn usage(m: impl Into<String>) -> CliError {
+    CliError::Usage(m.into())
+}
+
+/// Runs `scalesim tune`.
+pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
+    let origin = cmd.file.display().to_string();
+    let text = std::fs::read_to_string(&cmd.file)
+        .map_err(|e| CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}"))))?;
+    let base_dir = match cmd.file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = config::load_str(&text, &origin, &base_dir, &cmd.overrides)?;
+    check_policy_names(&base, std::slice::from_ref(&cmd.policy))?;
+    if cmd.vary.is_empty() {
+        return Err(usage("tune needs at least one --vary KEY=VALUES, e.g. --vary policy.rps-10.target=6..14:2"));
+    }
+    let mut vary = Vec::new();
+    for arg in &cmd.vary {
+        let v = space::parse_vary(arg).map_err(|m| usage(format!("--vary {arg}: {m}")))?;
+        check_key(&v.key, &cmd.policy, &base).map_err(|m| usage(format!("--vary {arg}: {m}")))?;
+        if vary.iter().any(|w: &space::Vary| w.key == v.key) {
+            return Err(usage(format!("--vary {arg}: the key {} is varied twice", v.key)));
+        }
+        vary.push(v);
+    }
+    let space = space::Space { vary };
+    tune::check_figure(&cmd.minimize).map_err(|m| usage(format!("--minimize {}: {m}", cmd.minimize)))?;
+    let mut constraints: Vec<Constraint> = Vec::new();
+    for r in &cmd.require {
+        let c = tune::parse_constraint(r).map_err(|m| usage(format!("--require {r}: {m}")))?;
+        constraints.push(c);
+    }
+    if let Some(slo) = &base.slo {
+        for c in tune::slo_constraints(slo) {
+            if !constraints.iter().any(|k| k.figure == c.figure) {
+                constraints.push(c);
+            }
+        }
+    }
+    let strategy = match cmd.strategy.as_str() {
+        "grid" => {
+            if let Some(b) = cmd.budget {
+                return Err(usage(format!(
+                    "--budget {b}: grid evaluates every point; use --strategy random or halving to sample"
+                )));
+            }
+            Strategy::Grid
+        }
+        "random" => Strategy::Random {
+            budget: cmd.budget.ok_or_else(|| usage("--strategy random needs --budget N (the points to draw)"))?,
+        },
+        "halving" => {
+            if cmd.eta < 2 {
+                return Err(usage(format!("--eta {}: expected at least 2", cmd.eta)));
+            }
+            if !(cmd.screen_horizon > 0.0 && cmd.screen_horizon <= 1.0) {
+                return Err(usage(format!(
+                    "--screen-horizon {}: expected a fraction in (0, 1]",
+                    cmd.screen_horizon
+                )));
+            }
+            Strategy::Halving { eta: cmd.eta, screen_horizon: cmd.screen_horizon, budget: cmd.budget }
+        }
+        other => return Err(usage(format!("--strategy {other}: expected grid, random or halving"))),
+    };
+    let points = tune::choose_points(space.size(), &strategy, base.seed).map_err(usage)?;
+    // Every candidate is checked as a scenario before anything is simulated.
+    let mut candidates = Vec::with_capacity(points.len());
+    let mut setups = Vec::with_capacity(points.len());
+    for &p in &points {
+        let values = space.point(p);
+        let c = Candidate {
+            point: p,
+            params: space.vary.iter().zip(values).map(|(v, x)| (v.key.clone(), x.clone())).collect(),
+        };
+        let mut overrides = cmd.overrides.clone();
+        overrides.extend(c.overrides());
+        let sc = config::load_str(&text, &origin, &base_dir, &overrides).map_err(|e| {
+            let blamed = e
+                .from_set
+                .as_deref()
+                .and_then(|a| cmd.vary.iter().zip(&space.vary).find(|(_, v)| a.starts_with(&format!("{}=", v.key))))
+                .map_or_else(|| cmd.vary.join(" --vary "), |(arg, _)| arg.clone());
+            usage(format!("--vary {blamed}: the candidate {} is not a valid scenario: {e}", c.label()))
+        })?;
+        let policy = sc.policies.iter().find(|x| x.name == cmd.policy).cloned().ok_or_else(|| {
+            usage(format!("the candidate {} has no policy named `{}`", c.label(), cmd.policy))
+        })?;
+        setups.push(CandidateSetup { service: sc.service, policy });
+        candidates.push(c);
+    }
+    let spec = TuneSpec {
+        policy: cmd.policy.clone(),
+        objective: cmd.minimize.clone(),
+        constraints,
+        seeds: cmd.seeds.max(1),
+        strategy,
+    };
+    let progress = TuneProgress::default();
+    let outcome = with_progress(&progress, candidates.len(), || {
+        tune::run(&spec, &base, &candidates, &setups, None, cmd.threads, &progress)
+    })
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+
+    let out_dir = cmd
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&base.name).join(format!("tune-{}", cmd.policy)));
+    let ctx = out::TuneContext { scenario_path: &origin, overrides: &cmd.overrides, space: &space, seed: base.seed };
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("tune.json".into(), out::tune_json(&base, &spec, &ctx, &outcome)),
+        ("tune.csv".into(), out::tune_csv(&spec, &space, &outcome)),
+    ];
+    if let Some(b) = outcome.best {
+        let best = &outcome.candidates[b].candidate;
+        let mut overrides = cmd.overrides.clone();
+        overrides.extend(best.overrides());
+        files.push(("best.toml".into(), best_toml(&text, &origin, &base_dir, &out_dir, &overrides, &spec, best)?));
+        let sc = config::load_str(&text, &origin, &base_dir, &overrides)?;
+        if let Some(yaml) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.to_manifest()) {
+            files.push(("best.yaml".into(), yaml.into_bytes()));
+        }
+    }
+    let title = format!("{}: tune {} ({})", base.name, cmd.policy, spec.strategy.name());
+    let written = write_outputs(&out_dir, &files, |staging| {
+        out::pareto_chart(&staging.join("pareto.png"), &title, &spec, &outcome)?;
+        out::sensitivity_chart(&staging.join("sensitivity.png"), &title, &spec, &space, &outcome)
+    })?;
+    if cmd.json {
+        print_stdout(&String::from_utf8_lossy(&files[0].1))?;
+    } else {
+        print_stdout(&out::table(&base, &spec, &outcome, cmd.top))?;
+    }
+    for p in &written {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+/// The scenario with the best settings applied, its relative paths rewritten to resolve from
+/// the output folder, and a header saying where it came from.
+fn best_toml(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    out_dir: &Path,
+    overrides: &[String],
+    spec: &TuneSpec,
+    best: &Candidate,
+) -> Result<Vec<u8>, CliError> {
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|e| usage(format!("{origin}: cannot re-read the scenario: {e}")))?;
+    config::overrides::apply(&mut doc, overrides).map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
+    rebase_paths(doc.as_table_mut(), base_dir, out_dir);
+    let mut s = format!(
+        "# Written by `scalesim tune` from {origin}: the best settings of policy `{}` found\n# (minimize {}; {}): {}\n# Run it with `scalesim run {}`.\n\n",
+        spec.policy,
+        spec.objective,
+        if spec.constraints.is_empty() {
+            "no constraints".to_string()
+        } else {
+            spec.constraints.iter().map(Constraint::text).collect::<Vec<_>>().join(", ")
+        },
+        best.label(),
+        out_dir.join("best.toml").display()
+    );
+    s.push_str(&doc.to_string());
+    // The file must load from where it is written.
+    config::load_str(&s, &out_dir.join("best.toml").display().to_string(), out_dir, &[])?;
+    Ok(s.into_bytes())
+}
+
+/// Rewrites every relative `path` and `manifest` string so it resolves from `to` instead of
+/// `from`.
+fn rebase_paths(t: &mut dyn toml_edit::TableLike, from: &Path, to: &Path) {
+    let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
+    for k in keys {
+        let Some(item) = t.get_mut(&k) else { continue };
+        match item {
+            toml_edit::Item::Table(tt) => rebase_paths(tt, from, to),
+            toml_edit::Item::ArrayOfTables(a) => {
+                for tt in a.iter_mut() {
+                    rebase_paths(tt, from, to);
+                }
+            }
+            toml_edit::Item::Value(v) => rebase_value(&k, v, from, to),
+            toml_edit::Item::None => {}
+        }
+    }
+}
+
+fn rebase_value(key: &str, v: &mut toml_edit::Value, from: &Path, to: &Path) {
+    match v {
+        toml_edit::Value::InlineTable(it) => rebase_paths(it, from, to),
+        toml_edit::Value::Array(a) => {
+            for x in a.iter_mut() {
+                rebase_value("", x, from, to);
+            }
+        }
+        toml_edit::Value::String(s) if key == "path" || key == "manifest" => {
+            let p = Path::new(s.value());
+            if p.is_relative() {
+                let new = relative_to(&from.join(p), to);
+                let decor = v.decor().clone();
+                *v = toml_edit::Value::from(new.to_string_lossy().as_ref());
+                *v.decor_mut() = decor;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `target` expressed relative to the folder `dir` (absolute when there is no common root).
+fn relative_to(target: &Path, dir: &Path) -> PathBuf {
+    let abs = |p: &Path| -> PathBuf {
+        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+        // Normalise `.` and `..` lexically (the output folder may not exist yet).
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    out.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out
+    };
+    let (t, d) = (abs(target), abs(dir));
+    let tc: Vec<_> = t.components().collect();
+    let dc: Vec<_> = d.components().collect();
+    let common = tc.iter().zip(&dc).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return t;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..dc.len() {
+        out.push("..");
+    }
+    for c in &tc[common..] {
+        out.push(c);
+    }
+    out
+}
+
+/// Writes `files` and the charts into `dir`, whole or not at all: everything goes to a staging
+/// folder inside `dir` first and is moved into place only when all of it was written; a
+/// best.toml / best.yaml of an earlier tune that this one did not produce is removed.
+fn write_outputs(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    charts: impl FnOnce(&Path) -> Result<(), ReportError>,
+) -> Result<Vec<PathBuf>, CliError> {
+    let io = |p: &Path, e: std::io::Error| CliError::Report(ReportError::Io { path: p.to_path_buf(), message: e.to_string() });
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let staging = dir.join(format!(".partial-scalesim-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    }
+    std::fs::create_dir(&staging).map_err(|e| io(&staging, e))?;
+    let result = (|| -> Result<(), CliError> {
+        for (name, bytes) in files {
+            std::fs::write(staging.join(name), bytes).map_err(|e| io(&staging.join(name), e))?;
+        }
+        charts(&staging).map_err(CliError::Report)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let mut names: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
+    names.push("pareto.png".into());
+    names.push("sensitivity.png".into());
+    let mut written = Vec::new();
+    for name in &names {
+        let to = dir.join(name);
+        if let Err(e) = std::fs::rename(staging.join(name), &to) {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(io(&to, e));
+        }
+        written.push(to);
+    }
+    for stale in ["best.toml", "best.yaml"] {
+        if !names.iter().any(|n| n == stale) {
+            let p = dir.join(stale);
+            if p.is_file() {
+                std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
+            }
+        }
+    }
+    std::fs::remove_dir(&staging).map_err(|e| io(&staging, e))?;
+    Ok(written)
+}
+
+/// Runs `work` while a bar on stderr shows candidates done and the ETA (hidden off a terminal).
+fn with_progress<T>(progress: &TuneProgress, candidates: usize, work: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} tuning [{elapsed_precise}] {wide_bar} {msg} eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let painter = s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                let total = progress.total.load(Ordering::Relaxed).max(1);
+                bar.set_length(total);
+                bar.set_position(progress.done.load(Ordering::Relaxed).min(total));
+                bar.set_message(format!(
+                    "{} candidates, runs {}/{}",
+                    candidates,
+                    progress.jobs_done.load(Ordering::Relaxed),
+                    progress.jobs_total.load(Ordering::Relaxed)
+                ));
+                std::thread::park_timeout(Duration::from_millis(100));
+            }
+        });
+        let out = work();
+        stop.store(true, Ordering::Relaxed);
+        painter.thread().unpark();
+        bar.finish_and_clear();
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_from_the_output_folder() {
+        assert_eq!(relative_to(Path::new("/a/configs/k8s/x.yaml"), Path::new("/a/output/q/tune-p")), PathBuf::from("../../../configs/k8s/x.yaml"));
+        assert_eq!(relative_to(Path::new("/a/b/../c/x"), Path::new("/a/c")), PathBuf::from("x"));
+    }
+}
