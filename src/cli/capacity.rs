@@ -412,6 +412,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         "{:<18} {:>8} {:>8} {:>8} {:>10} {:>10} meets SLO",
         "policy", "failed %", "p99 ms", "SLO min", "replica-h", "cost"
     );
+    let mut missed = Vec::new();
     for r in &runs {
         let m = &r.summary;
         let err_ok = m.failed_pct() / 100.0 <= slo.max_error_rate;
@@ -428,6 +429,9 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         };
         // Over the whole run and in every recording interval (the scenario's own SLO).
         let meets = err_ok && lat_ok && m.slo_violation_minutes == 0.0;
+        if !meets {
+            missed.push(r.policy.clone());
+        }
         let _ = writeln!(
             s,
             "{:<18} {:>8.2} {:>8} {:>8.1} {:>10.1} {:>10.2} {}",
@@ -440,9 +444,51 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
             if meets { "yes" } else { "no" }
         );
     }
+    // Where the arithmetic misses the SLO in simulation, search target and min for the cheapest
+    // settings that meet it (the same checks), and add them as `<policy>-tuned`.
+    for name in &missed {
+        let Some(p) = checked.policies.iter().find(|p| &p.name == name) else { continue };
+        let target = policy_target(&toml, name);
+        let Some(target) = target else { continue };
+        let found = super::tune::search_target_and_min(
+            &toml,
+            &path,
+            &plan.base_dir,
+            &out,
+            name,
+            target,
+            (p.min, p.max),
+            &scalesim::scenario::Slo { latency: slo.latency, error_rate: Some(slo.max_error_rate) },
+        )?;
+        let _ = writeln!(s, "\n{name} misses the SLO: searched target and min ({} candidates, written to {}):", found.candidates, found.dir.display());
+        s.push_str(&found.table);
+        if let Some((t, min)) = found.best {
+            let kind = checked_kind(&toml, name);
+            toml.push_str(&format!(
+                "\n# {name} with the target and min `tune` found cheapest within the SLO.\n[[policy]]\nname = \"{name}-tuned\"\ntype = \"{kind}\"\ntarget = {t}\nmin = {min}\nmax = {}\ninterval = \"15s\"\n",
+                p.max
+            ));
+        }
+    }
     write_file(&path, toml.as_bytes())?;
     let _ = writeln!(s, "\nwrote {} (run it with `scalesim run {}`)", path.display(), path.display());
     print_stdout(&s)
+}
+
+/// The `target` of policy `name` in the recommended scenario text.
+fn policy_target(toml: &str, name: &str) -> Option<f64> {
+    let v: toml::Value = toml::from_str(toml).ok()?;
+    let p = v.get("policy")?.as_array()?.iter().find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))?;
+    p.get("target").and_then(|t| t.as_float().or_else(|| t.as_integer().map(|i| i as f64)))
+}
+
+/// The `type` of policy `name` in the recommended scenario text.
+fn checked_kind(toml: &str, name: &str) -> String {
+    let v: Option<toml::Value> = toml::from_str(toml).ok();
+    v.as_ref()
+        .and_then(|v| v.get("policy")?.as_array()?.iter().find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name)).cloned())
+        .and_then(|p| p.get("type").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "rps".into())
 }
 
 fn fmt(x: f64) -> String {

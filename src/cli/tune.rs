@@ -229,7 +229,7 @@ fn best_toml(
     config::overrides::apply(&mut doc, overrides).map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
     rebase_paths(doc.as_table_mut(), base_dir, out_dir);
     let mut s = format!(
-        "# Written by `scalesim tune` from {origin}: the best settings of policy `{}` found\n# (minimize {}; {}): {}\n# Run it with `scalesim run {}`.\n\n",
+        "# Written by `scalesim tune` from {origin}: the best settings of policy `{}` found\n# (minimize {}; {}): {}\n# Run it with `scalesim run` on this file; relative paths in it resolve from its folder.\n\n",
         spec.policy,
         spec.objective,
         if spec.constraints.is_empty() {
@@ -238,10 +238,11 @@ fn best_toml(
             spec.constraints.iter().map(Constraint::text).collect::<Vec<_>>().join(", ")
         },
         best.label(),
-        out_dir.join("best.toml").display()
     );
     s.push_str(&doc.to_string());
     // The file must load from where it is written.
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| CliError::Report(ReportError::Io { path: out_dir.to_path_buf(), message: e.to_string() }))?;
     config::load_str(&s, &out_dir.join("best.toml").display().to_string(), out_dir, &[])?;
     Ok(s.into_bytes())
 }
@@ -307,7 +308,8 @@ fn relative_to(target: &Path, dir: &Path) -> PathBuf {
     let tc: Vec<_> = t.components().collect();
     let dc: Vec<_> = d.components().collect();
     let common = tc.iter().zip(&dc).take_while(|(a, b)| a == b).count();
-    if common == 0 {
+    // Sharing only the root: an absolute path reads better than a climb to it.
+    if common <= 1 {
         return t;
     }
     let mut out = PathBuf::new();
@@ -413,4 +415,105 @@ mod tests {
         assert_eq!(relative_to(Path::new("/a/configs/k8s/x.yaml"), Path::new("/a/output/q/tune-p")), PathBuf::from("../../../configs/k8s/x.yaml"));
         assert_eq!(relative_to(Path::new("/a/b/../c/x"), Path::new("/a/c")), PathBuf::from("x"));
     }
+}
+
+/// What `recommend`'s search found.
+pub(super) struct Found {
+    /// Candidates simulated.
+    pub candidates: usize,
+    /// Where the evidence (tune.json, tune.csv, charts) was written.
+    pub dir: PathBuf,
+    /// The terminal table.
+    pub table: String,
+    /// The best (target as written, min), if any candidate met the SLO.
+    pub best: Option<(String, u32)>,
+}
+
+/// Rounds a target to what a person would write: whole numbers from 20, halves from 5, tenths
+/// below.
+fn round_target(x: f64) -> f64 {
+    let step = if x >= 20.0 {
+        1.0
+    } else if x >= 5.0 {
+        0.5
+    } else {
+        0.1
+    };
+    ((x / step).round() * step * 10.0).round() / 10.0
+}
+
+/// `recommend`'s search when its arithmetic misses the SLO in simulation: targets from half the
+/// recommended one up to it, and min as recommended or half as much again, checked as `tune`
+/// does (grid, one replication, the SLO's checks as constraints); the evidence goes to
+/// `out/tune-<policy>/`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn search_target_and_min(
+    toml: &str,
+    path: &Path,
+    base_dir: &Path,
+    out: &Path,
+    policy: &str,
+    target: f64,
+    (min, max): (u32, u32),
+    slo: &scalesim::scenario::Slo,
+) -> Result<Found, CliError> {
+    let mut targets: Vec<f64> = (0..=10).map(|k| round_target(target * (0.5 + 0.05 * k as f64))).collect();
+    targets.retain(|t| *t > 0.0);
+    targets.dedup();
+    let mut mins = vec![min.max(1), (min + min.div_ceil(2)).min(max)];
+    mins.dedup();
+    let fmt = scalesim::report::format_number;
+    let vary = vec![
+        space::Vary {
+            key: format!("policy.{policy}.target"),
+            values: targets.iter().map(|t| space::ParamValue::new(&fmt(*t))).collect(),
+        },
+        space::Vary {
+            key: format!("policy.{policy}.min"),
+            values: mins.iter().map(|m| space::ParamValue::new(&m.to_string())).collect(),
+        },
+    ];
+    let space = space::Space { vary };
+    let origin = path.display().to_string();
+    let base = config::load_str(toml, &origin, base_dir, &[])?;
+    let mut candidates = Vec::new();
+    let mut setups = Vec::new();
+    for p in 0..space.size() {
+        let c = Candidate {
+            point: p,
+            params: space.vary.iter().zip(space.point(p)).map(|(v, x)| (v.key.clone(), x.clone())).collect(),
+        };
+        let sc = config::load_str(toml, &origin, base_dir, &c.overrides())?;
+        let pol = sc.policies.iter().find(|x| x.name == policy).cloned().expect("the policy was checked");
+        setups.push(CandidateSetup { service: sc.service, policy: pol });
+        candidates.push(c);
+    }
+    let spec = TuneSpec {
+        policy: policy.to_string(),
+        objective: "cost".into(),
+        constraints: tune::slo_constraints(slo),
+        seeds: 1,
+        strategy: Strategy::Grid,
+    };
+    let progress = TuneProgress::default();
+    let outcome = with_progress(&progress, candidates.len(), || {
+        tune::run(&spec, &base, &candidates, &setups, None, None, &progress)
+    })
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    let dir = out.join(format!("tune-{policy}"));
+    let ctx = out::TuneContext { scenario_path: &origin, overrides: &[], space: &space, seed: base.seed };
+    let files = vec![
+        ("tune.json".to_string(), out::tune_json(&base, &spec, &ctx, &outcome)),
+        ("tune.csv".to_string(), out::tune_csv(&spec, &space, &outcome)),
+    ];
+    let title = format!("{}: recommend, search for {policy}", base.name);
+    write_outputs(&dir, &files, |staging| {
+        out::pareto_chart(&staging.join("pareto.png"), &title, &spec, &outcome)?;
+        out::sensitivity_chart(&staging.join("sensitivity.png"), &title, &spec, &space, &outcome)
+    })?;
+    let best = outcome.best.map(|b| {
+        let p = &outcome.candidates[b].candidate.params;
+        (p[0].1.text.clone(), p[1].1.text.parse().unwrap_or(min))
+    });
+    Ok(Found { candidates: candidates.len(), dir, table: out::table(&base, &spec, &outcome, 5), best })
 }

@@ -143,6 +143,11 @@ pub fn summary_table(scenario: &Scenario, runs: &[RunResult]) -> String {
     table::render(scenario, runs)
 }
 
+/// Formats a number as the output files do (6 decimals at most, no trailing zeros).
+pub fn format_number(x: f64) -> String {
+    fmt_num(x)
+}
+
 /// Formats a number for files: rounded to 6 decimals (values below 1e9), shortest
 /// round-trip text, no negative zero. Deterministic across platforms.
 pub(crate) fn fmt_num(x: f64) -> String {

@@ -335,10 +335,13 @@ pub fn pareto_chart(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome
     draw_pareto(path, title, spec, out).map_err(|e| ReportError::io(path, e))
 }
 
+/// An axis range around [lo, hi] with a margin; one that starts at 0 stays at 0 (no negative
+/// values drawn for figures that cannot be negative), and an empty span gets a unit range.
 fn pad(lo: f64, hi: f64) -> (f64, f64) {
     let span = (hi - lo).abs();
     let p = if span > 0.0 { span * 0.08 } else { lo.abs().max(1.0) * 0.1 };
-    (lo - p, hi + p)
+    let low = if lo >= 0.0 && lo - p < 0.0 { 0.0 } else { lo - p };
+    (low, hi + p)
 }
 
 fn draw_pareto(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome) -> Result<(), Box<dyn std::error::Error>> {
@@ -355,7 +358,7 @@ fn draw_pareto(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome) -> 
     let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
     let (x0, x1) = if x0.is_finite() { pad(x0, x1) } else { (0.0, 1.0) };
-    let (y0, y1) = if y0.is_finite() { pad(y0.min(0.0), y1) } else { (0.0, 1.0) };
+    let (y0, y1) = if y0.is_finite() { pad(y0.min(0.0), y1.max(y0.min(0.0) + 1e-9)) } else { (0.0, 1.0) };
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let mut c = ChartBuilder::on(&root)
@@ -454,7 +457,10 @@ fn draw_sensitivity(
     let (w, h) = (SIZE.0.max(440 * cols as u32), (SIZE.1 / 2).max(260 * rows as u32) + 60);
     let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
     root.fill(&WHITE)?;
-    let root = root.titled(title, (FONT, 24))?;
+    let root = root.titled(
+        &format!("{title}: filled = feasible, hollow = infeasible, ringed = best, dashed = limit"),
+        (FONT, 20),
+    )?;
     let panels = root.split_evenly((rows, cols));
     let full: Vec<&CandidateResult> = out.candidates.iter().filter(|c| c.fidelity.full).collect();
     for (r, (fig, limit)) in figures.iter().enumerate() {
@@ -489,7 +495,7 @@ fn draw_sensitivity(
             let labels: Vec<String> = vary.values.iter().map(|v| v.text.clone()).collect();
             let fmt_x = move |x: &f64| -> String {
                 if numeric {
-                    short(Some(*x))
+                    fmt_num(*x)
                 } else {
                     let i = x.round();
                     if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
