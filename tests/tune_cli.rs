@@ -162,7 +162,12 @@ fn tune_outputs_are_identical_at_any_thread_count_and_match_the_schema() {
     // The CSV has one row per candidate and a column per varied key.
     let csv = String::from_utf8(outs[0][1].clone()).unwrap();
     assert_eq!(csv.lines().count(), 1 + 10);
-    assert!(csv.lines().next().unwrap().starts_with("id,policy.rps-10.target,policy.rps-10.scale_down_stabilization,rank"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .starts_with("id,policy.rps-10.target,policy.rps-10.scale_down_stabilization,rank")
+    );
 }
 
 #[test]
@@ -185,7 +190,8 @@ fn halving_finds_the_grids_best_with_far_fewer_requests() {
     let (_a, grid, _) = tune(&[&common[..], &["--strategy", "grid"]].concat());
     let (_b, halving, out) = tune(&[&common[..], &["--strategy", "halving"]].concat());
     println!("{out}");
-    let (g, h) = (grid["requests_simulated"].as_u64().unwrap(), halving["requests_simulated"].as_u64().unwrap());
+    let (g, h) =
+        (grid["requests_simulated"].as_u64().unwrap(), halving["requests_simulated"].as_u64().unwrap());
     println!("requests simulated: grid {g}, halving {h} ({:.2}x fewer)", g as f64 / h as f64);
     assert!(g as f64 >= 3.0 * h as f64, "grid {g} vs halving {h}");
     let best = &halving["best"]["params"];
@@ -228,7 +234,13 @@ fn best_toml_runs_and_the_tuned_hpa_manifest_validates_against_the_kubernetes_sc
     // best.toml runs where it was written (relative manifest paths rewritten) and reproduces the
     // best candidate's figures.
     let run_out = t.path().join("run");
-    bin().arg("run").arg(dir.join("best.toml")).args(["--policy", "hpa-fast", "--out"]).arg(&run_out).assert().success();
+    bin()
+        .arg("run")
+        .arg(dir.join("best.toml"))
+        .args(["--policy", "hpa-fast", "--out"])
+        .arg(&run_out)
+        .assert()
+        .success();
     let s = read_json(&run_out.join("summary.json"));
     for k in ["cost", "latency_p99_s", "failed_pct", "scaling_actions", "slo_violation_minutes"] {
         assert_eq!(s["policies"][0][k], best[k], "{k}");
@@ -236,18 +248,24 @@ fn best_toml_runs_and_the_tuned_hpa_manifest_validates_against_the_kubernetes_sc
     let yaml = std::fs::read_to_string(dir.join("best.yaml")).unwrap();
     let target = best["params"]["policy.hpa-fast.target"].as_i64().unwrap();
     assert!(yaml.contains(&format!("averageUtilization: {target}")), "{yaml}");
-    let window = best["params"]["policy.hpa-fast.patch.spec.behavior.scaleDown.stabilizationWindowSeconds"].as_i64().unwrap();
+    let window = best["params"]["policy.hpa-fast.patch.spec.behavior.scaleDown.stabilizationWindowSeconds"]
+        .as_i64()
+        .unwrap();
     assert!(yaml.contains(&format!("stabilizationWindowSeconds: {window}")), "{yaml}");
     match tool("kubernetes-validate") {
         Some(kv) => {
-            let o = std::process::Command::new(kv).arg("--strict").arg(dir.join("best.yaml")).output().unwrap();
-            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            let o =
+                std::process::Command::new(kv).arg("--strict").arg(dir.join("best.yaml")).output().unwrap();
+            let text =
+                format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
             assert!(o.status.success() && text.contains("passed"), "kubernetes-validate: {text}");
         }
         None if std::env::var_os("SCALESIM_REQUIRE_TOOLS").is_some() => {
             panic!("kubernetes-validate is not installed (pip install kubernetes-validate)")
         }
-        None => eprintln!("SKIPPED the schema check: kubernetes-validate is not installed (pip install kubernetes-validate)"),
+        None => eprintln!(
+            "SKIPPED the schema check: kubernetes-validate is not installed (pip install kubernetes-validate)"
+        ),
     }
 }
 
@@ -275,12 +293,24 @@ fn bad_input_is_refused_before_simulating() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--vary", "policy.rps-10.taget=1,2"], "did you mean `target`"),
         (vec!["--vary", "policy.rps-10.replicas=1,2"], "is not used by policy type `rps`"),
-        (vec!["--vary", "policy.rps-10.target=14..6:2"], "--vary policy.rps-10.target=14..6:2: `14..6:2` is empty"),
+        (
+            vec!["--vary", "policy.rps-10.target=14..6:2"],
+            "--vary policy.rps-10.target=14..6:2: `14..6:2` is empty",
+        ),
         (vec!["--vary", "policy.rps-10.target=6..14:0"], "step must be positive"),
-        (vec!["--vary", "policy.rps-10.min=10..30:10"], "--vary policy.rps-10.min=10..30:10: the candidate min=30"),
-        (vec!["--vary", "policy.rps-10.target=1,2", "--require", "cots<=1"], "--require cots<=1: `cots` is not a summary figure; did you mean `cost`?"),
+        (
+            vec!["--vary", "policy.rps-10.min=10..30:10"],
+            "--vary policy.rps-10.min=10..30:10: the candidate min=30",
+        ),
+        (
+            vec!["--vary", "policy.rps-10.target=1,2", "--require", "cots<=1"],
+            "--require cots<=1: `cots` is not a summary figure; did you mean `cost`?",
+        ),
         (vec!["--vary", "policy.rps-10.target=1,2", "--minimize", "latency"], "--minimize latency"),
-        (vec!["--vary", "policy.rps-10.target=1..1000:1", "--vary", "policy.rps-10.max=1..1000:1"], "more than 100000"),
+        (
+            vec!["--vary", "policy.rps-10.target=1..1000:1", "--vary", "policy.rps-10.max=1..1000:1"],
+            "more than 100000",
+        ),
         (vec!["--vary", "policy.rps-10.target=1,2", "--strategy", "random", "--budget", "0"], "--budget 0"),
         (vec!["--vary", "policy.cpu-60.target=50,60"], "the tuned policy is `rps-10`"),
         (vec!["--vary", "traffic.scale=1,2"], "use --set"),
@@ -290,7 +320,13 @@ fn bad_input_is_refused_before_simulating() {
     for (extra, want) in cases {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("o");
-        let o = bin().args(["tune", q, "--policy", "rps-10"]).args(&extra).arg("--out").arg(&out).output().unwrap();
+        let o = bin()
+            .args(["tune", q, "--policy", "rps-10"])
+            .args(&extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
         assert!(err.contains(want), "{extra:?}: expected `{want}` in:\n{err}");

@@ -460,7 +460,12 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
             (p.min, p.max),
             &scalesim::scenario::Slo { latency: slo.latency, error_rate: Some(slo.max_error_rate) },
         )?;
-        let _ = writeln!(s, "\n{name} misses the SLO: searched target and min ({} candidates, written to {}):", found.candidates, found.dir.display());
+        let _ = writeln!(
+            s,
+            "\n{name} misses the SLO: searched target and min ({} candidates, written to {}):",
+            found.candidates,
+            found.dir.display()
+        );
         s.push_str(&found.table);
         if let Some((t, min)) = found.best {
             let kind = checked_kind(&toml, name);
@@ -478,7 +483,8 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
 /// The `target` of policy `name` in the recommended scenario text.
 fn policy_target(toml: &str, name: &str) -> Option<f64> {
     let v: toml::Value = toml::from_str(toml).ok()?;
-    let p = v.get("policy")?.as_array()?.iter().find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))?;
+    let p =
+        v.get("policy")?.as_array()?.iter().find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))?;
     p.get("target").and_then(|t| t.as_float().or_else(|| t.as_integer().map(|i| i as f64)))
 }
 
@@ -486,7 +492,13 @@ fn policy_target(toml: &str, name: &str) -> Option<f64> {
 fn checked_kind(toml: &str, name: &str) -> String {
     let v: Option<toml::Value> = toml::from_str(toml).ok();
     v.as_ref()
-        .and_then(|v| v.get("policy")?.as_array()?.iter().find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name)).cloned())
+        .and_then(|v| {
+            v.get("policy")?
+                .as_array()?
+                .iter()
+                .find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+                .cloned()
+        })
         .and_then(|p| p.get("type").and_then(|t| t.as_str()).map(str::to_string))
         .unwrap_or_else(|| "rps".into())
 }

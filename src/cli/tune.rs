@@ -8,9 +8,7 @@ use scalesim::config;
 use scalesim::report::ReportError;
 use scalesim::report::tune as out;
 use scalesim::scenario::Scenario;
-use scalesim::tune::{
-    self, Candidate, CandidateSetup, Constraint, Strategy, TuneProgress, TuneSpec, space,
-};
+use scalesim::tune::{self, Candidate, CandidateSetup, Constraint, Strategy, TuneProgress, TuneSpec, space};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,8 +77,9 @@ fn usage(m: impl Into<String>) -> CliError {
 /// Runs `scalesim tune`.
 pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
     let origin = cmd.file.display().to_string();
-    let text = std::fs::read_to_string(&cmd.file)
-        .map_err(|e| CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}"))))?;
+    let text = std::fs::read_to_string(&cmd.file).map_err(|e| {
+        CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))
+    })?;
     let base_dir = match cmd.file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -88,7 +87,9 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
     let base = config::load_str(&text, &origin, &base_dir, &cmd.overrides)?;
     check_policy_names(&base, std::slice::from_ref(&cmd.policy))?;
     if cmd.vary.is_empty() {
-        return Err(usage("tune needs at least one --vary KEY=VALUES, e.g. --vary policy.rps-10.target=6..14:2"));
+        return Err(usage(
+            "tune needs at least one --vary KEY=VALUES, e.g. --vary policy.rps-10.target=6..14:2",
+        ));
     }
     let mut vary = Vec::new();
     for arg in &cmd.vary {
@@ -123,7 +124,9 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
             Strategy::Grid
         }
         "random" => Strategy::Random {
-            budget: cmd.budget.ok_or_else(|| usage("--strategy random needs --budget N (the points to draw)"))?,
+            budget: cmd
+                .budget
+                .ok_or_else(|| usage("--strategy random needs --budget N (the points to draw)"))?,
         },
         "halving" => {
             if cmd.eta < 2 {
@@ -155,7 +158,9 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
             let blamed = e
                 .from_set
                 .as_deref()
-                .and_then(|a| cmd.vary.iter().zip(&space.vary).find(|(_, v)| a.starts_with(&format!("{}=", v.key))))
+                .and_then(|a| {
+                    cmd.vary.iter().zip(&space.vary).find(|(_, v)| a.starts_with(&format!("{}=", v.key)))
+                })
                 .map_or_else(|| cmd.vary.join(" --vary "), |(arg, _)| arg.clone());
             usage(format!("--vary {blamed}: the candidate {} is not a valid scenario: {e}", c.label()))
         })?;
@@ -182,7 +187,12 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         .out_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("output").join(&base.name).join(format!("tune-{}", cmd.policy)));
-    let ctx = out::TuneContext { scenario_path: &origin, overrides: &cmd.overrides, space: &space, seed: base.seed };
+    let ctx = out::TuneContext {
+        scenario_path: &origin,
+        overrides: &cmd.overrides,
+        space: &space,
+        seed: base.seed,
+    };
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("tune.json".into(), out::tune_json(&base, &spec, &ctx, &outcome)),
         ("tune.csv".into(), out::tune_csv(&spec, &space, &outcome)),
@@ -191,7 +201,10 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         let best = &outcome.candidates[b].candidate;
         let mut overrides = cmd.overrides.clone();
         overrides.extend(best.overrides());
-        files.push(("best.toml".into(), best_toml(&text, &origin, &base_dir, &out_dir, &overrides, &spec, best)?));
+        files.push((
+            "best.toml".into(),
+            best_toml(&text, &origin, &base_dir, &out_dir, &overrides, &spec, best)?,
+        ));
         let sc = config::load_str(&text, &origin, &base_dir, &overrides)?;
         if let Some(yaml) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.to_manifest()) {
             files.push(("best.yaml".into(), yaml.into_bytes()));
@@ -226,7 +239,8 @@ fn best_toml(
 ) -> Result<Vec<u8>, CliError> {
     let mut doc: toml_edit::DocumentMut =
         text.parse().map_err(|e| usage(format!("{origin}: cannot re-read the scenario: {e}")))?;
-    config::overrides::apply(&mut doc, overrides).map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
+    config::overrides::apply(&mut doc, overrides)
+        .map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
     rebase_paths(doc.as_table_mut(), base_dir, out_dir);
     let mut s = format!(
         "# Written by `scalesim tune` from {origin}: the best settings of policy `{}` found\n# (minimize {}; {}): {}\n# Run it with `scalesim run` on this file; relative paths in it resolve from its folder.\n\n",
@@ -241,8 +255,9 @@ fn best_toml(
     );
     s.push_str(&doc.to_string());
     // The file must load from where it is written.
-    std::fs::create_dir_all(out_dir)
-        .map_err(|e| CliError::Report(ReportError::Io { path: out_dir.to_path_buf(), message: e.to_string() }))?;
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        CliError::Report(ReportError::Io { path: out_dir.to_path_buf(), message: e.to_string() })
+    })?;
     config::load_str(&s, &out_dir.join("best.toml").display().to_string(), out_dir, &[])?;
     Ok(s.into_bytes())
 }
@@ -290,7 +305,11 @@ fn rebase_value(key: &str, v: &mut toml_edit::Value, from: &Path, to: &Path) {
 /// `target` expressed relative to the folder `dir` (absolute when there is no common root).
 fn relative_to(target: &Path, dir: &Path) -> PathBuf {
     let abs = |p: &Path| -> PathBuf {
-        let p = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        };
         // Normalise `.` and `..` lexically (the output folder may not exist yet).
         let mut out = PathBuf::new();
         for c in p.components() {
@@ -330,7 +349,9 @@ fn write_outputs(
     files: &[(String, Vec<u8>)],
     charts: impl FnOnce(&Path) -> Result<(), ReportError>,
 ) -> Result<Vec<PathBuf>, CliError> {
-    let io = |p: &Path, e: std::io::Error| CliError::Report(ReportError::Io { path: p.to_path_buf(), message: e.to_string() });
+    let io = |p: &Path, e: std::io::Error| {
+        CliError::Report(ReportError::Io { path: p.to_path_buf(), message: e.to_string() })
+    };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let staging = dir.join(format!(".partial-scalesim-{}", std::process::id()));
     if staging.exists() {
@@ -404,17 +425,6 @@ fn with_progress<T>(progress: &TuneProgress, candidates: usize, work: impl FnOnc
         bar.finish_and_clear();
         out
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_paths_from_the_output_folder() {
-        assert_eq!(relative_to(Path::new("/a/configs/k8s/x.yaml"), Path::new("/a/output/q/tune-p")), PathBuf::from("../../../configs/k8s/x.yaml"));
-        assert_eq!(relative_to(Path::new("/a/b/../c/x"), Path::new("/a/c")), PathBuf::from("x"));
-    }
 }
 
 /// What `recommend`'s search found.
@@ -516,4 +526,27 @@ pub(super) fn search_target_and_min(
         (p[0].1.text.clone(), p[1].1.text.parse().unwrap_or(min))
     });
     Ok(Found { candidates: candidates.len(), dir, table: out::table(&base, &spec, &outcome, 5), best })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_from_the_output_folder() {
+        assert_eq!(
+            relative_to(Path::new("/a/configs/k8s/x.yaml"), Path::new("/a/output/q/tune-p")),
+            PathBuf::from("../../../configs/k8s/x.yaml")
+        );
+        assert_eq!(relative_to(Path::new("/a/b/../c/x"), Path::new("/a/c")), PathBuf::from("x"));
+        assert_eq!(relative_to(Path::new("/work/x"), Path::new("/tmp/o")), PathBuf::from("/work/x"));
+    }
+
+    #[test]
+    fn targets_round_like_a_person_would() {
+        assert_eq!(round_target(13.08), 13.0);
+        assert_eq!(round_target(7.3), 7.5);
+        assert_eq!(round_target(83.39), 83.0);
+        assert_eq!(round_target(1.234), 1.2);
+    }
 }

@@ -525,9 +525,17 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             SCALING[4],
             SCALING[5],
         ],
-        PolicyType::Knative => {
-            &["manifest", "activator", "min_replicas", "max_replicas", "min", "max", "target", "annotations", "patch"]
-        }
+        PolicyType::Knative => &[
+            "manifest",
+            "activator",
+            "min_replicas",
+            "max_replicas",
+            "min",
+            "max",
+            "target",
+            "annotations",
+            "patch",
+        ],
         PolicyType::Hpa => &[
             "manifest",
             "initial",

@@ -60,7 +60,9 @@ pub(super) fn apply(path: &KeyPath, p: &RawPolicy, text: &str, shown: &str) -> R
     }
     // The document the edits apply to: the Service for knative, the only document otherwise.
     let target = match p.kind {
-        PolicyType::Knative => docs.iter().position(|d| d.get("kind").and_then(Value::as_str) == Some("Service")),
+        PolicyType::Knative => {
+            docs.iter().position(|d| d.get("kind").and_then(Value::as_str) == Some("Service"))
+        }
         _ => (!docs.is_empty()).then_some(0),
     }
     .ok_or_else(|| KeyError::new(at.clone(), format!("`{shown}` holds no manifest to edit")))?;
@@ -100,7 +102,11 @@ fn yaml_of(v: &toml::Value) -> Value {
 }
 
 fn num(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 { Value::Number((x as i64).into()) } else { Value::Number(x.into()) }
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::Number((x as i64).into())
+    } else {
+        Value::Number(x.into())
+    }
 }
 
 /// The edits a policy asks for, in a fixed order: short keys first, then `patch`.
@@ -149,7 +155,7 @@ fn edits(path: &KeyPath, p: &RawPolicy, doc: &Value) -> R<Vec<Edit>> {
             }
             let secs = |d: super::values::Dur, key: &str| -> R<Value> {
                 let t = d.time();
-                if t == 0 || t % crate::time::SECOND != 0 {
+                if t == 0 || !t.is_multiple_of(crate::time::SECOND) {
                     return Err(KeyError::new(
                         path.key(key),
                         "expected a positive whole number of seconds (KEDA counts in seconds)",
@@ -158,7 +164,11 @@ fn edits(path: &KeyPath, p: &RawPolicy, doc: &Value) -> R<Vec<Edit>> {
                 Ok(num((t / crate::time::SECOND) as f64))
             };
             if let Some(d) = p.polling_interval {
-                push(&["spec", "pollingInterval"], secs(d, "polling_interval")?, path.key("polling_interval"));
+                push(
+                    &["spec", "pollingInterval"],
+                    secs(d, "polling_interval")?,
+                    path.key("polling_interval"),
+                );
             }
             if let Some(d) = p.cooldown_period {
                 push(&["spec", "cooldownPeriod"], secs(d, "cooldown_period")?, path.key("cooldown_period"));
@@ -254,13 +264,19 @@ fn hpa_target_path(doc: &Value) -> Result<Vec<String>, String> {
         Some("Object") => "object",
         Some("External") => "external",
         Some("ContainerResource") => "containerResource",
-        other => return Err(format!("spec.metrics[0].type is {other:?}, expected Resource, Pods, Object, External or ContainerResource")),
+        other => {
+            return Err(format!(
+                "spec.metrics[0].type is {other:?}, expected Resource, Pods, Object, External or ContainerResource"
+            ));
+        }
     };
     let target = m.get(source).and_then(|s| s.get("target"));
     let field = ["averageUtilization", "averageValue", "value"]
         .into_iter()
         .find(|f| target.and_then(|t| t.get(*f)).is_some())
-        .ok_or_else(|| format!("spec.metrics[0].{source}.target has none of averageUtilization, averageValue, value"))?;
+        .ok_or_else(|| {
+            format!("spec.metrics[0].{source}.target has none of averageUtilization, averageValue, value")
+        })?;
     Ok(["spec", "metrics", "0", source, "target", field].iter().map(|s| s.to_string()).collect())
 }
 
@@ -300,10 +316,14 @@ fn set(doc: &mut Value, path: &[String], value: Value) -> Result<(), String> {
         here = match here {
             Value::Sequence(seq) => {
                 let n = step.parse::<usize>().map_err(|_| {
-                    format!("{shown} is a list; address its elements by index (0 to {})", seq.len().saturating_sub(1))
+                    format!(
+                        "{shown} is a list; address its elements by index (0 to {})",
+                        seq.len().saturating_sub(1)
+                    )
                 })?;
                 let len = seq.len();
-                seq.get_mut(n).ok_or_else(|| format!("index {n} is out of range: {shown} has {len} elements"))?
+                seq.get_mut(n)
+                    .ok_or_else(|| format!("index {n} is out of range: {shown} has {len} elements"))?
             }
             Value::Mapping(m) => {
                 let k = Value::String(step.clone());
@@ -359,14 +379,23 @@ mod tests {
     #[test]
     fn set_creates_mappings_and_indexes_lists() {
         let mut d = doc("spec:\n  metrics:\n    - type: Resource\n      resource: {name: cpu}\n");
-        set(&mut d, &["spec".into(), "behavior".into(), "scaleDown".into(), "stabilizationWindowSeconds".into()], num(60.0))
-            .unwrap();
-        set(&mut d, &["spec".into(), "metrics".into(), "0".into(), "resource".into(), "name".into()], Value::String("memory".into()))
-            .unwrap();
+        set(
+            &mut d,
+            &["spec".into(), "behavior".into(), "scaleDown".into(), "stabilizationWindowSeconds".into()],
+            num(60.0),
+        )
+        .unwrap();
+        set(
+            &mut d,
+            &["spec".into(), "metrics".into(), "0".into(), "resource".into(), "name".into()],
+            Value::String("memory".into()),
+        )
+        .unwrap();
         let s = serde_norway::to_string(&d).unwrap();
         assert!(s.contains("stabilizationWindowSeconds: 60"), "{s}");
         assert!(s.contains("name: memory"), "{s}");
-        let e = set(&mut d, &["spec".into(), "metrics".into(), "3".into(), "x".into()], num(1.0)).unwrap_err();
+        let e =
+            set(&mut d, &["spec".into(), "metrics".into(), "3".into(), "x".into()], num(1.0)).unwrap_err();
         assert!(e.contains("index 3 is out of range: spec.metrics has 1 elements"), "{e}");
         let e = set(&mut d, &["spec".into(), "metrics".into(), "x".into()], num(1.0)).unwrap_err();
         assert!(e.contains("is a list"), "{e}");
@@ -381,11 +410,15 @@ mod tests {
 
     #[test]
     fn targets_are_found_or_refused() {
-        let hpa = doc("spec:\n  metrics:\n    - type: Pods\n      pods:\n        metric: {name: x}\n        target: {type: AverageValue, averageValue: \"5\"}\n");
+        let hpa = doc(
+            "spec:\n  metrics:\n    - type: Pods\n      pods:\n        metric: {name: x}\n        target: {type: AverageValue, averageValue: \"5\"}\n",
+        );
         assert_eq!(hpa_target_path(&hpa).unwrap().join("."), "spec.metrics.0.pods.target.averageValue");
         let two = doc("spec:\n  metrics:\n    - type: Resource\n    - type: Resource\n");
         assert!(hpa_target_path(&two).unwrap_err().contains("ambiguous"));
-        let keda = doc("spec:\n  triggers:\n    - type: cron\n      metadata: {start: x}\n    - type: cpu\n      metadata: {value: \"60\"}\n");
+        let keda = doc(
+            "spec:\n  triggers:\n    - type: cron\n      metadata: {start: x}\n    - type: cpu\n      metadata: {value: \"60\"}\n",
+        );
         assert_eq!(keda_target_path(&keda).unwrap().join("."), "spec.triggers.1.metadata.value");
     }
 }

@@ -9,10 +9,10 @@
 //! Nothing here simulates; replication statistics come from [`crate::record::aggregate`].
 
 pub mod capacity;
-pub mod tune;
 mod charts;
 pub mod files;
 mod table;
+pub mod tune;
 
 use crate::record::RunResult;
 use crate::scenario::Scenario;

@@ -151,7 +151,8 @@ pub fn tune_value(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: 
 
 /// `tune.json`, pretty-printed with a final newline.
 pub fn tune_json(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: &TuneOutcome) -> Vec<u8> {
-    let mut s = serde_json::to_string_pretty(&tune_value(scenario, spec, ctx, out)).expect("JSON values serialise");
+    let mut s =
+        serde_json::to_string_pretty(&tune_value(scenario, spec, ctx, out)).expect("JSON values serialise");
     s.push('\n');
     s.into_bytes()
 }
@@ -271,7 +272,8 @@ pub fn table(scenario: &Scenario, spec: &TuneSpec, out: &TuneOutcome, top: usize
             let _ = write!(line, "  {:>w$}", short(c.mean(f)), w = f.len().max(9));
         }
         if out.oracle.is_some() {
-            let _ = write!(line, "  {:>9}", c.cost_above_oracle_pct.map_or("–".into(), |p| format!("+{p:.1}%")));
+            let _ =
+                write!(line, "  {:>9}", c.cost_above_oracle_pct.map_or("–".into(), |p| format!("+{p:.1}%")));
         }
         let vs = match (c.rank, c.indistinguishable) {
             (Some(1), _) => "best".to_string(),
@@ -288,7 +290,13 @@ pub fn table(scenario: &Scenario, spec: &TuneSpec, out: &TuneOutcome, top: usize
     match out.best {
         Some(b) => {
             let c = &out.candidates[b];
-            let _ = writeln!(s, "\nbest: {} — {} {}", c.candidate.label(), spec.objective, short(c.mean(&spec.objective)));
+            let _ = writeln!(
+                s,
+                "\nbest: {} — {} {}",
+                c.candidate.label(),
+                spec.objective,
+                short(c.mean(&spec.objective))
+            );
             for k in &spec.constraints {
                 let _ = writeln!(
                     s,
@@ -308,9 +316,19 @@ pub fn table(scenario: &Scenario, spec: &TuneSpec, out: &TuneOutcome, top: usize
                     o.get("cost").mean.unwrap_or(0.0)
                 );
             }
-            let same = out.candidates.iter().filter(|x| x.rank.is_some() && x.rank != Some(1) && x.feasible && x.indistinguishable == Some(true)).count();
+            let same = out
+                .candidates
+                .iter()
+                .filter(|x| {
+                    x.rank.is_some() && x.rank != Some(1) && x.feasible && x.indistinguishable == Some(true)
+                })
+                .count();
             if same > 0 {
-                let _ = writeln!(s, "  {same} other feasible candidate(s) are statistically indistinguishable on {} (paired 95 % CI)", spec.objective);
+                let _ = writeln!(
+                    s,
+                    "  {same} other feasible candidate(s) are statistically indistinguishable on {} (paired 95 % CI)",
+                    spec.objective
+                );
             }
         }
         None => {
@@ -344,7 +362,12 @@ fn pad(lo: f64, hi: f64) -> (f64, f64) {
     (low, hi + p)
 }
 
-fn draw_pareto(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome) -> Result<(), Box<dyn std::error::Error>> {
+fn draw_pareto(
+    path: &Path,
+    title: &str,
+    spec: &TuneSpec,
+    out: &TuneOutcome,
+) -> Result<(), Box<dyn std::error::Error>> {
     let y_fig = &out.tradeoff;
     let pts: Vec<(f64, f64, &CandidateResult)> = out
         .candidates
@@ -380,9 +403,11 @@ fn draw_pareto(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome) -> 
     c.draw_series(pts.iter().filter(|p| p.2.feasible).map(|p| Circle::new((p.0, p.1), 5, feas.filled())))?
         .label("feasible candidate")
         .legend(move |(x, y)| Circle::new((x + 10, y), 5, feas.filled()));
-    c.draw_series(pts.iter().filter(|p| !p.2.feasible).map(|p| Circle::new((p.0, p.1), 5, infeas.stroke_width(2))))?
-        .label("infeasible candidate")
-        .legend(move |(x, y)| Circle::new((x + 10, y), 5, infeas.stroke_width(2)));
+    c.draw_series(
+        pts.iter().filter(|p| !p.2.feasible).map(|p| Circle::new((p.0, p.1), 5, infeas.stroke_width(2))),
+    )?
+    .label("infeasible candidate")
+    .legend(move |(x, y)| Circle::new((x + 10, y), 5, infeas.stroke_width(2)));
     let mut front: Vec<(f64, f64)> = pts.iter().filter(|p| p.2.pareto).map(|p| (p.0, p.1)).collect();
     front.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
     if front.len() > 1 {
@@ -473,10 +498,16 @@ fn draw_sensitivity(
             };
             let pts: Vec<(f64, f64, bool, bool)> = full
                 .iter()
-                .filter_map(|c| Some((x_of(c)?, c.mean(fig)?, c.feasible, Some(c.rank) == Some(Some(1)) && c.feasible)))
+                .filter_map(|c| {
+                    Some((x_of(c)?, c.mean(fig)?, c.feasible, Some(c.rank) == Some(Some(1)) && c.feasible))
+                })
                 .collect();
             let (xl, xh) = if numeric {
-                let (a, b) = vary.values.iter().filter_map(|v| v.as_f64()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+                let (a, b) = vary
+                    .values
+                    .iter()
+                    .filter_map(|v| v.as_f64())
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
                 pad(a, b)
             } else {
                 (-0.5, vary.values.len() as f64 - 0.5)
@@ -498,7 +529,11 @@ fn draw_sensitivity(
                     fmt_num(*x)
                 } else {
                     let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 { labels.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+                    if (x - i).abs() < 1e-6 && i >= 0.0 {
+                        labels.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
                 }
             };
             let mut mesh = c.configure_mesh();
@@ -520,7 +555,9 @@ fn draw_sensitivity(
                 let col = if p.2 { PALETTE[0] } else { PALETTE[1] };
                 Circle::new((p.0, p.1), 4, if p.2 { col.filled() } else { col.stroke_width(2) })
             }))?;
-            c.draw_series(pts.iter().filter(|p| p.3).map(|p| Circle::new((p.0, p.1), 9, PALETTE[2].stroke_width(3))))?;
+            c.draw_series(
+                pts.iter().filter(|p| p.3).map(|p| Circle::new((p.0, p.1), 9, PALETTE[2].stroke_width(3))),
+            )?;
         }
     }
     root.present()?;

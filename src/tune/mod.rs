@@ -530,8 +530,10 @@ fn search(
         }
         if !is_last {
             // Keep the best 1/eta (at least one; at least two while a later rung compares).
-            let mut ranked: Vec<(usize, PolicyAggregate)> =
-                alive.iter().map(|&c| (c, evaluate(spec, &cache, c, seeds, prefix(base, fraction)))).collect();
+            let mut ranked: Vec<(usize, PolicyAggregate)> = alive
+                .iter()
+                .map(|&c| (c, evaluate(spec, &cache, c, seeds, prefix(base, fraction))))
+                .collect();
             ranked.sort_by(|a, b| order(spec, &a.1, &b.1).then(a.0.cmp(&b.0)));
             let keep = alive.len().div_ceil(eta).max(2.min(alive.len()));
             alive = ranked.into_iter().take(keep).map(|(c, _)| c).collect();
@@ -594,13 +596,14 @@ fn search(
         let per_rep = |c: usize| -> Vec<Option<f64>> {
             let h = base.duration;
             (0..full_seeds)
-                .map(|rep| cache.get(&Job { cand: c, rep, horizon: h }).and_then(|s| figure_of(s, &spec.objective)))
+                .map(|rep| {
+                    cache.get(&Job { cand: c, rep, horizon: h }).and_then(|s| figure_of(s, &spec.objective))
+                })
                 .collect()
         };
         let a = per_rep(anchor);
         for &c in &full {
-            let d: Vec<f64> =
-                per_rep(c).iter().zip(&a).filter_map(|(x, y)| Some((*x)? - (*y)?)).collect();
+            let d: Vec<f64> = per_rep(c).iter().zip(&a).filter_map(|(x, y)| Some((*x)? - (*y)?)).collect();
             let e = mean_ci95(&d);
             results[c].indistinguishable = match (e.ci95_low, e.ci95_high) {
                 _ if c == anchor => Some(true),
