@@ -50,6 +50,16 @@ fn rules(p: &PolicySpec) -> String {
                 a.scheduled.len()
             );
         }
+        PolicyKind::Oracle(o) => {
+            return format!(
+                "oracle (perfect foresight): {:.2} req/s per replica ({}), per-{} demand from the peak {} rate, replicas requested {} ahead",
+                o.capacity_rps,
+                o.capacity_source,
+                dur(o.interval),
+                dur(o.window),
+                dur(o.lead)
+            );
+        }
         PolicyKind::Basic(b) => b,
         PolicyKind::Fixed => return format!("always {} replicas", p.min),
         PolicyKind::Hpa(h) => {
