@@ -69,22 +69,16 @@ pub enum OracleError {
     Invalid(String),
 }
 
-/// The objective one replica's capacity is measured against: the scenario's latency percentile
-/// and bound (a percentile the step test does not report is raised to the next one it does:
-/// p50, p90, p95, p99, p99.9) and error rate; p99 < 500 ms and 1 % for what the scenario leaves
-/// out (as `scalesim capacity` does).
+/// The objective one replica's capacity is measured against: the scenario's SLO, its latency
+/// percentile raised to the next one the step test reports (p50, p90, p95, p99, p99.9) when it
+/// is not one of them, and 1 % errors when it bounds no error rate. Without an SLO the only
+/// objective is that at most 1 % of requests fail: no latency bound.
 pub fn capacity_slo(slo: Option<&Slo>) -> CapacitySlo {
-    let mut out = CapacitySlo::default();
-    if let Some(s) = slo {
-        if let Some((p, bound)) = s.latency {
-            let q = SLO_PERCENTILES.iter().copied().find(|&q| q >= p).unwrap_or(99.9);
-            out.latency = Some((q, bound));
-        }
-        if let Some(e) = s.error_rate {
-            out.max_error_rate = e;
-        }
-    }
-    out
+    let latency = slo.and_then(|s| s.latency).map(|(p, bound)| {
+        let q = SLO_PERCENTILES.iter().copied().find(|&q| q >= p).unwrap_or(99.9);
+        (q, bound)
+    });
+    CapacitySlo { latency, max_error_rate: slo.and_then(|s| s.error_rate).unwrap_or(0.01) }
 }
 
 /// One replica's capacity within `slo` (requests per second, with the requests of
@@ -239,5 +233,22 @@ pub fn attach(scenario: &Scenario, runs: &mut [RunResult]) {
         }
         run.summary.cost_above_oracle_pct =
             oc.filter(|c| *c > 0.0).map(|c| 100.0 * (run.summary.cost - c) / c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_objective_follows_the_scenario_slo() {
+        let none = capacity_slo(None);
+        assert_eq!((none.latency, none.max_error_rate), (None, 0.01));
+        let p97 = capacity_slo(Some(&Slo { latency: Some((97.0, 0.3)), error_rate: None }));
+        assert_eq!((p97.latency, p97.max_error_rate), (Some((99.0, 0.3)), 0.01));
+        let p9999 = capacity_slo(Some(&Slo { latency: Some((99.99, 1.0)), error_rate: Some(0.001) }));
+        assert_eq!((p9999.latency, p9999.max_error_rate), (Some((99.9, 1.0)), 0.001));
+        let errors = capacity_slo(Some(&Slo { latency: None, error_rate: Some(0.05) }));
+        assert_eq!((errors.latency, errors.max_error_rate), (None, 0.05));
     }
 }

@@ -463,7 +463,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "policy[].capacity",
             "type = \"oracle\"",
             "float",
-            "measured: the step test of `scalesim capacity` against the scenario's SLO",
+            "measured: the step test of `scalesim capacity` against the scenario's SLO (without one: at most 1 % errors)",
             "Requests per second one replica serves within the SLO (requests without per-request sizes); the oracle demands ⌈peak rate / capacity⌉ replicas per interval.",
             "12.5",
         ),
