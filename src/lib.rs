@@ -17,6 +17,7 @@ pub mod dist;
 pub mod engine;
 pub mod experiment;
 pub mod metrics;
+pub mod oracle;
 pub mod policy;
 pub mod record;
 pub mod report;

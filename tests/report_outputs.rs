@@ -124,9 +124,12 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     scaling_actions: if fixed > 0 { 0 } else { 12 + rep as u64 },
                     peak_replicas: totals.4,
                     slo_violation_minutes: totals.5,
+                    cost_above_oracle_pct: None,
+                    elasticity: None,
                 },
                 intervals,
                 decisions: vec![],
+                ready_curve: Default::default(),
             });
         }
     }
@@ -180,7 +183,9 @@ fn every_file_is_written_and_parseable() {
     // summary.csv: one row per policy, empty confidence cells with one replication.
     let mut rd = csv::Reader::from_path(out.join("summary.csv")).unwrap();
     let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header.len(), 2 + 18 * 3 + 1);
+    // 25 figures (18, plus cost_above_oracle_pct and six elasticity metrics), each with its
+    // two confidence bounds.
+    assert_eq!(header.len(), 2 + 25 * 3 + 1);
     let rows: Vec<csv::StringRecord> = rd.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(&rows[2][0], "hpa-like");
@@ -336,4 +341,33 @@ fn degenerate_inputs_still_write_everything() {
     let json: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     validate(&json, &schema(), &schema(), "$");
     assert!(json["policies"][0]["latency_p99_s"].is_null());
+}
+
+#[test]
+fn real_output_with_the_oracle_baseline_matches_the_schema() {
+    // A simulated run (not hand-made results): quickstart shortened to 2 h, two seeds, with the
+    // oracle baseline `scalesim run` adds, so the oracle figures are numbers, not nulls.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/quickstart.toml");
+    let s = scalesim::config::load(&path, &["simulation.duration=\"2h\"".to_string()]).unwrap();
+    let s = scalesim::oracle::with_baseline(&s).unwrap();
+    let opts = scalesim::experiment::RunOptions { seeds: 2, threads: None, policies: vec![] };
+    let r = scalesim::experiment::run(&s, &opts, &Default::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    write_outputs(tmp.path(), &s, &r).unwrap();
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    validate(&json, &schema(), &schema(), "$");
+    let policies = json["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 5);
+    for p in policies {
+        for f in ["cost_above_oracle_pct", "elasticity_theta_under_pct", "elasticity_jitter_per_h"] {
+            assert!(p[f].is_number(), "{}: {f}", p["policy"]);
+            assert!(p["intervals"][f]["n"] == 2, "{}: {f}", p["policy"]);
+        }
+    }
+    let oracle = policies.iter().find(|p| p["baseline"] == true).unwrap();
+    assert_eq!((&oracle["policy"], &oracle["cost_above_oracle_pct"]), (&"oracle".into(), &0.into()));
+    let t = summary_table(&s, &r);
+    assert!(t.contains("+oracle %"), "{t}");
+    assert!(t.lines().all(|l| l.chars().count() <= 100), "too wide:\n{t}");
 }

@@ -176,6 +176,10 @@ struct RunArgs {
     /// Run only this policy (repeatable).
     #[arg(long = "policy", value_name = "NAME")]
     policies: Vec<String>,
+    /// Do not add the oracle baseline (perfect foresight) when the scenario has no oracle
+    /// policy; `cost_above_oracle_pct` and the elasticity figures are then empty.
+    #[arg(long)]
+    no_oracle: bool,
     #[command(flatten)]
     set: SetArgs,
 }
@@ -275,6 +279,7 @@ impl Cli {
                     file: a.file,
                     out_dir: a.out,
                     overrides,
+                    oracle: !a.no_oracle,
                     options: RunOptions {
                         seeds: a.seeds,
                         threads: a.threads.map(|t| t as usize),

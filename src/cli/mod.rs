@@ -98,6 +98,8 @@ pub struct RunCommand {
     pub out_dir: Option<PathBuf>,
     /// `--set key=value` overrides (with `--seed` last, as `simulation.seed=N`).
     pub overrides: Vec<String>,
+    /// Add the oracle baseline when the scenario has no oracle policy (not `--no-oracle`).
+    pub oracle: bool,
     /// Options for the experiment.
     pub options: RunOptions,
 }

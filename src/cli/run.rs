@@ -1,9 +1,16 @@
-//! `scalesim run`: load, run the experiment with a progress bar, write outputs, print the table.
+//! `scalesim run`: load, add the oracle baseline, run the experiment with a progress bar, write
+//! outputs, print the table.
+//!
+//! The oracle baseline ([`scalesim::oracle::with_baseline`]) runs as one more policy, last, unless
+//! the scenario already has an oracle policy or `--no-oracle` is given; it is run even when
+//! `--policy` selects others, since every policy's `cost_above_oracle_pct` is measured against it.
+//! When the oracle cannot be built (one replica misses the SLO at any load), the run goes on
+//! without it and says why on stderr.
 
 use super::{CliError, RunCommand, check_policy_names, default_out_dir, print_stdout};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scalesim::experiment::{self, Progress};
-use scalesim::{config, report};
+use scalesim::{config, oracle, report};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,10 +19,28 @@ use std::time::Duration;
 pub fn run(cmd: RunCommand) -> Result<(), CliError> {
     let scenario = config::load(&cmd.file, &cmd.overrides)?;
     check_policy_names(&scenario, &cmd.options.policies)?;
+    let mut options = cmd.options.clone();
+    let scenario = if cmd.oracle {
+        match oracle::with_baseline(&scenario) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("note: no oracle baseline: {e}");
+                scenario
+            }
+        }
+    } else {
+        scenario
+    };
+    if let Some(o) = scenario.oracle()
+        && !options.policies.is_empty()
+        && !options.policies.contains(&o.name)
+    {
+        options.policies.push(o.name.clone());
+    }
     let out_dir = cmd.out_dir.clone().unwrap_or_else(|| default_out_dir(&scenario.name));
     let progress = Progress::default();
-    let total = experiment::total_work(&scenario, &cmd.options);
-    let runs = with_progress_bar(total, &progress, || experiment::run(&scenario, &cmd.options, &progress))?;
+    let total = experiment::total_work(&scenario, &options);
+    let runs = with_progress_bar(total, &progress, || experiment::run(&scenario, &options, &progress))?;
     let written = report::write_outputs(&out_dir, &scenario, &runs)?;
     print_stdout(&report::summary_table(&scenario, &runs))?;
     for p in &written {

@@ -177,9 +177,17 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         seeds: cmd.seeds.max(1),
         strategy,
     };
+    // The oracle (perfect foresight of the base scenario's arrivals) is the cost yardstick.
+    let oracle = match scalesim::oracle::spec_for(&base) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            eprintln!("note: no oracle baseline: {e}");
+            None
+        }
+    };
     let progress = TuneProgress::default();
     let outcome = with_progress(&progress, candidates.len(), || {
-        tune::run(&spec, &base, &candidates, &setups, None, cmd.threads, &progress)
+        tune::run(&spec, &base, &candidates, &setups, oracle.as_ref(), cmd.threads, &progress)
     })
     .map_err(|e| CliError::Usage(e.to_string()))?;
 

@@ -72,6 +72,16 @@ fn aws_rules(a: &AwsPolicySpec, sim_tz: chrono_tz::Tz) -> String {
 fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
     let b = match &p.kind {
         PolicyKind::Aws(a) => return aws_rules(a, sim_tz),
+        PolicyKind::Oracle(o) => {
+            return format!(
+                "oracle (perfect foresight): {:.2} req/s per replica ({}), per-{} demand from the peak {} rate, replicas requested {} ahead",
+                o.capacity_rps,
+                o.capacity_source,
+                dur(o.interval),
+                dur(o.window),
+                dur(o.lead)
+            );
+        }
         PolicyKind::Basic(b) => b,
         PolicyKind::Fixed => return format!("always {} replicas", p.min),
         PolicyKind::Hpa(h) => {

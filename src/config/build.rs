@@ -74,9 +74,7 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
 
     let (service, balancer) = build_service(raw.service, &traffic.size_columns())?;
     let cost = build_cost(raw.cost)?;
-    let policies = build_policies(raw.policy, tz, base_dir)?;
-
-    Ok(Scenario {
+    let mut scenario = Scenario {
         name,
         duration,
         clock,
@@ -87,8 +85,11 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
         service,
         balancer,
         cost,
-        policies,
-    })
+        policies: Vec::new(),
+    };
+    // The oracle plans from the rest of the scenario (its traffic, service and SLO).
+    scenario.policies = build_policies(raw.policy, tz, base_dir, &scenario)?;
+    Ok(scenario)
 }
 
 fn positive(path: KeyPath, d: Dur) -> R<Time> {
@@ -576,6 +577,7 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             const K: [&str; 5] = super::aws::KEYS;
             &[SCALING[0], SCALING[1], SCALING[2], K[0], K[1], K[2], K[3], K[4]]
         }
+        PolicyType::Oracle => &[SCALING[0], SCALING[1], SCALING[2], SCALING[3], "window", "lead", "capacity"],
     }
 }
 
@@ -609,11 +611,19 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("target_tracking", p.target_tracking.is_some()),
         ("step_scaling", p.step_scaling.is_some()),
         ("scheduled_actions", p.scheduled_actions.is_some()),
+        // type = "oracle"
+        ("capacity", p.capacity.is_some()),
+        ("lead", p.lead.is_some()),
     ];
     pairs.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
 }
 
-fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz, base_dir: &Path) -> R<Vec<PolicySpec>> {
+fn build_policies(
+    raw: Vec<RawPolicy>,
+    sim_tz: Tz,
+    base_dir: &Path,
+    scenario: &Scenario,
+) -> R<Vec<PolicySpec>> {
     let root = KeyPath::root().key("policy");
     if raw.is_empty() {
         return err(root, "no [[policy]] in the scenario, expected at least one (e.g. type = \"fixed\")");
@@ -630,12 +640,18 @@ fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz, base_dir: &Path) -> R<Vec<Pol
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        out.push(build_policy(&path, p, sim_tz, base_dir)?);
+        out.push(build_policy(&path, p, sim_tz, base_dir, scenario)?);
     }
     Ok(out)
 }
 
-fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<PolicySpec> {
+fn build_policy(
+    path: &KeyPath,
+    p: RawPolicy,
+    sim_tz: Tz,
+    base_dir: &Path,
+    scenario: &Scenario,
+) -> R<PolicySpec> {
     let allowed = policy_keys(p.kind);
     if let Some(k) = policy_present(&p).into_iter().find(|k| !allowed.contains(k)) {
         return err(
@@ -661,6 +677,9 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
     }
     if p.kind == PolicyType::Aws {
         return super::aws::build(path, p, sim_tz);
+    }
+    if p.kind == PolicyType::Oracle {
+        return build_oracle(path, &p, scenario);
     }
     let interval = match p.interval {
         Some(d) => positive(path.key("interval"), d)?,
@@ -737,7 +756,8 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
         | PolicyType::Hpa
         | PolicyType::Keda
         | PolicyType::Platform
-        | PolicyType::Aws => {}
+        | PolicyType::Aws
+        | PolicyType::Oracle => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
         return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");
@@ -785,6 +805,32 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
     };
     let activator = super::families::activator(path, &p)?;
     Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec), activator })
+}
+
+/// `type = "oracle"`: checks its keys and builds it against the rest of the scenario (the step
+/// test that measures one replica's capacity runs here unless `capacity` is given).
+fn build_oracle(path: &KeyPath, p: &RawPolicy, scenario: &Scenario) -> R<PolicySpec> {
+    let settings = crate::oracle::OracleSettings {
+        interval: p.interval.map(|d| positive(path.key("interval"), d)).transpose()?,
+        window: p.window.map(|d| positive(path.key("window"), d)).transpose()?,
+        lead: p.lead.map(Dur::time),
+        capacity_rps: p.capacity.map(|c| pos(path.key("capacity"), c)).transpose()?,
+        min: p.min,
+        max: p.max,
+        initial: p.initial,
+    };
+    if let Some(0) = p.max {
+        return err(path.key("max"), "found 0, expected at least 1");
+    }
+    crate::oracle::build(scenario, &p.name, &settings).map_err(|e| match e {
+        crate::oracle::OracleError::Invalid(m) => match m.split_once(": ") {
+            Some((key, rest)) if policy_keys(PolicyType::Oracle).contains(&key) => {
+                KeyError::new(path.key(key), rest)
+            }
+            _ => KeyError::new(path.key("min"), m),
+        },
+        other => KeyError::new(path.key("capacity"), other.to_string()),
+    })
 }
 
 fn build_window(path: &KeyPath, w: &RawWindow, sim_tz: Tz) -> R<CronWindow> {

@@ -316,7 +316,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "required",
-            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), a production autoscaler read from its manifest: `hpa`, `keda`, `knative`, or `platform` (min_replicas / max_replicas / polling_interval / one metric, run as a KEDA ScaledObject).",
+            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), a production autoscaler read from its manifest: `hpa`, `keda`, `knative`, or `platform` (min_replicas / max_replicas / polling_interval / one metric, run as a KEDA ScaledObject), or `oracle` (perfect foresight of the arrivals: the cost baseline, see docs/outputs.md; `scalesim run` adds one when there is none).",
             "\"rps\"",
         ),
         k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
@@ -430,26 +430,33 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
     const SCALING: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\"";
     // min / max / initial also serve `type = "aws"` (MinSize, MaxSize, DesiredCapacity).
     const BOUNDS: &str =
-        "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\"";
+        "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"oracle\"";
     v.extend([
-        k("policy[].min", BOUNDS, "integer", "1", "Fewest replicas (on hpa, keda, knative: an alias of `min_replicas`).", "2"),
+        k("policy[].min", BOUNDS, "integer", "1 (oracle: 0)", "Fewest replicas (on hpa, keda, knative: an alias of `min_replicas`).", "2"),
         k(
             "policy[].max",
             BOUNDS,
             "integer",
-            "required (schedule: the largest window's replicas)",
+            "required (schedule: the largest window's replicas; oracle: unbounded)",
             "Most replicas (at least 1 and at least `min`).",
             "10",
         ),
         k(
             "policy[].initial",
-            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\" | \"oracle\"",
             "integer",
-            "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount))",
+            "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount); oracle: its schedule's value at time 0 for the scenario seed)",
             "Replicas ready at time 0 (between `min` and `max`, or the manifest's bounds).",
             "3",
         ),
-        k("policy[].interval", SCALING, "duration", "\"30s\"", "Time between decisions.", "\"15s\""),
+        k(
+            "policy[].interval",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"oracle\"",
+            "duration",
+            "\"30s\"",
+            "Time between decisions (oracle: length of the intervals its demand is computed for).",
+            "\"15s\"",
+        ),
         k(
             "policy[].scale_down_stabilization",
             SCALING,
@@ -476,11 +483,27 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k(
             "policy[].window",
-            "type = \"rps\" | \"cpu\" | \"concurrency\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"oracle\"",
             "duration",
-            "\"60s\" (cpu: `interval`)",
-            "Averaging window of the metric.",
+            "\"60s\" (cpu: `interval`; oracle: `10s`, at most `interval`)",
+            "Averaging window of the metric (oracle: the sub-windows over which an interval's peak rate is measured).",
             "\"2m\"",
+        ),
+        k(
+            "policy[].capacity",
+            "type = \"oracle\"",
+            "float",
+            "measured: the step test of `scalesim capacity` against the scenario's SLO (without one: at most 1 % errors)",
+            "Requests per second one replica serves within the SLO (requests without per-request sizes); the oracle demands ⌈peak rate / capacity⌉ replicas per interval.",
+            "12.5",
+        ),
+        k(
+            "policy[].lead",
+            "type = \"oracle\"",
+            "duration",
+            "the startup time's maximum (uniform, deterministic, empirical) or 99th percentile",
+            "How long before an interval the oracle requests its replicas.",
+            "\"45s\"",
         ),
         k(
             "policy[].tolerance",

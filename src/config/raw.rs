@@ -291,6 +291,8 @@ pub enum PolicyType {
     Platform,
     /// AWS target tracking, step scaling and scheduled actions (see `config::aws`).
     Aws,
+    /// Perfect foresight of the arrivals (the cost baseline, see `crate::oracle`).
+    Oracle,
 }
 
 impl PolicyType {
@@ -308,6 +310,7 @@ impl PolicyType {
             PolicyType::Keda => "keda",
             PolicyType::Platform => "platform",
             PolicyType::Aws => "aws",
+            PolicyType::Oracle => "oracle",
         }
     }
 }
@@ -377,6 +380,11 @@ pub struct RawPolicy {
     pub step_scaling: Option<Vec<super::aws::RawStepScaling>>,
     /// Scheduled actions (aws).
     pub scheduled_actions: Option<Vec<super::aws::RawScheduledAction>>,
+    // ---- type = "oracle" ----
+    /// Requests per second one replica serves within the SLO (oracle).
+    pub capacity: Option<f64>,
+    /// How long ahead of an interval its replicas are requested (oracle).
+    pub lead: Option<Dur>,
 }
 
 /// Metric rule types.

@@ -71,6 +71,47 @@ fn full_policy_mapping() {
 }
 
 #[test]
+fn oracle_policy_defaults_and_rules() {
+    let text = format!("{}\n[[policy]]\nname = \"best\"\ntype = \"oracle\"\ncapacity = 12.5\n", minimal());
+    let s = load_text(&text, &[]).unwrap();
+    let p = &s.policies[1];
+    let PolicyKind::Oracle(o) = &p.kind else { panic!("oracle") };
+    assert_eq!((p.min, p.max, p.family()), (0, u32::MAX, "oracle"));
+    assert_eq!((o.interval, o.window, o.capacity_rps), (30 * SECOND, 10 * SECOND, 12.5));
+    assert_eq!(o.lead, 30 * SECOND, "the default startup: deterministic 30 s");
+    // 100 req/s over 12.5 per replica: 8, or 9 on a noisy peak.
+    assert!((8..=9).contains(&p.initial), "{}", p.initial);
+    assert_eq!(s.oracle().map(|o| o.name.as_str()), Some("best"));
+    // Settings through --set, like any policy.
+    let s =
+        load_text(&text, &["policy.best.interval=\"1m\"", "policy.best.lead=\"5s\"", "policy.best.min=2"])
+            .unwrap();
+    let PolicyKind::Oracle(o) = &s.policies[1].kind else { panic!("oracle") };
+    assert_eq!((o.interval, o.lead, s.policies[1].min), (60 * SECOND, 5 * SECOND, 2));
+    // Without `capacity` the step test measures it against the scenario's SLO: with none, at
+    // most 1 % errors, so (no queue limit, no timeout) up to saturation, 4 / 100 ms = 40 /s.
+    let measured = load_text(&text.replace("capacity = 12.5\n", ""), &[]).unwrap();
+    let PolicyKind::Oracle(o) = &measured.policies[1].kind else { panic!("oracle") };
+    assert!(o.capacity_rps > 35.0 && o.capacity_rps < 45.0, "{o:?}");
+    assert_eq!(o.capacity_source, "step test, errors <= 1%");
+    // With a p99 < 500 ms objective much less fits (the demand's own p99 is 0.46 s).
+    let slo = format!("{text}\n[simulation.slo]\nlatency = \"500ms\"\n").replace("capacity = 12.5\n", "");
+    let strict = load_text(&slo, &[]).unwrap();
+    let PolicyKind::Oracle(o) = &strict.policies[1].kind else { panic!("oracle") };
+    assert!(o.capacity_rps > 3.0 && o.capacity_rps < 15.0, "{o:?}");
+    for (set, key) in [
+        ("policy.best.window=\"1m\"", "policy[1].window"),
+        ("policy.best.capacity=0", "policy[1].capacity"),
+        ("policy.best.target=3", "policy[1].target"),
+        ("policy.best.max=0", "policy[1].max"),
+        ("policy.best.initial=99", "policy[1].initial"),
+    ] {
+        let e = load_text(&text, &["policy.best.max=20", set]).unwrap_err().to_string();
+        assert!(e.contains(key), "{set}: {e}");
+    }
+}
+
+#[test]
 fn unknown_key_suggests_and_locates() {
     let text = minimal().replace("workers = 4", "wrokers = 4");
     let e = load_text(&text, &[]).unwrap_err();
@@ -333,6 +374,7 @@ fn stock(kind: &str) -> Option<&'static str> {
             "name = \"p\", type = \"platform\", max_replicas = 10, metric = { type = \"rps\", value = 10 }"
         }
         "aws" => AWS_STOCK,
+        "oracle" => "name = \"p\", type = \"oracle\", capacity = 10",
         _ => return None,
     })
 }

@@ -311,6 +311,7 @@ impl<'a> Sim<'a> {
             RState::Ready => {
                 // Only via cancellation paths that first drain; kept for completeness.
                 self.ready.add(now, -1.0);
+                self.rec.on_ready(now, self.cluster.ready_count());
             }
             RState::Gone => return,
         }
@@ -326,6 +327,7 @@ impl<'a> Sim<'a> {
                     self.cluster.set_state(r, RState::Ready);
                     self.cluster.replicas[r as usize].ready_at = Some(now);
                     self.ready.add(now, 1.0);
+                    self.rec.on_ready(now, self.cluster.ready_count());
                     if !self.held.is_empty() {
                         self.release_held(now);
                     }
@@ -394,6 +396,7 @@ impl<'a> Sim<'a> {
                     let busy = self.cluster.replicas[r as usize].busy;
                     self.cluster.set_state(r, RState::Draining);
                     self.ready.add(now, -1.0);
+                    self.rec.on_ready(now, self.cluster.ready_count());
                     self.busy_ready.add(now, -(busy as f64));
                     if busy == 0 && self.cluster.replicas[r as usize].queue.is_empty() {
                         self.remove(r, now);
@@ -470,7 +473,14 @@ pub fn simulate_with(
     let sc = scenario;
     let horizon = sc.duration;
     let svc = &sc.service;
-    let mut controller = policy.build(&sc.clock, horizon);
+    let run = crate::policy::RunContext {
+        clock: &sc.clock,
+        horizon,
+        seed,
+        traffic: &sc.traffic,
+        demand: &svc.demand,
+    };
+    let mut controller = policy.build(&run);
     let mut sim = Sim {
         sc,
         timeout: svc.timeout,
@@ -506,6 +516,7 @@ pub fn simulate_with(
         sim.billed.add(0, 1.0);
     }
     sim.peak = policy.initial;
+    sim.rec.on_ready(0, sim.cluster.ready_count());
 
     let mut source = sc.traffic.source(seed, &sc.clock, horizon);
     let mut pending = source.next_arrival();

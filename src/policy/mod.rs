@@ -12,14 +12,18 @@ mod basic;
 pub mod hpa;
 pub mod keda;
 pub mod knative;
+pub mod oracle;
 mod schedule;
 
 pub use aws::AwsPolicySpec;
 pub use basic::{Basic, BasicSpec, MetricRule};
+pub use oracle::{Oracle, OraclePlan, OracleSpec};
 pub use schedule::{CronWindow, Schedule, ScheduleError};
 
 use crate::metrics::MetricsView;
+use crate::service::Demand;
 use crate::time::{Clock, Time};
+use crate::traffic::TrafficSpec;
 
 /// A pod's phase, as Kubernetes reports it (the phases the simulation produces).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +126,23 @@ pub trait Policy: Send {
     }
 }
 
+/// The run a controller is built for. Controllers only observe the service while it runs; the
+/// one exception is the [`Oracle`], whose foresight is a pre-pass over this run's own arrivals
+/// (`traffic` with `seed`), so it alone reads `traffic`, `seed` and `demand`.
+#[derive(Debug, Clone, Copy)]
+pub struct RunContext<'a> {
+    /// The scenario's clock.
+    pub clock: &'a Clock,
+    /// End of the run.
+    pub horizon: Time,
+    /// The run's seed (its arrivals are `traffic.source(seed, clock, horizon)`).
+    pub seed: u64,
+    /// The run's traffic.
+    pub traffic: &'a TrafficSpec,
+    /// The service's per-request demand model.
+    pub demand: &'a Demand,
+}
+
 /// The next periodic tick: `interval` after `last`, or the first one at `interval`.
 pub fn periodic(last: Option<Time>, interval: Time) -> Time {
     let i = interval.max(1);
@@ -170,6 +191,9 @@ pub enum PolicyKind {
     Keda(Box<keda::KedaPolicySpec>),
     /// AWS target tracking, step scaling and scheduled actions (family `aws`).
     Aws(AwsPolicySpec),
+    /// Perfect foresight of the arrivals: the fewest replicas that meet the SLO, started in
+    /// time (family `oracle`, the cost baseline).
+    Oracle(OracleSpec),
 }
 
 impl PolicySpec {
@@ -194,6 +218,7 @@ impl PolicySpec {
             PolicyKind::Knative(_) => "knative",
             PolicyKind::Keda(_) => "keda",
             PolicyKind::Aws(_) => "aws",
+            PolicyKind::Oracle(_) => "oracle",
         }
     }
 
@@ -205,12 +230,13 @@ impl PolicySpec {
             PolicyKind::Hpa(h) => Some(h.to_manifest(&name)),
             PolicyKind::Keda(k) => Some(keda::to_manifest(&name, &k.keda)),
             PolicyKind::Knative(k) => Some(knative::to_manifest(&name, k)),
-            PolicyKind::Fixed | PolicyKind::Basic(_) | PolicyKind::Aws(_) => None,
+            PolicyKind::Fixed | PolicyKind::Basic(_) | PolicyKind::Aws(_) | PolicyKind::Oracle(_) => None,
         }
     }
 
     /// A fresh controller for one run.
-    pub fn build(&self, clock: &Clock, horizon: Time) -> Box<dyn Policy> {
+    pub fn build(&self, run: &RunContext) -> Box<dyn Policy> {
+        let (clock, horizon) = (run.clock, run.horizon);
         match &self.kind {
             PolicyKind::Fixed => Box::new(Fixed { n: self.min }),
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
@@ -218,6 +244,9 @@ impl PolicySpec {
             PolicyKind::Knative(k) => k.build(clock, horizon),
             PolicyKind::Keda(k) => k.build(clock, horizon),
             PolicyKind::Aws(a) => a.build(clock, horizon),
+            PolicyKind::Oracle(o) => {
+                Box::new(Oracle::new(OraclePlan::compute(o, self.min, self.max, run, Time::MAX)))
+            }
         }
     }
 }

@@ -2,11 +2,16 @@
 //!
 //! The engine feeds the recorder events (arrivals, completions, failures, replica counts); the
 //! recorder keeps constant memory per interval (counters and an HDR latency histogram) and
-//! hands the report a finished [`RunResult`]. Nothing here formats output.
+//! hands the report a finished [`RunResult`]. Nothing here formats output. [`elasticity`] holds
+//! the SPEC elasticity metrics, a pure function of a run's ready-replica curve and a demand
+//! curve; the figures that compare a run with the oracle baseline (`cost_above_oracle_pct`, the
+//! elasticity metrics) are filled in after the runs by `crate::oracle::attach`.
 
 pub mod aggregate;
+pub mod elasticity;
 mod recorder;
 
+pub use elasticity::{Elasticity, StepCurve};
 pub use recorder::{Gauges, Recorder};
 
 use serde::Serialize;
@@ -123,6 +128,12 @@ pub struct RunSummary {
     pub peak_replicas: u32,
     /// Minutes (summed interval lengths) in which the SLO was violated.
     pub slo_violation_minutes: f64,
+    /// Cost above the oracle baseline's cost in the same replication (same seed), as a
+    /// percentage of it; `None` without an oracle run (see `crate::oracle::attach`).
+    pub cost_above_oracle_pct: Option<f64>,
+    /// Elasticity metrics of the ready replicas against the oracle's demand curve; `None`
+    /// without an oracle in the scenario (see `crate::oracle::attach`).
+    pub elasticity: Option<Elasticity>,
 }
 
 impl RunSummary {
@@ -170,4 +181,7 @@ pub struct RunResult {
     pub summary: RunSummary,
     /// Every decision the policy made, in time order.
     pub decisions: Vec<DecisionRow>,
+    /// Ready replicas (taking traffic) over the run, at every change: the supply curve of the
+    /// elasticity metrics.
+    pub ready_curve: StepCurve,
 }

@@ -2,7 +2,7 @@
 //! interval. The engine calls the `on_*` methods as events happen and [`Recorder::close_interval`]
 //! at every interval boundary; [`Recorder::finish`] hands over the result.
 
-use super::{DecisionRow, FailReason, IntervalRow, RunResult, RunSummary};
+use super::{DecisionRow, FailReason, IntervalRow, RunResult, RunSummary, StepCurve};
 use crate::scenario::{CostModel, Slo};
 use crate::time::{Time, to_secs_f64};
 use hdrhistogram::Histogram;
@@ -53,6 +53,7 @@ pub struct Recorder {
     rows: Vec<IntervalRow>,
     decisions: Vec<DecisionRow>,
     scaling_actions: u64,
+    ready_curve: StepCurve,
 }
 
 impl Recorder {
@@ -76,6 +77,7 @@ impl Recorder {
             rows: Vec::new(),
             decisions: Vec::new(),
             scaling_actions: 0,
+            ready_curve: StepCurve::default(),
         }
     }
 
@@ -99,6 +101,12 @@ impl Recorder {
     #[inline]
     pub fn on_failed(&mut self, reason: FailReason, n: u64) {
         self.failed[reason as usize] += n;
+    }
+
+    /// The number of ready replicas became `ready` at `now` (times never decrease).
+    #[inline]
+    pub fn on_ready(&mut self, now: Time, ready: u32) {
+        self.ready_curve.set(now, ready);
     }
 
     /// The policy decided; `row.desired != row.current` counts as a scaling action.
@@ -202,6 +210,8 @@ impl Recorder {
             scaling_actions: self.scaling_actions,
             peak_replicas,
             slo_violation_minutes: self.slo_violation_s / 60.0,
+            cost_above_oracle_pct: None,
+            elasticity: None,
         };
         RunResult {
             policy: policy.to_string(),
@@ -210,6 +220,7 @@ impl Recorder {
             intervals: self.rows,
             summary,
             decisions: self.decisions,
+            ready_curve: self.ready_curve,
         }
     }
 

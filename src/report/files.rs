@@ -207,6 +207,8 @@ fn policy_json(scenario: &Scenario, agg: &PolicyAggregate) -> Value {
     let mut obj = Map::new();
     obj.insert("policy".into(), json!(agg.policy));
     obj.insert("family".into(), json!(family));
+    let baseline = scenario.oracle().is_some_and(|o| o.name == agg.policy);
+    obj.insert("baseline".into(), json!(baseline));
     obj.insert("replications".into(), json!(agg.replications()));
     obj.insert("seeds".into(), json!(agg.seeds));
     for f in FIGURES {

@@ -91,8 +91,11 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
             scaling_actions: rep as u64,
             peak_replicas: n,
             slo_violation_minutes: 18.0,
+            cost_above_oracle_pct: None,
+            elasticity: None,
         },
         intervals: rows,
         decisions: vec![],
+        ready_curve: Default::default(),
     }
 }

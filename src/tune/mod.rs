@@ -15,7 +15,7 @@ pub mod space;
 
 use crate::engine;
 use crate::policy::PolicySpec;
-use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate, aggregate, mean_ci95};
+use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate, aggregate, figure_values, mean_ci95};
 use crate::record::{RunResult, RunSummary};
 use crate::rng::replication_seed;
 use crate::scenario::{Scenario, Slo};
@@ -459,6 +459,7 @@ fn search(
     let n = candidates.len();
     let mut cache: std::collections::HashMap<Job, RunSummary> = std::collections::HashMap::new();
     let mut rungs = Vec::new();
+    let mut oracle_rung: Option<Rung> = None;
     let mut last: Vec<Option<Fidelity>> = vec![None; n];
     // The rungs: (candidates, seeds, horizon fraction).
     let mut alive: Vec<usize> = (0..n).collect();
@@ -480,7 +481,32 @@ fn search(
         Strategy::Halving { eta, .. } => eta.max(2) as usize,
         _ => 1,
     };
+    // The oracle first: its runs (for the cost above it) and its demand curves (for the
+    // elasticity metrics of every whole-horizon candidate run), one per replication seed.
     let mut oracle_runs: Vec<RunSummary> = Vec::new();
+    let mut curves: Vec<Option<(crate::record::elasticity::StepCurve, Time)>> = Vec::new();
+    if let Some(o) = oracle {
+        let jobs: Vec<Job> =
+            (0..full_seeds).map(|rep| Job { cand: ORACLE, rep, horizon: base.duration }).collect();
+        progress.total.fetch_add(base.duration * jobs.len() as u64, Ordering::Relaxed);
+        progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        let done: Vec<(RunSummary, Option<(crate::record::elasticity::StepCurve, Time)>)> = jobs
+            .par_iter()
+            .map(|j| {
+                let r = simulate(base, None, o, j.rep, j.horizon, &progress.done);
+                progress.jobs_done.fetch_add(1, Ordering::Relaxed);
+                (r.summary, crate::oracle::demand_curve(base, o, replication_seed(base.seed, j.rep)))
+            })
+            .collect();
+        let mut rung = Rung { candidates: 0, seeds: full_seeds, horizon: 1.0, requests: 0, runs: 0 };
+        for (summary, curve) in done {
+            rung.requests += summary.requests;
+            rung.runs += 1;
+            oracle_runs.push(summary);
+            curves.push(curve);
+        }
+        oracle_rung = Some(rung);
+    }
     for (r, &(seeds, fraction)) in plan.iter().enumerate() {
         let is_last = r + 1 == plan.len();
         let mut jobs: Vec<Job> = Vec::new();
@@ -493,23 +519,29 @@ fn search(
                 }
             }
         }
-        if is_last && let Some(_o) = oracle {
-            for rep in 0..full_seeds {
-                jobs.push(Job { cand: ORACLE, rep, horizon: base.duration });
-            }
-        }
         progress.total.fetch_add(jobs.iter().map(|j| j.horizon).sum::<Time>(), Ordering::Relaxed);
         progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
         let results: Vec<RunSummary> = jobs
             .par_iter()
             .map(|j| {
-                let summary = if j.cand == ORACLE {
-                    let o = oracle.expect("oracle job only with an oracle");
-                    simulate(base, None, o, j.rep, j.horizon, &progress.done)
-                } else {
-                    let s = &setups[j.cand];
-                    simulate(base, Some(&s.service), &s.policy, j.rep, j.horizon, &progress.done)
-                };
+                let s = &setups[j.cand];
+                let run = simulate(base, Some(&s.service), &s.policy, j.rep, j.horizon, &progress.done);
+                let mut summary = run.summary;
+                if j.horizon == base.duration {
+                    if let Some(Some((curve, grid))) = curves.get(j.rep as usize) {
+                        summary.elasticity = Some(crate::record::elasticity::elasticity(
+                            &run.ready_curve,
+                            curve,
+                            base.duration,
+                            *grid,
+                        ));
+                    }
+                    summary.cost_above_oracle_pct = oracle_runs
+                        .get(j.rep as usize)
+                        .map(|o| o.cost)
+                        .filter(|c| *c > 0.0)
+                        .map(|c| 100.0 * (summary.cost - c) / c);
+                }
                 progress.jobs_done.fetch_add(1, Ordering::Relaxed);
                 summary
             })
@@ -518,11 +550,7 @@ fn search(
         for (j, s) in jobs.into_iter().zip(results) {
             rung.requests += s.requests;
             rung.runs += 1;
-            if j.cand == ORACLE {
-                oracle_runs.push(s);
-            } else {
-                cache.insert(j, s);
-            }
+            cache.insert(j, s);
         }
         rungs.push(rung);
         for &c in &alive {
@@ -555,11 +583,7 @@ fn search(
             let figures = evaluate(spec, &cache, c, f.seeds, horizon);
             let violation: f64 = spec.constraints.iter().map(|k| k.excess(figures.get(&k.figure).mean)).sum();
             let feasible = spec.constraints.iter().all(|k| k.holds(figures.get(&k.figure).mean));
-            let cost_above_oracle_pct = oracle_agg.as_ref().and_then(|o| {
-                let oc = o.get("cost").mean?;
-                let cc = figures.get("cost").mean?;
-                (f.full && oc > 0.0).then(|| (cc - oc) / oc * 100.0)
-            });
+            let cost_above_oracle_pct = if f.full { figures.get("cost_above_oracle_pct").mean } else { None };
             CandidateResult {
                 candidate: candidates[c].clone(),
                 figures,
@@ -630,8 +654,8 @@ fn search(
     } else {
         None
     };
-    let requests_simulated = rungs.iter().map(|r| r.requests).sum();
-    let runs_simulated = rungs.iter().map(|r| r.runs).sum();
+    let requests_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.requests).sum();
+    let runs_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.runs).sum();
     TuneOutcome {
         candidates: results,
         best,
@@ -666,17 +690,17 @@ fn simulate(
     rep: u32,
     horizon: Time,
     done: &AtomicU64,
-) -> RunSummary {
+) -> RunResult {
     let seed = replication_seed(base.seed, rep);
     if service.is_none() && horizon == base.duration {
-        return engine::simulate(base, policy, seed, rep, Some(done)).summary;
+        return engine::simulate(base, policy, seed, rep, Some(done));
     }
     let mut sc = Scenario { policies: Vec::new(), ..base.clone() };
     if let Some(s) = service {
         sc.service = s.clone();
     }
     sc.duration = horizon;
-    engine::simulate(&sc, policy, seed, rep, Some(done)).summary
+    engine::simulate(&sc, policy, seed, rep, Some(done))
 }
 
 fn as_run(policy: &str, rep: u32, seed: u64, summary: RunSummary) -> RunResult {
@@ -687,12 +711,13 @@ fn as_run(policy: &str, rep: u32, seed: u64, summary: RunSummary) -> RunResult {
         intervals: Vec::new(),
         summary,
         decisions: Vec::new(),
+        ready_curve: Default::default(),
     }
 }
 
 fn figure_of(s: &RunSummary, name: &str) -> Option<f64> {
     let i = FIGURES.iter().position(|f| *f == name)?;
-    crate::record::aggregate::figure_values(s)[i]
+    figure_values(s)[i]
 }
 
 /// The aggregate of candidate `c`'s first `seeds` replications at `horizon`.
