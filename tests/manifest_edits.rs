@@ -5,6 +5,7 @@
 use scalesim::config;
 use std::path::Path;
 
+#[allow(clippy::result_large_err)]
 fn load(sets: &[&str]) -> Result<scalesim::scenario::Scenario, config::ConfigError> {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
     config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/k8s-policies.toml"), &sets)
