@@ -193,6 +193,38 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
     }
 }
 
+/// Runs `work` while a thread repaints a progress bar on stderr every 100 ms with `paint`
+/// (nothing is drawn when stderr is not a terminal). `run` and `tune` share it.
+fn with_painted_bar<T>(
+    template: &str,
+    paint: impl Fn(&indicatif::ProgressBar) + Sync,
+    work: impl FnOnce() -> T,
+) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(1), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let painter = s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                paint(&bar);
+                std::thread::park_timeout(std::time::Duration::from_millis(100));
+            }
+        });
+        let out = work();
+        stop.store(true, Ordering::Relaxed);
+        painter.thread().unpark();
+        bar.finish_and_clear();
+        out
+    })
+}
+
 /// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();

@@ -8,12 +8,8 @@
 //! without it and says why on stderr.
 
 use super::{CliError, RunCommand, check_policy_names, default_out_dir, print_stdout};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scalesim::experiment::{self, Progress};
 use scalesim::{config, oracle, report};
-use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 /// Runs the scenario.
 pub fn run(cmd: RunCommand) -> Result<(), CliError> {
@@ -49,30 +45,14 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `work` while a thread shows `progress` against `total` on stderr (hidden when stderr is
-/// not a terminal).
+/// Runs `work` while a bar on stderr shows `progress` against `total`.
 fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> T) -> T {
-    if !std::io::stderr().is_terminal() {
-        return work();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total.max(1)), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
+    super::with_painted_bar(
         "{spinner} simulating [{elapsed_precise}] {wide_bar} {percent:>3}% eta {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let painter = s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                bar.set_position(progress.done.load(Ordering::Relaxed).min(total));
-                std::thread::park_timeout(Duration::from_millis(100));
-            }
-        });
-        let out = work();
-        stop.store(true, Ordering::Relaxed);
-        painter.thread().unpark();
-        bar.finish_and_clear();
-        out
-    })
+        |bar| {
+            bar.set_length(total.max(1));
+            bar.set_position(progress.done.load(std::sync::atomic::Ordering::Relaxed).min(total));
+        },
+        work,
+    )
 }

@@ -3,16 +3,13 @@
 //! write tune.json, tune.csv, the charts, best.toml and best.yaml.
 
 use super::{CliError, check_policy_names, print_stdout};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scalesim::config;
 use scalesim::report::ReportError;
 use scalesim::report::tune as out;
 use scalesim::scenario::Scenario;
 use scalesim::tune::{self, Candidate, CandidateSetup, Constraint, Strategy, TuneProgress, TuneSpec, space};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
 /// What `scalesim tune` was asked to do.
 #[derive(Debug, Clone)]
@@ -400,39 +397,22 @@ fn write_outputs(
     Ok(written)
 }
 
-/// Runs `work` while a bar on stderr shows candidates done and the ETA (hidden off a terminal).
+/// Runs `work` while a bar on stderr shows simulated time done, runs done and the ETA.
 fn with_progress<T>(progress: &TuneProgress, candidates: usize, work: impl FnOnce() -> T) -> T {
-    if !std::io::stderr().is_terminal() {
-        return work();
-    }
-    let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} tuning [{elapsed_precise}] {wide_bar} {msg} eta {eta}")
-    {
-        bar.set_style(style);
-    }
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let painter = s.spawn(|| {
-            while !stop.load(Ordering::Relaxed) {
-                let total = progress.total.load(Ordering::Relaxed).max(1);
-                bar.set_length(total);
-                bar.set_position(progress.done.load(Ordering::Relaxed).min(total));
-                bar.set_message(format!(
-                    "{} candidates, runs {}/{}",
-                    candidates,
-                    progress.jobs_done.load(Ordering::Relaxed),
-                    progress.jobs_total.load(Ordering::Relaxed)
-                ));
-                std::thread::park_timeout(Duration::from_millis(100));
-            }
-        });
-        let out = work();
-        stop.store(true, Ordering::Relaxed);
-        painter.thread().unpark();
-        bar.finish_and_clear();
-        out
-    })
+    super::with_painted_bar(
+        "{spinner} tuning [{elapsed_precise}] {wide_bar} {msg} eta {eta}",
+        |bar| {
+            let total = progress.total.load(Ordering::Relaxed).max(1);
+            bar.set_length(total);
+            bar.set_position(progress.done.load(Ordering::Relaxed).min(total));
+            bar.set_message(format!(
+                "{candidates} candidates, runs {}/{}",
+                progress.jobs_done.load(Ordering::Relaxed),
+                progress.jobs_total.load(Ordering::Relaxed)
+            ));
+        },
+        work,
+    )
 }
 
 /// What `recommend`'s search found.

@@ -485,6 +485,21 @@ fn build_cost(raw: RawCost) -> R<CostModel> {
 
 /// The keys each policy type takes (besides `name` and `type`).
 pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
+    // hpa takes all but the last two (KEDA's polling and cooldown); keda takes all.
+    const MANIFEST_KEYS: [&str; 12] = [
+        "manifest",
+        "initial",
+        "activator",
+        "controller",
+        "min_replicas",
+        "max_replicas",
+        "min",
+        "max",
+        "target",
+        "patch",
+        "polling_interval",
+        "cooldown_period",
+    ];
     const SCALING: [&str; 6] =
         ["min", "max", "initial", "interval", "scale_down_stabilization", "scale_up_stabilization"];
     match t {
@@ -537,32 +552,8 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             "annotations",
             "patch",
         ],
-        PolicyType::Hpa => &[
-            "manifest",
-            "initial",
-            "activator",
-            "controller",
-            "min_replicas",
-            "max_replicas",
-            "min",
-            "max",
-            "target",
-            "patch",
-        ],
-        PolicyType::Keda => &[
-            "manifest",
-            "initial",
-            "activator",
-            "controller",
-            "min_replicas",
-            "max_replicas",
-            "min",
-            "max",
-            "target",
-            "polling_interval",
-            "cooldown_period",
-            "patch",
-        ],
+        PolicyType::Hpa => &MANIFEST_KEYS[..MANIFEST_KEYS.len() - 2],
+        PolicyType::Keda => &MANIFEST_KEYS,
         PolicyType::Platform => &[
             "min_replicas",
             "max_replicas",
