@@ -19,7 +19,7 @@
 
 use crate::capacity::{self, CapacitySlo, SLO_PERCENTILES, StepTest};
 use crate::policy::{OraclePlan, OracleSpec, PolicyKind, PolicySpec, RunContext, oracle};
-use crate::record::{RunResult, StepCurve, elasticity};
+use crate::record::{DemandCurve, RunResult, elasticity};
 use crate::scenario::{Scenario, Slo};
 use crate::service::{Demand, ServiceModel};
 use crate::time::{Time, from_secs_f64};
@@ -200,12 +200,13 @@ pub fn with_baseline(scenario: &Scenario) -> Result<Scenario, OracleError> {
     Ok(s)
 }
 
-/// The oracle's demand curve (replicas per interval, unclamped) for the run with `seed`, and
-/// its interval; `None` when `policy` is not an oracle.
-pub fn demand_curve(scenario: &Scenario, policy: &PolicySpec, seed: u64) -> Option<(StepCurve, Time)> {
+/// The oracle's demand curve (replicas per interval, unclamped) for the run with `seed`, by a
+/// pre-pass over that run's arrivals; `None` when `policy` is not an oracle. (An oracle run
+/// reports the same curve in [`RunResult::foresight`].)
+pub fn demand_curve(scenario: &Scenario, policy: &PolicySpec, seed: u64) -> Option<DemandCurve> {
     let PolicyKind::Oracle(spec) = &policy.kind else { return None };
     let plan = OraclePlan::compute(spec, policy.min, policy.max, &run_context(scenario, seed), Time::MAX);
-    Some((plan.demand_curve(), plan.interval))
+    Some(DemandCurve { curve: plan.demand_curve(), interval: plan.interval })
 }
 
 /// Fills in the oracle figures of every run of `scenario` ([`Scenario::oracle`] is the
@@ -214,25 +215,39 @@ pub fn demand_curve(scenario: &Scenario, policy: &PolicySpec, seed: u64) -> Opti
 /// oracle's own run with the same seed (the same replication), the cost above it in per cent
 /// (undefined when the oracle costs nothing). Runs are matched by seed, so runs of other
 /// scenarios with the same traffic (e.g. tuning candidates) can be compared too. The demand
-/// pre-passes run on the current rayon pool.
+/// curve is the one the oracle's run reports ([`RunResult::foresight`]); for a seed without an
+/// oracle run it is computed by a pre-pass, on the current rayon pool.
 pub fn attach(scenario: &Scenario, runs: &mut [RunResult]) {
     let Some(reference) = scenario.oracle() else { return };
-    let mut seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
-    seeds.sort_unstable();
-    seeds.dedup();
-    let curves: Vec<(u64, (StepCurve, Time))> =
-        seeds.par_iter().filter_map(|&s| demand_curve(scenario, reference, s).map(|c| (s, c))).collect();
-    let oracle_cost = |seed: u64, runs: &[RunResult]| {
-        runs.iter().find(|r| r.policy == reference.name && r.seed == seed).map(|r| r.summary.cost)
+    let oracle_run = |seed: u64, runs: &[RunResult]| {
+        runs.iter().position(|r| r.policy == reference.name && r.seed == seed)
     };
-    let costs: Vec<Option<f64>> = runs.iter().map(|r| oracle_cost(r.seed, runs)).collect();
-    for (run, oc) in runs.iter_mut().zip(costs) {
-        if let Some((_, (curve, interval))) = curves.iter().find(|(s, _)| *s == run.seed) {
+    let mut missing: Vec<u64> = runs
+        .iter()
+        .map(|r| r.seed)
+        .filter(|&s| oracle_run(s, runs).is_none_or(|i| runs[i].foresight.is_none()))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    let computed: Vec<(u64, DemandCurve)> =
+        missing.par_iter().filter_map(|&s| demand_curve(scenario, reference, s).map(|c| (s, c))).collect();
+    let per_run: Vec<(Option<DemandCurve>, Option<f64>)> = runs
+        .iter()
+        .map(|r| {
+            let own = oracle_run(r.seed, runs).map(|i| &runs[i]);
+            let demand = own
+                .and_then(|o| o.foresight.clone())
+                .or_else(|| computed.iter().find(|(s, _)| *s == r.seed).map(|(_, c)| c.clone()));
+            (demand, own.map(|o| o.summary.cost))
+        })
+        .collect();
+    for (run, (demand, oracle_cost)) in runs.iter_mut().zip(per_run) {
+        if let Some(d) = demand {
             run.summary.elasticity =
-                Some(elasticity::elasticity(&run.ready_curve, curve, scenario.duration, *interval));
+                Some(elasticity::elasticity(&run.ready_curve, &d.curve, scenario.duration, d.interval));
         }
         run.summary.cost_above_oracle_pct =
-            oc.filter(|c| *c > 0.0).map(|c| 100.0 * (run.summary.cost - c) / c);
+            oracle_cost.filter(|c| *c > 0.0).map(|c| 100.0 * (run.summary.cost - c) / c);
     }
 }
 

@@ -76,8 +76,12 @@ fn oracle_runs_are_deterministic_and_follow_their_own_arrivals() {
     assert_eq!(a, b);
     let c = simulate(&sc, &o, 6, 1, None);
     assert_ne!(a.decisions, c.decisions, "another seed, other arrivals, another schedule");
-    let (d5, _) = oracle::demand_curve(&sc, &o, 5).unwrap();
-    assert_eq!(d5, oracle::demand_curve(&sc, &o, 5).unwrap().0);
+    let d5 = oracle::demand_curve(&sc, &o, 5).unwrap();
+    assert_eq!(d5, oracle::demand_curve(&sc, &o, 5).unwrap());
+    // The run reports the demand it planned for: the same pre-pass.
+    assert_eq!(a.foresight.as_ref(), Some(&d5));
+    // (At a constant 200 req/s the demand is 3 replicas throughout, whatever the seed.)
+    assert_eq!(c.foresight, a.foresight);
     // The oracle decides only when its schedule changes, and every decision is foresight.
     assert!(a.decisions.iter().all(|d| d.reason == "foresight"));
     assert!(a.decisions.len() as u64 <= 1 + 2 * (3600 / 30));
@@ -114,6 +118,18 @@ fn every_run_is_measured_against_the_oracle() {
             }
         }
     }
+    // Without the oracle's runs (e.g. `--policy` leaving it out) the demand comes from a
+    // pre-pass and equals what the oracle run reported; the cost comparison is undefined.
+    let mut others: Vec<_> = runs.iter().filter(|r| r.policy != "oracle").cloned().collect();
+    for r in &mut others {
+        r.summary.elasticity = None;
+    }
+    oracle::attach(&sc, &mut others);
+    for r in &others {
+        let with = runs.iter().find(|x| x.policy == r.policy && x.seed == r.seed).unwrap();
+        assert_eq!(r.summary.elasticity, with.summary.elasticity);
+        assert_eq!(r.summary.cost_above_oracle_pct, None);
+    }
     // Paired: the replication-1 figures use the replication-1 oracle run.
     let cost =
         |p: &str, rep: u32| runs.iter().find(|r| r.policy == p && r.replication == rep).unwrap().summary.cost;
@@ -145,4 +161,23 @@ fn oracle_settings_and_errors() {
     let mut named = sc.clone();
     named.policies = vec![PolicySpec::fixed("oracle", 2)];
     assert_eq!(oracle::spec_for(&named).unwrap().name, "oracle-2");
+}
+
+/// Cost of the oracle's pre-pass over a day of quickstart traffic (11 M arrivals). Run in
+/// release mode: `cargo test --release --test oracle bench_prepass -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_prepass() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/quickstart.toml");
+    let sc = scalesim::config::load(&path, &[]).unwrap();
+    let t = std::time::Instant::now();
+    let o = oracle::spec_for(&sc).unwrap();
+    println!("spec_for (step test + first interval): {:.3} s", t.elapsed().as_secs_f64());
+    let t = std::time::Instant::now();
+    let d = oracle::demand_curve(&sc, &o, sc.seed).unwrap();
+    println!(
+        "pre-pass over a day: {:.3} s, {} demand changes",
+        t.elapsed().as_secs_f64(),
+        d.curve.points().len()
+    );
 }

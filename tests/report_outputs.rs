@@ -130,6 +130,7 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                 intervals,
                 decisions: vec![],
                 ready_curve: Default::default(),
+                foresight: None,
             });
         }
     }

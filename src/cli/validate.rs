@@ -216,11 +216,20 @@ pub fn describe(s: &Scenario, file: &str) -> String {
             p.name,
             p.family(),
             p.min,
-            p.max,
+            if p.max == u32::MAX { "-".to_string() } else { p.max.to_string() },
             p.initial,
             rules(p, s.clock.tz())
         );
     }
+    let baseline = match s.oracle() {
+        Some(o) => {
+            format!("{} (cost_above_oracle_pct and elasticity figures are measured against it)", o.name)
+        }
+        None => {
+            "an `oracle` policy with perfect foresight, added by `scalesim run` (not with --no-oracle)".into()
+        }
+    };
+    let _ = writeln!(o, "baseline   {baseline}");
     let _ = writeln!(
         o,
         "outputs    {}/: {} (written by `scalesim run`)",

@@ -667,7 +667,8 @@ pub fn simulate_with(
         interval_ends,
         interval_histograms,
     };
-    let result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
+    let mut result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
+    result.foresight = controller.foresight();
     (result, detail)
 }
 

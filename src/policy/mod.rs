@@ -124,6 +124,12 @@ pub trait Policy: Send {
     fn poke_on_demand(&self) -> bool {
         false
     }
+    /// The demand a policy with foresight planned for (the oracle's replicas per interval),
+    /// reported with the run's result as the reference of the elasticity metrics. Default:
+    /// none (a policy that only observes has no such curve).
+    fn foresight(&self) -> Option<crate::record::DemandCurve> {
+        None
+    }
 }
 
 /// The run a controller is built for. Controllers only observe the service while it runs; the

@@ -27,7 +27,7 @@
 //! times is kept): one interval's sub-window sums plus one demand per interval.
 
 use super::{Decision, Observation, Policy, RunContext};
-use crate::record::StepCurve;
+use crate::record::{DemandCurve, StepCurve};
 use crate::service::Demand;
 use crate::time::{Time, to_secs_f64};
 use std::collections::VecDeque;
@@ -212,6 +212,10 @@ impl Policy for Oracle {
                 points.get(i).map_or(Time::MAX, |p| p.0)
             }
         }
+    }
+
+    fn foresight(&self) -> Option<DemandCurve> {
+        Some(DemandCurve { curve: self.plan.demand_curve(), interval: self.plan.interval })
     }
 
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {

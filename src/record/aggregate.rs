@@ -405,6 +405,7 @@ mod tests {
             summary: summary(requests, p99),
             decisions: vec![],
             ready_curve: Default::default(),
+            foresight: None,
         };
         let runs = vec![
             run("b", 0, 10, Some(0.1)),

@@ -105,6 +105,15 @@ impl StepCurve {
     }
 }
 
+/// A demand curve with the interval it was computed on (the instability's sampling grid).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DemandCurve {
+    /// Replicas demanded over time.
+    pub curve: StepCurve,
+    /// Length of the intervals the demand is constant over.
+    pub interval: Time,
+}
+
 /// The SPEC elasticity metrics of one supply curve against one demand curve (see the module
 /// notes for the formulas).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

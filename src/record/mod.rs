@@ -11,7 +11,7 @@ pub mod aggregate;
 pub mod elasticity;
 mod recorder;
 
-pub use elasticity::{Elasticity, StepCurve};
+pub use elasticity::{DemandCurve, Elasticity, StepCurve};
 pub use recorder::{Gauges, Recorder};
 
 use serde::Serialize;
@@ -184,4 +184,7 @@ pub struct RunResult {
     /// Ready replicas (taking traffic) over the run, at every change: the supply curve of the
     /// elasticity metrics.
     pub ready_curve: StepCurve,
+    /// The demand the policy planned for, if it has foresight (the oracle): the reference curve
+    /// of the elasticity metrics, so they need no second pre-pass.
+    pub foresight: Option<DemandCurve>,
 }

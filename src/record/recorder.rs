@@ -221,6 +221,7 @@ impl Recorder {
             summary,
             decisions: self.decisions,
             ready_curve: self.ready_curve,
+            foresight: None,
         }
     }
 

@@ -97,5 +97,6 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
         intervals: rows,
         decisions: vec![],
         ready_curve: Default::default(),
+        foresight: None,
     }
 }
