@@ -96,6 +96,8 @@ struct CapacityArgs {
     /// Output folder for capacity_steps.csv and capacity.png [default: output/<name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +129,8 @@ struct RecommendArgs {
     /// benchmark); otherwise the simulated step test decides.
     #[arg(long, value_name = "RPS")]
     capacity_rps: Option<f64>,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -168,14 +172,24 @@ struct RunArgs {
     /// Replications per policy, each with its own seed.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     seeds: u32,
-    /// Worker threads [default: one per core].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 1024 [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scalesim::budget::MAX_THREADS as i64))]
     threads: Option<u32>,
     /// Run only this policy (repeatable).
     #[arg(long = "policy", value_name = "NAME")]
     policies: Vec<String>,
     #[command(flatten)]
     set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
+}
+
+#[derive(Debug, Args)]
+struct LargeArgs {
+    /// Run even when the estimated work or memory is above the limits (see `scalesim
+    /// reference`, "Cost bounds"); without it such a run is refused before it starts.
+    #[arg(long)]
+    allow_large: bool,
 }
 
 #[derive(Debug, Args)]
@@ -198,29 +212,31 @@ struct ValidateArgs {
     file: PathBuf,
     #[command(flatten)]
     set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 impl Cli {
     /// The typed command to execute.
     pub fn into_command(self) -> Command {
         match self.command {
-            Sub::Run(a) => {
-                let mut overrides = a.set.set;
-                if let Some(seed) = a.seed {
-                    overrides.push(format!("simulation.seed={seed}"));
-                }
-                Command::Run(RunCommand {
-                    file: a.file,
-                    out_dir: a.out,
-                    overrides,
-                    options: RunOptions {
-                        seeds: a.seeds,
-                        threads: a.threads.map(|t| t as usize),
-                        policies: a.policies,
-                    },
-                })
-            }
-            Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),
+            Sub::Run(a) => Command::Run(RunCommand {
+                file: a.file,
+                out_dir: a.out,
+                allow_large: a.large.allow_large,
+                seed: a.seed,
+                overrides: a.set.set,
+                options: RunOptions {
+                    seeds: a.seeds,
+                    threads: a.threads.map(|t| t as usize),
+                    policies: a.policies,
+                },
+            }),
+            Sub::Validate(a) => Command::Validate(ValidateCommand {
+                file: a.file,
+                overrides: a.set.set,
+                allow_large: a.large.allow_large,
+            }),
             Sub::Reference => Command::Reference,
             Sub::Export(a) => Command::Export(ExportCommand {
                 file: a.file,
@@ -248,6 +264,7 @@ impl Cli {
                 think_s: a.think,
                 json: a.json,
                 out_dir: a.out,
+                allow_large: a.large.allow_large,
             }),
             Sub::Recommend(a) => Command::Recommend(RecommendCommand {
                 file: a.file,
@@ -257,6 +274,7 @@ impl Cli {
                 max_errors: a.max_errors,
                 out_dir: a.out,
                 capacity_rps: a.capacity_rps,
+                allow_large: a.large.allow_large,
             }),
         }
     }
@@ -297,7 +315,8 @@ mod tests {
         assert_eq!(r.options.seeds, 3);
         assert_eq!(r.options.threads, Some(2));
         assert_eq!(r.options.policies, vec!["a", "b"]);
-        assert_eq!(r.overrides, vec!["service.timeout=10s", "simulation.seed=7"]);
+        assert_eq!(r.overrides, vec!["service.timeout=10s"]);
+        assert_eq!(r.seed, Some(7));
     }
 
     #[test]

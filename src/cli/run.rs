@@ -1,17 +1,36 @@
 //! `scalesim run`: load, run the experiment with a progress bar, write outputs, print the table.
 
-use super::{CliError, RunCommand, check_policy_names, default_out_dir, print_stdout};
+use super::{CliError, RunCommand, check_budget, check_policy_names, default_out_dir, print_stdout};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scalesim::experiment::{self, Progress};
-use scalesim::{config, report};
+use scalesim::{budget, config, report};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Runs the scenario.
 pub fn run(cmd: RunCommand) -> Result<(), CliError> {
-    let scenario = config::load(&cmd.file, &cmd.overrides)?;
+    let (mut scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    if let Some(seed) = cmd.seed {
+        scenario.seed = seed;
+    }
     check_policy_names(&scenario, &cmd.options.policies)?;
+    if cmd.options.seeds > budget::MAX_SEEDS && !cmd.allow_large {
+        return Err(CliError::Usage(format!(
+            "--seeds {}: more than {} replications; pass --allow-large to run them anyway",
+            cmd.options.seeds,
+            budget::MAX_SEEDS
+        )));
+    }
+    let selected: Vec<_> = scenario
+        .policies
+        .iter()
+        .filter(|p| cmd.options.policies.is_empty() || cmd.options.policies.contains(&p.name))
+        .collect();
+    check_budget(&budget::estimate(&scenario, &selected, cmd.options.seeds), cmd.allow_large)?;
     let out_dir = cmd.out_dir.clone().unwrap_or_else(|| default_out_dir(&scenario.name));
     let progress = Progress::default();
     let total = experiment::total_work(&scenario, &cmd.options);

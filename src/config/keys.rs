@@ -337,14 +337,28 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Longest a request waits for a ready replica (then `no_replica`, or `timeout` if the client timeout comes first).",
             "\"30s\"",
         ),
-        k("policy[].min_replicas", "type = \"platform\"", "integer", "1", "Fewest replicas (KEDA minReplicaCount).", "2"),
-        k("policy[].max_replicas", "type = \"platform\"", "integer", "required", "Most replicas (KEDA maxReplicaCount).", "20"),
+        k(
+            "policy[].min_replicas",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"platform\"",
+            "integer",
+            "1",
+            "Fewest replicas (aws: MinSize; platform: KEDA minReplicaCount). The basic types and aws also accept the alias `min`.",
+            "2",
+        ),
+        k(
+            "policy[].max_replicas",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"platform\"",
+            "integer",
+            "required (schedule: the largest window's replicas)",
+            "Most replicas, at least 1 and at least `min_replicas` (aws: MaxSize; platform: KEDA maxReplicaCount). The basic types and aws also accept the alias `max`.",
+            "20",
+        ),
         k(
             "policy[].polling_interval",
-            "type = \"platform\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"platform\"",
             "duration",
             "\"30s\"",
-            "How often each trigger is checked (KEDA pollingInterval); the HPA underneath still syncs every 15 s.",
+            "Time between decisions (platform: how often each trigger is checked, KEDA pollingInterval; the HPA underneath still syncs every 15 s). The basic types also accept the alias `interval`.",
             "\"10s\"",
         ),
         k(
@@ -369,6 +383,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         k("policy[].metric.end", "", "cron", "required (cron)", "End of the window.", "\"0 21 * * 1-5\""),
         k("policy[].metric.timezone", "", "string", "\"UTC\"", "IANA time zone of the cron expressions.", "\"Europe/London\""),
         k("policy[].metric.desired_replicas", "", "integer", "max_replicas", "Replicas inside the window.", "8"),
+        k(
+            "policy[].metrics_map",
+            "type = \"hpa\"",
+            "table",
+            "none",
+            "Maps a Pods, Object or External metric name of the manifest onto a metric the simulation supplies (`requests_per_second`: offered requests per second; `concurrency`: requests in flight). A manifest metric the simulation cannot supply is an error naming these.",
+            "{ http_requests_per_second = \"requests_per_second\" }",
+        ),
         k(
             "policy[].controller",
             CONTROLLER,
@@ -402,24 +424,17 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
     const BOUNDS: &str =
         "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\"";
     v.extend([
-        k("policy[].min", BOUNDS, "integer", "1", "Fewest replicas.", "2"),
-        k(
-            "policy[].max",
-            BOUNDS,
-            "integer",
-            "required (schedule: the largest window's replicas)",
-            "Most replicas (at least 1 and at least `min`).",
-            "10",
-        ),
+        k("policy[].min", BOUNDS, "integer", "1", "Alias of `min_replicas`.", "2"),
+        k("policy[].max", BOUNDS, "integer", "required (schedule: the largest window's replicas)", "Alias of `max_replicas`.", "10"),
         k(
             "policy[].initial",
             "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\"",
             "integer",
             "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount))",
-            "Replicas ready at time 0 (between `min` and `max`, or the manifest's bounds).",
+            "Replicas ready at time 0 (between `min_replicas` and `max_replicas`, or the manifest's bounds).",
             "3",
         ),
-        k("policy[].interval", SCALING, "duration", "\"30s\"", "Time between decisions.", "\"15s\""),
+        k("policy[].interval", SCALING, "duration", "\"30s\"", "Alias of `polling_interval`.", "\"15s\""),
         k(
             "policy[].scale_down_stabilization",
             SCALING,
@@ -610,9 +625,9 @@ name = "hpa-cpu"
 type = "cpu"
 target = 60
 tolerance = 0.1
-min = 2
-max = 30
-interval = "15s"
+min_replicas = 2
+max_replicas = 30
+polling_interval = "15s"
 scale_down_stabilization = "5m"
 
 [[policy]]
@@ -620,14 +635,14 @@ name = "rps"
 type = "rps"
 target = 12
 window = "1m"
-min = 2
-max = 30
+min_replicas = 2
+max_replicas = 30
 initial = 4
 
 [[policy]]
 name = "office-hours"
 type = "schedule"
-min = 2
+min_replicas = 2
 windows = [
   { start = "0 8 * * 1-5", end = "0 20 * * 1-5", replicas = 14 },
   { start = "0 10 * * 6", end = "0 16 * * 6", replicas = 6, timezone = "Europe/London" },
@@ -636,8 +651,8 @@ windows = [
 [[policy]]
 name = "combined"
 type = "autoscale"
-min = 2
-max = 30
+min_replicas = 2
+max_replicas = 30
 scale_up_stabilization = "30s"
 scale_down_stabilization = "5m"
 metrics = [

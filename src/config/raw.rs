@@ -351,6 +351,9 @@ pub struct RawPolicy {
     pub activator: Option<RawActivator>,
     /// Kubernetes controller and metrics-pipeline settings (hpa, keda, platform).
     pub controller: Option<RawController>,
+    /// Custom metric names of an HPA manifest mapped onto the metrics the simulation supplies
+    /// (hpa): `{ http_requests_per_second = "requests_per_second" }`.
+    pub metrics_map: Option<BTreeMap<String, String>>,
     // ---- type = "platform" (mapped onto a KEDA ScaledObject in config/families.rs) ----
     /// Fewest replicas (platform).
     pub min_replicas: Option<u32>,
