@@ -3,7 +3,7 @@
 use super::{CliError, ValidateCommand, default_out_dir, print_stdout};
 use scalesim::config;
 use scalesim::dist::Dist;
-use scalesim::policy::{MetricRule, PolicyKind, PolicySpec};
+use scalesim::policy::{AwsPolicySpec, MetricRule, PolicyKind, PolicySpec};
 use scalesim::scenario::Scenario;
 use scalesim::service::Demand;
 use scalesim::time::{Time, to_secs_f64};
@@ -49,16 +49,38 @@ fn dist(d: &Dist) -> String {
     }
 }
 
-fn rules(p: &PolicySpec) -> String {
-    let b = match &p.kind {
-        PolicyKind::Aws(a) => {
-            return format!(
-                "aws: {} target tracking, {} step scaling, {} scheduled actions, on 60s datapoints",
-                a.target_tracking.len(),
-                a.step_scaling.len(),
-                a.scheduled.len()
-            );
+/// An aws policy, with the defaults where scalesim differs from AWS spelled out.
+fn aws_rules(a: &AwsPolicySpec, sim_tz: chrono_tz::Tz) -> String {
+    let mut s = format!(
+        "aws: {} target tracking, {} step scaling, {} scheduled actions, on 60s datapoints; ",
+        a.target_tracking.len(),
+        a.step_scaling.len(),
+        a.scheduled.len()
+    );
+    match a.instance_warmup {
+        Some(w) => {
+            let _ = write!(s, "instance warm-up {} (EC2 model)", dur(w));
         }
+        None => s.push_str(
+            "no instance_warmup: Application Auto Scaling model (cooldowns, no warm-up), \
+             where an EC2 group without a default warm-up warms instances for its default \
+             cooldown (300s)",
+        ),
+    }
+    if !a.scheduled.is_empty() {
+        let _ = write!(
+            s,
+            "; scheduled actions without `timezone` are read in simulation.timezone ({}){}",
+            sim_tz.name(),
+            if sim_tz == chrono_tz::UTC { ", as AWS does" } else { ", where AWS uses UTC" }
+        );
+    }
+    s
+}
+
+fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
+    let b = match &p.kind {
+        PolicyKind::Aws(a) => return aws_rules(a, sim_tz),
         PolicyKind::Basic(b) => b,
         PolicyKind::Fixed => return format!("always {} replicas", p.min),
         PolicyKind::Hpa(h) => {
@@ -195,7 +217,7 @@ pub fn describe(s: &Scenario, file: &str) -> String {
             p.min,
             p.max,
             p.initial,
-            rules(p)
+            rules(p, s.clock.tz())
         );
     }
     let _ = writeln!(

@@ -334,6 +334,60 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
     Ok(PolicySpec { name: p.name, min: lo, max: hi, initial, kind: PolicyKind::Aws(spec), activator: None })
 }
 
+/// How `type = "aws"` policies decide, with every point where scalesim models rather than
+/// follows AWS's documentation or defaults differently (a section of docs/scenario.md).
+pub const NOTES: &str = "\
+One evaluation runs at every one-minute CloudWatch datapoint, and at the time of each scheduled
+action. Documented AWS behaviour, as modelled:
+
+- **Order within an evaluation.** Scheduled actions due at that time apply first (in the order
+  given), then the dynamic policies evaluate against the desired capacity they left. Instances
+  an action launches count as warming in that same evaluation, so with `instance_warmup` set
+  they block scale-in: raising `desired` ahead of a known peak holds even while the
+  target-tracking scale-in alarm is in ALARM. Instances an action removes count as terminating.
+- **Capacity.** A target-tracking proposal is ceil(capacity × metric / target). With
+  `instance_warmup`, scaling out uses the current capacity without warming instances, and the
+  proposal must exceed the desired capacity (which counts them) to add any; scaling in (only
+  when nothing is warming) uses the instances in service plus the terminating ones. Without
+  `instance_warmup`, both use the desired capacity (within a scale-out cooldown, the capacity
+  before the scale-out that started it). Step scaling adds to the instances in service past
+  their warm-up and removes from the desired capacity.
+- **Scale-in is proportional.** Target tracking removes everything its proposal allows in one
+  action (10 instances at 20 % with a 50 % target go to 4); nothing caps a single scale-in.
+- **`ALBRequestCountPerTarget`** is computed by the load balancer over every ready target, so it
+  includes warming instances, while the capacity the proposal multiplies leaves them out (both
+  as AWS documents). On a ramp this holds scale-outs back until instances finish warming;
+  counting the warming instances in the capacity too would add capacity again at every minute
+  the metric stays above the target while they warm. With no ready target there is no datapoint (INSUFFICIENT_DATA): a group with
+  `min = 0` that scales in to 0 on this metric never scales out again.
+
+Modelled where AWS documents nothing, and scalesim's own choices:
+
+- **Alarms.** Target tracking's scale-out alarm fires on 3 of 3 datapoints above the target, its
+  scale-in alarm on 15 of 15 below 0.9 × target (`scale_out_datapoints`, `scale_in_datapoints`,
+  `scale_in_ratio`); while an alarm stays in ALARM the policy runs again every minute. An alarm
+  looks at its last N one-minute periods counting from the start of the run, where the first
+  datapoint (at 0) is missing, so it can fire only from minute N on.
+- **The whole-minute rule.** A CPU datapoint averages the instances that were in service and
+  past their warm-up for that whole minute: a new instance enters the metric at the first
+  datapoint at least 60 s after its warm-up ends (ready + warm-up + 60 s, rounded up to the
+  minute), although it is part of the capacity as soon as its warm-up ends.
+- **Cooldowns without `instance_warmup`** (Application Auto Scaling): during a scale-out
+  cooldown only a larger scale-out applies, computed from the capacity before the scale-out
+  that started the cooldown; it neither restarts the cooldown nor changes that capacity. A
+  scale-in cooldown blocks scale-in; any scale-out cancels it.
+
+Defaults that differ from AWS's (`scalesim validate` repeats them for each aws policy):
+
+- **Unset `instance_warmup`** gives the Application Auto Scaling model (cooldowns of 300 s, no
+  warm-up). A real EC2 Auto Scaling group without a default instance warm-up falls back to its
+  default cooldown (300 s) as the warm-up, which also blocks scale-in after launches: set
+  `instance_warmup = \"300s\"` to model such a group.
+- **A scheduled action without `timezone`** is read in `simulation.timezone`, like every other
+  schedule in a scenario; AWS reads it in UTC. Set `timezone = \"UTC\"` to match an action
+  created without a `TimeZone`.
+";
+
 /// The top-level keys `type = "aws"` takes besides `min`, `max`, `initial`.
 pub const KEYS: [&str; 5] =
     ["instance_warmup", "scheduled_delay", "target_tracking", "step_scaling", "scheduled_actions"];
@@ -359,7 +413,7 @@ pub fn key_docs() -> Vec<KeyDoc> {
             AWS,
             "duration",
             "none",
-            "`DefaultInstanceWarmup` (0–3600 s). Set (even to \"0s\", as AWS recommends): EC2 warm-up model, where instances not yet ready or within the warm-up are left out of the metric, count toward desired capacity for the next scale-out and block scale-in. Unset: Application Auto Scaling model, with cooldowns only.",
+            "`DefaultInstanceWarmup` (0–3600 s). Set (even to \"0s\", as AWS recommends): EC2 warm-up model, where instances not yet ready or within the warm-up are left out of the CPU metric and of the capacity a scale-out is computed from, count toward desired capacity for the next scale-out and block scale-in. Unset: Application Auto Scaling model, with cooldowns only. This default differs from a real EC2 group without a default warm-up, which falls back to its default cooldown (300 s) as the warm-up: set \"300s\" to model that.",
             "\"300s\"",
         ),
         k(
@@ -375,7 +429,7 @@ pub fn key_docs() -> Vec<KeyDoc> {
             AWS,
             "array of tables",
             "none",
-            "Target-tracking policies: scale out if any wants to, scale in only if all (with scale-in enabled) agree.",
+            "Target-tracking policies: scale out if any wants to, scale in only if all (with scale-in enabled) agree. Each proposes ceil(capacity × metric / target): capacity is the instances in service past their warm-up (with `instance_warmup`; the desired capacity without it), and scale-in is proportional, with no cap on how much one action removes. Evaluated every minute after the scheduled actions due then, whose launches count as warming.",
             "[{ metric = \"ASGAverageCPUUtilization\", target = 50 }]",
         ),
         k(
@@ -391,7 +445,7 @@ pub fn key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "required",
-            "`ASGAverageCPUUtilization` (percent), `ALBRequestCountPerTarget` (requests per target per minute) or `ConcurrencyPerTarget` (in-flight requests per target, a custom metric).",
+            "`ASGAverageCPUUtilization` (percent, over instances in service and warm for the whole minute: a new instance enters it at the first datapoint at least 60 s after its warm-up ends), `ALBRequestCountPerTarget` (requests per target per minute, over every ready target, warming ones included, as the load balancer computes it; with no ready target there is no data, so a group with `min = 0` scaled in to 0 on it stays at 0) or `ConcurrencyPerTarget` (in-flight requests per ready target, a custom metric).",
             "\"ALBRequestCountPerTarget\"",
         ),
         k(
@@ -415,7 +469,7 @@ pub fn key_docs() -> Vec<KeyDoc> {
             "",
             "duration",
             "\"300s\" without `instance_warmup`, else \"0s\"",
-            "`ScaleOutCooldown` (Application Auto Scaling): within it, only a larger scale-out applies.",
+            "`ScaleOutCooldown` (Application Auto Scaling): within it, a scale-out applies only if larger than the one that started it, computed from the capacity before that one; it neither restarts the cooldown nor changes that capacity.",
             "\"60s\"",
         ),
         k(
@@ -591,7 +645,7 @@ pub fn key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "simulation.timezone",
-            "IANA `TimeZone` of `cron` or `at`.",
+            "IANA `TimeZone` of `cron` or `at`. Unset, scalesim reads the action in `simulation.timezone`, where AWS uses UTC (`scalesim validate` says which zone applies).",
             "\"America/New_York\"",
         ),
         k("policy[].scheduled_actions[].min", "", "integer", "unchanged", "New minimum capacity.", "4"),

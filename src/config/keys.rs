@@ -687,6 +687,8 @@ pub fn reference_markdown() -> String {
             code(d.example)
         ));
     }
+    out.push_str("\n## How `type = \"aws\"` policies decide\n\n");
+    out.push_str(super::aws::NOTES);
     out.push_str("\n## A complete example\n\n```toml\n");
     out.push_str(EXAMPLE);
     out.push_str("```\n");

@@ -13,11 +13,14 @@
 //!   scales in only if *all* policies with scale-in enabled agree; when several policies act at
 //!   once the one giving the **largest** capacity wins (scale out and scale in);
 //! - capacity is rounded conservatively: up when adding, down when removing, so the proposal is
-//!   `ceil(capacity × metric / target)`;
+//!   `ceil(capacity × metric / target)`, with no cap on how much one scale-in removes;
 //! - missing datapoints leave an alarm in `INSUFFICIENT_DATA`: no scaling;
 //! - instance warm-up (`DefaultInstanceWarmup`): warming instances are excluded from the
-//!   aggregated metric, count toward desired capacity for the next scale-out (repeated breaches
-//!   do not stack) and block scale-in until they finish;
+//!   aggregated metric and from the current capacity a scale-out is computed from ("while
+//!   scaling out, we do not consider instances that are warming up as part of the current
+//!   capacity"), count toward desired capacity for the next scale-out (repeated breaches do not
+//!   stack) and block scale-in until they finish; while scaling in, terminating instances are
+//!   part of the current capacity;
 //! - Application Auto Scaling cooldowns: during a scale-out cooldown the capacity added by the
 //!   scale-out that started it counts toward the next one, so only a *larger* scale-out applies;
 //!   a scale-in cooldown blocks scale-in, and a scale-out cancels it;
@@ -26,9 +29,12 @@
 //!   instances are not part of the current capacity, so breaches within one step add capacity
 //!   once; a scale-in cannot start while a scale-out is in progress;
 //! - scheduled actions set min / max / desired, ignore cooldowns, and may run up to two
-//!   minutes late (see [`scheduled`]);
+//!   minutes late (see [`scheduled`]); the instances an action launches are pending, then
+//!   warming, like any other launch, so they block scale-in;
 //! - `ALBRequestCountPerTarget` is the requests the load balancer received in one minute divided
-//!   by the number of targets.
+//!   by the number of targets (every registered, healthy target: warming instances included,
+//!   since the load balancer, not the Auto Scaling group, computes it); the capacity the
+//!   proposal multiplies still leaves warming instances out.
 //!
 //! **Modelled from third-party observation** (the alarms target tracking creates are not
 //! documented): the scale-out alarm fires on **3 of 3** one-minute datapoints above the target;
@@ -38,11 +44,20 @@
 //!
 //! **Simulator choices**: a warming instance is one not yet ready (booting, `Pending`) or ready
 //! for less than the warm-up; instances present at time 0 are warm. An instance contributes CPU
-//! to a datapoint only if it was in service and warm for that whole minute. Without a warm-up
-//! (`instance_warmup` unset) the Application Auto Scaling model applies: target tracking
-//! computes from the current desired capacity and relies on cooldowns to avoid stacking. The
-//! request and concurrency metrics are per *ready* target (the load balancer's healthy targets),
-//! as the load balancer reports them; warming instances are not removed from them.
+//! to a datapoint only if it was in service and warm for that whole minute, so a new instance
+//! enters the CPU metric at the first datapoint at least 60 s after its warm-up ends (it is in
+//! the capacity from the end of its warm-up). One evaluation runs at each datapoint (and at
+//! each scheduled action's time): scheduled actions first, then the dynamic policies against
+//! the desired capacity the actions left, counting the instances the actions launch as warming
+//! and those they remove as terminating. Without a warm-up (`instance_warmup` unset) the
+//! Application Auto Scaling model applies: target tracking computes from the current desired
+//! capacity and relies on cooldowns to avoid stacking; a larger scale-out within a scale-out
+//! cooldown applies but neither restarts the cooldown nor changes the capacity it computes
+//! from. (A real EC2 group without `DefaultInstanceWarmup` instead warms instances for its
+//! `DefaultCooldown`, 300 s: set `instance_warmup = "300s"` for that.) The request and
+//! concurrency metrics are per *ready* target (the load balancer's healthy targets), as the
+//! load balancer reports them; with no ready target they are missing (`INSUFFICIENT_DATA`), so
+//! a group scaled in to 0 on them does not scale out again.
 
 pub mod scheduled;
 pub mod step;
@@ -286,8 +301,6 @@ struct Cooldowns {
 struct Series {
     /// Most recent last; `None` is a missing datapoint.
     points: VecDeque<Option<f64>>,
-    /// The capacity the latest datapoint was averaged over.
-    base: f64,
 }
 
 impl Series {
@@ -345,6 +358,21 @@ struct Outcome {
     metrics: String,
     /// Why.
     reason: String,
+}
+
+/// The group as the dynamic policies count it at one evaluation, after the scheduled actions of
+/// the same evaluation have changed the desired capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct GroupCount {
+    /// In service and past the warm-up: AWS's "current capacity" for a scale-out, which leaves
+    /// warming instances out.
+    warm: u32,
+    /// Launched but not in service yet, or in service within the warm-up, including the
+    /// launches a scheduled action of the same evaluation asks for.
+    warming: u32,
+    /// Leaving the group (draining, or removed by a scheduled action of the same evaluation):
+    /// part of the current capacity for a scale-in, as AWS documents.
+    terminating: u32,
 }
 
 /// A policy's wish at one evaluation.
@@ -411,6 +439,37 @@ impl Aws {
         p.ready_transition > 0 && now < p.ready_transition.saturating_add(w)
     }
 
+    /// Counts the group for an evaluation at which the desired capacity is `desired` (after this
+    /// evaluation's scheduled actions). Instances the group does not have yet are launching, so
+    /// warming; instances beyond `desired` are being removed in the engine's order (not-ready
+    /// ones newest first, then the most recently ready), so terminating.
+    fn count_group(&self, seen: &Observation, desired: u32) -> GroupCount {
+        let now = seen.now;
+        let mut live: Vec<&PodView> = seen.pods.iter().filter(|p| !p.deleting).collect();
+        let mut c = GroupCount {
+            terminating: seen.pods.iter().filter(|p| p.deleting).count() as u32,
+            ..GroupCount::default()
+        };
+        let have = live.len() as u32;
+        if desired < have {
+            // Removal order: not ready before ready; among them the newest first.
+            live.sort_by_key(|p| (p.ready, std::cmp::Reverse(p.ready_transition), std::cmp::Reverse(p.id)));
+            let gone = (have - desired) as usize;
+            live.drain(..gone);
+            c.terminating += gone as u32;
+        } else {
+            c.warming += desired - have;
+        }
+        for p in live {
+            if self.warming(p, now) {
+                c.warming += 1;
+            } else {
+                c.warm += 1;
+            }
+        }
+        c
+    }
+
     /// Takes one datapoint of every metric in use.
     fn take_datapoints(&mut self, seen: &Observation) {
         let now = seen.now;
@@ -439,20 +498,17 @@ impl Aws {
             if !self.used[m.index()] {
                 continue;
             }
-            let (value, base) = match m {
-                AwsMetric::CpuUtilization => ((n > 0).then(|| 100.0 * sum / n as f64), n as f64),
+            let value = match m {
+                AwsMetric::CpuUtilization => (n > 0).then(|| 100.0 * sum / n as f64),
                 AwsMetric::AlbRequestCountPerTarget => match window {
                     Some(w) if w.ready_replicas() > 1e-9 => {
                         let reqs =
                             (w.to.arrivals - w.from.arrivals) as f64 * to_secs_f64(PERIOD) / w.seconds();
-                        (Some(reqs / w.ready_replicas()), w.ready_replicas())
+                        Some(reqs / w.ready_replicas())
                     }
-                    _ => (None, 0.0),
+                    _ => None,
                 },
-                AwsMetric::ConcurrencyPerTarget => match window {
-                    Some(w) => (w.concurrency_per_replica(), w.ready_replicas()),
-                    None => (None, 0.0),
-                },
+                AwsMetric::ConcurrencyPerTarget => window.and_then(|w| w.concurrency_per_replica()),
             };
             // CloudWatch stores values at limited precision; rounding also keeps step bounds
             // (inclusive / exclusive) free of floating-point noise.
@@ -462,7 +518,6 @@ impl Aws {
             while s.points.len() > self.keep {
                 s.points.pop_front();
             }
-            s.base = base;
         }
         self.last_datapoint = Some(now);
     }
@@ -474,19 +529,22 @@ impl Aws {
         for m in AwsMetric::ALL.iter().filter(|m| self.used[m.index()]) {
             match self.series[m.index()].latest() {
                 Some(v) if *m == AwsMetric::CpuUtilization => {
-                    let _ = write!(note, "{}={v:.1}% ", m.label());
+                    let _ = write!(note, "{}={}% ", m.label(), datapoint(v, 1));
                 }
                 Some(v) => {
-                    let _ = write!(note, "{}={v:.2} ", m.label());
+                    let _ = write!(note, "{}={} ", m.label(), datapoint(v, 2));
                 }
                 None => {
                     let _ = write!(note, "{}=none ", m.label());
                 }
             }
         }
-        let warming = seen.pods.iter().filter(|p| self.warming(p, now)).count() as u32;
-        let warm_in_service =
-            seen.pods.iter().filter(|p| p.ready && !p.deleting && !self.warming(p, now)).count();
+        let group = self.count_group(seen, desired);
+        let warming = group.warming;
+        let _ = write!(note, "warm={} warming={} ", group.warm, group.warming);
+        if group.terminating > 0 {
+            let _ = write!(note, "terminating={} ", group.terminating);
+        }
         let mut outs: Vec<Wish> = Vec::new();
         let mut ins: Vec<Wish> = Vec::new();
         let mut blocked: Vec<String> = Vec::new();
@@ -517,11 +575,13 @@ impl Aws {
             let cd = self.cooldowns[i];
             let ratio = v / t.target;
             if high {
-                // Warm-up model: the metric covers warm instances only; warming ones count toward
-                // desired. Application Auto Scaling: from the current capacity, or during a
-                // scale-out cooldown from the capacity before it.
+                // Warm-up model: from the current capacity without the warming instances (AWS:
+                // "while scaling out, we do not consider instances that are warming up as part
+                // of the current capacity"), for every metric; a proposal must then exceed the
+                // desired capacity, which counts them. Application Auto Scaling: from the
+                // current capacity, or during a scale-out cooldown from the capacity before it.
                 let base = if self.warmup_mode() {
-                    s.base
+                    group.warm as f64
                 } else if now < cd.out_until {
                     cd.out_base
                 } else {
@@ -544,7 +604,11 @@ impl Aws {
                 tt_veto = true;
                 continue;
             }
-            let base = if self.warmup_mode() { s.base } else { desired as f64 };
+            // Warm-up model: scale-in needs no warming instance (checked below), so the current
+            // capacity is the warm instances plus the terminating ones (AWS: "while scaling in,
+            // we consider instances that are terminating as part of the current capacity").
+            let base =
+                if self.warmup_mode() { (group.warm + group.terminating) as f64 } else { desired as f64 };
             let p = ceil_u32(base * ratio);
             if p >= desired {
                 tt_veto = true;
@@ -596,7 +660,7 @@ impl Aws {
             };
             if adding {
                 // Warming (and booting) instances are not part of the current capacity.
-                let base = warm_in_service as u32;
+                let base = group.warm;
                 let p = step::apply(sp.adjustment_type, st.adjustment, base, sp.min_adjustment_magnitude);
                 raw_out.push(p);
                 if p > desired {
@@ -658,6 +722,19 @@ impl Aws {
         }
         Outcome { next, proposal, stabilized, metrics: note.trim_end().to_string(), reason }
     }
+}
+
+/// A datapoint as stored (rounded to 1e-6), with at least `min_decimals` decimals and no
+/// trailing zeros beyond them: the decision log shows exactly the value the alarms compared.
+fn datapoint(v: f64, min_decimals: usize) -> String {
+    let mut s = format!("{v:.6}");
+    if let Some(dot) = s.find('.') {
+        let keep = dot + 1 + min_decimals;
+        while s.len() > keep && s.ends_with('0') {
+            s.pop();
+        }
+    }
+    s
 }
 
 fn ceil_u32(x: f64) -> u32 {

@@ -536,3 +536,103 @@ fn invalid_specs_are_rejected() {
     s.target_tracking.push(tt(AwsMetric::CpuUtilization, 0.0));
     assert!(matches!(s.check(), Err(AwsSpecError::Target(_))));
 }
+
+fn once_utc(hh: u32, mm: u32) -> When {
+    When::Once {
+        at: chrono::NaiveDate::from_ymd_opt(2025, 1, 6).unwrap().and_hms_opt(hh, mm, 0).unwrap(),
+        tz: chrono_tz::UTC,
+    }
+}
+
+fn action(name: &str, mm: u32, min: Option<u32>, desired: Option<u32>) -> ScheduledAction {
+    ScheduledAction { name: name.into(), when: once_utc(0, mm), min, max: None, desired }
+}
+
+#[test]
+fn regression_issue14_scheduled_desired_is_not_undone_by_scale_in() {
+    // 2 instances at 32 % CPU: below 0.9 × 50 % = 45 %, so the scale-in alarm is in ALARM from
+    // the 15th datapoint on, and ceil(2 × 32 / 50) = 2 keeps the group at min 2.
+    let mut s = spec(2, 10);
+    s.min = 2;
+    s.instance_warmup = Some(120 * SECOND);
+    s.target_tracking.push(tt(AwsMetric::CpuUtilization, 50.0));
+    s.scheduled.push(action("prewarm", 30, None, Some(6)));
+    let mut g = Group::new(s, 60 * SECOND);
+    let d = g.run(29, 32.0, 0);
+    assert_eq!(d.desired, 2, "{d:?}");
+    assert!(d.metrics.contains("alarm_low 15/15"), "{}", d.metrics);
+    // 00:30: the action sets desired 6; its 4 launches are warming in the same evaluation, so
+    // the scale-in to ceil(2 × 32 / 50) = 2 is blocked. (It used to be applied: desired 2.)
+    let d = g.tick(32.0, 0).unwrap();
+    assert_eq!(d.desired, 6, "{d:?}");
+    assert!(d.metrics.contains("warm=2 warming=4"), "{}", d.metrics);
+    assert_eq!(d.reason, "scheduled action prewarm; warm-up tt-cpu");
+    assert_eq!(d.proposal, Some(2));
+    // Ready at 00:31, warm from 00:33: blocked at 00:31 and 00:32.
+    for _ in 0..2 {
+        let d = g.tick(32.0, 0).unwrap();
+        assert_eq!(d.desired, 6, "{d:?}");
+        assert!(d.reason.contains("warm-up"), "{d:?}");
+    }
+    // 00:33: nothing warms any more and the load is still low: ceil(6 × 32 / 50) = ceil(3.84) = 4.
+    let d = g.tick(32.0, 0).unwrap();
+    assert!(d.metrics.contains("warm=6 warming=0"), "{}", d.metrics);
+    assert_eq!(d.desired, 4, "{d:?}");
+}
+
+#[test]
+fn regression_issue14_proposal_counts_every_instance_past_its_warm_up() {
+    // 2 instances at 32 % (scale-in alarm in ALARM). min = 5 at 00:30 launches 3 (ready 00:31,
+    // warm from 00:33); min = 1 at 00:31.
+    let mut s = spec(2, 10);
+    s.min = 2;
+    s.instance_warmup = Some(120 * SECOND);
+    s.target_tracking.push(tt(AwsMetric::CpuUtilization, 50.0));
+    s.scheduled.push(action("raise", 30, Some(5), None));
+    s.scheduled.push(action("lower", 31, Some(1), None));
+    let mut g = Group::new(s, 60 * SECOND);
+    assert_eq!(g.run(30, 32.0, 0).desired, 5);
+    let d = g.run(2, 15.8, 0);
+    assert_eq!(d.desired, 5, "warming instances block scale-in: {d:?}");
+    // 00:33: the CPU datapoint still covers only the 2 old instances (the new ones have not
+    // been warm for a whole minute), but the capacity is the 5 instances past their warm-up:
+    // ceil(5 × 15.8 / 50) = ceil(1.58) = 2, not ceil(2 × 15.8 / 50) = 1.
+    let d = g.tick(15.8, 0).unwrap();
+    assert!(d.metrics.contains("cpu=15.8% warm=5 warming=0"), "{}", d.metrics);
+    assert_eq!(d.desired, 2, "{d:?}");
+    assert!(d.reason.starts_with("alarm low"), "{d:?}");
+}
+
+#[test]
+fn regression_issue14_alb_capacity_leaves_warming_targets_out() {
+    // ALBRequestCountPerTarget counts every ready target, warming ones included; the capacity a
+    // scale-out is computed from does not.
+    let mut s = spec(4, 40);
+    s.instance_warmup = Some(300 * SECOND);
+    s.target_tracking.push(tt(AwsMetric::AlbRequestCountPerTarget, 1000.0));
+    let mut g = Group::new(s, 60 * SECOND);
+    // 8000 requests a minute on 4 targets: 2000 each, ceil(4 × 2000 / 1000) = 8 at 3 min.
+    assert_eq!(g.run(3, 0.0, 8000).desired, 8);
+    // 12 000 a minute from then on: 1500 per target over the 8 ready targets. The 4 new ones
+    // warm until 4 min + 300 s = 9 min, so the capacity is 4: ceil(4 × 1500 / 1000) = 6 ≤ 8,
+    // no scale-out (counting the warming targets would give ceil(8 × 1.5) = 12 at once).
+    for _ in 4..9 {
+        let d = g.tick(0.0, 12_000).unwrap();
+        assert!(d.metrics.contains("req/target/min=1500.00"), "{}", d.metrics);
+        assert_eq!(d.desired, 8, "{d:?}");
+        assert!(d.reason.contains("warm-up"), "{d:?}");
+    }
+    // 9 min: all 8 warm, ceil(8 × 1500 / 1000) = 12.
+    let d = g.tick(0.0, 12_000).unwrap();
+    assert!(d.metrics.contains("warm=8 warming=0"), "{}", d.metrics);
+    assert_eq!(d.desired, 12, "{d:?}");
+}
+
+#[test]
+fn datapoints_are_logged_as_compared() {
+    assert_eq!(datapoint(80.0, 1), "80.0");
+    assert_eq!(datapoint(15.829756, 1), "15.829756");
+    assert_eq!(datapoint(2000.0, 2), "2000.00");
+    assert_eq!(datapoint(1500.5, 2), "1500.50");
+    assert_eq!(datapoint(73.69, 1), "73.69");
+}
