@@ -101,6 +101,14 @@ impl Demand {
         }
     }
 
+    /// The distribution, when the demand is one (not the linear form).
+    pub fn dist(&self) -> Option<&crate::dist::Dist> {
+        match self {
+            Demand::Dist(d) => Some(d),
+            Demand::Linear { .. } => None,
+        }
+    }
+
     /// Mean demand when sizes are not known (sizes taken as zero for the linear form).
     pub fn mean_without_sizes(&self) -> f64 {
         match self {

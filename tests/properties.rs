@@ -123,7 +123,17 @@ proptest! {
         {
             prop_assert!(p100 <= to as f64 / 1000.0 * 1.001 + 1e-6);
         }
-        prop_assert!(s.peak_replicas <= p.max.max(p.initial) + p.max);
+        // Billed replicas only grow when the policy scales, where the peak is taken: it is at
+        // least every recorded count, and without a grace period (draining replicas leave at
+        // once) it never exceeds the policy's bound.
+        for i in &r.intervals {
+            prop_assert!(s.peak_replicas >= i.starting + i.ready + i.draining, "peak {} below an interval's {}", s.peak_replicas, i.starting + i.ready + i.draining);
+        }
+        if grace == 0 {
+            prop_assert!(s.peak_replicas <= p.max.max(p.initial), "peak {} above max {}", s.peak_replicas, p.max);
+        } else {
+            prop_assert!(s.peak_replicas <= p.max.max(p.initial) + p.max);
+        }
     }
 }
 

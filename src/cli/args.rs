@@ -98,6 +98,8 @@ struct CapacityArgs {
     /// Output folder for capacity_steps.csv and capacity.png [default: output/<name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +131,8 @@ struct RecommendArgs {
     /// benchmark); otherwise the simulated step test decides.
     #[arg(long, value_name = "RPS")]
     capacity_rps: Option<f64>,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -170,8 +174,8 @@ struct RunArgs {
     /// Replications per policy, each with its own seed.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     seeds: u32,
-    /// Worker threads [default: one per core].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 1024 [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scalesim::budget::MAX_THREADS as i64))]
     threads: Option<u32>,
     /// Run only this policy (repeatable).
     #[arg(long = "policy", value_name = "NAME")]
@@ -182,6 +186,8 @@ struct RunArgs {
     no_oracle: bool,
     #[command(flatten)]
     set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -228,8 +234,8 @@ struct TuneArgs {
     /// Base seed (overrides simulation.seed).
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker threads [default: one per core].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 1024 [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scalesim::budget::MAX_THREADS as i64))]
     threads: Option<u32>,
     /// Output folder [default: output/<scenario name>/tune-<policy>].
     #[arg(long, value_name = "DIR")]
@@ -242,6 +248,16 @@ struct TuneArgs {
     top: usize,
     #[command(flatten)]
     set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
+}
+
+#[derive(Debug, Args)]
+struct LargeArgs {
+    /// Run even when the estimated work or memory is above the limits (see `scalesim
+    /// reference`, "Cost bounds"); without it such a run is refused before it starts.
+    #[arg(long)]
+    allow_large: bool,
 }
 
 #[derive(Debug, Args)]
@@ -264,58 +280,56 @@ struct ValidateArgs {
     file: PathBuf,
     #[command(flatten)]
     set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 impl Cli {
     /// The typed command to execute.
     pub fn into_command(self) -> Command {
         match self.command {
-            Sub::Run(a) => {
-                let mut overrides = a.set.set;
-                if let Some(seed) = a.seed {
-                    overrides.push(format!("simulation.seed={seed}"));
-                }
-                Command::Run(RunCommand {
-                    file: a.file,
-                    out_dir: a.out,
-                    overrides,
-                    oracle: !a.no_oracle,
-                    options: RunOptions {
-                        seeds: a.seeds,
-                        threads: a.threads.map(|t| t as usize),
-                        policies: a.policies,
-                    },
-                })
-            }
-            Sub::Tune(a) => {
-                let mut overrides = a.set.set;
-                if let Some(seed) = a.seed {
-                    overrides.push(format!("simulation.seed={seed}"));
-                }
-                Command::Tune(TuneCommand {
-                    file: a.file,
-                    policy: a.policy,
-                    vary: a.vary,
-                    minimize: a.minimize,
-                    require: a.require,
-                    strategy: match a.strategy {
-                        StrategyArg::Grid => "grid",
-                        StrategyArg::Random => "random",
-                        StrategyArg::Halving => "halving",
-                    }
-                    .to_string(),
-                    budget: a.budget,
-                    eta: a.eta,
-                    screen_horizon: a.screen_horizon,
+            Sub::Run(a) => Command::Run(RunCommand {
+                file: a.file,
+                out_dir: a.out,
+                allow_large: a.large.allow_large,
+                seed: a.seed,
+                overrides: a.set.set,
+                oracle: !a.no_oracle,
+                options: RunOptions {
                     seeds: a.seeds,
-                    overrides,
                     threads: a.threads.map(|t| t as usize),
-                    out_dir: a.out,
-                    json: a.json,
-                    top: a.top,
-                })
-            }
-            Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),
+                    policies: a.policies,
+                },
+            }),
+            Sub::Tune(a) => Command::Tune(TuneCommand {
+                file: a.file,
+                policy: a.policy,
+                vary: a.vary,
+                minimize: a.minimize,
+                require: a.require,
+                strategy: match a.strategy {
+                    StrategyArg::Grid => "grid",
+                    StrategyArg::Random => "random",
+                    StrategyArg::Halving => "halving",
+                }
+                .to_string(),
+                budget: a.budget,
+                eta: a.eta,
+                screen_horizon: a.screen_horizon,
+                seeds: a.seeds,
+                seed: a.seed,
+                overrides: a.set.set,
+                threads: a.threads.map(|t| t as usize),
+                out_dir: a.out,
+                json: a.json,
+                top: a.top,
+                allow_large: a.large.allow_large,
+            }),
+            Sub::Validate(a) => Command::Validate(ValidateCommand {
+                file: a.file,
+                overrides: a.set.set,
+                allow_large: a.large.allow_large,
+            }),
             Sub::Reference => Command::Reference,
             Sub::Export(a) => Command::Export(ExportCommand {
                 file: a.file,
@@ -343,6 +357,7 @@ impl Cli {
                 think_s: a.think,
                 json: a.json,
                 out_dir: a.out,
+                allow_large: a.large.allow_large,
             }),
             Sub::Recommend(a) => Command::Recommend(RecommendCommand {
                 file: a.file,
@@ -352,6 +367,7 @@ impl Cli {
                 max_errors: a.max_errors,
                 out_dir: a.out,
                 capacity_rps: a.capacity_rps,
+                allow_large: a.large.allow_large,
             }),
         }
     }
@@ -392,7 +408,8 @@ mod tests {
         assert_eq!(r.options.seeds, 3);
         assert_eq!(r.options.threads, Some(2));
         assert_eq!(r.options.policies, vec!["a", "b"]);
-        assert_eq!(r.overrides, vec!["service.timeout=10s", "simulation.seed=7"]);
+        assert_eq!(r.overrides, vec!["service.timeout=10s"]);
+        assert_eq!(r.seed, Some(7));
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct CapacityCommand {
     pub json: bool,
     /// `--out`.
     pub out_dir: Option<PathBuf>,
+    /// `--allow-large`.
+    pub allow_large: bool,
 }
 
 /// What `scalesim recommend` was asked to do.
@@ -48,6 +50,28 @@ pub struct RecommendCommand {
     /// `--capacity-rps`: a known capacity per replica (skips the step test; no cpu or
     /// concurrency target then).
     pub capacity_rps: Option<f64>,
+    /// `--allow-large`.
+    pub allow_large: bool,
+}
+
+/// The cost of a step test (see [`scalesim::budget`]).
+fn step_test_estimate(
+    test: &StepTest,
+    service: &scalesim::service::ServiceModel,
+) -> scalesim::budget::Estimate {
+    let step = to_secs_f64(test.step_duration);
+    let secs = step * test.steps() as f64;
+    match &test.load {
+        capacity::Load::Open { rates } => {
+            scalesim::budget::estimate_step_test(rates.iter().sum::<f64>() * step, 0.0, secs)
+        }
+        capacity::Load::Closed { users, think } => {
+            let cycle = (service.demand.mean_without_sizes() + think.mean()).max(1e-6);
+            let total: f64 = users.iter().map(|&u| f64::from(u)).sum();
+            let most = users.iter().copied().max().unwrap_or(0);
+            scalesim::budget::estimate_step_test(total * step / cycle, f64::from(most), secs)
+        }
+    }
 }
 
 /// The SLO: flags first, then the scenario's `[simulation.slo]`, then p99 < 500 ms and 1 %.
@@ -77,14 +101,6 @@ fn slo_from(
     Ok(out)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d)
-            .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", d.display())))?;
-    }
-    std::fs::write(path, bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))
-}
-
 fn stem(p: &Path) -> String {
     p.file_stem().map_or_else(|| "service".into(), |s| s.to_string_lossy().into_owned())
 }
@@ -94,22 +110,28 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
     let loaded = config::load_service(&cmd.file)?;
     let slo = slo_from(&cmd.slo, &cmd.max_errors, loaded.scenario.as_ref())?;
     if let Some(z) = cmd.think_s
-        && (!z.is_finite() || z < 0.0)
+        && scalesim::time::checked_from_secs(z).is_err()
     {
-        return Err(CliError::Usage(format!("--think {z}: expected a think time in seconds >= 0")));
+        return Err(CliError::Usage(format!(
+            "--think {z}: expected a think time in seconds, from 0 to {} (3660 days)",
+            scalesim::time::MAX_VALUE_SECS
+        )));
     }
     let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
     let test = StepTest::for_service(&loaded.service, think);
+    super::check_budget(&step_test_estimate(&test, &loaded.service), cmd.allow_large)?;
     let seed = loaded.scenario.as_ref().map_or(1, |s| s.seed);
     let result = capacity::run_step_test(&loaded.service, &test, seed);
     let answer = capacity::capacity(&result, &slo);
     let name = loaded.scenario.as_ref().map_or_else(|| stem(&cmd.file), |s| s.name.clone());
     let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&name));
-    let csv = out.join("capacity_steps.csv");
-    let png = out.join("capacity.png");
-    write_file(&csv, &report::capacity::steps_csv(&result))?;
+    // Both files or neither: the CSV is not replaced when the chart fails.
+    let mut staging = report::atomic::Staging::new(&out)?;
+    staging.write("capacity_steps.csv", &report::capacity::steps_csv(&result))?;
     let title = format!("{name}: one replica, {}-loop step test", result.mode);
-    report::capacity::chart(&png, &title, &result, &answer)?;
+    report::capacity::chart(&staging.path("capacity.png"), &title, &result, &answer)?;
+    staging.add("capacity.png");
+    let written = staging.commit()?;
     if cmd.json {
         let v = report::capacity::json_value(&result, &answer);
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
@@ -123,8 +145,9 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
         s.push_str(&report::capacity::answer_text(&result, &answer));
         print_stdout(&s)?;
     }
-    eprintln!("wrote {}", csv.display());
-    eprintln!("wrote {}", png.display());
+    for p in &written {
+        eprintln!("wrote {}", p.display());
+    }
     Ok(())
 }
 
@@ -201,8 +224,7 @@ fn parent_dir(p: &Path) -> PathBuf {
 }
 
 fn read_doc(path: &Path) -> Result<toml_edit::DocumentMut, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("{}: cannot read: {e}", path.display())))?;
+    let text = super::read_input(path, scalesim::input::InputKind::Scenario)?;
     text.parse().map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
 }
 
@@ -317,6 +339,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     };
     let (slo, range) = (plan.slo, plan.range);
     let test = StepTest::for_service(&plan.service, None);
+    super::check_budget(&step_test_estimate(&test, &plan.service), cmd.allow_large)?;
     let mut answer = capacity::capacity(&capacity::run_step_test(&plan.service, &test, plan.seed), &slo);
     if let Some(c) = cmd.capacity_rps {
         if !(c.is_finite() && c > 0.0) {
@@ -374,24 +397,24 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let mut toml = plan.text;
     let (min, max) = (rec.min_replicas, rec.max_replicas);
     let mut policies = vec![format!(
-        "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"15s\"\n",
+        "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"15s\"\n",
         fmt(rec.rps_target)
     )];
     if let Some(c) = rec.cpu_target_pct {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"15s\"\n",
+            "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"15s\"\n",
             fmt(c.clamp(1.0, 100.0))
         ));
     }
     if let Some(c) = rec.concurrency_target.filter(|c| *c > 0.0) {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-concurrency\"\ntype = \"concurrency\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"15s\"\n",
+            "[[policy]]\nname = \"rec-concurrency\"\ntype = \"concurrency\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"15s\"\n",
             fmt(c)
         ));
     }
     if rec.headroom_replicas > 0 {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-rps-headroom\"\ntype = \"rps\"\ntarget = {}\nmin = {min}\nmax = {}\ninterval = \"15s\"\n",
+            "[[policy]]\nname = \"rec-rps-headroom\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"15s\"\n",
             fmt(rec.rps_target_with_headroom),
             max + rec.headroom_replicas
         ));
@@ -401,6 +424,8 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&plan.name));
     let path = out.join("recommended.toml");
     let checked = config::load_str(&toml, &path.display().to_string(), &plan.base_dir, &[])?;
+    let all: Vec<_> = checked.policies.iter().collect();
+    super::check_budget(&scalesim::budget::estimate(&checked, &all, 1), cmd.allow_large)?;
     let runs = experiment::run(
         &checked,
         &RunOptions { seeds: 1, threads: None, policies: vec![] },
@@ -475,7 +500,10 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
             ));
         }
     }
-    write_file(&path, toml.as_bytes())?;
+    // Relative paths in the text are relative to the scenario it came from; the file is written
+    // elsewhere, so they are rewritten relative to its own folder (it runs from there).
+    let toml = super::paths::rebase_text(&toml, &plan.base_dir, &out);
+    super::write_file_atomic(&path, toml.as_bytes())?;
     let _ = writeln!(s, "\nwrote {} (run it with `scalesim run {}`)", path.display(), path.display());
     print_stdout(&s)
 }

@@ -14,6 +14,7 @@ mod capacity;
 mod explain;
 mod explain_kpa;
 mod export;
+mod paths;
 mod run;
 mod tune;
 mod validate;
@@ -96,12 +97,17 @@ pub struct RunCommand {
     pub file: PathBuf,
     /// Output folder; `None` for `output/<scenario name>`.
     pub out_dir: Option<PathBuf>,
-    /// `--set key=value` overrides (with `--seed` last, as `simulation.seed=N`).
+    /// `--set key=value` overrides.
     pub overrides: Vec<String>,
     /// Add the oracle baseline when the scenario has no oracle policy (not `--no-oracle`).
     pub oracle: bool,
+    /// `--seed`: the base seed, replacing `simulation.seed` (any `u64`, including those a TOML
+    /// integer cannot hold).
+    pub seed: Option<u64>,
     /// Options for the experiment.
     pub options: RunOptions,
+    /// `--allow-large`: run above the cost limits.
+    pub allow_large: bool,
 }
 
 /// What `scalesim validate` was asked to check.
@@ -111,6 +117,8 @@ pub struct ValidateCommand {
     pub file: PathBuf,
     /// `--set key=value` overrides.
     pub overrides: Vec<String>,
+    /// `--allow-large`: do not refuse above the cost limits.
+    pub allow_large: bool,
 }
 
 /// Why a command failed.
@@ -128,8 +136,6 @@ pub enum CliError {
     Io(std::io::Error),
     /// The Locust file cannot be calibrated from.
     Calibrate(scalesim::calibrate::CalibrateError),
-    /// A file could not be written.
-    Write(PathBuf, std::io::Error),
 }
 
 impl CliError {
@@ -138,7 +144,7 @@ impl CliError {
         match self {
             CliError::Config(_) | CliError::Usage(_) | CliError::Calibrate(_) => 2,
             CliError::Experiment(ExperimentError::UnknownPolicy { .. }) => 2,
-            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) | CliError::Write(..) => 1,
+            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) => 1,
         }
     }
 }
@@ -152,7 +158,6 @@ impl fmt::Display for CliError {
             CliError::Report(e) => e.fmt(f),
             CliError::Io(e) => write!(f, "cannot write to the terminal: {e}"),
             CliError::Calibrate(e) => e.fmt(f),
-            CliError::Write(p, e) => write!(f, "cannot write {}: {e}", p.display()),
         }
     }
 }
@@ -232,6 +237,54 @@ fn print_stdout(text: &str) -> Result<(), CliError> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Io(e)),
         _ => Ok(()),
     }
+}
+
+/// Applies the cost bounds ([`scalesim::budget`]) to an estimate: a warning line on stderr, or
+/// a refusal (exit 2) unless `allow_large`.
+fn check_budget(e: &scalesim::budget::Estimate, allow_large: bool) -> Result<(), CliError> {
+    use scalesim::budget::Verdict;
+    match e.check() {
+        Verdict::Ok => Ok(()),
+        Verdict::Warn(m) => {
+            eprintln!("{m}");
+            Ok(())
+        }
+        Verdict::Refuse(_) if allow_large => {
+            eprintln!("warning: --allow-large: {}", e.describe());
+            Ok(())
+        }
+        Verdict::Refuse(m) => Err(CliError::Usage(m)),
+    }
+}
+
+/// Writes one file all or nothing ([`scalesim::report::atomic::Staging`] in its folder): on
+/// failure the previous file, if any, is left as it was. A failure exits 1.
+fn write_file_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("{}: expected a file name", path.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let mut staging = scalesim::report::atomic::Staging::new(dir)?;
+    staging.write(&name, bytes)?;
+    staging.commit()?;
+    Ok(())
+}
+
+/// Reads an input file through the shared reader ([`scalesim::input::read_text`]), checking the
+/// nesting of YAML and JSON cases; a failure is bad input (exit 2).
+fn read_input(path: &std::path::Path, kind: scalesim::input::InputKind) -> Result<String, CliError> {
+    let text = scalesim::input::read_text(path, kind).map_err(|e| CliError::Usage(e.to_string()))?;
+    if kind == scalesim::input::InputKind::ExplainCase
+        && let Err((line, m)) = scalesim::input::check_nesting(&text)
+    {
+        return Err(CliError::Usage(format!("{}:{line}: the case file {m}", path.display())));
+    }
+    Ok(text)
 }
 
 /// The default output folder of a scenario.

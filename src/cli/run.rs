@@ -7,14 +7,35 @@
 //! When the oracle cannot be built (one replica misses the SLO at any load), the run goes on
 //! without it and says why on stderr.
 
-use super::{CliError, RunCommand, check_policy_names, default_out_dir, print_stdout};
+use super::{CliError, RunCommand, check_budget, check_policy_names, default_out_dir, print_stdout};
 use scalesim::experiment::{self, Progress};
-use scalesim::{config, oracle, report};
+use scalesim::{budget, config, oracle, report};
 
 /// Runs the scenario.
 pub fn run(cmd: RunCommand) -> Result<(), CliError> {
-    let scenario = config::load(&cmd.file, &cmd.overrides)?;
+    let (mut scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    if let Some(seed) = cmd.seed {
+        scenario.seed = seed;
+    }
     check_policy_names(&scenario, &cmd.options.policies)?;
+    if cmd.options.seeds > budget::MAX_SEEDS && !cmd.allow_large {
+        return Err(CliError::Usage(format!(
+            "--seeds {}: more than {} replications; pass --allow-large to run them anyway",
+            cmd.options.seeds,
+            budget::MAX_SEEDS
+        )));
+    }
+    // The cost bound, before the oracle is built (it plans from the whole run's arrivals); the
+    // oracle baseline is one more run of about the same cost as the others.
+    let selected: Vec<_> = scenario
+        .policies
+        .iter()
+        .filter(|p| cmd.options.policies.is_empty() || cmd.options.policies.contains(&p.name))
+        .collect();
+    check_budget(&budget::estimate(&scenario, &selected, cmd.options.seeds), cmd.allow_large)?;
     let mut options = cmd.options.clone();
     let scenario = if cmd.oracle {
         match oracle::with_baseline(&scenario) {

@@ -34,7 +34,9 @@ pub struct TuneCommand {
     pub screen_horizon: f64,
     /// Replications per candidate.
     pub seeds: u32,
-    /// `--set` overrides (with `--seed` last as `simulation.seed=N`).
+    /// `--seed`: the base seed, replacing `simulation.seed`.
+    pub seed: Option<u64>,
+    /// `--set` overrides.
     pub overrides: Vec<String>,
     /// Worker threads.
     pub threads: Option<usize>,
@@ -44,6 +46,8 @@ pub struct TuneCommand {
     pub json: bool,
     /// Rows of the terminal table.
     pub top: usize,
+    /// `--allow-large`: run above the cost limits.
+    pub allow_large: bool,
 }
 
 /// Checks a `--vary` key addresses the tuned policy or the service.
@@ -81,7 +85,10 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let base = config::load_str(&text, &origin, &base_dir, &cmd.overrides)?;
+    let mut base = config::load_str(&text, &origin, &base_dir, &cmd.overrides)?;
+    if let Some(seed) = cmd.seed {
+        base.seed = seed;
+    }
     check_policy_names(&base, std::slice::from_ref(&cmd.policy))?;
     if cmd.vary.is_empty() {
         return Err(usage(
@@ -167,6 +174,13 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         setups.push(CandidateSetup { service: sc.service, policy });
         candidates.push(c);
     }
+    // The cost bound: every candidate × seed as a run (halving simulates less); results are kept
+    // as summaries, so memory is that of the largest single run.
+    let refs: Vec<&scalesim::policy::PolicySpec> = setups.iter().map(|s| &s.policy).collect();
+    let mut estimate = scalesim::budget::estimate(&base, &refs, cmd.seeds.max(1));
+    estimate.memory_bytes =
+        refs.iter().map(|p| scalesim::budget::estimate(&base, &[p], 1).memory_bytes).fold(0.0, f64::max);
+    super::check_budget(&estimate, cmd.allow_large)?;
     let spec = TuneSpec {
         policy: cmd.policy.clone(),
         objective: cmd.minimize.clone(),
@@ -246,7 +260,7 @@ fn best_toml(
         text.parse().map_err(|e| usage(format!("{origin}: cannot re-read the scenario: {e}")))?;
     config::overrides::apply(&mut doc, overrides)
         .map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
-    rebase_paths(doc.as_table_mut(), base_dir, out_dir);
+    super::paths::rebase_paths(doc.as_table_mut(), base_dir, out_dir);
     let mut s = format!(
         "# Written by `scalesim tune` from {origin}: the best settings of policy `{}` found\n# (minimize {}; {}): {}\n# Run it with `scalesim run` on this file; relative paths in it resolve from its folder.\n\n",
         spec.policy,
@@ -265,85 +279,6 @@ fn best_toml(
     })?;
     config::load_str(&s, &out_dir.join("best.toml").display().to_string(), out_dir, &[])?;
     Ok(s.into_bytes())
-}
-
-/// Rewrites every relative `path` and `manifest` string so it resolves from `to` instead of
-/// `from`.
-fn rebase_paths(t: &mut dyn toml_edit::TableLike, from: &Path, to: &Path) {
-    let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
-    for k in keys {
-        let Some(item) = t.get_mut(&k) else { continue };
-        match item {
-            toml_edit::Item::Table(tt) => rebase_paths(tt, from, to),
-            toml_edit::Item::ArrayOfTables(a) => {
-                for tt in a.iter_mut() {
-                    rebase_paths(tt, from, to);
-                }
-            }
-            toml_edit::Item::Value(v) => rebase_value(&k, v, from, to),
-            toml_edit::Item::None => {}
-        }
-    }
-}
-
-fn rebase_value(key: &str, v: &mut toml_edit::Value, from: &Path, to: &Path) {
-    match v {
-        toml_edit::Value::InlineTable(it) => rebase_paths(it, from, to),
-        toml_edit::Value::Array(a) => {
-            for x in a.iter_mut() {
-                rebase_value("", x, from, to);
-            }
-        }
-        toml_edit::Value::String(s) if key == "path" || key == "manifest" => {
-            let p = Path::new(s.value());
-            if p.is_relative() {
-                let new = relative_to(&from.join(p), to);
-                let decor = v.decor().clone();
-                *v = toml_edit::Value::from(new.to_string_lossy().as_ref());
-                *v.decor_mut() = decor;
-            }
-        }
-        _ => {}
-    }
-}
-
-/// `target` expressed relative to the folder `dir` (absolute when there is no common root).
-fn relative_to(target: &Path, dir: &Path) -> PathBuf {
-    let abs = |p: &Path| -> PathBuf {
-        let p = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            std::env::current_dir().unwrap_or_default().join(p)
-        };
-        // Normalise `.` and `..` lexically (the output folder may not exist yet).
-        let mut out = PathBuf::new();
-        for c in p.components() {
-            match c {
-                std::path::Component::ParentDir => {
-                    out.pop();
-                }
-                std::path::Component::CurDir => {}
-                other => out.push(other),
-            }
-        }
-        out
-    };
-    let (t, d) = (abs(target), abs(dir));
-    let tc: Vec<_> = t.components().collect();
-    let dc: Vec<_> = d.components().collect();
-    let common = tc.iter().zip(&dc).take_while(|(a, b)| a == b).count();
-    // Sharing only the root: an absolute path reads better than a climb to it.
-    if common <= 1 {
-        return t;
-    }
-    let mut out = PathBuf::new();
-    for _ in common..dc.len() {
-        out.push("..");
-    }
-    for c in &tc[common..] {
-        out.push(c);
-    }
-    out
 }
 
 /// Writes `files` and the charts into `dir`, whole or not at all: everything goes to a staging
@@ -519,16 +454,6 @@ pub(super) fn search_target_and_min(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relative_paths_from_the_output_folder() {
-        assert_eq!(
-            relative_to(Path::new("/a/configs/k8s/x.yaml"), Path::new("/a/output/q/tune-p")),
-            PathBuf::from("../../../configs/k8s/x.yaml")
-        );
-        assert_eq!(relative_to(Path::new("/a/b/../c/x"), Path::new("/a/c")), PathBuf::from("x"));
-        assert_eq!(relative_to(Path::new("/work/x"), Path::new("/tmp/o")), PathBuf::from("/work/x"));
-    }
 
     #[test]
     fn targets_round_like_a_person_would() {

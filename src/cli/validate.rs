@@ -11,8 +11,17 @@ use std::fmt::Write;
 
 /// Checks the file and prints a description of the scenario.
 pub fn validate(cmd: ValidateCommand) -> Result<(), CliError> {
-    let scenario = config::load(&cmd.file, &cmd.overrides)?;
-    print_stdout(&describe(&scenario, &cmd.file.display().to_string()))
+    let (scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let all: Vec<_> = scenario.policies.iter().collect();
+    let estimate = scalesim::budget::estimate(&scenario, &all, 1);
+    super::check_budget(&estimate, cmd.allow_large)?;
+    let mut text = describe(&scenario, &cmd.file.display().to_string());
+    let ok = text.rfind("ok: ").unwrap_or(text.len());
+    text.insert_str(ok, &format!("cost       {} (one seed)\n", estimate.describe()));
+    print_stdout(&text)
 }
 
 fn dur(t: Time) -> String {

@@ -210,8 +210,11 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
     })?;
     let file = base_dir.join(rel);
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| KeyError::new(path.key("manifest"), format!("cannot read `{shown}`: {e}")))?;
+    let text = crate::input::read_text(&file, crate::input::InputKind::Manifest)
+        .map_err(|e| KeyError::new(path.key("manifest"), format!("`{shown}`: {}", e.message)))?;
+    if let Err((line, m)) = crate::input::check_nesting(&text) {
+        return Err(KeyError::new(path.key("manifest"), format!("{shown}:{line}: the manifest {m}")));
+    }
     Ok((shown, text))
 }
 
@@ -240,6 +243,28 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
                     let mut spec =
                         hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
                     apply_controller(path, p, &mut spec)?;
+                    if let Some(map) = &p.metrics_map {
+                        for (alias, name) in map {
+                            if !hpa::SUPPLIED_METRICS.contains(&name.as_str()) {
+                                return Err(KeyError::new(
+                                    path.key("metrics_map").key(alias),
+                                    format!(
+                                        "found `{name}`, expected one of the supplied metrics {}",
+                                        hpa::SUPPLIED_METRICS.map(|m| format!("`{m}`")).join(", ")
+                                    ),
+                                ));
+                            }
+                        }
+                        spec.metrics_map = map.clone();
+                    }
+                    if let Some((label, why)) = spec.unsupplied_metric() {
+                        let name = label.rsplit(' ').next().unwrap_or("");
+                        let line = text
+                            .lines()
+                            .position(|l| l.contains(name))
+                            .map_or_else(String::new, |i| format!(":{}", i + 1));
+                        return Err(bad(format!("{shown}{line}: metric {label}: {why}")));
+                    }
                     let (min, max) = spec.bounds();
                     (PolicyKind::Hpa(spec), (min, max, min.max(1)), "the manifest's min and max")
                 }

@@ -339,26 +339,26 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k(
             "policy[].min_replicas",
-            "type = \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"oracle\" | \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
             "integer",
-            "1 (hpa, keda, knative: the manifest's)",
-            "Fewest replicas: KEDA minReplicaCount (platform, keda), the HPA's spec.minReplicas, Knative's `min-scale` annotation. On hpa, keda and knative it edits the manifest (alias `min`).",
+            "1 (oracle: 0; hpa, keda, knative: the manifest's)",
+            "Fewest replicas (aws: MinSize; platform, keda: KEDA minReplicaCount; hpa: spec.minReplicas; knative: the `min-scale` annotation). On hpa, keda and knative it edits the manifest. Every type but fixed also accepts the alias `min`.",
             "2",
         ),
         k(
             "policy[].max_replicas",
-            "type = \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"oracle\" | \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
             "integer",
-            "required (hpa, keda, knative: the manifest's)",
-            "Most replicas: KEDA maxReplicaCount, the HPA's spec.maxReplicas, Knative's `max-scale` annotation (alias `max` on hpa, keda and knative).",
+            "required (schedule: the largest window's replicas; oracle: unbounded; hpa, keda, knative: the manifest's)",
+            "Most replicas, at least 1 and at least `min_replicas` (aws: MaxSize; platform, keda: KEDA maxReplicaCount; hpa: spec.maxReplicas; knative: the `max-scale` annotation). On hpa, keda and knative it edits the manifest. Every type but fixed also accepts the alias `max`.",
             "20",
         ),
         k(
             "policy[].polling_interval",
-            "type = \"platform\" | \"keda\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"oracle\" | \"platform\" | \"keda\"",
             "duration",
             "\"30s\" (keda: the manifest's)",
-            "How often each trigger is checked (KEDA pollingInterval; on keda it edits the manifest, whole seconds); the HPA underneath still syncs every 15 s.",
+            "Time between decisions (oracle: the length of the intervals its demand is computed for; platform, keda: how often each trigger is checked, KEDA pollingInterval, on keda an edit of the manifest in whole seconds; the HPA underneath still syncs every 15 s). The basic types and oracle also accept the alias `interval`.",
             "\"10s\"",
         ),
         k(
@@ -383,6 +383,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         k("policy[].metric.end", "", "cron", "required (cron)", "End of the window.", "\"0 21 * * 1-5\""),
         k("policy[].metric.timezone", "", "string", "\"UTC\"", "IANA time zone of the cron expressions.", "\"Europe/London\""),
         k("policy[].metric.desired_replicas", "", "integer", "max_replicas", "Replicas inside the window.", "8"),
+        k(
+            "policy[].metrics_map",
+            "type = \"hpa\"",
+            "table",
+            "none",
+            "Maps a Pods, Object or External metric name of the manifest onto a metric the simulation supplies (`requests_per_second`: offered requests per second; `concurrency`: requests in flight). A manifest metric the simulation cannot supply is an error naming these.",
+            "{ http_requests_per_second = \"requests_per_second\" }",
+        ),
         k(
             "policy[].controller",
             CONTROLLER,
@@ -432,13 +440,13 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
     const BOUNDS: &str =
         "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"oracle\"";
     v.extend([
-        k("policy[].min", BOUNDS, "integer", "1 (oracle: 0)", "Fewest replicas (on hpa, keda, knative: an alias of `min_replicas`).", "2"),
+        k("policy[].min", BOUNDS, "integer", "1 (oracle: 0)", "Alias of `min_replicas` (also on hpa, keda and knative).", "2"),
         k(
             "policy[].max",
             BOUNDS,
             "integer",
             "required (schedule: the largest window's replicas; oracle: unbounded)",
-            "Most replicas (at least 1 and at least `min`).",
+            "Alias of `max_replicas` (also on hpa, keda and knative).",
             "10",
         ),
         k(
@@ -446,7 +454,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\" | \"oracle\"",
             "integer",
             "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount); oracle: its schedule's value at time 0 for the scenario seed)",
-            "Replicas ready at time 0 (between `min` and `max`, or the manifest's bounds).",
+            "Replicas ready at time 0 (between `min_replicas` and `max_replicas`, or the manifest's bounds).",
             "3",
         ),
         k(
@@ -454,7 +462,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"oracle\"",
             "duration",
             "\"30s\"",
-            "Time between decisions (oracle: length of the intervals its demand is computed for).",
+            "Alias of `polling_interval`.",
             "\"15s\"",
         ),
         k(
@@ -663,9 +671,9 @@ name = "hpa-cpu"
 type = "cpu"
 target = 60
 tolerance = 0.1
-min = 2
-max = 30
-interval = "15s"
+min_replicas = 2
+max_replicas = 30
+polling_interval = "15s"
 scale_down_stabilization = "5m"
 
 [[policy]]
@@ -673,14 +681,14 @@ name = "rps"
 type = "rps"
 target = 12
 window = "1m"
-min = 2
-max = 30
+min_replicas = 2
+max_replicas = 30
 initial = 4
 
 [[policy]]
 name = "office-hours"
 type = "schedule"
-min = 2
+min_replicas = 2
 windows = [
   { start = "0 8 * * 1-5", end = "0 20 * * 1-5", replicas = 14 },
   { start = "0 10 * * 6", end = "0 16 * * 6", replicas = 6, timezone = "Europe/London" },
@@ -689,8 +697,8 @@ windows = [
 [[policy]]
 name = "combined"
 type = "autoscale"
-min = 2
-max = 30
+min_replicas = 2
+max_replicas = 30
 scale_up_stabilization = "30s"
 scale_down_stabilization = "5m"
 metrics = [

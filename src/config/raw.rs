@@ -358,6 +358,9 @@ pub struct RawPolicy {
     pub patch: Option<toml::Table>,
     /// Knative annotations to set (`window` means `autoscaling.knative.dev/window`).
     pub annotations: Option<toml::Table>,
+    /// Custom metric names of an HPA manifest mapped onto the metrics the simulation supplies
+    /// (hpa): `{ http_requests_per_second = "requests_per_second" }`.
+    pub metrics_map: Option<BTreeMap<String, String>>,
     // ---- type = "platform" (mapped onto a KEDA ScaledObject in config/families.rs) ----
     /// Fewest replicas (platform).
     pub min_replicas: Option<u32>,

@@ -278,14 +278,31 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
 
     /// Bad input never panics: the minimal scenario with a line replaced by arbitrary text, or
-    /// with an arbitrary `--set`, either loads or gives an error.
+    /// with an arbitrary `--set`, either loads or gives a located error. Garbage is accepted only
+    /// when it is not garbage (blank, or a line TOML reads by itself), and an error caused by a
+    /// `--set` on a valid file is blamed on that `--set`, never on the file's first line.
     #[test]
     fn garbage_never_panics(line in 0usize..20, junk in "[a-z_=\\[\\]{}\"., 0-9-]{0,24}", set in "[a-z_.0-9]{0,16}=[a-z0-9\"\\[\\]{} ,.=-]{0,12}") {
         let mut lines: Vec<String> = minimal().lines().map(str::to_string).collect();
         let n = lines.len();
-        lines[line % n] = junk;
-        let _ = load_text(&lines.join("\n"), &[]);
-        let _ = load_text(&minimal(), &[set.as_str()]);
+        let replaced = std::mem::replace(&mut lines[line % n], junk.clone());
+        match load_text(&lines.join("\n"), &[]) {
+            Ok(_) => proptest::prop_assert!(
+                junk.trim().is_empty() || junk.trim() == replaced.trim() || junk.parse::<toml_edit::DocumentMut>().is_ok(),
+                "accepted the garbage line {junk:?} (in place of {replaced:?})"
+            ),
+            Err(e) => {
+                proptest::prop_assert!(!e.message.is_empty());
+                proptest::prop_assert!(e.location.is_some() || e.key.is_some(), "unlocated: {e}");
+            }
+        }
+        match load_text(&minimal(), &[set.as_str()]) {
+            Ok(_) => proptest::prop_assert!(set.split_once('=').is_some_and(|(k, v)| !k.is_empty() && !v.is_empty()), "accepted --set {set:?}"),
+            Err(e) => proptest::prop_assert!(
+                e.from_set.is_some() || e.location.is_some_and(|l| l.line > 1),
+                "--set {set:?} blamed on the file's first line: {e}"
+            ),
+        }
     }
 }
 
@@ -387,7 +404,13 @@ const AWS_TABLES: [&str; 3] =
     ["policy[].target_tracking[]", "policy[].step_scaling[]", "policy[].scheduled_actions[]"];
 
 /// Keys of which at most one may be given, so setting one removes the others from a stock table.
-const EXCLUSIVE: &[&[&str]] = &[&["p99", "sigma"], &["cv", "shape", "scale"]];
+const EXCLUSIVE: &[&[&str]] = &[
+    &["p99", "sigma"],
+    &["cv", "shape", "scale"],
+    &["max", "max_replicas"],
+    &["min", "min_replicas"],
+    &["interval", "polling_interval"],
+];
 
 /// A `--set` path for a documented key (`policy[].min` → `policy.0.min`).
 fn set_path(doc_key: &str) -> String {

@@ -57,6 +57,10 @@ pub enum ArrivalConfig {
     },
 }
 
+/// The largest `cv` of the bursty process: above it a gamma renewal process with a day's worth
+/// of arrivals is dominated by a handful of gaps.
+pub const MAX_BURSTY_CV: f64 = 10.0;
+
 /// Default `cv` of the bursty process.
 pub const DEFAULT_CV: f64 = 2.0;
 
@@ -543,9 +547,9 @@ fn build_shape(cfg: &RateConfig, key: &str) -> Result<Shape, TrafficConfigError>
 fn read(base_dir: &Path, path: &str) -> Result<(String, String), TrafficConfigError> {
     let full = base_dir.join(path);
     let shown = full.display().to_string();
-    match std::fs::read_to_string(&full) {
+    match crate::input::read_text(&full, crate::input::InputKind::Trace) {
         Ok(text) => Ok((text, shown)),
-        Err(e) => fail("traffic.trace.path", format!("cannot read `{shown}`: {e}")),
+        Err(e) => fail("traffic.trace.path", format!("`{shown}`: {}", e.message)),
     }
 }
 
@@ -585,7 +589,18 @@ impl TrafficConfig {
             None | Some(ArrivalConfig::Poisson) => Process::Poisson,
             Some(ArrivalConfig::Uniform) => Process::Uniform,
             Some(ArrivalConfig::Bursty { cv }) => {
-                Process::Bursty { cv: positive(cv, "traffic.arrival.cv", "a coefficient of variation")? }
+                let cv = positive(cv, "traffic.arrival.cv", "a coefficient of variation")?;
+                if cv > MAX_BURSTY_CV {
+                    return fail(
+                        "traffic.arrival.cv",
+                        format!(
+                            "found {cv}, expected at most {MAX_BURSTY_CV}: gaps this irregular put almost all \
+                             arrivals into a few bursts (or none into the run), so the traffic would not \
+                             have the rate it declares"
+                        ),
+                    );
+                }
+                Process::Bursty { cv }
             }
         };
         let noise = match &self.noise {

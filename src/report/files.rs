@@ -108,11 +108,12 @@ fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
     w.into_inner().expect("flushing CSV to memory cannot fail")
 }
 
-/// `timeseries.csv`: one row per policy, replication and recording interval.
+/// `timeseries.csv`: one row per policy, replication and recording interval. Rows are
+/// formatted one at a time (the bytes are the only copy held), so a long run's memory is its
+/// results plus the text, not a table of strings.
 pub fn timeseries_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
-    let mut rows = vec![timeseries_header()];
-    for run in runs {
-        for iv in &run.intervals {
+    let rows = runs.iter().flat_map(|run| {
+        run.intervals.iter().map(move |iv| {
             let local = scenario
                 .clock
                 .datetime(from_secs_f64(iv.start_s))
@@ -143,10 +144,10 @@ pub fn timeseries_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
                 fmt_num(iv.cost_cumulative),
                 iv.slo_violated.to_string(),
             ]);
-            rows.push(r);
-        }
-    }
-    csv_bytes(rows)
+            r
+        })
+    });
+    csv_bytes(std::iter::once(timeseries_header()).chain(rows))
 }
 
 /// Header of `summary.csv`.

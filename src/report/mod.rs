@@ -8,6 +8,7 @@
 //!
 //! Nothing here simulates; replication statistics come from [`crate::record::aggregate`].
 
+pub mod atomic;
 pub mod capacity;
 mod charts;
 pub mod files;
@@ -33,7 +34,7 @@ pub enum ReportError {
 
 impl ReportError {
     /// An [`ReportError::Io`] on `path`.
-    pub(crate) fn io(path: &Path, message: impl std::fmt::Display) -> ReportError {
+    pub fn io(path: &Path, message: impl std::fmt::Display) -> ReportError {
         ReportError::Io { path: path.to_path_buf(), message: message.to_string() }
     }
 }
@@ -53,9 +54,9 @@ pub const OUTPUT_FILES: [&str; 8] = [
 /// Writes every output file for `runs` into `dir` (created if needed), whole or not at all.
 /// Returns the paths written.
 ///
-/// Files are first written into a staging folder inside `dir` (`.partial-scalesim-<pid>`) and
-/// moved into place only when all of them succeeded; on failure the staging folder is removed
-/// and `dir` holds no new file.
+/// Files are first written into a staging folder inside `dir` ([`atomic::Staging`]) and moved
+/// into place only when all of them succeeded; on failure `dir` holds exactly what it held
+/// before.
 pub fn write_outputs(
     dir: &Path,
     scenario: &Scenario,
@@ -71,7 +72,6 @@ fn write_outputs_inner(
     runs: &[RunResult],
     fail_at: Option<usize>,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
     // Refuse early if a destination is in the way (e.g. a folder named summary.json).
     for name in OUTPUT_FILES {
         let dest = dir.join(name);
@@ -79,63 +79,37 @@ fn write_outputs_inner(
             return Err(ReportError::io(&dest, "a directory is in the way"));
         }
     }
-    let staging = dir.join(format!(".partial-scalesim-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| ReportError::io(&staging, e))?;
-    }
-    std::fs::create_dir(&staging).map_err(|e| ReportError::io(&staging, e))?;
-    let result = write_all(&staging, scenario, runs, fail_at);
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    let mut written = Vec::with_capacity(OUTPUT_FILES.len());
-    for name in OUTPUT_FILES {
-        let (from, to) = (staging.join(name), dir.join(name));
-        if let Err(e) = std::fs::rename(&from, &to) {
-            // Take back what was already moved, so the folder is not left half-updated with
-            // new files.
-            for done in &written {
-                let _ = std::fs::remove_file(done);
-            }
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(ReportError::io(&to, e));
-        }
-        written.push(to);
-    }
-    std::fs::remove_dir(&staging).map_err(|e| ReportError::io(&staging, e))?;
-    Ok(written)
+    let mut staging = atomic::Staging::new(dir)?;
+    write_all(&mut staging, scenario, runs, fail_at)?;
+    staging.commit()
 }
 
 /// Writes every output into `staging`.
 fn write_all(
-    staging: &Path,
+    staging: &mut atomic::Staging,
     scenario: &Scenario,
     runs: &[RunResult],
     fail_at: Option<usize>,
 ) -> Result<(), ReportError> {
     for (i, name) in OUTPUT_FILES.iter().enumerate() {
-        let path = staging.join(name);
+        let path = staging.path(name);
         if fail_at == Some(i) {
-            return Err(ReportError::io(&path, "injected failure"));
+            return Err(ReportError::io(&staging.dest().join(name), "injected failure"));
         }
         match *name {
-            "timeseries.csv" => write_bytes(&path, &files::timeseries_csv(scenario, runs))?,
-            "decisions.csv" => write_bytes(&path, &files::decisions_csv(scenario, runs))?,
-            "summary.csv" => write_bytes(&path, &files::summary_csv(scenario, runs))?,
-            "summary.json" => write_bytes(&path, &files::summary_json(scenario, runs))?,
+            "timeseries.csv" => staging.write(name, &files::timeseries_csv(scenario, runs))?,
+            "decisions.csv" => staging.write(name, &files::decisions_csv(scenario, runs))?,
+            "summary.csv" => staging.write(name, &files::summary_csv(scenario, runs))?,
+            "summary.json" => staging.write(name, &files::summary_json(scenario, runs))?,
             "replicas.png" => charts::replicas(&path, scenario, runs)?,
             "failures.png" => charts::failures(&path, scenario, runs)?,
             "cost.png" => charts::cost(&path, scenario, runs)?,
             "latency_p99.png" => charts::latency_p99(&path, scenario, runs)?,
             other => unreachable!("no writer for {other}"),
         }
+        staging.add(name);
     }
     Ok(())
-}
-
-fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))
 }
 
 /// The summary table for the terminal.
@@ -190,6 +164,19 @@ mod tests {
             assert!(err.to_string().contains(name), "{err}");
             let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
             assert!(left.is_empty(), "left {left:?}");
+        }
+        // A failed final rename leaves the previous outputs exactly as they were.
+        let written = write_outputs(&out, &scenario, &runs).unwrap();
+        let before: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        let (_, runs3) = crate::report::testdata::fixture(3);
+        for k in 0..OUTPUT_FILES.len() {
+            let mut st = atomic::Staging::new(&out).unwrap();
+            write_all(&mut st, &scenario, &runs3, None).unwrap();
+            st.fail_rename_at(k);
+            assert!(st.commit().is_err());
+            let after: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
+            assert!(after == before, "outputs changed after a rename failure at {k}");
+            assert_eq!(std::fs::read_dir(&out).unwrap().count(), OUTPUT_FILES.len());
         }
     }
 }

@@ -144,6 +144,20 @@ impl TrafficSpec {
         }
     }
 
+    /// The largest value of each size column over the whole trace (0 without sizes), so that
+    /// validation can bound the per-request demand a linear model gives.
+    pub fn max_sizes(&self) -> [f64; MAX_SIZES] {
+        let mut m = [0.0; MAX_SIZES];
+        if let Kind::Replay { trace, .. } = &self.kind {
+            for s in &trace.sizes {
+                for (a, b) in m.iter_mut().zip(s) {
+                    *a = f64::max(*a, *b);
+                }
+            }
+        }
+        m
+    }
+
     /// Names of the per-request size columns this traffic carries, in `Arrival::sizes` order.
     pub fn size_columns(&self) -> Vec<String> {
         match &self.kind {

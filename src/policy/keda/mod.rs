@@ -256,10 +256,18 @@ impl KedaSpec {
             };
             triggers.push(trig);
         }
+        let secs = |field: &str, v: u64| {
+            crate::time::checked_whole_secs(v).ok_or_else(|| {
+                err(field, format!("found {v}, more than the longest supported time (3660 days in seconds)"))
+            })
+        };
         Ok(KedaSpec {
-            polling_interval: polling * SECOND,
-            cooldown_period: s.cooldown_period.unwrap_or(300) * SECOND,
-            initial_cooldown_period: s.initial_cooldown_period.unwrap_or(0) * SECOND,
+            polling_interval: secs("spec.pollingInterval", polling)?,
+            cooldown_period: secs("spec.cooldownPeriod", s.cooldown_period.unwrap_or(300))?,
+            initial_cooldown_period: secs(
+                "spec.initialCooldownPeriod",
+                s.initial_cooldown_period.unwrap_or(0),
+            )?,
             min_replica_count: min,
             max_replica_count: max,
             idle_replica_count: s.idle_replica_count,
@@ -408,7 +416,7 @@ pub fn parse_manifest(
 ) -> Result<KedaPolicySpec, KedaError> {
     let so: ScaledObject = serde_norway::from_str(text).map_err(|e| {
         let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
-        err(format!("{origin}{at}"), e.to_string())
+        err(format!("{origin}{at}"), crate::config::error::with_did_you_mean(&e.to_string()))
     })?;
     let spec = KedaSpec::from_scaled_object(&so, default_tz)
         .map_err(|e| err(format!("{origin}: {}", e.field), e.message))?;

@@ -55,7 +55,7 @@ fn parse_range(r: &str) -> Option<Time> {
         "d" => 86_400,
         _ => return None,
     };
-    Some(n * mult * SECOND)
+    crate::time::checked_whole_secs(n.checked_mul(mult)?)
 }
 
 impl Series {
