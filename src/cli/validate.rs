@@ -12,7 +12,7 @@ use std::fmt::Write;
 /// Checks the file and prints a description of the scenario.
 pub fn validate(cmd: ValidateCommand) -> Result<(), CliError> {
     let scenario = config::load(&cmd.file, &cmd.overrides)?;
-    print_stdout(&describe(&scenario, &cmd.file.display().to_string()))
+    print_stdout(&describe(&scenario, &cmd.file.display().to_string(), &cmd.overrides))
 }
 
 fn dur(t: Time) -> String {
@@ -123,7 +123,7 @@ fn rules(p: &PolicySpec) -> String {
 }
 
 /// The description `validate` prints.
-pub fn describe(s: &Scenario, file: &str) -> String {
+pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     let mut o = String::new();
     let expected = s.traffic.expected_requests(&s.clock, s.duration);
     let mean_rps = expected / to_secs_f64(s.duration).max(1e-9);
@@ -192,7 +192,7 @@ pub fn describe(s: &Scenario, file: &str) -> String {
     let _ = writeln!(
         o,
         "outputs    {}/: {} (written by `scalesim run`)",
-        default_out_dir(&s.name).display(),
+        default_out_dir(&s.name, overrides).display(),
         scalesim::report::OUTPUT_FILES.join(", ")
     );
     let _ = writeln!(o, "ok: the scenario is valid");

@@ -58,6 +58,10 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
     if record_interval > duration {
         return err(sim.key("record_interval"), "is longer than simulation.duration");
     }
+    let warmup = s.warmup.map_or(0, |d| d.time());
+    if warmup >= duration {
+        return err(sim.key("warmup"), "is not shorter than simulation.duration");
+    }
     let slo = match s.slo {
         Some(raw) => build_slo(&sim.key("slo"), raw)?,
         None => None,
@@ -82,6 +86,7 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
         clock,
         seed: s.seed.unwrap_or(1),
         record_interval,
+        warmup,
         slo,
         traffic,
         service,

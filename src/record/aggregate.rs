@@ -8,7 +8,7 @@
 use super::{FailReason, RunResult, RunSummary};
 
 /// Names of the per-policy figures, in the order reports list them.
-pub const FIGURES: [&str; 18] = [
+pub const FIGURES: [&str; 19] = [
     "requests",
     "served",
     "failed",
@@ -22,6 +22,7 @@ pub const FIGURES: [&str; 18] = [
     "latency_p95_s",
     "latency_p99_s",
     "slo_violation_minutes",
+    "time_at_max_minutes",
     "replica_seconds",
     "replica_hours",
     "cost",
@@ -31,7 +32,7 @@ pub const FIGURES: [&str; 18] = [
 
 /// The value of every figure in [`FIGURES`] for one run (`None` when undefined, e.g. latency
 /// with no request served).
-pub fn figure_values(s: &RunSummary) -> [Option<f64>; 18] {
+pub fn figure_values(s: &RunSummary) -> [Option<f64>; 19] {
     let r = |reason: FailReason| Some(s.failed_by_reason[reason as usize] as f64);
     [
         Some(s.requests as f64),
@@ -47,6 +48,7 @@ pub fn figure_values(s: &RunSummary) -> [Option<f64>; 18] {
         s.latency_p95_s,
         s.latency_p99_s,
         Some(s.slo_violation_minutes),
+        s.time_at_max_minutes,
         Some(s.replica_seconds),
         Some(s.replica_seconds / 3600.0),
         Some(s.cost),
@@ -103,7 +105,7 @@ pub struct PolicyAggregate {
     /// Seeds of its replications, in replication order.
     pub seeds: Vec<u64>,
     /// One estimate per entry of [`FIGURES`], same order.
-    pub figures: [Estimate; 18],
+    pub figures: [Estimate; 19],
 }
 
 impl PolicyAggregate {
@@ -134,7 +136,7 @@ pub fn aggregate(runs: &[RunResult]) -> Vec<PolicyAggregate> {
         .into_iter()
         .map(|name| {
             let mine: Vec<&RunResult> = runs.iter().filter(|r| r.policy == name).collect();
-            let values: Vec<[Option<f64>; 18]> = mine.iter().map(|r| figure_values(&r.summary)).collect();
+            let values: Vec<[Option<f64>; 19]> = mine.iter().map(|r| figure_values(&r.summary)).collect();
             let figures = std::array::from_fn(|i| {
                 let v: Vec<f64> = values.iter().filter_map(|row| row[i]).collect();
                 mean_ci95(&v)
@@ -374,6 +376,7 @@ mod tests {
             scaling_actions: 0,
             peak_replicas: 2,
             slo_violation_minutes: 0.0,
+            time_at_max_minutes: None,
         };
         let run = |policy: &str, rep: u32, requests: u64, p99: Option<f64>| RunResult {
             policy: policy.into(),

@@ -65,6 +65,10 @@ pub struct IntervalRow {
     pub starting: u32,
     /// Replicas ready (taking traffic) at the interval end.
     pub ready: u32,
+    /// Fewest replicas ready at any instant of the interval (event resolution).
+    pub ready_min: u32,
+    /// Most replicas ready at any instant of the interval (event resolution).
+    pub ready_max: u32,
     /// Replicas draining at the interval end.
     pub draining: u32,
     /// Mean latency of requests served in the interval, seconds.
@@ -83,6 +87,9 @@ pub struct IntervalRow {
     pub cost_cumulative: f64,
     /// Whether the interval violated the SLO.
     pub slo_violated: bool,
+    /// Seconds of the interval during which the policy asked for its highest replica count
+    /// (`None` for a policy whose min equals its max).
+    pub at_max_s: Option<f64>,
 }
 
 impl IntervalRow {
@@ -123,6 +130,9 @@ pub struct RunSummary {
     pub peak_replicas: u32,
     /// Minutes (summed interval lengths) in which the SLO was violated.
     pub slo_violation_minutes: f64,
+    /// Minutes during which the policy asked for its highest replica count (`None` for a policy
+    /// whose min equals its max).
+    pub time_at_max_minutes: Option<f64>,
 }
 
 impl RunSummary {
