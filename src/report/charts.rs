@@ -14,7 +14,7 @@ use super::chart::{
 use super::meta::ReportMeta;
 use crate::record::{FailReason, IntervalRow, RunResult};
 use crate::time::from_secs_f64;
-use plotters::style::{Color, RGBAColor, RGBColor};
+use plotters::style::{Color, RGBColor};
 
 /// Overlay all policies on one plot, one panel per policy, or choose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -75,7 +75,7 @@ pub fn parse_window(text: &str, clock: &crate::time::Clock, duration_s: f64) -> 
     };
     let lo = at(a, 0.0, 0.0)?;
     let hi = at(b, lo, duration_s)?;
-    if !(hi > lo) {
+    if hi <= lo || hi.is_nan() {
         return Err(format!("`{text}`: the window ends before it starts; {expected}"));
     }
     if lo >= duration_s {
@@ -539,8 +539,8 @@ fn failures(ctx: &Ctx) -> Built {
         for (r, b) in ctx.runs.iter().zip(&bins) {
             let mut p =
                 Panel { title: (ctx.runs.len() > 1).then(|| r.policy.clone()), layers: ctx.warmup_layers() };
-            for j in 0..4 {
-                if !present[j] {
+            for (j, &on) in present.iter().enumerate() {
+                if !on {
                     continue;
                 }
                 let spans: Vec<(f64, f64, f64, f64)> = b
@@ -555,11 +555,11 @@ fn failures(ctx: &Ctx) -> Built {
             }
             panels.push(p);
         }
-        for j in 0..4 {
-            if present[j] {
+        for ((on, reason), color) in present.iter().zip(FailReason::ALL).zip(REASON_COLORS) {
+            if *on {
                 legend.push(LegendItem {
-                    label: FailReason::ALL[j].name().to_string(),
-                    glyph: Glyph::Box(REASON_COLORS[j].mix(0.85)),
+                    label: reason.name().to_string(),
+                    glyph: Glyph::Box(color.mix(0.85)),
                 });
             }
         }
@@ -698,7 +698,6 @@ fn latency(ctx: &Ctx) -> Built {
         });
     }
     ctx.warmup_legend(&mut legend);
-    let _ = RGBAColor(0, 0, 0, 1.0);
     Built { name: "latency", figure: ctx.figure(title, None, y, panels, legend), empty: None }
 }
 

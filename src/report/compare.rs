@@ -148,8 +148,8 @@ pub fn compare_table(base: &Loaded, other: &Loaded) -> String {
             (0..6).map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
         for (k, r) in grid.iter().enumerate() {
             let mut line = format!("  {:<w0$}", r[0], w0 = w[0]);
-            for i in 1..6 {
-                line.push_str(&format!("  {:>wi$}", r[i], wi = w[i]));
+            for (c, wi) in r.iter().zip(&w).skip(1) {
+                line.push_str(&format!("  {c:>wi$}"));
             }
             out.push_str(line.trim_end());
             out.push('\n');
