@@ -618,10 +618,7 @@ fn cost(ctx: &Ctx) -> Built {
 /// Which per-interval percentile the latency chart shows: the SLO's when it is one the time
 /// series has (95 or 99), else 99.
 fn latency_percentile(meta: &ReportMeta) -> f64 {
-    match meta.slo.as_ref().and_then(|s| s.latency) {
-        Some((p, _)) if p == 95.0 => 95.0,
-        _ => 99.0,
-    }
+    if meta.slo.as_ref().and_then(|s| s.latency).is_some_and(|(p, _)| p == 95.0) { 95.0 } else { 99.0 }
 }
 
 fn pick(iv: &IntervalRow, p: f64) -> Option<f64> {

@@ -437,9 +437,9 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
             marks.push((iv.start_s, format!("{} failed in the interval", iv.failed_total())));
         }
         marks.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<details class=\"decision-log\"><summary>{} ({} decisions, {} scaling actions)</summary>\n",
+            "<details class=\"decision-log\"><summary>{} ({} decisions, {} scaling actions)</summary>",
             esc(&r.policy),
             d.len(),
             acts.len()
@@ -449,7 +449,7 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
         }
         for (t, why) in marks {
             let at = meta.clock.label(from_secs_f64(t), with_day);
-            let _ = write!(h, "<p><b>{}</b> — {}</p>\n", esc(&at), esc(&why));
+            let _ = writeln!(h, "<p><b>{}</b> — {}</p>", esc(&at), esc(&why));
             // Two decisions before and three after.
             let k = d.partition_point(|x| x.time_s < t);
             let lo = k.saturating_sub(2);
