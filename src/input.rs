@@ -25,6 +25,9 @@ pub enum InputKind {
     Trace,
     /// A Locust `*_stats_history.csv`.
     Locust,
+    /// A file of an output folder read back (`report`, `compare`): summary.json,
+    /// timeseries.csv, decisions.csv.
+    Output,
 }
 
 /// Largest hand-written input (scenario, manifest, explain case): 16 MiB.
@@ -39,7 +42,7 @@ impl InputKind {
     pub fn cap(self) -> u64 {
         match self {
             InputKind::Scenario | InputKind::Manifest | InputKind::ExplainCase => MAX_TEXT_BYTES,
-            InputKind::Trace | InputKind::Locust => MAX_DATA_BYTES,
+            InputKind::Trace | InputKind::Locust | InputKind::Output => MAX_DATA_BYTES,
         }
     }
 
@@ -51,6 +54,7 @@ impl InputKind {
             InputKind::ExplainCase => "case file",
             InputKind::Trace => "trace file",
             InputKind::Locust => "Locust file",
+            InputKind::Output => "output file",
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct Scenario {
     pub seed: u64,
     /// Length of one recording interval.
     pub record_interval: Time,
+    /// Start-up transient `[0, warmup)` excluded from summary figures (0 for none).
+    pub warmup: Time,
     /// Optional SLO.
     pub slo: Option<Slo>,
     /// Traffic.

@@ -27,6 +27,7 @@ fn scenario(hours: u64) -> Scenario {
         clock: Clock::utc_monday(duration),
         seed: 42,
         record_interval: 300 * SECOND,
+        warmup: 0,
         slo: Some(Slo { latency: Some((99.0, 0.5)), error_rate: Some(0.01) }),
         traffic: TrafficSpec::constant_poisson(40.0),
         service: ServiceModel {
@@ -93,6 +94,8 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     desired: ready,
                     starting: 0,
                     ready,
+                    ready_min: ready,
+                    ready_max: ready,
                     draining: 0,
                     latency_mean_s: Some(0.1),
                     latency_p50_s: Some(0.07),
@@ -102,6 +105,7 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     replica_seconds: ready as f64 * step,
                     cost_cumulative: cost,
                     slo_violated: failed_q > 0,
+                    at_max_s: None,
                 });
             }
             let failed: u64 = totals.2.iter().sum();
@@ -126,6 +130,7 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     slo_violation_minutes: totals.5,
                     cost_above_oracle_pct: None,
                     elasticity: None,
+                    time_at_max_minutes: None,
                 },
                 intervals,
                 decisions: vec![],
@@ -146,12 +151,13 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "cost.png",
     "decisions.csv",
     "failures.png",
-    "latency_p99.png",
+    "latency.png",
     "replicas.png",
+    "scenario.toml",
     "summary.csv",
     "summary.json",
     "timeseries.csv",
@@ -176,7 +182,7 @@ fn every_file_is_written_and_parseable() {
     for reason in FailReason::ALL {
         assert!(header.contains(&format!("failed_{}", reason.name())));
     }
-    assert_eq!(header.len(), 25);
+    assert_eq!(header.len(), 28);
     let rows: Vec<csv::StringRecord> = rd.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), 3 * 48 * 12);
     assert_eq!(&rows[12 * 24][2], "2025-01-07T00:00:00+00:00");
@@ -184,9 +190,9 @@ fn every_file_is_written_and_parseable() {
     // summary.csv: one row per policy, empty confidence cells with one replication.
     let mut rd = csv::Reader::from_path(out.join("summary.csv")).unwrap();
     let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
-    // 25 figures (18, plus cost_above_oracle_pct and six elasticity metrics), each with its
+    // 26 figures (19, plus cost_above_oracle_pct and six elasticity metrics), each with its
     // two confidence bounds.
-    assert_eq!(header.len(), 2 + 25 * 3 + 1);
+    assert_eq!(header.len(), 2 + 26 * 3 + 1);
     let rows: Vec<csv::StringRecord> = rd.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(&rows[2][0], "hpa-like");
@@ -201,7 +207,7 @@ fn every_file_is_written_and_parseable() {
     assert!(json["policies"][0].get("intervals").is_none());
 
     // PNGs: signature and size 1280×720.
-    for png in ["replicas.png", "failures.png", "cost.png", "latency_p99.png"] {
+    for png in ["replicas.png", "failures.png", "cost.png", "latency.png"] {
         let b = std::fs::read(out.join(png)).unwrap();
         assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{png}");
         assert_eq!(u32::from_be_bytes(b[16..20].try_into().unwrap()), 1280);

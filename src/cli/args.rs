@@ -4,8 +4,9 @@
 //! [`Command`], whose options are the library's own structs.
 
 use super::{
-    CalibrateCommand, CapacityCommand, Command, ExplainCommand, ExplainFamily, ExplainKpaCommand,
-    ExportCommand, RecommendCommand, RunCommand, TuneCommand, ValidateCommand,
+    CalibrateCommand, CapacityCommand, Command, CompareCommand, ExplainCommand, ExplainFamily,
+    ExplainKpaCommand, ExportCommand, RecommendCommand, ReportCommand, RunCommand, TuneCommand,
+    ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -23,6 +24,10 @@ pub struct Cli {
 enum Sub {
     /// Run every policy of a scenario (× seeds) and write the results.
     Run(RunArgs),
+    /// Write report.html for an output folder of `run`: verdict, table, charts, decisions.
+    Report(ReportArgs),
+    /// Compare two output folders of `run` policy by policy (a what-if against its baseline).
+    Compare(CompareArgs),
     /// Check a scenario file and show what a run would do.
     Validate(ValidateArgs),
     /// Print the scenario-file reference (every key, its type, default and meaning).
@@ -188,6 +193,11 @@ struct RunArgs {
     set: SetArgs,
     #[command(flatten)]
     large: LargeArgs,
+    #[command(flatten)]
+    charts: ChartArgs,
+    /// Also write report.html (one self-contained page: verdict, table, charts, decisions).
+    #[arg(long)]
+    report: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -261,6 +271,62 @@ struct LargeArgs {
 }
 
 #[derive(Debug, Args)]
+struct ChartArgs {
+    /// Zoom every chart to START..END: offsets (`2h..3h`), local clock times (`09:00..12:30`)
+    /// or date-times (`2025-01-07T09:00..`); either end may be left out.
+    #[arg(long, value_name = "START..END")]
+    window: Option<String>,
+    /// One plot for all policies, or one panel per policy [default: panels when more than six
+    /// policies or when their lines coincide for most of the run].
+    #[arg(long, value_enum, value_name = "overlay|panels")]
+    charts: Option<ChartsArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ChartsArg {
+    Overlay,
+    Panels,
+}
+
+impl ChartArgs {
+    fn into_options(self) -> super::ChartArgsCommand {
+        super::ChartArgsCommand {
+            window: self.window,
+            mode: match self.charts {
+                None => scalesim::report::ChartsMode::Auto,
+                Some(ChartsArg::Overlay) => scalesim::report::ChartsMode::Overlay,
+                Some(ChartsArg::Panels) => scalesim::report::ChartsMode::Panels,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// An output folder written by `scalesim run`.
+    dir: PathBuf,
+    /// Write report.html (and the charts) into this folder instead of DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The baseline output folder.
+    base: PathBuf,
+    /// The output folder to compare with it.
+    other: PathBuf,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Write compare.json and compare.png into this folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct ExportArgs {
     /// The scenario file (TOML).
     file: PathBuf,
@@ -300,6 +366,8 @@ impl Cli {
                     threads: a.threads.map(|t| t as usize),
                     policies: a.policies,
                 },
+                charts: a.charts.into_options(),
+                report: a.report,
             }),
             Sub::Tune(a) => Command::Tune(TuneCommand {
                 file: a.file,
@@ -325,6 +393,12 @@ impl Cli {
                 top: a.top,
                 allow_large: a.large.allow_large,
             }),
+            Sub::Report(a) => {
+                Command::Report(ReportCommand { dir: a.dir, out: a.out, charts: a.charts.into_options() })
+            }
+            Sub::Compare(a) => {
+                Command::Compare(CompareCommand { base: a.base, other: a.other, json: a.json, out: a.out })
+            }
             Sub::Validate(a) => Command::Validate(ValidateCommand {
                 file: a.file,
                 overrides: a.set.set,

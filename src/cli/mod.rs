@@ -11,6 +11,7 @@
 pub mod args;
 mod calibrate;
 mod capacity;
+mod compare;
 mod explain;
 mod explain_kpa;
 mod export;
@@ -32,6 +33,10 @@ use std::path::PathBuf;
 pub enum Command {
     /// `scalesim run`.
     Run(RunCommand),
+    /// `scalesim report`.
+    Report(ReportCommand),
+    /// `scalesim compare`.
+    Compare(CompareCommand),
     /// `scalesim validate`.
     Validate(ValidateCommand),
     /// `scalesim reference`.
@@ -90,6 +95,40 @@ pub struct ExportCommand {
     pub overrides: Vec<String>,
 }
 
+/// Chart options as given on the command line (the window is parsed against the scenario's
+/// clock once it is known).
+#[derive(Debug, Clone, Default)]
+pub struct ChartArgsCommand {
+    /// `--window START..END`, unparsed.
+    pub window: Option<String>,
+    /// `--charts`.
+    pub mode: scalesim::report::ChartsMode,
+}
+
+/// What `scalesim report` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ReportCommand {
+    /// The output folder of a run.
+    pub dir: PathBuf,
+    /// Where to write (default: `dir`).
+    pub out: Option<PathBuf>,
+    /// Chart options.
+    pub charts: ChartArgsCommand,
+}
+
+/// What `scalesim compare` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CompareCommand {
+    /// Baseline output folder.
+    pub base: PathBuf,
+    /// The other output folder.
+    pub other: PathBuf,
+    /// JSON instead of the table.
+    pub json: bool,
+    /// Where to write compare.json and compare.png.
+    pub out: Option<PathBuf>,
+}
+
 /// What `scalesim run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct RunCommand {
@@ -108,6 +147,10 @@ pub struct RunCommand {
     pub options: RunOptions,
     /// `--allow-large`: run above the cost limits.
     pub allow_large: bool,
+    /// Chart options.
+    pub charts: ChartArgsCommand,
+    /// Also write report.html.
+    pub report: bool,
 }
 
 /// What `scalesim validate` was asked to check.
@@ -186,6 +229,8 @@ impl From<ReportError> for CliError {
 pub fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
         Command::Run(c) => run::run(c),
+        Command::Report(c) => run::report(c),
+        Command::Compare(c) => compare::compare(c),
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
         Command::Export(c) => export::export(c),
@@ -287,9 +332,10 @@ fn read_input(path: &std::path::Path, kind: scalesim::input::InputKind) -> Resul
     Ok(text)
 }
 
-/// The default output folder of a scenario.
-fn default_out_dir(name: &str) -> PathBuf {
-    PathBuf::from("output").join(name)
+/// The default output folder of a scenario: `output/<name>`, with a slug of the overrides
+/// (`output/quickstart+traffic.scale=2`) so that a what-if never overwrites its baseline.
+fn default_out_dir(name: &str, overrides: &[String]) -> PathBuf {
+    PathBuf::from("output").join(scalesim::report::meta::output_slug(name, overrides))
 }
 
 /// Checks `--policy` names against the scenario, suggesting the closest.

@@ -18,7 +18,7 @@ pub fn validate(cmd: ValidateCommand) -> Result<(), CliError> {
     let all: Vec<_> = scenario.policies.iter().collect();
     let estimate = scalesim::budget::estimate(&scenario, &all, 1);
     super::check_budget(&estimate, cmd.allow_large)?;
-    let mut text = describe(&scenario, &cmd.file.display().to_string());
+    let mut text = describe(&scenario, &cmd.file.display().to_string(), &cmd.overrides);
     let ok = text.rfind("ok: ").unwrap_or(text.len());
     text.insert_str(ok, &format!("cost       {} (one seed)\n", estimate.describe()));
     print_stdout(&text)
@@ -164,7 +164,7 @@ fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
 }
 
 /// The description `validate` prints.
-pub fn describe(s: &Scenario, file: &str) -> String {
+pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     let mut o = String::new();
     let expected = s.traffic.expected_requests(&s.clock, s.duration);
     let mean_rps = expected / to_secs_f64(s.duration).max(1e-9);
@@ -242,7 +242,7 @@ pub fn describe(s: &Scenario, file: &str) -> String {
     let _ = writeln!(
         o,
         "outputs    {}/: {} (written by `scalesim run`)",
-        default_out_dir(&s.name).display(),
+        default_out_dir(&s.name, overrides).display(),
         scalesim::report::OUTPUT_FILES.join(", ")
     );
     let _ = writeln!(o, "ok: the scenario is valid");

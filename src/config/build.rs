@@ -104,6 +104,10 @@ pub fn build_with_warnings(
     if record_interval > duration {
         return err(sim.key("record_interval"), "is longer than simulation.duration");
     }
+    let warmup = s.warmup.map_or(0, |d| d.time());
+    if warmup >= duration {
+        return err(sim.key("warmup"), "is not shorter than simulation.duration");
+    }
     let slo = match s.slo {
         Some(raw) => build_slo(&sim.key("slo"), raw)?,
         None => None,
@@ -139,6 +143,7 @@ pub fn build_with_warnings(
         clock,
         seed: s.seed.unwrap_or(1),
         record_interval,
+        warmup,
         slo,
         traffic,
         service,

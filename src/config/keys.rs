@@ -176,6 +176,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "\"30s\"",
         ),
         k(
+            "simulation.warmup",
+            "",
+            "duration",
+            "\"0s\"",
+            "Start-up transient excluded from every summary figure (still in the time series, shaded in charts); an interval boundary.",
+            "\"10m\"",
+        ),
+        k(
             "simulation.slo.latency_percentile",
             "",
             "float",

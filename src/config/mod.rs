@@ -49,6 +49,13 @@ pub fn load_with_warnings(path: &Path, overrides: &[String]) -> Result<(Scenario
     load_str_with_warnings(&text, &origin, base_dir, overrides)
 }
 
+/// The scenario text with `--set` overrides applied (as the run saw it), or why they cannot be.
+pub fn apply_overrides_text(text: &str, overrides: &[String]) -> Result<String, String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.to_string())?;
+    overrides::apply(&mut doc, overrides).map_err(|e| format!("--set {}: {}", e.arg, e.message))?;
+    Ok(doc.to_string())
+}
+
 /// What [`load_service`] found: the replica model, and the whole scenario when the file was one.
 #[derive(Debug, Clone)]
 pub struct LoadedService {

@@ -43,6 +43,8 @@ pub struct RawSimulation {
     pub seed: Option<u64>,
     /// Recording interval.
     pub record_interval: Option<Dur>,
+    /// Start-up transient excluded from summary figures.
+    pub warmup: Option<Dur>,
     /// `[simulation.slo]`.
     pub slo: Option<RawSlo>,
 }

@@ -494,7 +494,9 @@ pub fn simulate_with(
         completions: BinaryHeap::with_capacity(1024),
         controls: BinaryHeap::new(),
         seq: 0,
-        rec: Recorder::new(sc.slo.clone(), &sc.cost),
+        rec: Recorder::new(sc.slo.clone(), &sc.cost)
+            .with_limits(policy.min, policy.max)
+            .with_warmup(sc.warmup),
         arrivals_total: 0,
         served_total: 0,
         inflight: Integral::default(),
@@ -517,6 +519,7 @@ pub fn simulate_with(
     }
     sim.peak = policy.initial;
     sim.rec.on_ready(0, sim.cluster.ready_count());
+    sim.rec.on_desired(0, policy.initial);
 
     let mut source = sc.traffic.source(seed, &sc.clock, horizon);
     let mut pending = source.next_arrival();
@@ -525,9 +528,13 @@ pub fn simulate_with(
     let record = sc.record_interval.max(1);
     let mut next_sample = MetricsHistory::RESOLUTION;
     let mut next_policy = controller.next_tick(None);
+    let warmup = sc.warmup;
     let next_boundary = |t: Time| -> Time {
         match &extras.record_marks {
-            None => (t + record).min(horizon),
+            // The warm-up's end is a boundary, so every interval is either in it or out.
+            // (The next multiple of the interval: the same as t + record on the grid.)
+            None if t < warmup => ((t / record + 1) * record).min(warmup).min(horizon),
+            None => ((t / record + 1) * record).min(horizon),
             Some(marks) => marks.iter().copied().find(|&m| m > t).unwrap_or(horizon).min(horizon),
         }
     };
@@ -571,6 +578,10 @@ pub fn simulate_with(
             sim.rec.close_interval(t, g, cpu, billed - billed_at_last_record, billed);
             if let Some(p) = progress {
                 p.fetch_add(t - last_record, Ordering::Relaxed);
+            }
+            if t == warmup {
+                // Peak replicas count from the end of the warm-up.
+                sim.peak = sim.cluster.billed();
             }
             last_record = t;
             billed_at_last_record = billed;
@@ -632,6 +643,7 @@ pub fn simulate_with(
                     reason,
                 };
                 sim.rec.on_decision(t, row);
+                sim.rec.on_desired(t, desired);
                 sim.desired = desired;
                 if desired != current {
                     sim.scale_to(t, desired);

@@ -8,7 +8,7 @@
 use super::{FailReason, RunResult, RunSummary};
 
 /// How many per-policy figures there are.
-pub const N_FIGURES: usize = 25;
+pub const N_FIGURES: usize = 26;
 
 /// Names of the per-policy figures, in the order reports list them. The last seven compare a
 /// run with the oracle baseline and are undefined (`None`) without one.
@@ -26,6 +26,7 @@ pub const FIGURES: [&str; N_FIGURES] = [
     "latency_p95_s",
     "latency_p99_s",
     "slo_violation_minutes",
+    "time_at_max_minutes",
     "replica_seconds",
     "replica_hours",
     "cost",
@@ -59,6 +60,7 @@ pub fn figure_values(s: &RunSummary) -> [Option<f64>; N_FIGURES] {
         s.latency_p95_s,
         s.latency_p99_s,
         Some(s.slo_violation_minutes),
+        s.time_at_max_minutes,
         Some(s.replica_seconds),
         Some(s.replica_seconds / 3600.0),
         Some(s.cost),
@@ -396,6 +398,7 @@ mod tests {
             slo_violation_minutes: 0.0,
             cost_above_oracle_pct: None,
             elasticity: None,
+            time_at_max_minutes: None,
         };
         let run = |policy: &str, rep: u32, requests: u64, p99: Option<f64>| RunResult {
             policy: policy.into(),

@@ -70,6 +70,10 @@ pub struct IntervalRow {
     pub starting: u32,
     /// Replicas ready (taking traffic) at the interval end.
     pub ready: u32,
+    /// Fewest replicas ready at any instant of the interval (event resolution).
+    pub ready_min: u32,
+    /// Most replicas ready at any instant of the interval (event resolution).
+    pub ready_max: u32,
     /// Replicas draining at the interval end.
     pub draining: u32,
     /// Mean latency of requests served in the interval, seconds.
@@ -88,6 +92,9 @@ pub struct IntervalRow {
     pub cost_cumulative: f64,
     /// Whether the interval violated the SLO.
     pub slo_violated: bool,
+    /// Seconds of the interval during which the policy asked for its highest replica count
+    /// (`None` for a policy whose min equals its max).
+    pub at_max_s: Option<f64>,
 }
 
 impl IntervalRow {
@@ -134,6 +141,9 @@ pub struct RunSummary {
     /// Elasticity metrics of the ready replicas against the oracle's demand curve; `None`
     /// without an oracle in the scenario (see `crate::oracle::attach`).
     pub elasticity: Option<Elasticity>,
+    /// Minutes during which the policy asked for its highest replica count (`None` for a policy
+    /// whose min equals its max).
+    pub time_at_max_minutes: Option<f64>,
 }
 
 impl RunSummary {

@@ -10,10 +10,19 @@
 
 pub mod atomic;
 pub mod capacity;
-mod charts;
+mod chart;
+pub mod charts;
+pub mod compare;
 pub mod files;
+pub mod html;
+pub mod meta;
+pub mod read;
+pub mod sha256;
 mod table;
 pub mod tune;
+
+pub use charts::{ChartOptions, ChartsMode};
+pub use meta::{PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};
 
 use crate::record::RunResult;
 use crate::scenario::Scenario;
@@ -40,7 +49,8 @@ impl ReportError {
 }
 
 /// Names of the files [`write_outputs`] writes, in the order it returns them.
-pub const OUTPUT_FILES: [&str; 8] = [
+pub const OUTPUT_FILES: [&str; 9] = [
+    "scenario.toml",
     "timeseries.csv",
     "decisions.csv",
     "summary.csv",
@@ -48,7 +58,7 @@ pub const OUTPUT_FILES: [&str; 8] = [
     "replicas.png",
     "failures.png",
     "cost.png",
-    "latency_p99.png",
+    "latency.png",
 ];
 
 /// Writes every output file for `runs` into `dir` (created if needed), whole or not at all.
@@ -62,14 +72,26 @@ pub fn write_outputs(
     scenario: &Scenario,
     runs: &[RunResult],
 ) -> Result<Vec<PathBuf>, ReportError> {
-    write_outputs_inner(dir, scenario, runs, None)
+    write_report(dir, &ReportMeta::from_scenario(scenario), runs, &ChartOptions::default())
 }
 
-/// [`write_outputs`] with an injected failure before the `fail_at`-th file (tests only).
+/// [`write_outputs`] with the report's full view of the run (provenance, capacity) and chart
+/// options.
+pub fn write_report(
+    dir: &Path,
+    meta: &ReportMeta,
+    runs: &[RunResult],
+    charts: &ChartOptions,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_outputs_inner(dir, meta, runs, charts, None)
+}
+
+/// [`write_report`] with an injected failure before the `fail_at`-th file (tests only).
 fn write_outputs_inner(
     dir: &Path,
-    scenario: &Scenario,
+    meta: &ReportMeta,
     runs: &[RunResult],
+    charts: &ChartOptions,
     fail_at: Option<usize>,
 ) -> Result<Vec<PathBuf>, ReportError> {
     // Refuse early if a destination is in the way (e.g. a folder named summary.json).
@@ -80,41 +102,62 @@ fn write_outputs_inner(
         }
     }
     let mut staging = atomic::Staging::new(dir)?;
-    write_all(&mut staging, scenario, runs, fail_at)?;
+    write_all(&mut staging, meta, runs, charts, fail_at)?;
     staging.commit()
 }
 
 /// Writes every output into `staging`.
 fn write_all(
     staging: &mut atomic::Staging,
-    scenario: &Scenario,
+    meta: &ReportMeta,
     runs: &[RunResult],
+    opts: &ChartOptions,
     fail_at: Option<usize>,
 ) -> Result<(), ReportError> {
+    let built = charts::build_all(meta, runs, *opts);
     for (i, name) in OUTPUT_FILES.iter().enumerate() {
         let path = staging.path(name);
         if fail_at == Some(i) {
             return Err(ReportError::io(&staging.dest().join(name), "injected failure"));
         }
         match *name {
-            "timeseries.csv" => staging.write(name, &files::timeseries_csv(scenario, runs))?,
-            "decisions.csv" => staging.write(name, &files::decisions_csv(scenario, runs))?,
-            "summary.csv" => staging.write(name, &files::summary_csv(scenario, runs))?,
-            "summary.json" => staging.write(name, &files::summary_json(scenario, runs))?,
-            "replicas.png" => charts::replicas(&path, scenario, runs)?,
-            "failures.png" => charts::failures(&path, scenario, runs)?,
-            "cost.png" => charts::cost(&path, scenario, runs)?,
-            "latency_p99.png" => charts::latency_p99(&path, scenario, runs)?,
-            other => unreachable!("no writer for {other}"),
+            "scenario.toml" => {
+                let text = meta.provenance.text.clone().unwrap_or_else(|| {
+                    format!("# scenario `{}`: its text was not given to the report writer\n", meta.name)
+                });
+                staging.write(name, text.as_bytes())?
+            }
+            "timeseries.csv" => staging.write(name, &files::timeseries_csv(meta, runs))?,
+            "decisions.csv" => staging.write(name, &files::decisions_csv(meta, runs))?,
+            "summary.csv" => staging.write(name, &files::summary_csv(meta, runs))?,
+            "summary.json" => staging.write(name, &files::summary_json(meta, runs))?,
+            png => {
+                let stem = png.strip_suffix(".png").expect("a chart file");
+                let b = built.iter().find(|b| b.name == stem).expect("every chart is built");
+                let bytes = chart::render_png(&b.figure).map_err(|e| ReportError::io(&path, e))?;
+                staging.write(name, &bytes)?;
+            }
         }
-        staging.add(name);
     }
     Ok(())
 }
 
+/// Charts that have nothing to show, with why (for the terminal and the report).
+pub fn empty_charts(meta: &ReportMeta, runs: &[RunResult], opts: &ChartOptions) -> Vec<(String, String)> {
+    charts::build_all(meta, runs, *opts)
+        .into_iter()
+        .filter_map(|b| b.empty.map(|why| (format!("{}.png", b.name), why)))
+        .collect()
+}
+
 /// The summary table for the terminal.
 pub fn summary_table(scenario: &Scenario, runs: &[RunResult]) -> String {
-    table::render(scenario, runs)
+    table::render(&ReportMeta::from_scenario(scenario), runs)
+}
+
+/// The summary table for the terminal, from the report's view of the run.
+pub fn summary_table_meta(meta: &ReportMeta, runs: &[RunResult]) -> String {
+    table::render(meta, runs)
 }
 
 /// Formats a number as the output files do (6 decimals at most, no trailing zeros).
@@ -127,6 +170,18 @@ pub fn format_number(x: f64) -> String {
 pub(crate) fn fmt_num(x: f64) -> String {
     let r = round6(x);
     if r == r.trunc() && r.abs() < 9.0e15 { format!("{}", r as i64) } else { format!("{r}") }
+}
+
+/// A duration for people: `90s`, `10m`, `1h30m`.
+pub(crate) fn fmt_duration(s: f64) -> String {
+    let s = s.round() as u64;
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, sec) => format!("{m}m{sec}s"),
+        (h, 0, 0) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
 }
 
 /// Rounds to 6 decimals (values below 1e9 in magnitude), mapping -0 to 0.
@@ -159,8 +214,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let (scenario, runs) = crate::report::testdata::fixture(2);
+        let meta = ReportMeta::from_scenario(&scenario);
         for (k, name) in OUTPUT_FILES.iter().enumerate() {
-            let err = write_outputs_inner(&out, &scenario, &runs, Some(k)).unwrap_err();
+            let err = write_outputs_inner(&out, &meta, &runs, &ChartOptions::default(), Some(k)).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
             let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
             assert!(left.is_empty(), "left {left:?}");
@@ -171,7 +227,7 @@ mod tests {
         let (_, runs3) = crate::report::testdata::fixture(3);
         for k in 0..OUTPUT_FILES.len() {
             let mut st = atomic::Staging::new(&out).unwrap();
-            write_all(&mut st, &scenario, &runs3, None).unwrap();
+            write_all(&mut st, &meta, &runs3, &ChartOptions::default(), None).unwrap();
             st.fail_rename_at(k);
             assert!(st.commit().is_err());
             let after: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();

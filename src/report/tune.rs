@@ -2,7 +2,7 @@
 //! `pareto.png`, `sensitivity.png` and the terminal table. Rendering only: the search and its
 //! statistics live in [`crate::tune`].
 
-use super::charts::{FONT, PALETTE, SIZE, font_ready};
+use super::chart::{FONT, PALETTE, SIZE, font_ready};
 use super::{ReportError, fmt_num, round6};
 use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate};
 use crate::scenario::Scenario;
