@@ -433,6 +433,40 @@ fn hpa_metric_the_simulation_cannot_supply() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+const KEDA_MANIFEST: &str = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {name: web}\n  pollingInterval: 15\n  minReplicaCount: 1\n  maxReplicaCount: 10\n  triggers:\n    - type: prometheus\n      metadata:\n        serverAddress: http://prometheus:9090\n        query: sum(app_load_total)\n        threshold: \"1\"\n";
+
+fn with_keda(extra: &str) -> String {
+    BASE.replace(
+        "[[policy]]\nname = \"fixed-2\"\ntype = \"fixed\"\nreplicas = 2",
+        &format!("[[policy]]\nname = \"keda\"\ntype = \"keda\"\nmanifest = \"keda.yaml\"\n{extra}"),
+    )
+}
+
+#[test]
+fn keda_query_the_simulation_cannot_supply() {
+    let c = Case::new(&with_keda(""));
+    c.write("keda.yaml", KEDA_MANIFEST);
+    c.refuses(
+        &["validate", "s.toml"],
+        2,
+        &["keda.yaml", "spec.triggers[0].metadata.query", "sum(app_load_total)", "metrics_map"],
+    );
+    // A map onto something that is not supplied is refused, naming what is.
+    let bad = Case::new(&with_keda("metrics_map = { \"sum(app_load_total)\" = \"queue_depth\" }"));
+    bad.write("keda.yaml", KEDA_MANIFEST);
+    bad.refuses(&["validate", "s.toml"], 2, &["queue_depth", "requests_per_second", "concurrency"]);
+    // Mapped onto the request rate (5 req/s against a threshold of 1 per replica), it scales up.
+    let ok = Case::new(&with_keda("metrics_map = { \"sum(app_load_total)\" = \"requests_per_second\" }"));
+    ok.write("keda.yaml", KEDA_MANIFEST);
+    let out = ok.run(&["run", "s.toml", "--out", "out", "--no-oracle", "--policy", "keda"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ok.dir.path().join("out/summary.json")).unwrap())
+            .unwrap();
+    let keda = &summary["policies"][0];
+    assert!(keda["peak_replicas"].as_f64().unwrap() >= 4.0, "{keda}");
+}
+
 // ---- messages ---------------------------------------------------------------------------
 
 #[test]

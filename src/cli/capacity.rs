@@ -495,7 +495,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         if let Some((t, min)) = found.best {
             let kind = checked_kind(&toml, name);
             toml.push_str(&format!(
-                "\n# {name} with the target and min `tune` found cheapest within the SLO.\n[[policy]]\nname = \"{name}-tuned\"\ntype = \"{kind}\"\ntarget = {t}\nmin = {min}\nmax = {}\ninterval = \"15s\"\n",
+                "\n# {name} with the target and min `tune` found cheapest within the SLO.\n[[policy]]\nname = \"{name}-tuned\"\ntype = \"{kind}\"\ntarget = {t}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"15s\"\n",
                 p.max
             ));
         }

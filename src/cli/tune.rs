@@ -5,6 +5,7 @@
 use super::{CliError, check_policy_names, print_stdout};
 use scalesim::config;
 use scalesim::report::ReportError;
+use scalesim::report::atomic::Staging;
 use scalesim::report::tune as out;
 use scalesim::scenario::Scenario;
 use scalesim::tune::{self, Candidate, CandidateSetup, Constraint, Strategy, TuneProgress, TuneSpec, space};
@@ -230,10 +231,8 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         }
     }
     let title = format!("{}: tune {} ({})", base.name, cmd.policy, spec.strategy.name());
-    let written = write_outputs(&out_dir, &files, |staging| {
-        out::pareto_chart(&staging.join("pareto.png"), &title, &spec, &outcome)?;
-        out::sensitivity_chart(&staging.join("sensitivity.png"), &title, &spec, &space, &outcome)
-    })?;
+    let written =
+        write_outputs(&out_dir, &files, |staging| charts(staging, &title, &spec, &space, &outcome))?;
     if cmd.json {
         print_stdout(&String::from_utf8_lossy(&files[0].1))?;
     } else {
@@ -281,55 +280,46 @@ fn best_toml(
     Ok(s.into_bytes())
 }
 
-/// Writes `files` and the charts into `dir`, whole or not at all: everything goes to a staging
-/// folder inside `dir` first and is moved into place only when all of it was written; a
-/// best.toml / best.yaml of an earlier tune that this one did not produce is removed.
+/// Writes `files` and the charts into `dir`, whole or not at all ([`Staging`]: everything is
+/// written into a staging folder inside `dir` and moved into place only when all of it was
+/// written); a best.toml / best.yaml of an earlier tune that this one did not produce is removed.
 fn write_outputs(
     dir: &Path,
     files: &[(String, Vec<u8>)],
-    charts: impl FnOnce(&Path) -> Result<(), ReportError>,
+    charts: impl FnOnce(&mut Staging) -> Result<(), ReportError>,
 ) -> Result<Vec<PathBuf>, CliError> {
-    let io = |p: &Path, e: std::io::Error| {
-        CliError::Report(ReportError::Io { path: p.to_path_buf(), message: e.to_string() })
-    };
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let staging = dir.join(format!(".partial-scalesim-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    let mut staging = Staging::new(dir)?;
+    for (name, bytes) in files {
+        staging.write(name, bytes)?;
     }
-    std::fs::create_dir(&staging).map_err(|e| io(&staging, e))?;
-    let result = (|| -> Result<(), CliError> {
-        for (name, bytes) in files {
-            std::fs::write(staging.join(name), bytes).map_err(|e| io(&staging.join(name), e))?;
-        }
-        charts(&staging).map_err(CliError::Report)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    let mut names: Vec<String> = files.iter().map(|f| f.0.clone()).collect();
-    names.push("pareto.png".into());
-    names.push("sensitivity.png".into());
-    let mut written = Vec::new();
-    for name in &names {
-        let to = dir.join(name);
-        if let Err(e) = std::fs::rename(staging.join(name), &to) {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(io(&to, e));
-        }
-        written.push(to);
-    }
+    charts(&mut staging)?;
+    let written = staging.commit()?;
     for stale in ["best.toml", "best.yaml"] {
-        if !names.iter().any(|n| n == stale) {
+        if !files.iter().any(|(n, _)| n == stale) {
             let p = dir.join(stale);
             if p.is_file() {
-                std::fs::remove_file(&p).map_err(|e| io(&p, e))?;
+                std::fs::remove_file(&p).map_err(|e| {
+                    CliError::Report(ReportError::Io { path: p.clone(), message: e.to_string() })
+                })?;
             }
         }
     }
-    std::fs::remove_dir(&staging).map_err(|e| io(&staging, e))?;
     Ok(written)
+}
+
+/// pareto.png and sensitivity.png, into `staging`.
+fn charts(
+    staging: &mut Staging,
+    title: &str,
+    spec: &TuneSpec,
+    space: &space::Space,
+    outcome: &tune::TuneOutcome,
+) -> Result<(), ReportError> {
+    out::pareto_chart(&staging.path("pareto.png"), title, spec, outcome)?;
+    staging.add("pareto.png");
+    out::sensitivity_chart(&staging.path("sensitivity.png"), title, spec, space, outcome)?;
+    staging.add("sensitivity.png");
+    Ok(())
 }
 
 /// Runs `work` while a bar on stderr shows simulated time done, runs done and the ETA.
@@ -402,7 +392,7 @@ pub(super) fn search_target_and_min(
             values: targets.iter().map(|t| space::ParamValue::new(&fmt(*t))).collect(),
         },
         space::Vary {
-            key: format!("policy.{policy}.min"),
+            key: format!("policy.{policy}.min_replicas"),
             values: mins.iter().map(|m| space::ParamValue::new(&m.to_string())).collect(),
         },
     ];
@@ -440,10 +430,7 @@ pub(super) fn search_target_and_min(
         ("tune.csv".to_string(), out::tune_csv(&spec, &space, &outcome)),
     ];
     let title = format!("{}: recommend, search for {policy}", base.name);
-    write_outputs(&dir, &files, |staging| {
-        out::pareto_chart(&staging.join("pareto.png"), &title, &spec, &outcome)?;
-        out::sensitivity_chart(&staging.join("sensitivity.png"), &title, &spec, &space, &outcome)
-    })?;
+    write_outputs(&dir, &files, |staging| charts(staging, &title, &spec, &space, &outcome))?;
     let best = outcome.best.map(|b| {
         let p = &outcome.candidates[b].candidate.params;
         (p[0].1.text.clone(), p[1].1.text.parse().unwrap_or(min))

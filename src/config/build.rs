@@ -703,6 +703,7 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             "initial",
             "activator",
             "controller",
+            "metrics_map",
             EDITS[0],
             EDITS[1],
             EDITS[2],

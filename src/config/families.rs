@@ -269,8 +269,13 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
                     (PolicyKind::Hpa(spec), (min, max, min.max(1)), "the manifest's min and max")
                 }
                 PolicyType::Keda => {
-                    let mut spec =
-                        keda::parse_manifest(&text, &shown, sim_tz).map_err(|e| bad(e.to_string()))?;
+                    let mut spec = keda::parse_manifest_mapped(
+                        &text,
+                        &shown,
+                        sim_tz,
+                        &p.metrics_map.clone().unwrap_or_default(),
+                    )
+                    .map_err(|e| bad(e.to_string()))?;
                     apply_controller(path, p, &mut spec.hpa)?;
                     let bounds = spec.keda.bounds();
                     (PolicyKind::Keda(Box::new(spec)), bounds, "the manifest's min and max")

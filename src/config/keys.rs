@@ -393,10 +393,10 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         k("policy[].metric.desired_replicas", "", "integer", "max_replicas", "Replicas inside the window.", "8"),
         k(
             "policy[].metrics_map",
-            "type = \"hpa\"",
+            "type = \"hpa\" | \"keda\"",
             "table",
             "none",
-            "Maps a Pods, Object or External metric name of the manifest onto a metric the simulation supplies (`requests_per_second`: offered requests per second; `concurrency`: requests in flight). A manifest metric the simulation cannot supply is an error naming these.",
+            "Maps a metric of the manifest onto a metric the simulation supplies (`requests_per_second`: offered requests per second; `concurrency`: requests in flight). hpa: a Pods, Object or External metric name; keda: a prometheus trigger's query, as written (its `[W]`, else 60 s, is the rate window). A manifest metric the simulation cannot supply is an error naming these.",
             "{ http_requests_per_second = \"requests_per_second\" }",
         ),
         k(

@@ -221,15 +221,15 @@ pub(crate) fn compare_figure(base: &Loaded, other: &Loaded) -> Figure {
 
 /// Writes `compare.json` and `compare.png` into `dir`. Returns the paths.
 pub fn write_compare(dir: &Path, base: &Loaded, other: &Loaded) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let jp = dir.join("compare.json");
+    // Both files or neither ([`super::atomic::Staging`]).
+    let mut staging = super::atomic::Staging::new(dir)?;
     let mut s = serde_json::to_string_pretty(&compare_value(base, other)).expect("JSON values serialise");
     s.push('\n');
-    std::fs::write(&jp, s).map_err(|e| ReportError::io(&jp, e))?;
-    let pp = dir.join("compare.png");
-    let png = render_png(&compare_figure(base, other)).map_err(|e| ReportError::io(&pp, e))?;
-    std::fs::write(&pp, png).map_err(|e| ReportError::io(&pp, e))?;
-    Ok(vec![jp, pp])
+    staging.write("compare.json", s.as_bytes())?;
+    let png =
+        render_png(&compare_figure(base, other)).map_err(|e| ReportError::io(&dir.join("compare.png"), e))?;
+    staging.write("compare.png", &png)?;
+    staging.commit()
 }
 
 #[cfg(test)]

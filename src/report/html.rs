@@ -39,13 +39,9 @@ pub fn write_with_summary(
 ) -> Result<PathBuf, ReportError> {
     let path = dir.join("report.html");
     let html = render(meta, summary, runs, opts).map_err(|e| ReportError::io(&path, e))?;
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
-    let tmp = dir.join(format!(".report.html.partial-{}", std::process::id()));
-    std::fs::write(&tmp, html).map_err(|e| ReportError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ReportError::io(&path, e)
-    })?;
+    let mut staging = super::atomic::Staging::new(dir)?;
+    staging.write("report.html", html.as_bytes())?;
+    staging.commit()?;
     Ok(path)
 }
 
