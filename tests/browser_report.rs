@@ -100,3 +100,35 @@ fn report_html_loads_in_headless_chromium() {
         std::fs::copy(&shot, keep).unwrap();
     }
 }
+
+#[test]
+fn tune_report_loads_in_headless_chromium() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!("\n\n*** SKIPPED tune_report_loads_in_headless_chromium: {CHROMIUM} is absent ***\n\n");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("tune");
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/quickstart.toml");
+    let bin = env!("CARGO_BIN_EXE_scalesim");
+    let st = Command::new(bin)
+        .args(["tune", cfg.to_str().unwrap(), "--policy", "rps-10", "--vary", "policy.rps-10.target=8..12:2"])
+        .args(["--set", "simulation.duration=\"2h\"", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let st = Command::new(bin).args(["report", out.to_str().unwrap()]).output().unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let url = format!("file://{}", out.join("report.html").display());
+    let dom = chromium(&tmp.path().join("profile-dom"), &["--dump-dom", &url]);
+    let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(html.contains("data-ready=\"yes\""), "{}", String::from_utf8_lossy(&dom.stderr));
+    assert!(html.contains("data-errors=\"0\""));
+    assert_eq!(html.matches("class=\"candidate-row").count(), 3, "one row per candidate");
+    assert_eq!(
+        html.matches("src=\"data:image/png;base64,").count(),
+        2,
+        "pareto.png and sensitivity.png inline"
+    );
+    assert!(html.contains("Best: <b>target="), "the verdict names the best candidate");
+}

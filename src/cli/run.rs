@@ -87,8 +87,21 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `scalesim report DIR`: report.html from the files of an output folder.
+/// `scalesim report DIR`: report.html from the files of an output folder (of `run`, or of
+/// `tune`).
 pub fn report(cmd: ReportCommand) -> Result<(), CliError> {
+    // A `tune` folder: the candidates table and its charts.
+    if cmd.dir.join("tune.json").is_file() && !cmd.dir.join("summary.json").exists() {
+        if cmd.charts.window.is_some() {
+            return Err(CliError::Usage(
+                "--window: a tune folder's charts are not time series; leave --window out".into(),
+            ));
+        }
+        let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
+        let path = report::html::write_tune(&cmd.dir, &out).map_err(CliError::Usage)?;
+        eprintln!("wrote {}", path.display());
+        return Ok(());
+    }
     let loaded = report::read::read_dir(&cmd.dir).map_err(CliError::Usage)?;
     let charts = chart_options(&cmd.charts, &loaded.meta.clock, loaded.meta.duration_s)?;
     let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());

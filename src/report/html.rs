@@ -478,6 +478,184 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
     h
 }
 
+/// `report.html` for a `tune` output folder: the search and its verdict (the best candidate,
+/// its margin to each constraint, its cost against the oracle's), `pareto.png` and
+/// `sensitivity.png` inline, and the candidates table (sortable). Returns the path written.
+pub fn write_tune(dir: &Path, out: &Path) -> Result<PathBuf, String> {
+    use crate::input::{InputKind, read_text};
+    let tune: serde_json::Value = serde_json::from_str(
+        &read_text(&dir.join("tune.json"), InputKind::Output).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", dir.join("tune.json").display()))?;
+    let mut charts = Vec::new();
+    for name in ["pareto.png", "sensitivity.png"] {
+        let p = dir.join(name);
+        if p.is_file() {
+            let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            charts.push((name, bytes));
+        }
+    }
+    let html =
+        render_tune(&tune, &charts).map_err(|e| format!("{}: {e}", dir.join("tune.json").display()))?;
+    let mut staging = super::atomic::Staging::new(out).map_err(|e| e.to_string())?;
+    staging.write("report.html", html.as_bytes()).map_err(|e| e.to_string())?;
+    staging.commit().map_err(|e| e.to_string())?;
+    Ok(out.join("report.html"))
+}
+
+/// A number of tune.json as the table shows it.
+fn tune_cell(v: &serde_json::Value) -> (String, String) {
+    match v {
+        serde_json::Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            let shown = if x.fract() == 0.0 && x.abs() < 1e15 {
+                format!("{x:.0}")
+            } else if x.abs() >= 100.0 {
+                format!("{x:.1}")
+            } else if x.abs() >= 1.0 {
+                format!("{x:.2}")
+            } else {
+                format!("{x:.3}")
+            };
+            (shown, super::fmt_num(x))
+        }
+        serde_json::Value::Null => (super::table::UNDEFINED.to_string(), String::new()),
+        serde_json::Value::Bool(b) => (if *b { "yes" } else { "no" }.to_string(), String::new()),
+        serde_json::Value::String(s) => (s.clone(), String::new()),
+        other => (other.to_string(), String::new()),
+    }
+}
+
+/// The tune page (see [`write_tune`]).
+pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Result<String, String> {
+    use base64::Engine as _;
+    let candidates = tune["candidates"].as_array().ok_or("expected a `candidates` array (a tune.json)")?;
+    let policy = tune["policy"].as_str().unwrap_or("?");
+    let objective = tune["objective"]["minimize"].as_str().unwrap_or("cost");
+    let title = format!("{}: tune {policy}", tune["scenario"].as_str().unwrap_or("scenario"));
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>scalesim: {t}</title><style>{CSS}figure img{{max-width:100%;border:1px solid #eee}}</style>\
+<script>{SCRIPT}</script></head><body>\n<h1>scalesim: {t}</h1>\n",
+        t = esc(&title)
+    );
+    let constraints: Vec<String> = tune["constraints"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["text"].as_str().map(esc)).collect())
+        .unwrap_or_default();
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{} candidates, strategy {}, {} replication(s) at full fidelity; minimise {}; {}; {} runs and {} requests simulated.</p>",
+        candidates.len(),
+        esc(tune["strategy"]["name"].as_str().unwrap_or("?")),
+        tune["replications"],
+        esc(objective),
+        if constraints.is_empty() {
+            "no constraints".to_string()
+        } else {
+            format!("require {}", constraints.join(", "))
+        },
+        tune["runs_simulated"],
+        tune["requests_simulated"],
+    );
+    let currency = tune["currency"].as_str().unwrap_or("");
+    match tune["best"].as_object() {
+        Some(b) => {
+            let mut s = format!(
+                "Best: <b>{}</b>, {} {}",
+                esc(b.get("label").and_then(|l| l.as_str()).unwrap_or("?")),
+                esc(objective),
+                tune_cell(b.get("objective").unwrap_or(&serde_json::Value::Null)).0
+            );
+            if objective == "cost" {
+                s.push_str(&format!(" {}", esc(currency)));
+            }
+            if let Some(g) = b.get("cost_above_oracle_pct").and_then(|g| g.as_f64()) {
+                s.push_str(&format!(", {g:+.1} % above the oracle (perfect foresight)"));
+            }
+            s.push('.');
+            let _ = writeln!(h, "<div class=\"verdict\" id=\"verdict-text\">{s}</div>");
+        }
+        None => {
+            let _ = writeln!(
+                h,
+                "<div class=\"verdict bad\" id=\"verdict-text\">{}</div>",
+                esc(tune["message"].as_str().unwrap_or("no candidate meets every constraint"))
+            );
+        }
+    }
+    if let Some(o) = tune["oracle"].as_object() {
+        let _ = writeln!(
+            h,
+            "<p>Oracle baseline: cost {} {}, failed {} %.</p>",
+            tune_cell(o.get("cost").unwrap_or(&serde_json::Value::Null)).0,
+            esc(currency),
+            tune_cell(o.get("failed_pct").unwrap_or(&serde_json::Value::Null)).0
+        );
+    }
+    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    for (name, bytes) in charts {
+        let _ = writeln!(
+            h,
+            "<figure class=\"chart\" id=\"chart-{}\"><img alt=\"{name}\" src=\"data:image/png;base64,{}\"></figure>",
+            name.trim_end_matches(".png"),
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        );
+    }
+    // Columns: rank, every varied key, feasible, pareto, the objective, each constraint's figure,
+    // the cost above the oracle, the fidelity reached.
+    let keys: Vec<String> = tune["vary"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v["key"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let mut figures: Vec<String> = vec![objective.to_string()];
+    for c in tune["constraints"].as_array().into_iter().flatten() {
+        if let Some(f) = c["figure"].as_str()
+            && !figures.iter().any(|x| x == f)
+        {
+            figures.push(f.to_string());
+        }
+    }
+    if !figures.iter().any(|f| f == "cost_above_oracle_pct") {
+        figures.push("cost_above_oracle_pct".into());
+    }
+    h.push_str("<h2 id=\"candidates\">Candidates</h2>\n<table class=\"sortable\" id=\"candidates-table\"><thead><tr><th>rank</th>");
+    for k in keys.iter().chain(["feasible".to_string(), "pareto".to_string()].iter()).chain(figures.iter()) {
+        let _ = write!(h, "<th>{}</th>", esc(k));
+    }
+    h.push_str("<th>fidelity</th></tr></thead><tbody>\n");
+    let mut order: Vec<&serde_json::Value> = candidates.iter().collect();
+    order.sort_by_key(|c| c["rank"].as_u64().unwrap_or(u64::MAX));
+    for c in order {
+        let best = c["rank"].as_u64() == Some(1);
+        let _ = write!(h, "<tr class=\"candidate-row{}\">", if best { " changed" } else { "" });
+        let (r, rv) = tune_cell(&c["rank"]);
+        let _ = write!(h, "<td data-v=\"{rv}\">{}</td>", esc(&r));
+        for k in &keys {
+            let (v, d) = tune_cell(&c["params"][k]);
+            let _ = write!(h, "<td data-v=\"{d}\">{}</td>", esc(&v));
+        }
+        for k in ["feasible", "pareto"] {
+            let _ = write!(h, "<td>{}</td>", tune_cell(&c[k]).0);
+        }
+        for f in &figures {
+            let (v, d) = tune_cell(&c[f.as_str()]);
+            let _ = write!(h, "<td data-v=\"{d}\">{}</td>", esc(&v));
+        }
+        let fid = &c["fidelity"];
+        let fid_text = match (fid["replications"].as_u64(), fid["horizon_fraction"].as_f64()) {
+            (Some(r), Some(f)) => format!("{r} × {:.0} %", f * 100.0),
+            _ => tune_cell(fid).0,
+        };
+        let _ = writeln!(h, "<td>{}</td></tr>", esc(&fid_text));
+    }
+    h.push_str("</tbody></table>\n</body></html>\n");
+    Ok(h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
