@@ -75,6 +75,54 @@ impl std::error::Error for InputError {}
 /// Reads the UTF-8 text of the regular file at `path`, refusing devices, FIFOs, directories,
 /// files above `kind`'s cap and invalid UTF-8 (naming the byte offset, line and column).
 pub fn read_text(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_bytes(path, kind)?;
+    utf8(path, kind, bytes)
+}
+
+/// [`read_text`] for data files that may be gzip-compressed (`access.log.2.gz`, ALB logs): a
+/// file that starts with the gzip magic bytes is decompressed (multi-member streams included),
+/// and the decompressed text is held to the same cap as a plain file, so a small archive cannot
+/// expand without bound.
+pub fn read_text_gz(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_maybe_gz(path, kind)?;
+    utf8(path, kind, bytes)
+}
+
+/// [`read_text_gz`] without the UTF-8 check: invalid bytes become U+FFFD. For logs, where a
+/// stray byte in a user agent must not hide the timestamp next to it.
+pub fn read_text_gz_lossy(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_maybe_gz(path, kind)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+fn read_maybe_gz(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
+    let bytes = read_bytes(path, kind)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
+    let noun = kind.noun();
+    let cap = kind.cap();
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(cap as usize));
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| fail(format!("cannot decompress the {noun} (it starts like gzip): {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(fail(format!(
+            "the {noun} decompresses to more than the {} MiB accepted for a {noun}",
+            cap >> 20
+        )));
+    }
+    Ok(out)
+}
+
+/// The bytes of the regular file at `path`, refusing devices, FIFOs, directories and files above
+/// `kind`'s cap.
+fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
     let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
     let noun = kind.noun();
     // `metadata` does not open the file: opening a FIFO would block until a writer comes.
@@ -99,17 +147,76 @@ pub fn read_text(path: &Path, kind: InputKind) -> Result<String, InputError> {
     if bytes.len() as u64 > cap {
         return Err(fail(format!("the {noun} is more than the {} MiB accepted for a {noun}", cap >> 20)));
     }
+    Ok(bytes)
+}
+
+fn utf8(path: &Path, kind: InputKind, bytes: Vec<u8>) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let ok = &e.as_bytes()[..at];
         let line = ok.iter().filter(|&&b| b == b'\n').count() + 1;
         let line_start = ok.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let col = String::from_utf8_lossy(&ok[line_start..]).chars().count() + 1;
-        fail(format!(
-            "the {noun} is not valid UTF-8: invalid byte 0x{:02x} at byte offset {at} (line {line}, column {col})",
-            e.as_bytes()[at]
-        ))
+        InputError {
+            path: path.to_path_buf(),
+            message: format!(
+                "the {} is not valid UTF-8: invalid byte 0x{:02x} at byte offset {at} (line {line}, column {col})",
+                kind.noun(),
+                e.as_bytes()[at]
+            ),
+        }
     })
+}
+
+/// Most files one glob may name (ALB writes one per node per 5 minutes: a week of 4 nodes is
+/// about 8,000).
+pub const MAX_GLOB_FILES: usize = 100_000;
+
+/// Whether `pattern` holds glob metacharacters (`*`, `?`, `[`).
+pub fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// The files `pattern` names, relative to `base_dir` unless absolute, sorted by path. A pattern
+/// without metacharacters names one path (checked when it is read); a glob (`*`, `?`, `[a-z]`,
+/// `**` for any depth) must match at least one regular file and at most [`MAX_GLOB_FILES`].
+/// Metacharacters in `base_dir` itself are taken literally.
+pub fn expand_paths(base_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, InputError> {
+    let joined = base_dir.join(pattern);
+    if !is_glob(pattern) {
+        return Ok(vec![joined]);
+    }
+    let fail = |m: String| InputError { path: joined.clone(), message: m };
+    let full = if Path::new(pattern).is_absolute() {
+        pattern.to_string()
+    } else {
+        let base = glob::Pattern::escape(&base_dir.to_string_lossy());
+        if base.is_empty() { pattern.to_string() } else { format!("{base}/{pattern}") }
+    };
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let entries = glob::glob_with(&full, opts)
+        .map_err(|e| fail(format!("found an invalid glob pattern ({e}); expected e.g. `logs/*.log.gz`")))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let p = entry.map_err(|e| fail(format!("cannot list `{}`: {}", e.path().display(), e.error())))?;
+        if p.is_file() {
+            files.push(p);
+            if files.len() > MAX_GLOB_FILES {
+                return Err(fail(format!(
+                    "the pattern matches more than {MAX_GLOB_FILES} files; expected a narrower pattern"
+                )));
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(fail("no file matches the pattern; expected at least one".into()));
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Checks, in one linear pass, that a YAML or JSON document nests at most [`MAX_NESTING`]
