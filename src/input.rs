@@ -301,6 +301,55 @@ mod tests {
     }
 
     #[test]
+    fn gzip_is_read_transparently() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access.log.2.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"line one\nline two\n").unwrap();
+        let mut bytes = enc.finish().unwrap();
+        // A second gzip member (as `cat a.gz b.gz` makes) is read too.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"line three\n").unwrap();
+        bytes.extend(enc.finish().unwrap());
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(read_text_gz(&p, InputKind::Trace).unwrap(), "line one\nline two\nline three\n");
+        // Plain text passes through; a truncated archive is an error naming the file.
+        let plain = dir.path().join("access.log");
+        std::fs::write(&plain, "plain\n").unwrap();
+        assert_eq!(read_text_gz(&plain, InputKind::Trace).unwrap(), "plain\n");
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let e = read_text_gz(&p, InputKind::Trace).unwrap_err();
+        assert!(e.to_string().contains("access.log.2.gz: cannot decompress the trace file"), "{e}");
+        // Invalid UTF-8: refused, or replaced when lossy.
+        std::fs::write(&plain, b"ok \xff here\n").unwrap();
+        assert!(read_text_gz(&plain, InputKind::Trace).is_err());
+        assert_eq!(read_text_gz_lossy(&plain, InputKind::Trace).unwrap(), "ok \u{fffd} here\n");
+    }
+
+    #[test]
+    fn globs_expand_sorted_and_literal_base_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        // A base folder whose name holds glob metacharacters is taken literally.
+        let base = dir.path().join("logs [prod]");
+        std::fs::create_dir_all(base.join("b")).unwrap();
+        for f in ["b/x.log.gz", "a.log", "c.log", "notes.txt"] {
+            std::fs::write(base.join(f), "x").unwrap();
+        }
+        std::fs::create_dir(base.join("d.log")).unwrap(); // a folder is not a match
+        let names = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter().map(|p| p.strip_prefix(&base).unwrap().to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(names(expand_paths(&base, "*.log").unwrap()), vec!["a.log", "c.log"]);
+        assert_eq!(names(expand_paths(&base, "**/*.log*").unwrap()), vec!["a.log", "b/x.log.gz", "c.log"]);
+        assert_eq!(expand_paths(&base, "plain.csv").unwrap(), vec![base.join("plain.csv")]);
+        let e = expand_paths(&base, "*.json").unwrap_err();
+        assert!(e.message.contains("no file matches the pattern"), "{e}");
+        let e = expand_paths(&base, "[*.log").unwrap_err();
+        assert!(e.message.contains("invalid glob pattern"), "{e}");
+    }
+
+    #[test]
     fn nesting_is_bounded_linearly() {
         assert!(check_nesting("a:\n  b:\n    - c: [1, {d: 2}]\n").is_ok());
         let deep = format!("x: {}{}", "[".repeat(100_000), "]".repeat(100_000));

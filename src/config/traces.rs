@@ -173,6 +173,9 @@ pub fn prometheus(
     t: &PrometheusTrace,
 ) -> Result<(MetricTrace, TraceInfo), TrafficConfigError> {
     let (text, shown) = read_path(&base_dir.join(&t.path), false)?;
+    if let Err((line, why)) = crate::input::check_nesting(&text) {
+        return fail("traffic.trace.path", format!("{shown}:{line}: the JSON {why}"));
+    }
     let opts = GridOptions { values: t.values, missing: t.missing };
     let m = prometheus::parse_prometheus(&text, &t.series, opts).map_err(|e| trace_error(&shown, e))?;
     let info = metric_info("prometheus", &m, t.missing, t.values);

@@ -29,7 +29,7 @@ And one made-up Azure Functions tenant population in the format of the Azure Fun
 2019 (AzurePublicDataset), two day files:
 
   * azure-functions/invocations_per_function_md.anon.d01.csv and .d02.csv: HashOwner, HashApp,
-    HashFunction, Trigger, then invocations in each of the 1440 minutes (UTC). 14 functions in 6
+    HashFunction, Trigger, then invocations in each of the 1440 minutes (UTC). 14 functions in 7
     apps of 4 owners: HTTP APIs with a daily cycle, timers (every minute, every 5 minutes,
     hourly), a queue worker fed by an HTTP function, event and storage triggers, a durable
     orchestration. Hashes are SHA-256 of made-up names (64 hex digits, like the dataset's).
