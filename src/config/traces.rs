@@ -303,8 +303,9 @@ pub fn azure_functions(
     }
     let paths = files(base_dir, &t.path)?;
     let mut days: Vec<(u32, &PathBuf)> = Vec::with_capacity(paths.len());
-    if paths.len() == 1 {
-        days.push((azure_functions::day_number(&file_name(&paths[0])).unwrap_or(1), &paths[0]));
+    let single_day = paths.len() == 1;
+    if single_day {
+        days.push((azure_functions::day_number(&file_name(&paths[0])).unwrap_or(0), &paths[0]));
     } else {
         for p in &paths {
             let Some(d) = azure_functions::day_number(&file_name(p)) else {
@@ -377,9 +378,9 @@ pub fn azure_functions(
     let mut info = TraceInfo::of_counts("azure_functions", &data, "minute");
     info.files = days.len();
     let span = match (days.first(), days.last()) {
-        (Some(a), Some(b)) if days.len() > 1 => format!("days d{:02}–d{:02}", a.0, b.0),
-        (Some(a), _) => format!("day d{:02}", a.0),
-        _ => String::new(),
+        (Some(a), Some(b)) if !single_day => format!("days d{:02}–d{:02}", a.0, b.0),
+        (Some((d, _)), _) if *d > 0 => format!("day d{d:02}"),
+        _ => "1 day".to_string(),
     };
     let selection = if wanted.is_empty() { "all rows".to_string() } else { wanted.join(", ") };
     info.notes.push(format!("{span}: {matched} of {rows} rows summed ({selection})"));

@@ -504,6 +504,11 @@ fn sniff_delimiter(header: &str) -> u8 {
 /// a number below 10^11 is read as seconds), RFC 3339, or `YYYY-MM-DD HH:MM:SS[.fff]` (the
 /// formatted export, in the dashboard's time zone, read as UTC: only differences matter).
 fn grafana_time(s: &str) -> Option<i64> {
+    // 1970 to the year 5138, like Prometheus' timestamps: differences then never overflow.
+    grafana_time_any(s).filter(|ms| (0..=100_000_000_000_000).contains(ms))
+}
+
+fn grafana_time_any(s: &str) -> Option<i64> {
     if let Ok(x) = s.parse::<f64>() {
         if !x.is_finite() {
             return None;
@@ -804,6 +809,11 @@ mod tests {
             parse_grafana_csv("Time,a\n0,1\n120,2\n60,2\n", "Time", &[], GridOptions::default()).unwrap_err();
         assert!(
             e.to_string().starts_with("line 4, column 1 (`Time`): found `60`, which is not after"),
+            "{e}"
+        );
+        let e = parse_grafana_csv("Time,a\n1e300,1\n", "Time", &[], GridOptions::default()).unwrap_err();
+        assert!(
+            e.to_string().starts_with("line 2, column 1 (`Time`): found `1e300`, expected a time"),
             "{e}"
         );
         let e = parse_grafana_csv("t,a\n0,1\n", "Time", &[], GridOptions::default()).unwrap_err();
