@@ -79,6 +79,54 @@ impl std::error::Error for InputError {}
 /// Reads the UTF-8 text of the regular file at `path`, refusing devices, FIFOs, directories,
 /// files above `kind`'s cap and invalid UTF-8 (naming the byte offset, line and column).
 pub fn read_text(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_bytes(path, kind)?;
+    utf8(path, kind, bytes)
+}
+
+/// [`read_text`] for data files that may be gzip-compressed (`access.log.2.gz`, ALB logs): a
+/// file that starts with the gzip magic bytes is decompressed (multi-member streams included),
+/// and the decompressed text is held to the same cap as a plain file, so a small archive cannot
+/// expand without bound.
+pub fn read_text_gz(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_maybe_gz(path, kind)?;
+    utf8(path, kind, bytes)
+}
+
+/// [`read_text_gz`] without the UTF-8 check: invalid bytes become U+FFFD. For logs, where a
+/// stray byte in a user agent must not hide the timestamp next to it.
+pub fn read_text_gz_lossy(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_maybe_gz(path, kind)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+fn read_maybe_gz(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
+    let bytes = read_bytes(path, kind)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
+    let noun = kind.noun();
+    let cap = kind.cap();
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(cap as usize));
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| fail(format!("cannot decompress the {noun} (it starts like gzip): {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(fail(format!(
+            "the {noun} decompresses to more than the {} MiB accepted for a {noun}",
+            cap >> 20
+        )));
+    }
+    Ok(out)
+}
+
+/// The bytes of the regular file at `path`, refusing devices, FIFOs, directories and files above
+/// `kind`'s cap.
+fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
     let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
     let noun = kind.noun();
     // `metadata` does not open the file: opening a FIFO would block until a writer comes.
@@ -103,17 +151,76 @@ pub fn read_text(path: &Path, kind: InputKind) -> Result<String, InputError> {
     if bytes.len() as u64 > cap {
         return Err(fail(format!("the {noun} is more than the {} MiB accepted for a {noun}", cap >> 20)));
     }
+    Ok(bytes)
+}
+
+fn utf8(path: &Path, kind: InputKind, bytes: Vec<u8>) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let ok = &e.as_bytes()[..at];
         let line = ok.iter().filter(|&&b| b == b'\n').count() + 1;
         let line_start = ok.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         let col = String::from_utf8_lossy(&ok[line_start..]).chars().count() + 1;
-        fail(format!(
-            "the {noun} is not valid UTF-8: invalid byte 0x{:02x} at byte offset {at} (line {line}, column {col})",
-            e.as_bytes()[at]
-        ))
+        InputError {
+            path: path.to_path_buf(),
+            message: format!(
+                "the {} is not valid UTF-8: invalid byte 0x{:02x} at byte offset {at} (line {line}, column {col})",
+                kind.noun(),
+                e.as_bytes()[at]
+            ),
+        }
     })
+}
+
+/// Most files one glob may name (ALB writes one per node per 5 minutes: a week of 4 nodes is
+/// about 8,000).
+pub const MAX_GLOB_FILES: usize = 100_000;
+
+/// Whether `pattern` holds glob metacharacters (`*`, `?`, `[`).
+pub fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// The files `pattern` names, relative to `base_dir` unless absolute, sorted by path. A pattern
+/// without metacharacters names one path (checked when it is read); a glob (`*`, `?`, `[a-z]`,
+/// `**` for any depth) must match at least one regular file and at most [`MAX_GLOB_FILES`].
+/// Metacharacters in `base_dir` itself are taken literally.
+pub fn expand_paths(base_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, InputError> {
+    let joined = base_dir.join(pattern);
+    if !is_glob(pattern) {
+        return Ok(vec![joined]);
+    }
+    let fail = |m: String| InputError { path: joined.clone(), message: m };
+    let full = if Path::new(pattern).is_absolute() {
+        pattern.to_string()
+    } else {
+        let base = glob::Pattern::escape(&base_dir.to_string_lossy());
+        if base.is_empty() { pattern.to_string() } else { format!("{base}/{pattern}") }
+    };
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let entries = glob::glob_with(&full, opts)
+        .map_err(|e| fail(format!("found an invalid glob pattern ({e}); expected e.g. `logs/*.log.gz`")))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let p = entry.map_err(|e| fail(format!("cannot list `{}`: {}", e.path().display(), e.error())))?;
+        if p.is_file() {
+            files.push(p);
+            if files.len() > MAX_GLOB_FILES {
+                return Err(fail(format!(
+                    "the pattern matches more than {MAX_GLOB_FILES} files; expected a narrower pattern"
+                )));
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(fail("no file matches the pattern; expected at least one".into()));
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Checks, in one linear pass, that a YAML or JSON document nests at most [`MAX_NESTING`]
@@ -195,6 +302,55 @@ mod tests {
         assert!(e.message.contains("byte offset 8 (line 2, column 3)"), "{e}");
         std::fs::write(&p, "é = 1\n").unwrap();
         assert_eq!(read_text(&p, InputKind::Scenario).unwrap(), "é = 1\n");
+    }
+
+    #[test]
+    fn gzip_is_read_transparently() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access.log.2.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"line one\nline two\n").unwrap();
+        let mut bytes = enc.finish().unwrap();
+        // A second gzip member (as `cat a.gz b.gz` makes) is read too.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"line three\n").unwrap();
+        bytes.extend(enc.finish().unwrap());
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(read_text_gz(&p, InputKind::Trace).unwrap(), "line one\nline two\nline three\n");
+        // Plain text passes through; a truncated archive is an error naming the file.
+        let plain = dir.path().join("access.log");
+        std::fs::write(&plain, "plain\n").unwrap();
+        assert_eq!(read_text_gz(&plain, InputKind::Trace).unwrap(), "plain\n");
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let e = read_text_gz(&p, InputKind::Trace).unwrap_err();
+        assert!(e.to_string().contains("access.log.2.gz: cannot decompress the trace file"), "{e}");
+        // Invalid UTF-8: refused, or replaced when lossy.
+        std::fs::write(&plain, b"ok \xff here\n").unwrap();
+        assert!(read_text_gz(&plain, InputKind::Trace).is_err());
+        assert_eq!(read_text_gz_lossy(&plain, InputKind::Trace).unwrap(), "ok \u{fffd} here\n");
+    }
+
+    #[test]
+    fn globs_expand_sorted_and_literal_base_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        // A base folder whose name holds glob metacharacters is taken literally.
+        let base = dir.path().join("logs [prod]");
+        std::fs::create_dir_all(base.join("b")).unwrap();
+        for f in ["b/x.log.gz", "a.log", "c.log", "notes.txt"] {
+            std::fs::write(base.join(f), "x").unwrap();
+        }
+        std::fs::create_dir(base.join("d.log")).unwrap(); // a folder is not a match
+        let names = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter().map(|p| p.strip_prefix(&base).unwrap().to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(names(expand_paths(&base, "*.log").unwrap()), vec!["a.log", "c.log"]);
+        assert_eq!(names(expand_paths(&base, "**/*.log*").unwrap()), vec!["a.log", "b/x.log.gz", "c.log"]);
+        assert_eq!(expand_paths(&base, "plain.csv").unwrap(), vec![base.join("plain.csv")]);
+        let e = expand_paths(&base, "*.json").unwrap_err();
+        assert!(e.message.contains("no file matches the pattern"), "{e}");
+        let e = expand_paths(&base, "[*.log").unwrap_err();
+        assert!(e.message.contains("invalid glob pattern"), "{e}");
     }
 
     #[test]

@@ -92,3 +92,13 @@ fn bad_edits_name_the_key() {
         assert!(e.contains("--set"), "{sets:?}: the error should name the --set: {e}");
     }
 }
+
+/// Since the issue-9 merge, `--set` edits the spelling of a two-spelling key that is already
+/// written: `min_replicas=4` after `min=3` edits that same `min`, so the last value wins instead
+/// of the two being refused as one setting given twice.
+#[test]
+fn both_spellings_through_set_edit_one_setting() {
+    let sc = load(&["policy.hpa-fast.min=3", "policy.hpa-fast.min_replicas=4"]).unwrap();
+    assert_eq!(bounds(&sc, "hpa-fast").0, 4);
+    assert!(manifest(&sc, "hpa-fast").contains("minReplicas: 4"), "{}", manifest(&sc, "hpa-fast"));
+}

@@ -7,6 +7,7 @@ use scalesim::policy::{AwsPolicySpec, MetricRule, PolicyKind, PolicySpec};
 use scalesim::scenario::Scenario;
 use scalesim::service::Demand;
 use scalesim::time::{Time, to_secs_f64};
+use scalesim::traffic::trace::summary::TraceInfo;
 use std::fmt::Write;
 
 /// Checks the file and prints a description of the scenario.
@@ -163,6 +164,40 @@ fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
     s
 }
 
+/// What a trace holds, as read: format, files and notes; span, requests, mean and peak rate.
+fn trace_lines(info: &TraceInfo) -> String {
+    let mut o = String::new();
+    let files = if info.files == 1 { "1 file".to_string() } else { format!("{} files", info.files) };
+    let mut head = format!("trace      {} ({files})", info.format);
+    if !info.notes.is_empty() {
+        let _ = write!(head, ": {}", info.notes.join("; "));
+    }
+    let _ = writeln!(o, "{head}");
+    let span =
+        humantime::format_duration(std::time::Duration::from_millis((info.span * 1000.0).round() as u64));
+    let from = info
+        .start_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or(String::new(), |d| format!(" from {}", d.format("%Y-%m-%d %H:%M:%S UTC")));
+    let requests = if info.exact {
+        format!("{:.0} requests", info.requests)
+    } else {
+        format!("{:.0} requests (integral of the rate)", info.requests)
+    };
+    let mean = info.mean().map_or("-".to_string(), |m| format!("{m:.2} req/s"));
+    let peaks: Vec<String> = info.peaks.iter().map(|(w, r)| format!("{r:.2} req/s (busiest {w})")).collect();
+    let _ = writeln!(o, "           span {span}{from}, {requests}, mean {mean}, peak {}", peaks.join(", "));
+    if info.skipped > 0 {
+        let _ = writeln!(
+            o,
+            "           {} malformed line(s) skipped; the first: {}",
+            info.skipped,
+            info.first_skipped.as_deref().unwrap_or("?")
+        );
+    }
+    o
+}
+
 /// The description `validate` prints.
 pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     let mut o = String::new();
@@ -178,6 +213,9 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     );
     let _ = writeln!(o, "seed       {}", s.seed);
     let _ = writeln!(o, "traffic    {expected:.0} requests expected, mean {mean_rps:.2} req/s");
+    if let Some(info) = s.traffic.trace_info() {
+        o.push_str(&trace_lines(info));
+    }
     let svc = &s.service;
     let mean_demand = svc.demand.mean_without_sizes();
     let demand = match &svc.demand {

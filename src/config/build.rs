@@ -122,6 +122,18 @@ pub fn build_with_warnings(
         KeyError::new(KeyPath::parse(&key), e.message)
     })?;
 
+    if let Some(info) = traffic.trace_info()
+        && info.skipped > 0
+    {
+        warnings.push(KeyError::new(
+            KeyPath::parse("traffic.trace.skip_malformed"),
+            format!(
+                "skipped {} malformed line(s); the first: {}",
+                info.skipped,
+                info.first_skipped.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
     let (service, balancer) = build_service(raw.service, &traffic.size_columns(), &traffic.max_sizes())?;
     for (k, d) in [("demand", service.demand.dist()), ("startup", Some(&service.startup))] {
         if let Some(Dist::LogNormal { sigma, .. }) = d

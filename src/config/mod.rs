@@ -20,6 +20,7 @@ mod manifest_edit;
 pub mod overrides;
 pub mod raw;
 pub mod source;
+pub mod traces;
 pub mod traffic;
 pub mod values;
 
