@@ -628,6 +628,21 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
     const ALIASES: [&str; 3] = ["min", "max", "interval"];
     // Manifest-based types: the keys that edit the manifest (config/manifest_edit.rs).
     const EDITS: [&str; 5] = ["min_replicas", "max_replicas", "min", "max", "patch"];
+    const MANIFEST_KEYS: [&str; 13] = [
+        "manifest",
+        "initial",
+        "activator",
+        "controller",
+        "metrics_map",
+        EDITS[0],
+        EDITS[1],
+        EDITS[2],
+        EDITS[3],
+        EDITS[4],
+        "target",
+        "polling_interval",
+        "cooldown_period",
+    ];
     match t {
         PolicyType::Fixed => &["replicas"],
         PolicyType::Rps | PolicyType::Concurrency => &[
@@ -697,34 +712,9 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             "target",
             "annotations",
         ],
-        PolicyType::Hpa => &[
-            "manifest",
-            "initial",
-            "activator",
-            "controller",
-            "metrics_map",
-            EDITS[0],
-            EDITS[1],
-            EDITS[2],
-            EDITS[3],
-            EDITS[4],
-            "target",
-        ],
-        PolicyType::Keda => &[
-            "manifest",
-            "initial",
-            "activator",
-            "controller",
-            "metrics_map",
-            EDITS[0],
-            EDITS[1],
-            EDITS[2],
-            EDITS[3],
-            EDITS[4],
-            "target",
-            "polling_interval",
-            "cooldown_period",
-        ],
+        // hpa takes all but KEDA's polling and cooldown (the last two).
+        PolicyType::Hpa => &MANIFEST_KEYS[..MANIFEST_KEYS.len() - 2],
+        PolicyType::Keda => &MANIFEST_KEYS,
         PolicyType::Platform => &[
             "min_replicas",
             "max_replicas",
