@@ -98,6 +98,38 @@ impl Dist {
         }
     }
 
+    /// The largest value it can take, when it has one (deterministic, uniform, empirical).
+    pub fn upper_bound(&self) -> Option<f64> {
+        match self {
+            Dist::Deterministic { value } => Some(*value),
+            Dist::Uniform { high, .. } => Some(*high),
+            Dist::Empirical { samples } => Some(samples.iter().copied().fold(0.0, f64::max)),
+            Dist::Exponential { .. } | Dist::LogNormal { .. } | Dist::Gamma { .. } => None,
+        }
+    }
+
+    /// The 99th percentile: exact for every variant but gamma, which uses the Wilson–Hilferty
+    /// approximation `kθ (1 − 1/(9k) + z₀.₉₉ √(1/(9k)))³` (within about 1 % for shape k ≥ 1).
+    /// Empirical: the nearest-rank 99th percentile of the samples.
+    pub fn p99(&self) -> f64 {
+        match self {
+            Dist::Deterministic { value } => *value,
+            Dist::Exponential { mean } => mean * 100f64.ln(),
+            Dist::LogNormal { mu, sigma } => (mu + sigma * Z99).exp(),
+            Dist::Gamma { shape, scale, .. } => {
+                let c = 1.0 / (9.0 * shape);
+                shape * scale * (1.0 - c + Z99 * c.sqrt()).max(0.0).powi(3)
+            }
+            Dist::Uniform { low, high } => low + 0.99 * (high - low),
+            Dist::Empirical { samples } => {
+                let mut v = samples.clone();
+                v.sort_by(f64::total_cmp);
+                let rank = ((0.99 * v.len() as f64).ceil() as usize).clamp(1, v.len());
+                v[rank - 1]
+            }
+        }
+    }
+
     /// One draw. Always consumes randomness for random variants only; never negative.
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> f64 {
@@ -143,6 +175,27 @@ mod tests {
             let m = sample_mean(d, 200_000);
             assert!((m / d.mean() - 1.0).abs() < 0.02, "{d:?}: {m} vs {}", d.mean());
         }
+    }
+
+    #[test]
+    fn p99_and_upper_bound_match_samples() {
+        let ds = [
+            Dist::exponential(2.0),
+            Dist::lognormal_mean_sigma(30.0, 0.4),
+            Dist::gamma(4.0, 10.0).unwrap(),
+            Dist::Uniform { low: 20.0, high: 40.0 },
+        ];
+        for d in &ds {
+            let mut r = stream(5, Stream::Startup);
+            let mut v: Vec<f64> = (0..200_000).map(|_| d.sample(&mut r)).collect();
+            v.sort_by(f64::total_cmp);
+            let p99 = v[(0.99 * v.len() as f64) as usize];
+            assert!((p99 / d.p99() - 1.0).abs() < 0.02, "{d:?}: {p99} vs {}", d.p99());
+        }
+        assert_eq!(Dist::Uniform { low: 20.0, high: 40.0 }.upper_bound(), Some(40.0));
+        assert_eq!(Dist::Deterministic { value: 3.0 }.upper_bound(), Some(3.0));
+        assert_eq!(Dist::Empirical { samples: vec![1.0, 5.0, 2.0] }.upper_bound(), Some(5.0));
+        assert_eq!(Dist::exponential(1.0).upper_bound(), None);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! Every run is independent and deterministic given (scenario, policy, seed); rayon executes
 //! them on a pool of the requested size and `collect` keeps the matrix order, so results (and
-//! the files written from them) do not depend on the thread count or on scheduling.
+//! the files written from them) do not depend on the thread count or on scheduling. When the
+//! scenario has an oracle policy, every run is then measured against it
+//! ([`crate::oracle::attach`]: cost above the oracle, elasticity metrics).
 
 use crate::engine;
 use crate::record::RunResult;
@@ -57,7 +59,9 @@ pub fn total_work(scenario: &Scenario, opts: &RunOptions) -> u64 {
 }
 
 /// Runs every selected policy × replication, in parallel; results ordered by policy (scenario
-/// order) then replication. Replication i uses [`replication_seed`]`(scenario.seed, i)`.
+/// order) then replication. Replication i uses [`replication_seed`]`(scenario.seed, i)`. With an
+/// oracle in the scenario, the oracle figures of every run are filled in
+/// ([`crate::oracle::attach`]).
 pub fn run(
     scenario: &Scenario,
     opts: &RunOptions,
@@ -77,11 +81,14 @@ pub fn run(
     let seeds = opts.seeds.max(1);
     let jobs: Vec<_> = selected.iter().flat_map(|p| (0..seeds).map(move |i| (*p, i))).collect();
     let work = || {
-        jobs.par_iter()
+        let mut runs = jobs
+            .par_iter()
             .map(|(p, i)| {
                 engine::simulate(scenario, p, replication_seed(scenario.seed, *i), *i, Some(&progress.done))
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        crate::oracle::attach(scenario, &mut runs);
+        runs
     };
     match opts.threads {
         Some(n) => {

@@ -5,18 +5,22 @@
 //! independent [`engine`] simulation of [`traffic`] against the replica model ([`service`],
 //! [`balancer`]) steered by a [`policy`] that reads [`metrics`]; [`record`] aggregates each run;
 //! [`report`] writes files and charts. [`calibrate`] fits the replica model to a real Locust step
-//! test. Only `config`, `report` and `cli` touch the file system.
+//! test. Only `config`, `report` and `cli` touch the file system, and every input file is read
+//! through [`input`] (size caps, regular files only, UTF-8 checked).
 
 #![warn(missing_docs)]
 
 pub mod balancer;
+pub mod budget;
 pub mod calibrate;
 pub mod capacity;
 pub mod config;
 pub mod dist;
 pub mod engine;
 pub mod experiment;
+pub mod input;
 pub mod metrics;
+pub mod oracle;
 pub mod policy;
 pub mod record;
 pub mod report;
@@ -25,3 +29,4 @@ pub mod scenario;
 pub mod service;
 pub mod time;
 pub mod traffic;
+pub mod tune;

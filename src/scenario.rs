@@ -4,7 +4,7 @@
 //! one directly. Nothing in here reads files.
 
 use crate::balancer::BalancerKind;
-use crate::policy::PolicySpec;
+use crate::policy::{PolicyKind, PolicySpec};
 use crate::service::ServiceModel;
 use crate::time::{Clock, Time};
 use crate::traffic::TrafficSpec;
@@ -42,6 +42,8 @@ pub struct Scenario {
     pub seed: u64,
     /// Length of one recording interval.
     pub record_interval: Time,
+    /// Start-up transient `[0, warmup)` excluded from summary figures (0 for none).
+    pub warmup: Time,
     /// Optional SLO.
     pub slo: Option<Slo>,
     /// Traffic.
@@ -54,4 +56,12 @@ pub struct Scenario {
     pub cost: CostModel,
     /// Policies to compare (unique names).
     pub policies: Vec<PolicySpec>,
+}
+
+impl Scenario {
+    /// The oracle baseline: the first policy of type `oracle`, if any. Reports measure
+    /// `cost_above_oracle_pct` and the elasticity metrics against it (see `crate::oracle`).
+    pub fn oracle(&self) -> Option<&PolicySpec> {
+        self.policies.iter().find(|p| matches!(p.kind, PolicyKind::Oracle(_)))
+    }
 }

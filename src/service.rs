@@ -90,6 +90,25 @@ impl Demand {
         }
     }
 
+    /// The expected demand of `arrival`, in seconds, without drawing anything: the
+    /// distribution's mean, or `base + Σ coef·size` for the linear form (its noise has mean 1).
+    pub fn expected(&self, arrival: &Arrival) -> f64 {
+        match self {
+            Demand::Dist(d) => d.mean(),
+            Demand::Linear { base, coef, .. } => {
+                base + coef.iter().zip(arrival.sizes.iter()).map(|(c, x)| c * x).sum::<f64>()
+            }
+        }
+    }
+
+    /// The distribution, when the demand is one (not the linear form).
+    pub fn dist(&self) -> Option<&crate::dist::Dist> {
+        match self {
+            Demand::Dist(d) => Some(d),
+            Demand::Linear { .. } => None,
+        }
+    }
+
     /// Mean demand when sizes are not known (sizes taken as zero for the linear form).
     pub fn mean_without_sizes(&self) -> f64 {
         match self {

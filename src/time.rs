@@ -16,10 +16,57 @@ pub const SECOND: Time = 1_000_000;
 /// One millisecond in [`Time`] units.
 pub const MILLISECOND: Time = 1_000;
 
-/// Converts seconds (possibly fractional, non-negative) to [`Time`], rounding to the microsecond.
+/// The longest span any single conversion into [`Time`] yields: 2^62 µs (about 146 000
+/// years). Adding it to any simulated instant (at most [`MAX_VALUE_SECS`] after the start) cannot
+/// overflow a `u64`, so a sampled service time or startup from a heavy tail saturates here rather
+/// than wrapping round to a small number.
+pub const MAX_SPAN: Time = 1 << 62;
+
+/// The largest number of seconds a scenario may write for anything that becomes [`Time`]
+/// (durations, service demands, startup times, intervals): 3660 days, the longest supported
+/// simulation. Checked at validation, with the key and its line.
+pub const MAX_VALUE_SECS: f64 = 3660.0 * 86_400.0;
+
+/// Converts seconds (possibly fractional, non-negative) to [`Time`], rounding to the
+/// microsecond. Negative and NaN give 0; anything above [`MAX_SPAN`] saturates there (never
+/// wraps). Values a user writes are range-checked before they get here ([`checked_from_secs`]).
 #[inline]
 pub fn from_secs_f64(s: f64) -> Time {
-    if s <= 0.0 { 0 } else { (s * 1e6).round() as Time }
+    let us = s * 1e6;
+    if us >= MAX_SPAN as f64 {
+        MAX_SPAN
+    } else if us > 0.0 {
+        us.round() as Time
+    } else {
+        0
+    }
+}
+
+/// Converts a number of seconds a user wrote to [`Time`]: an error (for the caller to attach to
+/// its key) when it is not a finite number in `0..=`[`MAX_VALUE_SECS`].
+pub fn checked_from_secs(s: f64) -> Result<Time, String> {
+    if !s.is_finite() || s < 0.0 {
+        return Err(format!("found {s}, expected a non-negative number of seconds"));
+    }
+    if s > MAX_VALUE_SECS {
+        return Err(format!(
+            "found {} seconds, more than the longest supported time ({MAX_VALUE_SECS} s, 3660 days)",
+            fmt_big(s)
+        ));
+    }
+    Ok(from_secs_f64(s))
+}
+
+/// A number for a message: as written for ordinary sizes, in scientific notation (`1e308`) when
+/// the digits would fill the line.
+pub fn fmt_big(x: f64) -> String {
+    if x.is_finite() && x.abs() >= 1e12 { format!("{x:e}") } else { format!("{x}") }
+}
+
+/// Converts whole seconds (e.g. a manifest's `pollingInterval`) to [`Time`], or `None` when
+/// they exceed [`MAX_VALUE_SECS`].
+pub fn checked_whole_secs(s: u64) -> Option<Time> {
+    (s as f64 <= MAX_VALUE_SECS).then(|| s * SECOND)
 }
 
 /// Converts [`Time`] to seconds.
@@ -28,9 +75,9 @@ pub fn to_secs_f64(t: Time) -> f64 {
     t as f64 * 1e-6
 }
 
-/// Converts a [`std::time::Duration`] to [`Time`] (saturating).
+/// Converts a [`std::time::Duration`] to [`Time`] (saturating at [`MAX_SPAN`]).
 pub fn from_duration(d: std::time::Duration) -> Time {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).min(MAX_SPAN)
 }
 
 /// The scenario's clock: simulated time 0 is `start` in time zone `tz`.
@@ -242,6 +289,21 @@ mod tests {
         assert_eq!(l.seconds_of_day, 13.0 * 3600.0);
         assert_eq!(l.weekday, 6);
         assert_eq!(c.label(86_400 * SECOND, false), "13:00");
+    }
+
+    #[test]
+    fn conversions_saturate_and_check() {
+        assert_eq!(from_secs_f64(1.5), 1_500_000);
+        assert_eq!(from_secs_f64(-1.0), 0);
+        assert_eq!(from_secs_f64(f64::NAN), 0);
+        assert_eq!(from_secs_f64(2e13), MAX_SPAN);
+        assert_eq!(from_secs_f64(f64::INFINITY), MAX_SPAN);
+        assert!(MAX_SPAN.checked_add(from_secs_f64(MAX_VALUE_SECS)).is_some());
+        assert_eq!(checked_from_secs(2.0), Ok(2 * SECOND));
+        assert!(checked_from_secs(1e14).unwrap_err().contains("3660 days"));
+        assert!(checked_from_secs(f64::NAN).is_err());
+        assert_eq!(checked_whole_secs(30), Some(30 * SECOND));
+        assert_eq!(checked_whole_secs(u64::MAX), None);
     }
 
     #[test]

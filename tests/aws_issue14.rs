@@ -50,6 +50,7 @@ fn run(name: &str) -> (Vec<Row>, u64) {
         .unwrap()
         .arg("run")
         .arg(&config)
+        .arg("--no-oracle")
         .arg("--out")
         .arg(tmp.path())
         .assert()

@@ -133,6 +133,7 @@ fn validate_describes_a_good_scenario() {
         .stdout(contains("36000 requests expected, mean 10.00 req/s"))
         .stdout(contains("capacity ≈ 33.33 req/s per replica"))
         .stdout(contains("hpa      cpu"))
+        .stdout(contains("baseline   an `oracle` policy with perfect foresight"))
         .stdout(contains("output/good/"));
 }
 

@@ -70,20 +70,24 @@ fn schedule_holds_its_count_inside_the_window_in_its_time_zone() {
 
 #[test]
 fn schedule_combined_with_rps_takes_the_larger() {
-    let w = CronWindow::new("0 9 * * *", "0 17 * * *", chrono_tz::UTC, 8).unwrap();
+    // rps alone wants ceil(115 / 10) = 12; from 09:00 to 17:00 a window asks for 16 (the
+    // schedule wins), from 18:00 to 22:00 another asks for 4 (the rps rule wins).
+    let busy = CronWindow::new("0 9 * * *", "0 17 * * *", chrono_tz::UTC, 16).unwrap();
+    let quiet = CronWindow::new("0 18 * * *", "0 22 * * *", chrono_tz::UTC, 4).unwrap();
     let p = basic(
         "mixed",
         1,
         20,
-        vec![MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 60 * SECOND }],
-        vec![w],
+        vec![MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 600 * SECOND }],
+        vec![busy, quiet],
     );
-    let sc = scenario(120.0, 86_400, mmc_service(8, 0.05), vec![p]);
+    let sc = scenario(115.0, 86_400, mmc_service(8, 0.05), vec![p]);
     let r = simulate(&sc, &sc.policies[0], 2, 0, None);
     let at = |h: f64| r.intervals.iter().find(|i| i.end_s >= h * 3600.0).unwrap();
-    // rps alone wants ceil(120 / 10) = 12 (or 13 with noise); the schedule's 8 never wins.
-    assert!(at(12.0).desired >= 12);
-    assert!(at(20.0).desired >= 12);
+    assert_eq!(at(8.0).desired, 12, "before the windows: the rps rule");
+    assert_eq!(at(12.0).desired, 16, "inside the busy window: the schedule is larger");
+    assert_eq!(at(16.5).desired, 16);
+    assert_eq!(at(20.0).desired, 12, "inside the quiet window: the rps rule is larger");
 }
 
 /// Issue 10: the rps rule without a tolerance band flapped (82 ± 6 actions in 2 h at a steady

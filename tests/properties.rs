@@ -10,7 +10,7 @@ use scalesim::balancer::BalancerKind;
 use scalesim::dist::Dist;
 use scalesim::engine::simulate;
 use scalesim::experiment::{Progress, RunOptions, run};
-use scalesim::policy::{ActivatorBuffer, BasicSpec, MetricRule, PolicyKind, PolicySpec};
+use scalesim::policy::{ActivatorBuffer, BasicSpec, MetricRule, OracleSpec, PolicyKind, PolicySpec};
 use scalesim::service::Curve;
 use scalesim::time::SECOND;
 
@@ -40,10 +40,30 @@ fn rule() -> impl Strategy<Value = MetricRule> {
 
 prop_compose! {
     fn policy()(min in 0u32..4, extra in 0u32..8, rules in prop::collection::vec(rule(), 1..3),
-                interval in 1u64..30, down in 0u64..120, up in 0u64..30, fixed in any::<bool>())
+                interval in 1u64..30, down in 0u64..120, up in 0u64..30, kind in 0u8..4,
+                window in 1u64..30, lead in 0u64..90, capacity in 0.5..60.0f64)
                 -> PolicySpec {
-        if fixed {
+        if kind == 0 {
             return PolicySpec::fixed("p", min + extra);
+        }
+        if kind == 1 {
+            // The oracle, with any settings: its schedule must respect the same invariants.
+            let spec = OracleSpec {
+                interval: interval * SECOND,
+                window: window.min(interval) * SECOND,
+                lead: lead * SECOND,
+                capacity_rps: capacity,
+                reference_demand_s: 0.1,
+                capacity_source: "given".into(),
+            };
+            return PolicySpec {
+                name: "p".into(),
+                min,
+                max: (min + extra).max(1),
+                initial: min,
+                kind: PolicyKind::Oracle(spec),
+                activator: None,
+            };
         }
         PolicySpec {
             name: "p".into(),
@@ -111,7 +131,17 @@ proptest! {
         {
             prop_assert!(p100 <= to as f64 / 1000.0 * 1.001 + 1e-6);
         }
-        prop_assert!(s.peak_replicas <= p.max.max(p.initial) + p.max);
+        // Billed replicas only grow when the policy scales, where the peak is taken: it is at
+        // least every recorded count, and without a grace period (draining replicas leave at
+        // once) it never exceeds the policy's bound.
+        for i in &r.intervals {
+            prop_assert!(s.peak_replicas >= i.starting + i.ready + i.draining, "peak {} below an interval's {}", s.peak_replicas, i.starting + i.ready + i.draining);
+        }
+        if grace == 0 {
+            prop_assert!(s.peak_replicas <= p.max.max(p.initial), "peak {} above max {}", s.peak_replicas, p.max);
+        } else {
+            prop_assert!(s.peak_replicas <= p.max.max(p.initial) + p.max);
+        }
     }
 }
 
@@ -131,20 +161,29 @@ fn results_do_not_depend_on_thread_count() {
         }),
         activator: None,
     };
-    let sc = scenario(
+    let mut sc = scenario(
         150.0,
         900,
         mmc_service(4, 0.1),
         vec![PolicySpec::fixed("fixed", 5), rps("a", 30.0), rps("b", 20.0)],
     );
+    // With the oracle baseline, whose figures are filled in after the runs.
+    let oracle = scalesim::oracle::build(
+        &sc,
+        "oracle",
+        &scalesim::oracle::OracleSettings { capacity_rps: Some(30.0), ..Default::default() },
+    )
+    .unwrap();
+    sc.policies.push(oracle);
     let go = |threads| {
         run(&sc, &RunOptions { seeds: 3, threads: Some(threads), policies: vec![] }, &Progress::default())
             .unwrap()
     };
     let one = go(1);
     let two = go(2);
-    assert_eq!(one.len(), 9);
+    assert_eq!(one.len(), 12);
     assert_eq!(one, two);
+    assert!(one.iter().all(|r| r.summary.elasticity.is_some() && r.summary.cost_above_oracle_pct.is_some()));
     assert_eq!(one[0].policy, "fixed");
     assert_eq!(one[3].policy, "a");
     assert_ne!(one[0].summary, one[1].summary, "replications use different seeds");

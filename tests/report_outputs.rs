@@ -12,6 +12,10 @@ use scalesim::traffic::TrafficSpec;
 use serde_json::Value;
 use std::path::Path;
 
+#[path = "common/schema.rs"]
+mod schema;
+use schema::validate;
+
 const POLICIES: [(&str, u32); 3] = [("fixed-3", 3), ("fixed-6", 6), ("hpa-like", 0)];
 
 /// A scenario of `hours` with three policies.
@@ -23,6 +27,7 @@ fn scenario(hours: u64) -> Scenario {
         clock: Clock::utc_monday(duration),
         seed: 42,
         record_interval: 300 * SECOND,
+        warmup: 0,
         slo: Some(Slo { latency: Some((99.0, 0.5)), error_rate: Some(0.01) }),
         traffic: TrafficSpec::constant_poisson(40.0),
         service: ServiceModel {
@@ -89,6 +94,8 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     desired: ready,
                     starting: 0,
                     ready,
+                    ready_min: ready,
+                    ready_max: ready,
                     draining: 0,
                     latency_mean_s: Some(0.1),
                     latency_p50_s: Some(0.07),
@@ -98,6 +105,7 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     replica_seconds: ready as f64 * step,
                     cost_cumulative: cost,
                     slo_violated: failed_q > 0,
+                    at_max_s: None,
                 });
             }
             let failed: u64 = totals.2.iter().sum();
@@ -120,9 +128,14 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     scaling_actions: if fixed > 0 { 0 } else { 12 + rep as u64 },
                     peak_replicas: totals.4,
                     slo_violation_minutes: totals.5,
+                    cost_above_oracle_pct: None,
+                    elasticity: None,
+                    time_at_max_minutes: None,
                 },
                 intervals,
                 decisions: vec![],
+                ready_curve: Default::default(),
+                foresight: None,
             });
         }
     }
@@ -138,12 +151,13 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "cost.png",
     "decisions.csv",
     "failures.png",
-    "latency_p99.png",
+    "latency.png",
     "replicas.png",
+    "scenario.toml",
     "summary.csv",
     "summary.json",
     "timeseries.csv",
@@ -168,7 +182,7 @@ fn every_file_is_written_and_parseable() {
     for reason in FailReason::ALL {
         assert!(header.contains(&format!("failed_{}", reason.name())));
     }
-    assert_eq!(header.len(), 25);
+    assert_eq!(header.len(), 28);
     let rows: Vec<csv::StringRecord> = rd.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), 3 * 48 * 12);
     assert_eq!(&rows[12 * 24][2], "2025-01-07T00:00:00+00:00");
@@ -176,7 +190,9 @@ fn every_file_is_written_and_parseable() {
     // summary.csv: one row per policy, empty confidence cells with one replication.
     let mut rd = csv::Reader::from_path(out.join("summary.csv")).unwrap();
     let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header.len(), 2 + 18 * 3 + 1);
+    // 26 figures (19, plus cost_above_oracle_pct and six elasticity metrics), each with its
+    // two confidence bounds.
+    assert_eq!(header.len(), 2 + 26 * 3 + 1);
     let rows: Vec<csv::StringRecord> = rd.records().map(|x| x.unwrap()).collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(&rows[2][0], "hpa-like");
@@ -191,7 +207,7 @@ fn every_file_is_written_and_parseable() {
     assert!(json["policies"][0].get("intervals").is_none());
 
     // PNGs: signature and size 1280×720.
-    for png in ["replicas.png", "failures.png", "cost.png", "latency_p99.png"] {
+    for png in ["replicas.png", "failures.png", "cost.png", "latency.png"] {
         let b = std::fs::read(out.join(png)).unwrap();
         assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{png}");
         assert_eq!(u32::from_be_bytes(b[16..20].try_into().unwrap()), 1280);
@@ -293,62 +309,6 @@ fn schema() -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// A small JSON Schema validator for the keywords `docs/summary.schema.json` uses: `type`,
-/// `required`, `properties`, `additionalProperties`, `items`, `minimum` and local `$ref`s.
-/// Panics with the JSON path of the first violation.
-fn validate(v: &Value, schema: &Value, root: &Value, at: &str) {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let target = r.strip_prefix("#/").expect("local $ref").split('/').fold(root, |s, k| &s[k]);
-        assert!(!target.is_null(), "dangling $ref {r}");
-        return validate(v, target, root, at);
-    }
-    if let Some(t) = schema.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().map(|x| x.as_str().unwrap()).collect(),
-            _ => panic!("bad type keyword"),
-        };
-        let ok = types.iter().any(|t| match *t {
-            "object" => v.is_object(),
-            "array" => v.is_array(),
-            "string" => v.is_string(),
-            "number" => v.is_number(),
-            "integer" => v.is_i64() || v.is_u64(),
-            "boolean" => v.is_boolean(),
-            "null" => v.is_null(),
-            other => panic!("unknown type {other}"),
-        });
-        assert!(ok, "{at}: {v} is not {types:?}");
-    }
-    if let (Some(min), Some(x)) = (schema.get("minimum").and_then(Value::as_f64), v.as_f64()) {
-        assert!(x >= min, "{at}: {x} < {min}");
-    }
-    if let Some(obj) = v.as_object() {
-        if let Some(req) = schema.get("required").and_then(Value::as_array) {
-            for k in req {
-                assert!(obj.contains_key(k.as_str().unwrap()), "{at}: missing {k}");
-            }
-        }
-        let props = schema.get("properties").and_then(Value::as_object);
-        for (k, val) in obj {
-            let sub = format!("{at}.{k}");
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => validate(val, s, root, &sub),
-                None => match schema.get("additionalProperties") {
-                    Some(Value::Bool(false)) => panic!("{sub}: not allowed by the schema"),
-                    Some(s @ Value::Object(_)) => validate(val, s, root, &sub),
-                    _ => {}
-                },
-            }
-        }
-    }
-    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
-        for (i, x) in arr.iter().enumerate() {
-            validate(x, items, root, &format!("{at}[{i}]"));
-        }
-    }
-}
-
 #[test]
 fn validator_rejects_bad_documents() {
     let s = scenario(2);
@@ -388,4 +348,33 @@ fn degenerate_inputs_still_write_everything() {
     let json: Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     validate(&json, &schema(), &schema(), "$");
     assert!(json["policies"][0]["latency_p99_s"].is_null());
+}
+
+#[test]
+fn real_output_with_the_oracle_baseline_matches_the_schema() {
+    // A simulated run (not hand-made results): quickstart shortened to 2 h, two seeds, with the
+    // oracle baseline `scalesim run` adds, so the oracle figures are numbers, not nulls.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/quickstart.toml");
+    let s = scalesim::config::load(&path, &["simulation.duration=\"2h\"".to_string()]).unwrap();
+    let s = scalesim::oracle::with_baseline(&s).unwrap();
+    let opts = scalesim::experiment::RunOptions { seeds: 2, threads: None, policies: vec![] };
+    let r = scalesim::experiment::run(&s, &opts, &Default::default()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    write_outputs(tmp.path(), &s, &r).unwrap();
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("summary.json")).unwrap()).unwrap();
+    validate(&json, &schema(), &schema(), "$");
+    let policies = json["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 5);
+    for p in policies {
+        for f in ["cost_above_oracle_pct", "elasticity_theta_under_pct", "elasticity_jitter_per_h"] {
+            assert!(p[f].is_number(), "{}: {f}", p["policy"]);
+            assert!(p["intervals"][f]["n"] == 2, "{}: {f}", p["policy"]);
+        }
+    }
+    let oracle = policies.iter().find(|p| p["baseline"] == true).unwrap();
+    assert_eq!((&oracle["policy"], &oracle["cost_above_oracle_pct"]), (&"oracle".into(), &0.into()));
+    let t = summary_table(&s, &r);
+    assert!(t.contains("+oracle %"), "{t}");
+    assert!(t.lines().all(|l| l.chars().count() <= 100), "too wide:\n{t}");
 }

@@ -63,14 +63,32 @@ fn every_bundled_config_runs_and_writes_every_output() {
         let policies = text.matches("[[policy]]").count();
         let summary = json(&tmp.path().join("summary.json"));
         let entries = summary["policies"].as_array().unwrap();
-        assert_eq!(entries.len(), policies, "{}", config.display());
+        // Every policy of the file, then the oracle baseline `run` adds.
+        assert_eq!(entries.len(), policies + 1, "{}", config.display());
+        let last = &entries[policies];
+        assert_eq!(
+            (&last["policy"], &last["family"], &last["baseline"]),
+            (&"oracle".into(), &"oracle".into(), &true.into())
+        );
+        assert!(entries[..policies].iter().all(|e| e["baseline"] == false));
+        // Relative cost is undefined when replicas are free (the oracle costs 0).
+        let priced = summary["cost_per_replica_hour"].as_f64().unwrap() > 0.0;
+        assert!(
+            entries.iter().all(|e| e["cost_above_oracle_pct"].is_number() == priced),
+            "{}",
+            config.display()
+        );
+        assert!(entries.iter().all(|e| e["elasticity_tau_under_pct"].is_number()), "{}", config.display());
         for e in entries {
             let (req, served, failed) = (
                 e["requests"].as_u64().unwrap(),
                 e["served"].as_u64().unwrap(),
                 e["failed"].as_u64().unwrap(),
             );
-            assert!(req > 0 && served + failed <= req, "{}: {e}", config.display());
+            // With a warm-up, requests are arrivals after it and served/failed are requests
+            // that ended after it (some arrived during it), so only without one must they add up.
+            let warm = summary["warmup_s"].as_f64().unwrap() > 0.0;
+            assert!(req > 0 && (warm || served + failed <= req), "{}: {e}", config.display());
         }
     }
 }
@@ -107,7 +125,8 @@ fn seeds_policy_filter_and_set_overrides() {
     let s = json(&tmp.path().join("summary.json"));
     let p = s["policies"].as_array().unwrap();
     let names: Vec<_> = p.iter().map(|e| e["policy"].as_str().unwrap()).collect();
-    assert_eq!(names, ["fixed-40", "rps-10-30s"]);
+    // The oracle baseline runs too: the others' cost above it needs its runs.
+    assert_eq!(names, ["fixed-40", "rps-10-30s", "oracle"]);
     let ci = &p[1]["intervals"]["latency_p99_s"];
     assert_eq!(ci["n"].as_u64(), Some(3));
     assert!(ci["ci95_low"].as_f64().unwrap() <= ci["mean"].as_f64().unwrap());
@@ -148,4 +167,20 @@ fn decision_log_explains_every_scaling_action() {
     }
     // The rps policies log the rate they saw.
     assert!(rows.iter().any(|r| &r[2] == "rps-10-30s" && r[6].starts_with("rps=")));
+}
+
+#[test]
+fn no_oracle_runs_only_the_scenario_policies() {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("configs/quickstart.toml");
+    let tmp = tempfile::tempdir().unwrap();
+    run(&config, tmp.path(), &["--set", "simulation.duration=1h", "--no-oracle", "--policy", "rps-10"]);
+    let s = json(&tmp.path().join("summary.json"));
+    let p = s["policies"].as_array().unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0]["baseline"], false);
+    assert!(p[0]["cost_above_oracle_pct"].is_null() && p[0]["elasticity_theta_over_pct"].is_null());
+    let mut rd = csv::Reader::from_path(tmp.path().join("summary.csv")).unwrap();
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    let i = header.iter().position(|h| h == "cost_above_oracle_pct").unwrap();
+    assert_eq!(&rd.records().next().unwrap().unwrap()[i], "");
 }

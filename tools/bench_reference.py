@@ -25,7 +25,8 @@ TOL = {"latency_mean_s": 0.03, "replica_seconds": 0.03, "failed": 0.08, "latency
 
 
 def run_scalesim(seed, duration, out):
-    cmd = [BIN, "run", CONFIG, "--threads", "1", "--seed", str(seed), "--out", out,
+    # --no-oracle: time the one policy SimPy also simulates, not the oracle baseline run adds.
+    cmd = [BIN, "run", CONFIG, "--threads", "1", "--seed", str(seed), "--out", out, "--no-oracle",
            "--set", f"simulation.duration={duration}s"]
     t = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -324,6 +324,7 @@ pub fn run_step_test(service: &ServiceModel, test: &StepTest, seed: u64) -> Step
         clock: Clock::utc_monday(horizon),
         seed,
         record_interval: d,
+        warmup: 0,
         slo: None,
         traffic,
         service: service.clone(),

@@ -4,8 +4,9 @@
 //! [`Command`], whose options are the library's own structs.
 
 use super::{
-    CalibrateCommand, CapacityCommand, Command, ExplainCommand, ExplainDecisionCommand, ExplainFamily,
-    ExplainKpaCommand, ExportCommand, RecommendCommand, RunCommand, ValidateCommand,
+    CalibrateCommand, CapacityCommand, Command, CompareCommand, ExplainCommand, ExplainDecisionCommand,
+    ExplainFamily, ExplainKpaCommand, ExportCommand, RecommendCommand, ReportCommand, RunCommand,
+    TuneCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -23,6 +24,10 @@ pub struct Cli {
 enum Sub {
     /// Run every policy of a scenario (× seeds) and write the results.
     Run(RunArgs),
+    /// Write report.html for an output folder of `run`: verdict, table, charts, decisions.
+    Report(ReportArgs),
+    /// Compare two output folders of `run` policy by policy (a what-if against its baseline).
+    Compare(CompareArgs),
     /// Check a scenario file and show what a run would do.
     Validate(ValidateArgs),
     /// Print the scenario-file reference (every key, its type, default and meaning).
@@ -36,6 +41,8 @@ enum Sub {
     Capacity(CapacityArgs),
     /// Recommend min, max and targets from the capacity and the traffic, and check them.
     Recommend(RecommendArgs),
+    /// Search a policy's settings for the cheapest that meet the SLO, with the evidence.
+    Tune(TuneArgs),
     /// Explain one autoscaler decision: from a case file (hpa, kpa) or from a run (decision).
     #[command(subcommand)]
     Explain(Explain),
@@ -128,6 +135,8 @@ struct CapacityArgs {
     /// Output folder for capacity_steps.csv and capacity.png [default: output/<name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +178,8 @@ struct RecommendArgs {
     /// crash, a rollout) never leaves none; 1 to allow a single replica.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     min_replicas: u32,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -210,14 +221,151 @@ struct RunArgs {
     /// Replications per policy, each with its own seed.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     seeds: u32,
-    /// Worker threads [default: one per core].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Worker threads, at most 1024 [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scalesim::budget::MAX_THREADS as i64))]
     threads: Option<u32>,
     /// Run only this policy (repeatable).
     #[arg(long = "policy", value_name = "NAME")]
     policies: Vec<String>,
+    /// Do not add the oracle baseline (perfect foresight) when the scenario has no oracle
+    /// policy; `cost_above_oracle_pct` and the elasticity figures are then empty.
+    #[arg(long)]
+    no_oracle: bool,
     #[command(flatten)]
     set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
+    #[command(flatten)]
+    charts: ChartArgs,
+    /// Also write report.html (one self-contained page: verdict, table, charts, decisions).
+    #[arg(long)]
+    report: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StrategyArg {
+    Grid,
+    Random,
+    Halving,
+}
+
+#[derive(Debug, Args)]
+struct TuneArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// The policy to tune.
+    #[arg(long, value_name = "NAME")]
+    policy: String,
+    /// A key of the policy (`policy.NAME.target`) or of the service (`service.workers`) and its
+    /// values: a list `10s,30s`, a range `6..14:2`, a geometric range `1..64:x2` (repeatable;
+    /// several form the cross product).
+    #[arg(long, value_name = "KEY=VALUES", required = true)]
+    vary: Vec<String>,
+    /// The summary figure to minimise.
+    #[arg(long, value_name = "FIGURE", default_value = "cost")]
+    minimize: String,
+    /// A constraint on a summary figure, e.g. `failed_pct<=1` or `latency_p99_s<=0.5`
+    /// (repeatable; the scenario's [simulation.slo] adds its own unless overridden per figure).
+    #[arg(long, value_name = "FIGURE<=LIMIT")]
+    require: Vec<String>,
+    /// How to search.
+    #[arg(long, value_enum, default_value = "grid")]
+    strategy: StrategyArg,
+    /// Candidates to draw (random) or to screen (halving, when the space is larger).
+    #[arg(long, value_name = "N")]
+    budget: Option<u64>,
+    /// Halving: keep 1/ETA of the candidates at each rung.
+    #[arg(long, value_name = "ETA", default_value_t = 4)]
+    eta: u32,
+    /// Halving: the fraction of the horizon (a prefix) simulated by the first, screening rung.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.5)]
+    screen_horizon: f64,
+    /// Replications per candidate at full fidelity (common random numbers across candidates).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    seeds: u32,
+    /// Base seed (overrides simulation.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads, at most 1024 [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scalesim::budget::MAX_THREADS as i64))]
+    threads: Option<u32>,
+    /// Output folder [default: output/<scenario name>/tune-<policy>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print tune.json instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Candidates shown in the table.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    top: usize,
+    #[command(flatten)]
+    set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
+}
+
+#[derive(Debug, Args)]
+struct LargeArgs {
+    /// Run even when the estimated work or memory is above the limits (see `scalesim
+    /// reference`, "Cost bounds"); without it such a run is refused before it starts.
+    #[arg(long)]
+    allow_large: bool,
+}
+
+#[derive(Debug, Args)]
+struct ChartArgs {
+    /// Zoom every chart to START..END: offsets (`2h..3h`), local clock times (`09:00..12:30`)
+    /// or date-times (`2025-01-07T09:00..`); either end may be left out.
+    #[arg(long, value_name = "START..END")]
+    window: Option<String>,
+    /// One plot for all policies, or one panel per policy [default: panels when more than six
+    /// policies or when their lines coincide for most of the run].
+    #[arg(long, value_enum, value_name = "overlay|panels")]
+    charts: Option<ChartsArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ChartsArg {
+    Overlay,
+    Panels,
+}
+
+impl ChartArgs {
+    fn into_options(self) -> super::ChartArgsCommand {
+        super::ChartArgsCommand {
+            window: self.window,
+            mode: match self.charts {
+                None => scalesim::report::ChartsMode::Auto,
+                Some(ChartsArg::Overlay) => scalesim::report::ChartsMode::Overlay,
+                Some(ChartsArg::Panels) => scalesim::report::ChartsMode::Panels,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// An output folder written by `scalesim run`.
+    dir: PathBuf,
+    /// Write report.html (and the charts) into this folder instead of DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    charts: ChartArgs,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The baseline output folder.
+    base: PathBuf,
+    /// The output folder to compare with it.
+    other: PathBuf,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Write compare.json and compare.png into this folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -240,29 +388,64 @@ struct ValidateArgs {
     file: PathBuf,
     #[command(flatten)]
     set: SetArgs,
+    #[command(flatten)]
+    large: LargeArgs,
 }
 
 impl Cli {
     /// The typed command to execute.
     pub fn into_command(self) -> Command {
         match self.command {
-            Sub::Run(a) => {
-                let mut overrides = a.set.set;
-                if let Some(seed) = a.seed {
-                    overrides.push(format!("simulation.seed={seed}"));
+            Sub::Run(a) => Command::Run(RunCommand {
+                file: a.file,
+                out_dir: a.out,
+                allow_large: a.large.allow_large,
+                seed: a.seed,
+                overrides: a.set.set,
+                oracle: !a.no_oracle,
+                options: RunOptions {
+                    seeds: a.seeds,
+                    threads: a.threads.map(|t| t as usize),
+                    policies: a.policies,
+                },
+                charts: a.charts.into_options(),
+                report: a.report,
+            }),
+            Sub::Tune(a) => Command::Tune(TuneCommand {
+                file: a.file,
+                policy: a.policy,
+                vary: a.vary,
+                minimize: a.minimize,
+                require: a.require,
+                strategy: match a.strategy {
+                    StrategyArg::Grid => "grid",
+                    StrategyArg::Random => "random",
+                    StrategyArg::Halving => "halving",
                 }
-                Command::Run(RunCommand {
-                    file: a.file,
-                    out_dir: a.out,
-                    overrides,
-                    options: RunOptions {
-                        seeds: a.seeds,
-                        threads: a.threads.map(|t| t as usize),
-                        policies: a.policies,
-                    },
-                })
+                .to_string(),
+                budget: a.budget,
+                eta: a.eta,
+                screen_horizon: a.screen_horizon,
+                seeds: a.seeds,
+                seed: a.seed,
+                overrides: a.set.set,
+                threads: a.threads.map(|t| t as usize),
+                out_dir: a.out,
+                json: a.json,
+                top: a.top,
+                allow_large: a.large.allow_large,
+            }),
+            Sub::Report(a) => {
+                Command::Report(ReportCommand { dir: a.dir, out: a.out, charts: a.charts.into_options() })
             }
-            Sub::Validate(a) => Command::Validate(ValidateCommand { file: a.file, overrides: a.set.set }),
+            Sub::Compare(a) => {
+                Command::Compare(CompareCommand { base: a.base, other: a.other, json: a.json, out: a.out })
+            }
+            Sub::Validate(a) => Command::Validate(ValidateCommand {
+                file: a.file,
+                overrides: a.set.set,
+                allow_large: a.large.allow_large,
+            }),
             Sub::Reference => Command::Reference,
             Sub::Export(a) => Command::Export(ExportCommand {
                 file: a.file,
@@ -305,6 +488,7 @@ impl Cli {
                 think_s: a.think,
                 json: a.json,
                 out_dir: a.out,
+                allow_large: a.large.allow_large,
             }),
             Sub::Recommend(a) => Command::Recommend(RecommendCommand {
                 file: a.file,
@@ -317,6 +501,7 @@ impl Cli {
                 closed: a.mode == Mode::Closed,
                 think_s: a.think,
                 min_replicas: a.min_replicas,
+                allow_large: a.large.allow_large,
             }),
         }
     }
@@ -357,7 +542,8 @@ mod tests {
         assert_eq!(r.options.seeds, 3);
         assert_eq!(r.options.threads, Some(2));
         assert_eq!(r.options.policies, vec!["a", "b"]);
-        assert_eq!(r.overrides, vec!["service.timeout=10s", "simulation.seed=7"]);
+        assert_eq!(r.overrides, vec!["service.timeout=10s"]);
+        assert_eq!(r.seed, Some(7));
     }
 
     #[test]

@@ -9,12 +9,12 @@ use std::fmt::Write;
 /// Runs the command.
 pub fn calibrate(cmd: CalibrateCommand) -> Result<(), CliError> {
     let origin = cmd.locust.display().to_string();
-    let text = std::fs::read_to_string(&cmd.locust).map_err(|e| {
+    let text = scalesim::input::read_text(&cmd.locust, scalesim::input::InputKind::Locust).map_err(|e| {
         CliError::Calibrate(CalibrateError {
             origin: origin.clone(),
             line: None,
             column: None,
-            message: format!("cannot read the Locust file: {e}"),
+            message: e.message,
         })
     })?;
     if let Some(r) = cmd.ramp_s
@@ -26,7 +26,7 @@ pub fn calibrate(cmd: CalibrateCommand) -> Result<(), CliError> {
         .map_err(CliError::Calibrate)?;
     let toml = service_toml(&cal.fit.params, &origin);
     if let Some(out) = &cmd.out {
-        std::fs::write(out, &toml).map_err(|e| CliError::Write(out.clone(), e))?;
+        super::write_file_atomic(out, toml.as_bytes())?;
     }
     if cmd.json {
         let mut v = json_report(&cal, &toml);

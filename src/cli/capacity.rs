@@ -28,6 +28,8 @@ pub struct CapacityCommand {
     pub json: bool,
     /// `--out`.
     pub out_dir: Option<PathBuf>,
+    /// `--allow-large`.
+    pub allow_large: bool,
 }
 
 /// What `scalesim recommend` was asked to do.
@@ -54,6 +56,28 @@ pub struct RecommendCommand {
     pub think_s: Option<f64>,
     /// `--min-replicas`: the fewest replicas recommended (2 by default, for fault tolerance).
     pub min_replicas: u32,
+    /// `--allow-large`.
+    pub allow_large: bool,
+}
+
+/// The cost of a step test (see [`scalesim::budget`]).
+fn step_test_estimate(
+    test: &StepTest,
+    service: &scalesim::service::ServiceModel,
+) -> scalesim::budget::Estimate {
+    let step = to_secs_f64(test.step_duration);
+    let secs = step * test.steps() as f64;
+    match &test.load {
+        capacity::Load::Open { rates } => {
+            scalesim::budget::estimate_step_test(rates.iter().sum::<f64>() * step, 0.0, secs)
+        }
+        capacity::Load::Closed { users, think } => {
+            let cycle = (service.demand.mean_without_sizes() + think.mean()).max(1e-6);
+            let total: f64 = users.iter().map(|&u| f64::from(u)).sum();
+            let most = users.iter().copied().max().unwrap_or(0);
+            scalesim::budget::estimate_step_test(total * step / cycle, f64::from(most), secs)
+        }
+    }
 }
 
 /// The SLO: flags first, then the scenario's `[simulation.slo]`, then p99 < 500 ms and 1 %.
@@ -83,14 +107,6 @@ fn slo_from(
     Ok(out)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d)
-            .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", d.display())))?;
-    }
-    std::fs::write(path, bytes).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))
-}
-
 fn stem(p: &Path) -> String {
     p.file_stem().map_or_else(|| "service".into(), |s| s.to_string_lossy().into_owned())
 }
@@ -100,22 +116,28 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
     let loaded = config::load_service(&cmd.file)?;
     let slo = slo_from(&cmd.slo, &cmd.max_errors, loaded.scenario.as_ref())?;
     if let Some(z) = cmd.think_s
-        && (!z.is_finite() || z < 0.0)
+        && scalesim::time::checked_from_secs(z).is_err()
     {
-        return Err(CliError::Usage(format!("--think {z}: expected a think time in seconds >= 0")));
+        return Err(CliError::Usage(format!(
+            "--think {z}: expected a think time in seconds, from 0 to {} (3660 days)",
+            scalesim::time::MAX_VALUE_SECS
+        )));
     }
     let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
     let test = StepTest::for_service(&loaded.service, think);
+    super::check_budget(&step_test_estimate(&test, &loaded.service), cmd.allow_large)?;
     let seed = loaded.scenario.as_ref().map_or(1, |s| s.seed);
     let result = capacity::run_step_test(&loaded.service, &test, seed);
     let answer = capacity::capacity(&result, &slo);
     let name = loaded.scenario.as_ref().map_or_else(|| stem(&cmd.file), |s| s.name.clone());
     let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&name));
-    let csv = out.join("capacity_steps.csv");
-    let png = out.join("capacity.png");
-    write_file(&csv, &report::capacity::steps_csv(&result))?;
+    // Both files or neither: the CSV is not replaced when the chart fails.
+    let mut staging = report::atomic::Staging::new(&out)?;
+    staging.write("capacity_steps.csv", &report::capacity::steps_csv(&result))?;
     let title = format!("{name}: one replica, {}-loop step test", result.mode);
-    report::capacity::chart(&png, &title, &result, &answer)?;
+    report::capacity::chart(&staging.path("capacity.png"), &title, &result, &answer)?;
+    staging.add("capacity.png");
+    let written = staging.commit()?;
     if cmd.json {
         let v = report::capacity::json_value(&result, &answer);
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
@@ -129,8 +151,9 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
         s.push_str(&report::capacity::answer_text(&result, &answer));
         print_stdout(&s)?;
     }
-    eprintln!("wrote {}", csv.display());
-    eprintln!("wrote {}", png.display());
+    for p in &written {
+        eprintln!("wrote {}", p.display());
+    }
     Ok(())
 }
 
@@ -219,8 +242,7 @@ fn parent_dir(p: &Path) -> PathBuf {
 }
 
 fn read_doc(path: &Path) -> Result<toml_edit::DocumentMut, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Usage(format!("{}: cannot read: {e}", path.display())))?;
+    let text = super::read_input(path, scalesim::input::InputKind::Scenario)?;
     text.parse().map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
 }
 
@@ -345,6 +367,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     }
     let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
     let test = StepTest::for_service(&plan.service, think);
+    super::check_budget(&step_test_estimate(&test, &plan.service), cmd.allow_large)?;
     let mut answer = with_spinner("step test of one replica", || {
         capacity::capacity(&capacity::run_step_test(&plan.service, &test, plan.seed), &slo)
     });
@@ -426,24 +449,24 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let mut toml = plan.text;
     let (min, max) = (rec.min_replicas, rec.max_replicas);
     let mut policies = vec![format!(
-        "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"{interval_toml}\"\n",
+        "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"{interval_toml}\"\n",
         fmt(rec.rps_target)
     )];
     if let Some(c) = rec.cpu_target_pct {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"{interval_toml}\"\n",
+            "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"{interval_toml}\"\n",
             fmt(c.clamp(1.0, 100.0))
         ));
     }
     if let Some(c) = rec.concurrency_target.filter(|c| *c > 0.0) {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-concurrency\"\ntype = \"concurrency\"\ntarget = {}\nmin = {min}\nmax = {max}\ninterval = \"{interval_toml}\"\n",
+            "[[policy]]\nname = \"rec-concurrency\"\ntype = \"concurrency\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"{interval_toml}\"\n",
             fmt(c)
         ));
     }
     if rec.headroom_replicas > 0 {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-rps-headroom\"\ntype = \"rps\"\ntarget = {}\nmin = {min}\nmax = {}\ninterval = \"{interval_toml}\"\n",
+            "[[policy]]\nname = \"rec-rps-headroom\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"{interval_toml}\"\n",
             fmt(rec.rps_target_with_headroom),
             max + rec.headroom_replicas
         ));
@@ -454,6 +477,8 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let path = out.join("recommended.toml");
     let checked = config::load_str(&toml, &path.display().to_string(), &plan.base_dir, &[])?;
     let opts = RunOptions { seeds: 1, threads: None, policies: vec![] };
+    let all: Vec<_> = checked.policies.iter().collect();
+    super::check_budget(&scalesim::budget::estimate(&checked, &all, 1), cmd.allow_large)?;
     let progress = Progress::default();
     let total = experiment::total_work(&checked, &opts);
     let runs =
@@ -464,6 +489,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         "{:<18} {:>8} {:>8} {:>8} {:>10} {:>10} meets SLO",
         "policy", "failed %", "p99 ms", "SLO min", "replica-h", "cost"
     );
+    let mut missed = Vec::new();
     for r in &runs {
         let m = &r.summary;
         let err_ok = m.failed_pct() / 100.0 <= slo.max_error_rate;
@@ -480,6 +506,9 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         };
         // Over the whole run and in every recording interval (the scenario's own SLO).
         let meets = err_ok && lat_ok && m.slo_violation_minutes == 0.0;
+        if !meets {
+            missed.push(r.policy.clone());
+        }
         let _ = writeln!(
             s,
             "{:<18} {:>8.2} {:>8} {:>8.1} {:>10.1} {:>10.2} {}",
@@ -492,7 +521,41 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
             if meets { "yes" } else { "no" }
         );
     }
-    write_file(&path, toml.as_bytes())?;
+    // Where the arithmetic misses the SLO in simulation, search target and min for the cheapest
+    // settings that meet it (the same checks), and add them as `<policy>-tuned`.
+    for name in &missed {
+        let Some(p) = checked.policies.iter().find(|p| &p.name == name) else { continue };
+        let target = policy_target(&toml, name);
+        let Some(target) = target else { continue };
+        let found = super::tune::search_target_and_min(
+            &toml,
+            &path,
+            &plan.base_dir,
+            &out,
+            name,
+            target,
+            (p.min, p.max),
+            &scalesim::scenario::Slo { latency: slo.latency, error_rate: Some(slo.max_error_rate) },
+        )?;
+        let _ = writeln!(
+            s,
+            "\n{name} misses the SLO: searched target and min ({} candidates, written to {}):",
+            found.candidates,
+            found.dir.display()
+        );
+        s.push_str(&found.table);
+        if let Some((t, min)) = found.best {
+            let kind = checked_kind(&toml, name);
+            toml.push_str(&format!(
+                "\n# {name} with the target and min `tune` found cheapest within the SLO.\n[[policy]]\nname = \"{name}-tuned\"\ntype = \"{kind}\"\ntarget = {t}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"{interval_toml}\"\n",
+                p.max
+            ));
+        }
+    }
+    // Relative paths in the text are relative to the scenario it came from; the file is written
+    // elsewhere, so they are rewritten relative to its own folder (it runs from there).
+    let toml = super::paths::rebase_text(&toml, &plan.base_dir, &out);
+    super::write_file_atomic(&path, toml.as_bytes())?;
     let _ = writeln!(s, "\nwrote {} (run it with `scalesim run {}`)", path.display(), path.display());
     print_stdout(&s)
 }
@@ -509,6 +572,29 @@ fn with_spinner<T>(what: &str, work: impl FnOnce() -> T) -> T {
     let out = work();
     bar.finish_and_clear();
     out
+}
+
+/// The `target` of policy `name` in the recommended scenario text.
+fn policy_target(toml: &str, name: &str) -> Option<f64> {
+    let v: toml::Value = toml::from_str(toml).ok()?;
+    let p =
+        v.get("policy")?.as_array()?.iter().find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))?;
+    p.get("target").and_then(|t| t.as_float().or_else(|| t.as_integer().map(|i| i as f64)))
+}
+
+/// The `type` of policy `name` in the recommended scenario text.
+fn checked_kind(toml: &str, name: &str) -> String {
+    let v: Option<toml::Value> = toml::from_str(toml).ok();
+    v.as_ref()
+        .and_then(|v| {
+            v.get("policy")?
+                .as_array()?
+                .iter()
+                .find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+                .cloned()
+        })
+        .and_then(|p| p.get("type").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "rps".into())
 }
 
 fn fmt(x: f64) -> String {

@@ -3,6 +3,7 @@
 //! (`scalesim::policy::hpa::explain`).
 
 use super::{CliError, print_stdout};
+use scalesim::input::InputKind;
 use std::path::PathBuf;
 
 /// Which controller family to explain.
@@ -26,8 +27,7 @@ pub struct ExplainCommand {
 /// Runs `scalesim explain`.
 pub fn explain(c: ExplainCommand) -> Result<(), CliError> {
     let origin = c.case.display().to_string();
-    let text = std::fs::read_to_string(&c.case)
-        .map_err(|e| CliError::Usage(format!("{origin}: cannot read: {e}")))?;
+    let text = super::read_input(&c.case, InputKind::ExplainCase)?;
     match c.family {
         ExplainFamily::Hpa => {
             let e = scalesim::policy::hpa::explain::explain(&text, &origin)

@@ -63,7 +63,7 @@ pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
         };
         let mut text = serde_json::to_string_pretty(&case.body).expect("JSON values serialize");
         text.push('\n');
-        std::fs::write(path, text).map_err(|err| CliError::Write(path.clone(), err))?;
+        super::write_file_atomic(path, text.as_bytes())?;
         eprintln!("wrote {} (scalesim explain {} {})", path.display(), case.kind, path.display());
     }
     if c.json {

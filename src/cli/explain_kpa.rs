@@ -8,8 +8,7 @@ use scalesim::policy::knative::explain;
 /// Runs the case and prints the decisions.
 pub fn explain_kpa(cmd: ExplainKpaCommand) -> Result<(), CliError> {
     let name = cmd.case.display().to_string();
-    let text = std::fs::read_to_string(&cmd.case)
-        .map_err(|e| CliError::Usage(format!("{name}: cannot read the case file: {e}")))?;
+    let text = super::read_input(&cmd.case, scalesim::input::InputKind::ExplainCase)?;
     let case = explain::parse_case(&text).map_err(|e| CliError::Usage(format!("{name}: {e}")))?;
     let results = explain::run_case(&case);
     let out = if cmd.json { explain::format_json(&results) } else { explain::format_text(&results) };

@@ -18,9 +18,7 @@ pub fn export(cmd: ExportCommand) -> Result<(), CliError> {
         ))
     })?;
     match &cmd.out {
-        Some(path) => std::fs::write(path, &yaml).map_err(|e| {
-            CliError::Report(scalesim::report::ReportError::Io { path: path.clone(), message: e.to_string() })
-        }),
+        Some(path) => super::write_file_atomic(path, yaml.as_bytes()),
         None => print_stdout(&yaml),
     }
 }

@@ -11,11 +11,14 @@
 pub mod args;
 mod calibrate;
 mod capacity;
+mod compare;
 mod explain;
 mod explain_decision;
 mod explain_kpa;
 mod export;
+mod paths;
 mod run;
+mod tune;
 mod validate;
 
 pub use explain::{ExplainCommand, ExplainFamily};
@@ -32,6 +35,10 @@ use std::path::PathBuf;
 pub enum Command {
     /// `scalesim run`.
     Run(RunCommand),
+    /// `scalesim report`.
+    Report(ReportCommand),
+    /// `scalesim compare`.
+    Compare(CompareCommand),
     /// `scalesim validate`.
     Validate(ValidateCommand),
     /// `scalesim reference`.
@@ -50,6 +57,8 @@ pub enum Command {
     ExplainDecision(ExplainDecisionCommand),
     /// `scalesim calibrate`.
     Calibrate(CalibrateCommand),
+    /// `scalesim tune`.
+    Tune(TuneCommand),
 }
 
 /// What `scalesim calibrate` was asked to do.
@@ -75,6 +84,7 @@ pub struct ExplainKpaCommand {
 }
 
 pub use capacity::{CapacityCommand, RecommendCommand};
+pub use tune::TuneCommand;
 
 /// What `scalesim export` was asked to write.
 #[derive(Debug, Clone)]
@@ -89,6 +99,40 @@ pub struct ExportCommand {
     pub overrides: Vec<String>,
 }
 
+/// Chart options as given on the command line (the window is parsed against the scenario's
+/// clock once it is known).
+#[derive(Debug, Clone, Default)]
+pub struct ChartArgsCommand {
+    /// `--window START..END`, unparsed.
+    pub window: Option<String>,
+    /// `--charts`.
+    pub mode: scalesim::report::ChartsMode,
+}
+
+/// What `scalesim report` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ReportCommand {
+    /// The output folder of a run.
+    pub dir: PathBuf,
+    /// Where to write (default: `dir`).
+    pub out: Option<PathBuf>,
+    /// Chart options.
+    pub charts: ChartArgsCommand,
+}
+
+/// What `scalesim compare` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CompareCommand {
+    /// Baseline output folder.
+    pub base: PathBuf,
+    /// The other output folder.
+    pub other: PathBuf,
+    /// JSON instead of the table.
+    pub json: bool,
+    /// Where to write compare.json and compare.png.
+    pub out: Option<PathBuf>,
+}
+
 /// What `scalesim run` was asked to do.
 #[derive(Debug, Clone)]
 pub struct RunCommand {
@@ -96,10 +140,21 @@ pub struct RunCommand {
     pub file: PathBuf,
     /// Output folder; `None` for `output/<scenario name>`.
     pub out_dir: Option<PathBuf>,
-    /// `--set key=value` overrides (with `--seed` last, as `simulation.seed=N`).
+    /// `--set key=value` overrides.
     pub overrides: Vec<String>,
+    /// Add the oracle baseline when the scenario has no oracle policy (not `--no-oracle`).
+    pub oracle: bool,
+    /// `--seed`: the base seed, replacing `simulation.seed` (any `u64`, including those a TOML
+    /// integer cannot hold).
+    pub seed: Option<u64>,
     /// Options for the experiment.
     pub options: RunOptions,
+    /// `--allow-large`: run above the cost limits.
+    pub allow_large: bool,
+    /// Chart options.
+    pub charts: ChartArgsCommand,
+    /// Also write report.html.
+    pub report: bool,
 }
 
 /// What `scalesim validate` was asked to check.
@@ -109,6 +164,8 @@ pub struct ValidateCommand {
     pub file: PathBuf,
     /// `--set key=value` overrides.
     pub overrides: Vec<String>,
+    /// `--allow-large`: do not refuse above the cost limits.
+    pub allow_large: bool,
 }
 
 /// Why a command failed.
@@ -126,8 +183,6 @@ pub enum CliError {
     Io(std::io::Error),
     /// The Locust file cannot be calibrated from.
     Calibrate(scalesim::calibrate::CalibrateError),
-    /// A file could not be written.
-    Write(PathBuf, std::io::Error),
 }
 
 impl CliError {
@@ -136,7 +191,7 @@ impl CliError {
         match self {
             CliError::Config(_) | CliError::Usage(_) | CliError::Calibrate(_) => 2,
             CliError::Experiment(ExperimentError::UnknownPolicy { .. }) => 2,
-            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) | CliError::Write(..) => 1,
+            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) => 1,
         }
     }
 }
@@ -150,7 +205,6 @@ impl fmt::Display for CliError {
             CliError::Report(e) => e.fmt(f),
             CliError::Io(e) => write!(f, "cannot write to the terminal: {e}"),
             CliError::Calibrate(e) => e.fmt(f),
-            CliError::Write(p, e) => write!(f, "cannot write {}: {e}", p.display()),
         }
     }
 }
@@ -179,6 +233,8 @@ impl From<ReportError> for CliError {
 pub fn execute(cmd: Command) -> Result<(), CliError> {
     match cmd {
         Command::Run(c) => run::run(c),
+        Command::Report(c) => run::report(c),
+        Command::Compare(c) => compare::compare(c),
         Command::Validate(c) => validate::validate(c),
         Command::Reference => print_stdout(&scalesim::config::reference_markdown()),
         Command::Export(c) => export::export(c),
@@ -188,7 +244,40 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::ExplainDecision(c) => explain_decision::explain_decision(c),
         Command::Capacity(c) => capacity::capacity(c),
         Command::Recommend(c) => capacity::recommend(c),
+        Command::Tune(c) => tune::tune(c),
     }
+}
+
+/// Runs `work` while a thread repaints a progress bar on stderr every 100 ms with `paint`
+/// (nothing is drawn when stderr is not a terminal). `run` and `tune` share it.
+fn with_painted_bar<T>(
+    template: &str,
+    paint: impl Fn(&indicatif::ProgressBar) + Sync,
+    work: impl FnOnce() -> T,
+) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(1), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let painter = s.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                paint(&bar);
+                std::thread::park_timeout(std::time::Duration::from_millis(100));
+            }
+        });
+        let out = work();
+        stop.store(true, Ordering::Relaxed);
+        painter.thread().unpark();
+        bar.finish_and_clear();
+        out
+    })
 }
 
 /// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
@@ -200,9 +289,58 @@ fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// The default output folder of a scenario.
-fn default_out_dir(name: &str) -> PathBuf {
-    PathBuf::from("output").join(name)
+/// Applies the cost bounds ([`scalesim::budget`]) to an estimate: a warning line on stderr, or
+/// a refusal (exit 2) unless `allow_large`.
+fn check_budget(e: &scalesim::budget::Estimate, allow_large: bool) -> Result<(), CliError> {
+    use scalesim::budget::Verdict;
+    match e.check() {
+        Verdict::Ok => Ok(()),
+        Verdict::Warn(m) => {
+            eprintln!("{m}");
+            Ok(())
+        }
+        Verdict::Refuse(_) if allow_large => {
+            eprintln!("warning: --allow-large: {}", e.describe());
+            Ok(())
+        }
+        Verdict::Refuse(m) => Err(CliError::Usage(m)),
+    }
+}
+
+/// Writes one file all or nothing ([`scalesim::report::atomic::Staging`] in its folder): on
+/// failure the previous file, if any, is left as it was. A failure exits 1.
+fn write_file_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("{}: expected a file name", path.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let mut staging = scalesim::report::atomic::Staging::new(dir)?;
+    staging.write(&name, bytes)?;
+    staging.commit()?;
+    Ok(())
+}
+
+/// Reads an input file through the shared reader ([`scalesim::input::read_text`]), checking the
+/// nesting of YAML and JSON cases; a failure is bad input (exit 2).
+fn read_input(path: &std::path::Path, kind: scalesim::input::InputKind) -> Result<String, CliError> {
+    let text = scalesim::input::read_text(path, kind).map_err(|e| CliError::Usage(e.to_string()))?;
+    if kind == scalesim::input::InputKind::ExplainCase
+        && let Err((line, m)) = scalesim::input::check_nesting(&text)
+    {
+        return Err(CliError::Usage(format!("{}:{line}: the case file {m}", path.display())));
+    }
+    Ok(text)
+}
+
+/// The default output folder of a scenario: `output/<name>`, with a slug of the overrides
+/// (`output/quickstart+traffic.scale=2`) so that a what-if never overwrites its baseline.
+fn default_out_dir(name: &str, overrides: &[String]) -> PathBuf {
+    PathBuf::from("output").join(scalesim::report::meta::output_slug(name, overrides))
 }
 
 /// Checks `--policy` names against the scenario, suggesting the closest.

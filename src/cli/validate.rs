@@ -7,12 +7,22 @@ use scalesim::policy::{AwsPolicySpec, MetricRule, PolicyKind, PolicySpec};
 use scalesim::scenario::Scenario;
 use scalesim::service::Demand;
 use scalesim::time::{Time, to_secs_f64};
+use scalesim::traffic::trace::summary::TraceInfo;
 use std::fmt::Write;
 
 /// Checks the file and prints a description of the scenario.
 pub fn validate(cmd: ValidateCommand) -> Result<(), CliError> {
-    let scenario = config::load(&cmd.file, &cmd.overrides)?;
-    print_stdout(&describe(&scenario, &cmd.file.display().to_string()))
+    let (scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let all: Vec<_> = scenario.policies.iter().collect();
+    let estimate = scalesim::budget::estimate(&scenario, &all, 1);
+    super::check_budget(&estimate, cmd.allow_large)?;
+    let mut text = describe(&scenario, &cmd.file.display().to_string(), &cmd.overrides);
+    let ok = text.rfind("ok: ").unwrap_or(text.len());
+    text.insert_str(ok, &format!("cost       {} (one seed)\n", estimate.describe()));
+    print_stdout(&text)
 }
 
 fn dur(t: Time) -> String {
@@ -72,6 +82,16 @@ fn aws_rules(a: &AwsPolicySpec, sim_tz: chrono_tz::Tz) -> String {
 fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
     let b = match &p.kind {
         PolicyKind::Aws(a) => return aws_rules(a, sim_tz),
+        PolicyKind::Oracle(o) => {
+            return format!(
+                "oracle (perfect foresight): {:.2} req/s per replica ({}), per-{} demand from the peak {} rate, replicas requested {} ahead",
+                o.capacity_rps,
+                o.capacity_source,
+                dur(o.interval),
+                dur(o.window),
+                dur(o.lead)
+            );
+        }
         PolicyKind::Basic(b) => b,
         PolicyKind::Fixed => return format!("always {} replicas", p.min),
         PolicyKind::Hpa(h) => {
@@ -162,8 +182,42 @@ fn polling_note(k: &scalesim::policy::keda::KedaPolicySpec) -> String {
     )
 }
 
+/// What a trace holds, as read: format, files and notes; span, requests, mean and peak rate.
+fn trace_lines(info: &TraceInfo) -> String {
+    let mut o = String::new();
+    let files = if info.files == 1 { "1 file".to_string() } else { format!("{} files", info.files) };
+    let mut head = format!("trace      {} ({files})", info.format);
+    if !info.notes.is_empty() {
+        let _ = write!(head, ": {}", info.notes.join("; "));
+    }
+    let _ = writeln!(o, "{head}");
+    let span =
+        humantime::format_duration(std::time::Duration::from_millis((info.span * 1000.0).round() as u64));
+    let from = info
+        .start_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or(String::new(), |d| format!(" from {}", d.format("%Y-%m-%d %H:%M:%S UTC")));
+    let requests = if info.exact {
+        format!("{:.0} requests", info.requests)
+    } else {
+        format!("{:.0} requests (integral of the rate)", info.requests)
+    };
+    let mean = info.mean().map_or("-".to_string(), |m| format!("{m:.2} req/s"));
+    let peaks: Vec<String> = info.peaks.iter().map(|(w, r)| format!("{r:.2} req/s (busiest {w})")).collect();
+    let _ = writeln!(o, "           span {span}{from}, {requests}, mean {mean}, peak {}", peaks.join(", "));
+    if info.skipped > 0 {
+        let _ = writeln!(
+            o,
+            "           {} malformed line(s) skipped; the first: {}",
+            info.skipped,
+            info.first_skipped.as_deref().unwrap_or("?")
+        );
+    }
+    o
+}
+
 /// The description `validate` prints.
-pub fn describe(s: &Scenario, file: &str) -> String {
+pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     let mut o = String::new();
     let expected = s.traffic.expected_requests(&s.clock, s.duration);
     let mean_rps = expected / to_secs_f64(s.duration).max(1e-9);
@@ -177,6 +231,9 @@ pub fn describe(s: &Scenario, file: &str) -> String {
     );
     let _ = writeln!(o, "seed       {}", s.seed);
     let _ = writeln!(o, "traffic    {expected:.0} requests expected, mean {mean_rps:.2} req/s");
+    if let Some(info) = s.traffic.trace_info() {
+        o.push_str(&trace_lines(info));
+    }
     let svc = &s.service;
     let mean_demand = svc.demand.mean_without_sizes();
     let demand = match &svc.demand {
@@ -224,7 +281,7 @@ pub fn describe(s: &Scenario, file: &str) -> String {
             p.name,
             p.family(),
             p.min,
-            p.max,
+            if p.max == u32::MAX { "-".to_string() } else { p.max.to_string() },
             p.initial,
             rules(p, s.clock.tz())
         );
@@ -232,10 +289,19 @@ pub fn describe(s: &Scenario, file: &str) -> String {
             let _ = writeln!(o, "  {:<w$}  {}", "", polling_note(k));
         }
     }
+    let baseline = match s.oracle() {
+        Some(o) => {
+            format!("{} (cost_above_oracle_pct and elasticity figures are measured against it)", o.name)
+        }
+        None => {
+            "an `oracle` policy with perfect foresight, added by `scalesim run` (not with --no-oracle)".into()
+        }
+    };
+    let _ = writeln!(o, "baseline   {baseline}");
     let _ = writeln!(
         o,
         "outputs    {}/: {} (written by `scalesim run`)",
-        default_out_dir(&s.name).display(),
+        default_out_dir(&s.name, overrides).display(),
         scalesim::report::OUTPUT_FILES.join(", ")
     );
     let _ = writeln!(o, "ok: the scenario is valid");

@@ -26,17 +26,52 @@ fn err<T>(path: KeyPath, message: impl Into<String>) -> R<T> {
 /// The longest simulation accepted (ten years): calendars and schedules are resolved over it.
 pub const MAX_DURATION: Time = 3660 * 86_400 * SECOND;
 
+/// The largest log-normal sigma accepted: above it the sampled mean needs more than ~10⁷ draws
+/// to come within 10 % of the declared mean. Above [`WARN_SIGMA`] a warning says so.
+pub const MAX_SIGMA: f64 = 4.0;
+/// Above this log-normal sigma, validation warns that the mean converges slowly.
+pub const WARN_SIGMA: f64 = 2.5;
+
+/// The longest scenario name, in characters (it names the output folder).
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// Default start of simulated time: Monday 2025-01-06 00:00 local time.
 pub const DEFAULT_START: &str = "2025-01-06T00:00:00";
 
 /// Checks `raw` and builds the scenario; `default_name` names it when the file does not, and
 /// trace paths are relative to `base_dir`.
 pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenario> {
+    build_with_warnings(raw, default_name, base_dir, &mut Vec::new())
+}
+
+/// [`build`], adding to `warnings` what is suspicious but runnable (each naming its key).
+pub fn build_with_warnings(
+    raw: RawScenario,
+    default_name: &str,
+    base_dir: &Path,
+    warnings: &mut Vec<KeyError>,
+) -> R<Scenario> {
     let sim = KeyPath::root().key("simulation");
     let s = raw.simulation;
     let name = s.name.unwrap_or_else(|| default_name.to_string());
     if name.trim().is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
         return err(sim.key("name"), format!("found \"{name}\", expected a non-empty name without slashes"));
+    }
+    // The name becomes a folder name (output/<name>) and a column value.
+    if name.chars().any(char::is_control) {
+        return err(
+            sim.key("name"),
+            format!("found {name:?}, expected a name without control characters (NUL, newline, …)"),
+        );
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return err(
+            sim.key("name"),
+            format!(
+                "is {} characters long, expected at most {MAX_NAME_CHARS} (it names the output folder)",
+                name.chars().count()
+            ),
+        );
     }
     let duration = positive(sim.key("duration"), s.duration)?;
     if duration > MAX_DURATION {
@@ -50,6 +85,17 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
         Some(v) => parse_start(sim.key("start"), v)?,
         None => parse_local(DEFAULT_START).expect("valid default"),
     };
+    if let chrono::LocalResult::None = chrono::TimeZone::from_local_datetime(&tz, &start) {
+        let moved = crate::time::resolve_local(tz, start);
+        warnings.push(KeyError::new(
+            sim.key("start"),
+            format!(
+                "{start} does not exist in {} (clocks jump forward there); the simulation starts at {}",
+                tz.name(),
+                moved.format("%Y-%m-%dT%H:%M:%S%:z")
+            ),
+        ));
+    }
     let clock = Clock::new(start, tz, duration);
     let record_interval = match s.record_interval {
         Some(d) => positive(sim.key("record_interval"), d)?,
@@ -57,6 +103,10 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
     };
     if record_interval > duration {
         return err(sim.key("record_interval"), "is longer than simulation.duration");
+    }
+    let warmup = s.warmup.map_or(0, |d| d.time());
+    if warmup >= duration {
+        return err(sim.key("warmup"), "is not shorter than simulation.duration");
     }
     let slo = match s.slo {
         Some(raw) => build_slo(&sim.key("slo"), raw)?,
@@ -72,23 +122,50 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
         KeyError::new(KeyPath::parse(&key), e.message)
     })?;
 
-    let (service, balancer) = build_service(raw.service, &traffic.size_columns())?;
+    if let Some(info) = traffic.trace_info()
+        && info.skipped > 0
+    {
+        warnings.push(KeyError::new(
+            KeyPath::parse("traffic.trace.skip_malformed"),
+            format!(
+                "skipped {} malformed line(s); the first: {}",
+                info.skipped,
+                info.first_skipped.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    let (service, balancer) = build_service(raw.service, &traffic.size_columns(), &traffic.max_sizes())?;
+    for (k, d) in [("demand", service.demand.dist()), ("startup", Some(&service.startup))] {
+        if let Some(Dist::LogNormal { sigma, .. }) = d
+            && *sigma > WARN_SIGMA
+        {
+            warnings.push(KeyError::new(
+                KeyPath::root().key("service").key(k).key("sigma"),
+                format!(
+                    "sigma {sigma} is large: the sampled mean approaches the declared mean only over \
+                     millions of requests"
+                ),
+            ));
+        }
+    }
     let cost = build_cost(raw.cost)?;
-    let policies = build_policies(raw.policy, tz, base_dir)?;
-
-    Ok(Scenario {
+    let mut scenario = Scenario {
         name,
         duration,
         clock,
         seed: s.seed.unwrap_or(1),
         record_interval,
+        warmup,
         slo,
         traffic,
         service,
         balancer,
         cost,
-        policies,
-    })
+        policies: Vec::new(),
+    };
+    // The oracle plans from the rest of the scenario (its traffic, service and SLO).
+    scenario.policies = build_policies(raw.policy, base_dir, &scenario, warnings)?;
+    Ok(scenario)
 }
 
 fn positive(path: KeyPath, d: Dur) -> R<Time> {
@@ -174,7 +251,11 @@ fn build_slo(path: &KeyPath, raw: RawSlo) -> R<Option<Slo>> {
     Ok(Some(Slo { latency, error_rate }))
 }
 
-fn build_service(raw: RawService, sizes: &[String]) -> R<(ServiceModel, BalancerKind)> {
+fn build_service(
+    raw: RawService,
+    sizes: &[String],
+    max_sizes: &[f64; MAX_SIZES],
+) -> R<(ServiceModel, BalancerKind)> {
     let p = KeyPath::root().key("service");
     if raw.workers == 0 {
         return err(p.key("workers"), "found 0, expected at least 1 worker per replica");
@@ -190,7 +271,7 @@ fn build_service(raw: RawService, sizes: &[String]) -> R<(ServiceModel, Balancer
         Some(RawBalancer::LeastOutstanding) => BalancerKind::LeastOutstanding,
         Some(RawBalancer::PowerOfTwo) => BalancerKind::PowerOfTwo,
     };
-    let demand = build_demand(&p.key("demand"), &raw.demand, sizes)?;
+    let demand = build_demand(&p.key("demand"), &raw.demand, sizes, max_sizes)?;
     let slowdown = match raw.slowdown {
         Some(s) => Some(build_curve(&p.key("slowdown").key("points"), s.points)?),
         None => None,
@@ -354,8 +435,25 @@ fn pos(path: KeyPath, v: f64) -> R<f64> {
     if v.is_finite() && v > 0.0 { Ok(v) } else { err(path, format!("found {v}, expected a positive number")) }
 }
 
-/// Builds a distribution (not `linear`) from its table.
+/// Builds a distribution (not `linear`) from its table. Its mean must be a time the simulation
+/// can represent (at most [`crate::time::MAX_VALUE_SECS`]).
 pub fn build_dist(path: &KeyPath, raw: &RawDist) -> R<Dist> {
+    let d = build_dist_unchecked(path, raw)?;
+    let mean = d.mean();
+    if !(mean.is_finite() && mean <= crate::time::MAX_VALUE_SECS) {
+        return err(
+            path.key("distribution"),
+            format!(
+                "has mean {} s, more than the longest supported time ({} s, 3660 days)",
+                crate::time::fmt_big(mean),
+                crate::time::MAX_VALUE_SECS
+            ),
+        );
+    }
+    Ok(d)
+}
+
+fn build_dist_unchecked(path: &KeyPath, raw: &RawDist) -> R<Dist> {
     let name = dist_name(path, raw)?;
     let secs = |k: &str, v: Option<super::values::Seconds>| need(path, name, k, v.map(|s| s.0));
     match name {
@@ -374,7 +472,20 @@ pub fn build_dist(path: &KeyPath, raw: &RawDist) -> R<Dist> {
                         ),
                     )
                 }),
-                (None, Some(sigma)) => Ok(Dist::lognormal_mean_sigma(mean, pos(path.key("sigma"), sigma)?)),
+                (None, Some(sigma)) => {
+                    let sigma = pos(path.key("sigma"), sigma)?;
+                    if sigma > MAX_SIGMA {
+                        return err(
+                            path.key("sigma"),
+                            format!(
+                                "found {sigma}, expected at most {MAX_SIGMA}: with a larger sigma almost every \
+                                 draw is far below the mean {mean}s and the sampled mean does not approach it \
+                                 in any feasible run (give `p99` instead to describe a heavy tail)"
+                            ),
+                        );
+                    }
+                    Ok(Dist::lognormal_mean_sigma(mean, sigma))
+                }
                 (Some(_), Some(_)) => err(path.key("sigma"), "give `p99` or `sigma`, not both"),
                 (None, None) => err(path.key("p99"), "missing required key for distribution `lognormal`: give `p99` or `sigma`"),
             }
@@ -420,7 +531,7 @@ pub fn build_dist(path: &KeyPath, raw: &RawDist) -> R<Dist> {
     }
 }
 
-fn build_demand(path: &KeyPath, raw: &RawDist, sizes: &[String]) -> R<Demand> {
+fn build_demand(path: &KeyPath, raw: &RawDist, sizes: &[String], max_sizes: &[f64; MAX_SIZES]) -> R<Demand> {
     let name = dist_name(path, raw)?;
     if name != DistName::Linear {
         return build_dist(path, raw).map(Demand::Dist);
@@ -456,6 +567,27 @@ fn build_demand(path: &KeyPath, raw: &RawDist, sizes: &[String]) -> R<Demand> {
         };
         coef[i] = secs.0;
     }
+    // The largest demand any request of the trace gets must be a representable time.
+    let worst = base + coef.iter().zip(max_sizes).map(|(c, m)| c * m).sum::<f64>();
+    if !(worst.is_finite() && worst <= crate::time::MAX_VALUE_SECS) {
+        let (col, _) = per
+            .iter()
+            .filter_map(|(c, s)| sizes.iter().position(|x| x == c).map(|i| (c, s.0 * max_sizes[i])))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((&sizes[0], 0.0));
+        let i = sizes.iter().position(|x| x == col).unwrap_or(0);
+        return err(
+            path.key("per").key(col),
+            format!(
+                "gives a request of the trace (size {} = {}) a demand of {} s, more than the longest \
+                 supported time ({} s, 3660 days); check the size column's unit",
+                col,
+                crate::time::fmt_big(max_sizes[i]),
+                crate::time::fmt_big(worst),
+                crate::time::MAX_VALUE_SECS
+            ),
+        );
+    }
     let noise = match raw.noise {
         Some(cv) => {
             let cv = pos(path.key("noise"), cv)?;
@@ -484,8 +616,33 @@ fn build_cost(raw: RawCost) -> R<CostModel> {
 
 /// The keys each policy type takes (besides `name` and `type`).
 pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
-    const SCALING: [&str; 6] =
-        ["min", "max", "initial", "interval", "scale_down_stabilization", "scale_up_stabilization"];
+    const SCALING: [&str; 6] = [
+        "min_replicas",
+        "max_replicas",
+        "initial",
+        "polling_interval",
+        "scale_down_stabilization",
+        "scale_up_stabilization",
+    ];
+    // The short spellings the basic types, aws and oracle also accept.
+    const ALIASES: [&str; 3] = ["min", "max", "interval"];
+    // Manifest-based types: the keys that edit the manifest (config/manifest_edit.rs).
+    const EDITS: [&str; 5] = ["min_replicas", "max_replicas", "min", "max", "patch"];
+    const MANIFEST_KEYS: [&str; 13] = [
+        "manifest",
+        "initial",
+        "activator",
+        "controller",
+        "metrics_map",
+        EDITS[0],
+        EDITS[1],
+        EDITS[2],
+        EDITS[3],
+        EDITS[4],
+        "target",
+        "polling_interval",
+        "cooldown_period",
+    ];
     match t {
         PolicyType::Fixed => &["replicas"],
         PolicyType::Rps | PolicyType::Concurrency => &[
@@ -499,6 +656,9 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             SCALING[3],
             SCALING[4],
             SCALING[5],
+            ALIASES[0],
+            ALIASES[1],
+            ALIASES[2],
         ],
         PolicyType::Cpu => &[
             "target",
@@ -511,10 +671,23 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             SCALING[3],
             SCALING[4],
             SCALING[5],
+            ALIASES[0],
+            ALIASES[1],
+            ALIASES[2],
         ],
-        PolicyType::Schedule => {
-            &["windows", "activator", SCALING[0], SCALING[1], SCALING[2], SCALING[3], SCALING[4], SCALING[5]]
-        }
+        PolicyType::Schedule => &[
+            "windows",
+            "activator",
+            SCALING[0],
+            SCALING[1],
+            SCALING[2],
+            SCALING[3],
+            SCALING[4],
+            SCALING[5],
+            ALIASES[0],
+            ALIASES[1],
+            ALIASES[2],
+        ],
         PolicyType::Autoscale => &[
             "metrics",
             "windows",
@@ -525,9 +698,24 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
             SCALING[3],
             SCALING[4],
             SCALING[5],
+            ALIASES[0],
+            ALIASES[1],
+            ALIASES[2],
         ],
-        PolicyType::Knative => &["manifest", "activator"],
-        PolicyType::Hpa | PolicyType::Keda => &["manifest", "initial", "activator", "controller"],
+        PolicyType::Knative => &[
+            "manifest",
+            "activator",
+            EDITS[0],
+            EDITS[1],
+            EDITS[2],
+            EDITS[3],
+            EDITS[4],
+            "target",
+            "annotations",
+        ],
+        // hpa takes all but KEDA's polling and cooldown (the last two).
+        PolicyType::Hpa => &MANIFEST_KEYS[..MANIFEST_KEYS.len() - 2],
+        PolicyType::Keda => &MANIFEST_KEYS,
         PolicyType::Platform => &[
             "min_replicas",
             "max_replicas",
@@ -540,8 +728,12 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
         ],
         PolicyType::Aws => {
             const K: [&str; 5] = super::aws::KEYS;
-            &[SCALING[0], SCALING[1], SCALING[2], K[0], K[1], K[2], K[3], K[4]]
+            &[SCALING[0], SCALING[1], SCALING[2], ALIASES[0], ALIASES[1], K[0], K[1], K[2], K[3], K[4]]
         }
+        PolicyType::Oracle => &[
+            SCALING[0], SCALING[1], SCALING[2], SCALING[3], ALIASES[0], ALIASES[1], ALIASES[2], "window",
+            "lead", "capacity",
+        ],
     }
 }
 
@@ -562,6 +754,9 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("manifest", p.manifest.is_some()),
         ("activator", p.activator.is_some()),
         ("controller", p.controller.is_some()),
+        ("patch", p.patch.is_some()),
+        ("annotations", p.annotations.is_some()),
+        ("metrics_map", p.metrics_map.is_some()),
         ("min_replicas", p.min_replicas.is_some()),
         ("max_replicas", p.max_replicas.is_some()),
         ("polling_interval", p.polling_interval.is_some()),
@@ -573,33 +768,116 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
         ("target_tracking", p.target_tracking.is_some()),
         ("step_scaling", p.step_scaling.is_some()),
         ("scheduled_actions", p.scheduled_actions.is_some()),
+        // type = "oracle"
+        ("capacity", p.capacity.is_some()),
+        ("lead", p.lead.is_some()),
     ];
     pairs.iter().filter(|(_, on)| *on).map(|(k, _)| *k).collect()
 }
 
-fn build_policies(raw: Vec<RawPolicy>, sim_tz: Tz, base_dir: &Path) -> R<Vec<PolicySpec>> {
+fn build_policies(
+    raw: Vec<RawPolicy>,
+    base_dir: &Path,
+    scenario: &Scenario,
+    warnings: &mut Vec<KeyError>,
+) -> R<Vec<PolicySpec>> {
     let root = KeyPath::root().key("policy");
     if raw.is_empty() {
         return err(root, "no [[policy]] in the scenario, expected at least one (e.g. type = \"fixed\")");
     }
     let mut out: Vec<PolicySpec> = Vec::with_capacity(raw.len());
+    // Name → first index: O(n log n) over the policies, not a scan per policy.
+    let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for (i, p) in raw.into_iter().enumerate() {
         let path = root.index(i);
         if p.name.trim().is_empty() {
             return err(path.key("name"), "is empty, expected a policy name");
         }
-        if let Some(j) = out.iter().position(|o| o.name == p.name) {
+        if let Some(j) = seen.insert(p.name.clone(), i) {
             return err(
                 path.key("name"),
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        out.push(build_policy(&path, p, sim_tz, base_dir)?);
+        out.push(build_policy(&path, p, base_dir, scenario, warnings)?);
     }
     Ok(out)
 }
 
-fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<PolicySpec> {
+/// Moves `min_replicas`, `max_replicas` and `polling_interval` of a basic or aws policy onto
+/// their short spellings (`min`, `max`, `interval`), which the rest of the build reads; both
+/// spellings at once is an error. Returns the spellings used, to name them in later errors.
+fn one_vocabulary(path: &KeyPath, p: &mut RawPolicy) -> R<Vec<(&'static str, &'static str)>> {
+    let mut renamed = Vec::new();
+    fn take<T>(
+        path: &KeyPath,
+        long: &'static str,
+        short: &'static str,
+        a: &mut Option<T>,
+        b: &mut Option<T>,
+        renamed: &mut Vec<(&'static str, &'static str)>,
+    ) -> R<()> {
+        if a.is_some() {
+            if b.is_some() {
+                return err(
+                    path.key(short),
+                    format!("give `{long}` or `{short}` (the same setting), not both"),
+                );
+            }
+            *b = a.take();
+            renamed.push((short, long));
+        }
+        Ok(())
+    }
+    take(path, "min_replicas", "min", &mut p.min_replicas, &mut p.min, &mut renamed)?;
+    take(path, "max_replicas", "max", &mut p.max_replicas, &mut p.max, &mut renamed)?;
+    take(path, "polling_interval", "interval", &mut p.polling_interval, &mut p.interval, &mut renamed)?;
+    Ok(renamed)
+}
+
+fn build_policy(
+    path: &KeyPath,
+    mut p: RawPolicy,
+    base_dir: &Path,
+    scenario: &Scenario,
+    warnings: &mut Vec<KeyError>,
+) -> R<PolicySpec> {
+    let allowed = policy_keys(p.kind);
+    if let Some(k) = policy_present(&p).into_iter().find(|k| !allowed.contains(k)) {
+        return err(
+            path.key(k),
+            format!(
+                "is not used by policy type `{}` (it takes {})",
+                p.kind.name(),
+                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    if super::families::is_family(p.kind) || p.kind == PolicyType::Fixed {
+        return build_policy_as_written(path, p, base_dir, scenario, warnings);
+    }
+    let renamed = one_vocabulary(path, &mut p)?;
+    build_policy_as_written(path, p, base_dir, scenario, warnings).map_err(|mut e| {
+        // Name the key as the user spelled it.
+        if let Some(super::source::Seg::Key(k)) = e.path.0.get(2).cloned()
+            && let Some((_, long)) = renamed.iter().find(|(short, _)| *short == k)
+        {
+            e.path.0[2] = super::source::Seg::Key(long.to_string());
+            e.message = e.message.replace(&format!("{k} ("), &format!("{long} ("));
+        }
+        e
+    })
+}
+
+fn build_policy_as_written(
+    path: &KeyPath,
+    p: RawPolicy,
+    base_dir: &Path,
+    scenario: &Scenario,
+    warnings: &mut Vec<KeyError>,
+) -> R<PolicySpec> {
+    let (clock, duration) = (&scenario.clock, scenario.duration);
+    let sim_tz = clock.tz();
     let allowed = policy_keys(p.kind);
     if let Some(k) = policy_present(&p).into_iter().find(|k| !allowed.contains(k)) {
         return err(
@@ -625,6 +903,9 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
     }
     if p.kind == PolicyType::Aws {
         return super::aws::build(path, p, sim_tz);
+    }
+    if p.kind == PolicyType::Oracle {
+        return build_oracle(path, &p, scenario);
     }
     let interval = match p.interval {
         Some(d) => positive(path.key("interval"), d)?,
@@ -696,14 +977,18 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
         | PolicyType::Hpa
         | PolicyType::Keda
         | PolicyType::Platform
-        | PolicyType::Aws => {}
+        | PolicyType::Aws
+        | PolicyType::Oracle => {}
     }
     if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
         return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");
     }
     let mut schedules = Vec::new();
     for (j, w) in p.windows.iter().flatten().enumerate() {
-        schedules.push(build_window(&path.key("windows").index(j), w, sim_tz)?);
+        let at = path.key("windows").index(j);
+        let window = build_window(&at, w, sim_tz)?;
+        check_fires(&at, &window, clock, duration, warnings)?;
+        schedules.push(window);
     }
     let max = match p.max {
         Some(m) => m,
@@ -716,6 +1001,17 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
     };
     if max == 0 {
         return err(path.key("max"), "found 0, expected at least 1");
+    }
+    // With no replica nothing is in flight and no CPU is used: a policy that reads only those
+    // can never leave zero unless an activator holds requests (and counts them) meanwhile.
+    let reads_arrivals = metrics.iter().any(|m| matches!(m, MetricRule::Rps { .. }));
+    if min == 0 && p.activator.is_none() && !reads_arrivals && schedules.is_empty() {
+        return err(
+            path.key("min"),
+            "is 0 with no activator: at zero replicas no request is in flight and no CPU is used, so \
+             this policy could never scale up again (every request would fail as no_replica); set \
+             min to at least 1, or add `activator = { capacity = 100 }` to hold requests while it scales",
+        );
     }
     if min > max {
         return err(path.key("min"), format!("min ({min}) is greater than max ({max})"));
@@ -744,6 +1040,64 @@ fn build_policy(path: &KeyPath, p: RawPolicy, sim_tz: Tz, base_dir: &Path) -> R<
     };
     let activator = super::families::activator(path, &p)?;
     Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec), activator })
+}
+
+/// `type = "oracle"`: checks its keys and builds it against the rest of the scenario (the step
+/// test that measures one replica's capacity runs here unless `capacity` is given).
+fn build_oracle(path: &KeyPath, p: &RawPolicy, scenario: &Scenario) -> R<PolicySpec> {
+    let settings = crate::oracle::OracleSettings {
+        interval: p.interval.map(|d| positive(path.key("interval"), d)).transpose()?,
+        window: p.window.map(|d| positive(path.key("window"), d)).transpose()?,
+        lead: p.lead.map(Dur::time),
+        capacity_rps: p.capacity.map(|c| pos(path.key("capacity"), c)).transpose()?,
+        min: p.min,
+        max: p.max,
+        initial: p.initial,
+    };
+    if let Some(0) = p.max {
+        return err(path.key("max"), "found 0, expected at least 1");
+    }
+    crate::oracle::build(scenario, &p.name, &settings).map_err(|e| match e {
+        crate::oracle::OracleError::Invalid(m) => match m.split_once(": ") {
+            Some((key, rest)) if policy_keys(PolicyType::Oracle).contains(&key) => {
+                KeyError::new(path.key(key), rest)
+            }
+            _ => KeyError::new(path.key("min"), m),
+        },
+        other => KeyError::new(path.key("capacity"), other.to_string()),
+    })
+}
+
+/// A window whose start or end never fires is an error; one that does not fire during the
+/// simulation, a warning.
+fn check_fires(
+    path: &KeyPath,
+    w: &CronWindow,
+    clock: &Clock,
+    duration: Time,
+    warnings: &mut Vec<KeyError>,
+) -> R<()> {
+    let start = clock.start();
+    let end = clock.datetime(duration);
+    for (k, is_end, expr) in [("start", false, &w.start), ("end", true, &w.end)] {
+        match w.next_fire(is_end, &start) {
+            None => {
+                return err(
+                    path.key(k),
+                    format!("`{expr}` never fires (no date matches it), so the window would never {k}"),
+                );
+            }
+            Some(t) if t.with_timezone(&clock.tz()) > end => warnings.push(KeyError::new(
+                path.key(k),
+                format!(
+                    "`{expr}` does not fire during the simulation (first at {})",
+                    t.format("%Y-%m-%d %H:%M %Z")
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn build_window(path: &KeyPath, w: &RawWindow, sim_tz: Tz) -> R<CronWindow> {

@@ -100,6 +100,25 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.filter(|&(_, s)| s >= 0.6).map(|(c, _)| c)
 }
 
+/// A YAML/JSON (serde) error message with a did-you-mean added to an unknown field or variant
+/// (`unknown field `minReplica`, expected one of …` gets "did you mean `minReplicas`?"); other
+/// messages are returned unchanged. The rest of the message (path, line) is kept.
+pub fn with_did_you_mean(msg: &str) -> String {
+    for lead in ["unknown field `", "unknown variant `"] {
+        let Some(i) = msg.find(lead) else { continue };
+        let rest = &msg[i..];
+        // The list ends where serde_norway appends the position.
+        let end = rest.find(" at line ").unwrap_or(rest.len());
+        let q = quoted(&rest[..end]);
+        if let Some((found, expected)) = q.split_first()
+            && let Some(s) = suggest(found, expected.iter().copied())
+        {
+            return format!("{}; did you mean `{s}`?{}", &msg[..i + end], &rest[end..]);
+        }
+    }
+    msg.to_string()
+}
+
 /// Backquoted words in a serde message, in order.
 fn quoted(msg: &str) -> Vec<&str> {
     msg.split('`').skip(1).step_by(2).collect()
@@ -187,6 +206,19 @@ mod tests {
         let r = rewrite_serde_message("unknown field `zz`, expected `workers`");
         assert!(!r.message.contains("did you mean"));
         assert!(r.message.contains("`workers`"));
+    }
+
+    #[test]
+    fn yaml_messages_get_did_you_mean() {
+        let m = with_did_you_mean(
+            "spec: unknown field `minReplica`, expected one of `minReplicas`, `maxReplicas` at line 5 column 3",
+        );
+        assert_eq!(
+            m,
+            "spec: unknown field `minReplica`, expected one of `minReplicas`, `maxReplicas`; did you mean \
+             `minReplicas`? at line 5 column 3"
+        );
+        assert_eq!(with_did_you_mean("invalid type"), "invalid type");
     }
 
     #[test]

@@ -210,8 +210,11 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
     })?;
     let file = base_dir.join(rel);
     let shown = file.display().to_string();
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| KeyError::new(path.key("manifest"), format!("cannot read `{shown}`: {e}")))?;
+    let text = crate::input::read_text(&file, crate::input::InputKind::Manifest)
+        .map_err(|e| KeyError::new(path.key("manifest"), format!("`{shown}`: {}", e.message)))?;
+    if let Err((line, m)) = crate::input::check_nesting(&text) {
+        return Err(KeyError::new(path.key("manifest"), format!("{shown}:{line}: the manifest {m}")));
+    }
     Ok((shown, text))
 }
 
@@ -230,6 +233,9 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
         }
         PolicyType::Hpa | PolicyType::Keda | PolicyType::Knative => {
             let (shown, text) = read_manifest(path, p, base_dir)?;
+            let edited = super::manifest_edit::has_edits(p);
+            let text = super::manifest_edit::apply(path, p, &text, &shown)?;
+            let shown = if edited { format!("{shown} (with the scenario's edits)") } else { shown };
             let bad = |m: String| KeyError::new(path.key("manifest"), m);
             match p.kind {
                 PolicyType::Hpa => {
@@ -237,12 +243,39 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
                     let mut spec =
                         hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
                     apply_controller(path, p, &mut spec)?;
+                    if let Some(map) = &p.metrics_map {
+                        for (alias, name) in map {
+                            if !hpa::SUPPLIED_METRICS.contains(&name.as_str()) {
+                                return Err(KeyError::new(
+                                    path.key("metrics_map").key(alias),
+                                    format!(
+                                        "found `{name}`, expected one of the supplied metrics {}",
+                                        hpa::SUPPLIED_METRICS.map(|m| format!("`{m}`")).join(", ")
+                                    ),
+                                ));
+                            }
+                        }
+                        spec.metrics_map = map.clone();
+                    }
+                    if let Some((label, why)) = spec.unsupplied_metric() {
+                        let name = label.rsplit(' ').next().unwrap_or("");
+                        let line = text
+                            .lines()
+                            .position(|l| l.contains(name))
+                            .map_or_else(String::new, |i| format!(":{}", i + 1));
+                        return Err(bad(format!("{shown}{line}: metric {label}: {why}")));
+                    }
                     let (min, max) = spec.bounds();
                     (PolicyKind::Hpa(spec), (min, max, min.max(1)), "the manifest's min and max")
                 }
                 PolicyType::Keda => {
-                    let mut spec =
-                        keda::parse_manifest(&text, &shown, sim_tz).map_err(|e| bad(e.to_string()))?;
+                    let mut spec = keda::parse_manifest_mapped(
+                        &text,
+                        &shown,
+                        sim_tz,
+                        &p.metrics_map.clone().unwrap_or_default(),
+                    )
+                    .map_err(|e| bad(e.to_string()))?;
                     apply_controller(path, p, &mut spec.hpa)?;
                     let bounds = spec.keda.bounds();
                     (PolicyKind::Keda(Box::new(spec)), bounds, "the manifest's min and max")

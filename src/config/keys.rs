@@ -176,6 +176,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "\"30s\"",
         ),
         k(
+            "simulation.warmup",
+            "",
+            "duration",
+            "\"0s\"",
+            "Start-up transient excluded from every summary figure (still in the time series, shaded in charts); an interval boundary.",
+            "\"10m\"",
+        ),
+        k(
             "simulation.slo.latency_percentile",
             "",
             "float",
@@ -316,7 +324,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "",
             "string",
             "required",
-            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), a production autoscaler read from its manifest: `hpa`, `keda`, `knative`, or `platform` (min_replicas / max_replicas / polling_interval / one metric, run as a KEDA ScaledObject).",
+            "One of `fixed`, `rps`, `cpu`, `concurrency`, `schedule`, `autoscale` (several metrics and windows; the largest proposal wins), `aws` (target tracking, step scaling, scheduled actions), a production autoscaler read from its manifest: `hpa`, `keda`, `knative`, or `platform` (min_replicas / max_replicas / polling_interval / one metric, run as a KEDA ScaledObject), or `oracle` (perfect foresight of the arrivals: the cost baseline, see docs/outputs.md; `scalesim run` adds one when there is none).",
             "\"rps\"",
         ),
         k("policy[].replicas", "type = \"fixed\"", "integer", "required", "The constant replica count.", "3"),
@@ -337,21 +345,35 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Longest a request waits for a ready replica (then `no_replica`, or `timeout` if the client timeout comes first).",
             "\"30s\"",
         ),
-        k("policy[].min_replicas", "type = \"platform\"", "integer", "1", "Fewest replicas (KEDA minReplicaCount).", "2"),
-        k("policy[].max_replicas", "type = \"platform\"", "integer", "required", "Most replicas (KEDA maxReplicaCount).", "20"),
+        k(
+            "policy[].min_replicas",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"oracle\" | \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
+            "integer",
+            "1 (oracle: 0; hpa, keda, knative: the manifest's)",
+            "Fewest replicas (aws: MinSize; platform, keda: KEDA minReplicaCount; hpa: spec.minReplicas; knative: the `min-scale` annotation). On hpa, keda and knative it edits the manifest. Every type but fixed also accepts the alias `min`.",
+            "2",
+        ),
+        k(
+            "policy[].max_replicas",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"oracle\" | \"platform\" | \"hpa\" | \"keda\" | \"knative\"",
+            "integer",
+            "required (schedule: the largest window's replicas; oracle: unbounded; hpa, keda, knative: the manifest's)",
+            "Most replicas, at least 1 and at least `min_replicas` (aws: MaxSize; platform, keda: KEDA maxReplicaCount; hpa: spec.maxReplicas; knative: the `max-scale` annotation). On hpa, keda and knative it edits the manifest. Every type but fixed also accepts the alias `max`.",
+            "20",
+        ),
         k(
             "policy[].polling_interval",
-            "type = \"platform\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"oracle\" | \"platform\" | \"keda\"",
             "duration",
-            "\"30s\"",
-            "How often KEDA checks the trigger (pollingInterval). It only drives activation (scaling from and to zero); scaling between 1 and max follows the HPA underneath, which syncs every `controller.sync_period` (15 s), so a shorter polling interval does not react faster: shorten the sync period or allow faster scale-up (see docs/metrics.md).",
+            "\"30s\" (keda: the manifest's)",
+            "Time between decisions (oracle: the length of the intervals its demand is computed for). On platform and keda: how often each trigger is checked (KEDA pollingInterval; on keda an edit of the manifest in whole seconds); it only drives activation (scaling from and to zero), while scaling between 1 and max follows the HPA underneath, which syncs every `controller.sync_period` (15 s), so a shorter polling interval does not react faster: shorten the sync period or allow faster scale-up (see docs/metrics.md). The basic types and oracle also accept the alias `interval`.",
             "\"10s\"",
         ),
         k(
             "policy[].cooldown_period",
-            "type = \"platform\"",
+            "type = \"platform\" | \"keda\"",
             "duration",
-            "\"300s\"",
+            "\"300s\" (keda: the manifest's cooldownPeriod)",
             "Wait after the last active check before scaling to zero (only with min_replicas = 0).",
             "\"120s\"",
         ),
@@ -369,6 +391,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         k("policy[].metric.end", "", "cron", "required (cron)", "End of the window.", "\"0 21 * * 1-5\""),
         k("policy[].metric.timezone", "", "string", "\"UTC\"", "IANA time zone of the cron expressions.", "\"Europe/London\""),
         k("policy[].metric.desired_replicas", "", "integer", "max_replicas", "Replicas inside the window.", "8"),
+        k(
+            "policy[].metrics_map",
+            "type = \"hpa\" | \"keda\"",
+            "table",
+            "none",
+            "Maps a metric of the manifest onto a metric the simulation supplies (`requests_per_second`: offered requests per second; `concurrency`: requests in flight). hpa: a Pods, Object or External metric name; keda: a prometheus trigger's query, as written (its `[W]`, else 60 s, is the rate window). A manifest metric the simulation cannot supply is an error naming these.",
+            "{ http_requests_per_second = \"requests_per_second\" }",
+        ),
         k(
             "policy[].controller",
             CONTROLLER,
@@ -396,30 +426,53 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Path (relative to the scenario file) of the manifest to simulate: a HorizontalPodAutoscaler (autoscaling/v2) for `hpa`, a KEDA ScaledObject for `keda`, a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps) for `knative`.",
             "\"configs/k8s/knative-concurrency.yaml\"",
         ),
+        k(
+            "policy[].patch",
+            "type = \"knative\" | \"hpa\" | \"keda\"",
+            "table",
+            "none",
+            "A merge patch of the manifest, applied before it is read: tables merge, other values replace, a numeric key picks a list element (for knative, the Service document). E.g. `--set policy.hpa-fast.patch.spec.behavior.scaleDown.stabilizationWindowSeconds=120`. A number replacing a string stays a string.",
+            "{ spec = { metrics = { 0 = { resource = { target = { averageUtilization = 70 } } } } } }",
+        ),
+        k(
+            "policy[].annotations",
+            "type = \"knative\"",
+            "table",
+            "none",
+            "Knative annotations to set on the revision template; a name without `/` means `autoscaling.knative.dev/<name>` (`window`, `panic-window-percentage`, `target-utilization-percentage`, …).",
+            "{ window = \"30s\", target-utilization-percentage = 80 }",
+        ),
     ]);
     const SCALING: &str = "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\"";
     // min / max / initial also serve `type = "aws"` (MinSize, MaxSize, DesiredCapacity).
     const BOUNDS: &str =
-        "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\"";
+        "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"oracle\"";
     v.extend([
-        k("policy[].min", BOUNDS, "integer", "1", "Fewest replicas.", "2"),
+        k("policy[].min", BOUNDS, "integer", "1 (oracle: 0)", "Alias of `min_replicas` (also on hpa, keda and knative).", "2"),
         k(
             "policy[].max",
             BOUNDS,
             "integer",
-            "required (schedule: the largest window's replicas)",
-            "Most replicas (at least 1 and at least `min`).",
+            "required (schedule: the largest window's replicas; oracle: unbounded)",
+            "Alias of `max_replicas` (also on hpa, keda and knative).",
             "10",
         ),
         k(
             "policy[].initial",
-            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\" | \"oracle\"",
             "integer",
-            "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount))",
-            "Replicas ready at time 0 (between `min` and `max`, or the manifest's bounds).",
+            "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount); oracle: its schedule's value at time 0 for the scenario seed)",
+            "Replicas ready at time 0 (between `min_replicas` and `max_replicas`, or the manifest's bounds).",
             "3",
         ),
-        k("policy[].interval", SCALING, "duration", "\"30s\"", "Time between decisions.", "\"15s\""),
+        k(
+            "policy[].interval",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"oracle\"",
+            "duration",
+            "\"30s\"",
+            "Alias of `polling_interval`.",
+            "\"15s\"",
+        ),
         k(
             "policy[].scale_down_stabilization",
             SCALING,
@@ -438,19 +491,35 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k(
             "policy[].target",
-            "type = \"rps\" | \"cpu\" | \"concurrency\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"hpa\" | \"keda\" | \"knative\"",
             "float",
-            "required",
-            "Target per replica: requests per second (rps), percent of the CPU request (cpu, e.g. 60), requests in flight (concurrency).",
+            "required (hpa, keda, knative: the manifest's)",
+            "Target per replica: requests per second (rps), percent of the CPU request (cpu, e.g. 60), requests in flight (concurrency). On hpa it edits the one metric's averageUtilization / averageValue / value, on keda the one non-cron trigger's threshold (cpu, memory: value), on knative the `target` annotation.",
             "60",
         ),
         k(
             "policy[].window",
-            "type = \"rps\" | \"cpu\" | \"concurrency\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\" | \"oracle\"",
             "duration",
-            "\"60s\" (cpu: `interval`)",
-            "Averaging window of the metric.",
+            "\"60s\" (cpu: `interval`; oracle: `10s`, at most `interval`)",
+            "Averaging window of the metric (oracle: the sub-windows over which an interval's peak rate is measured).",
             "\"2m\"",
+        ),
+        k(
+            "policy[].capacity",
+            "type = \"oracle\"",
+            "float",
+            "measured: the step test of `scalesim capacity` against the scenario's SLO (without one: at most 1 % errors)",
+            "Requests per second one replica serves within the SLO (requests without per-request sizes); the oracle demands ⌈peak rate / capacity⌉ replicas per interval.",
+            "12.5",
+        ),
+        k(
+            "policy[].lead",
+            "type = \"oracle\"",
+            "duration",
+            "the startup time's maximum (uniform, deterministic, empirical) or 99th percentile",
+            "How long before an interval the oracle requests its replicas.",
+            "\"45s\"",
         ),
         k(
             "policy[].tolerance",
@@ -610,9 +679,9 @@ name = "hpa-cpu"
 type = "cpu"
 target = 60
 tolerance = 0.1
-min = 2
-max = 30
-interval = "15s"
+min_replicas = 2
+max_replicas = 30
+polling_interval = "15s"
 scale_down_stabilization = "5m"
 
 [[policy]]
@@ -620,14 +689,14 @@ name = "rps"
 type = "rps"
 target = 12
 window = "1m"
-min = 2
-max = 30
+min_replicas = 2
+max_replicas = 30
 initial = 4
 
 [[policy]]
 name = "office-hours"
 type = "schedule"
-min = 2
+min_replicas = 2
 windows = [
   { start = "0 8 * * 1-5", end = "0 20 * * 1-5", replicas = 14 },
   { start = "0 10 * * 6", end = "0 16 * * 6", replicas = 6, timezone = "Europe/London" },
@@ -636,8 +705,8 @@ windows = [
 [[policy]]
 name = "combined"
 type = "autoscale"
-min = 2
-max = 30
+min_replicas = 2
+max_replicas = 30
 scale_up_stabilization = "30s"
 scale_down_stabilization = "5m"
 metrics = [

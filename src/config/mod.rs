@@ -16,9 +16,11 @@ pub mod build;
 pub mod error;
 mod families;
 pub mod keys;
+mod manifest_edit;
 pub mod overrides;
 pub mod raw;
 pub mod source;
+pub mod traces;
 pub mod traffic;
 pub mod values;
 
@@ -32,14 +34,27 @@ use std::path::Path;
 
 /// Loads the scenario file at `path`, applying `--set key=value` overrides first.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ConfigError> {
+    load_with_warnings(path, overrides).map(|(s, _)| s)
+}
+
+/// [`load`], with the warnings about suspicious but runnable settings, one line each
+/// (`warning: file:line:col: key: message`).
+pub fn load_with_warnings(path: &Path, overrides: &[String]) -> Result<(Scenario, Vec<String>), ConfigError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Scenario)
+        .map_err(|e| ConfigError::file(&origin, e.message))?;
     let base_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    load_str(&text, &origin, base_dir, overrides)
+    load_str_with_warnings(&text, &origin, base_dir, overrides)
+}
+
+/// The scenario text with `--set` overrides applied (as the run saw it), or why they cannot be.
+pub fn apply_overrides_text(text: &str, overrides: &[String]) -> Result<String, String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.to_string())?;
+    overrides::apply(&mut doc, overrides).map_err(|e| format!("--set {}: {}", e.arg, e.message))?;
+    Ok(doc.to_string())
 }
 
 /// What [`load_service`] found: the replica model, and the whole scenario when the file was one.
@@ -57,8 +72,8 @@ pub struct LoadedService {
 /// text, so errors name its own lines and keys exactly as for a scenario.
 pub fn load_service(path: &Path) -> Result<LoadedService, ConfigError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::file(&origin, format!("cannot read the service file: {e}")))?;
+    let text = crate::input::read_text(path, crate::input::InputKind::Scenario)
+        .map_err(|e| ConfigError::file(&origin, e.message.replace("scenario file", "service file")))?;
     let base_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -91,6 +106,16 @@ pub fn load_str(
     base_dir: &Path,
     overrides: &[String],
 ) -> Result<Scenario, ConfigError> {
+    load_str_with_warnings(text, origin, base_dir, overrides).map(|(s, _)| s)
+}
+
+/// [`load_str`], with the warnings (see [`load_with_warnings`]).
+pub fn load_str_with_warnings(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    overrides: &[String],
+) -> Result<(Scenario, Vec<String>), ConfigError> {
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let mut err = ConfigError::file(origin, format!("invalid TOML: {}", e.message().trim()));
         if let Some(span) = e.span() {
@@ -100,8 +125,14 @@ pub fn load_str(
         }
         err
     })?;
-    let ctx =
-        Context { origin, text, locator: Locator::new(text), applied: Vec::new(), policy_names: Vec::new() };
+    let ctx = Context {
+        origin,
+        text,
+        locator: Locator::new(text),
+        applied: Vec::new(),
+        policy_names: Vec::new(),
+        policy_types: Vec::new(),
+    };
     let applied = overrides::apply(&mut doc, overrides).map_err(|e| ConfigError {
         origin: origin.to_string(),
         location: None,
@@ -110,19 +141,43 @@ pub fn load_str(
         from_set: Some(e.arg),
         message: e.message,
     })?;
-    let policy_names = match doc.get("policy") {
-        Some(toml_edit::Item::ArrayOfTables(a)) => {
-            a.iter().map(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_string)).collect()
+    let policy_field = |key: &str| -> Vec<Option<String>> {
+        match doc.get("policy") {
+            Some(toml_edit::Item::ArrayOfTables(a)) => {
+                a.iter().map(|t| t.get(key).and_then(|n| n.as_str()).map(str::to_string)).collect()
+            }
+            _ => Vec::new(),
         }
-        _ => Vec::new(),
     };
-    let ctx = Context { applied, policy_names, ..ctx };
+    let (policy_names, policy_types) = (policy_field("name"), policy_field("type"));
+    let ctx = Context { applied, policy_names, policy_types, ..ctx };
     let edited = if overrides.is_empty() { text.to_string() } else { doc.to_string() };
     let raw: raw::RawScenario = toml::from_str(&edited).map_err(|e| ctx.serde_error(&edited, &e))?;
     let default_name = Path::new(origin)
         .file_stem()
         .map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
-    build::build(raw, &default_name, base_dir).map_err(|e| ctx.key_error(e.path, e.message))
+    let mut warnings = Vec::new();
+    let scenario = build::build_with_warnings(raw, &default_name, base_dir, &mut warnings)
+        .map_err(|e| ctx.key_error(e.path, e.message))?;
+    let warnings = warnings
+        .into_iter()
+        .map(|w| {
+            let e = ctx.key_error(w.path, w.message);
+            let mut s = format!("warning: {}", e.origin);
+            if let Some(l) = e.location {
+                s.push_str(&format!(":{}:{}", l.line, l.col));
+            }
+            if let Some(a) = &e.from_set {
+                s.push_str(&format!(": in --set {a}"));
+            }
+            if let Some(k) = &e.key {
+                s.push_str(&format!(": {k}"));
+            }
+            s.push_str(&format!(": {}", e.message));
+            s
+        })
+        .collect();
+    Ok((scenario, warnings))
 }
 
 struct Context<'a> {
@@ -131,16 +186,52 @@ struct Context<'a> {
     locator: Locator,
     applied: Vec<Applied>,
     policy_names: Vec<Option<String>>,
+    policy_types: Vec<Option<String>>,
 }
 
 impl Context<'_> {
     fn serde_error(&self, edited: &str, e: &toml::de::Error) -> ConfigError {
-        let rw = error::rewrite_serde_message(e.message());
+        let mut rw = error::rewrite_serde_message(e.message());
         let located = if edited == self.text { &self.locator } else { &Locator::new(edited) };
         let mut path = e.span().map_or_else(KeyPath::root, |s| located.path_at(s.start));
+        // A span over the whole document is about the document itself (a missing top-level
+        // table), not about the first key written in it.
+        if e.span().is_some_and(|s| s.start == 0 && s.end >= edited.trim_end().len()) {
+            path = KeyPath::root();
+        }
+        // An unknown key in a policy lists only the keys of that policy's type.
+        if let (Some(child), [Seg::Key(p), Seg::Index(i), ..]) = (&rw.child, path.0.as_slice())
+            && p == "policy"
+            && rw.message.starts_with("unknown key")
+            && let Some(Some(t)) = self.policy_types.get(*i)
+            && let Ok(kind) = toml::Value::String(t.clone()).try_into::<raw::PolicyType>()
+        {
+            let mut keys = vec!["name", "type"];
+            keys.extend(build::policy_keys(kind));
+            let mut m = format!("unknown key `{child}`");
+            if let Some(s) = error::suggest(child, keys.iter().copied()) {
+                m.push_str(&format!("; did you mean `{s}`?"));
+            }
+            let list = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+            m.push_str(&format!(" (keys of a `{t}` policy: {list})"));
+            rw.message = m;
+        }
         if let Some(child) = rw.child
             && path.0.last() != Some(&Seg::Key(child.clone()))
         {
+            // A missing table that is not documented where serde pointed (`simulation.traffic`)
+            // is missing from the document itself (`[traffic]`).
+            let inside = path.key(&child).doc_form();
+            let documented = |k: &str| {
+                keys::all_key_docs().iter().any(|d| d.key == k || d.key.starts_with(&format!("{k}.")))
+            };
+            if rw.message == "missing required key"
+                && !path.is_root()
+                && !documented(&inside)
+                && documented(&child)
+            {
+                path = KeyPath::root();
+            }
             path = path.key(&child);
         }
         // Without overrides the edited text is the file, and serde's span is the most precise
@@ -162,7 +253,9 @@ impl Context<'_> {
             key.push_str(&format!(" (policy \"{name}\")"));
         }
         let mut message = message;
-        if message == "missing required key"
+        if message == "missing required key" && path.0.len() == 1 {
+            message = format!("missing required table [{key}]");
+        } else if message == "missing required key"
             && let Some(d) = keys::all_key_docs().into_iter().find(|d| d.key == path.doc_form())
         {
             message = format!("missing required key; expected {}, e.g. {} ({})", d.ty, d.example, d.meaning);
@@ -175,7 +268,18 @@ impl Context<'_> {
             from_set: None,
             message,
         };
-        if let Some(a) = self.applied.iter().rev().find(|a| path.starts_with(&a.path)) {
+        // The `--set` that wrote this key, or (for a table the file does not have) the one that
+        // created it.
+        let created = |a: &&Applied| {
+            !path.is_root() && a.path.starts_with(&path) && self.locator.offset_of(&path).is_none()
+        };
+        if let Some(a) = self
+            .applied
+            .iter()
+            .rev()
+            .find(|a| path.starts_with(&a.path))
+            .or_else(|| self.applied.iter().rev().find(created))
+        {
             err.from_set = Some(a.arg.clone());
             return err;
         }

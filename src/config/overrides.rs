@@ -96,9 +96,30 @@ fn pick<'a>(
     Err(m)
 }
 
+/// The policy keys with two spellings (see `config::build::policy_keys`).
+const POLICY_ALIASES: [(&str, &str); 3] =
+    [("min", "min_replicas"), ("max", "max_replicas"), ("interval", "polling_interval")];
+
 fn set_in(t: &mut dyn TableLike, segs: &[&str], mut value: Value, path: &mut KeyPath) -> Result<(), String> {
-    let Some((first, rest)) = segs.split_first() else {
+    let Some((&first, rest)) = segs.split_first() else {
         return Err("empty key".into());
+    };
+    // A policy key with two spellings (`min` / `min_replicas`, …) edits the one already written.
+    let first = match (path.0.as_slice(), rest.is_empty()) {
+        ([Seg::Key(k), Seg::Index(_)], true) if k == "policy" && t.get(first).is_none() => POLICY_ALIASES
+            .iter()
+            .find_map(|&(a, b)| {
+                if first == a {
+                    Some(b)
+                } else if first == b {
+                    Some(a)
+                } else {
+                    None
+                }
+            })
+            .filter(|other| t.get(other).is_some())
+            .unwrap_or(first),
+        _ => first,
     };
     path.0.push(Seg::Key(first.to_string()));
     if rest.is_empty() {
@@ -170,6 +191,20 @@ mod tests {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let a = apply(&mut doc, &args)?;
         Ok((doc.to_string(), a))
+    }
+
+    #[test]
+    fn a_policy_key_edits_the_spelling_already_written() {
+        let mut doc: DocumentMut =
+            "[[policy]]\nname = \"a\"\nmin_replicas = 2\ninterval = \"30s\"\n".parse().unwrap();
+        let a = apply(&mut doc, &["policy.a.min=3".into(), "policy.a.polling_interval=10s".into()]).unwrap();
+        let text = doc.to_string();
+        assert!(text.contains("min_replicas = 3") && !text.contains("min = "), "{text}");
+        assert!(text.contains("interval = \"10s\"") && !text.contains("polling_interval"), "{text}");
+        assert_eq!(a[0].path.to_string(), "policy[0].min_replicas");
+        // A key written in neither spelling is added as given.
+        apply(&mut doc, &["policy.a.max=9".into()]).unwrap();
+        assert!(doc.to_string().contains("max = 9"));
     }
 
     #[test]

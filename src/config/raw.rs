@@ -43,6 +43,8 @@ pub struct RawSimulation {
     pub seed: Option<u64>,
     /// Recording interval.
     pub record_interval: Option<Dur>,
+    /// Start-up transient excluded from summary figures.
+    pub warmup: Option<Dur>,
     /// `[simulation.slo]`.
     pub slo: Option<RawSlo>,
 }
@@ -291,6 +293,8 @@ pub enum PolicyType {
     Platform,
     /// AWS target tracking, step scaling and scheduled actions (see `config::aws`).
     Aws,
+    /// Perfect foresight of the arrivals (the cost baseline, see `crate::oracle`).
+    Oracle,
 }
 
 impl PolicyType {
@@ -308,6 +312,7 @@ impl PolicyType {
             PolicyType::Keda => "keda",
             PolicyType::Platform => "platform",
             PolicyType::Aws => "aws",
+            PolicyType::Oracle => "oracle",
         }
     }
 }
@@ -351,6 +356,13 @@ pub struct RawPolicy {
     pub activator: Option<RawActivator>,
     /// Kubernetes controller and metrics-pipeline settings (hpa, keda, platform).
     pub controller: Option<RawController>,
+    /// A merge patch of the manifest (hpa, keda, knative; see `config::manifest_edit`).
+    pub patch: Option<toml::Table>,
+    /// Knative annotations to set (`window` means `autoscaling.knative.dev/window`).
+    pub annotations: Option<toml::Table>,
+    /// Custom metric names of an HPA manifest mapped onto the metrics the simulation supplies
+    /// (hpa): `{ http_requests_per_second = "requests_per_second" }`.
+    pub metrics_map: Option<BTreeMap<String, String>>,
     // ---- type = "platform" (mapped onto a KEDA ScaledObject in config/families.rs) ----
     /// Fewest replicas (platform).
     pub min_replicas: Option<u32>,
@@ -373,6 +385,11 @@ pub struct RawPolicy {
     pub step_scaling: Option<Vec<super::aws::RawStepScaling>>,
     /// Scheduled actions (aws).
     pub scheduled_actions: Option<Vec<super::aws::RawScheduledAction>>,
+    // ---- type = "oracle" ----
+    /// Requests per second one replica serves within the SLO (oracle).
+    pub capacity: Option<f64>,
+    /// How long ahead of an interval its replicas are requested (oracle).
+    pub lead: Option<Dur>,
 }
 
 /// Metric rule types.

@@ -71,6 +71,47 @@ fn full_policy_mapping() {
 }
 
 #[test]
+fn oracle_policy_defaults_and_rules() {
+    let text = format!("{}\n[[policy]]\nname = \"best\"\ntype = \"oracle\"\ncapacity = 12.5\n", minimal());
+    let s = load_text(&text, &[]).unwrap();
+    let p = &s.policies[1];
+    let PolicyKind::Oracle(o) = &p.kind else { panic!("oracle") };
+    assert_eq!((p.min, p.max, p.family()), (0, u32::MAX, "oracle"));
+    assert_eq!((o.interval, o.window, o.capacity_rps), (30 * SECOND, 10 * SECOND, 12.5));
+    assert_eq!(o.lead, 30 * SECOND, "the default startup: deterministic 30 s");
+    // 100 req/s over 12.5 per replica: 8, or 9 on a noisy peak.
+    assert!((8..=9).contains(&p.initial), "{}", p.initial);
+    assert_eq!(s.oracle().map(|o| o.name.as_str()), Some("best"));
+    // Settings through --set, like any policy.
+    let s =
+        load_text(&text, &["policy.best.interval=\"1m\"", "policy.best.lead=\"5s\"", "policy.best.min=2"])
+            .unwrap();
+    let PolicyKind::Oracle(o) = &s.policies[1].kind else { panic!("oracle") };
+    assert_eq!((o.interval, o.lead, s.policies[1].min), (60 * SECOND, 5 * SECOND, 2));
+    // Without `capacity` the step test measures it against the scenario's SLO: with none, at
+    // most 1 % errors, so (no queue limit, no timeout) up to saturation, 4 / 100 ms = 40 /s.
+    let measured = load_text(&text.replace("capacity = 12.5\n", ""), &[]).unwrap();
+    let PolicyKind::Oracle(o) = &measured.policies[1].kind else { panic!("oracle") };
+    assert!(o.capacity_rps > 35.0 && o.capacity_rps < 45.0, "{o:?}");
+    assert_eq!(o.capacity_source, "step test, errors <= 1%");
+    // With a p99 < 500 ms objective much less fits (the demand's own p99 is 0.46 s).
+    let slo = format!("{text}\n[simulation.slo]\nlatency = \"500ms\"\n").replace("capacity = 12.5\n", "");
+    let strict = load_text(&slo, &[]).unwrap();
+    let PolicyKind::Oracle(o) = &strict.policies[1].kind else { panic!("oracle") };
+    assert!(o.capacity_rps > 3.0 && o.capacity_rps < 15.0, "{o:?}");
+    for (set, key) in [
+        ("policy.best.window=\"1m\"", "policy[1].window"),
+        ("policy.best.capacity=0", "policy[1].capacity"),
+        ("policy.best.target=3", "policy[1].target"),
+        ("policy.best.max=0", "policy[1].max"),
+        ("policy.best.initial=99", "policy[1].initial"),
+    ] {
+        let e = load_text(&text, &["policy.best.max=20", set]).unwrap_err().to_string();
+        assert!(e.contains(key), "{set}: {e}");
+    }
+}
+
+#[test]
 fn unknown_key_suggests_and_locates() {
     let text = minimal().replace("workers = 4", "wrokers = 4");
     let e = load_text(&text, &[]).unwrap_err();
@@ -237,14 +278,31 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
 
     /// Bad input never panics: the minimal scenario with a line replaced by arbitrary text, or
-    /// with an arbitrary `--set`, either loads or gives an error.
+    /// with an arbitrary `--set`, either loads or gives a located error. Garbage is accepted only
+    /// when it is not garbage (blank, or a line TOML reads by itself), and an error caused by a
+    /// `--set` on a valid file is blamed on that `--set`, never on the file's first line.
     #[test]
     fn garbage_never_panics(line in 0usize..20, junk in "[a-z_=\\[\\]{}\"., 0-9-]{0,24}", set in "[a-z_.0-9]{0,16}=[a-z0-9\"\\[\\]{} ,.=-]{0,12}") {
         let mut lines: Vec<String> = minimal().lines().map(str::to_string).collect();
         let n = lines.len();
-        lines[line % n] = junk;
-        let _ = load_text(&lines.join("\n"), &[]);
-        let _ = load_text(&minimal(), &[set.as_str()]);
+        let replaced = std::mem::replace(&mut lines[line % n], junk.clone());
+        match load_text(&lines.join("\n"), &[]) {
+            Ok(_) => proptest::prop_assert!(
+                junk.trim().is_empty() || junk.trim() == replaced.trim() || junk.parse::<toml_edit::DocumentMut>().is_ok(),
+                "accepted the garbage line {junk:?} (in place of {replaced:?})"
+            ),
+            Err(e) => {
+                proptest::prop_assert!(!e.message.is_empty());
+                proptest::prop_assert!(e.location.is_some() || e.key.is_some(), "unlocated: {e}");
+            }
+        }
+        match load_text(&minimal(), &[set.as_str()]) {
+            Ok(_) => proptest::prop_assert!(set.split_once('=').is_some_and(|(k, v)| !k.is_empty() && !v.is_empty()), "accepted --set {set:?}"),
+            Err(e) => proptest::prop_assert!(
+                e.from_set.is_some() || e.location.is_some_and(|l| l.line > 1),
+                "--set {set:?} blamed on the file's first line: {e}"
+            ),
+        }
     }
 }
 
@@ -333,6 +391,7 @@ fn stock(kind: &str) -> Option<&'static str> {
             "name = \"p\", type = \"platform\", max_replicas = 10, metric = { type = \"rps\", value = 10 }"
         }
         "aws" => AWS_STOCK,
+        "oracle" => "name = \"p\", type = \"oracle\", capacity = 10",
         _ => return None,
     })
 }
@@ -345,7 +404,13 @@ const AWS_TABLES: [&str; 3] =
     ["policy[].target_tracking[]", "policy[].step_scaling[]", "policy[].scheduled_actions[]"];
 
 /// Keys of which at most one may be given, so setting one removes the others from a stock table.
-const EXCLUSIVE: &[&[&str]] = &[&["p99", "sigma"], &["cv", "shape", "scale"]];
+const EXCLUSIVE: &[&[&str]] = &[
+    &["p99", "sigma"],
+    &["cv", "shape", "scale"],
+    &["max", "max_replicas"],
+    &["min", "min_replicas"],
+    &["interval", "polling_interval"],
+];
 
 /// A `--set` path for a documented key (`policy[].min` → `policy.0.min`).
 fn set_path(doc_key: &str) -> String {

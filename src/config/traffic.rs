@@ -8,9 +8,12 @@
 //! reference [`key_docs`].
 
 use super::keys::KeyDoc;
+use super::traces::{AccessLogTrace, AzureFunctionsTrace, GrafanaCsvTrace, PrometheusTrace};
 use crate::time::{Clock, Time};
+use crate::traffic::RateSeries;
 use crate::traffic::noise::NoiseSpec;
-use crate::traffic::trace::{self, RateColumns, ReplayOptions, TraceError};
+use crate::traffic::trace::summary::TraceInfo;
+use crate::traffic::trace::{self, RateColumns, ReplayOptions, RequestTrace, TraceError};
 use crate::traffic::{Process, Shape, TrafficSpec};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, de::value::MapAccessDeserializer};
@@ -18,7 +21,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-fn one() -> f64 {
+pub(super) fn one() -> f64 {
     1.0
 }
 
@@ -56,6 +59,10 @@ pub enum ArrivalConfig {
         cv: f64,
     },
 }
+
+/// The largest `cv` of the bursty process: above it a gamma renewal process with a day's worth
+/// of arrivals is dominated by a handful of gaps.
+pub const MAX_BURSTY_CV: f64 = 10.0;
 
 /// Default `cv` of the bursty process.
 pub const DEFAULT_CV: f64 = 2.0;
@@ -206,7 +213,7 @@ pub struct RampShape {
     pub end: String,
 }
 
-fn zero_duration() -> String {
+pub(super) fn zero_duration() -> String {
     "0s".into()
 }
 
@@ -310,6 +317,14 @@ pub enum TraceConfig {
     RequestsCsv(RequestsCsvTrace),
     /// The Azure LLM inference trace.
     AzureLlm(AzureLlmTrace),
+    /// The JSON of Prometheus' `/api/v1/query_range`.
+    Prometheus(PrometheusTrace),
+    /// A Grafana panel's CSV download.
+    GrafanaCsv(GrafanaCsvTrace),
+    /// nginx/Apache combined or AWS ALB access logs.
+    AccessLog(AccessLogTrace),
+    /// The Azure Functions 2019 invocation counts.
+    AzureFunctions(AzureFunctionsTrace),
 }
 
 fn time_column() -> String {
@@ -401,7 +416,7 @@ pub struct TrafficConfigError {
     pub message: String,
 }
 
-fn fail<T>(key: &str, message: String) -> Result<T, TrafficConfigError> {
+pub(super) fn fail<T>(key: &str, message: String) -> Result<T, TrafficConfigError> {
     Err(TrafficConfigError { key: key.to_string(), message })
 }
 
@@ -541,16 +556,29 @@ fn build_shape(cfg: &RateConfig, key: &str) -> Result<Shape, TrafficConfigError>
 }
 
 fn read(base_dir: &Path, path: &str) -> Result<(String, String), TrafficConfigError> {
-    let full = base_dir.join(path);
+    read_path(&base_dir.join(path), false)
+}
+
+/// The text of the trace file `full` (gzip decompressed transparently) and its name for
+/// messages; `lossy` replaces invalid UTF-8 instead of refusing it (logs).
+pub(super) fn read_path(full: &Path, lossy: bool) -> Result<(String, String), TrafficConfigError> {
     let shown = full.display().to_string();
-    match std::fs::read_to_string(&full) {
+    let kind = crate::input::InputKind::Trace;
+    let read = if lossy {
+        crate::input::read_text_gz_lossy(full, kind)
+    } else {
+        crate::input::read_text_gz(full, kind)
+    };
+    match read {
         Ok(text) => Ok((text, shown)),
-        Err(e) => fail("traffic.trace.path", format!("cannot read `{shown}`: {e}")),
+        Err(e) => fail("traffic.trace.path", format!("`{shown}`: {}", e.message)),
     }
 }
 
-fn trace_error(file: &str, e: TraceError) -> TrafficConfigError {
+/// A parser error, located as `file:line:column:` (or `file:` when it names a field instead).
+pub(super) fn trace_error(file: &str, e: TraceError) -> TrafficConfigError {
     let loc = match &e.column {
+        _ if e.line == 0 => file.to_string(),
         Some((c, _)) => format!("{file}:{}:{c}", e.line),
         None => format!("{file}:{}", e.line),
     };
@@ -585,7 +613,18 @@ impl TrafficConfig {
             None | Some(ArrivalConfig::Poisson) => Process::Poisson,
             Some(ArrivalConfig::Uniform) => Process::Uniform,
             Some(ArrivalConfig::Bursty { cv }) => {
-                Process::Bursty { cv: positive(cv, "traffic.arrival.cv", "a coefficient of variation")? }
+                let cv = positive(cv, "traffic.arrival.cv", "a coefficient of variation")?;
+                if cv > MAX_BURSTY_CV {
+                    return fail(
+                        "traffic.arrival.cv",
+                        format!(
+                            "found {cv}, expected at most {MAX_BURSTY_CV}: gaps this irregular put almost all \
+                             arrivals into a few bursts (or none into the run), so the traffic would not \
+                             have the rate it declares"
+                        ),
+                    );
+                }
+                Process::Bursty { cv }
             }
         };
         let noise = match &self.noise {
@@ -619,103 +658,166 @@ impl TrafficConfig {
                 );
             }
             (Some(rate), None) => TrafficSpec::from_shape(build_shape(rate, "traffic.rate")?, process, noise),
-            (None, Some(t)) => match t {
-                TraceConfig::RateCsv(r) => {
-                    let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
-                    let (value, is_count) = match (&r.rate_column, &r.count_column) {
-                        (Some(_), Some(_)) => {
-                            return fail(
-                                "traffic.trace.count_column",
-                                "found both rate_column and count_column, expected one".into(),
-                            );
-                        }
-                        (Some(c), None) => (c.as_str(), false),
-                        (None, Some(c)) => (c.as_str(), true),
-                        (None, None) => ("rate", false),
-                    };
-                    let (text, shown) = read(base_dir, &r.path)?;
-                    let cols = RateColumns { time: &r.time_column, value, is_count };
-                    let data = trace::parse_rate_csv(&text, cols).map_err(|e| trace_error(&shown, e))?;
-                    if !opts.looping && opts.start_offset >= data.end {
-                        return fail(
-                            "traffic.trace.start_offset",
-                            format!(
-                                "found \"{}\", expected less than the trace's length ({} s) unless loop = true",
-                                r.start_offset, data.end
-                            ),
-                        );
-                    }
-                    let shape = Shape::Series {
-                        data: Arc::new(data),
-                        offset: opts.start_offset,
-                        speedup: opts.speedup,
-                        looping: opts.looping,
-                    };
-                    let shape = if opts.scale == 1.0 {
-                        shape
-                    } else {
-                        Shape::Scale { factor: opts.scale, of: Arc::new(shape) }
-                    };
-                    TrafficSpec::from_shape(shape, process, noise)
-                }
-                TraceConfig::RequestsCsv(_) | TraceConfig::AzureLlm(_) => {
-                    if self.arrival.is_some() {
-                        return fail("traffic.arrival", "found an arrival process, but a request trace is replayed exactly; remove traffic.arrival".into());
-                    }
-                    if self.noise.is_some() {
-                        return fail(
-                            "traffic.noise",
-                            "found noise, but a request trace is replayed exactly; remove traffic.noise"
-                                .into(),
-                        );
-                    }
-                    let (path, opts, parsed) = match t {
-                        TraceConfig::RequestsCsv(r) => {
-                            if r.size_columns.len() > crate::traffic::MAX_SIZES {
-                                return fail(
-                                    "traffic.trace.size_columns",
-                                    format!(
-                                        "found {} columns, expected at most {}",
-                                        r.size_columns.len(),
-                                        crate::traffic::MAX_SIZES
-                                    ),
-                                );
-                            }
-                            let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
-                            let (text, shown) = read(base_dir, &r.path)?;
-                            let parsed = trace::parse_requests_csv(&text, &r.time_column, &r.size_columns)
-                                .map_err(|e| trace_error(&shown, e))?;
-                            (r.path.as_str(), opts, parsed)
-                        }
-                        TraceConfig::AzureLlm(r) => {
-                            let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
-                            let (text, shown) = read(base_dir, &r.path)?;
-                            let parsed = trace::parse_azure_llm(&text).map_err(|e| trace_error(&shown, e))?;
-                            (r.path.as_str(), opts, parsed)
-                        }
-                        TraceConfig::RateCsv(_) => unreachable!("handled above"),
-                    };
-                    if opts.looping && parsed.period().is_none() {
-                        return fail(
-                            "traffic.trace.loop",
-                            format!("found loop = true, but `{path}` spans no time, so it cannot repeat"),
-                        );
-                    }
-                    let last = parsed.times.last().copied().unwrap_or(0.0);
-                    if !opts.looping && opts.start_offset > last {
-                        return fail(
-                            "traffic.trace.start_offset",
-                            format!(
-                                "found a start offset past the trace's last request ({last} s), expected less unless loop = true"
-                            ),
-                        );
-                    }
-                    TrafficSpec::replay(Arc::new(parsed), opts)
-                }
-            },
+            (None, Some(t)) => self.trace_spec(t, base_dir, process, noise)?,
         };
         Ok(spec.scaled(scale))
     }
+    /// Reads the trace of `[traffic.trace]` and builds its spec (scaled by `traffic.scale` later).
+    fn trace_spec(
+        &self,
+        t: &TraceConfig,
+        base_dir: &Path,
+        process: Process,
+        noise: Option<NoiseSpec>,
+    ) -> Result<TrafficSpec, TrafficConfigError> {
+        let rate_series =
+            matches!(t, TraceConfig::RateCsv(_) | TraceConfig::Prometheus(_) | TraceConfig::GrafanaCsv(_));
+        if !rate_series {
+            if self.arrival.is_some() {
+                return fail(
+                    "traffic.arrival",
+                    "found an arrival process, but this trace's requests are replayed exactly; remove traffic.arrival"
+                        .into(),
+                );
+            }
+            if self.noise.is_some() {
+                return fail(
+                    "traffic.noise",
+                    "found noise, but this trace's requests are replayed exactly; remove traffic.noise"
+                        .into(),
+                );
+            }
+        }
+        let spec = match t {
+            TraceConfig::RateCsv(r) => {
+                let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
+                let (value, is_count) = match (&r.rate_column, &r.count_column) {
+                    (Some(_), Some(_)) => {
+                        return fail(
+                            "traffic.trace.count_column",
+                            "found both rate_column and count_column, expected one".into(),
+                        );
+                    }
+                    (Some(c), None) => (c.as_str(), false),
+                    (None, Some(c)) => (c.as_str(), true),
+                    (None, None) => ("rate", false),
+                };
+                let (text, shown) = read(base_dir, &r.path)?;
+                let cols = RateColumns { time: &r.time_column, value, is_count };
+                let data = trace::parse_rate_csv(&text, cols).map_err(|e| trace_error(&shown, e))?;
+                let info = TraceInfo::of_series("rate_csv", &data, "interval");
+                series_spec(data, opts, &r.start_offset, process, noise)?.with_info(info)
+            }
+            TraceConfig::Prometheus(p) => {
+                let opts = replay_options(p.speedup, p.scale, p.looping, &p.start_offset)?;
+                let (m, info) = super::traces::prometheus(base_dir, p)?;
+                series_spec(m.series, opts, &p.start_offset, process, noise)?.with_info(info)
+            }
+            TraceConfig::GrafanaCsv(g) => {
+                let opts = replay_options(g.speedup, g.scale, g.looping, &g.start_offset)?;
+                let (m, info) = super::traces::grafana_csv(base_dir, g)?;
+                series_spec(m.series, opts, &g.start_offset, process, noise)?.with_info(info)
+            }
+            TraceConfig::RequestsCsv(r) => {
+                if r.size_columns.len() > crate::traffic::MAX_SIZES {
+                    return fail(
+                        "traffic.trace.size_columns",
+                        format!(
+                            "found {} columns, expected at most {}",
+                            r.size_columns.len(),
+                            crate::traffic::MAX_SIZES
+                        ),
+                    );
+                }
+                let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
+                let (text, shown) = read(base_dir, &r.path)?;
+                let parsed = trace::parse_requests_csv(&text, &r.time_column, &r.size_columns)
+                    .map_err(|e| trace_error(&shown, e))?;
+                let info = TraceInfo::of_requests("requests_csv", &parsed);
+                replay_spec(&r.path, parsed, opts)?.with_info(info)
+            }
+            TraceConfig::AzureLlm(r) => {
+                let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
+                let (text, shown) = read(base_dir, &r.path)?;
+                let parsed = trace::parse_azure_llm(&text).map_err(|e| trace_error(&shown, e))?;
+                let info = TraceInfo::of_requests("azure_llm", &parsed);
+                replay_spec(&r.path, parsed, opts)?.with_info(info)
+            }
+            TraceConfig::AccessLog(a) => {
+                let opts = replay_options(a.speedup, a.scale, a.looping, &a.start_offset)?;
+                let (parsed, info) = super::traces::access_log(base_dir, a)?;
+                replay_spec(&a.path, parsed, opts)?.with_info(info)
+            }
+            TraceConfig::AzureFunctions(a) => {
+                let opts = replay_options(a.speedup, a.scale, a.looping, &a.start_offset)?;
+                let (data, info) = super::traces::azure_functions(base_dir, a)?;
+                let span = data.span();
+                if !opts.looping && opts.start_offset >= span {
+                    return fail(
+                        "traffic.trace.start_offset",
+                        format!(
+                            "found \"{}\", expected less than the trace's length ({span} s) unless loop = true",
+                            a.start_offset
+                        ),
+                    );
+                }
+                TrafficSpec::counts(Arc::new(data), opts).with_info(info)
+            }
+        };
+        Ok(spec)
+    }
+}
+
+/// A rate series replayed under `process` (with `noise`), offset, sped up, scaled and looped.
+fn series_spec(
+    data: RateSeries,
+    opts: ReplayOptions,
+    start_offset: &str,
+    process: Process,
+    noise: Option<NoiseSpec>,
+) -> Result<TrafficSpec, TrafficConfigError> {
+    if !opts.looping && opts.start_offset >= data.end {
+        return fail(
+            "traffic.trace.start_offset",
+            format!(
+                "found \"{start_offset}\", expected less than the trace's length ({} s) unless loop = true",
+                data.end
+            ),
+        );
+    }
+    let shape = Shape::Series {
+        data: Arc::new(data),
+        offset: opts.start_offset,
+        speedup: opts.speedup,
+        looping: opts.looping,
+    };
+    let shape =
+        if opts.scale == 1.0 { shape } else { Shape::Scale { factor: opts.scale, of: Arc::new(shape) } };
+    Ok(TrafficSpec::from_shape(shape, process, noise))
+}
+
+/// A request trace replayed exactly; `path` names it in messages.
+fn replay_spec(
+    path: &str,
+    parsed: RequestTrace,
+    opts: ReplayOptions,
+) -> Result<TrafficSpec, TrafficConfigError> {
+    if opts.looping && parsed.period().is_none() {
+        return fail(
+            "traffic.trace.loop",
+            format!("found loop = true, but `{path}` spans no time, so it cannot repeat"),
+        );
+    }
+    let last = parsed.times.last().copied().unwrap_or(0.0);
+    if !opts.looping && opts.start_offset > last {
+        return fail(
+            "traffic.trace.start_offset",
+            format!(
+                "found a start offset past the trace's last request ({last} s), expected less unless loop = true"
+            ),
+        );
+    }
+    Ok(TrafficSpec::replay(Arc::new(parsed), opts))
 }
 
 const SHAPE_EX: &str = r#"{ shape = "constant", rate = 50.0 }"#;
@@ -971,7 +1073,7 @@ pub fn key_docs() -> Vec<KeyDoc> {
             "trace is set",
             "string",
             "required",
-            "\"rate_csv\" (rate or count per interval, arrivals drawn by traffic.arrival), \"requests_csv\" (one row per request, replayed exactly) or \"azure_llm\" (Azure LLM inference trace: TIMESTAMP, ContextTokens, GeneratedTokens; sizes = [ContextTokens, GeneratedTokens]).",
+            "Rate series (arrivals drawn by traffic.arrival): \"rate_csv\" (rate or count per interval), \"prometheus\" (the JSON of /api/v1/query_range), \"grafana_csv\" (a Grafana panel's CSV download). Replayed exactly: \"requests_csv\" (one row per request), \"azure_llm\" (Azure LLM inference trace; sizes = [ContextTokens, GeneratedTokens]), \"access_log\" (nginx/Apache combined or AWS ALB logs), \"azure_functions\" (Azure Functions 2019 per-minute invocation counts). See docs/traffic.md.",
             "\"requests_csv\"",
         ),
         d(
@@ -979,7 +1081,7 @@ pub fn key_docs() -> Vec<KeyDoc> {
             "trace is set",
             "string",
             "required",
-            "The CSV file, relative to the scenario file's folder.",
+            "The trace file, relative to the scenario file's folder; gzip-compressed files are read transparently. access_log and azure_functions: a glob (`*`, `?`, `[…]`, `**`) may name several files, merged in time (day) order.",
             "\"../traces/azure-llm-2023/AzureLLMInferenceTrace_code.csv\"",
         ),
         d(
@@ -1011,15 +1113,15 @@ pub fn key_docs() -> Vec<KeyDoc> {
             "trace is set",
             "duration",
             "\"0s\"",
-            "Skip this far into the trace (time 0 of a trace is its first row).",
+            "Skip this far into the trace. Time 0 of a trace is its first row or request; prometheus and grafana_csv: one step before the first timestamp; azure_functions: midnight starting the first day.",
             "\"10m\"",
         ),
         d(
             "traffic.trace.time_column",
-            "format = \"rate_csv\" or \"requests_csv\"",
+            "format = \"rate_csv\" | \"requests_csv\" | \"grafana_csv\"",
             "string",
-            "\"time\"",
-            "Column with the time: seconds, an RFC 3339 date-time, or YYYY-MM-DD HH:MM:SS[.f] (UTC); rate_csv: the start of each interval (an interval lasts until the next row; the last as long as the one before).",
+            "\"time\" (\"Time\" for grafana_csv)",
+            "Column with the time: seconds, an RFC 3339 date-time, or YYYY-MM-DD HH:MM:SS[.f] (UTC); rate_csv: the start of each interval (an interval lasts until the next row; the last as long as the one before). grafana_csv: epoch milliseconds (the export with \"Formatted data\" off), RFC 3339 or YYYY-MM-DD HH:MM:SS; each value covers the step ending at its time.",
             "\"timestamp\"",
         ),
         d(
@@ -1040,11 +1142,83 @@ pub fn key_docs() -> Vec<KeyDoc> {
         ),
         d(
             "traffic.trace.size_columns",
-            "format = \"requests_csv\"",
+            "format = \"requests_csv\" | \"access_log\"",
             "array of string",
             "[]",
-            "Numeric per-request size columns (at most 3), carried in each arrival in this order.",
+            "Numeric per-request size columns (at most 3), carried in each arrival in this order (for a `linear` service.demand). access_log: fields by name — alb: \"target_processing_time\", \"request_processing_time\", \"response_processing_time\", \"received_bytes\", \"sent_bytes\" (-1 is taken as 0); combined: \"body_bytes_sent\".",
             "[\"prompt_tokens\", \"output_tokens\"]",
+        ),
+        d(
+            "traffic.trace.series",
+            "format = \"prometheus\"",
+            "table of string",
+            "{} (every series)",
+            "Keep only the series whose labels include all these label = \"value\" pairs; the kept series are summed.",
+            "{ pod = \"web-a\" }",
+        ),
+        d(
+            "traffic.trace.values",
+            "format = \"prometheus\" | \"grafana_csv\"",
+            "string",
+            "\"rate\"",
+            "\"rate\": values are requests per second (rate(...)); \"count\": requests per step (increase(...) over the step).",
+            "\"count\"",
+        ),
+        d(
+            "traffic.trace.missing",
+            "format = \"prometheus\" | \"grafana_csv\"",
+            "string",
+            "\"error\"",
+            "A NaN, empty or absent point inside a series: \"error\" (naming the series and the time), \"zero\", or \"hold\" (the series' last value).",
+            "\"hold\"",
+        ),
+        d(
+            "traffic.trace.columns",
+            "format = \"grafana_csv\"",
+            "array of string",
+            "[] (every column but the time)",
+            "The series columns to sum.",
+            "[\"web-a\", \"web-b\"]",
+        ),
+        d(
+            "traffic.trace.log_format",
+            "format = \"access_log\"",
+            "string",
+            "required",
+            "\"combined\" (nginx/Apache, [10/Oct/2000:13:55:36 -0700], any UTC offset; requests of one second spread evenly over it) or \"alb\" (AWS Application Load Balancer; arrivals at request_creation_time, sorted).",
+            "\"alb\"",
+        ),
+        d(
+            "traffic.trace.skip_malformed",
+            "format = \"access_log\"",
+            "boolean",
+            "false",
+            "Skip malformed lines and count them (validate and run print the count and the first one) instead of failing on the first.",
+            "true",
+        ),
+        d(
+            "traffic.trace.function",
+            "format = \"azure_functions\"",
+            "string",
+            "none (every row)",
+            "Keep the rows of this HashFunction.",
+            "\"4c9d2b8a0e5d6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a\"",
+        ),
+        d(
+            "traffic.trace.app",
+            "format = \"azure_functions\"",
+            "string",
+            "none (every row)",
+            "Keep the rows of this HashApp.",
+            "\"7e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f\"",
+        ),
+        d(
+            "traffic.trace.trigger",
+            "format = \"azure_functions\"",
+            "string",
+            "none (every row)",
+            "Keep the rows with this Trigger: \"http\", \"timer\", \"event\", \"queue\", \"storage\", \"orchestration\" or \"others\". Selections combine; the kept rows are summed.",
+            "\"http\"",
         ),
     ]
 }
@@ -1225,7 +1399,16 @@ mod tests {
     fn base_for(doc: &KeyDoc) -> &'static str {
         let key = doc.key;
         if key.starts_with("traffic.trace") {
-            return if doc.when.contains("rate_csv") && !doc.when.contains("requests_csv") {
+            let w = doc.when;
+            return if w.contains("prometheus") {
+                "[traffic.trace]\nformat = \"prometheus\"\npath = \"p.json\""
+            } else if w.contains("grafana_csv") && !w.contains("requests_csv") {
+                "[traffic.trace]\nformat = \"grafana_csv\"\npath = \"p.csv\""
+            } else if w.contains("access_log") && !w.contains("requests_csv") {
+                "[traffic.trace]\nformat = \"access_log\"\npath = \"logs/*.log\"\nlog_format = \"combined\""
+            } else if w.contains("azure_functions") {
+                "[traffic.trace]\nformat = \"azure_functions\"\npath = \"d*.csv\""
+            } else if doc.when.contains("rate_csv") && !doc.when.contains("requests_csv") {
                 "[traffic.trace]\nformat = \"rate_csv\"\npath = \"p.csv\""
             } else if doc.when.contains("requests_csv") {
                 "[traffic.trace]\nformat = \"requests_csv\"\npath = \"p.csv\""
@@ -1298,14 +1481,20 @@ mod tests {
             FULL_RATE_CSV,
             FULL_REQUESTS_CSV,
             FULL_AZURE,
+            FULL_PROMETHEUS,
+            FULL_GRAFANA,
+            FULL_ACCESS_LOG,
+            FULL_AZURE_FUNCTIONS,
         ];
         fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
             for (k, v) in t {
                 let key = format!("{prefix}.{k}");
                 out.push(key.clone());
                 // Nested shapes (base, of) reuse the traffic.rate keys; arrival tables too.
+                // `series` holds the user's label names.
                 if let Some(sub) = v.as_table()
                     && k != "base"
+                    && k != "series"
                 {
                     walk(&key, sub, out);
                 }
@@ -1383,6 +1572,61 @@ path = "../traces/azure-llm-2023/AzureLLMInferenceTrace_code.csv"
 speedup = 1.0
 scale = 1.0
 loop = true
+start_offset = "0s"
+"#;
+
+    const FULL_PROMETHEUS: &str = r#"
+[traffic]
+arrival = "uniform"
+[traffic.trace]
+format = "prometheus"
+path = "query_range.json"
+series = { job = "web", code = "200" }
+values = "count"
+missing = "hold"
+speedup = 1.0
+scale = 1.0
+loop = true
+start_offset = "0s"
+"#;
+
+    const FULL_GRAFANA: &str = r#"
+[traffic.trace]
+format = "grafana_csv"
+path = "panel.csv"
+time_column = "Time"
+columns = ["web-a", "web-b"]
+values = "rate"
+missing = "zero"
+speedup = 1.0
+scale = 1.0
+loop = false
+start_offset = "0s"
+"#;
+
+    const FULL_ACCESS_LOG: &str = r#"
+[traffic.trace]
+format = "access_log"
+path = "logs/*.log.gz"
+log_format = "alb"
+skip_malformed = true
+size_columns = ["target_processing_time"]
+speedup = 1.0
+scale = 1.0
+loop = false
+start_offset = "0s"
+"#;
+
+    const FULL_AZURE_FUNCTIONS: &str = r#"
+[traffic.trace]
+format = "azure_functions"
+path = "invocations_per_function_md.anon.d*.csv"
+function = "f"
+app = "a"
+trigger = "http"
+speedup = 1.0
+scale = 1.0
+loop = false
 start_offset = "0s"
 "#;
 

@@ -40,9 +40,15 @@ impl<'de> Deserialize<'de> for Dur {
                 f.write_str(DURATION_HINT)
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Dur, E> {
-                parse_duration(s).map(Dur).map_err(|e| {
+                let d = parse_duration(s).map_err(|e| {
                     E::custom(format!("invalid duration \"{s}\" ({e}); expected {DURATION_HINT}"))
-                })
+                })?;
+                if d.as_secs_f64() > crate::time::MAX_VALUE_SECS {
+                    return Err(E::custom(format!(
+                        "\"{s}\" is longer than the longest supported simulation (3660 days)"
+                    )));
+                }
+                Ok(Dur(d))
             }
         }
         d.deserialize_any(V)
@@ -63,18 +69,15 @@ impl<'de> Deserialize<'de> for Seconds {
                 write!(f, "{DURATION_HINT}, or a non-negative number of seconds")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Seconds, E> {
-                parse_duration(s).map(|d| Seconds(d.as_secs_f64())).map_err(|e| {
+                let d = parse_duration(s).map_err(|e| {
                     E::custom(format!(
                         "invalid duration \"{s}\" ({e}); expected {DURATION_HINT}, or a number of seconds"
                     ))
-                })
+                })?;
+                self.visit_f64(d.as_secs_f64())
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seconds, E> {
-                if v.is_finite() && v >= 0.0 {
-                    Ok(Seconds(v))
-                } else {
-                    Err(E::custom(format!("found {v}, expected a non-negative number of seconds")))
-                }
+                crate::time::checked_from_secs(v).map(|_| Seconds(v)).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seconds, E> {
                 self.visit_f64(v as f64)

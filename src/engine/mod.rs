@@ -312,6 +312,7 @@ impl<'a> Sim<'a> {
             RState::Ready => {
                 // Only via cancellation paths that first drain; kept for completeness.
                 self.ready.add(now, -1.0);
+                self.rec.on_ready(now, self.cluster.ready_count());
             }
             RState::Gone => return,
         }
@@ -327,6 +328,7 @@ impl<'a> Sim<'a> {
                     self.cluster.set_state(r, RState::Ready);
                     self.cluster.replicas[r as usize].ready_at = Some(now);
                     self.ready.add(now, 1.0);
+                    self.rec.on_ready(now, self.cluster.ready_count());
                     if !self.held.is_empty() {
                         self.release_held(now);
                     }
@@ -395,6 +397,7 @@ impl<'a> Sim<'a> {
                     let busy = self.cluster.replicas[r as usize].busy;
                     self.cluster.set_state(r, RState::Draining);
                     self.ready.add(now, -1.0);
+                    self.rec.on_ready(now, self.cluster.ready_count());
                     self.busy_ready.add(now, -(busy as f64));
                     if busy == 0 && self.cluster.replicas[r as usize].queue.is_empty() {
                         self.remove(r, now);
@@ -486,7 +489,14 @@ pub fn simulate_with(
     let sc = scenario;
     let horizon = sc.duration;
     let svc = &sc.service;
-    let mut controller = policy.build(&sc.clock, horizon);
+    let run = crate::policy::RunContext {
+        clock: &sc.clock,
+        horizon,
+        seed,
+        traffic: &sc.traffic,
+        demand: &svc.demand,
+    };
+    let mut controller = policy.build(&run);
     if extras.explain_at.is_some() {
         controller.prepare_explain();
     }
@@ -505,7 +515,9 @@ pub fn simulate_with(
         completions: BinaryHeap::with_capacity(1024),
         controls: BinaryHeap::new(),
         seq: 0,
-        rec: Recorder::new(sc.slo.clone(), &sc.cost),
+        rec: Recorder::new(sc.slo.clone(), &sc.cost)
+            .with_limits(policy.min, policy.max)
+            .with_warmup(sc.warmup),
         arrivals_total: 0,
         served_total: 0,
         inflight: Integral::default(),
@@ -527,6 +539,8 @@ pub fn simulate_with(
         sim.billed.add(0, 1.0);
     }
     sim.peak = policy.initial;
+    sim.rec.on_ready(0, sim.cluster.ready_count());
+    sim.rec.on_desired(0, policy.initial);
 
     let mut source = sc.traffic.source(seed, &sc.clock, horizon);
     let mut pending = source.next_arrival();
@@ -535,9 +549,13 @@ pub fn simulate_with(
     let record = sc.record_interval.max(1);
     let mut next_sample = MetricsHistory::RESOLUTION;
     let mut next_policy = controller.next_tick(None);
+    let warmup = sc.warmup;
     let next_boundary = |t: Time| -> Time {
         match &extras.record_marks {
-            None => (t + record).min(horizon),
+            // The warm-up's end is a boundary, so every interval is either in it or out.
+            // (The next multiple of the interval: the same as t + record on the grid.)
+            None if t < warmup => ((t / record + 1) * record).min(warmup).min(horizon),
+            None => ((t / record + 1) * record).min(horizon),
             Some(marks) => marks.iter().copied().find(|&m| m > t).unwrap_or(horizon).min(horizon),
         }
     };
@@ -581,6 +599,10 @@ pub fn simulate_with(
             sim.rec.close_interval(t, g, cpu, billed - billed_at_last_record, billed);
             if let Some(p) = progress {
                 p.fetch_add(t - last_record, Ordering::Relaxed);
+            }
+            if t == warmup {
+                // Peak replicas count from the end of the warm-up.
+                sim.peak = sim.cluster.billed();
             }
             last_record = t;
             billed_at_last_record = billed;
@@ -656,6 +678,7 @@ pub fn simulate_with(
                     break;
                 }
                 sim.rec.on_decision(t, row);
+                sim.rec.on_desired(t, desired);
                 sim.desired = desired;
                 if desired != current {
                     sim.scale_to(t, desired);
@@ -692,7 +715,8 @@ pub fn simulate_with(
         interval_histograms,
         explained,
     };
-    let result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
+    let mut result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
+    result.foresight = controller.foresight();
     (result, detail)
 }
 

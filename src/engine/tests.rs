@@ -16,6 +16,7 @@ fn scenario(rate: f64, secs: u64, service: ServiceModel, policies: Vec<PolicySpe
         clock: Clock::utc_monday(secs * SECOND),
         seed: 7,
         record_interval: 60 * SECOND,
+        warmup: 0,
         slo: None,
         traffic: TrafficSpec::constant_poisson(rate),
         service,

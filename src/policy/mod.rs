@@ -12,14 +12,18 @@ mod basic;
 pub mod hpa;
 pub mod keda;
 pub mod knative;
+pub mod oracle;
 mod schedule;
 
 pub use aws::AwsPolicySpec;
 pub use basic::{Basic, BasicSpec, MetricRule};
+pub use oracle::{Oracle, OraclePlan, OracleSpec};
 pub use schedule::{CronWindow, Schedule, ScheduleError};
 
 use crate::metrics::MetricsView;
+use crate::service::Demand;
 use crate::time::{Clock, Time};
+use crate::traffic::TrafficSpec;
 
 /// A pod's phase, as Kubernetes reports it (the phases the simulation produces).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +178,29 @@ pub trait Policy: Send {
         let e = Explanation::from_decision(&d);
         Some((d, e))
     }
+    /// The demand a policy with foresight planned for (the oracle's replicas per interval),
+    /// reported with the run's result as the reference of the elasticity metrics. Default:
+    /// none (a policy that only observes has no such curve).
+    fn foresight(&self) -> Option<crate::record::DemandCurve> {
+        None
+    }
+}
+
+/// The run a controller is built for. Controllers only observe the service while it runs; the
+/// one exception is the [`Oracle`], whose foresight is a pre-pass over this run's own arrivals
+/// (`traffic` with `seed`), so it alone reads `traffic`, `seed` and `demand`.
+#[derive(Debug, Clone, Copy)]
+pub struct RunContext<'a> {
+    /// The scenario's clock.
+    pub clock: &'a Clock,
+    /// End of the run.
+    pub horizon: Time,
+    /// The run's seed (its arrivals are `traffic.source(seed, clock, horizon)`).
+    pub seed: u64,
+    /// The run's traffic.
+    pub traffic: &'a TrafficSpec,
+    /// The service's per-request demand model.
+    pub demand: &'a Demand,
 }
 
 /// The next periodic tick: `interval` after `last`, or the first one at `interval`.
@@ -224,6 +251,9 @@ pub enum PolicyKind {
     Keda(Box<keda::KedaPolicySpec>),
     /// AWS target tracking, step scaling and scheduled actions (family `aws`).
     Aws(AwsPolicySpec),
+    /// Perfect foresight of the arrivals: the fewest replicas that meet the SLO, started in
+    /// time (family `oracle`, the cost baseline).
+    Oracle(OracleSpec),
 }
 
 impl PolicySpec {
@@ -248,12 +278,13 @@ impl PolicySpec {
             PolicyKind::Knative(_) => "knative",
             PolicyKind::Keda(_) => "keda",
             PolicyKind::Aws(_) => "aws",
+            PolicyKind::Oracle(_) => "oracle",
         }
     }
 
     /// How often the policy decides a replica count: a basic policy's `interval`, the HPA's sync
     /// period (also under keda and platform, whose polls only activate), Knative's 2 s tick,
-    /// AWS's 60 s datapoints; `None` for a fixed policy.
+    /// AWS's 60 s datapoints, the oracle's demand interval; `None` for a fixed policy.
     pub fn decision_interval(&self) -> Option<Time> {
         match &self.kind {
             PolicyKind::Fixed => None,
@@ -262,6 +293,7 @@ impl PolicySpec {
             PolicyKind::Keda(k) => Some(k.hpa.sync_period),
             PolicyKind::Knative(_) => Some(knative::spec::TICK),
             PolicyKind::Aws(_) => Some(60 * crate::time::SECOND),
+            PolicyKind::Oracle(o) => Some(o.interval),
         }
     }
 
@@ -273,12 +305,13 @@ impl PolicySpec {
             PolicyKind::Hpa(h) => Some(h.to_manifest(&name)),
             PolicyKind::Keda(k) => Some(keda::to_manifest(&name, &k.keda)),
             PolicyKind::Knative(k) => Some(knative::to_manifest(&name, k)),
-            PolicyKind::Fixed | PolicyKind::Basic(_) | PolicyKind::Aws(_) => None,
+            PolicyKind::Fixed | PolicyKind::Basic(_) | PolicyKind::Aws(_) | PolicyKind::Oracle(_) => None,
         }
     }
 
     /// A fresh controller for one run.
-    pub fn build(&self, clock: &Clock, horizon: Time) -> Box<dyn Policy> {
+    pub fn build(&self, run: &RunContext) -> Box<dyn Policy> {
+        let (clock, horizon) = (run.clock, run.horizon);
         match &self.kind {
             PolicyKind::Fixed => Box::new(Fixed { n: self.min }),
             PolicyKind::Basic(b) => Box::new(Basic::new(b.clone(), self.min, self.max, clock, horizon)),
@@ -286,6 +319,9 @@ impl PolicySpec {
             PolicyKind::Knative(k) => k.build(clock, horizon),
             PolicyKind::Keda(k) => k.build(clock, horizon),
             PolicyKind::Aws(a) => a.build(clock, horizon),
+            PolicyKind::Oracle(o) => {
+                Box::new(Oracle::new(OraclePlan::compute(o, self.min, self.max, run, Time::MAX)))
+            }
         }
     }
 }

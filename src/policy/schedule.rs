@@ -51,6 +51,15 @@ impl CronWindow {
     }
 }
 
+impl CronWindow {
+    /// The first time the window's start (or, with `end`, its end) fires strictly after
+    /// `after`; `None` when it never does (e.g. `0 0 30 2 *`, February 30th).
+    pub fn next_fire(&self, end: bool, after: &chrono::DateTime<Tz>) -> Option<chrono::DateTime<Tz>> {
+        let cron = if end { &self.end_cron } else { &self.start_cron };
+        cron.find_next_occurrence(&after.with_timezone(&self.tz), false).ok()
+    }
+}
+
 fn parse(expr: &str) -> Result<Cron, ScheduleError> {
     Cron::from_str(expr)
         .map_err(|e| ScheduleError::Invalid { expr: expr.to_string(), message: e.to_string() })

@@ -7,8 +7,12 @@
 
 use super::{FailReason, RunResult, RunSummary};
 
-/// Names of the per-policy figures, in the order reports list them.
-pub const FIGURES: [&str; 18] = [
+/// How many per-policy figures there are.
+pub const N_FIGURES: usize = 26;
+
+/// Names of the per-policy figures, in the order reports list them. The last seven compare a
+/// run with the oracle baseline and are undefined (`None`) without one.
+pub const FIGURES: [&str; N_FIGURES] = [
     "requests",
     "served",
     "failed",
@@ -22,17 +26,26 @@ pub const FIGURES: [&str; 18] = [
     "latency_p95_s",
     "latency_p99_s",
     "slo_violation_minutes",
+    "time_at_max_minutes",
     "replica_seconds",
     "replica_hours",
     "cost",
     "scaling_actions",
     "peak_replicas",
+    "cost_above_oracle_pct",
+    "elasticity_theta_under_pct",
+    "elasticity_theta_over_pct",
+    "elasticity_tau_under_pct",
+    "elasticity_tau_over_pct",
+    "elasticity_instability_pct",
+    "elasticity_jitter_per_h",
 ];
 
 /// The value of every figure in [`FIGURES`] for one run (`None` when undefined, e.g. latency
 /// with no request served).
-pub fn figure_values(s: &RunSummary) -> [Option<f64>; 18] {
+pub fn figure_values(s: &RunSummary) -> [Option<f64>; N_FIGURES] {
     let r = |reason: FailReason| Some(s.failed_by_reason[reason as usize] as f64);
+    let e = s.elasticity.as_ref();
     [
         Some(s.requests as f64),
         Some(s.served as f64),
@@ -47,11 +60,19 @@ pub fn figure_values(s: &RunSummary) -> [Option<f64>; 18] {
         s.latency_p95_s,
         s.latency_p99_s,
         Some(s.slo_violation_minutes),
+        s.time_at_max_minutes,
         Some(s.replica_seconds),
         Some(s.replica_seconds / 3600.0),
         Some(s.cost),
         Some(s.scaling_actions as f64),
         Some(s.peak_replicas as f64),
+        s.cost_above_oracle_pct,
+        e.map(|e| e.theta_under_pct),
+        e.map(|e| e.theta_over_pct),
+        e.map(|e| e.tau_under_pct),
+        e.map(|e| e.tau_over_pct),
+        e.map(|e| e.instability_pct),
+        e.map(|e| e.jitter_per_h),
     ]
 }
 
@@ -103,7 +124,7 @@ pub struct PolicyAggregate {
     /// Seeds of its replications, in replication order.
     pub seeds: Vec<u64>,
     /// One estimate per entry of [`FIGURES`], same order.
-    pub figures: [Estimate; 18],
+    pub figures: [Estimate; N_FIGURES],
 }
 
 impl PolicyAggregate {
@@ -134,7 +155,8 @@ pub fn aggregate(runs: &[RunResult]) -> Vec<PolicyAggregate> {
         .into_iter()
         .map(|name| {
             let mine: Vec<&RunResult> = runs.iter().filter(|r| r.policy == name).collect();
-            let values: Vec<[Option<f64>; 18]> = mine.iter().map(|r| figure_values(&r.summary)).collect();
+            let values: Vec<[Option<f64>; N_FIGURES]> =
+                mine.iter().map(|r| figure_values(&r.summary)).collect();
             let figures = std::array::from_fn(|i| {
                 let v: Vec<f64> = values.iter().filter_map(|row| row[i]).collect();
                 mean_ci95(&v)
@@ -374,6 +396,9 @@ mod tests {
             scaling_actions: 0,
             peak_replicas: 2,
             slo_violation_minutes: 0.0,
+            cost_above_oracle_pct: None,
+            elasticity: None,
+            time_at_max_minutes: None,
         };
         let run = |policy: &str, rep: u32, requests: u64, p99: Option<f64>| RunResult {
             policy: policy.into(),
@@ -382,6 +407,8 @@ mod tests {
             intervals: vec![],
             summary: summary(requests, p99),
             decisions: vec![],
+            ready_curve: Default::default(),
+            foresight: None,
         };
         let runs = vec![
             run("b", 0, 10, Some(0.1)),

@@ -2,11 +2,16 @@
 //!
 //! The engine feeds the recorder events (arrivals, completions, failures, replica counts); the
 //! recorder keeps constant memory per interval (counters and an HDR latency histogram) and
-//! hands the report a finished [`RunResult`]. Nothing here formats output.
+//! hands the report a finished [`RunResult`]. Nothing here formats output. [`elasticity`] holds
+//! the SPEC elasticity metrics, a pure function of a run's ready-replica curve and a demand
+//! curve; the figures that compare a run with the oracle baseline (`cost_above_oracle_pct`, the
+//! elasticity metrics) are filled in after the runs by `crate::oracle::attach`.
 
 pub mod aggregate;
+pub mod elasticity;
 mod recorder;
 
+pub use elasticity::{DemandCurve, Elasticity, StepCurve};
 pub use recorder::{Gauges, Recorder};
 
 use serde::Serialize;
@@ -65,6 +70,10 @@ pub struct IntervalRow {
     pub starting: u32,
     /// Replicas ready (taking traffic) at the interval end.
     pub ready: u32,
+    /// Fewest replicas ready at any instant of the interval (event resolution).
+    pub ready_min: u32,
+    /// Most replicas ready at any instant of the interval (event resolution).
+    pub ready_max: u32,
     /// Replicas draining at the interval end.
     pub draining: u32,
     /// Mean latency of requests served in the interval, seconds.
@@ -83,6 +92,9 @@ pub struct IntervalRow {
     pub cost_cumulative: f64,
     /// Whether the interval violated the SLO.
     pub slo_violated: bool,
+    /// Seconds of the interval during which the policy asked for its highest replica count
+    /// (`None` for a policy whose min equals its max).
+    pub at_max_s: Option<f64>,
 }
 
 impl IntervalRow {
@@ -123,6 +135,15 @@ pub struct RunSummary {
     pub peak_replicas: u32,
     /// Minutes (summed interval lengths) in which the SLO was violated.
     pub slo_violation_minutes: f64,
+    /// Cost above the oracle baseline's cost in the same replication (same seed), as a
+    /// percentage of it; `None` without an oracle run (see `crate::oracle::attach`).
+    pub cost_above_oracle_pct: Option<f64>,
+    /// Elasticity metrics of the ready replicas against the oracle's demand curve; `None`
+    /// without an oracle in the scenario (see `crate::oracle::attach`).
+    pub elasticity: Option<Elasticity>,
+    /// Minutes during which the policy asked for its highest replica count (`None` for a policy
+    /// whose min equals its max).
+    pub time_at_max_minutes: Option<f64>,
 }
 
 impl RunSummary {
@@ -170,4 +191,10 @@ pub struct RunResult {
     pub summary: RunSummary,
     /// Every decision the policy made, in time order.
     pub decisions: Vec<DecisionRow>,
+    /// Ready replicas (taking traffic) over the run, at every change: the supply curve of the
+    /// elasticity metrics.
+    pub ready_curve: StepCurve,
+    /// The demand the policy planned for, if it has foresight (the oracle): the reference curve
+    /// of the elasticity metrics, so they need no second pre-pass.
+    pub foresight: Option<DemandCurve>,
 }

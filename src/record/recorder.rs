@@ -2,7 +2,7 @@
 //! interval. The engine calls the `on_*` methods as events happen and [`Recorder::close_interval`]
 //! at every interval boundary; [`Recorder::finish`] hands over the result.
 
-use super::{DecisionRow, FailReason, IntervalRow, RunResult, RunSummary};
+use super::{DecisionRow, FailReason, IntervalRow, RunResult, RunSummary, StepCurve};
 use crate::scenario::{CostModel, Slo};
 use crate::time::{Time, to_secs_f64};
 use hdrhistogram::Histogram;
@@ -53,6 +53,21 @@ pub struct Recorder {
     rows: Vec<IntervalRow>,
     decisions: Vec<DecisionRow>,
     scaling_actions: u64,
+    ready_curve: StepCurve,
+    // event-resolution gauges of the current interval
+    ready_lo: u32,
+    ready_hi: u32,
+    /// The policy's highest replica count, when it can vary (min < max).
+    max_replicas: Option<u32>,
+    /// Since when the desired count has been at `max_replicas`, if it is.
+    at_max_since: Option<Time>,
+    at_max_us: Time,
+    total_at_max_us: Time,
+    // warm-up
+    warmup: Time,
+    /// Whether the current interval counts towards the summary (it starts at or after warm-up).
+    counting: bool,
+    counted_replica_seconds: f64,
 }
 
 impl Recorder {
@@ -76,6 +91,44 @@ impl Recorder {
             rows: Vec::new(),
             decisions: Vec::new(),
             scaling_actions: 0,
+            ready_curve: StepCurve::default(),
+            ready_lo: u32::MAX,
+            ready_hi: 0,
+            max_replicas: None,
+            at_max_since: None,
+            at_max_us: 0,
+            total_at_max_us: 0,
+            warmup: 0,
+            counting: true,
+            counted_replica_seconds: 0.0,
+        }
+    }
+
+    /// Tracks time at the policy's highest replica count `max` (when `min < max`; a policy that
+    /// cannot vary is never "pinned").
+    pub fn with_limits(mut self, min: u32, max: u32) -> Recorder {
+        self.max_replicas = (min < max).then_some(max);
+        self
+    }
+
+    /// Excludes `[0, warmup)` from the whole-run figures. The engine makes `warmup` an interval
+    /// boundary, so every interval is either in or out.
+    pub fn with_warmup(mut self, warmup: Time) -> Recorder {
+        self.warmup = warmup;
+        self.counting = warmup == 0;
+        self
+    }
+
+    /// The desired replica count is `desired` from `now` on.
+    pub fn on_desired(&mut self, now: Time, desired: u32) {
+        let at_max = self.max_replicas == Some(desired);
+        match (self.at_max_since, at_max) {
+            (Some(since), false) => {
+                self.at_max_us += now.saturating_sub(since);
+                self.at_max_since = None;
+            }
+            (None, true) => self.at_max_since = Some(now),
+            _ => {}
         }
     }
 
@@ -92,7 +145,9 @@ impl Recorder {
         self.latency_sum_us += latency as u128;
         let v = latency.clamp(1, MAX_LATENCY_US);
         self.hist.record(v).expect("value within histogram bounds");
-        self.total_hist.record(v).expect("value within histogram bounds");
+        if self.counting {
+            self.total_hist.record(v).expect("value within histogram bounds");
+        }
     }
 
     /// A request failed.
@@ -101,9 +156,19 @@ impl Recorder {
         self.failed[reason as usize] += n;
     }
 
+    /// The number of ready replicas became `ready` at `now` (times never decrease). Called at
+    /// every change, so each interval knows its lowest and highest count, not only the count at
+    /// its end, and the run keeps its ready-replica curve (for the elasticity metrics).
+    #[inline]
+    pub fn on_ready(&mut self, now: Time, ready: u32) {
+        self.ready_lo = self.ready_lo.min(ready);
+        self.ready_hi = self.ready_hi.max(ready);
+        self.ready_curve.set(now, ready);
+    }
+
     /// The policy decided; `row.desired != row.current` counts as a scaling action.
     pub fn on_decision(&mut self, now: Time, mut row: DecisionRow) {
-        if row.desired != row.current {
+        if row.desired != row.current && now >= self.warmup {
             self.scaling_actions += 1;
         }
         row.time_s = to_secs_f64(now);
@@ -136,9 +201,18 @@ impl Recorder {
                 violated |= self.failed.iter().sum::<u64>() as f64 / finished as f64 > rate;
             }
         }
-        if violated {
+        if violated && self.counting {
             self.slo_violation_s += len_s;
         }
+        if let Some(since) = self.at_max_since {
+            self.at_max_us += end.saturating_sub(since);
+            self.at_max_since = Some(end);
+        }
+        let (ready_min, ready_max) = if self.ready_lo == u32::MAX {
+            (gauges.ready, gauges.ready)
+        } else {
+            (self.ready_lo.min(gauges.ready), self.ready_hi.max(gauges.ready))
+        };
         self.rows.push(IntervalRow {
             start_s: to_secs_f64(self.start),
             end_s: to_secs_f64(end),
@@ -149,6 +223,8 @@ impl Recorder {
             desired: gauges.desired,
             starting: gauges.starting,
             ready: gauges.ready,
+            ready_min,
+            ready_max,
             draining: gauges.draining,
             latency_mean_s: (self.served > 0).then(|| self.latency_sum_us as f64 * 1e-6 / self.served as f64),
             latency_p50_s: p(0.5),
@@ -158,14 +234,23 @@ impl Recorder {
             replica_seconds,
             cost_cumulative: replica_seconds_total * self.price_per_second,
             slo_violated: violated,
+            at_max_s: self.max_replicas.map(|_| to_secs_f64(self.at_max_us)),
         });
-        self.total_arrived += self.arrived;
-        self.total_served += self.served;
-        for (t, f) in self.total_failed.iter_mut().zip(self.failed) {
-            *t += f;
+        if self.counting {
+            self.total_arrived += self.arrived;
+            self.total_served += self.served;
+            for (t, f) in self.total_failed.iter_mut().zip(self.failed) {
+                *t += f;
+            }
+            self.total_latency_us += self.latency_sum_us;
+            self.total_at_max_us += self.at_max_us;
+            self.counted_replica_seconds += replica_seconds;
         }
-        self.total_latency_us += self.latency_sum_us;
+        self.at_max_us = 0;
+        self.ready_lo = gauges.ready;
+        self.ready_hi = gauges.ready;
         self.start = end;
+        self.counting = end >= self.warmup;
         self.arrived = 0;
         self.served = 0;
         self.failed = [0; 4];
@@ -187,6 +272,8 @@ impl Recorder {
     ) -> RunResult {
         let failed: u64 = self.total_failed.iter().sum();
         let served = self.total_served;
+        // Without a warm-up the engine's exact integral; with one, the counted intervals' sum.
+        let replica_seconds = if self.warmup == 0 { replica_seconds } else { self.counted_replica_seconds };
         let summary = RunSummary {
             requests: self.total_arrived,
             served,
@@ -202,6 +289,9 @@ impl Recorder {
             scaling_actions: self.scaling_actions,
             peak_replicas,
             slo_violation_minutes: self.slo_violation_s / 60.0,
+            cost_above_oracle_pct: None,
+            elasticity: None,
+            time_at_max_minutes: self.max_replicas.map(|_| to_secs_f64(self.total_at_max_us) / 60.0),
         };
         RunResult {
             policy: policy.to_string(),
@@ -210,6 +300,8 @@ impl Recorder {
             intervals: self.rows,
             summary,
             decisions: self.decisions,
+            ready_curve: self.ready_curve,
+            foresight: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! chart of latency percentiles and failure rate against offered load with the capacity marked.
 
 use super::ReportError;
-use super::charts::{FONT, PALETTE, SIZE, font_ready};
+use super::chart::{FONT, PALETTE, SIZE, font_ready};
 use crate::capacity::{CapacityAnswer, StepTestResult};
 use plotters::prelude::*;
 use serde_json::{Value, json};

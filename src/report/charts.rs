@@ -1,67 +1,101 @@
-//! PNG charts (plotters, bitmap backend) of replication 0 of every policy.
+//! The charts: what each one shows, built as a [`Figure`] from the results and drawn by
+//! [`super::chart`] as PNG (files) or SVG (`report.html`) — one definition, two backends.
 //!
-//! Text is drawn with the DejaVu Sans font embedded in the binary, so charts render on machines
-//! with no system fonts. The time axis is labelled in the scenario's local clock time with tick
-//! marks on round local times; colours come from the Okabe–Ito colour-blind-safe palette.
+//! Charts show replication 0 of every policy. The time axis is the scenario's local clock on
+//! round local times; a warm-up is shaded; `--window` zooms every chart. Series use the fixed
+//! palette and dashes of [`super::chart`], the legend sits outside the plot, and a chart turns
+//! into small multiples (one panel per policy, shared axes) when there are more than six
+//! policies or when their lines coincide for most of the run (`--charts overlay|panels`
+//! overrides that choice).
 
-use super::ReportError;
-use crate::record::RunResult;
-use crate::scenario::Scenario;
+use super::chart::{
+    Axis, Dash, Figure, GREY, Glyph, Layer, LegendItem, Panel, SIZE, THRESHOLD, series_style,
+};
+use super::meta::ReportMeta;
+use crate::record::{FailReason, IntervalRow, RunResult};
 use crate::time::from_secs_f64;
-use plotters::prelude::*;
-use std::path::Path;
-use std::sync::OnceLock;
+use plotters::style::{Color, RGBColor};
 
-pub(super) const FONT: &str = "sans-serif";
-const FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-pub(super) const SIZE: (u32, u32) = (1280, 720);
-
-/// Okabe–Ito palette, reordered so the first colours contrast most on white.
-pub(super) const PALETTE: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),   // blue
-    RGBColor(213, 94, 0),    // vermillion
-    RGBColor(0, 158, 115),   // bluish green
-    RGBColor(204, 121, 167), // reddish purple
-    RGBColor(230, 159, 0),   // orange
-    RGBColor(86, 180, 233),  // sky blue
-    RGBColor(0, 0, 0),       // black
-    RGBColor(240, 228, 66),  // yellow
-];
-
-/// Registers the embedded font once; false if it could not be parsed.
-pub(super) fn font_ready() -> bool {
-    static READY: OnceLock<bool> = OnceLock::new();
-    *READY.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok())
+/// Overlay all policies on one plot, one panel per policy, or choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChartsMode {
+    /// Panels when there are more than [`MAX_OVERLAY`] policies or their lines coincide for
+    /// most of the run; one plot otherwise.
+    #[default]
+    Auto,
+    /// Always one plot.
+    Overlay,
+    /// Always one panel per policy.
+    Panels,
 }
 
-/// One policy's line, possibly broken into segments where the value is undefined.
-struct Series {
-    name: String,
-    segments: Vec<Vec<(f64, f64)>>,
+/// Most policies drawn on one plot in [`ChartsMode::Auto`].
+pub const MAX_OVERLAY: usize = 6;
+
+/// How to draw the charts.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ChartOptions {
+    /// Show only `[start, end)` seconds since the simulation start.
+    pub window: Option<(f64, f64)>,
+    /// Overlay or panels.
+    pub mode: ChartsMode,
 }
 
-/// A y axis: range, tick values (in plot coordinates) and how to label them.
-struct YAxis {
-    lo: f64,
-    hi: f64,
-    ticks: Vec<f64>,
-    label: Box<dyn Fn(f64) -> String>,
-    desc: String,
+/// Parses `--window START..END`: each end an offset from the start (`90m`, `2h`, `0`), a
+/// local clock time (`14:30`, the first at or after the start, or after START for END), or a
+/// local date-time (`2025-01-07T09:00`); either end may be left out (`..2h`, `13:00..`).
+/// Returns seconds since the start.
+pub fn parse_window(text: &str, clock: &crate::time::Clock, duration_s: f64) -> Result<(f64, f64), String> {
+    let expected = "expected START..END, e.g. `2h..3h`, `09:00..12:30` or `..30m`";
+    let Some((a, b)) = text.split_once("..") else {
+        return Err(format!("`{text}`: no `..`; {expected}"));
+    };
+    let at = |s: &str, after: f64, default: f64| -> Result<f64, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(default);
+        }
+        if s == "0" {
+            return Ok(0.0);
+        }
+        if let Ok(d) = humantime::parse_duration(s) {
+            return Ok(d.as_secs_f64());
+        }
+        if let Ok(t) = chrono::NaiveTime::parse_from_str(s, "%H:%M") {
+            let want = chrono::Timelike::num_seconds_from_midnight(&t) as f64;
+            let sod = clock.local(from_secs_f64(after)).seconds_of_day;
+            return Ok(after + (want - sod).rem_euclid(86_400.0));
+        }
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M") {
+            let local = crate::time::resolve_local(clock.tz(), dt);
+            let st = clock.start();
+            return Ok((local.timestamp() - st.timestamp()) as f64);
+        }
+        Err(format!("`{s}` is neither an offset (`90m`), a clock time (`14:30`) nor a date-time; {expected}"))
+    };
+    let lo = at(a, 0.0, 0.0)?;
+    let hi = at(b, lo, duration_s)?;
+    if hi <= lo || hi.is_nan() {
+        return Err(format!("`{text}`: the window ends before it starts; {expected}"));
+    }
+    if lo >= duration_s {
+        return Err(format!("`{text}`: the window starts after the run ends"));
+    }
+    Ok((lo.max(0.0), hi.min(duration_s)))
 }
 
-/// A chart to draw.
-struct Chart<'a> {
-    title: String,
-    y: YAxis,
-    series: Vec<Series>,
-    /// Offered load on a right-hand axis, drawn as a grey area.
-    secondary: Option<(YAxis, Vec<(f64, f64)>)>,
-    scenario: &'a Scenario,
-    end_s: f64,
+/// A chart ready to render, with its file stem.
+pub(crate) struct Built {
+    /// File stem (`replicas` for `replicas.png`).
+    pub name: &'static str,
+    /// What to draw.
+    pub figure: Figure,
+    /// Set when the chart has nothing to show (the figure then says so in one line).
+    pub empty: Option<String>,
 }
 
 /// Replication 0 of every policy, in order.
-fn first_replications(runs: &[RunResult]) -> Vec<&RunResult> {
+pub(crate) fn first_replications(runs: &[RunResult]) -> Vec<&RunResult> {
     let mut seen: Vec<&str> = Vec::new();
     let mut out = Vec::new();
     for r in runs {
@@ -73,48 +107,190 @@ fn first_replications(runs: &[RunResult]) -> Vec<&RunResult> {
     out
 }
 
-fn title(scenario: &Scenario, runs: &[RunResult], what: &str) -> String {
-    let reps = super::replications(runs);
-    if reps > 1 {
-        format!("{}: {what} (replication 0 of {reps})", scenario.name)
-    } else {
-        format!("{}: {what}", scenario.name)
+/// Context shared by the builders.
+struct Ctx<'a> {
+    meta: &'a ReportMeta,
+    runs: Vec<&'a RunResult>,
+    reps: usize,
+    lo: f64,
+    hi: f64,
+    opts: ChartOptions,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(meta: &'a ReportMeta, runs: &'a [RunResult], opts: ChartOptions) -> Ctx<'a> {
+        let last = runs.iter().filter_map(|r| r.intervals.last()).map(|i| i.end_s).fold(0.0, f64::max);
+        let end = meta.duration_s.max(last);
+        let end = if end > 0.0 { end } else { 1.0 };
+        let (lo, hi) = match opts.window {
+            Some((a, b)) if b > a => (a.max(0.0), b.min(end).max(a.max(0.0) + 1e-3)),
+            _ => (0.0, end),
+        };
+        let reps = super::replications(runs);
+        Ctx { meta, runs: first_replications(runs), reps, lo, hi, opts }
+    }
+
+    /// Intervals of `run` that overlap the window.
+    fn rows(&self, run: &'a RunResult) -> impl Iterator<Item = &'a IntervalRow> + '_ {
+        let (lo, hi) = (self.lo, self.hi);
+        run.intervals.iter().filter(move |iv| iv.end_s > lo && iv.start_s < hi)
+    }
+
+    fn title(&self, what: &str) -> String {
+        let mut t = format!("{}: {what}", self.meta.name);
+        if self.reps > 1 {
+            t.push_str(&format!(" (replication 0 of {})", self.reps));
+        }
+        t
+    }
+
+    /// The subtitle: overrides, window and warm-up.
+    fn subtitle(&self, extra: Option<String>) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(o) = self.meta.overrides_text() {
+            parts.push(format!("--set {o}"));
+        }
+        if self.opts.window.is_some() {
+            let c = &self.meta.clock;
+            let with_day = self.hi - self.lo > 86_400.0 || self.meta.duration_s > 86_400.0;
+            parts.push(format!(
+                "window {} – {}",
+                c.label(from_secs_f64(self.lo), with_day),
+                c.label(from_secs_f64(self.hi), with_day)
+            ));
+        }
+        if let Some(e) = extra {
+            parts.push(e);
+        }
+        (!parts.is_empty()).then(|| parts.join("   ·   "))
+    }
+
+    fn x_axis(&self) -> Axis {
+        let (ticks, with_day) = time_ticks(self.meta, self.lo, self.hi);
+        let clock = &self.meta.clock;
+        Axis {
+            lo: self.lo,
+            hi: self.hi,
+            ticks: ticks.into_iter().map(|t| (t, clock.label(from_secs_f64(t), with_day))).collect(),
+            desc: format!("local time ({})", clock.tz().name()),
+        }
+    }
+
+    /// The warm-up shading (empty when there is none in view).
+    fn warmup_layers(&self) -> Vec<Layer> {
+        let w = self.meta.warmup_s;
+        if w > self.lo {
+            vec![Layer::Shade { x0: self.lo, x1: w.min(self.hi), color: GREY.mix(0.13) }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn warmup_legend(&self, legend: &mut Vec<LegendItem>) {
+        if self.meta.warmup_s > self.lo {
+            legend.push(LegendItem {
+                label: "warm-up (not in summary)".into(),
+                glyph: Glyph::Box(GREY.mix(0.25)),
+            });
+        }
+    }
+
+    fn figure(
+        &self,
+        title: String,
+        subtitle: Option<String>,
+        y: Axis,
+        panels: Vec<Panel>,
+        legend: Vec<LegendItem>,
+    ) -> Figure {
+        let n = panels.len();
+        let rows = if n > 12 { n.div_ceil(4) } else { 3 };
+        let h = SIZE.1.max(120 + 200 * rows as u32);
+        Figure {
+            title,
+            subtitle: self.subtitle(subtitle),
+            x: self.x_axis(),
+            y,
+            panels,
+            legend,
+            size: (SIZE.0, h),
+            note: None,
+        }
+    }
+
+    fn empty(&self, name: &'static str, title: String, note: String) -> Built {
+        let mut figure = self.figure(title, None, linear_axis(0.0, 1.0, 0.0, ""), Vec::new(), Vec::new());
+        figure.size = (SIZE.0, 300);
+        figure.note = Some(note.clone());
+        Built { name, figure, empty: Some(note) }
+    }
+
+    /// Whether to draw one panel per policy, given each policy's main series (per interval).
+    fn panels(&self, main: &[Vec<Option<f64>>], span: f64) -> bool {
+        match self.opts.mode {
+            ChartsMode::Overlay => false,
+            ChartsMode::Panels => main.len() > 1,
+            ChartsMode::Auto => main.len() > MAX_OVERLAY || (main.len() > 1 && coincide(main, span)),
+        }
     }
 }
 
-fn end_s(scenario: &Scenario, runs: &[RunResult]) -> f64 {
-    let last = runs.iter().filter_map(|r| r.intervals.last()).map(|i| i.end_s).fold(0.0, f64::max);
-    let d = crate::time::to_secs_f64(scenario.duration).max(last);
-    if d > 0.0 { d } else { 1.0 }
-}
-
-/// Series of `value(interval)` at each interval's `x(interval)`, split where `value` is `None`.
-fn series_of(
-    runs: &[&RunResult],
-    x: impl Fn(&crate::record::IntervalRow) -> f64,
-    value: impl Fn(&crate::record::IntervalRow) -> Option<f64>,
-) -> Vec<Series> {
-    runs.iter()
-        .map(|r| {
-            let mut segments = vec![Vec::new()];
-            for iv in &r.intervals {
-                match value(iv) {
-                    Some(v) if v.is_finite() => segments.last_mut().expect("non-empty").push((x(iv), v)),
-                    _ => {
-                        if !segments.last().expect("non-empty").is_empty() {
-                            segments.push(Vec::new());
-                        }
+/// Whether two of `series` are within 1 % of `span` of each other in most (≥ 50 %) of the
+/// intervals where both are defined — so one would hide the other.
+fn coincide(series: &[Vec<Option<f64>>], span: f64) -> bool {
+    let tol = 0.01 * span.max(1e-12);
+    for i in 0..series.len() {
+        for j in i + 1..series.len() {
+            let (mut both, mut same) = (0usize, 0usize);
+            for (a, b) in series[i].iter().zip(&series[j]) {
+                if let (Some(a), Some(b)) = (a, b) {
+                    both += 1;
+                    if (a - b).abs() <= tol {
+                        same += 1;
                     }
                 }
             }
-            segments.retain(|s| !s.is_empty());
-            Series { name: r.policy.clone(), segments }
-        })
-        .collect()
+            if both > 0 && 2 * same >= both {
+                return true;
+            }
+        }
+    }
+    false
 }
 
-fn max_value(series: &[Series]) -> f64 {
-    series.iter().flat_map(|s| s.segments.iter().flatten()).map(|p| p.1).fold(0.0, f64::max)
+/// A step line through per-interval values: `(start, v), (end, v)` joined, broken where the
+/// value is undefined.
+fn step_segments<'a>(
+    rows: impl Iterator<Item = &'a IntervalRow>,
+    value: impl Fn(&IntervalRow) -> Option<f64>,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut segs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for iv in rows {
+        match value(iv) {
+            Some(v) if v.is_finite() => {
+                let s = segs.last_mut().expect("non-empty");
+                s.push((iv.start_s, v));
+                s.push((iv.end_s, v));
+            }
+            _ => {
+                if !segs.last().expect("non-empty").is_empty() {
+                    segs.push(Vec::new());
+                }
+            }
+        }
+    }
+    segs.retain(|s| !s.is_empty());
+    segs
+}
+
+fn line(segments: Vec<Vec<(f64, f64)>>, i: usize) -> Layer {
+    let (color, dash) = series_style(i);
+    Layer::Line { segments, color, width: 3, dash }
+}
+
+fn legend_line(label: &str, i: usize) -> LegendItem {
+    let (c, d) = series_style(i);
+    LegendItem { label: label.to_string(), glyph: Glyph::Line(c, d) }
 }
 
 /// Round tick values in [lo, hi]: steps of 1, 2 or 5 × 10^k, at least `min_step`, about 6–10
@@ -153,326 +329,373 @@ fn group_thousands(s: String) -> String {
     out
 }
 
-/// A linear axis from 0 with headroom above `max` for the legend.
-fn linear_axis(max: f64, min_step: f64, desc: &str) -> YAxis {
-    let hi = if max > 0.0 { max * 1.35 } else { 1.0 };
-    let (ticks, decimals) = nice_ticks(0.0, hi, min_step);
-    YAxis {
-        lo: 0.0,
+/// A linear axis from `lo` to a little above `max`.
+fn linear_axis(lo: f64, max: f64, min_step: f64, desc: &str) -> Axis {
+    let hi = if max > lo { lo + (max - lo) * 1.06 } else { lo + 1.0 };
+    let (ticks, decimals) = nice_ticks(lo, hi, min_step);
+    Axis {
+        lo,
         hi,
-        ticks,
-        label: Box::new(move |v| group_thousands(format!("{v:.decimals$}"))),
+        ticks: ticks.into_iter().map(|v| (v, group_thousands(format!("{v:.decimals$}")))).collect(),
         desc: desc.to_string(),
     }
 }
 
 /// A log10 axis (values plotted as log10) with ticks at 1, 2, 5 × 10^k.
-fn log_axis(min: f64, max: f64, desc: &str) -> YAxis {
+fn log_axis(min: f64, max: f64, desc: &str) -> Axis {
     let (lmin, lmax) = (min.log10(), max.log10());
-    let span = lmax - lmin;
-    let (lo, hi) = (lmin - 0.05 * span, lmax + 0.4 * span);
+    let span = (lmax - lmin).max(1e-9);
+    let (lo, hi) = (lmin - 0.04 * span, lmax + 0.06 * span);
     let mut ticks = Vec::new();
     let decades = (hi - lo).ceil() as i32;
     let mults: &[f64] = if decades > 5 { &[1.0] } else { &[1.0, 2.0, 5.0] };
     for k in (lo.floor() as i32)..=(hi.ceil() as i32) {
         for m in mults {
-            let t = (m * 10f64.powi(k)).log10();
+            let x = m * 10f64.powi(k);
+            let t = x.log10();
             if t >= lo && t <= hi {
-                ticks.push(t);
+                let decimals = if x >= 1.0 { 0 } else { (-x.log10().floor()) as usize };
+                ticks.push((t, group_thousands(format!("{x:.decimals$}"))));
             }
         }
     }
-    let label = move |v: f64| {
-        let x = 10f64.powf(v);
-        let decimals = if x >= 1.0 { 0 } else { (-x.log10().floor()) as usize };
-        group_thousands(format!("{x:.decimals$}"))
-    };
-    YAxis { lo, hi, ticks, label: Box::new(label), desc: desc.to_string() }
+    Axis { lo, hi, ticks, desc: desc.to_string() }
 }
 
-/// Tick positions (seconds since start) on round local clock times, and whether labels need
-/// the weekday (runs longer than a day).
-fn time_ticks(scenario: &Scenario, end_s: f64) -> (Vec<f64>, bool) {
-    const STEPS: [f64; 16] = [
-        60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0, 21600.0, 43200.0,
-        86400.0, 172800.0, 604800.0, 2419200.0,
+/// Tick positions (seconds since start) on round local clock times within [lo, hi], and
+/// whether labels need the weekday (spans longer than a day).
+fn time_ticks(meta: &ReportMeta, lo: f64, hi: f64) -> (Vec<f64>, bool) {
+    const STEPS: [f64; 19] = [
+        5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0,
+        21600.0, 43200.0, 86400.0, 172800.0, 604800.0,
     ];
-    let with_day = end_s > 86_400.0;
+    let span = hi - lo;
+    let with_day = span > 86_400.0;
     let max_ticks = if with_day { 9.0 } else { 12.0 };
-    let step = STEPS.iter().copied().find(|s| end_s / s <= max_ticks).unwrap_or(2419200.0);
-    let sod = scenario.clock.local(0).seconds_of_day;
-    let phase = sod.rem_euclid(step.min(86_400.0));
-    let mut t = if phase == 0.0 { 0.0 } else { step.min(86_400.0) - phase };
+    let step = STEPS.iter().copied().find(|s| span / s <= max_ticks).unwrap_or(604800.0);
+    let sod = meta.clock.local(from_secs_f64(lo)).seconds_of_day;
+    let period = step.min(86_400.0);
+    let phase = sod.rem_euclid(period);
+    let mut t = if phase < 1e-6 { lo } else { lo + period - phase };
     let mut ticks = Vec::new();
-    while t <= end_s + 1e-9 {
+    while t <= hi + 1e-9 {
         ticks.push(t);
         t += step;
     }
     (ticks, with_day)
 }
 
-/// A linear f64 axis with explicit tick positions (plotters' own f64 axis with key points
-/// cannot take a custom label formatter).
-#[derive(Clone)]
-struct TickedRange {
-    lo: f64,
-    hi: f64,
-    ticks: Vec<f64>,
+/// Every chart, in file order.
+pub(crate) fn build_all(meta: &ReportMeta, runs: &[RunResult], opts: ChartOptions) -> Vec<Built> {
+    let ctx = Ctx::new(meta, runs, opts);
+    vec![replicas(&ctx), failures(&ctx), cost(&ctx), latency(&ctx)]
 }
 
-impl Ranged for TickedRange {
-    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let frac = (value - self.lo) / (self.hi - self.lo);
-        let len = (limit.1 - limit.0) as f64;
-        if !frac.is_finite() {
-            return limit.0;
+/// `replicas.png`.
+fn replicas(ctx: &Ctx) -> Built {
+    let title = ctx.title("ready replicas and replicas needed");
+    let cap = ctx.meta.capacity.as_ref().filter(|c| c.rps > 0.0);
+    // Every policy sees the same arrivals: the first policy's load.
+    let needed: Vec<(f64, f64, f64, f64)> = match (cap, ctx.runs.first()) {
+        (Some(c), Some(r)) => {
+            ctx.rows(r).map(|iv| (iv.start_s, iv.end_s, 0.0, iv.offered_rps / c.rps)).collect()
         }
-        limit.0 + (len * frac).round() as i32
+        _ => Vec::new(),
+    };
+    let need_max = needed.iter().map(|s| s.3).fold(0.0, f64::max);
+    let main: Vec<Vec<Option<f64>>> =
+        ctx.runs.iter().map(|r| ctx.rows(r).map(|iv| Some(iv.ready as f64)).collect()).collect();
+    let top = ctx
+        .runs
+        .iter()
+        .flat_map(|r| ctx.rows(r))
+        .map(|iv| iv.ready_max.max(iv.ready) as f64)
+        .fold(need_max, f64::max)
+        .max(1.0);
+    let y = linear_axis(0.0, top, 1.0, "replicas");
+    let panels_mode = ctx.panels(&main, y.hi - y.lo);
+    let grey_fill = GREY.mix(0.22);
+    let mut legend = Vec::new();
+    let mut panels = Vec::new();
+    let mut overlay = Panel::default();
+    overlay.layers.extend(ctx.warmup_layers());
+    if !needed.is_empty() {
+        overlay.layers.push(Layer::Band { spans: needed.clone(), color: grey_fill });
     }
-
-    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if hint.weight().allow_light_points() { Vec::new() } else { self.ticks.clone() }
-    }
-
-    fn range(&self) -> std::ops::Range<f64> {
-        self.lo..self.hi
-    }
-}
-
-fn draw(path: &Path, c: &Chart) -> Result<(), ReportError> {
-    if !font_ready() {
-        return Err(ReportError::io(path, "embedded chart font could not be loaded"));
-    }
-    draw_inner(path, c).map_err(|e| ReportError::io(path, e))
-}
-
-fn draw_inner(path: &Path, c: &Chart) -> Result<(), Box<dyn std::error::Error>> {
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (ticks, with_day) = time_ticks(c.scenario, c.end_s);
-    let clock = &c.scenario.clock;
-    let xlabel = |x: &f64| clock.label(from_secs_f64(*x), with_day);
-    let x_desc = format!("local time ({})", clock.tz().name());
-    let ylabel = |v: &f64| (c.y.label)(*v);
-    let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(&c.title, (FONT, 30))
-        .margin(20)
-        .margin_right(if c.secondary.is_some() { 20 } else { 40 })
-        .x_label_area_size(60)
-        .y_label_area_size(115);
-    if c.secondary.is_some() {
-        builder.right_y_label_area_size(100);
-    }
-    let xr = TickedRange { lo: 0.0, hi: c.end_s, ticks: ticks.clone() };
-    let yr = TickedRange { lo: c.y.lo, hi: c.y.hi, ticks: c.y.ticks.clone() };
-    let chart = builder.build_cartesian_2d(xr.clone(), yr)?;
-
-    // The same mesh, series and legend on a plain or a dual-axis chart; `$extra` runs between
-    // the mesh and the policy lines.
-    macro_rules! finish {
-        ($chart:ident, $extra:block) => {{
-            $chart
-                .configure_mesh()
-                .x_desc(&x_desc)
-                .y_desc(&c.y.desc)
-                .x_label_formatter(&xlabel)
-                .y_label_formatter(&ylabel)
-                .label_style((FONT, 16))
-                .axis_desc_style((FONT, 18))
-                .bold_line_style(BLACK.mix(0.12))
-                .axis_style(BLACK.mix(0.6))
-                .draw()?;
-            $extra
-            draw_series(&mut $chart, &c.series)?;
-            $chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.4))
-                .label_font((FONT, 17))
-                .margin(12)
-                .draw()?;
-        }};
-    }
-
-    match &c.secondary {
-        Some((axis, points)) => {
-            // The secondary coordinates take over the right label area; set them up first.
-            let yr2 = TickedRange { lo: axis.lo, hi: axis.hi, ticks: axis.ticks.clone() };
-            let mut dual = chart.set_secondary_coord(xr, yr2);
-            let ylabel2 = |v: &f64| (axis.label)(*v);
-            let grey = RGBColor(150, 150, 150);
-            finish!(dual, {
-                dual.configure_secondary_axes()
-                    .y_desc(&axis.desc)
-                    .y_label_formatter(&ylabel2)
-                    .label_style((FONT, 16))
-                    .axis_desc_style((FONT, 18))
-                    .axis_style(BLACK.mix(0.6))
-                    .draw()?;
-                dual.draw_secondary_series(
-                    AreaSeries::new(points.iter().copied(), 0.0, grey.mix(0.22)).border_style(grey.mix(0.7)),
-                )?
-                .label("offered load (right axis)")
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], grey.mix(0.4).filled()));
-            });
+    let mut any_at_max = false;
+    for (i, r) in ctx.runs.iter().enumerate() {
+        let (color, _) = series_style(i);
+        let band: Vec<(f64, f64, f64, f64)> = ctx
+            .rows(r)
+            .filter(|iv| iv.ready_min != iv.ready_max)
+            .map(|iv| (iv.start_s, iv.end_s, iv.ready_min as f64, iv.ready_max as f64))
+            .collect();
+        let segs = step_segments(ctx.rows(r), |iv| Some(iv.ready as f64));
+        let at_max: Vec<(f64, f64)> = ctx
+            .rows(r)
+            .filter(|iv| iv.at_max_s.is_some_and(|s| s > 0.0))
+            .map(|iv| (iv.start_s, iv.end_s))
+            .collect();
+        any_at_max |= !at_max.is_empty();
+        let mine = vec![
+            Layer::Band { spans: band, color: color.mix(0.25) },
+            line(segs, i),
+            Layer::Strip { spans: at_max, row: if panels_mode { 0 } else { i as u32 }, color },
+        ];
+        if panels_mode {
+            let mut p = Panel { title: Some(r.policy.clone()), layers: ctx.warmup_layers() };
+            if !needed.is_empty() {
+                p.layers.push(Layer::Band { spans: needed.clone(), color: grey_fill });
+            }
+            p.layers.extend(mine);
+            panels.push(p);
+        } else {
+            overlay.layers.extend(mine);
         }
-        None => {
-            let mut chart = chart;
-            finish!(chart, {});
-        }
+        legend.push(legend_line(&r.policy, i));
     }
-    root.present()?;
-    Ok(())
+    if !panels_mode {
+        panels.push(overlay);
+    }
+    legend.push(LegendItem { label: "lowest–highest ready".into(), glyph: Glyph::Box(GREY.mix(0.35)) });
+    let sub = match cap {
+        Some(c) => {
+            legend.push(LegendItem { label: "replicas needed".into(), glyph: Glyph::Box(grey_fill) });
+            Some(format!(
+                "replicas needed = offered load ÷ {} req/s per replica ({})",
+                fmt_short(c.rps),
+                c.method
+            ))
+        }
+        None => Some("replica capacity unknown: replicas needed not shown".to_string()),
+    };
+    if any_at_max {
+        legend.push(LegendItem { label: "top strip: at max".into(), glyph: Glyph::Box(GREY.to_rgba()) });
+    }
+    ctx.warmup_legend(&mut legend);
+    Built { name: "replicas", figure: ctx.figure(title, sub, y, panels, legend), empty: None }
 }
 
-/// Draws each policy's segments (legend entry on the first only) on a chart context.
-fn draw_series<'a, DB, CT>(
-    chart: &mut ChartContext<'a, DB, CT>,
-    series: &[Series],
-) -> Result<(), Box<dyn std::error::Error>>
-where
-    DB: DrawingBackend + 'a,
-    DB::ErrorType: 'static,
-    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
-{
-    for (i, s) in series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
-        let style = color.stroke_width(3);
-        let mut labelled = false;
-        for seg in &s.segments {
-            let ann = if seg.len() == 1 {
-                chart.draw_series(std::iter::once(Circle::new(seg[0], 3, color.filled())))?
-            } else {
-                chart.draw_series(LineSeries::new(seg.iter().copied(), style))?
-            };
-            if !labelled {
-                ann.label(s.name.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(4)));
-                labelled = true;
+fn fmt_short(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Colours of the failure reasons (stacked in [`FailReason::ALL`] order).
+const REASON_COLORS: [RGBColor; 4] =
+    [RGBColor(213, 94, 0), RGBColor(230, 159, 0), RGBColor(204, 121, 167), RGBColor(0, 114, 178)];
+
+/// Per-interval rows of `run` in the window, grouped into bins of `k` intervals: (start, end,
+/// failures per second by reason).
+fn failure_bins<'a>(rows: impl Iterator<Item = &'a IntervalRow>, k: usize) -> Vec<(f64, f64, [f64; 4])> {
+    let rows: Vec<&IntervalRow> = rows.collect();
+    rows.chunks(k.max(1))
+        .map(|c| {
+            let (s, e) = (c[0].start_s, c[c.len() - 1].end_s);
+            let len = (e - s).max(1e-9);
+            let mut f = [0.0; 4];
+            for iv in c {
+                for (x, n) in f.iter_mut().zip(iv.failed) {
+                    *x += n as f64;
+                }
+            }
+            (s, e, f.map(|x| x / len))
+        })
+        .collect()
+}
+
+/// `failures.png`: failed requests per second stacked by reason, one panel per policy.
+fn failures(ctx: &Ctx) -> Built {
+    let title = ctx.title("failed requests by reason");
+    let total: u64 = ctx.runs.iter().flat_map(|r| ctx.rows(r)).map(|iv| iv.failed_total()).sum();
+    if total == 0 {
+        return ctx.empty("failures", title, "No request failed under any policy: nothing to chart.".into());
+    }
+    let n = ctx.runs.iter().map(|r| ctx.rows(r).count()).max().unwrap_or(1);
+    let k = n.div_ceil(600).max(1);
+    let bins: Vec<Vec<(f64, f64, [f64; 4])>> =
+        ctx.runs.iter().map(|r| failure_bins(ctx.rows(r), k)).collect();
+    let present: Vec<bool> = (0..4).map(|j| bins.iter().flatten().any(|b| b.2[j] > 0.0)).collect();
+    let overlay = ctx.opts.mode == ChartsMode::Overlay && ctx.runs.len() > 1;
+    let top = bins.iter().flatten().map(|b| b.2.iter().sum::<f64>()).fold(0.0, f64::max);
+    let y = linear_axis(0.0, top, 0.0, "failed requests/s");
+    let mut legend = Vec::new();
+    let mut panels = Vec::new();
+    if overlay {
+        let mut p = Panel { title: None, layers: ctx.warmup_layers() };
+        for (i, (r, b)) in ctx.runs.iter().zip(&bins).enumerate() {
+            let segs =
+                vec![b.iter().flat_map(|(s, e, f)| [(*s, f.iter().sum()), (*e, f.iter().sum())]).collect()];
+            p.layers.push(line(segs, i));
+            legend.push(legend_line(&r.policy, i));
+        }
+        panels.push(p);
+    } else {
+        for (r, b) in ctx.runs.iter().zip(&bins) {
+            let mut p =
+                Panel { title: (ctx.runs.len() > 1).then(|| r.policy.clone()), layers: ctx.warmup_layers() };
+            for (j, &on) in present.iter().enumerate() {
+                if !on {
+                    continue;
+                }
+                let spans: Vec<(f64, f64, f64, f64)> = b
+                    .iter()
+                    .filter(|x| x.2[j] > 0.0)
+                    .map(|(s, e, f)| {
+                        let below: f64 = f[..j].iter().sum();
+                        (*s, *e, below, below + f[j])
+                    })
+                    .collect();
+                p.layers.push(Layer::Band { spans, color: REASON_COLORS[j].mix(0.85) });
+            }
+            panels.push(p);
+        }
+        for ((on, reason), color) in present.iter().zip(FailReason::ALL).zip(REASON_COLORS) {
+            if *on {
+                legend.push(LegendItem {
+                    label: reason.name().to_string(),
+                    glyph: Glyph::Box(color.mix(0.85)),
+                });
             }
         }
-        if !labelled {
-            // No data at all: still list the policy in the legend.
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                .label(format!("{} (no data)", s.name))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(4)));
-        }
     }
-    Ok(())
-}
-
-/// `replicas.png`: ready replicas per policy, offered load on the right axis.
-pub fn replicas(path: &Path, scenario: &Scenario, runs: &[RunResult]) -> Result<(), ReportError> {
-    let firsts = first_replications(runs);
-    let series = series_of(&firsts, |iv| iv.end_s, |iv| Some(iv.ready as f64));
-    let y = linear_axis(max_value(&series).max(1.0), 1.0, "ready replicas");
-    // Every policy sees the same arrivals; show the first policy's.
-    let load: Vec<(f64, f64)> = firsts
-        .first()
-        .map(|r| {
-            r.intervals
-                .iter()
-                .flat_map(|iv| [(iv.start_s, iv.offered_rps), (iv.end_s, iv.offered_rps)])
-                .collect()
-        })
-        .unwrap_or_default();
-    let load_max = load.iter().map(|p| p.1).fold(0.0, f64::max);
-    let y2 = linear_axis(load_max, 0.0, "offered load (requests/s)");
-    let chart = Chart {
-        title: title(scenario, runs, "ready replicas and offered load"),
-        y,
-        series,
-        secondary: Some((y2, load)),
-        scenario,
-        end_s: end_s(scenario, runs),
-    };
-    draw(path, &chart)
-}
-
-/// `failures.png`: failed requests per second per policy.
-pub fn failures(path: &Path, scenario: &Scenario, runs: &[RunResult]) -> Result<(), ReportError> {
-    let firsts = first_replications(runs);
-    let series = series_of(
-        &firsts,
-        |iv| 0.5 * (iv.start_s + iv.end_s),
-        |iv| {
-            let len = iv.end_s - iv.start_s;
-            (len > 0.0).then(|| iv.failed_total() as f64 / len)
-        },
-    );
-    let y = linear_axis(max_value(&series), 0.0, "failed requests/s");
-    let chart = Chart {
-        title: title(scenario, runs, "failed requests"),
-        y,
-        series,
-        secondary: None,
-        scenario,
-        end_s: end_s(scenario, runs),
-    };
-    draw(path, &chart)
+    ctx.warmup_legend(&mut legend);
+    let sub = (k > 1).then(|| format!("each bar: {k} recording intervals"));
+    Built { name: "failures", figure: ctx.figure(title, sub, y, panels, legend), empty: None }
 }
 
 /// `cost.png`: cumulative cost per policy.
-pub fn cost(path: &Path, scenario: &Scenario, runs: &[RunResult]) -> Result<(), ReportError> {
-    let firsts = first_replications(runs);
-    let mut series = series_of(&firsts, |iv| iv.end_s, |iv| Some(iv.cost_cumulative));
-    for s in &mut series {
-        if let Some(seg) = s.segments.first_mut() {
-            seg.insert(0, (0.0, 0.0));
-        }
-    }
-    let desc = format!("cumulative cost ({})", scenario.cost.currency);
-    let y = linear_axis(max_value(&series), 0.0, &desc);
-    let chart = Chart {
-        title: title(scenario, runs, "cumulative cost"),
-        y,
-        series,
-        secondary: None,
-        scenario,
-        end_s: end_s(scenario, runs),
+fn cost(ctx: &Ctx) -> Built {
+    let title = ctx.title("cumulative cost");
+    let series: Vec<Vec<(f64, f64)>> = ctx
+        .runs
+        .iter()
+        .map(|r| {
+            let mut pts: Vec<(f64, f64)> = Vec::new();
+            if ctx.lo <= 0.0 {
+                pts.push((0.0, 0.0));
+            }
+            pts.extend(ctx.rows(r).map(|iv| (iv.end_s, iv.cost_cumulative)));
+            pts
+        })
+        .collect();
+    let main: Vec<Vec<Option<f64>>> = series.iter().map(|s| s.iter().map(|p| Some(p.1)).collect()).collect();
+    let top = series.iter().flatten().map(|p| p.1).fold(0.0, f64::max);
+    let lo = if ctx.lo > 0.0 {
+        series.iter().flatten().map(|p| p.1).fold(f64::INFINITY, f64::min).min(top)
+    } else {
+        0.0
     };
-    draw(path, &chart)
+    let lo = if lo.is_finite() { (lo * 0.95).max(0.0) } else { 0.0 };
+    let y = linear_axis(lo, top, 0.0, &format!("cumulative cost ({})", ctx.meta.currency));
+    let panels_mode = ctx.panels(&main, y.hi - y.lo);
+    let mut legend = Vec::new();
+    let mut panels = Vec::new();
+    let mut overlay = Panel { title: None, layers: ctx.warmup_layers() };
+    for (i, (r, pts)) in ctx.runs.iter().zip(series).enumerate() {
+        let l = line(vec![pts], i);
+        if panels_mode {
+            let mut p = Panel { title: Some(r.policy.clone()), layers: ctx.warmup_layers() };
+            p.layers.push(l);
+            panels.push(p);
+        } else {
+            overlay.layers.push(l);
+        }
+        legend.push(legend_line(&r.policy, i));
+    }
+    if !panels_mode {
+        panels.push(overlay);
+    }
+    ctx.warmup_legend(&mut legend);
+    Built { name: "cost", figure: ctx.figure(title, None, y, panels, legend), empty: None }
 }
 
-/// `latency_p99.png`: p99 latency per policy in milliseconds, log scale when the range is wide.
-pub fn latency_p99(path: &Path, scenario: &Scenario, runs: &[RunResult]) -> Result<(), ReportError> {
-    let firsts = first_replications(runs);
-    let mut series =
-        series_of(&firsts, |iv| 0.5 * (iv.start_s + iv.end_s), |iv| iv.latency_p99_s.map(|s| s * 1000.0));
-    let positive: Vec<f64> =
-        series.iter().flat_map(|s| s.segments.iter().flatten()).map(|p| p.1).filter(|v| *v > 0.0).collect();
-    let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = positive.iter().copied().fold(0.0, f64::max);
-    let wide = !positive.is_empty() && max / min > 20.0;
+/// Which per-interval percentile the latency chart shows: the SLO's when it is one the time
+/// series has (95 or 99), else 99.
+fn latency_percentile(meta: &ReportMeta) -> f64 {
+    if meta.slo.as_ref().and_then(|s| s.latency).is_some_and(|(p, _)| p == 95.0) { 95.0 } else { 99.0 }
+}
+
+fn pick(iv: &IntervalRow, p: f64) -> Option<f64> {
+    if p == 95.0 { iv.latency_p95_s } else { iv.latency_p99_s }
+}
+
+/// `latency.png`: per policy the p50–pNN band and the pNN line (NN the SLO's percentile, else
+/// 99), the SLO bound as a red dashed line, in ms or s by range, logarithmic when wide.
+fn latency(ctx: &Ctx) -> Built {
+    let p = latency_percentile(ctx.meta);
+    let bound = ctx.meta.slo.as_ref().and_then(|s| s.latency).filter(|l| l.0 == p).map(|l| l.1);
+    let title = ctx.title(&format!("latency of served requests, p50–p{p}"));
+    let values: Vec<f64> = ctx
+        .runs
+        .iter()
+        .flat_map(|r| ctx.rows(r))
+        .flat_map(|iv| [iv.latency_p50_s, pick(iv, p)])
+        .flatten()
+        .filter(|v| *v > 0.0)
+        .chain(bound)
+        .collect();
+    if ctx.runs.iter().flat_map(|r| ctx.rows(r)).all(|iv| pick(iv, p).is_none()) {
+        return ctx.empty("latency", title, "No request was served: no latency to chart.".into());
+    }
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(0.0, f64::max);
+    let (scale, unit) = if max < 1.0 { (1000.0, "ms") } else { (1.0, "s") };
+    let wide = max / min > 20.0;
+    let tf = move |v: f64| if wide { (v * scale).log10() } else { v * scale };
     let y = if wide {
-        for s in &mut series {
-            for seg in &mut s.segments {
-                seg.retain(|p| p.1 > 0.0);
-                for p in seg.iter_mut() {
-                    p.1 = p.1.log10();
-                }
-            }
-            s.segments.retain(|seg| !seg.is_empty());
-        }
-        log_axis(min, max, "p99 latency (ms, log scale)")
+        log_axis(min * scale, max * scale, &format!("latency ({unit}, log scale)"))
     } else {
-        linear_axis(max, 0.0, "p99 latency (ms)")
+        linear_axis(0.0, max * scale, 0.0, &format!("latency ({unit})"))
     };
-    let chart = Chart {
-        title: title(scenario, runs, "p99 latency of served requests"),
-        y,
-        series,
-        secondary: None,
-        scenario,
-        end_s: end_s(scenario, runs),
-    };
-    draw(path, &chart)
+    let main: Vec<Vec<Option<f64>>> =
+        ctx.runs.iter().map(|r| ctx.rows(r).map(|iv| pick(iv, p).map(tf)).collect()).collect();
+    let panels_mode = ctx.panels(&main, y.hi - y.lo);
+    let mut legend = Vec::new();
+    let mut panels = Vec::new();
+    let slo_layer = bound.map(|b| Layer::HLine { y: tf(b), color: THRESHOLD, width: 2, dash: Dash(10, 6) });
+    let mut overlay = Panel { title: None, layers: ctx.warmup_layers() };
+    for (i, r) in ctx.runs.iter().enumerate() {
+        let (color, _) = series_style(i);
+        let band: Vec<(f64, f64, f64, f64)> = ctx
+            .rows(r)
+            .filter_map(|iv| {
+                let (a, b) = (iv.latency_p50_s?, pick(iv, p)?);
+                (a > 0.0 && b > 0.0).then(|| (iv.start_s, iv.end_s, tf(a), tf(b)))
+            })
+            .collect();
+        let segs = step_segments(ctx.rows(r), |iv| pick(iv, p).filter(|v| *v > 0.0).map(tf));
+        let mine = vec![Layer::Band { spans: band, color: color.mix(0.2) }, line(segs, i)];
+        if panels_mode {
+            let mut pl = Panel { title: Some(r.policy.clone()), layers: ctx.warmup_layers() };
+            pl.layers.extend(mine);
+            pl.layers.extend(slo_layer.clone());
+            panels.push(pl);
+        } else {
+            overlay.layers.extend(mine);
+        }
+        legend.push(legend_line(&format!("{} p{p}", r.policy), i));
+    }
+    if !panels_mode {
+        overlay.layers.extend(slo_layer.clone());
+        panels.push(overlay);
+    }
+    legend.push(LegendItem { label: format!("band: p50 to p{p}"), glyph: Glyph::Box(GREY.mix(0.3)) });
+    if let Some(b) = bound {
+        let text =
+            if b < 1.0 { format!("{} ms", fmt_short(b * 1000.0)) } else { format!("{} s", fmt_short(b)) };
+        legend.push(LegendItem {
+            label: format!("SLO p{p} < {text}"),
+            glyph: Glyph::Line(THRESHOLD, Dash(10, 6)),
+        });
+    }
+    ctx.warmup_legend(&mut legend);
+    Built { name: "latency", figure: ctx.figure(title, None, y, panels, legend), empty: None }
 }
 
 #[cfg(test)]
@@ -502,12 +725,37 @@ mod tests {
     #[test]
     fn time_ticks_follow_local_clock() {
         let (s, _) = crate::report::testdata::fixture(1);
-        let (t, day) = time_ticks(&s, 7200.0);
+        let meta = ReportMeta::from_scenario(&s);
+        let (t, day) = time_ticks(&meta, 0.0, 7200.0);
         assert!(!day);
         assert_eq!(t.first(), Some(&0.0));
         assert_eq!(t[1] - t[0], 600.0);
-        let (t, day) = time_ticks(&s, 3.0 * 86400.0);
+        let (t, day) = time_ticks(&meta, 0.0, 3.0 * 86400.0);
         assert!(day);
         assert_eq!(t[1] - t[0], 43200.0);
+        // A window starting off the grid ticks on round times.
+        let (t, _) = time_ticks(&meta, 1000.0, 2000.0);
+        assert!(t.iter().all(|x| x.rem_euclid(60.0) == 0.0), "{t:?}");
+    }
+
+    #[test]
+    fn windows_parse_offsets_and_clock_times() {
+        let c = crate::time::Clock::utc_monday(86_400 * crate::time::SECOND);
+        assert_eq!(parse_window("2h..3h", &c, 86_400.0), Ok((7200.0, 10800.0)));
+        assert_eq!(parse_window("..30m", &c, 86_400.0), Ok((0.0, 1800.0)));
+        assert_eq!(parse_window("09:00..12:30", &c, 86_400.0), Ok((32_400.0, 45_000.0)));
+        assert_eq!(parse_window("23:00..01:00", &c, 172_800.0), Ok((82_800.0, 90_000.0)));
+        assert_eq!(parse_window("2025-01-06T01:00..", &c, 86_400.0), Ok((3600.0, 86_400.0)));
+        assert!(parse_window("3h..2h", &c, 86_400.0).is_err());
+        assert!(parse_window("soon", &c, 86_400.0).is_err());
+    }
+
+    #[test]
+    fn coincidence_is_most_of_the_run() {
+        let a = vec![Some(1.0), Some(2.0), Some(3.0), Some(4.0)];
+        let b = vec![Some(1.0), Some(2.0), Some(5.0), None];
+        let c = vec![Some(9.0), Some(9.0), Some(9.0), Some(9.0)];
+        assert!(coincide(&[a.clone(), b], 10.0));
+        assert!(!coincide(&[a, c], 10.0));
     }
 }

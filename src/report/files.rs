@@ -3,10 +3,10 @@
 //! Column and key names are a public interface, documented in `docs/outputs.md` and
 //! `docs/summary.schema.json`; change them only with those.
 
+use super::meta::ReportMeta;
 use super::{fmt_num, round6};
 use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate, aggregate};
 use crate::record::{FailReason, RunResult};
-use crate::scenario::Scenario;
 use crate::time::from_secs_f64;
 use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
@@ -32,12 +32,12 @@ pub const DECISIONS_HEADER: [&str; 13] = [
 ];
 
 /// `decisions.csv`: every decision of every run, in run order then time order.
-pub fn decisions_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
+pub fn decisions_csv(meta: &ReportMeta, runs: &[RunResult]) -> Vec<u8> {
     let header = DECISIONS_HEADER.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let count = |x: Option<u32>| x.map(|v| v.to_string()).unwrap_or_default();
     let rows = runs.iter().flat_map(|r| {
         r.decisions.iter().map(move |d| {
-            let local = scenario.clock.datetime(from_secs_f64(d.time_s));
+            let local = meta.clock.datetime(from_secs_f64(d.time_s));
             vec![
                 fmt_num(d.time_s),
                 local.to_rfc3339_opts(SecondsFormat::Secs, false),
@@ -80,6 +80,8 @@ pub fn timeseries_header() -> Vec<String> {
             "replicas_desired",
             "replicas_starting",
             "replicas_ready",
+            "replicas_ready_min",
+            "replicas_ready_max",
             "replicas_draining",
             "latency_mean_s",
             "latency_p50_s",
@@ -89,6 +91,7 @@ pub fn timeseries_header() -> Vec<String> {
             "replica_seconds",
             "cost_cumulative",
             "slo_violated",
+            "at_max_s",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -108,15 +111,14 @@ fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
     w.into_inner().expect("flushing CSV to memory cannot fail")
 }
 
-/// `timeseries.csv`: one row per policy, replication and recording interval.
-pub fn timeseries_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
-    let mut rows = vec![timeseries_header()];
-    for run in runs {
-        for iv in &run.intervals {
-            let local = scenario
-                .clock
-                .datetime(from_secs_f64(iv.start_s))
-                .to_rfc3339_opts(SecondsFormat::AutoSi, false);
+/// `timeseries.csv`: one row per policy, replication and recording interval. Rows are
+/// formatted one at a time (the bytes are the only copy held), so a long run's memory is its
+/// results plus the text, not a table of strings.
+pub fn timeseries_csv(meta: &ReportMeta, runs: &[RunResult]) -> Vec<u8> {
+    let rows = runs.iter().flat_map(|run| {
+        run.intervals.iter().map(move |iv| {
+            let local =
+                meta.clock.datetime(from_secs_f64(iv.start_s)).to_rfc3339_opts(SecondsFormat::AutoSi, false);
             let mut r = vec![
                 fmt_num(iv.start_s),
                 fmt_num(iv.end_s),
@@ -133,6 +135,8 @@ pub fn timeseries_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
                 iv.desired.to_string(),
                 iv.starting.to_string(),
                 iv.ready.to_string(),
+                iv.ready_min.to_string(),
+                iv.ready_max.to_string(),
                 iv.draining.to_string(),
                 opt(iv.latency_mean_s),
                 opt(iv.latency_p50_s),
@@ -142,11 +146,12 @@ pub fn timeseries_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
                 fmt_num(iv.replica_seconds),
                 fmt_num(iv.cost_cumulative),
                 iv.slo_violated.to_string(),
+                opt(iv.at_max_s),
             ]);
-            rows.push(r);
-        }
-    }
-    csv_bytes(rows)
+            r
+        })
+    });
+    csv_bytes(std::iter::once(timeseries_header()).chain(rows))
 }
 
 /// Header of `summary.csv`.
@@ -163,7 +168,7 @@ pub fn summary_header() -> Vec<String> {
 
 /// `summary.csv`: one row per policy; each figure is the mean over replications, followed by
 /// its 95 % confidence bounds (empty with a single replication).
-pub fn summary_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
+pub fn summary_csv(meta: &ReportMeta, runs: &[RunResult]) -> Vec<u8> {
     let mut rows = vec![summary_header()];
     for agg in aggregate(runs) {
         let mut r = vec![agg.policy.clone(), agg.replications().to_string()];
@@ -172,7 +177,7 @@ pub fn summary_csv(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
             r.push(opt(e.ci95_low));
             r.push(opt(e.ci95_high));
         }
-        r.push(scenario.cost.currency.clone());
+        r.push(meta.currency.clone());
         rows.push(r);
     }
     csv_bytes(rows)
@@ -197,16 +202,22 @@ fn jestimate(e: &Estimate) -> Value {
     })
 }
 
-fn policy_json(scenario: &Scenario, agg: &PolicyAggregate) -> Value {
-    let mean = |name: &str| jopt(agg.get(name).mean);
+fn policy_json(meta: &ReportMeta, agg: &PolicyAggregate) -> Value {
+    let no_slo = meta.slo.is_none();
+    let mean = |name: &str| {
+        if no_slo && name == "slo_violation_minutes" { Value::Null } else { jopt(agg.get(name).mean) }
+    };
     let mut by_reason = Map::new();
     for r in FailReason::ALL {
         by_reason.insert(r.name().to_string(), mean(&format!("failed_{}", r.name())));
     }
-    let family = scenario.policies.iter().find(|p| p.name == agg.policy).map(|p| p.family());
+    let pm = meta.policy(&agg.policy);
     let mut obj = Map::new();
     obj.insert("policy".into(), json!(agg.policy));
-    obj.insert("family".into(), json!(family));
+    obj.insert("family".into(), json!(pm.map(|p| p.family.clone())));
+    obj.insert("baseline".into(), json!(pm.is_some_and(|p| p.family == "oracle")));
+    obj.insert("min_replicas".into(), json!(pm.map(|p| p.min)));
+    obj.insert("max_replicas".into(), json!(pm.map(|p| p.max)));
     obj.insert("replications".into(), json!(agg.replications()));
     obj.insert("seeds".into(), json!(agg.seeds));
     for f in FIGURES {
@@ -218,6 +229,9 @@ fn policy_json(scenario: &Scenario, agg: &PolicyAggregate) -> Value {
     if agg.replications() > 1 {
         let mut iv = Map::new();
         for (f, e) in FIGURES.iter().zip(agg.figures.iter()) {
+            if no_slo && *f == "slo_violation_minutes" {
+                continue;
+            }
             iv.insert(f.to_string(), jestimate(e));
         }
         obj.insert("intervals".into(), Value::Object(iv));
@@ -226,36 +240,46 @@ fn policy_json(scenario: &Scenario, agg: &PolicyAggregate) -> Value {
 }
 
 /// The `summary.json` document (see `docs/summary.schema.json`).
-pub fn summary_value(scenario: &Scenario, runs: &[RunResult]) -> Value {
+pub fn summary_value(meta: &ReportMeta, runs: &[RunResult]) -> Value {
     let aggs = aggregate(runs);
     let replications = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
     let seeds: Vec<u64> = aggs.first().map(|a| a.seeds.clone()).unwrap_or_default();
-    let slo = scenario.slo.as_ref().map(|s| {
+    let slo = meta.slo.as_ref().map(|s| {
         json!({
             "latency_percentile": s.latency.map(|l| jnum(l.0)),
             "latency_bound_s": s.latency.map(|l| jnum(l.1)),
             "error_rate": s.error_rate.map(jnum),
         })
     });
+    let p = &meta.provenance;
+    let source = json!({
+        "path": p.path,
+        "sha256": p.sha256,
+        "overrides": p.overrides,
+    });
+    let capacity = meta.capacity.as_ref().map(|c| json!({ "rps": jnum(c.rps), "method": c.method }));
     json!({
         "schema_version": SUMMARY_SCHEMA_VERSION,
-        "scenario": scenario.name,
-        "start": scenario.clock.start().to_rfc3339_opts(SecondsFormat::AutoSi, false),
-        "time_zone": scenario.clock.tz().name(),
-        "duration_s": jnum(crate::time::to_secs_f64(scenario.duration)),
-        "record_interval_s": jnum(crate::time::to_secs_f64(scenario.record_interval)),
+        "scenario": meta.name,
+        "scenario_source": source,
+        "start": meta.clock.start().to_rfc3339_opts(SecondsFormat::AutoSi, false),
+        "time_zone": meta.clock.tz().name(),
+        "duration_s": jnum(meta.duration_s),
+        "record_interval_s": jnum(meta.record_interval_s),
+        "warmup_s": jnum(meta.warmup_s),
         "replications": replications,
         "seeds": seeds,
-        "currency": scenario.cost.currency,
-        "cost_per_replica_hour": jnum(scenario.cost.per_replica_hour),
+        "currency": meta.currency,
+        "cost_per_replica_hour": jnum(meta.cost_per_replica_hour),
+        "replica_capacity": capacity,
         "slo": slo,
-        "policies": aggs.iter().map(|a| policy_json(scenario, a)).collect::<Vec<_>>(),
+        "policies": aggs.iter().map(|a| policy_json(meta, a)).collect::<Vec<_>>(),
     })
 }
 
 /// `summary.json`, pretty-printed with a final newline.
-pub fn summary_json(scenario: &Scenario, runs: &[RunResult]) -> Vec<u8> {
-    let mut s = serde_json::to_string_pretty(&summary_value(scenario, runs)).expect("JSON values serialise");
+pub fn summary_json(meta: &ReportMeta, runs: &[RunResult]) -> Vec<u8> {
+    let mut s = serde_json::to_string_pretty(&summary_value(meta, runs)).expect("JSON values serialise");
     s.push('\n');
     s.into_bytes()
 }
@@ -268,7 +292,7 @@ mod tests {
     #[test]
     fn timeseries_has_one_row_per_interval() {
         let (s, runs) = fixture(2);
-        let bytes = timeseries_csv(&s, &runs);
+        let bytes = timeseries_csv(&ReportMeta::from_scenario(&s), &runs);
         let mut rd = csv::Reader::from_reader(bytes.as_slice());
         let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
         assert_eq!(header, timeseries_header());
@@ -285,7 +309,7 @@ mod tests {
     #[test]
     fn summary_json_shape() {
         let (s, runs) = fixture(3);
-        let v = summary_value(&s, &runs);
+        let v = summary_value(&ReportMeta::from_scenario(&s), &runs);
         assert_eq!(v["replications"], 3);
         assert_eq!(v["policies"][0]["policy"], "two");
         assert_eq!(v["policies"][0]["failed_by_reason"]["queue_full"], 120);
@@ -296,6 +320,8 @@ mod tests {
         let half = 4.302_652_73 * 0.01 / 3f64.sqrt();
         assert!((iv["ci95_high"].as_f64().unwrap() - (0.47 + half)).abs() < 2e-6);
         let (s1, runs1) = fixture(1);
-        assert!(summary_value(&s1, &runs1)["policies"][0].get("intervals").is_none());
+        assert!(
+            summary_value(&ReportMeta::from_scenario(&s1), &runs1)["policies"][0].get("intervals").is_none()
+        );
     }
 }

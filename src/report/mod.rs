@@ -8,10 +8,21 @@
 //!
 //! Nothing here simulates; replication statistics come from [`crate::record::aggregate`].
 
+pub mod atomic;
 pub mod capacity;
-mod charts;
+mod chart;
+pub mod charts;
+pub mod compare;
 pub mod files;
+pub mod html;
+pub mod meta;
+pub mod read;
+pub mod sha256;
 mod table;
+pub mod tune;
+
+pub use charts::{ChartOptions, ChartsMode};
+pub use meta::{PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};
 
 use crate::record::RunResult;
 use crate::scenario::Scenario;
@@ -32,13 +43,14 @@ pub enum ReportError {
 
 impl ReportError {
     /// An [`ReportError::Io`] on `path`.
-    pub(crate) fn io(path: &Path, message: impl std::fmt::Display) -> ReportError {
+    pub fn io(path: &Path, message: impl std::fmt::Display) -> ReportError {
         ReportError::Io { path: path.to_path_buf(), message: message.to_string() }
     }
 }
 
 /// Names of the files [`write_outputs`] writes, in the order it returns them.
-pub const OUTPUT_FILES: [&str; 8] = [
+pub const OUTPUT_FILES: [&str; 9] = [
+    "scenario.toml",
     "timeseries.csv",
     "decisions.csv",
     "summary.csv",
@@ -46,31 +58,42 @@ pub const OUTPUT_FILES: [&str; 8] = [
     "replicas.png",
     "failures.png",
     "cost.png",
-    "latency_p99.png",
+    "latency.png",
 ];
 
 /// Writes every output file for `runs` into `dir` (created if needed), whole or not at all.
 /// Returns the paths written.
 ///
-/// Files are first written into a staging folder inside `dir` (`.partial-scalesim-<pid>`) and
-/// moved into place only when all of them succeeded; on failure the staging folder is removed
-/// and `dir` holds no new file.
+/// Files are first written into a staging folder inside `dir` ([`atomic::Staging`]) and moved
+/// into place only when all of them succeeded; on failure `dir` holds exactly what it held
+/// before.
 pub fn write_outputs(
     dir: &Path,
     scenario: &Scenario,
     runs: &[RunResult],
 ) -> Result<Vec<PathBuf>, ReportError> {
-    write_outputs_inner(dir, scenario, runs, None)
+    write_report(dir, &ReportMeta::from_scenario(scenario), runs, &ChartOptions::default())
 }
 
-/// [`write_outputs`] with an injected failure before the `fail_at`-th file (tests only).
+/// [`write_outputs`] with the report's full view of the run (provenance, capacity) and chart
+/// options.
+pub fn write_report(
+    dir: &Path,
+    meta: &ReportMeta,
+    runs: &[RunResult],
+    charts: &ChartOptions,
+) -> Result<Vec<PathBuf>, ReportError> {
+    write_outputs_inner(dir, meta, runs, charts, None)
+}
+
+/// [`write_report`] with an injected failure before the `fail_at`-th file (tests only).
 fn write_outputs_inner(
     dir: &Path,
-    scenario: &Scenario,
+    meta: &ReportMeta,
     runs: &[RunResult],
+    charts: &ChartOptions,
     fail_at: Option<usize>,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
     // Refuse early if a destination is in the way (e.g. a folder named summary.json).
     for name in OUTPUT_FILES {
         let dest = dir.join(name);
@@ -78,68 +101,68 @@ fn write_outputs_inner(
             return Err(ReportError::io(&dest, "a directory is in the way"));
         }
     }
-    let staging = dir.join(format!(".partial-scalesim-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging).map_err(|e| ReportError::io(&staging, e))?;
-    }
-    std::fs::create_dir(&staging).map_err(|e| ReportError::io(&staging, e))?;
-    let result = write_all(&staging, scenario, runs, fail_at);
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
-    let mut written = Vec::with_capacity(OUTPUT_FILES.len());
-    for name in OUTPUT_FILES {
-        let (from, to) = (staging.join(name), dir.join(name));
-        if let Err(e) = std::fs::rename(&from, &to) {
-            // Take back what was already moved, so the folder is not left half-updated with
-            // new files.
-            for done in &written {
-                let _ = std::fs::remove_file(done);
-            }
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(ReportError::io(&to, e));
-        }
-        written.push(to);
-    }
-    std::fs::remove_dir(&staging).map_err(|e| ReportError::io(&staging, e))?;
-    Ok(written)
+    let mut staging = atomic::Staging::new(dir)?;
+    write_all(&mut staging, meta, runs, charts, fail_at)?;
+    staging.commit()
 }
 
 /// Writes every output into `staging`.
 fn write_all(
-    staging: &Path,
-    scenario: &Scenario,
+    staging: &mut atomic::Staging,
+    meta: &ReportMeta,
     runs: &[RunResult],
+    opts: &ChartOptions,
     fail_at: Option<usize>,
 ) -> Result<(), ReportError> {
+    let built = charts::build_all(meta, runs, *opts);
     for (i, name) in OUTPUT_FILES.iter().enumerate() {
-        let path = staging.join(name);
+        let path = staging.path(name);
         if fail_at == Some(i) {
-            return Err(ReportError::io(&path, "injected failure"));
+            return Err(ReportError::io(&staging.dest().join(name), "injected failure"));
         }
         match *name {
-            "timeseries.csv" => write_bytes(&path, &files::timeseries_csv(scenario, runs))?,
-            "decisions.csv" => write_bytes(&path, &files::decisions_csv(scenario, runs))?,
-            "summary.csv" => write_bytes(&path, &files::summary_csv(scenario, runs))?,
-            "summary.json" => write_bytes(&path, &files::summary_json(scenario, runs))?,
-            "replicas.png" => charts::replicas(&path, scenario, runs)?,
-            "failures.png" => charts::failures(&path, scenario, runs)?,
-            "cost.png" => charts::cost(&path, scenario, runs)?,
-            "latency_p99.png" => charts::latency_p99(&path, scenario, runs)?,
-            other => unreachable!("no writer for {other}"),
+            "scenario.toml" => {
+                let text = meta.provenance.text.clone().unwrap_or_else(|| {
+                    format!("# scenario `{}`: its text was not given to the report writer\n", meta.name)
+                });
+                staging.write(name, text.as_bytes())?
+            }
+            "timeseries.csv" => staging.write(name, &files::timeseries_csv(meta, runs))?,
+            "decisions.csv" => staging.write(name, &files::decisions_csv(meta, runs))?,
+            "summary.csv" => staging.write(name, &files::summary_csv(meta, runs))?,
+            "summary.json" => staging.write(name, &files::summary_json(meta, runs))?,
+            png => {
+                let stem = png.strip_suffix(".png").expect("a chart file");
+                let b = built.iter().find(|b| b.name == stem).expect("every chart is built");
+                let bytes = chart::render_png(&b.figure).map_err(|e| ReportError::io(&path, e))?;
+                staging.write(name, &bytes)?;
+            }
         }
     }
     Ok(())
 }
 
-fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    std::fs::write(path, bytes).map_err(|e| ReportError::io(path, e))
+/// Charts that have nothing to show, with why (for the terminal and the report).
+pub fn empty_charts(meta: &ReportMeta, runs: &[RunResult], opts: &ChartOptions) -> Vec<(String, String)> {
+    charts::build_all(meta, runs, *opts)
+        .into_iter()
+        .filter_map(|b| b.empty.map(|why| (format!("{}.png", b.name), why)))
+        .collect()
 }
 
 /// The summary table for the terminal.
 pub fn summary_table(scenario: &Scenario, runs: &[RunResult]) -> String {
-    table::render(scenario, runs)
+    table::render(&ReportMeta::from_scenario(scenario), runs)
+}
+
+/// The summary table for the terminal, from the report's view of the run.
+pub fn summary_table_meta(meta: &ReportMeta, runs: &[RunResult]) -> String {
+    table::render(meta, runs)
+}
+
+/// Formats a number as the output files do (6 decimals at most, no trailing zeros).
+pub fn format_number(x: f64) -> String {
+    fmt_num(x)
 }
 
 /// Formats a number for files: rounded to 6 decimals (values below 1e9), shortest
@@ -147,6 +170,18 @@ pub fn summary_table(scenario: &Scenario, runs: &[RunResult]) -> String {
 pub(crate) fn fmt_num(x: f64) -> String {
     let r = round6(x);
     if r == r.trunc() && r.abs() < 9.0e15 { format!("{}", r as i64) } else { format!("{r}") }
+}
+
+/// A duration for people: `90s`, `10m`, `1h30m`.
+pub(crate) fn fmt_duration(s: f64) -> String {
+    let s = s.round() as u64;
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, sec) => format!("{m}m{sec}s"),
+        (h, 0, 0) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
 }
 
 /// Rounds to 6 decimals (values below 1e9 in magnitude), mapping -0 to 0.
@@ -179,11 +214,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let (scenario, runs) = crate::report::testdata::fixture(2);
+        let meta = ReportMeta::from_scenario(&scenario);
         for (k, name) in OUTPUT_FILES.iter().enumerate() {
-            let err = write_outputs_inner(&out, &scenario, &runs, Some(k)).unwrap_err();
+            let err = write_outputs_inner(&out, &meta, &runs, &ChartOptions::default(), Some(k)).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
             let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
             assert!(left.is_empty(), "left {left:?}");
+        }
+        // A failed final rename leaves the previous outputs exactly as they were.
+        let written = write_outputs(&out, &scenario, &runs).unwrap();
+        let before: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        let (_, runs3) = crate::report::testdata::fixture(3);
+        for k in 0..OUTPUT_FILES.len() {
+            let mut st = atomic::Staging::new(&out).unwrap();
+            write_all(&mut st, &meta, &runs3, &ChartOptions::default(), None).unwrap();
+            st.fail_rename_at(k);
+            assert!(st.commit().is_err());
+            let after: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
+            assert!(after == before, "outputs changed after a rename failure at {k}");
+            assert_eq!(std::fs::read_dir(&out).unwrap().count(), OUTPUT_FILES.len());
         }
     }
 }

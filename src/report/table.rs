@@ -1,8 +1,12 @@
 //! The terminal summary table: one aligned row per policy, deterministic text.
 
-use crate::record::RunResult;
+use super::meta::ReportMeta;
 use crate::record::aggregate::{Estimate, PolicyAggregate, aggregate};
-use crate::scenario::Scenario;
+use crate::record::{FailReason, RunResult};
+
+/// What the table prints for an undefined figure (no SLO, no request served, a policy that
+/// cannot scale).
+pub const UNDEFINED: &str = "–";
 
 /// How one column renders an estimate.
 struct Col {
@@ -20,7 +24,7 @@ fn col(header: &str, figure: &'static str, scale: f64, decimals: usize, with_ci:
 }
 
 fn cell(c: &Col, e: &Estimate, reps: usize) -> String {
-    let Some(mean) = e.mean else { return "-".to_string() };
+    let Some(mean) = e.mean else { return UNDEFINED.to_string() };
     let d = if reps > 1 && !c.with_ci && c.decimals == 0 && c.figure != "requests" {
         1
     } else if c.scale == 1000.0 && (mean * c.scale).abs() >= 100.0 {
@@ -37,43 +41,85 @@ fn cell(c: &Col, e: &Estimate, reps: usize) -> String {
 }
 
 /// Renders the table.
-pub fn render(scenario: &Scenario, runs: &[RunResult]) -> String {
+pub fn render(meta: &ReportMeta, runs: &[RunResult]) -> String {
     let aggs: Vec<PolicyAggregate> = aggregate(runs);
+    render_aggregates(meta, &aggs)
+}
+
+/// Renders the table from aggregates.
+pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
     let reps = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
-    let cols = [
+    let mut cols = vec![
         col("requests", "requests", 1.0, 0, false),
         col("failed %", "failed_pct", 1.0, 2, true),
         col("p50 ms", "latency_p50_s", 1000.0, 1, false),
         col("p95 ms", "latency_p95_s", 1000.0, 1, false),
         col("p99 ms", "latency_p99_s", 1000.0, 1, true),
         col("SLO min", "slo_violation_minutes", 1.0, 1, false),
+        col("max min", "time_at_max_minutes", 1.0, 1, false),
         col("replica-h", "replica_hours", 1.0, 2, false),
-        col(&format!("cost {}", scenario.cost.currency), "cost", 1.0, 2, true),
+        col(&format!("cost {}", meta.currency), "cost", 1.0, 2, true),
         col("actions", "scaling_actions", 1.0, 0, false),
         col("peak", "peak_replicas", 1.0, 0, false),
     ];
-    let mut grid: Vec<Vec<String>> = Vec::new();
-    let mut header = vec!["policy".to_string()];
-    header.extend(cols.iter().map(|c| c.header.clone()));
-    grid.push(header);
-    for a in &aggs {
-        let mut row = vec![a.policy.clone()];
-        row.extend(cols.iter().map(|c| cell(c, a.get(c.figure), reps)));
-        grid.push(row);
+    // Cost above the oracle baseline, when there is one, in place of the replica-hours (the
+    // cost column already says the same, and the table stays within 100 columns).
+    if aggs.iter().any(|a| a.get("cost_above_oracle_pct").mean.is_some()) {
+        cols[7] = col("+oracle %", "cost_above_oracle_pct", 1.0, 1, false);
+        cols.swap(7, 8);
     }
-    let widths: Vec<usize> =
-        (0..grid[0].len()).map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let build = |cols: &[Col]| -> (Vec<Vec<String>>, Vec<usize>) {
+        let mut grid: Vec<Vec<String>> = Vec::new();
+        let mut header = vec!["policy".to_string()];
+        header.extend(cols.iter().map(|c| c.header.clone()));
+        grid.push(header);
+        for a in aggs {
+            let mut row = vec![a.policy.clone()];
+            row.extend(cols.iter().map(|c| {
+                if c.figure == "slo_violation_minutes" && meta.slo.is_none() {
+                    UNDEFINED.to_string()
+                } else {
+                    cell(c, a.get(c.figure), reps)
+                }
+            }));
+            grid.push(row);
+        }
+        let widths: Vec<usize> = (0..grid[0].len())
+            .map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+            .collect();
+        (grid, widths)
+    };
+    // Within 100 columns: the median, then the p95, give way when the table is wider (both stay
+    // in summary.csv and summary.json).
+    let (mut grid, mut widths) = build(&cols);
+    let mut left_out = Vec::new();
+    for drop in ["latency_p50_s", "latency_p95_s"] {
+        if widths.iter().sum::<usize>() + widths.len() - 1 <= 100 {
+            break;
+        }
+        if let Some(i) = cols.iter().position(|c| c.figure == drop) {
+            left_out.push(cols.remove(i).header);
+            (grid, widths) = build(&cols);
+        }
+    }
     // Two spaces between columns, one if that keeps the table within 100 columns.
     let content: usize = widths.iter().sum();
     let gap = if content + 2 * (widths.len() - 1) <= 100 { 2 } else { 1 };
     let mut out = String::new();
+    let mut head = meta.name.clone();
+    if let Some(o) = meta.overrides_text() {
+        head.push_str(&format!(" (--set {o})"));
+    }
+    if meta.warmup_s > 0.0 {
+        head.push_str(&format!("; first {} excluded as warm-up", super::fmt_duration(meta.warmup_s)));
+    }
     if reps > 1 {
-        out.push_str(&format!(
-            "{}: mean of {reps} replications; ± is the 95 % confidence half-width\n",
-            scenario.name
-        ));
+        out.push_str(&format!("{head}: mean of {reps} replications; ± is the 95 % confidence half-width\n"));
     } else {
-        out.push_str(&format!("{}\n", scenario.name));
+        out.push_str(&format!("{head}\n"));
+    }
+    if !left_out.is_empty() {
+        out.push_str(&format!("({} left out to fit 100 columns; see summary.csv)\n", left_out.join(", ")));
     }
     for (k, row) in grid.iter().enumerate() {
         let mut line = String::new();
@@ -96,6 +142,30 @@ pub fn render(scenario: &Scenario, runs: &[RunResult]) -> String {
             out.push('\n');
         }
     }
+    // Failures by reason, for the policies that had any.
+    let mut lines = Vec::new();
+    for a in aggs {
+        let parts: Vec<String> = FailReason::ALL
+            .iter()
+            .filter_map(|r| {
+                let m = a.get(&format!("failed_{}", r.name())).mean?;
+                (m > 0.0).then(|| {
+                    let d = if reps > 1 && m.fract() != 0.0 { 1 } else { 0 };
+                    format!("{} {m:.d$}", r.name())
+                })
+            })
+            .collect();
+        if !parts.is_empty() {
+            lines.push(format!("  {}: {}", a.policy, parts.join(", ")));
+        }
+    }
+    if !lines.is_empty() {
+        out.push_str("failures by reason:\n");
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    }
     out
 }
 
@@ -107,10 +177,13 @@ mod tests {
     #[test]
     fn table_lists_each_policy_aligned() {
         let (s, runs) = fixture(1);
-        let t = render(&s, &runs);
+        let t = render(&ReportMeta::from_scenario(&s), &runs);
         println!("{t}");
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 5);
+        assert_eq!(lines.len(), 8);
+        assert_eq!(lines[5], "failures by reason:");
+        assert_eq!(lines[6], "  two: queue_full 120, timeout 120");
+        assert!(lines[3].contains(" – "), "time at max is undefined for a fixed policy: {}", lines[3]);
         assert!(lines[1].starts_with("policy"));
         assert!(lines[3].starts_with("two "));
         assert!(lines[4].starts_with("four"));
@@ -123,6 +196,7 @@ mod tests {
     #[test]
     fn table_shows_confidence_with_replications() {
         let (s, runs) = fixture(3);
+        let s = ReportMeta::from_scenario(&s);
         let t = render(&s, &runs);
         println!("{t}");
         assert!(t.contains("mean of 3 replications"));

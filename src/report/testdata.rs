@@ -17,6 +17,7 @@ pub(crate) fn fixture(reps: u32) -> (Scenario, Vec<RunResult>) {
         clock: Clock::utc_monday(duration),
         seed: 7,
         record_interval: 60 * SECOND,
+        warmup: 0,
         slo: Some(Slo { latency: Some((99.0, 0.5)), error_rate: Some(0.01) }),
         traffic: TrafficSpec::constant_poisson(50.0),
         service: ServiceModel {
@@ -58,6 +59,8 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
                 desired: n,
                 starting: 0,
                 ready: n,
+                ready_min: n,
+                ready_max: n,
                 draining: 0,
                 latency_mean_s: Some(0.1),
                 latency_p50_s: Some(0.07),
@@ -67,6 +70,7 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
                 replica_seconds: 60.0 * n as f64,
                 cost_cumulative: (i + 1) as f64 * 60.0 * n as f64 / 3600.0 * 0.1,
                 slo_violated: i % 7 == 0,
+                at_max_s: None,
             }
         })
         .collect();
@@ -91,8 +95,13 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
             scaling_actions: rep as u64,
             peak_replicas: n,
             slo_violation_minutes: 18.0,
+            cost_above_oracle_pct: None,
+            elasticity: None,
+            time_at_max_minutes: None,
         },
         intervals: rows,
         decisions: vec![],
+        ready_curve: Default::default(),
+        foresight: None,
     }
 }

@@ -9,8 +9,8 @@
 //!   sum, scale, recorded rate series) with exact upper bounds and integrals;
 //! * [`noise`]: optional multiplicative, mean-reverting random-walk noise on a shape;
 //! * [`process`]: arrival processes over a rate (Poisson by thinning, uniform, bursty gamma);
-//! * [`trace`]: CSV trace parsers (rate series, per-request timestamps, Azure LLM) and exact
-//!   request replay.
+//! * [`trace`]: trace parsers (rate CSV, per-request CSV, Azure LLM, Prometheus, Grafana CSV,
+//!   access logs, Azure Functions), exact request replay and exact per-bin counts.
 //!
 //! Randomness comes only from [`Stream::Arrivals`] (arrival times, replay scaling) and
 //! [`Stream::Noise`] (the noise path).
@@ -26,6 +26,8 @@ use noise::{NoisePath, NoiseSpec};
 use process::{Gap, IntegratedSource, PoissonSource};
 pub use shape::{RateSeries, Shape};
 use std::sync::Arc;
+use trace::counts::{CountSeries, CountSource};
+use trace::summary::TraceInfo;
 use trace::{ReplayOptions, ReplaySource, RequestTrace};
 
 /// How many per-request size columns an arrival can carry.
@@ -65,12 +67,15 @@ pub enum Process {
 enum Kind {
     Rate { shape: Shape, process: Process, noise: Option<NoiseSpec> },
     Replay { trace: Arc<RequestTrace>, opts: ReplayOptions },
+    Counts { data: Arc<CountSeries>, opts: ReplayOptions },
 }
 
 /// A checked description of a scenario's traffic. Cheap to clone (trace data is shared).
 #[derive(Debug, Clone)]
 pub struct TrafficSpec {
     kind: Kind,
+    /// What the trace holds, when the traffic is a trace.
+    info: Option<Arc<TraceInfo>>,
 }
 
 impl TrafficSpec {
@@ -81,12 +86,28 @@ impl TrafficSpec {
 
     /// Arrivals of `process` over `shape`, optionally times random-walk `noise`.
     pub fn from_shape(shape: Shape, process: Process, noise: Option<NoiseSpec>) -> TrafficSpec {
-        TrafficSpec { kind: Kind::Rate { shape, process, noise } }
+        TrafficSpec { kind: Kind::Rate { shape, process, noise }, info: None }
     }
 
     /// Exact replay of a request trace.
     pub fn replay(trace: Arc<RequestTrace>, opts: ReplayOptions) -> TrafficSpec {
-        TrafficSpec { kind: Kind::Replay { trace, opts } }
+        TrafficSpec { kind: Kind::Replay { trace, opts }, info: None }
+    }
+
+    /// Exact counts per bin, each bin's requests at seeded uniform times inside it.
+    pub fn counts(data: Arc<CountSeries>, opts: ReplayOptions) -> TrafficSpec {
+        TrafficSpec { kind: Kind::Counts { data, opts }, info: None }
+    }
+
+    /// The same traffic, described by `info` (what its trace holds).
+    pub fn with_info(mut self, info: TraceInfo) -> TrafficSpec {
+        self.info = Some(Arc::new(info));
+        self
+    }
+
+    /// What the trace holds, when the traffic is a trace.
+    pub fn trace_info(&self) -> Option<&TraceInfo> {
+        self.info.as_deref()
     }
 
     /// The same traffic with its rate multiplied by `factor` (>= 0): a scaled shape, or for a
@@ -103,8 +124,12 @@ impl TrafficSpec {
                 opts.scale *= factor;
                 Kind::Replay { trace, opts }
             }
+            Kind::Counts { data, mut opts } => {
+                opts.scale *= factor;
+                Kind::Counts { data, opts }
+            }
         };
-        TrafficSpec { kind }
+        TrafficSpec { kind, info: self.info }
     }
 
     /// A fresh arrival stream for one run, covering `[0, horizon)`.
@@ -132,6 +157,7 @@ impl TrafficSpec {
                 }
             }
             Kind::Replay { trace, opts } => Box::new(ReplaySource::new(trace.clone(), *opts, rng, horizon)),
+            Kind::Counts { data, opts } => Box::new(CountSource::new(data.clone(), *opts, rng, horizon)),
         }
     }
 
@@ -141,13 +167,28 @@ impl TrafficSpec {
         match &self.kind {
             Kind::Rate { shape, .. } => shape.integral(0.0, shape.end().map_or(h, |e| e.min(h)), clock),
             Kind::Replay { trace, opts } => trace::expected_replay(trace, opts, h),
+            Kind::Counts { data, opts } => trace::counts::expected_counts(data, opts, h),
         }
+    }
+
+    /// The largest value of each size column over the whole trace (0 without sizes), so that
+    /// validation can bound the per-request demand a linear model gives.
+    pub fn max_sizes(&self) -> [f64; MAX_SIZES] {
+        let mut m = [0.0; MAX_SIZES];
+        if let Kind::Replay { trace, .. } = &self.kind {
+            for s in &trace.sizes {
+                for (a, b) in m.iter_mut().zip(s) {
+                    *a = f64::max(*a, *b);
+                }
+            }
+        }
+        m
     }
 
     /// Names of the per-request size columns this traffic carries, in `Arrival::sizes` order.
     pub fn size_columns(&self) -> Vec<String> {
         match &self.kind {
-            Kind::Rate { .. } => Vec::new(),
+            Kind::Rate { .. } | Kind::Counts { .. } => Vec::new(),
             Kind::Replay { trace, .. } => trace.size_columns.clone(),
         }
     }
@@ -157,7 +198,7 @@ impl TrafficSpec {
     pub fn rate_at(&self, clock: &Clock, t: Time) -> Option<f64> {
         match &self.kind {
             Kind::Rate { shape, .. } => Some(shape.rate(to_secs_f64(t), clock)),
-            Kind::Replay { .. } => None,
+            Kind::Replay { .. } | Kind::Counts { .. } => None,
         }
     }
 
@@ -165,7 +206,7 @@ impl TrafficSpec {
     pub fn shape(&self) -> Option<&Shape> {
         match &self.kind {
             Kind::Rate { shape, .. } => Some(shape),
-            Kind::Replay { .. } => None,
+            Kind::Replay { .. } | Kind::Counts { .. } => None,
         }
     }
 
@@ -173,7 +214,7 @@ impl TrafficSpec {
     pub fn process(&self) -> Option<Process> {
         match &self.kind {
             Kind::Rate { process, .. } => Some(*process),
-            Kind::Replay { .. } => None,
+            Kind::Replay { .. } | Kind::Counts { .. } => None,
         }
     }
 }

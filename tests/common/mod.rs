@@ -33,6 +33,7 @@ pub fn scenario(rate: f64, secs: u64, service: ServiceModel, policies: Vec<Polic
         clock: Clock::utc_monday(secs * SECOND),
         seed: 1,
         record_interval: 60 * SECOND,
+        warmup: 0,
         slo: None,
         traffic: TrafficSpec::constant_poisson(rate),
         service,

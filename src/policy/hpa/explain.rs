@@ -227,7 +227,7 @@ fn parse_case(text: &str) -> Result<Case, String> {
 /// Parses a case (YAML or JSON) and runs one reconcile. `origin` names the file in errors.
 pub fn explain(text: &str, origin: &str) -> Result<Explanation, ExplainError> {
     let err = |m: String| ExplainError(format!("{origin}: {m}"));
-    let case = parse_case(text).map_err(err)?;
+    let case = parse_case(text).map_err(|e| err(crate::config::error::with_did_you_mean(&e)))?;
     case.hpa
         .validate()
         .map_err(|e| err(format!("hpa.{}: {}", e.field.trim_start_matches("spec."), e.message)))?;
@@ -258,6 +258,9 @@ pub fn explain(text: &str, origin: &str) -> Result<Explanation, ExplainError> {
         initial_readiness_delay: us(c.initial_readiness_delay),
         downscale_stabilization: us(c.downscale_stabilization),
     };
+    if !(case.now.is_finite() && case.now >= 0.0 && case.now <= crate::time::MAX_VALUE_SECS) {
+        return Err(err(format!("now: found {}, expected seconds >= 0", case.now)));
+    }
     let now = us(case.now);
     if case.first_sync && !case.recommendations.is_empty() {
         return Err(err(format!(
@@ -270,6 +273,14 @@ pub fn explain(text: &str, origin: &str) -> Result<Explanation, ExplainError> {
     for (i, p) in case.pods.iter().enumerate() {
         if !names.insert(p.name.as_str()) {
             return Err(err(format!("pods[{i}].name: `{}` appears twice", p.name)));
+        }
+        for (what, m) in [("requests", &p.requests), ("metrics", &p.metrics)] {
+            if let Some((k, v)) = m.iter().find(|(_, v)| v.milli() < 0) {
+                return Err(err(format!(
+                    "pods[{i}].{what}.{k}: found {}, expected a quantity >= 0 (usage and requests cannot be negative)",
+                    v.milli() as f64 / 1000.0
+                )));
+            }
         }
         if let Some(w) = p.metric_window
             && (w.is_nan() || w < 0.0)

@@ -19,6 +19,8 @@ pub use spec::{HpaManifest, HpaSpec, ManifestError, SpecError, parse_manifest, t
 
 use super::Policy;
 use crate::time::{Clock, SECOND, Time};
+use spec::MetricSourceType;
+use std::collections::BTreeMap;
 
 /// How metrics reach the controller in a simulation.
 ///
@@ -84,7 +86,16 @@ pub struct HpaPolicySpec {
     pub sync_offset: Time,
     /// Metric scrapes and lags.
     pub pipeline: MetricsPipeline,
+    /// Custom metric names mapped onto the ones the simulation supplies ([`SUPPLIED_METRICS`]):
+    /// the metric `http_requests_per_second` of a manifest reads `requests_per_second` when
+    /// mapped so (the scenario's `metrics_map`).
+    pub metrics_map: BTreeMap<String, String>,
 }
+
+/// The Pods, Object and External metric names the simulation supplies.
+pub const SUPPLIED_METRICS: [&str; 2] = ["requests_per_second", "concurrency"];
+/// The Resource (and ContainerResource) metric names the simulation supplies.
+pub const SUPPLIED_RESOURCES: [&str; 2] = ["cpu", "memory"];
 
 impl HpaPolicySpec {
     /// A validated policy for `hpa` with controller and pipeline defaults.
@@ -96,7 +107,46 @@ impl HpaPolicySpec {
             sync_period: 15 * SECOND,
             sync_offset: 0,
             pipeline: MetricsPipeline::default(),
+            metrics_map: BTreeMap::new(),
         })
+    }
+
+    /// The first metric of the spec the simulation cannot supply (after `metrics_map`): its
+    /// label and what is wrong, for an error that lists what is supplied.
+    pub fn unsupplied_metric(&self) -> Option<(String, String)> {
+        for m in &self.hpa.with_defaults().metrics {
+            let (name, resource) = match m.kind {
+                MetricSourceType::Resource => (m.resource.as_ref().map(|r| r.name.clone()), true),
+                MetricSourceType::ContainerResource => {
+                    (m.container_resource.as_ref().map(|r| r.name.clone()), true)
+                }
+                MetricSourceType::Pods => (m.pods.as_ref().map(|r| r.metric.name.clone()), false),
+                MetricSourceType::Object => (m.object.as_ref().map(|r| r.metric.name.clone()), false),
+                MetricSourceType::External => (m.external.as_ref().map(|r| r.metric.name.clone()), false),
+            };
+            let Some(name) = name else { continue };
+            if resource {
+                if !SUPPLIED_RESOURCES.contains(&name.as_str()) {
+                    return Some((
+                        m.label(),
+                        format!("the simulation supplies the resources `cpu` and `memory`, not `{name}`"),
+                    ));
+                }
+                continue;
+            }
+            let mapped = self.metrics_map.get(&name).unwrap_or(&name);
+            if !SUPPLIED_METRICS.contains(&mapped.as_str()) {
+                return Some((
+                    m.label(),
+                    format!(
+                        "the simulation cannot supply the metric `{name}` (it supplies `requests_per_second`, \
+                         offered requests per second, and `concurrency`, requests in flight); map it onto one \
+                         with `metrics_map = {{ {name} = \"requests_per_second\" }}` in the policy"
+                    ),
+                ));
+            }
+        }
+        None
     }
 
     /// A validated policy from a parsed manifest.

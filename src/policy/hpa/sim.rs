@@ -42,6 +42,8 @@ pub(crate) struct HpaController {
     sync_period: Time,
     sync_offset: Time,
     pipe: MetricsPipeline,
+    /// Alias → supplied metric name (the scenario's `metrics_map`).
+    metrics_map: BTreeMap<String, String>,
     needs_custom: bool,
     state: ControllerState,
     cpu: BTreeMap<u32, PodCpu>,
@@ -73,6 +75,7 @@ impl HpaController {
             sync_period: p.sync_period,
             sync_offset: p.sync_offset,
             pipe: p.pipeline,
+            metrics_map: p.metrics_map.clone(),
             needs_custom,
             state: ControllerState::default(),
             cpu: BTreeMap::new(),
@@ -222,6 +225,11 @@ impl HpaController {
                 if let Some(v) = per_pod(c.concurrency, c) {
                     st.metrics.insert("concurrency".into(), v);
                 }
+                for (alias, name) in &self.metrics_map {
+                    if let Some(&v) = st.metrics.get(name) {
+                        st.metrics.insert(alias.clone(), v);
+                    }
+                }
             }
             pods.push(st);
         }
@@ -232,6 +240,11 @@ impl HpaController {
             }
             if let Some(v) = c.concurrency {
                 totals.insert("concurrency".into(), vec![(v * 1000.0).round() as i64]);
+            }
+            for (alias, name) in &self.metrics_map {
+                if let Some(v) = totals.get(name).cloned() {
+                    totals.insert(alias.clone(), v);
+                }
             }
         }
         let status = seen.pods.iter().filter(|p| !p.deleting).count() as i64;

@@ -638,8 +638,9 @@ pub fn parse_manifest(text: &str, origin: &str) -> Result<HpaManifest, ManifestE
         }
         None => return Err(err(None, "apiVersion: missing, expected `autoscaling/v2`".into())),
     }
-    let m: HpaManifest =
-        serde_norway::from_str(text).map_err(|e| err(e.location().map(|l| l.line()), e.to_string()))?;
+    let m: HpaManifest = serde_norway::from_str(text).map_err(|e| {
+        err(e.location().map(|l| l.line()), crate::config::error::with_did_you_mean(&e.to_string()))
+    })?;
     m.spec
         .validate()
         .map_err(|e| err(line_of(text, e.field.rsplit('.').next().unwrap_or("")), e.to_string()))?;

@@ -15,6 +15,7 @@ use crate::policy::schedule::{CronWindow, ScheduleError};
 use crate::time::{SECOND, Time};
 use manifest::{ScaledObject, Trigger};
 use scalers::{QueryError, Series};
+use std::collections::BTreeMap;
 
 /// KEDA's defaults (`withtriggers_types.go`, `scale_executor.go`, `scaledobject_types.go`).
 pub mod defaults {
@@ -121,6 +122,17 @@ impl KedaSpec {
     /// Checks a ScaledObject and applies KEDA's defaults. `default_tz` is used for cron
     /// triggers without a `timezone`.
     pub fn from_scaled_object(so: &ScaledObject, default_tz: chrono_tz::Tz) -> Result<KedaSpec, KedaError> {
+        KedaSpec::from_scaled_object_mapped(so, default_tz, &BTreeMap::new())
+    }
+
+    /// [`KedaSpec::from_scaled_object`] with the scenario's `metrics_map`: a Prometheus query
+    /// (as written in the trigger) mapped onto a supplied metric, `requests_per_second` (rate
+    /// window: the query's `[W]`, else 60 s) or `concurrency`.
+    pub fn from_scaled_object_mapped(
+        so: &ScaledObject,
+        default_tz: chrono_tz::Tz,
+        metrics_map: &BTreeMap<String, String>,
+    ) -> Result<KedaSpec, KedaError> {
         if so.kind != "ScaledObject" {
             return Err(err("kind", format!("found `{}`, expected `ScaledObject`", so.kind)));
         }
@@ -184,12 +196,22 @@ impl KedaSpec {
                     let query = t.metadata.get("query").ok_or_else(|| {
                         err(format!("spec.triggers[{i}].metadata.query"), "missing, expected a PromQL query")
                     })?;
-                    let series = Series::from_query(query).map_err(|QueryError { .. }| {
-                        err(
-                            format!("spec.triggers[{i}].metadata.query"),
-                            QueryError { query: query.clone() }.to_string(),
-                        )
-                    })?;
+                    let series = match metrics_map.get(query.trim()) {
+                        Some(name) => Series::supplied(name, query).ok_or_else(|| {
+                            err(
+                                format!("spec.triggers[{i}].metadata.query"),
+                                format!(
+                                    "metrics_map maps this query to `{name}`, expected one of the supplied metrics `requests_per_second`, `concurrency`"
+                                ),
+                            )
+                        })?,
+                        None => Series::from_query(query).map_err(|QueryError { .. }| {
+                            err(
+                                format!("spec.triggers[{i}].metadata.query"),
+                                QueryError { query: query.clone() }.to_string(),
+                            )
+                        })?,
+                    };
                     let threshold = number(t, i, "threshold", None)?;
                     if threshold <= 0.0 {
                         return Err(err(
@@ -256,10 +278,18 @@ impl KedaSpec {
             };
             triggers.push(trig);
         }
+        let secs = |field: &str, v: u64| {
+            crate::time::checked_whole_secs(v).ok_or_else(|| {
+                err(field, format!("found {v}, more than the longest supported time (3660 days in seconds)"))
+            })
+        };
         Ok(KedaSpec {
-            polling_interval: polling * SECOND,
-            cooldown_period: s.cooldown_period.unwrap_or(300) * SECOND,
-            initial_cooldown_period: s.initial_cooldown_period.unwrap_or(0) * SECOND,
+            polling_interval: secs("spec.pollingInterval", polling)?,
+            cooldown_period: secs("spec.cooldownPeriod", s.cooldown_period.unwrap_or(300))?,
+            initial_cooldown_period: secs(
+                "spec.initialCooldownPeriod",
+                s.initial_cooldown_period.unwrap_or(0),
+            )?,
             min_replica_count: min,
             max_replica_count: max,
             idle_replica_count: s.idle_replica_count,
@@ -322,7 +352,6 @@ impl KedaPolicySpec {
 /// KEDA's defaults written out.
 pub fn to_manifest(name: &str, spec: &KedaSpec) -> String {
     use manifest::{Advanced, HpaConfig, Metadata, ScaleTargetRef, ScaledObjectSpec};
-    use std::collections::BTreeMap;
     let secs = |t: Time| t / SECOND;
     let triggers = spec
         .triggers
@@ -406,11 +435,21 @@ pub fn parse_manifest(
     origin: &str,
     default_tz: chrono_tz::Tz,
 ) -> Result<KedaPolicySpec, KedaError> {
+    parse_manifest_mapped(text, origin, default_tz, &BTreeMap::new())
+}
+
+/// [`parse_manifest`] with the scenario's `metrics_map` (Prometheus query → supplied metric).
+pub fn parse_manifest_mapped(
+    text: &str,
+    origin: &str,
+    default_tz: chrono_tz::Tz,
+    metrics_map: &BTreeMap<String, String>,
+) -> Result<KedaPolicySpec, KedaError> {
     let so: ScaledObject = serde_norway::from_str(text).map_err(|e| {
         let at = e.location().map(|l| format!(":{}", l.line())).unwrap_or_default();
-        err(format!("{origin}{at}"), e.to_string())
+        err(format!("{origin}{at}"), crate::config::error::with_did_you_mean(&e.to_string()))
     })?;
-    let spec = KedaSpec::from_scaled_object(&so, default_tz)
+    let spec = KedaSpec::from_scaled_object_mapped(&so, default_tz, metrics_map)
         .map_err(|e| err(format!("{origin}: {}", e.field), e.message))?;
     KedaPolicySpec::new(spec)
 }

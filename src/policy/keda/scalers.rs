@@ -36,7 +36,8 @@ pub enum Series {
 #[error(
     "query `{query}`: scalesim cannot run PromQL; expected a query of the service's request rate \
      (e.g. `sum(rate(http_requests_total[1m]))`) or of its in-flight requests (e.g. \
-     `sum(http_requests_in_flight)`)"
+     `sum(http_requests_in_flight)`), or map this query onto one of them in the policy: \
+     metrics_map = {{ \"{query}\" = \"requests_per_second\" }} (or \"concurrency\")"
 )]
 pub struct QueryError {
     /// The query.
@@ -55,17 +56,31 @@ fn parse_range(r: &str) -> Option<Time> {
         "d" => 86_400,
         _ => return None,
     };
-    Some(n * mult * SECOND)
+    crate::time::checked_whole_secs(n.checked_mul(mult)?)
+}
+
+/// The `[W]` range of a (lower-cased) query, when it has one.
+fn query_range(q: &str) -> Option<Time> {
+    q.find('[').and_then(|i| q[i + 1..].find(']').map(|j| &q[i + 1..i + 1 + j])).and_then(parse_range)
 }
 
 impl Series {
+    /// The series of a supplied metric name (`requests_per_second`, `concurrency`) that a
+    /// scenario's `metrics_map` maps `query` onto; the query's `[W]` is the window when it has
+    /// one (rates: 60 s otherwise).
+    pub fn supplied(name: &str, query: &str) -> Option<Series> {
+        let range = query_range(&query.to_ascii_lowercase());
+        match name {
+            "requests_per_second" => Some(Series::Rps { window: range.unwrap_or(60 * SECOND) }),
+            "concurrency" => Some(Series::Concurrency { window: range }),
+            _ => None,
+        }
+    }
+
     /// Maps a query onto a simulated series.
     pub fn from_query(query: &str) -> Result<Series, QueryError> {
         let q = query.to_ascii_lowercase();
-        let range = q
-            .find('[')
-            .and_then(|i| q[i + 1..].find(']').map(|j| &q[i + 1..i + 1 + j]))
-            .and_then(parse_range);
+        let range = query_range(&q);
         let concurrent = ["in_flight", "inflight", "concurren", "active_requests", "requests_active"];
         if concurrent.iter().any(|w| q.contains(w)) {
             return Ok(Series::Concurrency { window: range });

@@ -132,7 +132,8 @@ impl std::error::Error for ExplainError {}
 
 /// Parses and checks a case (JSON or YAML).
 pub fn parse_case(text: &str) -> Result<KpaCase, ExplainError> {
-    let case: KpaCase = serde_norway::from_str(text).map_err(|e| ExplainError(e.to_string()))?;
+    let case: KpaCase = serde_norway::from_str(text)
+        .map_err(|e| ExplainError(crate::config::error::with_did_you_mean(&e.to_string())))?;
     let c = &case.config;
     let bad = |f: &str, m: &str| Err(ExplainError(format!("{f}: {m}")));
     if !(c.target.is_finite() && c.target > 0.0) {
@@ -165,6 +166,14 @@ pub fn parse_case(text: &str) -> Result<KpaCase, ExplainError> {
         let f = |n: &str| format!("ticks[{i}].{n}");
         if !(t.time.is_finite() && t.time >= 0.0) {
             return Err(ExplainError(format!("{}: must be seconds ≥ 0", f("time"))));
+        }
+        if i > 0 && t.time < case.ticks[i - 1].time {
+            return Err(ExplainError(format!(
+                "{}: found {}, before the previous tick ({}); ticks must be in time order",
+                f("time"),
+                t.time,
+                case.ticks[i - 1].time
+            )));
         }
         if !(t.stable_average.is_finite() && t.stable_average >= 0.0) {
             return Err(ExplainError(format!("{}: must be a number ≥ 0", f("stableAverage"))));

@@ -41,6 +41,43 @@ impl fmt::Display for ManifestError {
 impl std::error::Error for ManifestError {}
 
 const PREFIX: &str = "autoscaling.knative.dev/";
+
+/// Every setting [`apply`] knows (annotation suffixes and ConfigMap keys), for did-you-mean.
+const KNOWN_SETTINGS: &[&str] = &[
+    "activation-scale",
+    "activator-capacity",
+    "allow-zero-initial-scale",
+    "class",
+    "container-concurrency-target-default",
+    "container-concurrency-target-percentage",
+    "enable-scale-to-zero",
+    "initial-scale",
+    "max-scale",
+    "max-scale-down-rate",
+    "max-scale-limit",
+    "max-scale-up-rate",
+    "metric",
+    "metric-aggregation-algorithm",
+    "min-scale",
+    "panic-threshold-percentage",
+    "panic-window",
+    "panic-window-percentage",
+    "pod-autoscaler-class",
+    "progress-deadline",
+    "progress-deadline-seconds",
+    "registration-timeout",
+    "tick-interval",
+    "requests-per-second-target-default",
+    "scale-down-delay",
+    "scale-to-zero-grace-period",
+    "scale-to-zero-pod-retention",
+    "scale-to-zero-pod-retention-period",
+    "stable-window",
+    "target",
+    "target-burst-capacity",
+    "target-utilization-percentage",
+    "window",
+];
 const KPA_CLASS: &str = "kpa.autoscaling.knative.dev";
 
 /// Parses a Go-style duration (`90s`, `1m30s`, `1h`, `500ms`, `0`).
@@ -73,7 +110,8 @@ pub fn parse_duration(s: &str) -> Option<Time> {
         rest = &rest[u..];
         total += v * unit;
     }
-    Some(total.round() as Time)
+    // Longer than any simulation (or not a number): refused rather than wrapped.
+    (total.is_finite() && total <= crate::time::MAX_VALUE_SECS * SECOND as f64).then(|| total.round() as Time)
 }
 
 /// Formats a duration the way Go parses it (`60s`, `1500ms`).
@@ -200,7 +238,14 @@ fn apply(
         | "tick-interval"
         | "registration-timeout"
         | "progress-deadline-seconds" => {}
-        _ => return Err(cx.err(field, "unknown setting")),
+        _ => {
+            let mut m = "unknown setting".to_string();
+            if let Some(s) = crate::config::error::suggest(key, KNOWN_SETTINGS.iter().copied()) {
+                let shown = if field.starts_with(PREFIX) { format!("{PREFIX}{s}") } else { s.to_string() };
+                m.push_str(&format!("; did you mean `{shown}`?"));
+            }
+            return Err(cx.err(field, m));
+        }
     }
     Ok(())
 }
@@ -277,7 +322,8 @@ pub fn parse_manifest(text: &str, origin: &str) -> Result<KnativePolicySpec, Man
             .as_u64()
             .filter(|&n| n > 0)
             .ok_or_else(|| cx.err("timeoutSeconds", "expected a whole number > 0"))?;
-        spec.revision_timeout = s * SECOND;
+        spec.revision_timeout = crate::time::checked_whole_secs(s)
+            .ok_or_else(|| cx.err("timeoutSeconds", "expected at most 3660 days in seconds"))?;
     }
     spec.validate().map_err(|e| {
         let ann = format!("{PREFIX}{}", e.field);

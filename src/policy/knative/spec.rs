@@ -289,7 +289,7 @@ impl KnativePolicySpec {
     /// The panic window: the stable window × percentage, rounded to whole seconds, at least 1 s.
     pub fn panic_window(&self) -> Time {
         let w = secs(self.stable_window) * self.panic_window_percentage / 100.0;
-        (w.round() as Time * SECOND).max(SECOND)
+        crate::time::from_secs_f64(w.round()).max(SECOND)
     }
 
     /// The panic threshold as a factor (200 % → 2.0).

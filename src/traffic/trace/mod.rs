@@ -1,6 +1,18 @@
-//! Recorded traces: CSV parsers (pure functions over `&str`) and exact request replay.
+//! Recorded traces: parsers (pure functions over `&str`) and exact request replay.
 //!
-//! Three formats are read:
+//! Every parser here turns one file's text into one of three representations, and knows nothing
+//! of paths, globs or compression (the config layer reads files through [`crate::input`] and
+//! merges several files of one trace):
+//!
+//! * a [`RateSeries`] (requests per second per interval), replayed under any arrival process:
+//!   `rate_csv` below, Prometheus `query_range` JSON and Grafana CSV ([`prometheus`]);
+//! * a [`RequestTrace`] (one timestamp per request, optional sizes), replayed exactly:
+//!   `requests_csv` and `azure_llm` below, nginx/Apache and AWS ALB access logs ([`access_log`]);
+//! * a [`counts::CountSeries`] (an exact number of requests per bin, placed at seeded random
+//!   times inside each bin): the Azure Functions 2019 trace ([`azure_functions`]).
+//!
+//! [`summary::TraceInfo`] describes any of them (span, requests, mean and peak rate) for
+//! `validate`. The CSV formats of this file:
 //!
 //! * **rate CSV** ([`parse_rate_csv`]): one row per interval with a start time and either a rate
 //!   (requests per second) or a count per interval; each row lasts until the next row's time, the
@@ -17,6 +29,12 @@
 //! error naming the line, not silently sorted. Errors carry the 1-based line (the header is line
 //! 1) and column; the caller adds the file name. Nothing here panics on bad input.
 
+pub mod access_log;
+pub mod azure_functions;
+pub mod counts;
+pub mod prometheus;
+pub mod summary;
+
 use super::shape::RateSeries;
 use super::{Arrival, ArrivalSource, MAX_SIZES};
 use crate::rng::SimRng;
@@ -28,7 +46,8 @@ use std::sync::Arc;
 /// A problem in a trace file, located by line and column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceError {
-    /// 1-based line; the header is line 1.
+    /// 1-based line; the header is line 1. 0 when the format has no useful line (a JSON
+    /// document on one line): the message then names the field instead.
     pub line: u64,
     /// 1-based column (field number) and its header name, when the problem is in one field.
     pub column: Option<(usize, String)>,
@@ -39,6 +58,7 @@ pub struct TraceError {
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
+            _ if self.line == 0 => f.write_str(&self.message),
             Some((c, name)) => write!(f, "line {}, column {} (`{}`): {}", self.line, c, name, self.message),
             None => write!(f, "line {}: {}", self.line, self.message),
         }
@@ -104,6 +124,12 @@ impl StampReader {
             )),
         }
     }
+}
+
+/// `text` with CRLF line ends turned into LF: the csv crate counts a CRLF file's lines one
+/// short, and errors must name the right line.
+fn lf(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("\r\n") { text.replace("\r\n", "\n").into() } else { text.into() }
 }
 
 /// Opens `text` as a CSV with a header and finds the named columns (by exact name).
@@ -179,7 +205,8 @@ pub struct RateColumns<'a> {
 
 /// Parses a rate CSV into a [`RateSeries`].
 pub fn parse_rate_csv(text: &str, cols: RateColumns<'_>) -> Result<RateSeries, TraceError> {
-    let (mut rdr, idx, headers) = open(text, &[cols.time, cols.value])?;
+    let text = lf(text);
+    let (mut rdr, idx, headers) = open(&text, &[cols.time, cols.value])?;
     let (ti, vi) = (idx[0], idx[1]);
     let mut stamps = StampReader { first: None };
     let mut starts = Vec::new();
@@ -240,7 +267,8 @@ pub fn parse_rate_csv(text: &str, cols: RateColumns<'_>) -> Result<RateSeries, T
 pub struct RequestTrace {
     /// Arrival times, seconds from the first request, nondecreasing.
     pub times: Vec<f64>,
-    /// Per-request sizes, in `size_columns` order (unused slots are 0).
+    /// Per-request sizes, in `size_columns` order (unused slots are 0); empty when the trace
+    /// has no size columns (every request then has size 0), which saves 24 bytes a request.
     pub sizes: Vec<[f64; MAX_SIZES]>,
     /// Names of the size columns.
     pub size_columns: Vec<String>,
@@ -275,7 +303,8 @@ pub fn parse_requests_csv(
     }
     let mut wanted: Vec<&str> = vec![time_column];
     wanted.extend(size_columns.iter().map(String::as_str));
-    let (mut rdr, idx, headers) = open(text, &wanted)?;
+    let text = lf(text);
+    let (mut rdr, idx, headers) = open(&text, &wanted)?;
     let mut stamps = StampReader { first: None };
     let mut times = Vec::new();
     let mut sizes = Vec::new();
@@ -416,7 +445,7 @@ impl ArrivalSource for ReplaySource {
                 continue;
             }
             self.pending = copies - 1;
-            self.current = Arrival { time, sizes: self.trace.sizes[i] };
+            self.current = Arrival { time, sizes: self.trace.sizes.get(i).copied().unwrap_or_default() };
             return Some(self.current);
         }
     }

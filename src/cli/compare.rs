@@ -1,0 +1,28 @@
+//! `scalesim compare BASE OTHER`: every summary figure of two output folders side by side,
+//! with the difference (and its confidence interval with replications), and compare.png.
+
+use super::{CliError, CompareCommand, print_stdout};
+use scalesim::report::{compare, read};
+use std::path::PathBuf;
+
+/// Runs `scalesim compare`.
+pub fn compare(cmd: CompareCommand) -> Result<(), CliError> {
+    let base = read::read_dir(&cmd.base).map_err(CliError::Usage)?;
+    let other = read::read_dir(&cmd.other).map_err(CliError::Usage)?;
+    if cmd.json {
+        let mut s =
+            serde_json::to_string_pretty(&compare::compare_value(&base, &other)).expect("JSON serialises");
+        s.push('\n');
+        print_stdout(&s)?;
+    } else {
+        print_stdout(&compare::compare_table(&base, &other))?;
+    }
+    let name = |p: &PathBuf| p.file_name().map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+    let out = cmd.out.clone().unwrap_or_else(|| {
+        PathBuf::from("output").join("compare").join(format!("{}--{}", name(&cmd.base), name(&cmd.other)))
+    });
+    for p in compare::write_compare(&out, &base, &other)? {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! `scalesim tune`: parse the search (`--vary`, `--require`, `--minimize`, strategy), check every
+//! candidate as a scenario before simulating anything, run the search with a progress bar, and
+//! write tune.json, tune.csv, the charts, best.toml and best.yaml.
+
+use super::{CliError, check_policy_names, print_stdout};
+use scalesim::config;
+use scalesim::report::ReportError;
+use scalesim::report::atomic::Staging;
+use scalesim::report::tune as out;
+use scalesim::scenario::Scenario;
+use scalesim::tune::{self, Candidate, CandidateSetup, Constraint, Strategy, TuneProgress, TuneSpec, space};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+/// What `scalesim tune` was asked to do.
+#[derive(Debug, Clone)]
+pub struct TuneCommand {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// The policy to tune.
+    pub policy: String,
+    /// `--vary KEY=VALUES`.
+    pub vary: Vec<String>,
+    /// `--minimize FIGURE` (default `cost`).
+    pub minimize: String,
+    /// `--require 'FIGURE<=LIMIT'`.
+    pub require: Vec<String>,
+    /// `grid`, `random` or `halving`.
+    pub strategy: String,
+    /// `--budget N`.
+    pub budget: Option<u64>,
+    /// `--eta N` (halving).
+    pub eta: u32,
+    /// `--screen-horizon F` (halving).
+    pub screen_horizon: f64,
+    /// Replications per candidate.
+    pub seeds: u32,
+    /// `--seed`: the base seed, replacing `simulation.seed`.
+    pub seed: Option<u64>,
+    /// `--set` overrides.
+    pub overrides: Vec<String>,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// Output folder.
+    pub out_dir: Option<PathBuf>,
+    /// Print tune.json instead of the table.
+    pub json: bool,
+    /// Rows of the terminal table.
+    pub top: usize,
+    /// `--allow-large`: run above the cost limits.
+    pub allow_large: bool,
+}
+
+/// Checks a `--vary` key addresses the tuned policy or the service.
+fn check_key(key: &str, policy: &str, scenario: &Scenario) -> Result<(), String> {
+    let segs: Vec<&str> = key.split('.').collect();
+    match segs.as_slice() {
+        ["service", _, ..] => Ok(()),
+        ["policy", who, _, ..] => {
+            let index = scenario.policies.iter().position(|p| p.name == policy);
+            if *who == policy || who.parse::<usize>().ok() == index {
+                Ok(())
+            } else {
+                Err(format!(
+                    "varies policy `{who}`, but the tuned policy is `{policy}`; use policy.{policy}.<key>"
+                ))
+            }
+        }
+        _ => Err(format!(
+            "tune varies the tuned policy's keys (policy.{policy}.<key>) or the replica model's (service.<key>); `{key}` is neither (to change traffic or the simulation for every candidate, use --set)"
+        )),
+    }
+}
+
+fn usage(m: impl Into<String>) -> CliError {
+    CliError::Usage(m.into())
+}
+
+/// Runs `scalesim tune`.
+pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
+    let origin = cmd.file.display().to_string();
+    let text = std::fs::read_to_string(&cmd.file).map_err(|e| {
+        CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))
+    })?;
+    let base_dir = match cmd.file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut base = config::load_str(&text, &origin, &base_dir, &cmd.overrides)?;
+    if let Some(seed) = cmd.seed {
+        base.seed = seed;
+    }
+    check_policy_names(&base, std::slice::from_ref(&cmd.policy))?;
+    if cmd.vary.is_empty() {
+        return Err(usage(
+            "tune needs at least one --vary KEY=VALUES, e.g. --vary policy.rps-10.target=6..14:2",
+        ));
+    }
+    let mut vary = Vec::new();
+    for arg in &cmd.vary {
+        let v = space::parse_vary(arg).map_err(|m| usage(format!("--vary {arg}: {m}")))?;
+        check_key(&v.key, &cmd.policy, &base).map_err(|m| usage(format!("--vary {arg}: {m}")))?;
+        if vary.iter().any(|w: &space::Vary| w.key == v.key) {
+            return Err(usage(format!("--vary {arg}: the key {} is varied twice", v.key)));
+        }
+        vary.push(v);
+    }
+    let space = space::Space { vary };
+    tune::check_figure(&cmd.minimize).map_err(|m| usage(format!("--minimize {}: {m}", cmd.minimize)))?;
+    let mut constraints: Vec<Constraint> = Vec::new();
+    for r in &cmd.require {
+        let c = tune::parse_constraint(r).map_err(|m| usage(format!("--require {r}: {m}")))?;
+        constraints.push(c);
+    }
+    if let Some(slo) = &base.slo {
+        for c in tune::slo_constraints(slo) {
+            if !constraints.iter().any(|k| k.figure == c.figure) {
+                constraints.push(c);
+            }
+        }
+    }
+    let strategy = match cmd.strategy.as_str() {
+        "grid" => {
+            if let Some(b) = cmd.budget {
+                return Err(usage(format!(
+                    "--budget {b}: grid evaluates every point; use --strategy random or halving to sample"
+                )));
+            }
+            Strategy::Grid
+        }
+        "random" => Strategy::Random {
+            budget: cmd
+                .budget
+                .ok_or_else(|| usage("--strategy random needs --budget N (the points to draw)"))?,
+        },
+        "halving" => {
+            if cmd.eta < 2 {
+                return Err(usage(format!("--eta {}: expected at least 2", cmd.eta)));
+            }
+            if !(cmd.screen_horizon > 0.0 && cmd.screen_horizon <= 1.0) {
+                return Err(usage(format!(
+                    "--screen-horizon {}: expected a fraction in (0, 1]",
+                    cmd.screen_horizon
+                )));
+            }
+            Strategy::Halving { eta: cmd.eta, screen_horizon: cmd.screen_horizon, budget: cmd.budget }
+        }
+        other => return Err(usage(format!("--strategy {other}: expected grid, random or halving"))),
+    };
+    let points = tune::choose_points(space.size(), &strategy, base.seed).map_err(usage)?;
+    // Every candidate is checked as a scenario before anything is simulated.
+    let mut candidates = Vec::with_capacity(points.len());
+    let mut setups = Vec::with_capacity(points.len());
+    for &p in &points {
+        let values = space.point(p);
+        let c = Candidate {
+            point: p,
+            params: space.vary.iter().zip(values).map(|(v, x)| (v.key.clone(), x.clone())).collect(),
+        };
+        let mut overrides = cmd.overrides.clone();
+        overrides.extend(c.overrides());
+        let sc = config::load_str(&text, &origin, &base_dir, &overrides).map_err(|e| {
+            let blamed = e
+                .from_set
+                .as_deref()
+                .and_then(|a| {
+                    cmd.vary.iter().zip(&space.vary).find(|(_, v)| a.starts_with(&format!("{}=", v.key)))
+                })
+                .map_or_else(|| cmd.vary.join(" --vary "), |(arg, _)| arg.clone());
+            usage(format!("--vary {blamed}: the candidate {} is not a valid scenario: {e}", c.label()))
+        })?;
+        let policy = sc.policies.iter().find(|x| x.name == cmd.policy).cloned().ok_or_else(|| {
+            usage(format!("the candidate {} has no policy named `{}`", c.label(), cmd.policy))
+        })?;
+        setups.push(CandidateSetup { service: sc.service, policy });
+        candidates.push(c);
+    }
+    // The cost bound: every candidate × seed as a run (halving simulates less); results are kept
+    // as summaries, so memory is that of the largest single run.
+    let refs: Vec<&scalesim::policy::PolicySpec> = setups.iter().map(|s| &s.policy).collect();
+    let mut estimate = scalesim::budget::estimate(&base, &refs, cmd.seeds.max(1));
+    estimate.memory_bytes =
+        refs.iter().map(|p| scalesim::budget::estimate(&base, &[p], 1).memory_bytes).fold(0.0, f64::max);
+    super::check_budget(&estimate, cmd.allow_large)?;
+    let spec = TuneSpec {
+        policy: cmd.policy.clone(),
+        objective: cmd.minimize.clone(),
+        constraints,
+        seeds: cmd.seeds.max(1),
+        strategy,
+    };
+    // The oracle (perfect foresight of the base scenario's arrivals) is the cost yardstick.
+    let oracle = match scalesim::oracle::spec_for(&base) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            eprintln!("note: no oracle baseline: {e}");
+            None
+        }
+    };
+    let progress = TuneProgress::default();
+    let outcome = with_progress(&progress, candidates.len(), || {
+        tune::run(&spec, &base, &candidates, &setups, oracle.as_ref(), cmd.threads, &progress)
+    })
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+
+    let out_dir = cmd
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&base.name).join(format!("tune-{}", cmd.policy)));
+    let ctx = out::TuneContext {
+        scenario_path: &origin,
+        overrides: &cmd.overrides,
+        space: &space,
+        seed: base.seed,
+    };
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("tune.json".into(), out::tune_json(&base, &spec, &ctx, &outcome)),
+        ("tune.csv".into(), out::tune_csv(&spec, &space, &outcome)),
+    ];
+    if let Some(b) = outcome.best {
+        let best = &outcome.candidates[b].candidate;
+        let mut overrides = cmd.overrides.clone();
+        overrides.extend(best.overrides());
+        files.push((
+            "best.toml".into(),
+            best_toml(&text, &origin, &base_dir, &out_dir, &overrides, &spec, best)?,
+        ));
+        let sc = config::load_str(&text, &origin, &base_dir, &overrides)?;
+        if let Some(yaml) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.to_manifest()) {
+            files.push(("best.yaml".into(), yaml.into_bytes()));
+        }
+    }
+    let title = format!("{}: tune {} ({})", base.name, cmd.policy, spec.strategy.name());
+    let written =
+        write_outputs(&out_dir, &files, |staging| charts(staging, &title, &spec, &space, &outcome))?;
+    if cmd.json {
+        print_stdout(&String::from_utf8_lossy(&files[0].1))?;
+    } else {
+        print_stdout(&out::table(&base, &spec, &outcome, cmd.top))?;
+    }
+    for p in &written {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+/// The scenario with the best settings applied, its relative paths rewritten to resolve from
+/// the output folder, and a header saying where it came from.
+fn best_toml(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    out_dir: &Path,
+    overrides: &[String],
+    spec: &TuneSpec,
+    best: &Candidate,
+) -> Result<Vec<u8>, CliError> {
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().map_err(|e| usage(format!("{origin}: cannot re-read the scenario: {e}")))?;
+    config::overrides::apply(&mut doc, overrides)
+        .map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
+    super::paths::rebase_paths(doc.as_table_mut(), base_dir, out_dir);
+    let mut s = format!(
+        "# Written by `scalesim tune` from {origin}: the best settings of policy `{}` found\n# (minimize {}; {}): {}\n# Run it with `scalesim run` on this file; relative paths in it resolve from its folder.\n\n",
+        spec.policy,
+        spec.objective,
+        if spec.constraints.is_empty() {
+            "no constraints".to_string()
+        } else {
+            spec.constraints.iter().map(Constraint::text).collect::<Vec<_>>().join(", ")
+        },
+        best.label(),
+    );
+    s.push_str(&doc.to_string());
+    // The file must load from where it is written.
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        CliError::Report(ReportError::Io { path: out_dir.to_path_buf(), message: e.to_string() })
+    })?;
+    config::load_str(&s, &out_dir.join("best.toml").display().to_string(), out_dir, &[])?;
+    Ok(s.into_bytes())
+}
+
+/// Writes `files` and the charts into `dir`, whole or not at all ([`Staging`]: everything is
+/// written into a staging folder inside `dir` and moved into place only when all of it was
+/// written); a best.toml / best.yaml of an earlier tune that this one did not produce is removed.
+fn write_outputs(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    charts: impl FnOnce(&mut Staging) -> Result<(), ReportError>,
+) -> Result<Vec<PathBuf>, CliError> {
+    let mut staging = Staging::new(dir)?;
+    for (name, bytes) in files {
+        staging.write(name, bytes)?;
+    }
+    charts(&mut staging)?;
+    let written = staging.commit()?;
+    for stale in ["best.toml", "best.yaml"] {
+        if !files.iter().any(|(n, _)| n == stale) {
+            let p = dir.join(stale);
+            if p.is_file() {
+                std::fs::remove_file(&p).map_err(|e| {
+                    CliError::Report(ReportError::Io { path: p.clone(), message: e.to_string() })
+                })?;
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// pareto.png and sensitivity.png, into `staging`.
+fn charts(
+    staging: &mut Staging,
+    title: &str,
+    spec: &TuneSpec,
+    space: &space::Space,
+    outcome: &tune::TuneOutcome,
+) -> Result<(), ReportError> {
+    out::pareto_chart(&staging.path("pareto.png"), title, spec, outcome)?;
+    staging.add("pareto.png");
+    out::sensitivity_chart(&staging.path("sensitivity.png"), title, spec, space, outcome)?;
+    staging.add("sensitivity.png");
+    Ok(())
+}
+
+/// Runs `work` while a bar on stderr shows simulated time done, runs done and the ETA.
+fn with_progress<T>(progress: &TuneProgress, candidates: usize, work: impl FnOnce() -> T) -> T {
+    super::with_painted_bar(
+        "{spinner} tuning [{elapsed_precise}] {wide_bar} {msg} eta {eta}",
+        |bar| {
+            let total = progress.total.load(Ordering::Relaxed).max(1);
+            bar.set_length(total);
+            bar.set_position(progress.done.load(Ordering::Relaxed).min(total));
+            bar.set_message(format!(
+                "{candidates} candidates, runs {}/{}",
+                progress.jobs_done.load(Ordering::Relaxed),
+                progress.jobs_total.load(Ordering::Relaxed)
+            ));
+        },
+        work,
+    )
+}
+
+/// What `recommend`'s search found.
+pub(super) struct Found {
+    /// Candidates simulated.
+    pub candidates: usize,
+    /// Where the evidence (tune.json, tune.csv, charts) was written.
+    pub dir: PathBuf,
+    /// The terminal table.
+    pub table: String,
+    /// The best (target as written, min), if any candidate met the SLO.
+    pub best: Option<(String, u32)>,
+}
+
+/// Rounds a target to what a person would write: whole numbers from 20, halves from 5, tenths
+/// below.
+fn round_target(x: f64) -> f64 {
+    let step = if x >= 20.0 {
+        1.0
+    } else if x >= 5.0 {
+        0.5
+    } else {
+        0.1
+    };
+    ((x / step).round() * step * 10.0).round() / 10.0
+}
+
+/// `recommend`'s search when its arithmetic misses the SLO in simulation: targets from half the
+/// recommended one up to it, and min as recommended or half as much again, checked as `tune`
+/// does (grid, one replication, the SLO's checks as constraints); the evidence goes to
+/// `out/tune-<policy>/`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn search_target_and_min(
+    toml: &str,
+    path: &Path,
+    base_dir: &Path,
+    out: &Path,
+    policy: &str,
+    target: f64,
+    (min, max): (u32, u32),
+    slo: &scalesim::scenario::Slo,
+) -> Result<Found, CliError> {
+    let mut targets: Vec<f64> = (0..=10).map(|k| round_target(target * (0.5 + 0.05 * k as f64))).collect();
+    targets.retain(|t| *t > 0.0);
+    targets.dedup();
+    let mut mins = vec![min.max(1), (min + min.div_ceil(2)).min(max)];
+    mins.dedup();
+    let fmt = scalesim::report::format_number;
+    let vary = vec![
+        space::Vary {
+            key: format!("policy.{policy}.target"),
+            values: targets.iter().map(|t| space::ParamValue::new(&fmt(*t))).collect(),
+        },
+        space::Vary {
+            key: format!("policy.{policy}.min_replicas"),
+            values: mins.iter().map(|m| space::ParamValue::new(&m.to_string())).collect(),
+        },
+    ];
+    let space = space::Space { vary };
+    let origin = path.display().to_string();
+    let base = config::load_str(toml, &origin, base_dir, &[])?;
+    let mut candidates = Vec::new();
+    let mut setups = Vec::new();
+    for p in 0..space.size() {
+        let c = Candidate {
+            point: p,
+            params: space.vary.iter().zip(space.point(p)).map(|(v, x)| (v.key.clone(), x.clone())).collect(),
+        };
+        let sc = config::load_str(toml, &origin, base_dir, &c.overrides())?;
+        let pol = sc.policies.iter().find(|x| x.name == policy).cloned().expect("the policy was checked");
+        setups.push(CandidateSetup { service: sc.service, policy: pol });
+        candidates.push(c);
+    }
+    let spec = TuneSpec {
+        policy: policy.to_string(),
+        objective: "cost".into(),
+        constraints: tune::slo_constraints(slo),
+        seeds: 1,
+        strategy: Strategy::Grid,
+    };
+    let progress = TuneProgress::default();
+    let outcome = with_progress(&progress, candidates.len(), || {
+        tune::run(&spec, &base, &candidates, &setups, None, None, &progress)
+    })
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    let dir = out.join(format!("tune-{policy}"));
+    let ctx = out::TuneContext { scenario_path: &origin, overrides: &[], space: &space, seed: base.seed };
+    let files = vec![
+        ("tune.json".to_string(), out::tune_json(&base, &spec, &ctx, &outcome)),
+        ("tune.csv".to_string(), out::tune_csv(&spec, &space, &outcome)),
+    ];
+    let title = format!("{}: recommend, search for {policy}", base.name);
+    write_outputs(&dir, &files, |staging| charts(staging, &title, &spec, &space, &outcome))?;
+    let best = outcome.best.map(|b| {
+        let p = &outcome.candidates[b].candidate.params;
+        (p[0].1.text.clone(), p[1].1.text.parse().unwrap_or(min))
+    });
+    Ok(Found { candidates: candidates.len(), dir, table: out::table(&base, &spec, &outcome, 5), best })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_round_like_a_person_would() {
+        assert_eq!(round_target(13.08), 13.0);
+        assert_eq!(round_target(7.3), 7.5);
+        assert_eq!(round_target(83.39), 83.0);
+        assert_eq!(round_target(1.234), 1.2);
+    }
+}

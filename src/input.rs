@@ -1,0 +1,375 @@
+//! The one reader of every input file: scenarios, service files, traces, manifests, explain
+//! cases and Locust CSVs all come through [`read_text`].
+//!
+//! It refuses what would hang or exhaust memory before reading a byte: anything that is not a
+//! regular file (`/dev/zero`, a FIFO, a directory) and files above a size cap
+//! ([`InputKind::cap`]: 16 MiB for hand-written files, 512 MiB for data files). Text must be
+//! UTF-8; a file that is not is refused with the byte offset (and line and column) of the first
+//! invalid byte. [`check_nesting`] bounds how deeply a YAML or JSON document nests, in one
+//! linear pass, before a parser whose cost grows faster than the input sees it.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What an input file is, which sets its size cap and how errors name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A scenario (or service-only) TOML file.
+    Scenario,
+    /// A Kubernetes manifest (YAML or JSON).
+    Manifest,
+    /// An `explain` case file (YAML or JSON).
+    ExplainCase,
+    /// A traffic trace (CSV).
+    Trace,
+    /// A Locust `*_stats_history.csv`.
+    Locust,
+    /// A file of an output folder read back (`report`, `compare`): summary.json,
+    /// timeseries.csv, decisions.csv.
+    Output,
+}
+
+/// Largest hand-written input (scenario, manifest, explain case): 16 MiB.
+pub const MAX_TEXT_BYTES: u64 = 16 << 20;
+/// Largest data input (trace, Locust CSV): 512 MiB.
+pub const MAX_DATA_BYTES: u64 = 512 << 20;
+/// Deepest nesting accepted in a YAML or JSON input (manifests, explain cases).
+pub const MAX_NESTING: usize = 64;
+
+impl InputKind {
+    /// The largest file of this kind that is read.
+    pub fn cap(self) -> u64 {
+        match self {
+            InputKind::Scenario | InputKind::Manifest | InputKind::ExplainCase => MAX_TEXT_BYTES,
+            InputKind::Trace | InputKind::Locust | InputKind::Output => MAX_DATA_BYTES,
+        }
+    }
+
+    /// How messages name a file of this kind.
+    pub fn noun(self) -> &'static str {
+        match self {
+            InputKind::Scenario => "scenario file",
+            InputKind::Manifest => "manifest",
+            InputKind::ExplainCase => "case file",
+            InputKind::Trace => "trace file",
+            InputKind::Locust => "Locust file",
+            InputKind::Output => "output file",
+        }
+    }
+}
+
+/// An input that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong, e.g. "cannot read the trace file: …" (without the path).
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// Reads the UTF-8 text of the regular file at `path`, refusing devices, FIFOs, directories,
+/// files above `kind`'s cap and invalid UTF-8 (naming the byte offset, line and column).
+pub fn read_text(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_bytes(path, kind)?;
+    utf8(path, kind, bytes)
+}
+
+/// [`read_text`] for data files that may be gzip-compressed (`access.log.2.gz`, ALB logs): a
+/// file that starts with the gzip magic bytes is decompressed (multi-member streams included),
+/// and the decompressed text is held to the same cap as a plain file, so a small archive cannot
+/// expand without bound.
+pub fn read_text_gz(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_maybe_gz(path, kind)?;
+    utf8(path, kind, bytes)
+}
+
+/// [`read_text_gz`] without the UTF-8 check: invalid bytes become U+FFFD. For logs, where a
+/// stray byte in a user agent must not hide the timestamp next to it.
+pub fn read_text_gz_lossy(path: &Path, kind: InputKind) -> Result<String, InputError> {
+    let bytes = read_maybe_gz(path, kind)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+fn read_maybe_gz(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
+    let bytes = read_bytes(path, kind)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
+    let noun = kind.noun();
+    let cap = kind.cap();
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(cap as usize));
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .take(cap + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| fail(format!("cannot decompress the {noun} (it starts like gzip): {e}")))?;
+    if out.len() as u64 > cap {
+        return Err(fail(format!(
+            "the {noun} decompresses to more than the {} MiB accepted for a {noun}",
+            cap >> 20
+        )));
+    }
+    Ok(out)
+}
+
+/// The bytes of the regular file at `path`, refusing devices, FIFOs, directories and files above
+/// `kind`'s cap.
+fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
+    let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
+    let noun = kind.noun();
+    // `metadata` does not open the file: opening a FIFO would block until a writer comes.
+    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the {noun}: {e}")))?;
+    if !meta.is_file() {
+        let what =
+            if meta.is_dir() { "a directory" } else { "not a regular file (a device, FIFO or socket)" };
+        return Err(fail(format!("cannot read the {noun}: it is {what}; expected a regular file")));
+    }
+    let cap = kind.cap();
+    if meta.len() > cap {
+        return Err(fail(format!(
+            "the {noun} is {} bytes, more than the {} MiB accepted for a {noun}",
+            meta.len(),
+            cap >> 20
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read the {noun}: {e}")))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // Read at most one byte past the cap, in case the file grows while being read.
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(|e| fail(format!("cannot read the {noun}: {e}")))?;
+    if bytes.len() as u64 > cap {
+        return Err(fail(format!("the {noun} is more than the {} MiB accepted for a {noun}", cap >> 20)));
+    }
+    Ok(bytes)
+}
+
+fn utf8(path: &Path, kind: InputKind, bytes: Vec<u8>) -> Result<String, InputError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let ok = &e.as_bytes()[..at];
+        let line = ok.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = ok.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let col = String::from_utf8_lossy(&ok[line_start..]).chars().count() + 1;
+        InputError {
+            path: path.to_path_buf(),
+            message: format!(
+                "the {} is not valid UTF-8: invalid byte 0x{:02x} at byte offset {at} (line {line}, column {col})",
+                kind.noun(),
+                e.as_bytes()[at]
+            ),
+        }
+    })
+}
+
+/// Most files one glob may name (ALB writes one per node per 5 minutes: a week of 4 nodes is
+/// about 8,000).
+pub const MAX_GLOB_FILES: usize = 100_000;
+
+/// Whether `pattern` holds glob metacharacters (`*`, `?`, `[`).
+pub fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// The files `pattern` names, relative to `base_dir` unless absolute, sorted by path. A pattern
+/// without metacharacters names one path (checked when it is read); a glob (`*`, `?`, `[a-z]`,
+/// `**` for any depth) must match at least one regular file and at most [`MAX_GLOB_FILES`].
+/// Metacharacters in `base_dir` itself are taken literally.
+pub fn expand_paths(base_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, InputError> {
+    let joined = base_dir.join(pattern);
+    if !is_glob(pattern) {
+        return Ok(vec![joined]);
+    }
+    let fail = |m: String| InputError { path: joined.clone(), message: m };
+    let full = if Path::new(pattern).is_absolute() {
+        pattern.to_string()
+    } else {
+        let base = glob::Pattern::escape(&base_dir.to_string_lossy());
+        if base.is_empty() { pattern.to_string() } else { format!("{base}/{pattern}") }
+    };
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let entries = glob::glob_with(&full, opts)
+        .map_err(|e| fail(format!("found an invalid glob pattern ({e}); expected e.g. `logs/*.log.gz`")))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let p = entry.map_err(|e| fail(format!("cannot list `{}`: {}", e.path().display(), e.error())))?;
+        if p.is_file() {
+            files.push(p);
+            if files.len() > MAX_GLOB_FILES {
+                return Err(fail(format!(
+                    "the pattern matches more than {MAX_GLOB_FILES} files; expected a narrower pattern"
+                )));
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(fail("no file matches the pattern; expected at least one".into()));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Checks, in one linear pass, that a YAML or JSON document nests at most [`MAX_NESTING`]
+/// levels (flow brackets, block indentation and compact `- ` entries counted together); on
+/// failure, the 1-based line where the limit is passed.
+pub fn check_nesting(text: &str) -> Result<(), (usize, String)> {
+    let mut flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        let mut block = 0;
+        if flow == 0 && !body.is_empty() && !body.starts_with('#') {
+            while indents.last().is_some_and(|&i| i > indent) {
+                indents.pop();
+            }
+            if indents.last() != Some(&indent) {
+                indents.push(indent);
+            }
+            let mut rest = body;
+            while let Some(r) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
+                block += 1;
+                rest = r.trim_start_matches(' ');
+            }
+        }
+        let mut quote: Option<char> = None;
+        let mut deepest = flow;
+        let mut prev = ' ';
+        for c in body.chars() {
+            match (quote, c) {
+                (Some('"'), '"') if prev != '\\' => quote = None,
+                (Some('\''), '\'') => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if prev == ' ' => break,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    deepest = deepest.max(flow);
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            prev = c;
+        }
+        let depth = indents.len() + block + deepest;
+        if depth > MAX_NESTING {
+            return Err((
+                n + 1,
+                format!("nests more than {MAX_NESTING} levels deep; expected a flatter document"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_devices_directories_and_big_files() {
+        let e = read_text(Path::new("/dev/zero"), InputKind::Scenario).unwrap_err();
+        assert!(e.message.contains("not a regular file"), "{e}");
+        let e = read_text(Path::new("/"), InputKind::Trace).unwrap_err();
+        assert!(e.message.contains("a directory"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.toml");
+        std::fs::File::create(&big).unwrap().set_len(MAX_TEXT_BYTES + 1).unwrap();
+        let e = read_text(&big, InputKind::Scenario).unwrap_err();
+        assert!(e.message.contains("16 MiB"), "{e}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.toml");
+        std::fs::write(&p, b"a = 1\nbc\xffd\n").unwrap();
+        let e = read_text(&p, InputKind::Scenario).unwrap_err();
+        assert!(e.message.contains("byte offset 8 (line 2, column 3)"), "{e}");
+        std::fs::write(&p, "é = 1\n").unwrap();
+        assert_eq!(read_text(&p, InputKind::Scenario).unwrap(), "é = 1\n");
+    }
+
+    #[test]
+    fn gzip_is_read_transparently() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("access.log.2.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"line one\nline two\n").unwrap();
+        let mut bytes = enc.finish().unwrap();
+        // A second gzip member (as `cat a.gz b.gz` makes) is read too.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"line three\n").unwrap();
+        bytes.extend(enc.finish().unwrap());
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(read_text_gz(&p, InputKind::Trace).unwrap(), "line one\nline two\nline three\n");
+        // Plain text passes through; a truncated archive is an error naming the file.
+        let plain = dir.path().join("access.log");
+        std::fs::write(&plain, "plain\n").unwrap();
+        assert_eq!(read_text_gz(&plain, InputKind::Trace).unwrap(), "plain\n");
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let e = read_text_gz(&p, InputKind::Trace).unwrap_err();
+        assert!(e.to_string().contains("access.log.2.gz: cannot decompress the trace file"), "{e}");
+        // Invalid UTF-8: refused, or replaced when lossy.
+        std::fs::write(&plain, b"ok \xff here\n").unwrap();
+        assert!(read_text_gz(&plain, InputKind::Trace).is_err());
+        assert_eq!(read_text_gz_lossy(&plain, InputKind::Trace).unwrap(), "ok \u{fffd} here\n");
+    }
+
+    #[test]
+    fn globs_expand_sorted_and_literal_base_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        // A base folder whose name holds glob metacharacters is taken literally.
+        let base = dir.path().join("logs [prod]");
+        std::fs::create_dir_all(base.join("b")).unwrap();
+        for f in ["b/x.log.gz", "a.log", "c.log", "notes.txt"] {
+            std::fs::write(base.join(f), "x").unwrap();
+        }
+        std::fs::create_dir(base.join("d.log")).unwrap(); // a folder is not a match
+        let names = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter().map(|p| p.strip_prefix(&base).unwrap().to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(names(expand_paths(&base, "*.log").unwrap()), vec!["a.log", "c.log"]);
+        assert_eq!(names(expand_paths(&base, "**/*.log*").unwrap()), vec!["a.log", "b/x.log.gz", "c.log"]);
+        assert_eq!(expand_paths(&base, "plain.csv").unwrap(), vec![base.join("plain.csv")]);
+        let e = expand_paths(&base, "*.json").unwrap_err();
+        assert!(e.message.contains("no file matches the pattern"), "{e}");
+        let e = expand_paths(&base, "[*.log").unwrap_err();
+        assert!(e.message.contains("invalid glob pattern"), "{e}");
+    }
+
+    #[test]
+    fn nesting_is_bounded_linearly() {
+        assert!(check_nesting("a:\n  b:\n    - c: [1, {d: 2}]\n").is_ok());
+        let deep = format!("x: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let t = std::time::Instant::now();
+        assert_eq!(check_nesting(&deep).unwrap_err().0, 1);
+        assert!(t.elapsed().as_secs() < 1);
+        let dashes = format!("{}x\n", "- ".repeat(70));
+        assert!(check_nesting(&dashes).is_err());
+        let mut block = String::new();
+        for i in 0..70 {
+            block.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+        }
+        assert_eq!(check_nesting(&block).unwrap_err().0, 65);
+        assert!(
+            check_nesting("s: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"")
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,698 @@
+//! `report.html`: one self-contained page — no network, inline CSS, inline SVG charts drawn by
+//! the same figure code as the PNGs, one small inline script (table sorting, and a record of
+//! script errors for the browser test). It opens with the verdict, then the summary table with
+//! confidence intervals, every chart (and zoomed views around the largest failure burst and
+//! latency peak), the scenario as run with its overrides, and per policy the decision log
+//! around its largest scaling actions and failure bursts.
+//!
+//! The same inputs give the same bytes (no timestamps; SVG text is deterministic).
+
+use super::chart::render_svg;
+use super::charts::{ChartOptions, build_all, first_replications};
+use super::read::{aggregates, cost_above_oracle};
+use super::{ReportError, ReportMeta, files};
+use crate::record::aggregate::PolicyAggregate;
+use crate::record::{DecisionRow, RunResult};
+use crate::time::from_secs_f64;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Writes `report.html` into `dir` (created if needed), atomically (a temporary file renamed
+/// into place). Returns its path.
+pub fn write(
+    dir: &Path,
+    meta: &ReportMeta,
+    runs: &[RunResult],
+    opts: &ChartOptions,
+) -> Result<PathBuf, ReportError> {
+    let summary = files::summary_value(meta, runs);
+    write_with_summary(dir, meta, &summary, runs, opts)
+}
+
+/// [`write`] with the figures taken from a `summary.json` document (as `report DIR` reads it).
+pub fn write_with_summary(
+    dir: &Path,
+    meta: &ReportMeta,
+    summary: &serde_json::Value,
+    runs: &[RunResult],
+    opts: &ChartOptions,
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join("report.html");
+    let html = render(meta, summary, runs, opts).map_err(|e| ReportError::io(&path, e))?;
+    let mut staging = super::atomic::Staging::new(dir)?;
+    staging.write("report.html", html.as_bytes())?;
+    staging.commit()?;
+    Ok(path)
+}
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1320px;color:#222;padding:0 1em}\
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
+.verdict{background:#eef6ee;border-left:5px solid #009E73;padding:.8em 1em;font-size:1.1em}\
+.verdict.bad{background:#fbeee6;border-left-color:#D55E00}\
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right}\
+th{background:#f3f3f3;cursor:pointer}td:first-child,th:first-child{text-align:left}\
+tr.changed td{background:#fff6d6}.note{color:#666;font-style:italic}\
+figure{margin:1em 0}figure svg{max-width:100%;height:auto;border:1px solid #eee}\
+pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.85em}code{font-size:.95em}\
+details{margin:.4em 0}summary{cursor:pointer;font-weight:bold}";
+
+/// Records script errors into the page (the browser test reads them back) and sorts tables
+/// by a clicked header.
+const SCRIPT: &str = "window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));\
+document.documentElement.setAttribute('data-errors',String(window.__errors.length));});\
+document.addEventListener('DOMContentLoaded',function(){\
+document.querySelectorAll('table.sortable th').forEach(function(th,i){th.addEventListener('click',function(){\
+var t=th.closest('table'),b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),asc=th.getAttribute('data-asc')!=='1';\
+rows.sort(function(a,c){var x=parseFloat(a.cells[i].getAttribute('data-v')),y=parseFloat(c.cells[i].getAttribute('data-v'));\
+if(isNaN(x)||isNaN(y)){x=a.cells[i].textContent;y=c.cells[i].textContent;return asc?(x<y?-1:x>y?1:0):(x<y?1:x>y?-1:0);}\
+return asc?x-y:y-x;});rows.forEach(function(r){b.appendChild(r);});th.setAttribute('data-asc',asc?'1':'0');});});\
+document.documentElement.setAttribute('data-ready','yes');\
+if(!document.documentElement.hasAttribute('data-errors')){document.documentElement.setAttribute('data-errors','0');}});";
+
+/// The page.
+pub fn render(
+    meta: &ReportMeta,
+    summary: &serde_json::Value,
+    runs: &[RunResult],
+    opts: &ChartOptions,
+) -> Result<String, String> {
+    let aggs = aggregates(summary);
+    let mut h = String::new();
+    let title = match meta.overrides_text() {
+        Some(o) => format!("{} (--set {o})", meta.name),
+        None => meta.name.clone(),
+    };
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>scalesim: {t}</title><style>{CSS}</style><script>{SCRIPT}</script></head><body>\n<h1>scalesim: {t}</h1>\n",
+        t = esc(&title)
+    );
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(&describe_run(meta, &aggs)));
+    h.push_str(&verdict(meta, summary, &aggs));
+    h.push_str("<h2 id=\"summary\">Summary</h2>\n");
+    h.push_str(&summary_table(meta, &aggs));
+    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    for b in build_all(meta, runs, *opts) {
+        match &b.empty {
+            Some(why) => {
+                let _ = writeln!(h, "<p class=\"note chart-skipped\">{}.png: {}</p>", b.name, esc(why));
+            }
+            None => {
+                let svg = render_svg(&b.figure)?;
+                let _ = writeln!(h, "<figure class=\"chart\" id=\"chart-{}\">{svg}</figure>", b.name);
+            }
+        }
+    }
+    h.push_str(&zoomed(meta, runs, opts)?);
+    h.push_str(&scenario_section(meta));
+    h.push_str(&decision_logs(meta, runs));
+    h.push_str("</body></html>\n");
+    Ok(h)
+}
+
+fn describe_run(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
+    let c = &meta.clock;
+    let reps = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
+    let mut s = format!(
+        "{} policies, {} from {} ({}), {} replication{}",
+        aggs.len(),
+        super::fmt_duration(meta.duration_s),
+        c.start().format("%Y-%m-%d %H:%M"),
+        c.tz().name(),
+        reps,
+        if reps == 1 { "" } else { "s" }
+    );
+    if meta.warmup_s > 0.0 {
+        let _ = write!(
+            s,
+            "; the first {} are warm-up, excluded from every figure",
+            super::fmt_duration(meta.warmup_s)
+        );
+    }
+    match &meta.slo {
+        Some(slo) => {
+            let mut parts = Vec::new();
+            if let Some((p, b)) = slo.latency {
+                parts.push(format!("p{p} < {}", fmt_secs(b)));
+            }
+            if let Some(e) = slo.error_rate {
+                parts.push(format!("errors ≤ {}%", super::fmt_num(e * 100.0)));
+            }
+            let _ = write!(
+                s,
+                "; SLO per {} interval: {}",
+                super::fmt_duration(meta.record_interval_s),
+                parts.join(", ")
+            );
+        }
+        None => s.push_str("; no SLO"),
+    }
+    s.push('.');
+    s
+}
+
+fn fmt_secs(b: f64) -> String {
+    if b < 1.0 {
+        format!("{} ms", super::fmt_num((b * 1000.0 * 10.0).round() / 10.0))
+    } else {
+        format!("{} s", super::fmt_num(b))
+    }
+}
+
+fn money(x: f64, currency: &str) -> String {
+    format!("{x:.2} {currency}")
+}
+
+/// The verdict: the cheapest policy among those that meet the SLO (no violation minute after
+/// the warm-up), and by how much; with no SLO, the cheapest policy.
+fn verdict(meta: &ReportMeta, summary: &serde_json::Value, aggs: &[PolicyAggregate]) -> String {
+    let cost = |a: &PolicyAggregate| a.get("cost").mean.unwrap_or(f64::INFINITY);
+    let viol = |a: &PolicyAggregate| a.get("slo_violation_minutes").mean.unwrap_or(0.0);
+    let mut out = String::from("<h2 id=\"verdict\">Verdict</h2>\n");
+    if aggs.is_empty() {
+        out.push_str("<p class=\"verdict bad\">No policy ran.</p>\n");
+        return out;
+    }
+    let mut sorted: Vec<&PolicyAggregate> = aggs.iter().collect();
+    sorted.sort_by(|a, b| cost(a).total_cmp(&cost(b)).then(a.policy.cmp(&b.policy)));
+    let text = if meta.slo.is_some() {
+        let meeting: Vec<&&PolicyAggregate> = sorted.iter().filter(|a| viol(a) == 0.0).collect();
+        match meeting.first() {
+            Some(best) => {
+                let mut t = format!(
+                    "<b>{}</b> is the cheapest policy that meets the SLO throughout: {}.",
+                    esc(&best.policy),
+                    money(cost(best), &meta.currency)
+                );
+                if let Some(next) = meeting.get(1) {
+                    let d = cost(next) - cost(best);
+                    let pct = if cost(next) > 0.0 { 100.0 * d / cost(next) } else { 0.0 };
+                    let _ = write!(
+                        t,
+                        " The next cheapest that meets it, {}, costs {} more ({pct:.1} %).",
+                        esc(&next.policy),
+                        money(d, &meta.currency)
+                    );
+                } else if sorted.len() > 1 {
+                    t.push_str(" No other policy meets it.");
+                }
+                let cheaper: Vec<String> = sorted
+                    .iter()
+                    .take_while(|a| cost(a) < cost(best))
+                    .map(|a| format!("{} ({} SLO minutes)", esc(&a.policy), super::fmt_num(viol(a))))
+                    .collect();
+                if !cheaper.is_empty() {
+                    let _ = write!(t, " Cheaper but violating the SLO: {}.", cheaper.join(", "));
+                }
+                (t, true)
+            }
+            None => {
+                let least = sorted.iter().min_by(|a, b| viol(a).total_cmp(&viol(b))).expect("non-empty");
+                (
+                    format!(
+                        "No policy meets the SLO throughout. The fewest violation minutes: <b>{}</b> ({} min, {}).",
+                        esc(&least.policy),
+                        super::fmt_num(viol(least)),
+                        money(cost(least), &meta.currency)
+                    ),
+                    false,
+                )
+            }
+        }
+    } else {
+        let best = sorted[0];
+        (
+            format!(
+                "No SLO is set: <b>{}</b> is the cheapest ({}); check its failures and latency below.",
+                esc(&best.policy),
+                money(cost(best), &meta.currency)
+            ),
+            true,
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"verdict{}\" id=\"verdict-text\">{}</p>",
+        if text.1 { "" } else { " bad" },
+        text.0
+    );
+    let gaps: Vec<String> = aggs
+        .iter()
+        .filter_map(|a| {
+            cost_above_oracle(summary, &a.policy).map(|g| format!("{} {:+.1} %", esc(&a.policy), g))
+        })
+        .collect();
+    if !gaps.is_empty() {
+        let _ = writeln!(out, "<p>Cost above the oracle (perfect foresight): {}.</p>", gaps.join(", "));
+    }
+    out
+}
+
+/// The summary table, one row per policy, with 95 % confidence half-widths.
+fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
+    let cols: [(&str, &str, f64, usize); 12] = [
+        ("requests", "requests", 1.0, 0),
+        ("failed %", "failed_pct", 1.0, 3),
+        ("p50 ms", "latency_p50_s", 1000.0, 1),
+        ("p95 ms", "latency_p95_s", 1000.0, 1),
+        ("p99 ms", "latency_p99_s", 1000.0, 1),
+        ("SLO violation min", "slo_violation_minutes", 1.0, 1),
+        ("at max min", "time_at_max_minutes", 1.0, 1),
+        ("replica-hours", "replica_hours", 1.0, 2),
+        ("cost", "cost", 1.0, 2),
+        ("scaling actions", "scaling_actions", 1.0, 1),
+        ("peak replicas", "peak_replicas", 1.0, 1),
+        ("failed", "failed", 1.0, 0),
+    ];
+    let mut h = String::from("<table class=\"sortable\" id=\"summary-table\"><thead><tr><th>policy</th>");
+    for c in &cols {
+        let label = if c.1 == "cost" { format!("cost {}", meta.currency) } else { c.0.to_string() };
+        let _ = write!(h, "<th>{}</th>", esc(&label));
+    }
+    h.push_str("</tr></thead><tbody>\n");
+    for a in aggs {
+        let _ = write!(h, "<tr class=\"policy-row\"><td>{}</td>", esc(&a.policy));
+        for &(_, f, scale, d) in &cols {
+            let e = a.get(f);
+            let undefined = f == "slo_violation_minutes" && meta.slo.is_none();
+            match e.mean.filter(|_| !undefined) {
+                None => h.push_str("<td data-v=\"\">–</td>"),
+                Some(m) => {
+                    let d = if a.replications() <= 1 && (f == "scaling_actions" || f == "peak_replicas") {
+                        0
+                    } else {
+                        d
+                    };
+                    let mut cell = format!("{:.*}", d, m * scale);
+                    if let Some(hw) = e.half_width() {
+                        let _ = write!(cell, " ± {:.*}", d, hw * scale);
+                    }
+                    let _ = write!(h, "<td data-v=\"{}\">{}</td>", super::fmt_num(m * scale), cell);
+                }
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody></table>\n");
+    let reps = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
+    if reps > 1 {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">Means of {reps} replications; ± is the 95 % confidence half-width (Student t).</p>"
+        );
+    }
+    h.push_str("<p class=\"note\">“–”: undefined (no SLO, nothing served, or a policy whose min equals its max). Click a header to sort.</p>\n");
+    h
+}
+
+/// Zoomed views around the largest failure burst and the highest latency of replication 0.
+fn zoomed(meta: &ReportMeta, runs: &[RunResult], opts: &ChartOptions) -> Result<String, String> {
+    let firsts = first_replications(runs);
+    let span = (meta.record_interval_s * 30.0).min(meta.duration_s / 4.0).max(meta.record_interval_s * 4.0);
+    let mut out = String::new();
+    let peak = |f: &dyn Fn(&crate::record::IntervalRow) -> f64| {
+        firsts
+            .iter()
+            .flat_map(|r| r.intervals.iter().map(move |iv| (r.policy.clone(), iv)))
+            .filter(|(_, iv)| iv.start_s >= meta.warmup_s)
+            .map(|(p, iv)| (f(iv), p, iv.start_s, iv.end_s))
+            .filter(|x| x.0 > 0.0)
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(b.2.total_cmp(&a.2)))
+    };
+    let failures = peak(&|iv| iv.failed_total() as f64);
+    let latency = peak(&|iv| iv.latency_p99_s.unwrap_or(0.0));
+    let mut views = Vec::new();
+    if let Some((n, p, s, e)) = failures {
+        views.push((
+            "failures",
+            format!("largest failure burst: {} failed in one interval under {}", n, p),
+            s,
+            e,
+        ));
+    }
+    if let Some((v, p, s, e)) = latency {
+        views.push(("latency", format!("highest p99: {} under {}", fmt_secs(v), p), s, e));
+    }
+    if views.is_empty() {
+        return Ok(out);
+    }
+    out.push_str("<h2 id=\"zoom\">Zoomed views</h2>\n");
+    for (which, text, s, e) in views {
+        let mid = 0.5 * (s + e);
+        let window = ((mid - span / 2.0).max(0.0), (mid + span / 2.0).min(meta.duration_s));
+        let zopts = ChartOptions { window: Some(window), mode: opts.mode };
+        let c = &meta.clock;
+        let with_day = meta.duration_s > 86_400.0;
+        let _ = writeln!(out, "<p>{} at {}:</p>", esc(&text), esc(&c.label(from_secs_f64(s), with_day)));
+        for b in build_all(meta, runs, zopts) {
+            if (b.name == which || b.name == "replicas") && b.empty.is_none() {
+                let svg = render_svg(&b.figure)?;
+                let _ = writeln!(out, "<figure class=\"chart zoom\">{svg}</figure>");
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn scenario_section(meta: &ReportMeta) -> String {
+    let p = &meta.provenance;
+    let mut h = String::from("<h2 id=\"scenario\">Scenario as run</h2>\n<ul>");
+    if let Some(path) = &p.path {
+        let _ = write!(h, "<li>file: <code>{}</code></li>", esc(path));
+    }
+    if let Some(sha) = &p.sha256 {
+        let _ = write!(h, "<li>SHA-256 of the file: <code>{}</code></li>", esc(sha));
+    }
+    if p.overrides.is_empty() {
+        h.push_str("<li>no <code>--set</code> overrides</li>");
+    } else {
+        for o in &p.overrides {
+            let _ = write!(h, "<li>override: <code>--set {}</code></li>", esc(o));
+        }
+    }
+    if let Some(c) = &meta.capacity {
+        let _ = write!(
+            h,
+            "<li>one replica serves {} req/s within the objective ({})</li>",
+            super::fmt_num((c.rps * 100.0).round() / 100.0),
+            esc(&c.method)
+        );
+    }
+    h.push_str("</ul>\n");
+    match &p.text {
+        Some(t) => {
+            let _ = writeln!(h, "<pre id=\"scenario-text\">{}</pre>", esc(t));
+        }
+        None => {
+            h.push_str("<p class=\"note\">The scenario text is not in this folder (scenario.toml).</p>\n")
+        }
+    }
+    h
+}
+
+/// Per policy (replication 0): the decisions around its largest scaling actions and its
+/// largest failure bursts.
+fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
+    let mut h = String::from("<h2 id=\"decisions\">Decision logs</h2>\n");
+    h.push_str("<p class=\"note\">Per policy, the decisions around its three largest scaling actions and its three largest failure bursts (replication 0); changed decisions are highlighted. Every decision is in decisions.csv.</p>\n");
+    let with_day = meta.duration_s > 86_400.0;
+    for r in first_replications(runs) {
+        let d = &r.decisions;
+        let mut marks: Vec<(f64, String)> = Vec::new();
+        let mut acts: Vec<(usize, &DecisionRow)> =
+            d.iter().enumerate().filter(|(_, x)| x.desired != x.current).collect();
+        acts.sort_by(|a, b| {
+            let s = |x: &DecisionRow| (x.desired as i64 - x.current as i64).abs();
+            s(b.1).cmp(&s(a.1)).then(a.0.cmp(&b.0))
+        });
+        for (_, x) in acts.iter().take(3) {
+            marks.push((x.time_s, format!("scaling {} → {}", x.current, x.desired)));
+        }
+        let mut bursts: Vec<&crate::record::IntervalRow> =
+            r.intervals.iter().filter(|iv| iv.failed_total() > 0).collect();
+        bursts.sort_by(|a, b| b.failed_total().cmp(&a.failed_total()).then(a.start_s.total_cmp(&b.start_s)));
+        for iv in bursts.iter().take(3) {
+            marks.push((iv.start_s, format!("{} failed in the interval", iv.failed_total())));
+        }
+        marks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let _ = writeln!(
+            h,
+            "<details class=\"decision-log\"><summary>{} ({} decisions, {} scaling actions)</summary>",
+            esc(&r.policy),
+            d.len(),
+            acts.len()
+        );
+        if marks.is_empty() || d.is_empty() {
+            h.push_str("<p class=\"note\">No scaling action and no failure.</p>");
+        }
+        for (t, why) in marks {
+            let at = meta.clock.label(from_secs_f64(t), with_day);
+            let _ = writeln!(h, "<p><b>{}</b> — {}</p>", esc(&at), esc(&why));
+            // Two decisions before and three after.
+            let k = d.partition_point(|x| x.time_s < t);
+            let lo = k.saturating_sub(2);
+            let hi = (k + 3).min(d.len());
+            if lo >= hi {
+                continue;
+            }
+            h.push_str("<table><thead><tr><th>time</th><th>current</th><th>ready</th><th>metrics</th><th>proposal</th><th>stabilized</th><th>limited</th><th>desired</th><th>reason</th></tr></thead><tbody>");
+            let opt = |x: Option<u32>| x.map_or(String::new(), |v| v.to_string());
+            for x in &d[lo..hi] {
+                let _ = write!(
+                    h,
+                    "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    if x.desired != x.current { " class=\"changed\"" } else { "" },
+                    esc(&meta.clock.label(from_secs_f64(x.time_s), with_day)),
+                    x.current,
+                    x.ready,
+                    esc(&x.metrics),
+                    opt(x.proposal),
+                    opt(x.stabilized),
+                    opt(x.limited),
+                    x.desired,
+                    esc(&x.reason)
+                );
+            }
+            h.push_str("</tbody></table>\n");
+        }
+        h.push_str("</details>\n");
+    }
+    h
+}
+
+/// `report.html` for a `tune` output folder: the search and its verdict (the best candidate,
+/// its margin to each constraint, its cost against the oracle's), `pareto.png` and
+/// `sensitivity.png` inline, and the candidates table (sortable). Returns the path written.
+pub fn write_tune(dir: &Path, out: &Path) -> Result<PathBuf, String> {
+    use crate::input::{InputKind, read_text};
+    let tune: serde_json::Value = serde_json::from_str(
+        &read_text(&dir.join("tune.json"), InputKind::Output).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| format!("{}: {e}", dir.join("tune.json").display()))?;
+    let mut charts = Vec::new();
+    for name in ["pareto.png", "sensitivity.png"] {
+        let p = dir.join(name);
+        if p.is_file() {
+            let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            charts.push((name, bytes));
+        }
+    }
+    let html =
+        render_tune(&tune, &charts).map_err(|e| format!("{}: {e}", dir.join("tune.json").display()))?;
+    let mut staging = super::atomic::Staging::new(out).map_err(|e| e.to_string())?;
+    staging.write("report.html", html.as_bytes()).map_err(|e| e.to_string())?;
+    staging.commit().map_err(|e| e.to_string())?;
+    Ok(out.join("report.html"))
+}
+
+/// A number of tune.json as the table shows it.
+fn tune_cell(v: &serde_json::Value) -> (String, String) {
+    match v {
+        serde_json::Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            let shown = if x.fract() == 0.0 && x.abs() < 1e15 {
+                format!("{x:.0}")
+            } else if x.abs() >= 100.0 {
+                format!("{x:.1}")
+            } else if x.abs() >= 1.0 {
+                format!("{x:.2}")
+            } else {
+                format!("{x:.3}")
+            };
+            (shown, super::fmt_num(x))
+        }
+        serde_json::Value::Null => (super::table::UNDEFINED.to_string(), String::new()),
+        serde_json::Value::Bool(b) => (if *b { "yes" } else { "no" }.to_string(), String::new()),
+        serde_json::Value::String(s) => (s.clone(), String::new()),
+        other => (other.to_string(), String::new()),
+    }
+}
+
+/// The tune page (see [`write_tune`]).
+pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Result<String, String> {
+    use base64::Engine as _;
+    let candidates = tune["candidates"].as_array().ok_or("expected a `candidates` array (a tune.json)")?;
+    let policy = tune["policy"].as_str().unwrap_or("?");
+    let objective = tune["objective"]["minimize"].as_str().unwrap_or("cost");
+    let title = format!("{}: tune {policy}", tune["scenario"].as_str().unwrap_or("scenario"));
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>scalesim: {t}</title><style>{CSS}figure img{{max-width:100%;border:1px solid #eee}}</style>\
+<script>{SCRIPT}</script></head><body>\n<h1>scalesim: {t}</h1>\n",
+        t = esc(&title)
+    );
+    let constraints: Vec<String> = tune["constraints"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c["text"].as_str().map(esc)).collect())
+        .unwrap_or_default();
+    let _ = writeln!(
+        h,
+        "<p class=\"note\">{} candidates, strategy {}, {} replication(s) at full fidelity; minimise {}; {}; {} runs and {} requests simulated.</p>",
+        candidates.len(),
+        esc(tune["strategy"]["name"].as_str().unwrap_or("?")),
+        tune["replications"],
+        esc(objective),
+        if constraints.is_empty() {
+            "no constraints".to_string()
+        } else {
+            format!("require {}", constraints.join(", "))
+        },
+        tune["runs_simulated"],
+        tune["requests_simulated"],
+    );
+    let currency = tune["currency"].as_str().unwrap_or("");
+    match tune["best"].as_object() {
+        Some(b) => {
+            let mut s = format!(
+                "Best: <b>{}</b>, {} {}",
+                esc(b.get("label").and_then(|l| l.as_str()).unwrap_or("?")),
+                esc(objective),
+                tune_cell(b.get("objective").unwrap_or(&serde_json::Value::Null)).0
+            );
+            if objective == "cost" {
+                s.push_str(&format!(" {}", esc(currency)));
+            }
+            if let Some(g) = b.get("cost_above_oracle_pct").and_then(|g| g.as_f64()) {
+                s.push_str(&format!(", {g:+.1} % above the oracle (perfect foresight)"));
+            }
+            s.push('.');
+            let _ = writeln!(h, "<div class=\"verdict\" id=\"verdict-text\">{s}</div>");
+        }
+        None => {
+            let _ = writeln!(
+                h,
+                "<div class=\"verdict bad\" id=\"verdict-text\">{}</div>",
+                esc(tune["message"].as_str().unwrap_or("no candidate meets every constraint"))
+            );
+        }
+    }
+    if let Some(o) = tune["oracle"].as_object() {
+        let _ = writeln!(
+            h,
+            "<p>Oracle baseline: cost {} {}, failed {} %.</p>",
+            tune_cell(o.get("cost").unwrap_or(&serde_json::Value::Null)).0,
+            esc(currency),
+            tune_cell(o.get("failed_pct").unwrap_or(&serde_json::Value::Null)).0
+        );
+    }
+    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    for (name, bytes) in charts {
+        let _ = writeln!(
+            h,
+            "<figure class=\"chart\" id=\"chart-{}\"><img alt=\"{name}\" src=\"data:image/png;base64,{}\"></figure>",
+            name.trim_end_matches(".png"),
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        );
+    }
+    // Columns: rank, every varied key, feasible, pareto, the objective, each constraint's figure,
+    // the cost above the oracle, the fidelity reached.
+    let keys: Vec<String> = tune["vary"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v["key"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let mut figures: Vec<String> = vec![objective.to_string()];
+    for c in tune["constraints"].as_array().into_iter().flatten() {
+        if let Some(f) = c["figure"].as_str()
+            && !figures.iter().any(|x| x == f)
+        {
+            figures.push(f.to_string());
+        }
+    }
+    if !figures.iter().any(|f| f == "cost_above_oracle_pct") {
+        figures.push("cost_above_oracle_pct".into());
+    }
+    h.push_str("<h2 id=\"candidates\">Candidates</h2>\n<table class=\"sortable\" id=\"candidates-table\"><thead><tr><th>rank</th>");
+    for k in keys.iter().chain(["feasible".to_string(), "pareto".to_string()].iter()).chain(figures.iter()) {
+        let _ = write!(h, "<th>{}</th>", esc(k));
+    }
+    h.push_str("<th>fidelity</th></tr></thead><tbody>\n");
+    let mut order: Vec<&serde_json::Value> = candidates.iter().collect();
+    order.sort_by_key(|c| c["rank"].as_u64().unwrap_or(u64::MAX));
+    for c in order {
+        let best = c["rank"].as_u64() == Some(1);
+        let _ = write!(h, "<tr class=\"candidate-row{}\">", if best { " changed" } else { "" });
+        let (r, rv) = tune_cell(&c["rank"]);
+        let _ = write!(h, "<td data-v=\"{rv}\">{}</td>", esc(&r));
+        for k in &keys {
+            let (v, d) = tune_cell(&c["params"][k]);
+            let _ = write!(h, "<td data-v=\"{d}\">{}</td>", esc(&v));
+        }
+        for k in ["feasible", "pareto"] {
+            let _ = write!(h, "<td>{}</td>", tune_cell(&c[k]).0);
+        }
+        for f in &figures {
+            let (v, d) = tune_cell(&c[f.as_str()]);
+            let _ = write!(h, "<td data-v=\"{d}\">{}</td>", esc(&v));
+        }
+        let fid = &c["fidelity"];
+        let fid_text = match (fid["replications"].as_u64(), fid["horizon_fraction"].as_f64()) {
+            (Some(r), Some(f)) => format!("{r} × {:.0} %", f * 100.0),
+            _ => tune_cell(fid).0,
+        };
+        let _ = writeln!(h, "<td>{}</td></tr>", esc(&fid_text));
+    }
+    h.push_str("</tbody></table>\n</body></html>\n");
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testdata::fixture;
+
+    #[test]
+    fn the_page_is_self_contained_and_lists_every_policy() {
+        let (s, runs) = fixture(2);
+        let meta = ReportMeta::from_scenario(&s);
+        let summary = files::summary_value(&meta, &runs);
+        let page = render(&meta, &summary, &runs, &ChartOptions::default()).unwrap();
+        assert_eq!(page.matches("class=\"policy-row\"").count(), 2);
+        assert!(page.contains("<svg"));
+        for banned in ["http://", "https://", "src=\"", "@import"] {
+            let hits: Vec<_> = page
+                .match_indices(banned)
+                .filter(|(i, _)| !page[*i..].starts_with("http://www.w3.org"))
+                .collect();
+            assert!(hits.is_empty(), "{banned} in the page");
+        }
+        assert!(page.contains("id=\"verdict-text\""));
+        assert_eq!(page, render(&meta, &summary, &runs, &ChartOptions::default()).unwrap());
+    }
+
+    #[test]
+    fn verdict_names_the_cheapest_policy_meeting_the_slo() {
+        let (s, mut runs) = fixture(1);
+        for r in &mut runs {
+            r.summary.slo_violation_minutes = if r.policy == "two" { 5.0 } else { 0.0 };
+        }
+        let meta = ReportMeta::from_scenario(&s);
+        let mut summary = files::summary_value(&meta, &runs);
+        let v = verdict(&meta, &summary, &aggregates(&summary));
+        assert!(v.contains("<b>four</b> is the cheapest policy that meets the SLO"), "{v}");
+        assert!(v.contains("Cheaper but violating the SLO: two"), "{v}");
+        summary["policies"][1]["cost_above_oracle_pct"] = serde_json::json!(12.5);
+        let v = verdict(&meta, &summary, &aggregates(&summary));
+        assert!(v.contains("four +12.5 %"), "{v}");
+    }
+}

@@ -1,0 +1,565 @@
+//! The outputs of `scalesim tune`: `tune.json` (schema in docs/tune.schema.json), `tune.csv`,
+//! `pareto.png`, `sensitivity.png` and the terminal table. Rendering only: the search and its
+//! statistics live in [`crate::tune`].
+
+use super::chart::{FONT, PALETTE, SIZE, font_ready};
+use super::{ReportError, fmt_num, round6};
+use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate};
+use crate::scenario::Scenario;
+use crate::tune::{CandidateResult, TuneOutcome, TuneSpec, short_key, space::Space};
+use plotters::prelude::*;
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Version of the `tune.json` layout.
+pub const TUNE_SCHEMA_VERSION: u32 = 1;
+
+fn jnum(x: f64) -> Value {
+    let r = round6(x);
+    if r == r.trunc() && r.abs() < 9.0e15 { json!(r as i64) } else { json!(r) }
+}
+
+fn jopt(x: Option<f64>) -> Value {
+    x.filter(|v| v.is_finite()).map(jnum).unwrap_or(Value::Null)
+}
+
+fn jest(e: &Estimate) -> Value {
+    json!({ "mean": jopt(e.mean), "ci95_low": jopt(e.ci95_low), "ci95_high": jopt(e.ci95_high), "n": e.n })
+}
+
+/// Every figure's mean under its summary.json name, and the CIs under `ci95`.
+fn figures_json(obj: &mut Map<String, Value>, a: &PolicyAggregate) {
+    let mut ci = Map::new();
+    for (f, e) in FIGURES.iter().zip(a.figures.iter()) {
+        obj.insert(f.to_string(), jopt(e.mean));
+        ci.insert(f.to_string(), json!([jopt(e.ci95_low), jopt(e.ci95_high)]));
+    }
+    obj.insert("ci95".into(), Value::Object(ci));
+}
+
+fn candidate_json(spec: &TuneSpec, c: &CandidateResult) -> Value {
+    let mut obj = Map::new();
+    obj.insert("id".into(), json!(c.candidate.point));
+    let mut params = Map::new();
+    for (k, v) in &c.candidate.params {
+        params.insert(k.clone(), v.json.clone());
+    }
+    obj.insert("params".into(), Value::Object(params));
+    obj.insert("rank".into(), json!(c.rank));
+    obj.insert("feasible".into(), json!(c.feasible));
+    obj.insert("pareto".into(), json!(c.pareto));
+    obj.insert(
+        "fidelity".into(),
+        json!({
+            "rung": c.fidelity.rung,
+            "replications": c.fidelity.seeds,
+            "horizon_fraction": jnum(c.fidelity.horizon),
+            "full": c.fidelity.full,
+        }),
+    );
+    obj.insert("objective".into(), jopt(c.mean(&spec.objective)));
+    let mut margins = Map::new();
+    for k in &spec.constraints {
+        margins.insert(k.text(), jopt(k.margin(c.mean(&k.figure))));
+    }
+    obj.insert("constraint_margins".into(), Value::Object(margins));
+    obj.insert("diff_to_best".into(), c.diff_to_best.as_ref().map_or(Value::Null, jest));
+    obj.insert("indistinguishable_from_best".into(), json!(c.indistinguishable));
+    obj.insert("cost_above_oracle_pct".into(), jopt(c.cost_above_oracle_pct));
+    figures_json(&mut obj, &c.figures);
+    Value::Object(obj)
+}
+
+/// What tune.json records of the command.
+#[derive(Debug, Clone)]
+pub struct TuneContext<'a> {
+    /// The scenario file as given.
+    pub scenario_path: &'a str,
+    /// The base `--set` arguments.
+    pub overrides: &'a [String],
+    /// The search space.
+    pub space: &'a Space,
+    /// Base seed.
+    pub seed: u64,
+}
+
+/// The `tune.json` document.
+pub fn tune_value(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: &TuneOutcome) -> Value {
+    let best = out.best.map(|b| {
+        let c = &out.candidates[b];
+        let mut v = candidate_json(spec, c);
+        if let Value::Object(m) = &mut v {
+            m.insert("label".into(), json!(c.candidate.label()));
+        }
+        v
+    });
+    let message = match (&out.best, &out.closest) {
+        (Some(_), _) => Value::Null,
+        (None, Some((c, missed))) => json!(format!(
+            "no candidate meets every constraint; the closest, {}, misses {missed}",
+            out.candidates[*c].candidate.label()
+        )),
+        (None, None) => json!("no candidate reached full fidelity"),
+    };
+    let oracle = out.oracle.as_ref().map(|o| {
+        let mut m = Map::new();
+        m.insert("policy".into(), json!("oracle"));
+        figures_json(&mut m, o);
+        Value::Object(m)
+    });
+    let strategy = json!({
+        "name": spec.strategy.name(),
+        "rungs": out.rungs.iter().map(|r| json!({
+            "candidates": r.candidates,
+            "replications": r.seeds,
+            "horizon_fraction": jnum(r.horizon),
+            "runs": r.runs,
+            "requests": r.requests,
+        })).collect::<Vec<_>>(),
+    });
+    json!({
+        "schema_version": TUNE_SCHEMA_VERSION,
+        "scenario": scenario.name,
+        "scenario_path": ctx.scenario_path,
+        "overrides": ctx.overrides,
+        "policy": spec.policy,
+        "seed": ctx.seed,
+        "replications": spec.seeds,
+        "vary": ctx.space.vary.iter().map(|v| json!({
+            "key": v.key,
+            "values": v.values.iter().map(|p| p.json.clone()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "objective": { "minimize": spec.objective },
+        "constraints": spec.constraints.iter().map(|k| json!({
+            "text": k.text(), "figure": k.figure, "op": match k.op {
+                crate::tune::Op::Le => "<=", crate::tune::Op::Lt => "<",
+                crate::tune::Op::Ge => ">=", crate::tune::Op::Gt => ">",
+            }, "limit": jnum(k.limit), "origin": k.origin,
+        })).collect::<Vec<_>>(),
+        "pareto_axes": [spec.objective, out.tradeoff],
+        "strategy": strategy,
+        "requests_simulated": out.requests_simulated,
+        "runs_simulated": out.runs_simulated,
+        "currency": scenario.cost.currency,
+        "best": best,
+        "message": message,
+        "oracle": oracle,
+        "candidates": out.candidates.iter().map(|c| candidate_json(spec, c)).collect::<Vec<_>>(),
+    })
+}
+
+/// `tune.json`, pretty-printed with a final newline.
+pub fn tune_json(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: &TuneOutcome) -> Vec<u8> {
+    let mut s =
+        serde_json::to_string_pretty(&tune_value(scenario, spec, ctx, out)).expect("JSON values serialise");
+    s.push('\n');
+    s.into_bytes()
+}
+
+/// `tune.csv`: one row per candidate (point order): id, one column per param, rank, feasible,
+/// pareto, fidelity, cost above the oracle, then every figure's mean and CI bounds.
+pub fn tune_csv(spec: &TuneSpec, space: &Space, out: &TuneOutcome) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["id".into()];
+    header.extend(space.vary.iter().map(|v| v.key.clone()));
+    header.extend(
+        [
+            "rank",
+            "feasible",
+            "pareto",
+            "replications",
+            "horizon_fraction",
+            "objective",
+            "diff_to_best",
+            "diff_to_best_ci95_low",
+            "diff_to_best_ci95_high",
+            "indistinguishable_from_best",
+            "cost_above_oracle_pct",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    for f in FIGURES {
+        header.push(f.to_string());
+        header.push(format!("{f}_ci95_low"));
+        header.push(format!("{f}_ci95_high"));
+    }
+    let _ = spec;
+    let opt = |x: Option<f64>| x.filter(|v| v.is_finite()).map(fmt_num).unwrap_or_default();
+    w.write_record(&header).expect("CSV to memory");
+    for c in &out.candidates {
+        let mut r = vec![c.candidate.point.to_string()];
+        r.extend(c.candidate.params.iter().map(|(_, v)| v.text.clone()));
+        let d = c.diff_to_best.as_ref();
+        r.extend([
+            c.rank.map(|x| x.to_string()).unwrap_or_default(),
+            c.feasible.to_string(),
+            c.pareto.to_string(),
+            c.fidelity.seeds.to_string(),
+            fmt_num(c.fidelity.horizon),
+            opt(c.mean(&spec.objective)),
+            opt(d.and_then(|e| e.mean)),
+            opt(d.and_then(|e| e.ci95_low)),
+            opt(d.and_then(|e| e.ci95_high)),
+            c.indistinguishable.map(|b| b.to_string()).unwrap_or_default(),
+            opt(c.cost_above_oracle_pct),
+        ]);
+        for e in &c.figures.figures {
+            r.extend([opt(e.mean), opt(e.ci95_low), opt(e.ci95_high)]);
+        }
+        w.write_record(&r).expect("CSV to memory");
+    }
+    w.into_inner().expect("CSV to memory")
+}
+
+fn short(x: Option<f64>) -> String {
+    match x {
+        None => "–".into(),
+        Some(v) if v.abs() >= 1000.0 => format!("{v:.0}"),
+        Some(v) if v.abs() >= 10.0 => format!("{v:.1}"),
+        Some(v) => format!("{:.3}", v).trim_end_matches('0').trim_end_matches('.').to_string(),
+    }
+}
+
+/// The terminal summary: the top candidates and the best with its margins.
+pub fn table(scenario: &Scenario, spec: &TuneSpec, out: &TuneOutcome, top: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: tune {} ({}, {} candidates, {} runs, {} requests simulated)",
+        scenario.name,
+        spec.policy,
+        spec.strategy.name(),
+        out.candidates.len(),
+        out.runs_simulated,
+        out.requests_simulated
+    );
+    let cons: Vec<String> = spec.constraints.iter().map(|k| k.text()).collect();
+    let _ = writeln!(
+        s,
+        "minimize {}{}",
+        spec.objective,
+        if cons.is_empty() { String::new() } else { format!(" subject to {}", cons.join(", ")) }
+    );
+    let mut ranked: Vec<&CandidateResult> = out.candidates.iter().filter(|c| c.rank.is_some()).collect();
+    ranked.sort_by_key(|c| c.rank);
+    let mut cols: Vec<String> = vec![spec.objective.clone()];
+    for k in &spec.constraints {
+        if !cols.contains(&k.figure) {
+            cols.push(k.figure.clone());
+        }
+    }
+    let label_w = ranked.iter().take(top).map(|c| c.candidate.label().len()).max().unwrap_or(6).max(6);
+    let mut head = format!("{:>4}  {:<label_w$}  {:>8}", "rank", "params", "feasible");
+    for c in &cols {
+        let _ = write!(head, "  {:>w$}", c, w = c.len().max(9));
+    }
+    if out.oracle.is_some() {
+        head.push_str("  vs oracle");
+    }
+    head.push_str("  vs best");
+    let _ = writeln!(s, "{head}");
+    let _ = writeln!(s, "{}", "-".repeat(head.chars().count()));
+    for c in ranked.iter().take(top) {
+        let mut line = format!(
+            "{:>4}  {:<label_w$}  {:>8}",
+            c.rank.unwrap_or(0),
+            c.candidate.label(),
+            if c.feasible { "yes" } else { "no" }
+        );
+        for f in &cols {
+            let _ = write!(line, "  {:>w$}", short(c.mean(f)), w = f.len().max(9));
+        }
+        if out.oracle.is_some() {
+            let _ =
+                write!(line, "  {:>9}", c.cost_above_oracle_pct.map_or("–".into(), |p| format!("+{p:.1}%")));
+        }
+        let vs = match (c.rank, c.indistinguishable) {
+            (Some(1), _) => "best".to_string(),
+            (_, Some(true)) => "same".to_string(),
+            (_, Some(false)) => "worse".to_string(),
+            _ => "–".to_string(),
+        };
+        let _ = write!(line, "  {vs:>7}");
+        let _ = writeln!(s, "{line}");
+    }
+    if ranked.len() > top {
+        let _ = writeln!(s, "… {} more in tune.csv", ranked.len() - top);
+    }
+    match out.best {
+        Some(b) => {
+            let c = &out.candidates[b];
+            let _ = writeln!(
+                s,
+                "\nbest: {} — {} {}",
+                c.candidate.label(),
+                spec.objective,
+                short(c.mean(&spec.objective))
+            );
+            for k in &spec.constraints {
+                let _ = writeln!(
+                    s,
+                    "  {:<32} value {:>10}  margin {:>10}",
+                    k.text(),
+                    short(c.mean(&k.figure)),
+                    short(k.margin(c.mean(&k.figure)))
+                );
+            }
+            if let (Some(o), Some(p)) = (&out.oracle, c.cost_above_oracle_pct) {
+                let _ = writeln!(
+                    s,
+                    "  cost {:.2} {} is {:.1} % above the oracle's {:.2} (perfect foresight, the lower bound)",
+                    c.mean("cost").unwrap_or(0.0),
+                    scenario.cost.currency,
+                    p,
+                    o.get("cost").mean.unwrap_or(0.0)
+                );
+            }
+            let same = out
+                .candidates
+                .iter()
+                .filter(|x| {
+                    x.rank.is_some() && x.rank != Some(1) && x.feasible && x.indistinguishable == Some(true)
+                })
+                .count();
+            if same > 0 {
+                let _ = writeln!(
+                    s,
+                    "  {same} other feasible candidate(s) are statistically indistinguishable on {} (paired 95 % CI)",
+                    spec.objective
+                );
+            }
+        }
+        None => {
+            if let Some((c, missed)) = &out.closest {
+                let _ = writeln!(
+                    s,
+                    "\nno candidate meets every constraint; the closest, {}, misses {missed}",
+                    out.candidates[*c].candidate.label()
+                );
+            }
+        }
+    }
+    s
+}
+
+/// `pareto.png`: objective against the trade-off figure, one point per full-fidelity candidate,
+/// the front joined, the best and the oracle marked.
+pub fn pareto_chart(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome) -> Result<(), ReportError> {
+    if !font_ready() {
+        return Err(ReportError::io(path, "embedded chart font could not be loaded"));
+    }
+    draw_pareto(path, title, spec, out).map_err(|e| ReportError::io(path, e))
+}
+
+/// An axis range around [lo, hi] with a margin; one that starts at 0 stays at 0 (no negative
+/// values drawn for figures that cannot be negative), and an empty span gets a unit range.
+fn pad(lo: f64, hi: f64) -> (f64, f64) {
+    let span = (hi - lo).abs();
+    let p = if span > 0.0 { span * 0.08 } else { lo.abs().max(1.0) * 0.1 };
+    let low = if lo >= 0.0 && lo - p < 0.0 { 0.0 } else { lo - p };
+    (low, hi + p)
+}
+
+fn draw_pareto(
+    path: &Path,
+    title: &str,
+    spec: &TuneSpec,
+    out: &TuneOutcome,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let y_fig = &out.tradeoff;
+    let pts: Vec<(f64, f64, &CandidateResult)> = out
+        .candidates
+        .iter()
+        .filter(|c| c.fidelity.full)
+        .filter_map(|c| Some((c.mean(&spec.objective)?, c.mean(y_fig)?, c)))
+        .collect();
+    let oracle = out.oracle.as_ref().and_then(|o| Some((o.get(&spec.objective).mean?, o.get(y_fig).mean?)));
+    let xs = pts.iter().map(|p| p.0).chain(oracle.map(|o| o.0));
+    let ys = pts.iter().map(|p| p.1).chain(oracle.map(|o| o.1));
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    let (x0, x1) = if x0.is_finite() { pad(x0, x1) } else { (0.0, 1.0) };
+    let (y0, y1) = if y0.is_finite() { pad(y0.min(0.0), y1.max(y0.min(0.0) + 1e-9)) } else { (0.0, 1.0) };
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut c = ChartBuilder::on(&root)
+        .caption(title, (FONT, 24))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    c.configure_mesh()
+        .x_desc(format!("{} (minimised)", spec.objective))
+        .y_desc(y_fig.as_str())
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    let grey = RGBColor(150, 150, 150);
+    let feas = PALETTE[0];
+    let infeas = PALETTE[1];
+    c.draw_series(pts.iter().filter(|p| p.2.feasible).map(|p| Circle::new((p.0, p.1), 5, feas.filled())))?
+        .label("feasible candidate")
+        .legend(move |(x, y)| Circle::new((x + 10, y), 5, feas.filled()));
+    c.draw_series(
+        pts.iter().filter(|p| !p.2.feasible).map(|p| Circle::new((p.0, p.1), 5, infeas.stroke_width(2))),
+    )?
+    .label("infeasible candidate")
+    .legend(move |(x, y)| Circle::new((x + 10, y), 5, infeas.stroke_width(2)));
+    let mut front: Vec<(f64, f64)> = pts.iter().filter(|p| p.2.pareto).map(|p| (p.0, p.1)).collect();
+    front.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    if front.len() > 1 {
+        // A staircase: each front point holds until the next one improves the trade-off.
+        let mut stairs = Vec::with_capacity(front.len() * 2);
+        for w in front.windows(2) {
+            stairs.push(w[0]);
+            stairs.push((w[1].0, w[0].1));
+        }
+        stairs.push(*front.last().expect("non-empty"));
+        c.draw_series(LineSeries::new(stairs, grey.stroke_width(2)))?
+            .label("Pareto front")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], grey.stroke_width(2)));
+    }
+    if let Some(b) = out.best
+        && let (Some(x), Some(y)) = (out.candidates[b].mean(&spec.objective), out.candidates[b].mean(y_fig))
+    {
+        let k = PALETTE[2];
+        c.draw_series(std::iter::once(Circle::new((x, y), 11, k.stroke_width(3))))?
+            .label(format!("best: {}", out.candidates[b].candidate.label()))
+            .legend(move |(x, y)| Circle::new((x + 10, y), 8, k.stroke_width(3)));
+    }
+    if let Some((x, y)) = oracle {
+        let k = PALETTE[6];
+        c.draw_series(std::iter::once(TriangleMarker::new((x, y), 10, k.filled())))?
+            .label("oracle (perfect foresight)")
+            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 8, k.filled()));
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, 16))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// `sensitivity.png`: a grid of panels, one row per figure (the objective, then each constrained
+/// figure) and one column per varied key; each full-fidelity candidate is a point at its value of
+/// the key, the best is ringed, and a constraint's limit is a dashed line.
+pub fn sensitivity_chart(
+    path: &Path,
+    title: &str,
+    spec: &TuneSpec,
+    space: &Space,
+    out: &TuneOutcome,
+) -> Result<(), ReportError> {
+    if !font_ready() {
+        return Err(ReportError::io(path, "embedded chart font could not be loaded"));
+    }
+    draw_sensitivity(path, title, spec, space, out).map_err(|e| ReportError::io(path, e))
+}
+
+fn draw_sensitivity(
+    path: &Path,
+    title: &str,
+    spec: &TuneSpec,
+    space: &Space,
+    out: &TuneOutcome,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut figures: Vec<(String, Option<f64>)> = vec![(spec.objective.clone(), None)];
+    for k in &spec.constraints {
+        if k.figure == spec.objective {
+            figures[0].1 = Some(k.limit);
+        } else if !figures.iter().any(|f| f.0 == k.figure) {
+            figures.push((k.figure.clone(), Some(k.limit)));
+        }
+    }
+    let rows = figures.len();
+    let cols = space.vary.len().max(1);
+    let (w, h) = (SIZE.0.max(440 * cols as u32), (SIZE.1 / 2).max(260 * rows as u32) + 60);
+    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(
+        &format!("{title}: filled = feasible, hollow = infeasible, ringed = best, dashed = limit"),
+        (FONT, 20),
+    )?;
+    let panels = root.split_evenly((rows, cols));
+    let full: Vec<&CandidateResult> = out.candidates.iter().filter(|c| c.fidelity.full).collect();
+    for (r, (fig, limit)) in figures.iter().enumerate() {
+        for (k, vary) in space.vary.iter().enumerate() {
+            let area = &panels[r * cols + k];
+            let numeric = vary.values.iter().all(|v| v.as_f64().is_some());
+            let x_of = |c: &CandidateResult| -> Option<f64> {
+                let v = &c.candidate.params[k].1;
+                if numeric { v.as_f64() } else { vary.values.iter().position(|x| x == v).map(|i| i as f64) }
+            };
+            let pts: Vec<(f64, f64, bool, bool)> = full
+                .iter()
+                .filter_map(|c| {
+                    Some((x_of(c)?, c.mean(fig)?, c.feasible, Some(c.rank) == Some(Some(1)) && c.feasible))
+                })
+                .collect();
+            let (xl, xh) = if numeric {
+                let (a, b) = vary
+                    .values
+                    .iter()
+                    .filter_map(|v| v.as_f64())
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+                pad(a, b)
+            } else {
+                (-0.5, vary.values.len() as f64 - 0.5)
+            };
+            let (yl, yh) = pts
+                .iter()
+                .map(|p| p.1)
+                .chain(*limit)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+            let (yl, yh) = if yl.is_finite() { pad(yl.min(0.0), yh) } else { (0.0, 1.0) };
+            let mut c = ChartBuilder::on(area)
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(70)
+                .build_cartesian_2d(xl..xh, yl..yh)?;
+            let labels: Vec<String> = vary.values.iter().map(|v| v.text.clone()).collect();
+            let fmt_x = move |x: &f64| -> String {
+                if numeric {
+                    fmt_num(*x)
+                } else {
+                    let i = x.round();
+                    if (x - i).abs() < 1e-6 && i >= 0.0 {
+                        labels.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                }
+            };
+            let mut mesh = c.configure_mesh();
+            mesh.x_desc(short_key(&vary.key))
+                .y_desc(fig.as_str())
+                .x_label_formatter(&fmt_x)
+                .label_style((FONT, 14))
+                .axis_desc_style((FONT, 15))
+                .light_line_style(RGBColor(235, 235, 235));
+            if !numeric {
+                mesh.x_labels(vary.values.len().max(2) * 2 + 1);
+            }
+            mesh.draw()?;
+            if let Some(l) = limit {
+                let g = RGBColor(120, 120, 120);
+                c.draw_series(DashedLineSeries::new(vec![(xl, *l), (xh, *l)], 8, 5, g.stroke_width(2)))?;
+            }
+            c.draw_series(pts.iter().map(|p| {
+                let col = if p.2 { PALETTE[0] } else { PALETTE[1] };
+                Circle::new((p.0, p.1), 4, if p.2 { col.filled() } else { col.stroke_width(2) })
+            }))?;
+            c.draw_series(
+                pts.iter().filter(|p| p.3).map(|p| Circle::new((p.0, p.1), 9, PALETTE[2].stroke_width(3))),
+            )?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}

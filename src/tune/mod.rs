@@ -1,0 +1,804 @@
+//! `scalesim tune`: search a policy's settings for the cheapest that meet the constraints.
+//!
+//! This module owns the search (candidates, strategies, successive halving), the objective and
+//! constraints on summary figures, the ranking (feasible first, by objective), the cost-vs-SLO
+//! Pareto front and the paired statistics against the best. It is pure: the CLI turns each
+//! candidate's `--set` values into a checked [`Scenario`] (through `config`), this module runs
+//! them on the engine and returns a [`TuneOutcome`], and `report::tune` writes the files.
+//!
+//! Common random numbers: every job of replication `i` uses
+//! [`replication_seed`]`(scenario.seed, i)`, exactly as `scalesim run` does, so candidates see the
+//! same arrivals and per-request demand, a candidate's figures equal those of a plain run with
+//! the same `--set` values, and differences between candidates are paired.
+
+pub mod space;
+
+use crate::engine;
+use crate::policy::PolicySpec;
+use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate, aggregate, figure_values, mean_ci95};
+use crate::record::{RunResult, RunSummary};
+use crate::rng::replication_seed;
+use crate::scenario::{Scenario, Slo};
+use crate::time::Time;
+use rayon::prelude::*;
+use space::ParamValue;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The figures an objective or a constraint may name: every per-policy figure of
+/// `summary.json`.
+pub fn figure_names() -> Vec<&'static str> {
+    FIGURES.to_vec()
+}
+
+/// A comparison in a constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `<=`
+    Le,
+    /// `<`
+    Lt,
+    /// `>=`
+    Ge,
+    /// `>`
+    Gt,
+}
+
+impl Op {
+    fn text(self) -> &'static str {
+        match self {
+            Op::Le => "<=",
+            Op::Lt => "<",
+            Op::Ge => ">=",
+            Op::Gt => ">",
+        }
+    }
+}
+
+/// A constraint on a summary figure's mean, e.g. `failed_pct<=1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraint {
+    /// The figure (a key of [`figure_names`]).
+    pub figure: String,
+    /// The comparison.
+    pub op: Op,
+    /// The limit.
+    pub limit: f64,
+    /// Where it came from: `--require` or the scenario's `[simulation.slo]`.
+    pub origin: String,
+}
+
+impl Constraint {
+    /// `figure<=limit` as text.
+    pub fn text(&self) -> String {
+        format!("{}{}{}", self.figure, self.op.text(), crate::report::fmt_num(self.limit))
+    }
+
+    /// Whether `value` meets it (an undefined figure does not).
+    pub fn holds(&self, value: Option<f64>) -> bool {
+        let Some(v) = value else { return false };
+        match self.op {
+            Op::Le => v <= self.limit,
+            Op::Lt => v < self.limit,
+            Op::Ge => v >= self.limit,
+            Op::Gt => v > self.limit,
+        }
+    }
+
+    /// How far `value` is on the wrong side, relative to the limit (0 when it holds).
+    pub fn excess(&self, value: Option<f64>) -> f64 {
+        let Some(v) = value else { return f64::INFINITY };
+        if self.holds(Some(v)) {
+            return 0.0;
+        }
+        let scale = self.limit.abs().max(1.0);
+        (v - self.limit).abs() / scale
+    }
+
+    /// The margin to the limit (positive when met): limit − value for `<=`, value − limit for `>=`.
+    pub fn margin(&self, value: Option<f64>) -> Option<f64> {
+        let v = value?;
+        Some(match self.op {
+            Op::Le | Op::Lt => self.limit - v,
+            Op::Ge | Op::Gt => v - self.limit,
+        })
+    }
+}
+
+/// Parses `FIGURE<=LIMIT` (also `<`, `>=`, `>`); errors list the figures.
+pub fn parse_constraint(text: &str) -> Result<Constraint, String> {
+    let t = text.trim();
+    let (pos, op, len) = [("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)]
+        .iter()
+        .find_map(|(s, op)| t.find(s).map(|p| (p, *op, s.len())))
+        .ok_or_else(|| format!("`{t}` has no comparison; expected FIGURE<=LIMIT, e.g. failed_pct<=1"))?;
+    let figure = t[..pos].trim();
+    let limit_text = t[pos + len..].trim().trim_start_matches('=');
+    check_figure(figure)?;
+    let limit: f64 = limit_text
+        .trim()
+        .parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite())
+        .ok_or_else(|| format!("`{}` is not a number; expected e.g. {figure}<=1", limit_text.trim()))?;
+    Ok(Constraint { figure: figure.to_string(), op, limit, origin: "--require".into() })
+}
+
+/// Checks that `name` is a figure, with a did-you-mean.
+pub fn check_figure(name: &str) -> Result<(), String> {
+    let names = figure_names();
+    if names.contains(&name) {
+        return Ok(());
+    }
+    let mut m = format!("`{name}` is not a summary figure");
+    if let Some(s) = crate::config::error::suggest(name, names.iter().copied()) {
+        m.push_str(&format!("; did you mean `{s}`?"));
+    }
+    m.push_str(&format!(" (figures: {})", names.join(", ")));
+    Err(m)
+}
+
+/// The constraints a scenario's SLO implies, as `recommend` checks it: the whole run's latency
+/// percentile within the bound (when summary.json has that percentile), its failed share within
+/// the error rate, and no recording interval in violation.
+pub fn slo_constraints(slo: &Slo) -> Vec<Constraint> {
+    let c = |figure: &str, limit: f64| Constraint {
+        figure: figure.to_string(),
+        op: Op::Le,
+        limit,
+        origin: "[simulation.slo]".into(),
+    };
+    let mut out = Vec::new();
+    if let Some((p, bound)) = slo.latency {
+        let figure = match p {
+            _ if p == 50.0 => Some("latency_p50_s"),
+            _ if p == 95.0 => Some("latency_p95_s"),
+            _ if p == 99.0 => Some("latency_p99_s"),
+            _ => None,
+        };
+        if let Some(f) = figure {
+            out.push(c(f, bound));
+        }
+    }
+    if let Some(e) = slo.error_rate {
+        out.push(c("failed_pct", e * 100.0));
+    }
+    out.push(c("slo_violation_minutes", 0.0));
+    out
+}
+
+/// How candidates are chosen and evaluated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Strategy {
+    /// Every point of the space.
+    Grid,
+    /// `budget` distinct points drawn with the seed.
+    Random {
+        /// Points to draw.
+        budget: u64,
+    },
+    /// Successive halving: screen cheaply, keep the best 1/`eta`, re-run survivors at higher
+    /// fidelity; only full-fidelity results are ranked.
+    Halving {
+        /// Keep 1/eta of the candidates at each rung (at least 2).
+        eta: u32,
+        /// The first rung simulates this fraction of the horizon (a prefix), one replication.
+        screen_horizon: f64,
+        /// Candidates to screen (a random sample of the space) when the space is larger.
+        budget: Option<u64>,
+    },
+}
+
+impl Strategy {
+    /// Its name in outputs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Grid => "grid",
+            Strategy::Random { .. } => "random",
+            Strategy::Halving { .. } => "halving",
+        }
+    }
+}
+
+/// Most candidates a search may have.
+pub const MAX_CANDIDATES: u64 = 100_000;
+
+/// The point indices a strategy evaluates, in increasing order. `seed` draws random samples.
+pub fn choose_points(size: u64, strategy: &Strategy, seed: u64) -> Result<Vec<u64>, String> {
+    let budget = match strategy {
+        Strategy::Grid => None,
+        Strategy::Random { budget } => Some(*budget),
+        Strategy::Halving { budget, .. } => *budget,
+    };
+    if budget == Some(0) {
+        return Err("--budget 0: expected at least 1 candidate".into());
+    }
+    match budget {
+        Some(b) if b < size => {
+            if b > MAX_CANDIDATES {
+                return Err(format!("--budget {b} is above the limit of {MAX_CANDIDATES} candidates"));
+            }
+            Ok(sample(size, b, seed))
+        }
+        _ if size > MAX_CANDIDATES => Err(format!(
+            "the --vary values make {size} candidates, more than {MAX_CANDIDATES}; use --strategy random or halving with --budget N, or fewer values"
+        )),
+        _ => Ok((0..size).collect()),
+    }
+}
+
+/// `k` distinct indices below `n` (Floyd's algorithm), sorted.
+fn sample(n: u64, k: u64, seed: u64) -> Vec<u64> {
+    use rand::Rng;
+    let mut rng = crate::rng::stream(seed, crate::rng::Stream::Policy);
+    let mut set = std::collections::BTreeSet::new();
+    for j in (n - k)..n {
+        let t = rng.random_range(0..=j);
+        if !set.insert(t) {
+            set.insert(j);
+        }
+    }
+    set.into_iter().collect()
+}
+
+/// One candidate: a point of the space and its `--set` values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Index of the point in the space (stable across strategies).
+    pub point: u64,
+    /// (key, value) per varied key, in `--vary` order.
+    pub params: Vec<(String, ParamValue)>,
+}
+
+impl Candidate {
+    /// The `--set` arguments of its values.
+    pub fn overrides(&self) -> Vec<String> {
+        self.params.iter().map(|(k, v)| format!("{k}={}", v.text)).collect()
+    }
+
+    /// `key=value, key=value` for messages.
+    pub fn label(&self) -> String {
+        self.params.iter().map(|(k, v)| format!("{}={}", short_key(k), v.text)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// `policy.rps-10.target` → `target`; `service.workers` stays.
+pub fn short_key(k: &str) -> &str {
+    if let Some(rest) = k.strip_prefix("policy.") {
+        return rest.split_once('.').map_or(rest, |(_, key)| key);
+    }
+    k
+}
+
+/// What to search.
+#[derive(Debug, Clone)]
+pub struct TuneSpec {
+    /// The tuned policy's name.
+    pub policy: String,
+    /// The figure to minimise.
+    pub objective: String,
+    /// Constraints on figure means.
+    pub constraints: Vec<Constraint>,
+    /// Replications at full fidelity.
+    pub seeds: u32,
+    /// The strategy.
+    pub strategy: Strategy,
+}
+
+/// The fidelity a candidate was last evaluated at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fidelity {
+    /// Rung (0 for grid and random).
+    pub rung: usize,
+    /// Replications.
+    pub seeds: u32,
+    /// Fraction of the horizon simulated (a prefix).
+    pub horizon: f64,
+    /// Whether this is full fidelity (all seeds, whole horizon): only those are ranked.
+    pub full: bool,
+}
+
+/// One candidate's evaluation.
+#[derive(Debug, Clone)]
+pub struct CandidateResult {
+    /// The candidate.
+    pub candidate: Candidate,
+    /// Figures at its last fidelity (means with 95 % CIs), one per [`FIGURES`] entry.
+    pub figures: PolicyAggregate,
+    /// Its last fidelity.
+    pub fidelity: Fidelity,
+    /// Meets every constraint (at its last fidelity).
+    pub feasible: bool,
+    /// On the Pareto front of objective vs the trade-off figure (full fidelity only).
+    pub pareto: bool,
+    /// 1 = best; `None` when screened out before full fidelity.
+    pub rank: Option<usize>,
+    /// Per-replication objective minus the best's, mean and 95 % CI (full fidelity only).
+    pub diff_to_best: Option<Estimate>,
+    /// Whether the paired difference to the best is not significant (needs ≥ 2 replications).
+    pub indistinguishable: Option<bool>,
+    /// Cost above the oracle's, percent (when the oracle ran).
+    pub cost_above_oracle_pct: Option<f64>,
+    /// Sum of constraint excesses (0 when feasible), for ordering infeasible candidates.
+    pub violation: f64,
+}
+
+impl CandidateResult {
+    /// The mean of a figure.
+    pub fn mean(&self, figure: &str) -> Option<f64> {
+        self.figures.get(figure).mean
+    }
+}
+
+/// One rung of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rung {
+    /// Candidates evaluated at this rung.
+    pub candidates: usize,
+    /// Replications per candidate.
+    pub seeds: u32,
+    /// Fraction of the horizon.
+    pub horizon: f64,
+    /// Requests simulated in this rung (new runs only).
+    pub requests: u64,
+    /// Runs simulated in this rung (new runs only).
+    pub runs: u64,
+}
+
+/// The result of a search.
+#[derive(Debug, Clone)]
+pub struct TuneOutcome {
+    /// Every candidate, in point order.
+    pub candidates: Vec<CandidateResult>,
+    /// Index (into `candidates`) of the best feasible full-fidelity candidate.
+    pub best: Option<usize>,
+    /// When nothing is feasible: the candidate that came closest and the constraints it misses.
+    pub closest: Option<(usize, String)>,
+    /// The trade-off figure of the Pareto front (y axis of pareto.png).
+    pub tradeoff: String,
+    /// The oracle's figures at full fidelity (when it ran).
+    pub oracle: Option<PolicyAggregate>,
+    /// The rungs (one for grid and random).
+    pub rungs: Vec<Rung>,
+    /// Requests simulated in all (candidates and oracle).
+    pub requests_simulated: u64,
+    /// Runs simulated in all.
+    pub runs_simulated: u64,
+}
+
+/// Why a search could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TuneError {
+    /// The thread pool could not be built.
+    #[error("cannot start {threads} worker threads: {message}")]
+    Threads {
+        /// Requested threads.
+        threads: usize,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Shared progress of a search.
+#[derive(Debug, Default)]
+pub struct TuneProgress {
+    /// Simulated microseconds done (all jobs).
+    pub done: AtomicU64,
+    /// Simulated microseconds planned so far (grows as rungs are planned).
+    pub total: AtomicU64,
+    /// Jobs finished.
+    pub jobs_done: AtomicU64,
+    /// Jobs planned so far.
+    pub jobs_total: AtomicU64,
+}
+
+/// One simulation: candidate (or the oracle), replication, horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Job {
+    /// Index into the candidate list; `usize::MAX` for the oracle.
+    cand: usize,
+    rep: u32,
+    horizon: Time,
+}
+
+const ORACLE: usize = usize::MAX;
+
+/// What one candidate runs: its replica model and its policy (only `service.*` and the tuned
+/// policy's keys vary, so everything else is the base scenario's).
+#[derive(Debug, Clone)]
+pub struct CandidateSetup {
+    /// The service with the candidate's values.
+    pub service: crate::service::ServiceModel,
+    /// The tuned policy with the candidate's values.
+    pub policy: PolicySpec,
+}
+
+/// Runs the search. `setups[i]` is candidate `i`'s service and policy (the base scenario with
+/// its `--set` values applied, checked by `config`); `oracle`, when given, runs on the base
+/// scenario at full fidelity.
+pub fn run(
+    spec: &TuneSpec,
+    base: &Scenario,
+    candidates: &[Candidate],
+    setups: &[CandidateSetup],
+    oracle: Option<&PolicySpec>,
+    threads: Option<usize>,
+    progress: &TuneProgress,
+) -> Result<TuneOutcome, TuneError> {
+    let work = || search(spec, base, candidates, setups, oracle, progress);
+    match threads {
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|e| TuneError::Threads { threads: n, message: e.to_string() })?;
+            Ok(pool.install(work))
+        }
+        None => Ok(work()),
+    }
+}
+
+/// The horizon prefix for a fraction: a whole number of recording intervals, at least one.
+fn prefix(s: &Scenario, fraction: f64) -> Time {
+    if fraction >= 1.0 {
+        return s.duration;
+    }
+    let rec = s.record_interval.max(1);
+    let t = (s.duration as f64 * fraction) as Time;
+    (t / rec * rec).clamp(rec.min(s.duration), s.duration)
+}
+
+fn search(
+    spec: &TuneSpec,
+    base: &Scenario,
+    candidates: &[Candidate],
+    setups: &[CandidateSetup],
+    oracle: Option<&PolicySpec>,
+    progress: &TuneProgress,
+) -> TuneOutcome {
+    let full_seeds = spec.seeds.max(1);
+    let n = candidates.len();
+    let mut cache: std::collections::HashMap<Job, RunSummary> = std::collections::HashMap::new();
+    let mut rungs = Vec::new();
+    let mut oracle_rung: Option<Rung> = None;
+    let mut last: Vec<Option<Fidelity>> = vec![None; n];
+    // The rungs: (candidates, seeds, horizon fraction).
+    let mut alive: Vec<usize> = (0..n).collect();
+    let plan: Vec<(u32, f64)> = match spec.strategy {
+        Strategy::Grid | Strategy::Random { .. } => vec![(full_seeds, 1.0)],
+        Strategy::Halving { screen_horizon, .. } => {
+            let mut v = Vec::new();
+            if screen_horizon < 1.0 {
+                v.push((1, screen_horizon));
+            }
+            if full_seeds > 1 {
+                v.push((1, 1.0));
+            }
+            v.push((full_seeds, 1.0));
+            v
+        }
+    };
+    let eta = match spec.strategy {
+        Strategy::Halving { eta, .. } => eta.max(2) as usize,
+        _ => 1,
+    };
+    // The oracle first: its runs (for the cost above it) and its demand curves (for the
+    // elasticity metrics of every whole-horizon candidate run), one per replication seed.
+    let mut oracle_runs: Vec<RunSummary> = Vec::new();
+    let mut curves: Vec<Option<crate::record::DemandCurve>> = Vec::new();
+    if let Some(o) = oracle {
+        let jobs: Vec<Job> =
+            (0..full_seeds).map(|rep| Job { cand: ORACLE, rep, horizon: base.duration }).collect();
+        progress.total.fetch_add(base.duration * jobs.len() as u64, Ordering::Relaxed);
+        progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        // (The oracle's run reports the demand curve it planned: its foresight.)
+        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = jobs
+            .par_iter()
+            .map(|j| {
+                let r = simulate(base, None, o, j.rep, j.horizon, &progress.done);
+                progress.jobs_done.fetch_add(1, Ordering::Relaxed);
+                (r.summary, r.foresight)
+            })
+            .collect();
+        let mut rung = Rung { candidates: 0, seeds: full_seeds, horizon: 1.0, requests: 0, runs: 0 };
+        for (summary, curve) in done {
+            rung.requests += summary.requests;
+            rung.runs += 1;
+            oracle_runs.push(summary);
+            curves.push(curve);
+        }
+        oracle_rung = Some(rung);
+    }
+    for (r, &(seeds, fraction)) in plan.iter().enumerate() {
+        let is_last = r + 1 == plan.len();
+        let mut jobs: Vec<Job> = Vec::new();
+        for &c in &alive {
+            let horizon = prefix(base, fraction);
+            for rep in 0..seeds {
+                let j = Job { cand: c, rep, horizon };
+                if !cache.contains_key(&j) {
+                    jobs.push(j);
+                }
+            }
+        }
+        progress.total.fetch_add(jobs.iter().map(|j| j.horizon).sum::<Time>(), Ordering::Relaxed);
+        progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        let results: Vec<RunSummary> = jobs
+            .par_iter()
+            .map(|j| {
+                let s = &setups[j.cand];
+                let run = simulate(base, Some(&s.service), &s.policy, j.rep, j.horizon, &progress.done);
+                let mut summary = run.summary;
+                if j.horizon == base.duration {
+                    if let Some(Some(d)) = curves.get(j.rep as usize) {
+                        summary.elasticity = Some(crate::record::elasticity::elasticity(
+                            &run.ready_curve,
+                            &d.curve,
+                            base.duration,
+                            d.interval,
+                        ));
+                    }
+                    summary.cost_above_oracle_pct = oracle_runs
+                        .get(j.rep as usize)
+                        .map(|o| o.cost)
+                        .filter(|c| *c > 0.0)
+                        .map(|c| 100.0 * (summary.cost - c) / c);
+                }
+                progress.jobs_done.fetch_add(1, Ordering::Relaxed);
+                summary
+            })
+            .collect();
+        let mut rung = Rung { candidates: alive.len(), seeds, horizon: fraction, requests: 0, runs: 0 };
+        for (j, s) in jobs.into_iter().zip(results) {
+            rung.requests += s.requests;
+            rung.runs += 1;
+            cache.insert(j, s);
+        }
+        rungs.push(rung);
+        for &c in &alive {
+            last[c] = Some(Fidelity { rung: r, seeds, horizon: fraction, full: is_last });
+        }
+        if !is_last {
+            // Keep the best 1/eta (at least one; at least two while a later rung compares).
+            let mut ranked: Vec<(usize, PolicyAggregate)> = alive
+                .iter()
+                .map(|&c| (c, evaluate(spec, &cache, c, seeds, prefix(base, fraction))))
+                .collect();
+            ranked.sort_by(|a, b| order(spec, &a.1, &b.1).then(a.0.cmp(&b.0)));
+            let keep = alive.len().div_ceil(eta).max(2.min(alive.len()));
+            alive = ranked.into_iter().take(keep).map(|(c, _)| c).collect();
+            alive.sort_unstable();
+        }
+    }
+    let oracle_agg = (!oracle_runs.is_empty()).then(|| {
+        let runs: Vec<RunResult> = oracle_runs
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| as_run("oracle", i as u32, replication_seed(base.seed, i as u32), s))
+            .collect();
+        aggregate(&runs).remove(0)
+    });
+    let mut results: Vec<CandidateResult> = (0..n)
+        .map(|c| {
+            let f = last[c].expect("every candidate runs at rung 0");
+            let horizon = prefix(base, f.horizon);
+            let figures = evaluate(spec, &cache, c, f.seeds, horizon);
+            let violation: f64 = spec.constraints.iter().map(|k| k.excess(figures.get(&k.figure).mean)).sum();
+            let feasible = spec.constraints.iter().all(|k| k.holds(figures.get(&k.figure).mean));
+            let cost_above_oracle_pct = if f.full { figures.get("cost_above_oracle_pct").mean } else { None };
+            CandidateResult {
+                candidate: candidates[c].clone(),
+                figures,
+                fidelity: f,
+                feasible,
+                pareto: false,
+                rank: None,
+                diff_to_best: None,
+                indistinguishable: None,
+                cost_above_oracle_pct,
+                violation,
+            }
+        })
+        .collect();
+    // Rank the full-fidelity candidates.
+    let mut full: Vec<usize> = (0..n).filter(|&c| results[c].fidelity.full).collect();
+    full.sort_by(|&a, &b| order(spec, &results[a].figures, &results[b].figures).then(a.cmp(&b)));
+    for (i, &c) in full.iter().enumerate() {
+        results[c].rank = Some(i + 1);
+    }
+    let best = full.first().copied().filter(|&c| results[c].feasible);
+    let tradeoff = tradeoff_figure(spec);
+    // Pareto: no other full-fidelity candidate is at least as good on both and better on one.
+    let pts: Vec<(usize, f64, f64)> = full
+        .iter()
+        .filter_map(|&c| Some((c, results[c].mean(&spec.objective)?, results[c].mean(&tradeoff)?)))
+        .collect();
+    for &(c, x, y) in &pts {
+        let dominated = pts.iter().any(|&(d, x2, y2)| d != c && x2 <= x && y2 <= y && (x2 < x || y2 < y));
+        results[c].pareto = !dominated;
+    }
+    // Paired differences to the best (or, with nothing feasible, to the first ranked).
+    if let Some(&anchor) = full.first() {
+        let per_rep = |c: usize| -> Vec<Option<f64>> {
+            let h = base.duration;
+            (0..full_seeds)
+                .map(|rep| {
+                    cache.get(&Job { cand: c, rep, horizon: h }).and_then(|s| figure_of(s, &spec.objective))
+                })
+                .collect()
+        };
+        let a = per_rep(anchor);
+        for &c in &full {
+            let d: Vec<f64> = per_rep(c).iter().zip(&a).filter_map(|(x, y)| Some((*x)? - (*y)?)).collect();
+            let e = mean_ci95(&d);
+            results[c].indistinguishable = match (e.ci95_low, e.ci95_high) {
+                _ if c == anchor => Some(true),
+                (Some(lo), Some(hi)) => Some(lo <= 0.0 && hi >= 0.0),
+                _ => None,
+            };
+            results[c].diff_to_best = Some(e);
+        }
+    }
+    let closest = if best.is_none() {
+        full.first().map(|&c| {
+            let r = &results[c];
+            let missed: Vec<String> = spec
+                .constraints
+                .iter()
+                .filter(|k| !k.holds(r.mean(&k.figure)))
+                .map(|k| {
+                    let v = r.mean(&k.figure).map_or_else(|| "undefined".to_string(), crate::report::fmt_num);
+                    format!("{} (found {v})", k.text())
+                })
+                .collect();
+            (c, missed.join(", "))
+        })
+    } else {
+        None
+    };
+    let requests_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.requests).sum();
+    let runs_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.runs).sum();
+    TuneOutcome {
+        candidates: results,
+        best,
+        closest,
+        tradeoff,
+        oracle: oracle_agg,
+        rungs,
+        requests_simulated,
+        runs_simulated,
+    }
+}
+
+/// The y axis of the Pareto front: SLO-violation minutes when the constraints involve the SLO,
+/// else the first constraint's figure, else the failed share.
+pub fn tradeoff_figure(spec: &TuneSpec) -> String {
+    if spec.constraints.iter().any(|c| c.figure == "slo_violation_minutes") {
+        return "slo_violation_minutes".into();
+    }
+    spec.constraints
+        .iter()
+        .map(|c| c.figure.clone())
+        .find(|f| *f != spec.objective)
+        .unwrap_or_else(|| "failed_pct".into())
+}
+
+/// One run: the base scenario with `service` (when given) over `horizon`, seeded as
+/// `scalesim run` seeds replication `rep`.
+fn simulate(
+    base: &Scenario,
+    service: Option<&crate::service::ServiceModel>,
+    policy: &PolicySpec,
+    rep: u32,
+    horizon: Time,
+    done: &AtomicU64,
+) -> RunResult {
+    let seed = replication_seed(base.seed, rep);
+    if service.is_none() && horizon == base.duration {
+        return engine::simulate(base, policy, seed, rep, Some(done));
+    }
+    let mut sc = Scenario { policies: Vec::new(), ..base.clone() };
+    if let Some(s) = service {
+        sc.service = s.clone();
+    }
+    sc.duration = horizon;
+    engine::simulate(&sc, policy, seed, rep, Some(done))
+}
+
+fn as_run(policy: &str, rep: u32, seed: u64, summary: RunSummary) -> RunResult {
+    RunResult {
+        policy: policy.to_string(),
+        replication: rep,
+        seed,
+        intervals: Vec::new(),
+        summary,
+        decisions: Vec::new(),
+        ready_curve: Default::default(),
+        foresight: None,
+    }
+}
+
+fn figure_of(s: &RunSummary, name: &str) -> Option<f64> {
+    let i = FIGURES.iter().position(|f| *f == name)?;
+    figure_values(s)[i]
+}
+
+/// The aggregate of candidate `c`'s first `seeds` replications at `horizon`.
+fn evaluate(
+    _spec: &TuneSpec,
+    cache: &std::collections::HashMap<Job, RunSummary>,
+    c: usize,
+    seeds: u32,
+    horizon: Time,
+) -> PolicyAggregate {
+    let runs: Vec<RunResult> = (0..seeds)
+        .filter_map(|rep| {
+            let s = cache.get(&Job { cand: c, rep, horizon })?;
+            Some(as_run("candidate", rep, rep as u64, s.clone()))
+        })
+        .collect();
+    aggregate(&runs).remove(0)
+}
+
+/// Feasible first (by objective, lower is better), then infeasible by total violation, then by
+/// objective.
+fn order(spec: &TuneSpec, a: &PolicyAggregate, b: &PolicyAggregate) -> std::cmp::Ordering {
+    let viol = |x: &PolicyAggregate| -> f64 {
+        spec.constraints.iter().map(|k| k.excess(x.get(&k.figure).mean)).sum()
+    };
+    let obj = |x: &PolicyAggregate| x.get(&spec.objective).mean.unwrap_or(f64::INFINITY);
+    let (va, vb) = (viol(a), viol(b));
+    let fa = va == 0.0;
+    let fb = vb == 0.0;
+    fb.cmp(&fa)
+        .then_with(|| if fa { obj(a).total_cmp(&obj(b)) } else { va.total_cmp(&vb) })
+        .then_with(|| obj(a).total_cmp(&obj(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraints_parse_and_judge() {
+        let c = parse_constraint("failed_pct<=1").unwrap();
+        assert_eq!((c.figure.as_str(), c.op, c.limit), ("failed_pct", Op::Le, 1.0));
+        assert!(c.holds(Some(1.0)) && !c.holds(Some(1.5)) && !c.holds(None));
+        assert_eq!(c.margin(Some(0.25)), Some(0.75));
+        assert!((c.excess(Some(1.5)) - 0.5).abs() < 1e-12);
+        assert_eq!(parse_constraint(" latency_p99_s < 0.5 ").unwrap().op, Op::Lt);
+        assert_eq!(parse_constraint("served>=10").unwrap().op, Op::Ge);
+        assert!(parse_constraint("cots<=3").unwrap_err().contains("did you mean `cost`"));
+        assert!(parse_constraint("cost").unwrap_err().contains("no comparison"));
+        assert!(parse_constraint("cost<=x").unwrap_err().contains("not a number"));
+        assert!(parse_constraint("cost<=inf").unwrap_err().contains("not a number"));
+    }
+
+    #[test]
+    fn slo_gives_the_checks_recommend_makes() {
+        let slo = Slo { latency: Some((99.0, 0.5)), error_rate: Some(0.01) };
+        let t: Vec<String> = slo_constraints(&slo).iter().map(Constraint::text).collect();
+        assert_eq!(t, ["latency_p99_s<=0.5", "failed_pct<=1", "slo_violation_minutes<=0"]);
+    }
+
+    #[test]
+    fn points_are_chosen_deterministically() {
+        assert_eq!(choose_points(5, &Strategy::Grid, 1).unwrap(), [0, 1, 2, 3, 4]);
+        let a = choose_points(1000, &Strategy::Random { budget: 10 }, 7).unwrap();
+        assert_eq!(a.len(), 10);
+        assert_eq!(a, choose_points(1000, &Strategy::Random { budget: 10 }, 7).unwrap());
+        assert!(a.windows(2).all(|w| w[0] < w[1]) && a.iter().all(|&i| i < 1000));
+        assert_ne!(a, choose_points(1000, &Strategy::Random { budget: 10 }, 8).unwrap());
+        assert_eq!(choose_points(5, &Strategy::Random { budget: 10 }, 1).unwrap().len(), 5);
+        assert!(choose_points(200_000, &Strategy::Grid, 1).unwrap_err().contains("more than 100000"));
+        assert!(choose_points(5, &Strategy::Random { budget: 0 }, 1).unwrap_err().contains("--budget 0"));
+        let big = choose_points(u64::MAX, &Strategy::Random { budget: 3 }, 1).unwrap();
+        assert_eq!(big.len(), 3);
+    }
+
+    #[test]
+    fn short_keys() {
+        assert_eq!(short_key("policy.rps-10.target"), "target");
+        assert_eq!(short_key("policy.hpa.patch.spec.maxReplicas"), "patch.spec.maxReplicas");
+        assert_eq!(short_key("service.workers"), "service.workers");
+    }
+}

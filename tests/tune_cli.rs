@@ -1,0 +1,340 @@
+//! `scalesim tune` through the binary: the answer of a case known in closed form (Erlang C),
+//! equality with plain runs, determinism across thread counts, halving against the grid,
+//! best.toml and best.yaml (validated against the Kubernetes schema), and bad input.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[path = "common/schema.rs"]
+mod schema;
+
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("scalesim").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+}
+
+/// Runs tune with `args` into a fresh folder; returns (folder guard, tune.json, stdout).
+fn tune(args: &[&str]) -> (tempfile::TempDir, Value, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("t");
+    let o = bin().arg("tune").args(args).arg("--out").arg(&out).output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "tune {args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    let json = read_json(&out.join("tune.json"));
+    (tmp, json, stdout)
+}
+
+fn candidate<'a>(json: &'a Value, key: &str, value: &Value) -> &'a Value {
+    json["candidates"].as_array().unwrap().iter().find(|c| &c["params"][key] == value).expect("candidate")
+}
+
+/// Erlang C: probability of waiting in M/M/c with offered load `a` = λ/μ.
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for k in 1..c {
+        term *= a / k as f64;
+        sum += term;
+    }
+    let last = term * a / c as f64 * (c as f64 / (c as f64 - a));
+    last / (sum + last)
+}
+
+#[test]
+fn tune_finds_the_fewest_workers_that_erlang_c_says_meet_the_latency() {
+    let (lambda, mu, limit) = (30.0, 10.0, 0.105);
+    let w = |c: u32| erlang_c(c, lambda / mu) / (c as f64 * mu - lambda) + 1.0 / mu;
+    // W(5) = 0.1118 s, W(6) = 0.1033 s: the limit sits between them, away from both.
+    let want = (4..=9).find(|&c| w(c) <= limit).unwrap();
+    assert_eq!(want, 6);
+    let (_t, json, stdout) = tune(&[
+        "tests/fixtures/tune/mmc.toml",
+        "--policy",
+        "one",
+        "--vary",
+        "service.workers=4..9:1",
+        "--require",
+        "latency_mean_s<=0.105",
+    ]);
+    println!("{stdout}");
+    for c in 4..=9u32 {
+        let cand = candidate(&json, "service.workers", &Value::from(c));
+        let measured = cand["latency_mean_s"].as_f64().unwrap();
+        println!("c = {c}: W measured {measured:.5} s, Erlang C {:.5} s", w(c));
+        assert!((measured / w(c) - 1.0).abs() < 0.02, "c = {c}: {measured} vs {}", w(c));
+        assert_eq!(cand["feasible"], Value::Bool(w(c) <= limit), "c = {c}");
+    }
+    // Every candidate costs the same (one replica), so the tie goes to the first in --vary order:
+    // the fewest workers that meet the constraint.
+    assert_eq!(json["best"]["params"]["service.workers"], Value::from(want));
+    assert!(stdout.contains("best: service.workers=6"), "{stdout}");
+}
+
+#[test]
+fn a_candidate_equals_a_plain_run_with_the_same_set_values() {
+    let args = [
+        "configs/quickstart.toml",
+        "--policy",
+        "rps-10",
+        "--vary",
+        "policy.rps-10.target=8,12",
+        "--vary",
+        "policy.rps-10.interval=15s,30s",
+        "--seeds",
+        "2",
+        "--set",
+        "simulation.duration=90m",
+    ];
+    let (_t, json, _) = tune(&args);
+    let tmp = tempfile::tempdir().unwrap();
+    bin()
+        .args(["run", "configs/quickstart.toml", "--policy", "rps-10", "--seeds", "2"])
+        .args(["--set", "simulation.duration=90m", "--set", "policy.rps-10.target=12"])
+        .args(["--set", "policy.rps-10.interval=15s", "--out"])
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let run = read_json(&tmp.path().join("summary.json"));
+    let plain = &run["policies"][0];
+    let cand = json["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["params"]["policy.rps-10.target"] == 12 && c["params"]["policy.rps-10.interval"] == "15s")
+        .unwrap();
+    let mut compared = 0;
+    for (k, v) in plain.as_object().unwrap() {
+        // (min_replicas / max_replicas are the policy's settings, not figures.)
+        if v.is_number() && !["replications", "min_replicas", "max_replicas"].contains(&k.as_str()) {
+            assert_eq!(&cand[k], v, "{k}");
+            compared += 1;
+            if let Some(iv) = plain.get("intervals").and_then(|i| i.get(k)) {
+                assert_eq!(cand["ci95"][k][0], iv["ci95_low"], "{k} ci low");
+                assert_eq!(cand["ci95"][k][1], iv["ci95_high"], "{k} ci high");
+            }
+        }
+    }
+    assert!(compared >= 14, "compared {compared} figures");
+    // Same arrivals for every candidate (common random numbers).
+    let reqs: Vec<&Value> = json["candidates"].as_array().unwrap().iter().map(|c| &c["requests"]).collect();
+    assert!(reqs.windows(2).all(|w| w[0] == w[1]), "{reqs:?}");
+}
+
+#[test]
+fn tune_outputs_are_identical_at_any_thread_count_and_match_the_schema() {
+    let args = [
+        "configs/quickstart.toml",
+        "--policy",
+        "rps-10",
+        "--vary",
+        "policy.rps-10.target=6..14:2",
+        "--vary",
+        "policy.rps-10.scale_down_stabilization=0s,5m",
+        "--strategy",
+        "halving",
+        "--seeds",
+        "2",
+        "--set",
+        "simulation.duration=1h",
+    ];
+    let names = ["tune.json", "tune.csv", "best.toml", "pareto.png", "sensitivity.png"];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        // The same folder both times: best.toml's relative paths are relative to it.
+        bin().arg("tune").args(args).args(["--threads", threads, "--out"]).arg(tmp.path()).assert().success();
+        outs.push(names.map(|f| std::fs::read(tmp.path().join(f)).unwrap()));
+    }
+    for (i, name) in names.iter().enumerate() {
+        assert!(outs[0][i] == outs[1][i], "{name} differs between 1 and 2 threads");
+    }
+    let json: Value = serde_json::from_slice(&outs[0][0]).unwrap();
+    let schema_doc = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tune.schema.json"));
+    schema::validate(&json, &schema_doc, &schema_doc, "$");
+    if !json["best"].is_null() {
+        schema::validate(&json["best"], &schema_doc["$defs"]["candidate"], &schema_doc, "$.best");
+    }
+    // The CSV has one row per candidate and a column per varied key.
+    let csv = String::from_utf8(outs[0][1].clone()).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 10);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .starts_with("id,policy.rps-10.target,policy.rps-10.scale_down_stabilization,rank")
+    );
+}
+
+#[test]
+fn halving_finds_the_grids_best_with_far_fewer_requests() {
+    let common = [
+        "configs/quickstart.toml",
+        "--policy",
+        "rps-10",
+        "--vary",
+        "policy.rps-10.target=6..17:1",
+        "--vary",
+        "policy.rps-10.interval=10s,30s",
+        "--seeds",
+        "3",
+        "--set",
+        "simulation.duration=4h",
+        "--set",
+        "simulation.start=\"2025-03-04T03:00:00\"",
+    ];
+    let (_a, grid, _) = tune(&[&common[..], &["--strategy", "grid"]].concat());
+    let (_b, halving, out) = tune(&[&common[..], &["--strategy", "halving"]].concat());
+    println!("{out}");
+    let (g, h) =
+        (grid["requests_simulated"].as_u64().unwrap(), halving["requests_simulated"].as_u64().unwrap());
+    println!("requests simulated: grid {g}, halving {h} ({:.2}x fewer)", g as f64 / h as f64);
+    assert!(g as f64 >= 3.0 * h as f64, "grid {g} vs halving {h}");
+    let best = &halving["best"]["params"];
+    assert!(!best.is_null(), "halving found nothing feasible");
+    // The grid ranks halving's choice first, or cannot tell it from its own best.
+    let same = grid["candidates"].as_array().unwrap().iter().find(|c| &c["params"] == best).unwrap();
+    assert!(
+        same["rank"] == 1 || same["indistinguishable_from_best"] == Value::Bool(true),
+        "halving chose {best}, grid rank {} ({})",
+        same["rank"],
+        same["diff_to_best"]
+    );
+    // Only full-fidelity candidates are ranked.
+    for c in halving["candidates"].as_array().unwrap() {
+        assert_eq!(c["rank"].is_null(), !c["fidelity"]["full"].as_bool().unwrap());
+    }
+}
+
+fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+#[test]
+fn best_toml_runs_and_the_tuned_hpa_manifest_validates_against_the_kubernetes_schema() {
+    let (t, json, _) = tune(&[
+        "configs/k8s-policies.toml",
+        "--policy",
+        "hpa-fast",
+        "--vary",
+        "policy.hpa-fast.target=50..80:15",
+        "--vary",
+        "policy.hpa-fast.patch.spec.behavior.scaleDown.stabilizationWindowSeconds=60,300",
+        "--set",
+        "simulation.duration=1h",
+    ]);
+    let dir = t.path().join("t");
+    let best = &json["best"];
+    assert!(!best.is_null(), "{}", json["message"]);
+    // best.toml runs where it was written (relative manifest paths rewritten) and reproduces the
+    // best candidate's figures.
+    let run_out = t.path().join("run");
+    bin()
+        .arg("run")
+        .arg(dir.join("best.toml"))
+        .args(["--policy", "hpa-fast", "--out"])
+        .arg(&run_out)
+        .assert()
+        .success();
+    let s = read_json(&run_out.join("summary.json"));
+    for k in ["cost", "latency_p99_s", "failed_pct", "scaling_actions", "slo_violation_minutes"] {
+        assert_eq!(s["policies"][0][k], best[k], "{k}");
+    }
+    let yaml = std::fs::read_to_string(dir.join("best.yaml")).unwrap();
+    let target = best["params"]["policy.hpa-fast.target"].as_i64().unwrap();
+    assert!(yaml.contains(&format!("averageUtilization: {target}")), "{yaml}");
+    let window = best["params"]["policy.hpa-fast.patch.spec.behavior.scaleDown.stabilizationWindowSeconds"]
+        .as_i64()
+        .unwrap();
+    assert!(yaml.contains(&format!("stabilizationWindowSeconds: {window}")), "{yaml}");
+    match tool("kubernetes-validate") {
+        Some(kv) => {
+            let o =
+                std::process::Command::new(kv).arg("--strict").arg(dir.join("best.yaml")).output().unwrap();
+            let text =
+                format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            assert!(o.status.success() && text.contains("passed"), "kubernetes-validate: {text}");
+        }
+        None if std::env::var_os("SCALESIM_REQUIRE_TOOLS").is_some() => {
+            panic!("kubernetes-validate is not installed (pip install kubernetes-validate)")
+        }
+        None => eprintln!(
+            "SKIPPED the schema check: kubernetes-validate is not installed (pip install kubernetes-validate)"
+        ),
+    }
+}
+
+#[test]
+fn nothing_feasible_names_the_closest_candidate() {
+    let (t, json, stdout) = tune(&[
+        "tests/fixtures/tune/mmc.toml",
+        "--policy",
+        "one",
+        "--vary",
+        "service.workers=4,5",
+        "--require",
+        "latency_mean_s<=0.101",
+    ]);
+    assert!(json["best"].is_null());
+    let m = json["message"].as_str().unwrap();
+    assert!(m.contains("service.workers=5") && m.contains("latency_mean_s<=0.101"), "{m}");
+    assert!(stdout.contains("no candidate meets every constraint"), "{stdout}");
+    assert!(!t.path().join("t/best.toml").exists());
+}
+
+#[test]
+fn bad_input_is_refused_before_simulating() {
+    let q = "configs/quickstart.toml";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--vary", "policy.rps-10.taget=1,2"], "did you mean `target`"),
+        (vec!["--vary", "policy.rps-10.replicas=1,2"], "is not used by policy type `rps`"),
+        (
+            vec!["--vary", "policy.rps-10.target=14..6:2"],
+            "--vary policy.rps-10.target=14..6:2: `14..6:2` is empty",
+        ),
+        (vec!["--vary", "policy.rps-10.target=6..14:0"], "step must be positive"),
+        (
+            vec!["--vary", "policy.rps-10.min=10..30:10"],
+            "--vary policy.rps-10.min=10..30:10: the candidate min=30",
+        ),
+        (
+            vec!["--vary", "policy.rps-10.target=1,2", "--require", "cots<=1"],
+            "--require cots<=1: `cots` is not a summary figure; did you mean `cost`?",
+        ),
+        (vec!["--vary", "policy.rps-10.target=1,2", "--minimize", "latency"], "--minimize latency"),
+        (
+            vec!["--vary", "policy.rps-10.target=1..1000:1", "--vary", "policy.rps-10.max=1..1000:1"],
+            "more than 100000",
+        ),
+        (vec!["--vary", "policy.rps-10.target=1,2", "--strategy", "random", "--budget", "0"], "--budget 0"),
+        (vec!["--vary", "policy.cpu-60.target=50,60"], "the tuned policy is `rps-10`"),
+        (vec!["--vary", "traffic.scale=1,2"], "use --set"),
+        (vec!["--vary", "policy.rps-10.target=1,2", "--vary", "policy.rps-10.target=3"], "varied twice"),
+        (vec!["--vary", "policy.rps-10.target=1,2", "--strategy", "random"], "needs --budget"),
+    ];
+    for (extra, want) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("o");
+        let o = bin()
+            .args(["tune", q, "--policy", "rps-10"])
+            .args(&extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(want), "{extra:?}: expected `{want}` in:\n{err}");
+        assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+        assert!(!out.exists(), "{extra:?} wrote {}", out.display());
+    }
+    let o = bin().args(["tune", q, "--policy", "nope", "--vary", "policy.nope.target=1"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no policy named `nope`"));
+}
