@@ -30,6 +30,9 @@ pub enum Stream {
     Policy = 6,
     /// Closed-loop users' think times (see `engine::ClosedLoop`).
     Users = 7,
+    /// Per-request overhead outside the replica (`service.overhead`), drawn once per request in
+    /// arrival order.
+    Overhead = 8,
 }
 
 /// SplitMix64 step: a good, cheap mixer for deriving seeds.

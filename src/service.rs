@@ -3,8 +3,9 @@
 //! A replica has `workers` slots and a FIFO queue. A request's *demand* (seconds of work) is
 //! drawn once, in arrival order, from its own random stream, so every policy gives request k the
 //! same demand; its service time is the demand times a slowdown factor read off a
-//! piecewise-linear curve of the requests in service on the replica when it starts. CPU usage
-//! and cold-start times are also described here; the engine applies them.
+//! piecewise-linear curve of the requests in service on the replica when it starts. A request's
+//! *overhead* (network, client and framework time) adds to its latency without occupying a
+//! worker. CPU usage and cold-start times are also described here; the engine applies them.
 
 use crate::dist::Dist;
 use crate::rng::SimRng;
@@ -177,6 +178,10 @@ pub struct ServiceModel {
     /// Slowdown factor as a function of requests in service on the replica (including the one
     /// starting); `None` means 1.
     pub slowdown: Option<Curve>,
+    /// Latency outside the replica (network, client, framework), seconds, drawn per request: it
+    /// occupies no worker and is added to every latency figure, but does not count toward
+    /// `timeout` (which bounds the time at the replica). `None`: no overhead.
+    pub overhead: Option<Dist>,
     /// Time from the scale-up decision until the replica is ready, seconds.
     pub startup: Dist,
     /// Time from the scale-up decision until the pod is running (scheduled, image pulled), seconds;

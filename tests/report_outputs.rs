@@ -36,6 +36,7 @@ fn scenario(hours: u64) -> Scenario {
             timeout: Some(10 * SECOND),
             demand: Demand::Dist(Dist::exponential(0.1)),
             slowdown: None,
+            overhead: None,
             startup: Dist::Deterministic { value: 30.0 },
             pending: None,
             grace: 30 * SECOND,

@@ -10,7 +10,7 @@ pub mod fit;
 pub mod locust;
 pub mod steps;
 
-pub use fit::{Fit, Params, SimulatedStep, StepComparison, simulate_step};
+pub use fit::{Fit, ParamUncertainty, Params, SimulatedStep, StepComparison, simulate_step};
 pub use locust::{LocustHistory, PercentileMode};
 pub use steps::{MeasuredStep, Steps};
 
@@ -102,6 +102,16 @@ pub fn service_toml(params: &Params, origin: &str) -> String {
         let pts: Vec<String> = points.iter().map(|(x, y)| format!("[{x}, {y:.3}]")).collect();
         s.push_str(&format!("\n[service.slowdown]\npoints = [{}]\n", pts.join(", ")));
     }
+    if params.overhead_s > 0.0 {
+        s.push_str(
+            "\n# Latency outside the replica (network, client, framework): no worker is busy with it.\n",
+        );
+        s.push_str(&format!(
+            "[service.overhead]\ndistribution = \"deterministic\"\nvalue = {:.6}  # seconds ({:.1} ms)\n",
+            params.overhead_s,
+            params.overhead_s * 1000.0
+        ));
+    }
     s
 }
 
@@ -113,8 +123,22 @@ mod tests {
     #[test]
     fn service_toml_is_accepted_by_a_scenario() {
         for p in [
-            Params { workers: 4, mean_s: 0.0503, sigma: 0.49, queue_limit: Some(16), slowdown: None },
-            Params { workers: 8, mean_s: 0.12, sigma: 0.8, queue_limit: None, slowdown: Some(1.4) },
+            Params {
+                workers: 4,
+                mean_s: 0.0503,
+                sigma: 0.49,
+                queue_limit: Some(16),
+                slowdown: None,
+                overhead_s: 0.0,
+            },
+            Params {
+                workers: 8,
+                mean_s: 0.12,
+                sigma: 0.8,
+                queue_limit: None,
+                slowdown: Some(1.4),
+                overhead_s: 0.061,
+            },
         ] {
             let text = format!(
                 "[simulation]\nduration = \"1h\"\n\n[traffic]\nrate = 10\n\n{}\n[[policy]]\nname = \"p\"\ntype = \"fixed\"\nreplicas = 2\n",

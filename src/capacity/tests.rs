@@ -10,6 +10,7 @@ fn service(workers: u32, mean: f64) -> ServiceModel {
         timeout: Some(10 * SECOND),
         demand: Demand::Dist(Dist::exponential(mean)),
         slowdown: None,
+        overhead: None,
         startup: Dist::Deterministic { value: 30.0 },
         pending: None,
         grace: 30 * SECOND,
@@ -189,4 +190,22 @@ fn plans_and_checks() {
     assert!(StepTest::open(vec![1.0]).with_durations(SECOND, SECOND).check().is_err());
     assert!(StepTest::open(vec![-1.0]).check().is_err());
     assert_eq!(round_sig(12.345), 12.3);
+}
+
+/// Closed-loop users wait for the overhead too: N = X (R + Z) with R the latency they see,
+/// overhead included, while the replica saturates at workers / demand whatever the overhead.
+#[test]
+fn closed_loop_users_see_the_overhead() {
+    let mut svc = service(2, 0.1);
+    svc.overhead = Some(crate::dist::Dist::Deterministic { value: 0.3 });
+    let test =
+        StepTest::closed(vec![5, 80], Think::Exponential(1.0)).with_durations(300 * SECOND, 30 * SECOND);
+    let r = run_step_test(&svc, &test, 2);
+    let light = &r.steps[0];
+    // 5 users, cycle about 1 + 0.3 + 0.1 s: about 3.6 req/s (without the overhead, 4.5).
+    let law = 5.0 / (1.0 + 0.3 + 0.1);
+    assert!((light.served_rps / law - 1.0).abs() < 0.08, "{} vs {law}", light.served_rps);
+    assert!(light.p50_s.unwrap() > 0.3, "{:?}", light.p50_s);
+    let x = r.steps[1].served_rps;
+    assert!((x - 20.0).abs() < 0.8, "saturation {x}");
 }

@@ -112,10 +112,11 @@ fn table(cal: &Calibration) -> String {
     writeln!(s).unwrap();
     writeln!(
         s,
-        "Fitted replica: {} workers, demand lognormal mean {:.1} ms sigma {:.3}, queue limit {}, {}",
+        "Fitted replica: {} workers, demand lognormal mean {:.1} ms sigma {:.3}, overhead {:.1} ms, queue limit {}, {}",
         p.workers,
         p.mean_s * 1000.0,
         p.sigma,
+        p.overhead_s * 1000.0,
         p.queue_limit.map_or_else(|| "unbounded".to_string(), |q| q.to_string()),
         match p.slowdown {
             Some(k) => format!("slowdown ×{k:.2} with all {} workers busy", p.workers),
@@ -135,6 +136,12 @@ fn table(cal: &Calibration) -> String {
         .unwrap();
     writeln!(
         s,
+        "  without overhead {:.4}, with {:.4}: an overhead is kept only when 20 % better",
+        f.objective_without_overhead, f.objective_with_overhead
+    )
+    .unwrap();
+    writeln!(
+        s,
         "Saturation throughput: measured {:.1} rps, model {:.1} rps ({:+.1} %){}",
         f.measured_saturation_rps,
         f.model_saturation_rps,
@@ -144,6 +151,34 @@ fn table(cal: &Calibration) -> String {
     .unwrap();
     if let Some(z) = m.think_s {
         writeln!(s, "Locust users think about {z:.2} s between requests (estimated).").unwrap();
+    }
+    writeln!(s, "Uncertainty (standard error, Gauss–Newton over the fitted steps):").unwrap();
+    for u in &f.uncertainty {
+        let unit = |v: f64| match u.name {
+            "demand.mean" | "overhead" => format!("{:.1} ms", v * 1000.0),
+            "workers" | "queue_limit" => format!("{v:.0}"),
+            _ => format!("{v:.3}"),
+        };
+        let se = match u.std_error {
+            Some(se) => match u.name {
+                "demand.mean" | "overhead" => format!("± {:.1} ms", se * 1000.0),
+                "workers" | "queue_limit" => format!("± {se:.2}"),
+                _ => format!("± {se:.3}"),
+            },
+            None => "not estimable".to_string(),
+        };
+        writeln!(
+            s,
+            "  {:<13} {:>10} {:>14}  {}",
+            u.name,
+            unit(u.value),
+            se,
+            if u.identified { "identified" } else { "NOT identified" }
+        )
+        .unwrap();
+    }
+    for w in &f.warnings {
+        writeln!(s, "warning: {w}").unwrap();
     }
     s
 }
@@ -162,12 +197,17 @@ fn json_report(cal: &Calibration, toml: &str) -> serde_json::Value {
             "workers": p.workers,
             "queue_limit": p.queue_limit,
             "demand": { "distribution": "lognormal", "mean_s": p.mean_s, "sigma": p.sigma },
+            "overhead_s": p.overhead_s,
             "slowdown_points": p.slowdown_points(),
         },
+        "uncertainty": f.uncertainty,
+        "warnings": f.warnings,
         "service_toml": toml,
         "objective": f.objective,
         "objective_without_slowdown": f.objective_without_slowdown,
         "objective_with_slowdown": f.objective_with_slowdown,
+        "objective_without_overhead": f.objective_without_overhead,
+        "objective_with_overhead": f.objective_with_overhead,
         "simulations": f.simulations,
         "saturated": f.saturated,
         "measured_saturation_rps": f.measured_saturation_rps,

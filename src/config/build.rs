@@ -284,6 +284,10 @@ fn build_service(
         Some(d) => Some(build_dist(&p.key("pending"), &d.into())?),
         None => None,
     };
+    let overhead = match raw.overhead {
+        Some(d) => Some(build_dist(&p.key("overhead"), &d.into())?),
+        None => None,
+    };
     let cpu = match raw.cpu {
         Some(c) => build_cpu(&p.key("cpu"), c)?,
         None => CpuModel::default(),
@@ -298,6 +302,7 @@ fn build_service(
         timeout,
         demand,
         slowdown,
+        overhead,
         startup,
         pending,
         grace,

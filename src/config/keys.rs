@@ -290,6 +290,10 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
     if let Some(d) = v.iter_mut().find(|d| d.key == "service.startup.distribution") {
         d.meaning = "Time from a scale-up decision until the replica is ready: same distributions as `service.demand` except `linear`.";
     }
+    v.extend(dist_docs!("service.overhead", "none"));
+    if let Some(d) = v.iter_mut().find(|d| d.key == "service.overhead.distribution") {
+        d.meaning = "Latency outside the replica, per request (network, client and framework time): it occupies no worker and adds to every latency figure (percentiles, SLO, closed-loop users' response times), but does not count toward `service.timeout`, which bounds the time at the replica (queue and service). Same distributions as `service.startup`; `scalesim calibrate` fits a deterministic one.";
+    }
     v.extend(dist_docs!("service.pending", "none (the pod runs at once)"));
     if let Some(d) = v.iter_mut().find(|d| d.key == "service.pending.distribution") {
         d.meaning = "Time from a scale-up decision until the pod runs (scheduled, image pulled; phase `Pending` before, which the HPA counts as unready), capped at the startup time: same distributions as `service.startup`.";

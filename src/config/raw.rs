@@ -97,6 +97,8 @@ pub struct RawService {
     pub startup: Option<RawStartup>,
     /// `[service.pending]`: time until the pod runs (same keys as startup).
     pub pending: Option<RawStartup>,
+    /// `[service.overhead]`: latency outside the replica (same keys as startup).
+    pub overhead: Option<RawStartup>,
     /// `[service.cpu]`.
     pub cpu: Option<RawCpu>,
     /// `[service.memory]`.

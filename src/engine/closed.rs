@@ -76,8 +76,9 @@ impl Users {
         self.wakeups.pop().is_some()
     }
 
-    /// `n` requests ended at `at` (noticed at `now >= at`): their users think, or retire when
-    /// there are more users than wanted.
+    /// `n` requests ended for their users at `at` (noticed at `now`: a late-noticed queue timeout
+    /// has `at < now`, a response still travelling back through `service.overhead` has
+    /// `at > now`): their users think, or retire when there are more users than wanted.
     pub fn ended(&mut self, at: Time, now: Time, n: u64) {
         for _ in 0..n {
             if self.live > self.target {

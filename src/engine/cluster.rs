@@ -39,6 +39,17 @@ impl Integral {
     }
 }
 
+/// A request waiting for a worker (queued on a replica, or held while no replica is ready).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Waiting {
+    /// When it arrived.
+    pub arrival: Time,
+    /// Its demand, seconds.
+    pub demand: f64,
+    /// Its latency outside the replica (`service.overhead`), added when it is served.
+    pub overhead: Time,
+}
+
 #[derive(Debug)]
 pub(super) struct Replica {
     pub state: RState,
@@ -49,8 +60,8 @@ pub(super) struct Replica {
     /// When its pod started running (`status.startTime`); `Pending` before.
     pub started: Time,
     pub busy: u32,
-    /// Waiting requests: (arrival time, demand in seconds).
-    pub queue: VecDeque<(Time, f64)>,
+    /// Waiting requests, oldest first.
+    pub queue: VecDeque<Waiting>,
     /// CPU-seconds used: level = cores in use now.
     pub cpu: Integral,
 }

@@ -12,6 +12,15 @@
 //! exactly); a request in service that would overrun its deadline is abandoned at the deadline
 //! (the client gives up and the worker is freed).
 //!
+//! Overhead (`service.overhead`): each request's latency outside the replica (network, client,
+//! framework), drawn once per request in arrival order from its own stream (only when the
+//! scenario has one, so scenarios without it draw exactly as before). It occupies no worker and
+//! is not in flight at the replica: it is added to the latency of a served request, and a
+//! closed-loop user receives the response that much after the replica finished it. It does not
+//! count toward the timeout, which bounds the time at the replica (queue and service), as a
+//! load balancer's or the server's own timeout does: a request served in time whose overhead
+//! takes its latency past `timeout` is served, with that latency.
+//!
 //! [`simulate_with`] adds optional features that cost nothing when unused ([`Extras`]): a
 //! closed-loop user population ([`ClosedLoop`]) whose users send their next request a think time
 //! after the previous one ends, explicit recording-interval boundaries, and per-interval latency
@@ -33,7 +42,7 @@ use crate::scenario::Scenario;
 use crate::time::{SECOND, Time, from_secs_f64};
 use crate::traffic::Arrival;
 use closed::Users;
-use cluster::{Cluster, Integral, RState};
+use cluster::{Cluster, Integral, RState, Waiting};
 use hdrhistogram::Histogram;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -50,6 +59,8 @@ struct Completion {
     replica: u32,
     timed_out: bool,
     arrival: Time,
+    /// Latency outside the replica, added when served.
+    overhead: Time,
 }
 
 /// A replica lifecycle event.
@@ -77,6 +88,8 @@ struct Sim<'a> {
     balancer: Balancer,
     lb_rng: SimRng,
     demand_rng: SimRng,
+    /// Draws each request's overhead (only when the service has one).
+    overhead_rng: SimRng,
     startup_rng: SimRng,
     completions: BinaryHeap<Reverse<Completion>>,
     controls: BinaryHeap<Reverse<Control>>,
@@ -91,8 +104,8 @@ struct Sim<'a> {
     cpu_request_starts: u64,
     desired: u32,
     peak: u32,
-    /// Requests held while no replica is ready: (arrival, demand).
-    held: VecDeque<(Time, f64)>,
+    /// Requests held while no replica is ready.
+    held: VecDeque<Waiting>,
     activator: Option<ActivatorBuffer>,
     /// A request was held while the policy wanted zero replicas.
     poke: bool,
@@ -102,9 +115,16 @@ struct Sim<'a> {
 }
 
 impl<'a> Sim<'a> {
-    fn push_completion(&mut self, time: Time, replica: u32, arrival: Time, timed_out: bool) {
+    fn push_completion(&mut self, time: Time, replica: u32, w: Waiting, timed_out: bool) {
         self.seq += 1;
-        self.completions.push(Reverse(Completion { time, seq: self.seq, replica, timed_out, arrival }));
+        self.completions.push(Reverse(Completion {
+            time,
+            seq: self.seq,
+            replica,
+            timed_out,
+            arrival: w.arrival,
+            overhead: w.overhead,
+        }));
     }
 
     fn push_control(&mut self, time: Time, kind: ControlKind, replica: u32) {
@@ -141,7 +161,7 @@ impl<'a> Sim<'a> {
 
     /// Starts service of a request on replica `r` at `now`.
     #[inline]
-    fn start_service(&mut self, r: u32, now: Time, arrival: Time, demand: f64) {
+    fn start_service(&mut self, r: u32, now: Time, w: Waiting) {
         let cpu = &self.sc.service.cpu;
         let rep = &mut self.cluster.replicas[r as usize];
         rep.busy += 1;
@@ -152,24 +172,24 @@ impl<'a> Sim<'a> {
             self.busy_ready.add(now, 1.0);
             self.cpu_request_starts += 1;
         }
-        let st = self.sc.service.service_time(demand, busy);
+        let st = self.sc.service.service_time(w.demand, busy);
         let mut end = now + from_secs_f64(st);
         let mut timed_out = false;
         if let Some(to) = self.timeout {
-            let deadline = arrival + to;
+            let deadline = w.arrival + to;
             if end > deadline {
                 end = deadline;
                 timed_out = true;
             }
         }
-        self.push_completion(end, r, arrival, timed_out);
+        self.push_completion(end, r, w, timed_out);
     }
 
     /// Drops queued requests of replica `r` whose deadline has passed by `now`.
     fn purge_expired(&mut self, r: u32, now: Time) {
         let Some(to) = self.timeout else { return };
         while let Some(front) = self.cluster.replicas[r as usize].queue.front() {
-            let deadline = front.0 + to;
+            let deadline = front.arrival + to;
             if deadline > now {
                 break;
             }
@@ -189,6 +209,11 @@ impl<'a> Sim<'a> {
         // Drawn for every request, whatever happens to it: request k has the same demand under
         // every policy.
         let demand = self.sc.service.demand.sample(&a, &mut self.demand_rng);
+        let overhead = match &self.sc.service.overhead {
+            Some(d) => from_secs_f64(d.sample(&mut self.overhead_rng).max(0.0)),
+            None => 0,
+        };
+        let w = Waiting { arrival: now, demand, overhead };
         if self.cluster.active.is_empty() {
             if self.activator.is_some() {
                 // Requests whose wait is over leave first, freeing their places.
@@ -196,7 +221,7 @@ impl<'a> Sim<'a> {
             }
             match self.activator {
                 Some(b) if (self.held.len() as u64) < b.capacity as u64 => {
-                    self.held.push_back((now, demand));
+                    self.held.push_back(w);
                     self.inflight.add(now, 1.0);
                     self.poke |= self.desired == 0;
                 }
@@ -207,12 +232,12 @@ impl<'a> Sim<'a> {
             }
             return;
         }
-        self.dispatch(now, now, demand);
+        self.dispatch(now, w);
     }
 
     /// Sends a request (arrived at `arrival`) to a ready replica chosen by the balancer; the
     /// request is not yet counted in flight.
-    fn dispatch(&mut self, now: Time, arrival: Time, demand: f64) {
+    fn dispatch(&mut self, now: Time, w: Waiting) {
         let n = self.cluster.active.len();
         let cl = &self.cluster;
         let idx =
@@ -220,7 +245,7 @@ impl<'a> Sim<'a> {
         let r = self.cluster.active[idx];
         if self.cluster.replicas[r as usize].busy < self.workers {
             self.inflight.add(now, 1.0);
-            self.start_service(r, now, arrival, demand);
+            self.start_service(r, now, w);
             return;
         }
         if self.timeout.is_some() {
@@ -228,7 +253,7 @@ impl<'a> Sim<'a> {
         }
         let q = &mut self.cluster.replicas[r as usize].queue;
         if q.len() < self.queue_limit {
-            q.push_back((arrival, demand));
+            q.push_back(w);
             self.inflight.add(now, 1.0);
         } else {
             self.rec.on_failed(FailReason::QueueFull, 1);
@@ -248,8 +273,8 @@ impl<'a> Sim<'a> {
 
     /// Fails held requests whose deadline has passed by `now` (dated at their deadline).
     fn purge_held(&mut self, now: Time) {
-        while let Some(&(arrival, _)) = self.held.front() {
-            let (deadline, reason) = self.held_deadline(arrival);
+        while let Some(front) = self.held.front() {
+            let (deadline, reason) = self.held_deadline(front.arrival);
             if deadline > now {
                 break;
             }
@@ -265,10 +290,10 @@ impl<'a> Sim<'a> {
     fn release_held(&mut self, now: Time) {
         self.purge_held(now);
         while !self.cluster.active.is_empty() {
-            let Some((arrival, demand)) = self.held.pop_front() else { break };
+            let Some(w) = self.held.pop_front() else { break };
             // It stops being counted as held and is counted again by `dispatch`.
             self.inflight.add(now, -1.0);
-            self.dispatch(now, arrival, demand);
+            self.dispatch(now, w);
         }
     }
 
@@ -287,14 +312,16 @@ impl<'a> Sim<'a> {
         self.inflight.add(now, -1.0);
         if c.timed_out {
             self.rec.on_failed(FailReason::Timeout, 1);
+            self.ended(now, now, 1);
         } else {
             self.served_total += 1;
-            self.rec.on_served(now - c.arrival);
+            self.rec.on_served(now - c.arrival + c.overhead);
+            // The client has the response `overhead` after the replica finished it.
+            self.ended(now + c.overhead, now, 1);
         }
-        self.ended(now, now, 1);
         self.purge_expired(r, now);
-        if let Some((arrival, demand)) = self.cluster.replicas[r as usize].queue.pop_front() {
-            self.start_service(r, now, arrival, demand);
+        if let Some(w) = self.cluster.replicas[r as usize].queue.pop_front() {
+            self.start_service(r, now, w);
         } else {
             let rep = &self.cluster.replicas[r as usize];
             if rep.state == RState::Draining && rep.busy == 0 {
@@ -511,6 +538,7 @@ pub fn simulate_with(
         balancer: Balancer::new(sc.balancer),
         lb_rng: stream(seed, Stream::Balancer),
         demand_rng: stream(seed, Stream::Demand),
+        overhead_rng: stream(seed, Stream::Overhead),
         startup_rng: stream(seed, Stream::Startup),
         completions: BinaryHeap::with_capacity(1024),
         controls: BinaryHeap::new(),

@@ -33,6 +33,7 @@ fn service(workers: u32, mean: f64) -> ServiceModel {
         timeout: None,
         demand: Demand::Dist(Dist::exponential(mean)),
         slowdown: None,
+        overhead: None,
         startup: Dist::Deterministic { value: 30.0 },
         pending: None,
         grace: 30 * SECOND,
@@ -244,4 +245,77 @@ fn record_marks_set_the_intervals_and_histograms_follow_them() {
         assert_eq!(row.served, h.len());
     }
     assert_eq!(d.interval_ends[3].arrivals, r.summary.requests);
+}
+
+/// `service.overhead` adds to every served latency, occupies no worker and is not in flight.
+#[test]
+fn overhead_adds_latency_but_occupies_no_worker() {
+    let mut plain = service(2, 0.05);
+    plain.demand = Demand::Dist(Dist::Deterministic { value: 0.05 });
+    let mut slow = plain.clone();
+    slow.overhead = Some(Dist::Deterministic { value: 0.2 });
+    // 30 req/s on 2 workers of 50 ms: 75 % busy; a 200 ms overhead occupying a worker would
+    // make it 2 × (0.05 + 0.2) = 8 req/s of capacity and fail or queue without bound.
+    let run = |svc: ServiceModel| {
+        let sc = scenario(30.0, 600, svc, vec![PolicySpec::fixed("one", 1)]);
+        let (r, d) = simulate_detailed(&sc, &sc.policies[0], 5, 0, None);
+        conserved(&r);
+        (r, d)
+    };
+    let (a, da) = run(plain);
+    let (b, db) = run(slow);
+    // Same arrivals, same demands, same service: the same requests served, 200 ms later each.
+    assert_eq!(a.summary.served, b.summary.served);
+    assert_eq!(a.summary.failed, b.summary.failed);
+    assert!((da.in_flight_integral - db.in_flight_integral).abs() < 1e-6, "overhead is not at the replica");
+    // (HDR histograms keep 3 significant digits.)
+    let close = |x: u64, y: u64| (x as f64 - y as f64).abs() <= 1e-3 * y as f64;
+    assert!(
+        close(db.latency_us.min(), da.latency_us.min() + 200_000),
+        "{} {}",
+        db.latency_us.min(),
+        da.latency_us.min()
+    );
+    assert!(
+        close(db.latency_us.max(), da.latency_us.max() + 200_000),
+        "{} {}",
+        db.latency_us.max(),
+        da.latency_us.max()
+    );
+    let (pa, pb) = (a.summary.latency_p50_s.unwrap(), b.summary.latency_p50_s.unwrap());
+    assert!((pb - pa - 0.2).abs() < 1e-3, "p50 {pa} -> {pb}");
+    assert!((b.summary.latency_mean_s.unwrap() - a.summary.latency_mean_s.unwrap() - 0.2).abs() < 1e-4);
+}
+
+/// The timeout bounds the time at the replica: overhead does not count toward it.
+#[test]
+fn overhead_does_not_count_toward_the_timeout() {
+    let mut svc = service(1, 0.1);
+    svc.demand = Demand::Dist(Dist::Deterministic { value: 0.1 });
+    svc.timeout = Some(from_secs_f64(0.5));
+    svc.overhead = Some(Dist::Deterministic { value: 1.0 });
+    // 1 req/s on one 100 ms worker: no queueing, nothing times out at the replica.
+    let sc = scenario(1.0, 600, svc, vec![PolicySpec::fixed("one", 1)]);
+    let r = simulate(&sc, &sc.policies[0], 2, 0, None);
+    conserved(&r);
+    assert_eq!(r.summary.failed_by_reason[FailReason::Timeout as usize], 0);
+    assert!(r.summary.latency_p50_s.unwrap() > 1.09, "{:?}", r.summary.latency_p50_s);
+}
+
+/// Runs without an overhead draw exactly as before: the overhead stream is separate, and an
+/// overhead changes no demand, arrival or balancer choice.
+#[test]
+fn overhead_uses_its_own_stream() {
+    let base = service(3, 0.1);
+    let mut with = base.clone();
+    with.overhead = Some(Dist::exponential(0.03));
+    let sc_a = scenario(25.0, 300, base, vec![PolicySpec::fixed("f", 1)]);
+    let sc_b = scenario(25.0, 300, with, vec![PolicySpec::fixed("f", 1)]);
+    let a = simulate(&sc_a, &sc_a.policies[0], 9, 0, None);
+    let b = simulate(&sc_b, &sc_b.policies[0], 9, 0, None);
+    let c = simulate(&sc_b, &sc_b.policies[0], 9, 0, None);
+    assert_eq!(b, c, "deterministic");
+    let per_interval = |r: &RunResult| r.intervals.iter().map(|i| (i.arrived, i.served)).collect::<Vec<_>>();
+    assert_eq!(per_interval(&a), per_interval(&b));
+    assert!(b.summary.latency_mean_s.unwrap() > a.summary.latency_mean_s.unwrap() + 0.02);
 }

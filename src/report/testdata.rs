@@ -26,6 +26,7 @@ pub(crate) fn fixture(reps: u32) -> (Scenario, Vec<RunResult>) {
             timeout: Some(10 * SECOND),
             demand: Demand::Dist(Dist::exponential(0.1)),
             slowdown: None,
+            overhead: None,
             startup: Dist::Deterministic { value: 30.0 },
             pending: None,
             grace: 30 * SECOND,

@@ -17,6 +17,7 @@ pub fn mmc_service(workers: u32, mean_s: f64) -> ServiceModel {
         timeout: None,
         demand: Demand::Dist(Dist::exponential(mean_s)),
         slowdown: None,
+        overhead: None,
         startup: Dist::Deterministic { value: 0.0 },
         pending: None,
         grace: 3600 * SECOND,
