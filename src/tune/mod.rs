@@ -484,18 +484,18 @@ fn search(
     // The oracle first: its runs (for the cost above it) and its demand curves (for the
     // elasticity metrics of every whole-horizon candidate run), one per replication seed.
     let mut oracle_runs: Vec<RunSummary> = Vec::new();
-    let mut curves: Vec<Option<(crate::record::elasticity::StepCurve, Time)>> = Vec::new();
+    let mut curves: Vec<Option<crate::record::DemandCurve>> = Vec::new();
     if let Some(o) = oracle {
         let jobs: Vec<Job> =
             (0..full_seeds).map(|rep| Job { cand: ORACLE, rep, horizon: base.duration }).collect();
         progress.total.fetch_add(base.duration * jobs.len() as u64, Ordering::Relaxed);
         progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        let done: Vec<(RunSummary, Option<(crate::record::elasticity::StepCurve, Time)>)> = jobs
+        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = jobs
             .par_iter()
             .map(|j| {
                 let r = simulate(base, None, o, j.rep, j.horizon, &progress.done);
                 progress.jobs_done.fetch_add(1, Ordering::Relaxed);
-                (r.summary, crate::oracle::demand_curve(base, o, replication_seed(base.seed, j.rep)))
+                (r.summary, r.foresight)
             })
             .collect();
         let mut rung = Rung { candidates: 0, seeds: full_seeds, horizon: 1.0, requests: 0, runs: 0 };
@@ -528,12 +528,12 @@ fn search(
                 let run = simulate(base, Some(&s.service), &s.policy, j.rep, j.horizon, &progress.done);
                 let mut summary = run.summary;
                 if j.horizon == base.duration {
-                    if let Some(Some((curve, grid))) = curves.get(j.rep as usize) {
+                    if let Some(Some(d)) = curves.get(j.rep as usize) {
                         summary.elasticity = Some(crate::record::elasticity::elasticity(
                             &run.ready_curve,
-                            curve,
+                            &d.curve,
                             base.duration,
-                            *grid,
+                            d.interval,
                         ));
                     }
                     summary.cost_above_oracle_pct = oracle_runs
@@ -712,6 +712,7 @@ fn as_run(policy: &str, rep: u32, seed: u64, summary: RunSummary) -> RunResult {
         summary,
         decisions: Vec::new(),
         ready_curve: Default::default(),
+        foresight: None,
     }
 }
 
