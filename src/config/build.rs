@@ -3,6 +3,7 @@
 //! and conversion into the library's types. Every failure names the key at fault.
 
 use super::error::{KeyError, suggest};
+use super::files::Files;
 use super::raw::*;
 use super::source::KeyPath;
 use super::values::{Bytes, Dur};
@@ -30,8 +31,8 @@ pub const MAX_DURATION: Time = 3660 * 86_400 * SECOND;
 pub const DEFAULT_START: &str = "2025-01-06T00:00:00";
 
 /// Checks `raw` and builds the scenario; `default_name` names it when the file does not, and
-/// trace paths are relative to `base_dir`.
-pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenario> {
+/// trace and manifest paths are relative to `base_dir` (read through `files`).
+pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path, files: &Files) -> R<Scenario> {
     let sim = KeyPath::root().key("simulation");
     let s = raw.simulation;
     let name = s.name.unwrap_or_else(|| default_name.to_string());
@@ -63,7 +64,7 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
         None => None,
     };
 
-    let traffic = raw.traffic.into_spec(base_dir, &clock, duration).map_err(|e| {
+    let traffic = raw.traffic.into_spec(base_dir, files, &clock, duration).map_err(|e| {
         let key = if e.key == "traffic" || e.key.starts_with("traffic.") || e.key.starts_with("traffic[") {
             e.key.clone()
         } else {
@@ -88,7 +89,7 @@ pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenari
         policies: Vec::new(),
     };
     // The oracle plans from the rest of the scenario (its traffic, service and SLO).
-    scenario.policies = build_policies(raw.policy, tz, base_dir, &scenario)?;
+    scenario.policies = build_policies(raw.policy, tz, base_dir, files, &scenario)?;
     Ok(scenario)
 }
 
@@ -613,6 +614,7 @@ fn build_policies(
     raw: Vec<RawPolicy>,
     sim_tz: Tz,
     base_dir: &Path,
+    files: &Files,
     scenario: &Scenario,
 ) -> R<Vec<PolicySpec>> {
     let root = KeyPath::root().key("policy");
@@ -631,7 +633,7 @@ fn build_policies(
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        out.push(build_policy(&path, p, sim_tz, base_dir, scenario)?);
+        out.push(build_policy(&path, p, sim_tz, base_dir, files, scenario)?);
     }
     Ok(out)
 }
@@ -641,6 +643,7 @@ fn build_policy(
     p: RawPolicy,
     sim_tz: Tz,
     base_dir: &Path,
+    files: &Files,
     scenario: &Scenario,
 ) -> R<PolicySpec> {
     let allowed = policy_keys(p.kind);
@@ -655,7 +658,7 @@ fn build_policy(
         );
     }
     if super::families::is_family(p.kind) {
-        return super::families::build(path, &p, base_dir, sim_tz);
+        return super::families::build(path, &p, base_dir, files, sim_tz);
     }
     if p.kind == PolicyType::Fixed {
         let n = p

@@ -15,6 +15,7 @@ pub mod aws;
 pub mod build;
 pub mod error;
 mod families;
+pub mod files;
 pub mod keys;
 mod manifest_edit;
 pub mod overrides;
@@ -24,6 +25,7 @@ pub mod traffic;
 pub mod values;
 
 pub use error::ConfigError;
+pub use files::Files;
 pub use keys::reference_markdown;
 
 use crate::scenario::Scenario;
@@ -92,6 +94,18 @@ pub fn load_str(
     base_dir: &Path,
     overrides: &[String],
 ) -> Result<Scenario, ConfigError> {
+    load_str_with(text, origin, base_dir, overrides, &Files::default())
+}
+
+/// [`load_str`], reading trace and manifest files through `files`: loads that share it read
+/// (and parse) each file once, and their scenarios share the parsed traces.
+pub fn load_str_with(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    overrides: &[String],
+    files: &Files,
+) -> Result<Scenario, ConfigError> {
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let mut err = ConfigError::file(origin, format!("invalid TOML: {}", e.message().trim()));
         if let Some(span) = e.span() {
@@ -123,7 +137,7 @@ pub fn load_str(
     let default_name = Path::new(origin)
         .file_stem()
         .map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
-    build::build(raw, &default_name, base_dir).map_err(|e| ctx.key_error(e.path, e.message))
+    build::build(raw, &default_name, base_dir, files).map_err(|e| ctx.key_error(e.path, e.message))
 }
 
 struct Context<'a> {

@@ -7,6 +7,7 @@
 //! to the scenario's folder; parsing itself is pure, in [`crate::traffic::trace`]), and the key
 //! reference [`key_docs`].
 
+use super::files::Files;
 use super::keys::KeyDoc;
 use crate::time::{Clock, Time};
 use crate::traffic::noise::NoiseSpec;
@@ -540,13 +541,24 @@ fn build_shape(cfg: &RateConfig, key: &str) -> Result<Shape, TrafficConfigError>
     Ok(shape)
 }
 
-fn read(base_dir: &Path, path: &str) -> Result<(String, String), TrafficConfigError> {
+/// A trace file's text (through `files`, so each is read once) and its path as shown.
+fn read(base_dir: &Path, files: &Files, path: &str) -> Result<(Arc<str>, String), TrafficConfigError> {
     let full = base_dir.join(path);
     let shown = full.display().to_string();
-    match std::fs::read_to_string(&full) {
+    match files.text(&full) {
         Ok(text) => Ok((text, shown)),
         Err(e) => fail("traffic.trace.path", format!("cannot read `{shown}`: {e}")),
     }
+}
+
+/// The key a parsed trace is kept under in [`Files`]: its full path and how it was parsed.
+fn trace_key(base_dir: &Path, path: &str, how: &[&str]) -> String {
+    let mut k = base_dir.join(path).display().to_string();
+    for h in how {
+        k.push('\0');
+        k.push_str(h);
+    }
+    k
 }
 
 fn trace_error(file: &str, e: TraceError) -> TrafficConfigError {
@@ -573,10 +585,12 @@ fn replay_options(
 }
 
 impl TrafficConfig {
-    /// Checks the section and builds the spec; trace paths are relative to `base_dir`.
+    /// Checks the section and builds the spec; trace paths are relative to `base_dir`, and
+    /// trace files are read and parsed through `files` (once per file for every load sharing it).
     pub fn into_spec(
         self,
         base_dir: &Path,
+        files: &Files,
         _clock: &Clock,
         _horizon: Time,
     ) -> Result<TrafficSpec, TrafficConfigError> {
@@ -633,9 +647,13 @@ impl TrafficConfig {
                         (None, Some(c)) => (c.as_str(), true),
                         (None, None) => ("rate", false),
                     };
-                    let (text, shown) = read(base_dir, &r.path)?;
-                    let cols = RateColumns { time: &r.time_column, value, is_count };
-                    let data = trace::parse_rate_csv(&text, cols).map_err(|e| trace_error(&shown, e))?;
+                    let key =
+                        trace_key(base_dir, &r.path, &["rate", &r.time_column, value, &is_count.to_string()]);
+                    let data = files.rate_series(key, || {
+                        let (text, shown) = read(base_dir, files, &r.path)?;
+                        let cols = RateColumns { time: &r.time_column, value, is_count };
+                        trace::parse_rate_csv(&text, cols).map_err(|e| trace_error(&shown, e))
+                    })?;
                     if !opts.looping && opts.start_offset >= data.end {
                         return fail(
                             "traffic.trace.start_offset",
@@ -646,7 +664,7 @@ impl TrafficConfig {
                         );
                     }
                     let shape = Shape::Series {
-                        data: Arc::new(data),
+                        data,
                         offset: opts.start_offset,
                         speedup: opts.speedup,
                         looping: opts.looping,
@@ -682,15 +700,22 @@ impl TrafficConfig {
                                 );
                             }
                             let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
-                            let (text, shown) = read(base_dir, &r.path)?;
-                            let parsed = trace::parse_requests_csv(&text, &r.time_column, &r.size_columns)
-                                .map_err(|e| trace_error(&shown, e))?;
+                            let mut how = vec!["requests", r.time_column.as_str()];
+                            how.extend(r.size_columns.iter().map(String::as_str));
+                            let parsed = files.request_trace(trace_key(base_dir, &r.path, &how), || {
+                                let (text, shown) = read(base_dir, files, &r.path)?;
+                                trace::parse_requests_csv(&text, &r.time_column, &r.size_columns)
+                                    .map_err(|e| trace_error(&shown, e))
+                            })?;
                             (r.path.as_str(), opts, parsed)
                         }
                         TraceConfig::AzureLlm(r) => {
                             let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
-                            let (text, shown) = read(base_dir, &r.path)?;
-                            let parsed = trace::parse_azure_llm(&text).map_err(|e| trace_error(&shown, e))?;
+                            let parsed =
+                                files.request_trace(trace_key(base_dir, &r.path, &["azure"]), || {
+                                    let (text, shown) = read(base_dir, files, &r.path)?;
+                                    trace::parse_azure_llm(&text).map_err(|e| trace_error(&shown, e))
+                                })?;
                             (r.path.as_str(), opts, parsed)
                         }
                         TraceConfig::RateCsv(_) => unreachable!("handled above"),
@@ -710,7 +735,7 @@ impl TrafficConfig {
                             ),
                         );
                     }
-                    TrafficSpec::replay(Arc::new(parsed), opts)
+                    TrafficSpec::replay(parsed, opts)
                 }
             },
         };
@@ -1066,7 +1091,7 @@ mod tests {
     fn spec(text: &str) -> Result<TrafficSpec, TrafficConfigError> {
         let base = Path::new(env!("CARGO_MANIFEST_DIR"));
         let clock = Clock::utc_monday(86_400 * SECOND);
-        parse(text).expect("parses").into_spec(base, &clock, 86_400 * SECOND)
+        parse(text).expect("parses").into_spec(base, &Files::default(), &clock, 86_400 * SECOND)
     }
 
     #[test]
@@ -1163,7 +1188,7 @@ mod tests {
         let cfg =
             parse("[traffic.trace]\nformat = \"requests_csv\"\npath = \"bad.csv\"\nsize_columns = [\"n\"]")
                 .unwrap();
-        let e = cfg.into_spec(dir.path(), &Clock::utc_monday(SECOND), SECOND).unwrap_err();
+        let e = cfg.into_spec(dir.path(), &Files::default(), &Clock::utc_monday(SECOND), SECOND).unwrap_err();
         assert_eq!(e.key, "traffic.trace.path");
         let want = format!(
             "{}:3:2: line 3, column 2 (`n`): found `oops`, expected a non-negative number",
@@ -1278,7 +1303,7 @@ mod tests {
             let cfg = parse(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", doc.key));
             // Values must also pass the checks (trace files do not exist here, so stop at I/O).
             let clock = Clock::utc_monday(SECOND);
-            if let Err(e) = cfg.into_spec(Path::new("/nonexistent"), &clock, SECOND)
+            if let Err(e) = cfg.into_spec(Path::new("/nonexistent"), &Files::default(), &clock, SECOND)
                 && e.key != "traffic.trace.path"
             {
                 panic!("{}: {e}\n{text}", doc.key);
