@@ -696,9 +696,7 @@ fn search(
         if more.is_empty() {
             break;
         }
-        let mut rung = run_rung(&more, last_step, true, &mut cache);
-        rung.candidates = more.len();
-        rungs.push(rung);
+        rungs.push(run_rung(&more, last_step, true, &mut cache));
         let fidelity = Fidelity {
             rung: plan.len() - 1,
             seeds: last_step.seeds,
