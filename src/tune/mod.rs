@@ -692,22 +692,16 @@ fn search(
         cands.iter().any(|&c| feasible(spec, &evaluate(cache, c, last_step.seeds, last_step.window)))
     };
     while !full_feasible(&cache, &alive) {
-        let more: Vec<usize> = next.next().map(|(c, _)| *c).into_iter().collect();
-        if more.is_empty() {
-            break;
-        }
-        rungs.push(run_rung(&more, last_step, true, &mut cache));
-        let fidelity = Fidelity {
+        let Some(&(c, _)) = next.next() else { break };
+        rungs.push(run_rung(&[c], last_step, true, &mut cache));
+        last[c] = Some(Fidelity {
             rung: plan.len() - 1,
             seeds: last_step.seeds,
             horizon: last_step.window.fraction(base),
             window: last_step.window,
             full: true,
-        };
-        for &c in &more {
-            last[c] = Some(fidelity);
-        }
-        alive.extend(more);
+        });
+        alive.push(c);
     }
     let oracle_agg = (!oracle_runs.is_empty()).then(|| {
         let runs: Vec<RunResult> = oracle_runs
