@@ -332,7 +332,8 @@ pub fn run_step_test(service: &ServiceModel, test: &StepTest, seed: u64) -> Step
         cost: CostModel { per_replica_hour: 0.0, currency: "USD".into() },
         policies: vec![PolicySpec::fixed("one-replica", 1)],
     };
-    let extras = Extras { closed_loop, record_marks: Some(marks), interval_histograms: true };
+    let extras =
+        Extras { closed_loop, record_marks: Some(marks), interval_histograms: true, ..Extras::default() };
     let (run, detail) = simulate_with(&scenario, &scenario.policies[0], seed, 0, None, &extras);
     let mut steps = Vec::with_capacity(n);
     let mut stopped_early = false;

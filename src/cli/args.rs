@@ -235,8 +235,9 @@ struct TuneArgs {
     /// Halving: keep 1/ETA of the candidates at each rung.
     #[arg(long, value_name = "ETA", default_value_t = 4)]
     eta: u32,
-    /// Halving: the fraction of the horizon (a prefix) simulated by the first, screening rung.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.5)]
+    /// Halving: the fraction of the horizon the first, screening rung measures (its busiest
+    /// window, after a warm-up of up to 30 minutes).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.25)]
     screen_horizon: f64,
     /// Replications per candidate at full fidelity (common random numbers across candidates).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]

@@ -86,7 +86,10 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut base = config::load_str(&text, &origin, &base_dir, &cmd.overrides)?;
+    // Trace and manifest files are read (and traces parsed) once, for the base and every
+    // candidate.
+    let sources = config::Files::default();
+    let mut base = config::load_str_with(&text, &origin, &base_dir, &cmd.overrides, &sources)?;
     if let Some(seed) = cmd.seed {
         base.seed = seed;
     }
@@ -159,7 +162,7 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         };
         let mut overrides = cmd.overrides.clone();
         overrides.extend(c.overrides());
-        let sc = config::load_str(&text, &origin, &base_dir, &overrides).map_err(|e| {
+        let sc = config::load_str_with(&text, &origin, &base_dir, &overrides, &sources).map_err(|e| {
             let blamed = e
                 .from_set
                 .as_deref()
@@ -225,7 +228,7 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
             "best.toml".into(),
             best_toml(&text, &origin, &base_dir, &out_dir, &overrides, &spec, best)?,
         ));
-        let sc = config::load_str(&text, &origin, &base_dir, &overrides)?;
+        let sc = config::load_str_with(&text, &origin, &base_dir, &overrides, &sources)?;
         if let Some(yaml) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.to_manifest()) {
             files.push(("best.yaml".into(), yaml.into_bytes()));
         }
@@ -398,7 +401,8 @@ pub(super) fn search_target_and_min(
     ];
     let space = space::Space { vary };
     let origin = path.display().to_string();
-    let base = config::load_str(toml, &origin, base_dir, &[])?;
+    let files = config::Files::default();
+    let base = config::load_str_with(toml, &origin, base_dir, &[], &files)?;
     let mut candidates = Vec::new();
     let mut setups = Vec::new();
     for p in 0..space.size() {
@@ -406,7 +410,7 @@ pub(super) fn search_target_and_min(
             point: p,
             params: space.vary.iter().zip(space.point(p)).map(|(v, x)| (v.key.clone(), x.clone())).collect(),
         };
-        let sc = config::load_str(toml, &origin, base_dir, &c.overrides())?;
+        let sc = config::load_str_with(toml, &origin, base_dir, &c.overrides(), &files)?;
         let pol = sc.policies.iter().find(|x| x.name == policy).cloned().expect("the policy was checked");
         setups.push(CandidateSetup { service: sc.service, policy: pol });
         candidates.push(c);

@@ -5,6 +5,7 @@
 //! workload starts with, `initial`).
 
 use super::error::KeyError;
+use super::files::Files;
 use super::raw::{PlatformMetricType, PolicyType, RawPolicy};
 use super::source::KeyPath;
 use crate::policy::keda::{KedaPolicySpec, KedaSpec, KedaTrigger, MetricType, scalers::Series};
@@ -12,6 +13,7 @@ use crate::policy::{ActivatorBuffer, CronWindow, PolicyKind, PolicySpec, hpa, ke
 use crate::time::SECOND;
 use chrono_tz::Tz;
 use std::path::Path;
+use std::sync::Arc;
 
 type R<T> = Result<T, KeyError>;
 
@@ -201,7 +203,7 @@ fn apply_controller(path: &KeyPath, p: &RawPolicy, h: &mut hpa::HpaPolicySpec) -
 }
 
 /// Reads the manifest a policy names: (display path, text).
-fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, String)> {
+fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path, files: &Files) -> R<(String, Arc<str>)> {
     let rel = p.manifest.as_deref().ok_or_else(|| {
         KeyError::new(
             path.key("manifest"),
@@ -210,7 +212,8 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
     })?;
     let file = base_dir.join(rel);
     let shown = file.display().to_string();
-    let text = crate::input::read_text(&file, crate::input::InputKind::Manifest)
+    let text = files
+        .text(&file, crate::input::InputKind::Manifest)
         .map_err(|e| KeyError::new(path.key("manifest"), format!("`{shown}`: {}", e.message)))?;
     if let Err((line, m)) = crate::input::check_nesting(&text) {
         return Err(KeyError::new(path.key("manifest"), format!("{shown}:{line}: the manifest {m}")));
@@ -219,7 +222,13 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
 }
 
 /// Builds a manifest-based policy.
-pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) -> R<PolicySpec> {
+pub(super) fn build(
+    path: &KeyPath,
+    p: &RawPolicy,
+    base_dir: &Path,
+    files: &Files,
+    sim_tz: Tz,
+) -> R<PolicySpec> {
     let activator = activator(path, p)?;
     // (the policy, its (min, max, default initial) bounds, whose bounds they are)
     let (kind, (min, max, default), whose) = match p.kind {
@@ -232,7 +241,7 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
             (PolicyKind::Keda(Box::new(spec)), bounds, "min_replicas and max_replicas")
         }
         PolicyType::Hpa | PolicyType::Keda | PolicyType::Knative => {
-            let (shown, text) = read_manifest(path, p, base_dir)?;
+            let (shown, text) = read_manifest(path, p, base_dir, files)?;
             let edited = super::manifest_edit::has_edits(p);
             let text = super::manifest_edit::apply(path, p, &text, &shown)?;
             let shown = if edited { format!("{shown} (with the scenario's edits)") } else { shown };
