@@ -30,3 +30,4 @@ pub mod service;
 pub mod time;
 pub mod traffic;
 pub mod tune;
+pub mod yaml_pos;

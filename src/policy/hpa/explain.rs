@@ -150,9 +150,11 @@ fn us(s: f64) -> Micros {
 
 /// Parses a case (YAML or JSON) and runs one reconcile. `origin` names the file in errors.
 pub fn explain(text: &str, origin: &str) -> Result<Explanation, ExplainError> {
-    let err = |m: String| ExplainError(format!("{origin}: {m}"));
-    let case: Case = serde_norway::from_str(text)
-        .map_err(|e| err(crate::config::error::with_did_you_mean(&e.to_string())))?;
+    // Messages about a field start with its path; they point at the line it is written on.
+    let err = |m: String| ExplainError(crate::yaml_pos::at_field(text, origin, &m));
+    let case: Case = serde_norway::from_str(text).map_err(|e| {
+        ExplainError(format!("{origin}: {}", crate::config::error::with_did_you_mean(&e.to_string())))
+    })?;
     case.hpa
         .validate()
         .map_err(|e| err(format!("hpa.{}: {}", e.field.trim_start_matches("spec."), e.message)))?;
