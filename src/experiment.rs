@@ -101,3 +101,23 @@ pub fn run(
         None => Ok(work()),
     }
 }
+
+/// `scalesim explain decision`: re-simulates `policy`'s replication `replication` exactly as
+/// [`run`] does (same seed, same streams) up to its first decision at or after `at`, and returns
+/// that decision (the row `decisions.csv` holds for it) with the policy's account. `None` when
+/// the policy decides nothing from `at` to the horizon.
+pub fn explain_decision(
+    scenario: &Scenario,
+    policy: &str,
+    at: crate::time::Time,
+    replication: u32,
+) -> Result<Option<engine::ExplainedDecision>, ExperimentError> {
+    let Some(p) = scenario.policies.iter().find(|p| p.name == policy) else {
+        let known = scenario.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(ExperimentError::UnknownPolicy { name: policy.to_string(), known });
+    };
+    let extras = engine::Extras { explain_at: Some(at), ..engine::Extras::default() };
+    let seed = replication_seed(scenario.seed, replication);
+    let (_, detail) = engine::simulate_with(scenario, p, seed, replication, None, &extras);
+    Ok(detail.explained)
+}

@@ -231,9 +231,66 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Tz> {
     tz.from_utc_datetime(&local)
 }
 
+/// A moment of a run written by a person: seconds from the start (`3600`, `90.5`), a local
+/// time of day `HH:MM[:SS]` (its first occurrence at or after the start, in the scenario's time
+/// zone), a local date and time `YYYY-MM-DD HH:MM[:SS]` (or with `T`), or an RFC 3339 instant
+/// (`2025-03-04T14:05:00Z`, `…+01:00`).
+pub fn parse_moment(text: &str, clock: &Clock) -> Result<Time, String> {
+    use chrono::{NaiveDate, NaiveTime};
+    let t = text.trim();
+    if let Ok(s) = t.parse::<f64>() {
+        if !(s.is_finite() && s >= 0.0) {
+            return Err(format!("`{text}`: seconds from the start must be ≥ 0"));
+        }
+        return Ok(from_secs_f64(s));
+    }
+    let start = clock.start();
+    let since_start = |at: DateTime<Tz>| -> Result<Time, String> {
+        if at < start {
+            Err(format!("`{text}` is before the scenario starts ({})", start.to_rfc3339()))
+        } else {
+            Ok(clock.sim_time(&at))
+        }
+    };
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return since_start(at.with_timezone(&clock.tz()));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(t, f) {
+            return since_start(resolve_local(clock.tz(), local));
+        }
+    }
+    for f in ["%H:%M:%S", "%H:%M"] {
+        if let Ok(tod) = NaiveTime::parse_from_str(t, f) {
+            let day: NaiveDate = start.date_naive();
+            let mut at = resolve_local(clock.tz(), day.and_time(tod));
+            if at < start {
+                at = resolve_local(clock.tz(), (day + chrono::Duration::days(1)).and_time(tod));
+            }
+            return Ok(clock.sim_time(&at));
+        }
+    }
+    Err(format!(
+        "`{text}`: expected seconds from the start, a local time HH:MM[:SS], a local date and time YYYY-MM-DD HH:MM[:SS], or RFC 3339"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moments_parse_in_every_form() {
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 4).unwrap().and_hms_opt(6, 0, 0).unwrap();
+        let c = Clock::new(start, chrono_tz::Europe::London, 3 * 86_400 * SECOND);
+        assert_eq!(parse_moment("90.5", &c), Ok(90_500_000));
+        assert_eq!(parse_moment("07:00", &c), Ok(3600 * SECOND));
+        assert_eq!(parse_moment("05:00:30", &c), Ok((23 * 3600 + 30) * SECOND), "tomorrow");
+        assert_eq!(parse_moment("2025-03-04T08:00:00Z", &c), Ok(2 * 3600 * SECOND));
+        assert_eq!(parse_moment("2025-03-04 09:00", &c), Ok(3 * 3600 * SECOND));
+        assert!(parse_moment("2025-03-03T08:00:00Z", &c).unwrap_err().contains("before"));
+        assert!(parse_moment("noon", &c).is_err());
+    }
 
     #[test]
     fn local_time_follows_dst() {

@@ -140,18 +140,20 @@ impl MarkedEventReceiver for Finder<'_> {
                 self.stack.pop();
                 self.done();
             }
+            // Each document of a stream is searched from its root.
+            Event::DocumentStart => self.stack.clear(),
             _ => {}
         }
     }
 }
 
-/// The 1-based line and column where `path` (e.g. `ticks[1].time`) is written in `text`; when
-/// the field itself is absent, where its nearest written parent is. `None` when `path` is not
+/// The 1-based line and column where `path` (e.g. `ticks[1].time`) is written in `text` (in any
+/// of its YAML documents); when the field itself is absent, where its nearest written parent is. `None` when `path` is not
 /// a field path, the text does not parse, or nothing of the path is written.
 pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
     let target = parse_path(path)?;
     let mut f = Finder { target: &target, stack: Vec::new(), best: None };
-    Parser::new_from_str(text).load(&mut f, false).ok()?;
+    Parser::new_from_str(text).load(&mut f, true).ok()?;
     f.best.filter(|(n, _)| *n > 0).map(|(_, m)| (m.line(), m.col() + 1))
 }
 
@@ -185,6 +187,13 @@ mod tests {
         assert_eq!(locate(CASE, "ticks[2].stableAverage"), Some((7, 5)));
         assert_eq!(locate(CASE, "config.panicThreshold"), Some((1, 1)));
         assert_eq!(locate(CASE, "nothing.here"), None);
+    }
+
+    #[test]
+    fn every_document_of_a_stream_is_searched() {
+        let two = "kind: HorizontalPodAutoscaler\nspec: {}\n---\nnow: 5\npods:\n  - name: a\n";
+        assert_eq!(locate(two, "pods[0].name"), Some((6, 5)));
+        assert_eq!(locate(two, "kind"), Some((1, 1)));
     }
 
     #[test]

@@ -274,3 +274,29 @@ fn recommend_on_a_service_only_file_without_traffic_says_which_flags_to_pass() {
         .stderr(contains("--traffic"));
     assert!(!dir.path().join("rec/recommended.toml").exists());
 }
+
+#[test]
+fn recommend_is_realistic_min_two_rounded_targets_no_guessed_cpu() {
+    // Issue 10: a calibrated (service-only) file has no CPU model, so no cpu target; min is at
+    // least 2; targets are rounded; the step test can be closed-loop, as Locust's users are.
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service_only(dir.path());
+    let out = dir.path().join("rec");
+    let o = scalesim()
+        .arg("recommend")
+        .arg(&svc)
+        .args(["--min-rps", "2", "--max-rps", "30", "--mode", "closed", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("min raised from 1 to 2"))
+        .stdout(contains("no cpu target"))
+        .stdout(contains("step test closed"))
+        .stdout(contains("recommended: min 2,"));
+    let stdout = String::from_utf8_lossy(&o.get_output().stdout).into_owned();
+    assert!(!stdout.contains("rec-cpu"), "{stdout}");
+    let text = std::fs::read_to_string(out.join("recommended.toml")).unwrap();
+    let target: f64 = text.lines().find_map(|l| l.strip_prefix("target = ")).unwrap().parse().unwrap();
+    assert_eq!(target, target.floor(), "a whole-number rps target: {target}");
+    assert!(text.contains("interval = \"15s\""), "{text}");
+}

@@ -20,13 +20,21 @@ fn balancer() -> impl Strategy<Value = BalancerKind> {
 
 fn rule() -> impl Strategy<Value = MetricRule> {
     prop_oneof![
-        (1.0..50.0f64, 1u64..60).prop_map(|(t, w)| MetricRule::Rps { target: t, window: w * SECOND }),
+        (1.0..50.0f64, 1u64..60).prop_map(|(t, w)| MetricRule::Rps {
+            target: t,
+            tolerance: 0.1,
+            window: w * SECOND
+        }),
         (0.2..0.9f64, 1u64..60).prop_map(|(t, w)| MetricRule::Cpu {
             target: t,
             tolerance: 0.1,
             window: w * SECOND
         }),
-        (0.5..10.0f64, 1u64..60).prop_map(|(t, w)| MetricRule::Concurrency { target: t, window: w * SECOND }),
+        (0.5..10.0f64, 1u64..60).prop_map(|(t, w)| MetricRule::Concurrency {
+            target: t,
+            tolerance: 0.1,
+            window: w * SECOND
+        }),
     ]
 }
 
@@ -146,7 +154,7 @@ fn results_do_not_depend_on_thread_count() {
         initial: 1,
         kind: PolicyKind::Basic(BasicSpec {
             interval: 15 * SECOND,
-            metrics: vec![MetricRule::Rps { target: t, window: 30 * SECOND }],
+            metrics: vec![MetricRule::Rps { target: t, tolerance: 0.1, window: 30 * SECOND }],
             schedules: vec![],
             down_stabilization: 60 * SECOND,
             up_stabilization: 0,

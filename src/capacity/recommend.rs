@@ -31,11 +31,13 @@ pub struct Recommendation {
     pub min_replicas: u32,
     /// ⌈max_rps / capacity⌉ (at least `min_replicas`).
     pub max_replicas: u32,
-    /// Target of an `rps` policy: the capacity.
+    /// Target of an `rps` policy: the capacity, rounded down ([`nice_target`]).
     pub rps_target: f64,
-    /// Target of a `cpu` policy, percent of the CPU request: the utilisation at capacity.
+    /// Target of a `cpu` policy, percent of the CPU request: the utilisation at capacity,
+    /// rounded down ([`nice_cpu_target`]).
     pub cpu_target_pct: Option<f64>,
-    /// Target of a `concurrency` policy: requests in flight per replica at capacity.
+    /// Target of a `concurrency` policy: requests in flight per replica at capacity, rounded
+    /// down.
     pub concurrency_target: Option<f64>,
     /// Reaction time: polling interval + startup, seconds.
     pub reaction_s: f64,
@@ -52,6 +54,52 @@ pub struct Recommendation {
 /// ⌈x⌉ tolerant of rounding noise (200 / 10 is 20, not 21).
 fn ceil(x: f64) -> u32 {
     (x - 1e-9).ceil().max(0.0) as u32
+}
+
+/// `x` rounded down to a value a person would write as a target: a multiple of 5 from 100, a
+/// whole number from 10, a multiple of 0.5 from 1, of 0.05 below (never below 0.01). Down, so
+/// the target stays within the capacity it came from.
+pub fn nice_target(x: f64) -> f64 {
+    let step = if x >= 100.0 {
+        5.0
+    } else if x >= 10.0 {
+        1.0
+    } else if x >= 1.0 {
+        0.5
+    } else {
+        0.05
+    };
+    // The small epsilon keeps 10 at 10 despite rounding noise (9.9999999…); the final rounding
+    // keeps 7 × 0.05 at 0.35.
+    let v = ((x + 1e-9) / step).floor() * step;
+    ((v * 1000.0).round() / 1000.0).max(0.01)
+}
+
+/// A CPU target in percent rounded down as people set them: a multiple of 5 from 50 %, whole
+/// percents below.
+pub fn nice_cpu_target(pct: f64) -> f64 {
+    let step = if pct >= 50.0 { 5.0 } else { 1.0 };
+    (((pct + 1e-9) / step).floor() * step).max(1.0)
+}
+
+impl Recommendation {
+    /// Raises min (and max, if needed) to at least `floor` replicas — two by default in
+    /// `scalesim recommend`, so that losing one replica (a node drain, a crash, a rollout) never
+    /// leaves the service with none — and says so in the arithmetic.
+    pub fn with_min_floor(mut self, floor: u32) -> Recommendation {
+        if floor > self.min_replicas {
+            self.arithmetic.insert(
+                2,
+                format!(
+                    "min raised from {} to {floor}: at least {floor} replicas for fault tolerance (--min-replicas)",
+                    self.min_replicas
+                ),
+            );
+            self.min_replicas = floor;
+            self.max_replicas = self.max_replicas.max(floor);
+        }
+        self
+    }
 }
 
 fn num(x: f64) -> String {
@@ -76,19 +124,36 @@ pub fn recommend(
     let reaction = interval_s + startup_s;
     let headroom_rps = traffic.max_ramp_rps_per_s.max(0.0) * reaction;
     let headroom_replicas = ceil(headroom_rps / cap);
-    let with_headroom =
-        if traffic.max_rps > 0.0 { cap * traffic.max_rps / (traffic.max_rps + headroom_rps) } else { cap };
+    let with_headroom = nice_target(if traffic.max_rps > 0.0 {
+        cap * traffic.max_rps / (traffic.max_rps + headroom_rps)
+    } else {
+        cap
+    });
+    let rounded = |x: f64, r: f64, unit: &str| {
+        if (r - x).abs() > 1e-9 { format!(" → {}{unit} (rounded down)", num(r)) } else { String::new() }
+    };
+    let rps_target = nice_target(cap);
+    let cpu_target = cpu_at_capacity.map(|c| nice_cpu_target(c * 100.0));
+    let conc_target = concurrency_at_capacity.map(nice_target);
     let mut a = vec![
         format!("capacity of one replica within the SLO: {} req/s", num(cap)),
         format!("min = ceil({} / {}) = {min}", num(traffic.min_rps), num(cap)),
         format!("max = ceil({} / {}) = {max}", num(traffic.max_rps), num(cap)),
-        format!("rps target = capacity = {}", num(cap)),
+        format!("rps target = capacity = {}{}", num(cap), rounded(cap, rps_target, "")),
     ];
-    if let Some(c) = cpu_at_capacity {
-        a.push(format!("cpu target = CPU utilisation at capacity = {}%", num(c * 100.0)));
+    if let (Some(c), Some(t)) = (cpu_at_capacity, cpu_target) {
+        a.push(format!(
+            "cpu target = CPU utilisation at capacity = {}%{}",
+            num(c * 100.0),
+            rounded(c * 100.0, t, "%")
+        ));
     }
-    if let Some(c) = concurrency_at_capacity {
-        a.push(format!("concurrency target = requests in flight at capacity = {}", num(c)));
+    if let (Some(c), Some(t)) = (concurrency_at_capacity, conc_target) {
+        a.push(format!(
+            "concurrency target = requests in flight at capacity = {}{}",
+            num(c),
+            rounded(c, t, "")
+        ));
     }
     a.push(format!(
         "headroom (separate): reaction = interval {} s + startup {} s = {} s; steepest rise {} req/s/s × {} s = {} req/s = ceil({} / {}) = {headroom_replicas} more replicas at the top (max {}), or an rps target of {} × {} / ({} + {}) = {}",
@@ -112,9 +177,9 @@ pub fn recommend(
         traffic,
         min_replicas: min,
         max_replicas: max,
-        rps_target: cap,
-        cpu_target_pct: cpu_at_capacity.map(|c| c * 100.0),
-        concurrency_target: concurrency_at_capacity,
+        rps_target,
+        cpu_target_pct: cpu_target,
+        concurrency_target: conc_target,
         reaction_s: reaction,
         headroom_rps,
         headroom_replicas,
@@ -139,6 +204,26 @@ mod tests {
     }
 
     #[test]
+    fn targets_are_rounded_down_as_people_set_them() {
+        assert_eq!(nice_target(13.08), 13.0);
+        assert_eq!(nice_target(73.39), 73.0);
+        assert_eq!(nice_target(8.04), 8.0);
+        assert_eq!(nice_target(2.7), 2.5);
+        assert_eq!(nice_target(0.37), 0.35);
+        assert_eq!(nice_target(10.0), 10.0);
+        assert_eq!(nice_target(123.0), 120.0);
+        assert_eq!(nice_cpu_target(83.39), 80.0);
+        assert_eq!(nice_cpu_target(95.21), 95.0);
+        assert_eq!(nice_cpu_target(42.7), 42.0);
+        let t = TrafficRange { min_rps: 5.0, max_rps: 200.0, max_ramp_rps_per_s: 0.0 };
+        let r = recommend(73.39, t, Some(0.8339), Some(8.04), 15.0, 30.0).with_min_floor(2);
+        assert_eq!((r.min_replicas, r.max_replicas), (2, 3));
+        assert_eq!((r.rps_target, r.cpu_target_pct, r.concurrency_target), (73.0, Some(80.0), Some(8.0)));
+        assert!(r.arithmetic.iter().any(|l| l.contains("min raised from 1 to 2")), "{:?}", r.arithmetic);
+        assert!(r.arithmetic[4].ends_with("→ 73 (rounded down)"), "{:?}", r.arithmetic);
+    }
+
+    #[test]
     fn headroom_is_separate() {
         // 0.5 req/s per second for 15 s + 30 s: 22.5 req/s, 3 replicas of 10.
         let t = TrafficRange { min_rps: 50.0, max_rps: 200.0, max_ramp_rps_per_s: 0.5 };
@@ -146,7 +231,8 @@ mod tests {
         assert_eq!((r.min_replicas, r.max_replicas, r.rps_target), (5, 20, 10.0));
         assert_eq!(r.headroom_replicas, 3);
         assert!((r.headroom_rps - 22.5).abs() < 1e-9);
-        assert!((r.rps_target_with_headroom - 2000.0 / 222.5).abs() < 1e-9);
+        // 10 × 200 / 222.5 = 8.99, rounded down to 8.5.
+        assert_eq!(r.rps_target_with_headroom, 8.5);
         assert!(r.arithmetic.last().unwrap().starts_with("headroom (separate)"));
         // Tiny traffic: at least one replica.
         let r = recommend(

@@ -4,9 +4,9 @@
 //! [`Command`], whose options are the library's own structs.
 
 use super::{
-    CalibrateCommand, CapacityCommand, Command, CompareCommand, ExplainCommand, ExplainFamily,
-    ExplainKpaCommand, ExportCommand, RecommendCommand, ReportCommand, RunCommand, TuneCommand,
-    ValidateCommand,
+    CalibrateCommand, CapacityCommand, Command, CompareCommand, ExplainCommand, ExplainDecisionCommand,
+    ExplainFamily, ExplainKpaCommand, ExportCommand, RecommendCommand, ReportCommand, RunCommand,
+    TuneCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -43,7 +43,7 @@ enum Sub {
     Recommend(RecommendArgs),
     /// Search a policy's settings for the cheapest that meet the SLO, with the evidence.
     Tune(TuneArgs),
-    /// Explain one autoscaler decision described in a case file (JSON or YAML).
+    /// Explain one autoscaler decision: from a case file (hpa, kpa) or from a run (decision).
     #[command(subcommand)]
     Explain(Explain),
 }
@@ -54,6 +54,38 @@ enum Explain {
     Hpa(ExplainArgs),
     /// Knative's KPA decider: one line per tick of the case.
     Kpa(ExplainKpaArgs),
+    /// A decision a run makes: re-simulate up to the first decision of a policy at or after a
+    /// time and explain it.
+    Decision(ExplainDecisionArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainDecisionArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// The policy whose decision to explain.
+    #[arg(long, value_name = "NAME")]
+    policy: String,
+    /// When: seconds from the start, a local time `HH:MM[:SS]` (first occurrence at or after the
+    /// start), a local `YYYY-MM-DD HH:MM[:SS]`, or RFC 3339. The first decision at or after it is
+    /// explained.
+    #[arg(long, value_name = "TIME")]
+    at: String,
+    /// Which replication, as `run --seeds N` numbers them (0 to N-1).
+    #[arg(long, default_value_t = 0)]
+    replication: u32,
+    /// Base seed (overrides simulation.seed), as `run --seed`.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also write the equivalent case file for `explain hpa` (hpa, keda) or `explain kpa`
+    /// (knative).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+    #[command(flatten)]
+    set: SetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +168,16 @@ struct RecommendArgs {
     /// benchmark); otherwise the simulated step test decides.
     #[arg(long, value_name = "RPS")]
     capacity_rps: Option<f64>,
+    /// Step test in open loop (offered rates) or closed loop (users with think time, as Locust).
+    #[arg(long, value_enum, default_value = "open")]
+    mode: Mode,
+    /// Mean think time of closed-loop users, seconds (exponential).
+    #[arg(long, value_name = "SECONDS")]
+    think: Option<f64>,
+    /// The fewest replicas to recommend: 2 by default, so that losing one (a node drain, a
+    /// crash, a rollout) never leaves none; 1 to allow a single replica.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    min_replicas: u32,
     #[command(flatten)]
     large: LargeArgs,
 }
@@ -421,6 +463,21 @@ impl Cli {
             Sub::Explain(Explain::Hpa(a)) => {
                 Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
             }
+            Sub::Explain(Explain::Decision(a)) => {
+                let mut overrides = a.set.set;
+                if let Some(seed) = a.seed {
+                    overrides.push(format!("simulation.seed={seed}"));
+                }
+                Command::ExplainDecision(ExplainDecisionCommand {
+                    file: a.file,
+                    policy: a.policy,
+                    at: a.at,
+                    replication: a.replication,
+                    overrides,
+                    json: a.json,
+                    case: a.case,
+                })
+            }
             Sub::Explain(Explain::Kpa(a)) => {
                 Command::ExplainKpa(ExplainKpaCommand { case: a.case, json: a.json })
             }
@@ -442,6 +499,9 @@ impl Cli {
                 max_errors: a.max_errors,
                 out_dir: a.out,
                 capacity_rps: a.capacity_rps,
+                closed: a.mode == Mode::Closed,
+                think_s: a.think,
+                min_replicas: a.min_replicas,
                 allow_large: a.large.allow_large,
             }),
         }

@@ -50,6 +50,12 @@ pub struct RecommendCommand {
     /// `--capacity-rps`: a known capacity per replica (skips the step test; no cpu or
     /// concurrency target then).
     pub capacity_rps: Option<f64>,
+    /// `--mode closed`: the step test uses closed-loop users (as Locust), else open loop.
+    pub closed: bool,
+    /// `--think` seconds (closed loop).
+    pub think_s: Option<f64>,
+    /// `--min-replicas`: the fewest replicas recommended (2 by default, for fault tolerance).
+    pub min_replicas: u32,
     /// `--allow-large`.
     pub allow_large: bool,
 }
@@ -217,6 +223,18 @@ struct Plan {
     range: TrafficRange,
     text: String,
     base_dir: PathBuf,
+    /// How often the scenario's (or traffic scenario's) policies decide, if it has any.
+    interval: Option<scalesim::time::Time>,
+}
+
+/// The decision interval of the first policy of `sc` that has one.
+fn scenario_interval(sc: &Scenario) -> Option<scalesim::time::Time> {
+    sc.policies.iter().find_map(|p| p.decision_interval())
+}
+
+/// Whether the file sets a CPU model (`[service.cpu]`) rather than leaving the default.
+fn has_cpu_model(path: &Path) -> bool {
+    read_doc(path).is_ok_and(|d| d.get("service").and_then(|s| s.get("cpu")).is_some())
 }
 
 fn parent_dir(p: &Path) -> PathBuf {
@@ -244,6 +262,7 @@ fn plan_scenario(
     let mut doc = read_doc(&cmd.file)?;
     doc.remove("policy");
     Ok(Plan {
+        interval: scenario_interval(&sc),
         name: sc.name.clone(),
         service: sc.service,
         seed: sc.seed,
@@ -266,6 +285,7 @@ fn plan_service(
     let mut name = stem(&cmd.file);
     let mut svc = read_doc(&cmd.file)?;
     svc.remove("policy");
+    let mut interval = None;
     let (head, slo, range, seed, base_dir) = match (range, &cmd.traffic) {
         (Some(r), _) => {
             let slo = slo_from(&cmd.slo, &cmd.max_errors, None)?;
@@ -273,6 +293,7 @@ fn plan_service(
         }
         (None, Some(f)) => {
             let tsc = config::load(f, &[])?;
+            interval = scenario_interval(&tsc);
             let slo = slo_from(&cmd.slo, &cmd.max_errors, Some(&tsc))?;
             let mut doc = read_doc(f)?;
             let keep = ["simulation", "traffic", "cost"];
@@ -316,6 +337,7 @@ fn plan_service(
         range,
         text: format!("{head}\n{}", svc.to_string().trim_start()),
         base_dir,
+        interval,
     })
 }
 
@@ -338,9 +360,22 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         None => plan_service(&cmd, loaded.service, range)?,
     };
     let (slo, range) = (plan.slo, plan.range);
-    let test = StepTest::for_service(&plan.service, None);
+    if let Some(z) = cmd.think_s
+        && !(z.is_finite() && z >= 0.0)
+    {
+        return Err(CliError::Usage(format!("--think {z}: expected a think time in seconds >= 0")));
+    }
+    let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
+    let test = StepTest::for_service(&plan.service, think);
     super::check_budget(&step_test_estimate(&test, &plan.service), cmd.allow_large)?;
-    let mut answer = capacity::capacity(&capacity::run_step_test(&plan.service, &test, plan.seed), &slo);
+    let mut answer = with_spinner("step test of one replica", || {
+        capacity::capacity(&capacity::run_step_test(&plan.service, &test, plan.seed), &slo)
+    });
+    // The default CPU model is a placeholder: a target read from it would be a guess.
+    let cpu_given = has_cpu_model(&cmd.file);
+    if !cpu_given {
+        answer.cpu_utilization_at_capacity = None;
+    }
     if let Some(c) = cmd.capacity_rps {
         if !(c.is_finite() && c > 0.0) {
             return Err(CliError::Usage(format!("--capacity-rps {c}: expected requests per second > 0")));
@@ -356,7 +391,10 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
             slo.describe()
         )));
     };
-    let interval_s = 15.0;
+    // The scenario's own decision interval (its first policy that has one), else 15 s.
+    let interval = plan.interval.unwrap_or(15 * scalesim::time::SECOND);
+    let interval_s = scalesim::time::to_secs_f64(interval);
+    let interval_toml = format!("{}s", fmt(interval_s));
     let startup_s = plan.service.startup.mean();
     let rec = capacity::recommend(
         cap,
@@ -365,7 +403,8 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         answer.concurrency_at_capacity,
         interval_s,
         startup_s,
-    );
+    )
+    .with_min_floor(cmd.min_replicas);
     let mut s = String::new();
     let _ = writeln!(s, "{}: SLO {}", plan.name, slo.describe());
     let _ = writeln!(
@@ -383,6 +422,19 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     for line in &rec.arithmetic {
         let _ = writeln!(s, "  {line}");
     }
+    if !cpu_given && cmd.capacity_rps.is_none() {
+        let _ = writeln!(
+            s,
+            "  no cpu target: {} has no [service.cpu] model (the default is a placeholder); add one, measured, for a cpu target",
+            cmd.file.display()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  policies decide every {interval_toml} ({}); step test {}",
+        if plan.interval.is_some() { "the scenario's interval" } else { "default" },
+        test.mode()
+    );
     let _ = writeln!(
         s,
         "\nrecommended: min {}, max {}, rps target {}{}{}",
@@ -397,24 +449,24 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let mut toml = plan.text;
     let (min, max) = (rec.min_replicas, rec.max_replicas);
     let mut policies = vec![format!(
-        "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"15s\"\n",
+        "[[policy]]\nname = \"rec-rps\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"{interval_toml}\"\n",
         fmt(rec.rps_target)
     )];
     if let Some(c) = rec.cpu_target_pct {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"15s\"\n",
+            "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"{interval_toml}\"\n",
             fmt(c.clamp(1.0, 100.0))
         ));
     }
     if let Some(c) = rec.concurrency_target.filter(|c| *c > 0.0) {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-concurrency\"\ntype = \"concurrency\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"15s\"\n",
+            "[[policy]]\nname = \"rec-concurrency\"\ntype = \"concurrency\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"{interval_toml}\"\n",
             fmt(c)
         ));
     }
     if rec.headroom_replicas > 0 {
         policies.push(format!(
-            "[[policy]]\nname = \"rec-rps-headroom\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"15s\"\n",
+            "[[policy]]\nname = \"rec-rps-headroom\"\ntype = \"rps\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"{interval_toml}\"\n",
             fmt(rec.rps_target_with_headroom),
             max + rec.headroom_replicas
         ));
@@ -424,13 +476,13 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&plan.name));
     let path = out.join("recommended.toml");
     let checked = config::load_str(&toml, &path.display().to_string(), &plan.base_dir, &[])?;
+    let opts = RunOptions { seeds: 1, threads: None, policies: vec![] };
     let all: Vec<_> = checked.policies.iter().collect();
     super::check_budget(&scalesim::budget::estimate(&checked, &all, 1), cmd.allow_large)?;
-    let runs = experiment::run(
-        &checked,
-        &RunOptions { seeds: 1, threads: None, policies: vec![] },
-        &Progress::default(),
-    )?;
+    let progress = Progress::default();
+    let total = experiment::total_work(&checked, &opts);
+    let runs =
+        super::run::with_progress_bar(total, &progress, || experiment::run(&checked, &opts, &progress))?;
     let _ = writeln!(s, "\nsimulated against the traffic ({}):", dur(checked.duration));
     let _ = writeln!(
         s,
@@ -495,7 +547,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         if let Some((t, min)) = found.best {
             let kind = checked_kind(&toml, name);
             toml.push_str(&format!(
-                "\n# {name} with the target and min `tune` found cheapest within the SLO.\n[[policy]]\nname = \"{name}-tuned\"\ntype = \"{kind}\"\ntarget = {t}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"15s\"\n",
+                "\n# {name} with the target and min `tune` found cheapest within the SLO.\n[[policy]]\nname = \"{name}-tuned\"\ntype = \"{kind}\"\ntarget = {t}\nmin_replicas = {min}\nmax_replicas = {}\npolling_interval = \"{interval_toml}\"\n",
                 p.max
             ));
         }
@@ -506,6 +558,20 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     super::write_file_atomic(&path, toml.as_bytes())?;
     let _ = writeln!(s, "\nwrote {} (run it with `scalesim run {}`)", path.display(), path.display());
     print_stdout(&s)
+}
+
+/// Runs `work` with a spinner labelled `what` on stderr (only when stderr is a terminal).
+fn with_spinner<T>(what: &str, work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    let out = work();
+    bar.finish_and_clear();
+    out
 }
 
 /// The `target` of policy `name` in the recommended scenario text.

@@ -13,6 +13,7 @@ mod calibrate;
 mod capacity;
 mod compare;
 mod explain;
+mod explain_decision;
 mod explain_kpa;
 mod export;
 mod paths;
@@ -21,6 +22,7 @@ mod tune;
 mod validate;
 
 pub use explain::{ExplainCommand, ExplainFamily};
+pub use explain_decision::ExplainDecisionCommand;
 use scalesim::config::ConfigError;
 use scalesim::experiment::{ExperimentError, RunOptions};
 use scalesim::report::ReportError;
@@ -51,6 +53,8 @@ pub enum Command {
     Explain(ExplainCommand),
     /// `scalesim explain kpa`.
     ExplainKpa(ExplainKpaCommand),
+    /// `scalesim explain decision`.
+    ExplainDecision(ExplainDecisionCommand),
     /// `scalesim calibrate`.
     Calibrate(CalibrateCommand),
     /// `scalesim tune`.
@@ -237,6 +241,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Calibrate(c) => calibrate::calibrate(c),
         Command::Explain(c) => explain::explain(c),
         Command::ExplainKpa(c) => explain_kpa::explain_kpa(c),
+        Command::ExplainDecision(c) => explain_decision::explain_decision(c),
         Command::Capacity(c) => capacity::capacity(c),
         Command::Recommend(c) => capacity::recommend(c),
         Command::Tune(c) => tune::tune(c),

@@ -166,7 +166,7 @@ fn replica_capacity(scenario: &Scenario) -> Option<ReplicaCapacity> {
 
 /// Runs `work` while a thread shows `progress` against `total` on stderr (hidden when stderr is
 /// not a terminal).
-fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> T) -> T {
+pub(super) fn with_progress_bar<T>(total: u64, progress: &Progress, work: impl FnOnce() -> T) -> T {
     super::with_painted_bar(
         "{spinner} simulating [{elapsed_precise}] {wide_bar} {percent:>3}% eta {eta}",
         |bar| {

@@ -136,12 +136,14 @@ fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
         .metrics
         .iter()
         .map(|m| match m {
-            MetricRule::Rps { target, window } => format!("rps {target}/replica over {}", dur(*window)),
+            MetricRule::Rps { target, tolerance, window } => {
+                format!("rps {target}/replica ±{:.0}% over {}", tolerance * 100.0, dur(*window))
+            }
             MetricRule::Cpu { target, tolerance, window } => {
                 format!("cpu {:.0}% ±{:.0}% over {}", target * 100.0, tolerance * 100.0, dur(*window))
             }
-            MetricRule::Concurrency { target, window } => {
-                format!("concurrency {target}/replica over {}", dur(*window))
+            MetricRule::Concurrency { target, tolerance, window } => {
+                format!("concurrency {target}/replica ±{:.0}% over {}", tolerance * 100.0, dur(*window))
             }
         })
         .collect();
@@ -162,6 +164,22 @@ fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
         let _ = write!(s, "; scale-up stabilization {}", dur(b.up_stabilization));
     }
     s
+}
+
+/// What KEDA's polling interval does and does not do (it looks like a reaction-time knob).
+fn polling_note(k: &scalesim::policy::keda::KedaPolicySpec) -> String {
+    let poll = dur(k.keda.polling_interval);
+    let sync = dur(k.hpa.sync_period);
+    let zero = if k.keda.min_replica_count == 0 {
+        format!("scaling from zero waits for a poll (up to {poll}); ")
+    } else {
+        String::new()
+    };
+    format!(
+        "note: polling_interval {poll} only drives activation and scale to zero; {zero}scaling between 1 and max \
+         follows the HPA's {sync} sync, so a shorter polling_interval does not react faster; to react \
+         faster shorten controller.sync_period or allow faster scale-up in behavior (docs/metrics.md)"
+    )
 }
 
 /// What a trace holds, as read: format, files and notes; span, requests, mean and peak rate.
@@ -267,6 +285,9 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
             p.initial,
             rules(p, s.clock.tz())
         );
+        if let PolicyKind::Keda(k) = &p.kind {
+            let _ = writeln!(o, "  {:<w$}  {}", "", polling_note(k));
+        }
     }
     let baseline = match s.oracle() {
         Some(o) => {

@@ -650,6 +650,7 @@ pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
         PolicyType::Rps | PolicyType::Concurrency => &[
             "target",
             "window",
+            "tolerance",
             "activator",
             SCALING[0],
             SCALING[1],
@@ -927,21 +928,19 @@ fn build_policy_as_written(
                 Some(d) => positive(at.key("window"), d)?,
                 None => default_window,
             };
+            // The HPA's default tolerance, for every rule.
+            let tolerance = tolerance.unwrap_or(0.1);
+            if !(0.0..1.0).contains(&tolerance) {
+                return err(at.key("tolerance"), format!("found {tolerance}, expected a fraction in [0, 1)"));
+            }
             metrics.push(match kind {
-                MetricType::Rps => MetricRule::Rps { target, window },
-                MetricType::Concurrency => MetricRule::Concurrency { target, window },
+                MetricType::Rps => MetricRule::Rps { target, tolerance, window },
+                MetricType::Concurrency => MetricRule::Concurrency { target, tolerance, window },
                 MetricType::Cpu => {
                     if target < 1.0 {
                         return err(
                             at.key("target"),
                             format!("found {target}, expected a percentage of the CPU request (60 for 60 %)"),
-                        );
-                    }
-                    let tolerance = tolerance.unwrap_or(0.1);
-                    if !(0.0..1.0).contains(&tolerance) {
-                        return err(
-                            at.key("tolerance"),
-                            format!("found {tolerance}, expected a fraction in [0, 1)"),
                         );
                     }
                     MetricRule::Cpu { target: target / 100.0, tolerance, window }
@@ -967,9 +966,6 @@ fn build_policy_as_written(
         PolicyType::Autoscale => {
             for (j, m) in p.metrics.iter().flatten().enumerate() {
                 let at = path.key("metrics").index(j);
-                if m.tolerance.is_some() && m.kind != MetricType::Cpu {
-                    return err(at.key("tolerance"), "is only used by `cpu` metrics");
-                }
                 rule(m.kind, m.target, m.window, m.tolerance, &at)?;
             }
             if metrics.is_empty() && p.windows.as_ref().is_none_or(Vec::is_empty) {

@@ -366,7 +366,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"oracle\" | \"platform\" | \"keda\"",
             "duration",
             "\"30s\" (keda: the manifest's)",
-            "Time between decisions (oracle: the length of the intervals its demand is computed for; platform, keda: how often each trigger is checked, KEDA pollingInterval, on keda an edit of the manifest in whole seconds; the HPA underneath still syncs every 15 s). The basic types and oracle also accept the alias `interval`.",
+            "Time between decisions (oracle: the length of the intervals its demand is computed for). On platform and keda: how often each trigger is checked (KEDA pollingInterval; on keda an edit of the manifest in whole seconds); it only drives activation (scaling from and to zero), while scaling between 1 and max follows the HPA underneath, which syncs every `controller.sync_period` (15 s), so a shorter polling interval does not react faster: shorten the sync period or allow faster scale-up (see docs/metrics.md). The basic types and oracle also accept the alias `interval`.",
             "\"10s\"",
         ),
         k(
@@ -523,10 +523,10 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
         ),
         k(
             "policy[].tolerance",
-            "type = \"cpu\"",
+            "type = \"rps\" | \"cpu\" | \"concurrency\"",
             "float",
             "0.1",
-            "No change while |utilisation / target − 1| is within this fraction.",
+            "No change while the metric is within this fraction of the target, like the HPA's tolerance: cpu |utilisation / target − 1|, rps and concurrency |value / (target × replicas) − 1|. 0 for the plain ceiling.",
             "0.05",
         ),
         k(
@@ -573,7 +573,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "Averaging window of the metric.",
             "\"30s\"",
         ),
-        k("policy[].metrics[].tolerance", "type = \"cpu\"", "float", "0.1", "Tolerance of a cpu rule.", "0.2"),
+        k("policy[].metrics[].tolerance", "", "float", "0.1", "Tolerance of the rule (see `policy[].tolerance`).", "0.2"),
     ]);
     v.extend(super::aws::key_docs());
     v

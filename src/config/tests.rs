@@ -63,7 +63,7 @@ fn full_policy_mapping() {
     let PolicyKind::Basic(b) = &p.kind else { panic!("basic") };
     assert_eq!(b.interval, 15 * SECOND);
     assert_eq!(b.down_stabilization, 300 * SECOND);
-    assert_eq!(b.metrics[0], MetricRule::Rps { target: 10.0, window: 60 * SECOND });
+    assert_eq!(b.metrics[0], MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 60 * SECOND });
     assert_eq!(b.metrics[1], MetricRule::Cpu { target: 0.6, tolerance: 0.1, window: 60 * SECOND });
     assert_eq!(b.schedules[0].tz, chrono_tz::Europe::Paris);
     assert_eq!(p.family(), "mixed");
@@ -160,8 +160,8 @@ fn validation_rules() {
         (rps("max = 10\n", ""), "policy[1].max (policy \"hpa\"): missing required key for type `rps`"),
         (rps("target = 5", "target = 0"), "expected a positive target"),
         (
-            rps("target = 5", "target = 5\ntolerance = 0.1"),
-            "policy[1].tolerance (policy \"hpa\"): is not used by policy type `rps`",
+            rps("target = 5", "target = 5\ntolerance = 1.5"),
+            "policy[1].tolerance (policy \"hpa\"): found 1.5, expected a fraction in [0, 1)",
         ),
         (rps("name = \"hpa\"", "name = \"p\""), "duplicate policy name \"p\""),
         (rps("target = 5", "target = 5\nwindow = \"0s\""), "policy[1].window"),
@@ -188,8 +188,8 @@ fn validation_rules() {
         ),
         ("\n[[policy]]\nname = \"a\"\ntype = \"autoscale\"\nmax = 4\n", "needs at least one entry"),
         (
-            "\n[[policy]]\nname = \"a\"\ntype = \"autoscale\"\nmax = 4\nmetrics = [{ type = \"rps\", target = 1, tolerance = 0.1 }]\n",
-            "only used by `cpu`",
+            "\n[[policy]]\nname = \"a\"\ntype = \"autoscale\"\nmax = 4\nmetrics = [{ type = \"rps\", target = 1, tolerance = -0.1 }]\n",
+            "policy[1].metrics[0].tolerance",
         ),
         ("\n[[policy]]\nname = \"f\"\ntype = \"fixed\"\n", "policy[1].replicas"),
         (

@@ -24,6 +24,7 @@ pub use closed::ClosedLoop;
 
 use crate::balancer::Balancer;
 use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
+use crate::policy::Explanation;
 use crate::policy::{ActivatorBuffer, Decision, Observation, PodPhase, PodView, PolicySpec};
 use crate::record::DecisionRow;
 use crate::record::{FailReason, Gauges, Recorder, RunResult};
@@ -436,6 +437,18 @@ pub struct RunDetail {
     /// Latencies (µs) of the requests served in each recording interval, when
     /// [`Extras::interval_histograms`] asked for them; empty otherwise.
     pub interval_histograms: Vec<Histogram<u64>>,
+    /// The decision [`Extras::explain_at`] asked for (the run stopped after it), if one was
+    /// made before the horizon.
+    pub explained: Option<ExplainedDecision>,
+}
+
+/// One decision of a run with its full account (`scalesim explain decision`).
+#[derive(Debug, Clone)]
+pub struct ExplainedDecision {
+    /// The row the run logs for it (as in `decisions.csv`).
+    pub row: DecisionRow,
+    /// The policy's account.
+    pub explanation: Explanation,
 }
 
 /// Optional engine features, all off by default (and then free).
@@ -453,6 +466,9 @@ pub struct Extras {
     /// recording-interval boundary at or after this time; the interval rows, the decisions and
     /// the ready-replica curve keep the whole run. 0 (the default) measures everything.
     pub measure_from: Time,
+    /// Explain the first decision at or after this time and stop the run there (the policy's
+    /// [`Policy::explain`](crate::policy::Policy::explain) replaces `decide` from then on).
+    pub explain_at: Option<Time>,
 }
 
 /// [`simulate`], also returning the raw [`RunDetail`].
@@ -486,6 +502,11 @@ pub fn simulate_with(
         demand: &svc.demand,
     };
     let mut controller = policy.build(&run);
+    if extras.explain_at.is_some() {
+        controller.prepare_explain();
+    }
+    let mut explained = None;
+    let mut explanation = None;
     let mut sim = Sim {
         sc,
         timeout: svc.timeout,
@@ -642,7 +663,15 @@ pub fn simulate_with(
                 pods: &sim.pods,
                 buffered: sim.held.len() as u32,
             };
-            if let Some(d) = controller.decide(&seen) {
+            let decided = if extras.explain_at.is_some_and(|a| t >= a) {
+                controller.explain(&seen).map(|(d, e)| {
+                    explanation = Some(e);
+                    d
+                })
+            } else {
+                controller.decide(&seen)
+            };
+            if let Some(d) = decided {
                 let Decision { desired, reason, metrics, proposal, stabilized, limited } = d;
                 let desired = desired.clamp(policy.min, policy.max);
                 let row = DecisionRow {
@@ -656,6 +685,12 @@ pub fn simulate_with(
                     desired,
                     reason,
                 };
+                if let Some(explanation) = explanation.take() {
+                    let mut row = row;
+                    row.time_s = crate::time::to_secs_f64(t);
+                    explained = Some(ExplainedDecision { row, explanation });
+                    break;
+                }
                 sim.rec.on_decision(t, row);
                 sim.rec.on_desired(t, desired);
                 sim.desired = desired;
@@ -692,6 +727,7 @@ pub fn simulate_with(
         in_flight_integral: sim.inflight.at(horizon),
         interval_ends,
         interval_histograms,
+        explained,
     };
     let mut result =
         sim.rec.finish(&policy.name, replication, seed, in_flight, billed - billed_at_measure, sim.peak);

@@ -59,7 +59,7 @@ fn rps_policy(target: f64, min: u32, max: u32) -> PolicySpec {
         initial: min,
         kind: PolicyKind::Basic(BasicSpec {
             interval: 15 * SECOND,
-            metrics: vec![MetricRule::Rps { target, window: 15 * SECOND }],
+            metrics: vec![MetricRule::Rps { target, tolerance: 0.0, window: 15 * SECOND }],
             schedules: vec![],
             down_stabilization: 0,
             up_stabilization: 0,

@@ -5,7 +5,7 @@
 //! the last `up_stabilization`.
 
 use super::schedule::{CronWindow, Schedule};
-use super::{Decision, Observation, Policy};
+use super::{Decision, Explanation, Observation, Policy};
 use crate::time::{Clock, Time};
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -13,10 +13,13 @@ use std::fmt::Write;
 /// One metric rule.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricRule {
-    /// desired = ceil(offered rps over `window` / `target` per replica).
+    /// desired = ceil(offered rps over `window` / `target` per replica), unchanged while
+    /// |rps / (target × current) − 1| ≤ tolerance.
     Rps {
         /// Requests per second per replica.
         target: f64,
+        /// Tolerance band around ratio 1 (0.1, like the HPA).
+        tolerance: f64,
         /// Averaging window.
         window: Time,
     },
@@ -29,10 +32,13 @@ pub enum MetricRule {
         /// Averaging window.
         window: Time,
     },
-    /// desired = ceil(mean in-flight requests over `window` / `target` per replica).
+    /// desired = ceil(mean in-flight requests over `window` / `target` per replica), unchanged
+    /// while |concurrency / (target × current) − 1| ≤ tolerance.
     Concurrency {
         /// In-flight requests per replica.
         target: f64,
+        /// Tolerance band around ratio 1 (0.1, like the HPA).
+        tolerance: f64,
         /// Averaging window.
         window: Time,
     },
@@ -122,12 +128,51 @@ fn ceil_u32(x: f64) -> u32 {
     if x.is_finite() && x > 0.0 { x.ceil().min(u32::MAX as f64) as u32 } else { 0 }
 }
 
+/// A per-replica target rule with the HPA's tolerance: the ratio `total / (target × current)`
+/// and whether it is within `tolerance` of 1 (then keep `current`; otherwise propose
+/// `ceil(total / target)`). With no replica asked for there is no band.
+fn within_band(total: f64, target: f64, tolerance: f64, current: u32) -> (f64, bool) {
+    if current == 0 {
+        return (f64::INFINITY, false);
+    }
+    let ratio = total / (target * current as f64);
+    (ratio, (ratio - 1.0).abs() <= tolerance)
+}
+
 impl Policy for Basic {
     fn next_tick(&self, last: Option<Time>) -> Time {
         super::periodic(last, self.spec.interval)
     }
 
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
+        Some(self.decide_noting(seen, None))
+    }
+
+    fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
+        let mut steps = Vec::new();
+        let d = self.decide_noting(seen, Some(&mut steps));
+        let detail = serde_json::json!({
+            "current": seen.current,
+            "ready": seen.ready,
+            "seen": d.metrics,
+            "recommendations": self.recent.iter().map(|(t, r)| serde_json::json!({
+                "time_s": crate::time::to_secs_f64(*t), "replicas": r,
+            })).collect::<Vec<_>>(),
+        });
+        Some((d, Explanation { steps, detail, case: None }))
+    }
+}
+
+impl Basic {
+    /// One decision; with `steps`, each rule's window and arithmetic are written there.
+    fn decide_noting(&mut self, seen: &Observation, mut steps: Option<&mut Vec<String>>) -> Decision {
+        let explaining = steps.is_some();
+        let mut say = |f: &dyn Fn() -> String| {
+            if let Some(s) = steps.as_deref_mut() {
+                s.push(f());
+            }
+        };
+        let secs = |t: Time| crate::time::to_secs_f64(t);
         let mut metrics = String::new();
         // (proposal, which rule) of the largest proposal so far.
         let mut best: Option<(u32, &'static str)> = None;
@@ -144,12 +189,32 @@ impl Policy for Basic {
         };
         for rule in &self.spec.metrics {
             match *rule {
-                MetricRule::Rps { target, window } => match seen.metrics.rps(window) {
+                MetricRule::Rps { target, tolerance, window } => match seen.metrics.rps(window) {
                     Some(r) => {
                         note(&mut metrics, format_args!("rps={r:.2}"));
-                        propose(ceil_u32(r / target), "rps");
+                        let (ratio, keep) = within_band(r, target, tolerance, seen.current);
+                        say(&|| {
+                            let head = format!(
+                                "rps over the last {}s: {r:.3} req/s (every arrival, served or not), ratio {ratio:.4} to {target} × {} replicas",
+                                secs(window),
+                                seen.current
+                            );
+                            if keep {
+                                format!("{head} within tolerance {tolerance} → keep {}", seen.current)
+                            } else {
+                                format!("{head} → ceil({r:.3} / {target}) = {}", ceil_u32(r / target))
+                            }
+                        });
+                        if keep {
+                            propose(seen.current, "rps within tolerance");
+                        } else {
+                            propose(ceil_u32(r / target), "rps");
+                        }
                     }
-                    None => propose(seen.current, "rps: no data"),
+                    None => {
+                        say(&|| "rps: no data yet, proposes the current count".to_string());
+                        propose(seen.current, "rps: no data")
+                    }
                 },
                 MetricRule::Cpu { target, tolerance, window } => {
                     match seen.metrics.cpu_utilization(window).filter(|_| seen.ready > 0) {
@@ -157,45 +222,113 @@ impl Policy for Basic {
                             note(&mut metrics, format_args!("cpu={:.1}%", u * 100.0));
                             let ratio = u / target;
                             if (ratio - 1.0).abs() <= tolerance {
+                                say(&|| {
+                                    format!(
+                                        "cpu over the last {}s: {:.2}% of the request, ratio {ratio:.4} to {:.1}% within tolerance {tolerance} → keep {}",
+                                        secs(window),
+                                        u * 100.0,
+                                        target * 100.0,
+                                        seen.current
+                                    )
+                                });
                                 propose(seen.current, "cpu within tolerance");
                             } else {
+                                say(&|| {
+                                    format!(
+                                        "cpu over the last {}s: {:.2}% of the request, ratio {ratio:.4} to {:.1}% → ceil({} ready × {ratio:.4}) = {}",
+                                        secs(window),
+                                        u * 100.0,
+                                        target * 100.0,
+                                        seen.ready,
+                                        ceil_u32(seen.ready as f64 * ratio)
+                                    )
+                                });
                                 propose(ceil_u32(seen.ready as f64 * ratio), "cpu");
                             }
                         }
-                        None => propose(seen.current, "cpu: no data"),
+                        None => {
+                            say(&|| {
+                                "cpu: no data (or no ready replica), proposes the current count".to_string()
+                            });
+                            propose(seen.current, "cpu: no data")
+                        }
                     }
                 }
-                MetricRule::Concurrency { target, window } => match seen.metrics.concurrency_total(window) {
-                    Some(c) => {
-                        note(&mut metrics, format_args!("concurrency={c:.2}"));
-                        propose(ceil_u32(c / target), "concurrency");
+                MetricRule::Concurrency { target, tolerance, window } => {
+                    match seen.metrics.concurrency_total(window) {
+                        Some(c) => {
+                            note(&mut metrics, format_args!("concurrency={c:.2}"));
+                            let (ratio, keep) = within_band(c, target, tolerance, seen.current);
+                            say(&|| {
+                                let head = format!(
+                                    "mean requests in flight over the last {}s: {c:.3}, ratio {ratio:.4} to {target} × {} replicas",
+                                    secs(window),
+                                    seen.current
+                                );
+                                if keep {
+                                    format!("{head} within tolerance {tolerance} → keep {}", seen.current)
+                                } else {
+                                    format!("{head} → ceil({c:.3} / {target}) = {}", ceil_u32(c / target))
+                                }
+                            });
+                            if keep {
+                                propose(seen.current, "concurrency within tolerance");
+                            } else {
+                                propose(ceil_u32(c / target), "concurrency");
+                            }
+                        }
+                        None => {
+                            say(&|| "concurrency: no data yet, proposes the current count".to_string());
+                            propose(seen.current, "concurrency: no data")
+                        }
                     }
-                    None => propose(seen.current, "concurrency: no data"),
-                },
+                }
             }
         }
-        for s in &self.schedules {
-            if s.active(seen.now) {
-                propose(s.replicas, "schedule");
+        for sch in &self.schedules {
+            if sch.active(seen.now) {
+                say(&|| format!("schedule window active: {} replicas", sch.replicas));
+                propose(sch.replicas, "schedule");
             }
         }
         let (raw, mut reason) = best.map_or((self.min, "no rule active".to_string()), |(v, w)| (v, w.into()));
+        say(&|| format!("proposal: the largest, {raw} ({reason})"));
         let clamped = raw.clamp(self.min, self.max);
         if clamped != raw {
             reason = if raw > self.max { "TooManyReplicas".into() } else { "TooFewReplicas".into() };
+            say(&|| format!("bounds [{}, {}] → {clamped}", self.min, self.max));
         }
         let (desired, stabilised) = self.stabilise(seen.now, clamped, seen.current);
+        if explaining {
+            let (down, up) = (self.spec.down_stabilization, self.spec.up_stabilization);
+            if down > 0 || up > 0 {
+                let recs: Vec<String> = self
+                    .recent
+                    .iter()
+                    .map(|(t, r)| format!("{r}@-{}s", secs(seen.now.saturating_sub(*t))))
+                    .collect();
+                say(&|| {
+                    format!(
+                        "stabilisation (down {}s: highest, up {}s: lowest) over recommendations [{}] → {desired}",
+                        secs(down),
+                        secs(up),
+                        recs.join(", ")
+                    )
+                });
+            }
+        }
         if stabilised {
             reason = "stabilized".into();
         }
-        Some(Decision {
+        say(&|| format!("desired {desired} (was {}): {reason}", seen.current));
+        Decision {
             desired,
             reason,
             metrics,
             proposal: Some(raw),
             stabilized: Some(desired),
             limited: Some(desired),
-        })
+        }
     }
 }
 
@@ -240,7 +373,7 @@ mod tests {
         let clock = Clock::utc_monday(3600 * SECOND);
         let (h, now) = history(95.0, 0.5, 4.0, 120);
         let mut p = Basic::new(
-            spec(vec![MetricRule::Rps { target: 10.0, window: 60 * SECOND }]),
+            spec(vec![MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 60 * SECOND }]),
             1,
             50,
             &clock,
@@ -258,6 +391,36 @@ mod tests {
             metrics: view(&h, now),
         };
         assert_eq!(p.decide(&o).unwrap().desired, 10);
+    }
+
+    #[test]
+    fn rps_rule_has_the_hpa_tolerance() {
+        let clock = Clock::utc_monday(3600 * SECOND);
+        let (h, now) = history(10.5, 0.5, 10.0, 120);
+        let o = Observation {
+            now: now.t,
+            clock: &clock,
+            current: 10,
+            ready: 10,
+            starting: 0,
+            draining: 0,
+            pods: &[],
+            buffered: 0,
+            metrics: view(&h, now),
+        };
+        let rule = |tolerance| MetricRule::Rps { target: 1.0, tolerance, window: 60 * SECOND };
+        let mut p = Basic::new(spec(vec![rule(0.1)]), 1, 50, &clock, 3600 * SECOND);
+        let d = p.decide(&o).unwrap();
+        assert_eq!(
+            (d.desired, d.reason.as_str()),
+            (10, "rps within tolerance"),
+            "10.5 / (1 × 10) is within 10 %"
+        );
+        let mut p = Basic::new(spec(vec![rule(0.0)]), 1, 50, &clock, 3600 * SECOND);
+        assert_eq!(p.decide(&o).unwrap().desired, 11, "no band: ceil(10.5)");
+        let mut p = Basic::new(spec(vec![rule(0.1)]), 1, 50, &clock, 3600 * SECOND);
+        let (_, e) = p.explain(&Observation { current: 8, ..o }).unwrap();
+        assert!(e.steps[0].contains("ceil(10.500 / 1) = 11"), "{:?}", e.steps);
     }
 
     #[test]
@@ -286,7 +449,7 @@ mod tests {
     #[test]
     fn down_stabilization_holds_the_peak() {
         let clock = Clock::utc_monday(3600 * SECOND);
-        let mut s = spec(vec![MetricRule::Rps { target: 10.0, window: 10 * SECOND }]);
+        let mut s = spec(vec![MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 10 * SECOND }]);
         s.down_stabilization = 300 * SECOND;
         let mut p = Basic::new(s, 1, 50, &clock, 3600 * SECOND);
         let (h, now) = history(100.0, 0.0, 10.0, 100);

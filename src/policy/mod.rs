@@ -111,6 +111,49 @@ impl Decision {
     }
 }
 
+/// A decision's full account, for `scalesim explain decision`: the reasoning step by step,
+/// the state it was made from (pods as seen, windows, stored recommendations, datapoints) as
+/// JSON, and, where a case-file format exists (`explain hpa`, `explain kpa`), the equivalent
+/// case.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Explanation {
+    /// The reasoning, one line a step.
+    pub steps: Vec<String>,
+    /// What the decision was made from, family-specific (an object).
+    pub detail: serde_json::Value,
+    /// The equivalent `explain hpa` or `explain kpa` case, if the family has one.
+    pub case: Option<ExplainCase>,
+}
+
+/// A case file for `scalesim explain hpa|kpa`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainCase {
+    /// `hpa` or `kpa`: the `explain` subcommand that reads it.
+    pub kind: &'static str,
+    /// The case (written as JSON, which both readers accept).
+    pub body: serde_json::Value,
+}
+
+impl Explanation {
+    /// The generic account of a decision: its logged fields as steps (policies with nothing
+    /// more to say).
+    pub fn from_decision(d: &Decision) -> Explanation {
+        let mut steps = Vec::new();
+        if !d.metrics.is_empty() {
+            steps.push(format!("metrics seen: {}", d.metrics));
+        }
+        let opt = |v: Option<u32>| v.map_or("-".to_string(), |v| v.to_string());
+        steps.push(format!(
+            "proposal {}, stabilized {}, limited {}",
+            opt(d.proposal),
+            opt(d.stabilized),
+            opt(d.limited)
+        ));
+        steps.push(format!("desired {} ({})", d.desired, d.reason));
+        Explanation { steps, detail: serde_json::json!({}), case: None }
+    }
+}
+
 /// An autoscaling controller.
 pub trait Policy: Send {
     /// When to decide next: the first decision time when `last` is `None` (it may be 0),
@@ -123,6 +166,17 @@ pub trait Policy: Send {
     /// (Knative's "poke"). Default: no.
     fn poke_on_demand(&self) -> bool {
         false
+    }
+    /// Called once before the first tick of a run that will be explained (`explain decision`):
+    /// a family whose case needs history (Knative's decider ticks) starts keeping it. Never
+    /// called in ordinary runs. Default: nothing.
+    fn prepare_explain(&mut self) {}
+    /// [`decide`](Policy::decide), also returning the account of the decision. It must decide
+    /// exactly as `decide` would. The default explains from the decision's logged fields.
+    fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
+        let d = self.decide(seen)?;
+        let e = Explanation::from_decision(&d);
+        Some((d, e))
     }
     /// The demand a policy with foresight planned for (the oracle's replicas per interval),
     /// reported with the run's result as the reference of the elasticity metrics. Default:
@@ -225,6 +279,21 @@ impl PolicySpec {
             PolicyKind::Keda(_) => "keda",
             PolicyKind::Aws(_) => "aws",
             PolicyKind::Oracle(_) => "oracle",
+        }
+    }
+
+    /// How often the policy decides a replica count: a basic policy's `interval`, the HPA's sync
+    /// period (also under keda and platform, whose polls only activate), Knative's 2 s tick,
+    /// AWS's 60 s datapoints, the oracle's demand interval; `None` for a fixed policy.
+    pub fn decision_interval(&self) -> Option<Time> {
+        match &self.kind {
+            PolicyKind::Fixed => None,
+            PolicyKind::Basic(b) => Some(b.interval),
+            PolicyKind::Hpa(h) => Some(h.sync_period),
+            PolicyKind::Keda(k) => Some(k.hpa.sync_period),
+            PolicyKind::Knative(_) => Some(knative::spec::TICK),
+            PolicyKind::Aws(_) => Some(60 * crate::time::SECOND),
+            PolicyKind::Oracle(o) => Some(o.interval),
         }
     }
 

@@ -1,4 +1,6 @@
-//! A small JSON Schema validator shared by the tests of summary.json and tune.json.
+//! A small JSON Schema validator shared by the tests of summary.json, tune.json and the explain
+//! schemas, for the keyword subset the checked-in schemas use (`type`, `required`, `properties`,
+//! `additionalProperties`, `items`, `minimum`, local `$ref`s).
 #![allow(dead_code)]
 
 use serde_json::Value;

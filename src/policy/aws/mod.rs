@@ -67,7 +67,7 @@ mod tests;
 pub use scheduled::{ScheduledAction, ScheduledError, When};
 pub use step::{AdjustmentType, StepAdjustment, StepError};
 
-use super::{Decision, Observation, PodView, Policy};
+use super::{Decision, Explanation, Observation, PodView, Policy};
 use crate::time::{Clock, SECOND, Time, to_secs_f64};
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -802,5 +802,108 @@ impl Policy for Aws {
             stabilized: Some(o.stabilized),
             limited: Some(o.next),
         })
+    }
+
+    fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
+        let cooldowns = self.cooldowns.clone();
+        let (min, max) = (self.min, self.max);
+        let d = self.decide(seen)?;
+        let e = self.explanation(seen, &d, &cooldowns, (min, max));
+        Some((d, e))
+    }
+}
+
+impl Aws {
+    /// The account of the decision `d` just made: every alarm's datapoints as compared, the
+    /// cooldowns it started from, the step taken.
+    fn explanation(
+        &self,
+        seen: &Observation,
+        d: &Decision,
+        cooldowns: &[Cooldowns],
+        bounds: (u32, u32),
+    ) -> Explanation {
+        let now = seen.now;
+        let pts = |m: AwsMetric, n: u32| -> Vec<Option<f64>> {
+            let s = &self.series[m.index()];
+            let n = (n as usize).min(s.points.len());
+            s.points.iter().skip(s.points.len() - n).copied().collect()
+        };
+        let show = |v: &[Option<f64>]| -> String {
+            v.iter()
+                .map(|p| p.map_or("missing".to_string(), |x| datapoint(x, 2)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut steps = vec![format!(
+            "evaluation at t={}s: {} replicas asked for ({} ready), bounds [{}, {}] before this evaluation's scheduled actions, [{}, {}] after",
+            to_secs_f64(now),
+            seen.current,
+            seen.ready,
+            bounds.0,
+            bounds.1,
+            self.min,
+            self.max
+        )];
+        let mut alarms = Vec::new();
+        for (i, t) in self.spec.target_tracking.iter().enumerate() {
+            let a = t.alarm;
+            let high = pts(t.metric, a.high_datapoints);
+            let low = pts(t.metric, a.low_datapoints);
+            let cd = cooldowns.get(i).copied().unwrap_or_default();
+            steps.push(format!(
+                "target tracking {}: {} target {}; alarm high (> {}, {} datapoints): [{}]; alarm low (< {:.4}, {} datapoints): [{}]",
+                t.name,
+                t.metric.label(),
+                t.target,
+                t.target,
+                a.high_datapoints,
+                show(&high),
+                a.low_ratio * t.target,
+                a.low_datapoints,
+                show(&low)
+            ));
+            if now < cd.out_until || now < cd.in_until {
+                steps.push(format!(
+                    "  cooldowns: scale-out until t={}s, scale-in until t={}s",
+                    to_secs_f64(cd.out_until),
+                    to_secs_f64(cd.in_until)
+                ));
+            }
+            alarms.push(serde_json::json!({
+                "policy": t.name, "kind": "target_tracking", "metric": t.metric.label(), "target": t.target,
+                "highThreshold": t.target, "highDatapoints": high,
+                "lowThreshold": a.low_ratio * t.target, "lowDatapoints": low,
+                "scaleOutCooldownUntilS": to_secs_f64(cd.out_until), "scaleInCooldownUntilS": to_secs_f64(cd.in_until),
+            }));
+        }
+        for sp in &self.spec.step_scaling {
+            let v = pts(sp.metric, sp.evaluation_periods);
+            let breaching =
+                v.iter().filter(|p| p.is_some_and(|x| sp.comparison.breaches(x, sp.threshold))).count();
+            steps.push(format!(
+                "step scaling {}: {} {:?} {}; last {} datapoints [{}]: {breaching} breaching, {} needed",
+                sp.name,
+                sp.metric.label(),
+                sp.comparison,
+                sp.threshold,
+                sp.evaluation_periods,
+                show(&v),
+                sp.datapoints_to_alarm
+            ));
+            alarms.push(serde_json::json!({
+                "policy": sp.name, "kind": "step_scaling", "metric": sp.metric.label(),
+                "threshold": sp.threshold, "comparison": format!("{:?}", sp.comparison),
+                "datapoints": v, "breaching": breaching, "datapointsToAlarm": sp.datapoints_to_alarm,
+            }));
+        }
+        let mut generic = Explanation::from_decision(d);
+        steps.append(&mut generic.steps);
+        let detail = serde_json::json!({
+            "alarms": alarms,
+            "seen": d.metrics,
+            "bounds": [self.min, self.max],
+        });
+        Explanation { steps, detail, case: None }
     }
 }

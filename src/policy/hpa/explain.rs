@@ -148,13 +148,87 @@ fn us(s: f64) -> Micros {
     (s * SEC as f64).round() as Micros
 }
 
+fn is_manifest(v: &serde_norway::Value) -> bool {
+    v.get("kind").is_some() || v.get("apiVersion").is_some()
+}
+
+/// The spec of a whole HorizontalPodAutoscaler document, checking its kind and apiVersion, and
+/// its `status.currentReplicas` if any.
+fn manifest_spec(m: &serde_norway::Value, at: &str) -> Result<(serde_norway::Value, Option<i64>), String> {
+    let kind = m.get("kind").and_then(|k| k.as_str());
+    if kind != Some("HorizontalPodAutoscaler") {
+        return Err(format!("{at}kind: found {kind:?}, expected `HorizontalPodAutoscaler`"));
+    }
+    let api = m.get("apiVersion").and_then(|k| k.as_str());
+    if api != Some("autoscaling/v2") {
+        return Err(format!("{at}apiVersion: found {api:?}, expected `autoscaling/v2`"));
+    }
+    let spec = m.get("spec").cloned().ok_or_else(|| format!("{at}spec: missing"))?;
+    let current = m.get("status").and_then(|s| s.get("currentReplicas")).and_then(|c| c.as_i64());
+    Ok((spec, current))
+}
+
+/// A case: one document with an `hpa` section (a spec, or a whole manifest); or a whole
+/// HorizontalPodAutoscaler manifest (as `kubectl get hpa NAME -o yaml` prints it) followed by
+/// a second YAML document (`---`) with the rest of the case (now, pods, history). A manifest's
+/// `status.currentReplicas` stands for an absent `currentReplicas`.
+fn parse_case(text: &str) -> Result<Case, String> {
+    use serde::Deserialize as _;
+    use serde_norway::{Mapping, Value};
+    let docs: Vec<Value> = serde_norway::Deserializer::from_str(text)
+        .map(Value::deserialize)
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let hpa_is_manifest = docs.first().and_then(|d| d.get("hpa")).is_some_and(is_manifest);
+    let first_is_manifest = docs.first().is_some_and(is_manifest);
+    if docs.len() <= 1 && !hpa_is_manifest && !first_is_manifest {
+        // The plain form: parse the text itself, so errors keep their line numbers.
+        return serde_norway::from_str(text).map_err(|e| e.to_string());
+    }
+    let mut case = Mapping::new();
+    let (spec, status) = if first_is_manifest {
+        let (spec, status) = manifest_spec(&docs[0], "")?;
+        for (i, d) in docs.iter().enumerate().skip(1) {
+            match d {
+                Value::Mapping(m) => case.extend(m.clone()),
+                Value::Null => {}
+                _ => {
+                    return Err(format!(
+                        "document {}: expected a mapping (now, currentReplicas, pods, …)",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        if case.contains_key("hpa") {
+            return Err("hpa: given twice (the manifest document and an `hpa` key)".into());
+        }
+        (spec, status)
+    } else {
+        if docs.len() > 1 {
+            return Err("several YAML documents: the first must be a HorizontalPodAutoscaler manifest".into());
+        }
+        let Some(Value::Mapping(m)) = docs.into_iter().next() else {
+            return Err("expected a mapping".into());
+        };
+        case = m;
+        let hpa = case.get("hpa").cloned().unwrap_or(Value::Null);
+        manifest_spec(&hpa, "hpa.")?
+    };
+    case.insert(Value::String("hpa".into()), spec);
+    if let Some(c) = status
+        && !case.contains_key("currentReplicas")
+    {
+        case.insert(Value::String("currentReplicas".into()), Value::Number(c.into()));
+    }
+    serde_norway::from_value(Value::Mapping(case)).map_err(|e| e.to_string())
+}
+
 /// Parses a case (YAML or JSON) and runs one reconcile. `origin` names the file in errors.
 pub fn explain(text: &str, origin: &str) -> Result<Explanation, ExplainError> {
     // Messages about a field start with its path; they point at the line it is written on.
     let err = |m: String| ExplainError(crate::yaml_pos::at_field(text, origin, &m));
-    let case: Case = serde_norway::from_str(text).map_err(|e| {
-        ExplainError(format!("{origin}: {}", crate::config::error::with_did_you_mean(&e.to_string())))
-    })?;
+    let case = parse_case(text).map_err(|e| err(crate::config::error::with_did_you_mean(&e)))?;
     case.hpa
         .validate()
         .map_err(|e| err(format!("hpa.{}: {}", e.field.trim_start_matches("spec."), e.message)))?;
@@ -320,6 +394,138 @@ impl Explanation {
     }
 }
 
+fn secs_f(t: Micros) -> f64 {
+    t as f64 / SEC as f64
+}
+
+fn quantities(m: &BTreeMap<String, i64>) -> serde_json::Value {
+    m.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(Quantity::from_milli(*v).text()))).collect()
+}
+
+fn series(m: &BTreeMap<String, Vec<i64>>) -> serde_json::Value {
+    m.iter()
+        .map(|(k, v)| {
+            let q: Vec<serde_json::Value> =
+                v.iter().map(|x| serde_json::Value::from(Quantity::from_milli(*x).text())).collect();
+            (k.clone(), serde_json::Value::from(q))
+        })
+        .collect()
+}
+
+/// The case file (as JSON) that makes [`explain`] run exactly the reconcile of `input` on
+/// `spec` with the controller `state` as it was before it: the bridge from a simulated decision
+/// (`scalesim explain decision --case`) to `scalesim explain hpa`.
+pub fn case_json(
+    spec: &HpaSpec,
+    ctl: &ControllerSettings,
+    state: &ControllerState,
+    input: &SyncInput,
+) -> serde_json::Value {
+    use serde_json::json;
+    let pods: Vec<serde_json::Value> = input
+        .pods
+        .iter()
+        .map(|p| {
+            let mut o = json!({
+                "name": p.name,
+                "phase": match p.phase {
+                    Phase::Pending => "Pending",
+                    Phase::Running => "Running",
+                    Phase::Succeeded => "Succeeded",
+                    Phase::Failed => "Failed",
+                },
+                "ready": p.ready.unwrap_or(false),
+                "readyTransitionTime": secs_f(p.ready_transition),
+                "deleting": p.deleting,
+                "requests": quantities(&p.requests),
+                "metrics": quantities(&p.metrics),
+                "metricTime": secs_f(p.metric_time),
+                "metricWindow": secs_f(p.metric_window),
+            });
+            if let Some(t) = p.start_time {
+                o["startTime"] = json!(secs_f(t));
+            }
+            o
+        })
+        .collect();
+    let timed = |v: &[ScaleEvent]| -> Vec<serde_json::Value> {
+        v.iter()
+            .filter(|e| !e.outdated)
+            .map(|e| json!({"time": secs_f(e.time), "replicas": e.change}))
+            .collect()
+    };
+    let mut case = json!({
+        "hpa": spec,
+        "now": secs_f(input.now),
+        "currentReplicas": input.current,
+        "statusReplicas": input.status_replicas,
+        "pods": pods,
+        "objectMetrics": series(input.object_metrics),
+        "externalMetrics": series(input.external_metrics),
+        "scaleUpEvents": timed(&state.scale_up_events),
+        "scaleDownEvents": timed(&state.scale_down_events),
+        "controller": {
+            "tolerance": ctl.tolerance,
+            "cpuInitializationPeriod": secs_f(ctl.cpu_initialization_period),
+            "initialReadinessDelay": secs_f(ctl.initial_readiness_delay),
+            "downscaleStabilization": secs_f(ctl.downscale_stabilization),
+        },
+    });
+    match &state.recommendations {
+        None => case["firstSync"] = json!(true),
+        Some(r) => {
+            case["recommendations"] =
+                r.iter().map(|r| json!({"time": secs_f(r.time), "replicas": r.replicas})).collect();
+        }
+    }
+    case
+}
+
+/// One line per pod as the controller sees it at `now` (for `explain decision`).
+pub fn pod_lines(input: &SyncInput) -> Vec<String> {
+    input
+        .pods
+        .iter()
+        .map(|p| {
+            let mut s = format!(
+                "pod {}: {:?}{}{}",
+                p.name,
+                p.phase,
+                match p.ready {
+                    Some(true) => format!(", Ready since t={}s", secs_f(p.ready_transition)),
+                    Some(false) => ", not Ready".to_string(),
+                    None => String::new(),
+                },
+                if p.deleting { ", deleting" } else { "" }
+            );
+            if let Some(t) = p.start_time {
+                s.push_str(&format!(", started t={}s", secs_f(t)));
+            }
+            if p.metrics.is_empty() {
+                s.push_str(", no metric sample (missing)");
+            } else {
+                let m: Vec<String> = p
+                    .metrics
+                    .iter()
+                    .map(|(k, v)| {
+                        let req = p.requests.get(k).filter(|r| **r > 0).map_or(String::new(), |r| {
+                            format!(" of {} requested", Quantity::from_milli(*r).text())
+                        });
+                        format!("{k} {}{req}", Quantity::from_milli(*v).text())
+                    })
+                    .collect();
+                s.push_str(&format!(
+                    ", {} (sample at t={}s over {}s)",
+                    m.join(", "),
+                    secs_f(p.metric_time),
+                    secs_f(p.metric_window)
+                ));
+            }
+            s
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +560,28 @@ pods:
         assert!(e.0.contains("phase") || e.0.contains("Sleeping"), "{e}");
         let e = explain(&A1.replace("now: 1000", "now: 1000\nbogus: 1"), "x").unwrap_err();
         assert!(e.0.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn accepts_a_whole_manifest() {
+        let manifest = "apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: prod}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 10
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]
+status: {currentReplicas: 3, desiredReplicas: 3}
+";
+        let rest = A1.split_once("now:").map(|(_, r)| format!("now:{r}")).unwrap();
+        let two_docs = format!("{manifest}---\n{}", rest.replace("currentReplicas: 3\n", ""));
+        assert_eq!(explain(&two_docs, "x").unwrap().outcome.desired, 5);
+        let indented: String = manifest.lines().map(|l| format!("  {l}\n")).collect();
+        let nested = format!("hpa:\n{indented}{rest}");
+        assert_eq!(explain(&nested, "x").unwrap().outcome.desired, 5);
+        let e = explain(&two_docs.replace("autoscaling/v2", "autoscaling/v1"), "x").unwrap_err();
+        assert!(e.0.contains("apiVersion"), "{e}");
     }
 
     #[test]

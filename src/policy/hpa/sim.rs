@@ -6,7 +6,7 @@ use super::core::{self, ControllerSettings, ControllerState, Micros, Phase, PodS
 use super::spec::{HpaSpec, MetricSourceType};
 use super::{HpaPolicySpec, MetricsPipeline};
 use crate::metrics::Window;
-use crate::policy::{Decision, Observation, PodPhase, Policy};
+use crate::policy::{Decision, ExplainCase, Explanation, Observation, PodPhase, Policy};
 use crate::time::Time;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -144,6 +144,11 @@ impl HpaController {
         }
     }
 
+    /// The sync period.
+    pub(crate) fn sync_period(&self) -> Time {
+        self.sync_period
+    }
+
     /// Whether a sync (reconcile) is due at `now`.
     pub(crate) fn sync_due(&self, now: Time) -> bool {
         due(self.sync_offset, self.sync_period, now)
@@ -156,6 +161,26 @@ impl HpaController {
         seen: &Observation,
         external: Option<&BTreeMap<String, Vec<i64>>>,
     ) -> Decision {
+        self.sync_inner(seen, external, false).0
+    }
+
+    /// [`sync_with`](Self::sync_with), also explaining it: every pod as the controller saw it,
+    /// the reconcile's steps, and the equivalent `explain hpa` case.
+    pub(crate) fn sync_explained(
+        &mut self,
+        seen: &Observation,
+        external: Option<&BTreeMap<String, Vec<i64>>>,
+    ) -> (Decision, Explanation) {
+        let (d, e) = self.sync_inner(seen, external, true);
+        (d, e.expect("explanation asked for"))
+    }
+
+    fn sync_inner(
+        &mut self,
+        seen: &Observation,
+        external: Option<&BTreeMap<String, Vec<i64>>>,
+        explain: bool,
+    ) -> (Decision, Option<Explanation>) {
         let now = seen.now;
         let mut pods = Vec::with_capacity(seen.pods.len());
         let custom = self.custom.as_ref();
@@ -231,7 +256,23 @@ impl HpaController {
             object_metrics: &totals,
             external_metrics: external.unwrap_or(&totals),
         };
+        let before = explain.then(|| self.state.clone());
         let o = core::reconcile(&self.spec, &self.ctl, &mut self.state, &input);
+        let explanation = before.map(|st| {
+            let case = super::explain::case_json(&self.spec, &self.ctl, &st, &input);
+            let mut steps = super::explain::pod_lines(&input);
+            steps.extend(o.steps.iter().cloned());
+            steps.push(format!("reason: {}", o.reason));
+            let outcome =
+                super::explain::Explanation { current: input.current, outcome: o.clone() }.to_json();
+            let mut detail = case.clone();
+            if let Some(m) = detail.as_object_mut() {
+                m.remove("hpa");
+                m.remove("controller");
+            }
+            detail["outcome"] = outcome;
+            Explanation { steps, detail, case: Some(ExplainCase { kind: "hpa", body: case }) }
+        });
         let clamp = |v: i64| v.clamp(0, u32::MAX as i64) as u32;
         let seen_text = o
             .metrics
@@ -242,14 +283,15 @@ impl HpaController {
             })
             .collect::<Vec<_>>()
             .join(" ");
-        Decision {
+        let d = Decision {
             desired: clamp(o.desired),
             reason: o.reason,
             metrics: seen_text,
             proposal: o.proposal.map(clamp),
             stabilized: o.stabilized.map(clamp),
             limited: o.limited.map(clamp),
-        }
+        };
+        (d, explanation)
     }
 }
 
@@ -266,6 +308,11 @@ impl Policy for HpaController {
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
         self.observe(seen);
         self.sync_due(seen.now).then(|| self.sync_with(seen, None))
+    }
+
+    fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
+        self.observe(seen);
+        self.sync_due(seen.now).then(|| self.sync_explained(seen, None))
     }
 }
 

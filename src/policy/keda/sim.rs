@@ -8,7 +8,7 @@ use super::{KedaSpec, KedaTrigger, MetricType};
 use crate::policy::hpa::HpaPolicySpec;
 use crate::policy::hpa::sim::{HpaController, due, next_in};
 use crate::policy::schedule::Schedule;
-use crate::policy::{Decision, Observation, Policy};
+use crate::policy::{Decision, Explanation, Observation, Policy};
 use crate::time::{Clock, Time};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -161,13 +161,52 @@ impl Policy for KedaController {
     }
 
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
+        self.step(seen, false).map(|(d, _)| d)
+    }
+
+    fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
+        self.step(seen, true).map(|(d, e)| (d, e.expect("explanation asked for")))
+    }
+}
+
+impl KedaController {
+    /// One tick: KEDA's poll when due, then the HPA's sync when due; with `explain`, the
+    /// account of the decision too.
+    fn step(&mut self, seen: &Observation, explain: bool) -> Option<(Decision, Option<Explanation>)> {
         let now = seen.now;
         self.hpa.observe(seen);
         let readings = self.readings(seen);
         let mut current = seen.current;
         let mut keda = None;
+        let mut keda_steps = Vec::new();
+        if explain {
+            keda_steps.push(format!(
+                "KEDA polls every {}s (activation and scale to/from zero only; the HPA below decides every {}s)",
+                crate::time::to_secs_f64(self.spec.polling_interval),
+                crate::time::to_secs_f64(self.hpa.sync_period())
+            ));
+            for (i, (t, r)) in self.spec.triggers.iter().zip(&readings).enumerate() {
+                match r {
+                    Some(r) => keda_steps.push(format!(
+                        "trigger {}: value {:.3}, {}",
+                        metric_name(i, t),
+                        r.value,
+                        if r.active { "active" } else { "inactive (at or below its activation threshold)" }
+                    )),
+                    None => keda_steps.push(format!("trigger {}: read by the HPA itself", metric_name(i, t))),
+                }
+            }
+        }
         if due(0, self.spec.polling_interval, now) {
             let active = self.spec.all_resource_triggers() || readings.iter().flatten().any(|r| r.active);
+            if explain {
+                keda_steps.push(format!(
+                    "poll at t={}s: scaled object {}; {} replicas now",
+                    crate::time::to_secs_f64(now),
+                    if active { "active" } else { "inactive" },
+                    current
+                ));
+            }
             if let Action::ScaleTo(n, why) = self.exec.request_scale(now, current, active) {
                 keda = Some(Decision {
                     desired: n,
@@ -175,11 +214,24 @@ impl Policy for KedaController {
                     metrics: self.describe(&readings),
                     ..Decision::default()
                 });
+                if explain {
+                    keda_steps.push(format!("KEDA scales to {n}: {why}"));
+                }
                 current = n;
+            } else if explain {
+                keda_steps.push("KEDA leaves the scale to the HPA".to_string());
             }
         }
         if !self.hpa.sync_due(now) {
-            return keda;
+            return keda.map(|d| {
+                let e = explain.then(|| {
+                    let mut e = Explanation::from_decision(&d);
+                    keda_steps.append(&mut e.steps);
+                    e.steps = keda_steps;
+                    e
+                });
+                (d, e)
+            });
         }
         let external: BTreeMap<String, Vec<i64>> = self
             .spec
@@ -190,11 +242,21 @@ impl Policy for KedaController {
             .filter_map(|(i, (t, r))| r.map(|r| (metric_name(i, t), vec![(r.value * 1000.0).round() as i64])))
             .collect();
         let after = Observation { current, ..*seen };
-        let mut d = self.hpa.sync_with(&after, Some(&external));
+        let (mut d, mut e) = if explain {
+            let (d, e) = self.hpa.sync_explained(&after, Some(&external));
+            (d, Some(e))
+        } else {
+            (self.hpa.sync_with(&after, Some(&external)), None)
+        };
         if let Some(k) = keda {
             d.reason = format!("{}; hpa: {}", k.reason, d.reason);
         }
         d.metrics = self.describe(&readings) + if d.metrics.is_empty() { "" } else { " | hpa " } + &d.metrics;
-        Some(d)
+        if let Some(e) = &mut e {
+            keda_steps.push("the HPA KEDA created syncs, fed the triggers as External metrics:".to_string());
+            keda_steps.append(&mut e.steps);
+            e.steps = keda_steps;
+        }
+        Some((d, e))
     }
 }

@@ -6,7 +6,8 @@
 //! factor, 2), `maxScaleUpRate` (1000), `maxScaleDownRate` (2), `stableWindow` (60 s),
 //! `scaleDownDelay` (0), `activationScale` (1), `reachable` (true)}; `initialReadyPods` (the
 //! ready count when the decider is created, 1); `ticks`: [{`time`, `stableAverage`,
-//! `panicAverage`, `readyPods`}], applied in order to one decider. Times are seconds. `target`
+//! `panicAverage`, `readyPods`}], applied in order to one decider; `createdAt` (seconds, default the
+//! first tick's time) is when the decider was created. Times are seconds. `target`
 //! and `totalValue` are required; the other defaults are Knative's. Unlike a manifest, the
 //! stable window is not held to Knative's 6 s minimum, so upstream cases that leave it unset
 //! (0) replay as written.
@@ -95,6 +96,10 @@ pub struct KpaCase {
     /// Ready pods when the decider is created.
     #[serde(default = "one")]
     pub initial_ready_pods: u32,
+    /// When the decider was created, seconds [default: the first tick's time]. A decider
+    /// created with more than one ready pod starts in panic mode from then.
+    #[serde(default)]
+    pub created_at: Option<f64>,
     /// Ticks, in order.
     pub ticks: Vec<KpaCaseTick>,
 }
@@ -198,7 +203,7 @@ pub fn run_case(case: &KpaCase) -> Vec<KpaTickResult> {
         activation_scale: c.activation_scale,
         reachable: c.reachable,
     };
-    let first = case.ticks.first().map_or(0, |t| from_secs_f64(t.time));
+    let first = case.created_at.or(case.ticks.first().map(|t| t.time)).map_or(0, from_secs_f64);
     let mut d = Decider::new(spec, case.initial_ready_pods, first);
     case.ticks
         .iter()

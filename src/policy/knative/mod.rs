@@ -32,7 +32,7 @@ pub use manifest::{ManifestError, parse_manifest, to_manifest};
 pub use reconciler::{PaState, PodAutoscaler, Reconciled, ReconcilerSpec};
 pub use spec::{KnativePolicySpec, KnativeSpecError, KpaMetric};
 
-use super::{Decision, Observation, Policy};
+use super::{Decision, ExplainCase, Explanation, Observation, Policy};
 use crate::time::{Clock, SECOND, Time};
 use bucketing::TimedBuckets;
 
@@ -48,6 +48,11 @@ pub struct Knative {
     last_scrape: Option<Time>,
     /// The decider's last valid (desired, excess burst capacity); `None` before any.
     last_valid: Option<(u32, i64)>,
+    /// Every decider tick's inputs (time, stable, panic, ready), kept only when a decision is
+    /// to be explained (`explain decision --case` writes them as an `explain kpa` case).
+    ticks: Option<Vec<(Time, f64, f64, u32)>>,
+    /// Ready pods when the KPA was created.
+    initial_ready: u32,
 }
 
 impl Knative {
@@ -72,6 +77,8 @@ impl Knative {
             spec,
             last_scrape: None,
             last_valid: None,
+            ticks: None,
+            initial_ready: ready,
         }
     }
 
@@ -80,13 +87,17 @@ impl Knative {
         self.panic.record(now, value);
     }
 
-    /// One decider tick followed by a reconcile.
-    fn tick(&mut self, seen: &Observation) -> Decision {
+    /// One decider tick followed by a reconcile; with `explain`, its account too.
+    fn tick(&mut self, seen: &Observation, explain: bool) -> (Decision, Option<Explanation>) {
         let now = seen.now;
         let ready = seen.ready;
         let no_data = self.stable.is_empty(now) && self.spec.target_burst_capacity != -1.0;
         let (stable, panic) = (self.stable.window_average(now), self.panic.window_average(now));
+        let before = explain.then(|| self.decider.clone());
         let result = (!no_data).then(|| self.decider.scale(now, stable, panic, ready));
+        if let (Some(t), Some(_)) = (&mut self.ticks, &result) {
+            t.push((now, stable, panic, ready));
+        }
         if let Some(r) = &result {
             self.last_valid = Some((r.desired, r.excess_burst_capacity));
         }
@@ -111,7 +122,9 @@ impl Knative {
             (None, Some(r)) => r.reason,
             (None, None) => "no data",
         };
-        Decision {
+        let explanation =
+            before.map(|before| self.explanation(seen, &before, no_data, stable, panic, result, &rec));
+        let d = Decision {
             desired: rec.applied,
             reason: reason.to_string(),
             metrics: format!(
@@ -126,16 +139,159 @@ impl Knative {
             proposal: result.map(|r| if r.panicking { r.dspc.max(r.dppc) } else { r.dspc }),
             stabilized: result.map(|r| r.desired),
             limited: Some(rec.applied),
+        };
+        (d, explanation)
+    }
+
+    /// The account of one tick: windows, decider arithmetic and state, reconciler.
+    #[allow(clippy::too_many_arguments)]
+    fn explanation(
+        &self,
+        seen: &Observation,
+        before: &Decider,
+        no_data: bool,
+        stable: f64,
+        panic: f64,
+        result: Option<ScaleResult>,
+        rec: &Reconciled,
+    ) -> Explanation {
+        use crate::time::to_secs_f64 as s;
+        let ds = *before.spec();
+        // Shortest decimal form (targets like 0.7 × 1.5 print as 1.05, not 1.0499999999999998).
+        let n = |x: f64| {
+            let t = format!("{x:.6}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        };
+        let metric = self.spec.metric.name();
+        let mut steps = vec![format!(
+            "{metric} target {} per pod (total {}), {} ready pod(s), {} request(s) held by the activator",
+            n(ds.target),
+            n(ds.total),
+            seen.ready,
+            seen.buffered
+        )];
+        match result {
+            None => steps.push(format!(
+                "no data in the {}s stable window: the decider's result is invalid, the last desired scale stands",
+                s(ds.stable_window)
+            )),
+            Some(r) => {
+                steps.push(format!(
+                    "stable window {}s average {stable:.3} → ceil({stable:.3} / {}) = {} pods",
+                    s(ds.stable_window),
+                    n(ds.target),
+                    r.dspc
+                ));
+                steps.push(format!(
+                    "panic window {}s average {panic:.3} → ceil({panic:.3} / {}) = {} pods",
+                    s(self.spec.panic_window()),
+                    n(ds.target),
+                    r.dppc
+                ));
+                steps.push(format!(
+                    "rate limits: at most ceil({} × {}) up, at least floor({} / {}) down → stable {}, panic {}",
+                    n(ds.max_scale_up_rate),
+                    seen.ready.max(1),
+                    seen.ready.max(1),
+                    n(ds.max_scale_down_rate),
+                    r.desired_stable,
+                    r.desired_panic
+                ));
+                steps.push(format!(
+                    "panic threshold {} × ready: {} / {} = {:.3} → {}{}",
+                    n(ds.panic_threshold),
+                    r.dppc,
+                    seen.ready.max(1),
+                    r.dppc as f64 / seen.ready.max(1) as f64,
+                    if r.panicking { "in panic mode" } else { "not in panic mode" },
+                    if before.panicking() && r.panicking {
+                        " (panic mode holds the highest scale since it began)"
+                    } else if before.panicking() {
+                        " (panic ended: a stable window without over-threshold ticks)"
+                    } else {
+                        ""
+                    }
+                ));
+                if r.before_delay != r.desired {
+                    steps.push(format!(
+                        "scale-down delay {}s holds the highest recent scale: {} instead of {}",
+                        s(ds.scale_down_delay),
+                        r.desired,
+                        r.before_delay
+                    ));
+                }
+                steps.push(format!("decider: desired {} ({})", r.desired, r.reason));
+                steps.push(match ds.target_burst_capacity {
+                    0.0 => "excess burst capacity: not used (targetBurstCapacity 0)".to_string(),
+                    t if t < 0.0 => "excess burst capacity: unlimited (targetBurstCapacity -1): activator always in path".to_string(),
+                    t => format!(
+                        "excess burst capacity floor({} ready × {} − {t} − {panic:.3}) = {} → {}",
+                        seen.ready,
+                        n(ds.total),
+                        r.excess_burst_capacity,
+                        if r.excess_burst_capacity < 0 { "activator in the path (proxy)" } else { "serve directly" }
+                    ),
+                });
+            }
         }
+        steps.push(format!(
+            "PodAutoscaler: want {}, applied {}{}; SKS {}",
+            rec.want,
+            rec.applied,
+            rec.reason.map_or(String::new(), |r| format!(" ({r})")),
+            if rec.proxy { "proxy" } else { "serve" }
+        ));
+        let detail = serde_json::json!({
+            "metric": metric,
+            "readyPods": seen.ready,
+            "buffered": seen.buffered,
+            "stableWindowS": s(ds.stable_window),
+            "panicWindowS": s(self.spec.panic_window()),
+            "stableAverage": if no_data { None } else { Some(stable) },
+            "panicAverage": if no_data { None } else { Some(panic) },
+            "decider": result.map(|r| serde_json::json!({
+                "desiredStable": r.desired_stable,
+                "desiredPanic": r.desired_panic,
+                "dspc": r.dspc,
+                "dppc": r.dppc,
+                "panicking": r.panicking,
+                "beforeDelay": r.before_delay,
+                "desired": r.desired,
+                "excessBurstCapacity": r.excess_burst_capacity,
+                "reason": r.reason,
+            })),
+            "reconciler": {"want": rec.want, "applied": rec.applied, "proxy": rec.proxy, "reason": rec.reason},
+        });
+        let case = self.ticks.as_ref().filter(|t| !t.is_empty()).map(|ticks| {
+            let c = &ds;
+            let body = serde_json::json!({
+                "config": {
+                    "target": c.target,
+                    "totalValue": c.total,
+                    "targetBurstCapacity": c.target_burst_capacity,
+                    "panicThreshold": c.panic_threshold,
+                    "maxScaleUpRate": c.max_scale_up_rate,
+                    "maxScaleDownRate": c.max_scale_down_rate,
+                    "stableWindow": s(c.stable_window),
+                    "scaleDownDelay": s(c.scale_down_delay),
+                    "activationScale": c.activation_scale,
+                    "reachable": c.reachable,
+                },
+                "initialReadyPods": self.initial_ready,
+                "createdAt": 0.0,
+                "ticks": ticks.iter().map(|&(t, st, pa, r)| serde_json::json!({
+                    "time": s(t), "stableAverage": st.max(0.0), "panicAverage": pa.max(0.0), "readyPods": r,
+                })).collect::<Vec<_>>(),
+            });
+            ExplainCase { kind: "kpa", body }
+        });
+        Explanation { steps, detail, case }
     }
 }
 
-impl Policy for Knative {
-    fn next_tick(&self, last: Option<Time>) -> Time {
-        last.map_or(SECOND, |t| (t / SECOND + 1) * SECOND)
-    }
-
-    fn decide(&mut self, seen: &Observation) -> Option<Decision> {
+impl Knative {
+    /// One tick: scrape, then decide when due (or poked).
+    fn step(&mut self, seen: &Observation, explain: bool) -> Option<(Decision, Option<Explanation>)> {
         let now = seen.now;
         let poke = !now.is_multiple_of(SECOND) || self.last_scrape == Some(now);
         if poke {
@@ -143,7 +299,7 @@ impl Policy for Knative {
             if seen.buffered > 0 {
                 self.record(now, seen.buffered as f64);
             }
-            return Some(self.tick(seen));
+            return Some(self.tick(seen, explain));
         }
         self.last_scrape = Some(now);
         if let Some(w) = seen.metrics.window(SECOND) {
@@ -155,11 +311,29 @@ impl Policy for Knative {
                 self.record(now, v.max(0.0));
             }
         }
-        now.is_multiple_of(spec::TICK).then(|| self.tick(seen))
+        now.is_multiple_of(spec::TICK).then(|| self.tick(seen, explain))
+    }
+}
+
+impl Policy for Knative {
+    fn next_tick(&self, last: Option<Time>) -> Time {
+        last.map_or(SECOND, |t| (t / SECOND + 1) * SECOND)
+    }
+
+    fn decide(&mut self, seen: &Observation) -> Option<Decision> {
+        self.step(seen, false).map(|(d, _)| d)
     }
 
     fn poke_on_demand(&self) -> bool {
         true
+    }
+
+    fn prepare_explain(&mut self) {
+        self.ticks = Some(Vec::new());
+    }
+
+    fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
+        self.step(seen, true).map(|(d, e)| (d, e.expect("explanation asked for")))
     }
 }
 
