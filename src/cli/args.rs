@@ -554,11 +554,15 @@ mod tests {
         assert!(matches!(parse(&["completions", "zsh"]), Command::Completions(clap_complete::Shell::Zsh)));
         assert!(Cli::try_parse_from(["scalesim", "completions", "tcsh"]).is_err());
         assert!(matches!(parse(&["man"]), Command::Man));
-        let Command::Export(e) = parse(&["export", "s.toml", "--policy", "p", "--target", "api", "--namespace", "prod"])
+        let Command::Export(e) =
+            parse(&["export", "s.toml", "--policy", "p", "--target", "api", "--namespace", "prod"])
         else {
             panic!("export")
         };
-        assert_eq!((e.target.as_deref(), e.namespace.as_deref(), e.prometheus), (Some("api"), Some("prod"), None));
+        assert_eq!(
+            (e.target.as_deref(), e.namespace.as_deref(), e.prometheus),
+            (Some("api"), Some("prod"), None)
+        );
     }
 
     #[test]

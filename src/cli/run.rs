@@ -9,7 +9,8 @@
 //! without it and says why on stderr.
 
 use super::{
-    CliError, ReportCommand, RunCommand, check_budget, check_policy_names, default_out_dir, note, print_stdout,
+    CliError, ReportCommand, RunCommand, check_budget, check_policy_names, default_out_dir, note,
+    print_stdout,
 };
 use scalesim::capacity::{self, CapacitySlo, StepTest};
 use scalesim::experiment::{self, Progress};

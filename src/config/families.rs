@@ -8,7 +8,9 @@ use super::error::KeyError;
 use super::raw::{PlatformMetricType, PolicyType, RawPolicy};
 use super::source::KeyPath;
 use crate::policy::keda::{KedaPolicySpec, KedaSpec, KedaTrigger, MetricType, scalers::Series};
-use crate::policy::{ActivatorBuffer, CronWindow, ManifestSource, PolicyKind, PolicySpec, export, hpa, keda, knative};
+use crate::policy::{
+    ActivatorBuffer, CronWindow, ManifestSource, PolicyKind, PolicySpec, export, hpa, keda, knative,
+};
 use crate::time::SECOND;
 use chrono_tz::Tz;
 use std::path::Path;
@@ -221,8 +223,8 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
 /// The documents of a manifest that parsed, kept for export with `rendered`, the policy's
 /// rendering of its modelled settings.
 fn source(path: &KeyPath, text: &str, shown: &str, rendered: String) -> R<ManifestSource> {
-    let docs = export::yaml_docs(text)
-        .map_err(|e| KeyError::new(path.key("manifest"), format!("{shown}: {e}")))?;
+    let docs =
+        export::yaml_docs(text).map_err(|e| KeyError::new(path.key("manifest"), format!("{shown}: {e}")))?;
     Ok(ManifestSource { docs, rendered })
 }
 

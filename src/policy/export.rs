@@ -56,7 +56,11 @@ pub const DEFAULT_PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc:
 impl ExportOptions {
     /// Options naming the Deployment `target`, no namespace, the default Prometheus address.
     pub fn new(target: &str) -> ExportOptions {
-        ExportOptions { target: k8s_name(target), namespace: None, prometheus: DEFAULT_PROMETHEUS.to_string() }
+        ExportOptions {
+            target: k8s_name(target),
+            namespace: None,
+            prometheus: DEFAULT_PROMETHEUS.to_string(),
+        }
     }
 }
 
@@ -186,9 +190,10 @@ impl PolicySpec {
                 None => Ok(rendered_hpa(&name, &h.hpa, opts, "", vec![])),
             },
             PolicyKind::Keda(k) => match &k.source {
-                Some(src) => {
-                    Ok(Exported { yaml: back(src, &self.kind, &keda::to_manifest(&name, &k.keda), Strip::Keda), todo: vec![] })
-                }
+                Some(src) => Ok(Exported {
+                    yaml: back(src, &self.kind, &keda::to_manifest(&name, &k.keda), Strip::Keda),
+                    todo: vec![],
+                }),
                 None => Ok(rendered_keda(&name, &k.keda, opts, "", vec![])),
             },
             PolicyKind::Knative(k) => match &k.source {
@@ -281,7 +286,9 @@ fn back(src: &ManifestSource, kind: &PolicyKind, rendered: &str, strip: Strip) -
             let kind = whole.get("kind").cloned();
             let is_config_map = kind.as_ref().and_then(Value::as_str) == Some("ConfigMap");
             // The Service or ScaledObject by kind; a cluster ConfigMap by its name.
-            let same = |d: &Value| d.get("kind") == kind.as_ref() && (!is_config_map || name_of(d) == name_of(&whole));
+            let same = |d: &Value| {
+                d.get("kind") == kind.as_ref() && (!is_config_map || name_of(d) == name_of(&whole))
+            };
             let mut f = whole.clone();
             remove_path(&mut f, &["metadata"]);
             match strip {
@@ -346,7 +353,13 @@ fn deployment(name: &str) -> ObjectReference {
     ObjectReference { kind: "Deployment".into(), name: name.into(), api_version: Some("apps/v1".into()) }
 }
 
-fn rendered_keda(name: &str, spec: &KedaSpec, opts: &ExportOptions, head: &str, todo: Vec<String>) -> Exported {
+fn rendered_keda(
+    name: &str,
+    spec: &KedaSpec,
+    opts: &ExportOptions,
+    head: &str,
+    todo: Vec<String>,
+) -> Exported {
     let mut docs = yaml_docs(&keda::to_manifest(name, spec)).expect("own YAML");
     let doc = &mut docs[0];
     if let Some(ns) = &opts.namespace {
@@ -373,7 +386,8 @@ fn rendered_keda(name: &str, spec: &KedaSpec, opts: &ExportOptions, head: &str, 
         }
     }
     let head = if head.is_empty() && !todo.is_empty() {
-        let mut h = String::from("# KEDA ScaledObject written by `scalesim export`.\n# TODO before applying:\n");
+        let mut h =
+            String::from("# KEDA ScaledObject written by `scalesim export`.\n# TODO before applying:\n");
         for t in &todo {
             let _ = writeln!(h, "#   - {t}");
         }
@@ -408,7 +422,11 @@ fn basic_behavior(b: &BasicSpec, max: u32) -> Behavior {
         scale_down: Some(ScalingRules {
             stabilization_window_seconds: window(b.down_stabilization),
             select_policy: None,
-            policies: Some(vec![ScalingPolicy { kind: ScalingPolicyType::Percent, value: 100, period_seconds: 15 }]),
+            policies: Some(vec![ScalingPolicy {
+                kind: ScalingPolicyType::Percent,
+                value: 100,
+                period_seconds: 15,
+            }]),
             tolerance: None,
         }),
     }
@@ -455,7 +473,10 @@ fn basic(p: &PolicySpec, name: &str, b: &BasicSpec, opts: &ExportOptions) -> Res
             let MetricRule::Cpu { target, tolerance, window } = *m else { unreachable!() };
             let pct = (target * 100.0).round();
             if (target * 100.0 - pct).abs() > 1e-9 {
-                approx.push(format!("target {} % rounded to {pct} % (averageUtilization is whole)", target * 100.0));
+                approx.push(format!(
+                    "target {} % rounded to {pct} % (averageUtilization is whole)",
+                    target * 100.0
+                ));
             }
             if (tolerance - 0.1).abs() > 1e-12 {
                 approx.push(format!(
@@ -514,7 +535,8 @@ fn basic(p: &PolicySpec, name: &str, b: &BasicSpec, opts: &ExportOptions) -> Res
                 });
             }
             MetricRule::Concurrency { target, window } => {
-                let q = format!("sum(avg_over_time(http_requests_in_flight{selector}[{}]))", prom_range(window));
+                let q =
+                    format!("sum(avg_over_time(http_requests_in_flight{selector}[{}]))", prom_range(window));
                 exact.push(format!(
                     "{} requests in flight per replica: a prometheus trigger on the total in flight averaged over {} \
                      with threshold {}",
@@ -535,7 +557,8 @@ fn basic(p: &PolicySpec, name: &str, b: &BasicSpec, opts: &ExportOptions) -> Res
                 let pct = (target * 100.0).round();
                 exact.push(format!("CPU utilisation target {pct} % (a cpu trigger, Utilization)"));
                 if (tolerance - 0.1).abs() > 1e-12 {
-                    approx.push(format!("cpu tolerance {tolerance}: the HPA's is the cluster's (default 0.1)"));
+                    approx
+                        .push(format!("cpu tolerance {tolerance}: the HPA's is the cluster's (default 0.1)"));
                 }
                 triggers.push(KedaTrigger::Cpu { utilization: pct as u32 });
             }
@@ -562,7 +585,10 @@ fn basic(p: &PolicySpec, name: &str, b: &BasicSpec, opts: &ExportOptions) -> Res
         ));
         triggers.push(KedaTrigger::Cron { window: Box::new(w.clone()) });
     }
-    exact.push(format!("KEDA polls every {} s (pollingInterval, the basic interval)", secs_ceil(b.interval).max(1)));
+    exact.push(format!(
+        "KEDA polls every {} s (pollingInterval, the basic interval)",
+        secs_ceil(b.interval).max(1)
+    ));
     if triggers.iter().any(|t| matches!(t, KedaTrigger::Prometheus { .. })) {
         todo.push(format!(
             "serverAddress `{}` and each prometheus query: your Prometheus and the metric your service exports \

@@ -646,7 +646,8 @@ pub fn read_manifest(text: &str, origin: &str) -> Result<(HpaManifest, serde_nor
                     format!("autoscaling/v1: {}", crate::config::error::with_did_you_mean(&e.to_string())),
                 )
             })?;
-            v1_to_v2(v1).map_err(|(key, m)| err(line_of(text, &key).or_else(|| line_of(text, "annotations")), m))?
+            v1_to_v2(v1)
+                .map_err(|(key, m)| err(line_of(text, &key).or_else(|| line_of(text, "annotations")), m))?
         }
         Some(v) => {
             return Err(err(
@@ -654,7 +655,12 @@ pub fn read_manifest(text: &str, origin: &str) -> Result<(HpaManifest, serde_nor
                 format!("apiVersion: found `{v}`, expected `autoscaling/v2` or `autoscaling/v1`"),
             ));
         }
-        None => return Err(err(None, "apiVersion: missing, expected `autoscaling/v2` or `autoscaling/v1`".into())),
+        None => {
+            return Err(err(
+                None,
+                "apiVersion: missing, expected `autoscaling/v2` or `autoscaling/v1`".into(),
+            ));
+        }
     };
     let m: HpaManifest = serde_norway::from_value(doc.clone()).map_err(|e| {
         err(
@@ -851,7 +857,10 @@ fn v1_to_v2(v1: V1Manifest) -> Result<serde_norway::Value, (String, String)> {
     if let Some(Value::Mapping(ann)) = metadata.get_mut("annotations") {
         if let Some(raw) = ann.shift_remove(V1_METRICS_ANNOTATION) {
             let text = raw.as_str().ok_or_else(|| {
-                (V1_METRICS_ANNOTATION.to_string(), format!("metadata.annotations.{V1_METRICS_ANNOTATION}: expected a JSON string"))
+                (
+                    V1_METRICS_ANNOTATION.to_string(),
+                    format!("metadata.annotations.{V1_METRICS_ANNOTATION}: expected a JSON string"),
+                )
             })?;
             let list: Vec<V1MetricSpec> = serde_json::from_str(text).map_err(|e| {
                 (
@@ -869,7 +878,8 @@ fn v1_to_v2(v1: V1Manifest) -> Result<serde_norway::Value, (String, String)> {
             metadata.shift_remove("annotations");
         }
     }
-    let cpu = v1.spec.target_cpu_utilization_percentage.or(metrics.is_empty().then_some(DEFAULT_CPU_UTILIZATION));
+    let cpu =
+        v1.spec.target_cpu_utilization_percentage.or(metrics.is_empty().then_some(DEFAULT_CPU_UTILIZATION));
     if let Some(pct) = cpu {
         metrics.push(MetricSpec::resource_utilization("cpu", pct));
     }
