@@ -117,11 +117,25 @@ pub fn yaml_docs(text: &str) -> Result<Vec<Value>, serde_norway::Error> {
 /// same length element by element, anything else replaced — unless both are the same scalar
 /// written differently (`"10"` and `10`), which keeps `into`'s spelling.
 pub fn overlay(into: &mut Value, from: &Value) {
+    overlay_changed(into, from, None);
+}
+
+/// [`overlay`] of only what `from` changes relative to `base` (the rendering `into` was read
+/// as): a part of `from` equal to `base`'s is left as `into` has it (or lacks it, as a default
+/// `into` leaves out).
+pub fn overlay_changed(into: &mut Value, from: &Value, base: Option<&Value>) {
+    if base == Some(from) {
+        return;
+    }
     match (into, from) {
         (Value::Mapping(a), Value::Mapping(b)) => {
             for (k, v) in b {
+                let was = base.and_then(|m| m.get(k));
+                if was == Some(v) {
+                    continue;
+                }
                 match a.get_mut(k) {
-                    Some(old) => overlay(old, v),
+                    Some(old) => overlay_changed(old, v, was),
                     None => {
                         a.insert(k.clone(), v.clone());
                     }
@@ -129,8 +143,9 @@ pub fn overlay(into: &mut Value, from: &Value) {
             }
         }
         (Value::Sequence(a), Value::Sequence(b)) if a.len() == b.len() => {
-            for (x, y) in a.iter_mut().zip(b) {
-                overlay(x, y);
+            let was = base.and_then(Value::as_sequence).filter(|s| s.len() == b.len());
+            for (i, (x, y)) in a.iter_mut().zip(b).enumerate() {
+                overlay_changed(x, y, was.map(|s| &s[i]));
             }
         }
         (a, b) => {
@@ -282,6 +297,7 @@ fn back(src: &ManifestSource, kind: &PolicyKind, rendered: &str, strip: Strip) -
     let mut docs = src.docs.clone();
     if rendering(kind) != src.rendered {
         let name_of = |d: &Value| d.get("metadata").and_then(|m| m.get("name")).cloned();
+        let base_docs = yaml_docs(&src.rendered).expect("own YAML");
         for whole in yaml_docs(rendered).expect("own YAML") {
             let kind = whole.get("kind").cloned();
             let is_config_map = kind.as_ref().and_then(Value::as_str) == Some("ConfigMap");
@@ -295,8 +311,9 @@ fn back(src: &ManifestSource, kind: &PolicyKind, rendered: &str, strip: Strip) -
                 Strip::Keda => remove_path(&mut f, &["spec", "scaleTargetRef"]),
                 Strip::Knative => remove_path(&mut f, &["spec", "template", "spec", "containers"]),
             }
+            let base = base_docs.iter().find(|d| same(d));
             match docs.iter_mut().find(|d| same(d)) {
-                Some(d) => overlay(d, &f),
+                Some(d) => overlay_changed(d, &f, base),
                 None => docs.push(whole),
             }
         }
@@ -631,6 +648,100 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a, want);
+    }
+
+    fn loaded(text: &str, kind: &str) -> PolicySpec {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.yaml"), text).unwrap();
+        let scenario = format!(
+            "[simulation]\nname = \"x\"\nduration = \"1h\"\n[traffic]\nrate = 10.0\n[service]\nworkers = 2\n\
+             [service.demand]\ndistribution = \"exponential\"\nmean = \"100ms\"\n\
+             [[policy]]\nname = \"p\"\ntype = \"{kind}\"\nmanifest = \"m.yaml\"\n"
+        );
+        crate::config::load_str(&scenario, "x.toml", dir.path(), &[]).unwrap().policies.remove(0)
+    }
+
+    const KEDA: &str = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: api\n  namespace: prod\n  labels: {app: api}\nspec:\n  scaleTargetRef: {name: api-deploy}\n  minReplicaCount: 2\n  maxReplicaCount: 9\n  triggers:\n  - type: prometheus\n    name: rate\n    metadata: {serverAddress: 'http://p:9090', query: 'sum(rate(http_requests_total[1m]))', threshold: '10', customHeaders: 'a=b'}\n    authenticationRef: {name: auth}\n";
+
+    #[test]
+    fn a_setting_changed_in_code_rewrites_only_the_modelled_fields() {
+        let mut p = loaded(KEDA, "keda");
+        let unchanged = docs_to_yaml(&yaml_docs(KEDA).unwrap());
+        assert_eq!(p.to_manifest().unwrap(), unchanged, "an unchanged policy comes back as read");
+        let PolicyKind::Keda(k) = &mut p.kind else { panic!() };
+        k.keda.max_replica_count = 12;
+        let KedaTrigger::Prometheus { threshold, .. } = &mut k.keda.triggers[0] else { panic!() };
+        *threshold = 25.0;
+        let want = unchanged
+            .replace("maxReplicaCount: 9", "maxReplicaCount: 12")
+            .replace("threshold: '10'", "threshold: '25'");
+        let got = p.to_manifest().unwrap();
+        assert_eq!(yaml_docs(&got).unwrap(), yaml_docs(&want).unwrap(), "{got}");
+
+        let svc = "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: api, namespace: prod}\nspec:\n  template:\n    metadata:\n      annotations: {autoscaling.knative.dev/target: '10', team: x}\n    spec:\n      containers: [{image: 'api:1'}]\n";
+        let mut p = loaded(svc, "knative");
+        let PolicyKind::Knative(k) = &mut p.kind else { panic!() };
+        k.target = Some(20.0);
+        k.max_scale_up_rate = 5.0;
+        let got = yaml_docs(&p.to_manifest().unwrap()).unwrap();
+        assert_eq!(got[0]["spec"]["template"]["spec"]["containers"][0]["image"], Value::from("api:1"));
+        assert_eq!(got[0]["metadata"]["namespace"], Value::from("prod"));
+        let ann = &got[0]["spec"]["template"]["metadata"]["annotations"];
+        assert_eq!(
+            (ann["autoscaling.knative.dev/target"].as_str(), ann["team"].as_str()),
+            (Some("20"), Some("x"))
+        );
+        assert_eq!(
+            got[1]["data"]["max-scale-up-rate"],
+            Value::from("5"),
+            "the cluster setting in its ConfigMap"
+        );
+
+        let hpa = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: api, labels: {a: b}}\nspec:\n  scaleTargetRef: {kind: Deployment, name: api}\n  maxReplicas: 5\n";
+        let mut p = loaded(hpa, "hpa");
+        let PolicyKind::Hpa(h) = &mut p.kind else { panic!() };
+        h.hpa.max_replicas = 7;
+        h.hpa.min_replicas = Some(2);
+        let got = yaml_docs(&p.to_manifest().unwrap()).unwrap();
+        let want = yaml_docs(&hpa.replace("maxReplicas: 5", "maxReplicas: 7\n  minReplicas: 2")).unwrap();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn basic_policies_render_with_their_settings() {
+        use crate::policy::{CronWindow, MetricRule};
+        let b = BasicSpec {
+            interval: 20 * SECOND,
+            metrics: vec![
+                MetricRule::Concurrency { target: 4.0, window: 30 * SECOND },
+                MetricRule::Cpu { target: 0.7, tolerance: 0.1, window: 60 * SECOND },
+            ],
+            schedules: vec![CronWindow::new("0 8 * * *", "0 18 * * *", chrono_tz::UTC, 6).unwrap()],
+            down_stabilization: 120 * SECOND,
+            up_stabilization: 0,
+        };
+        let p = PolicySpec {
+            name: "Mixed_1".into(),
+            min: 2,
+            max: 10,
+            initial: 2,
+            kind: PolicyKind::Basic(b),
+            activator: None,
+        };
+        let e = p.export(&ExportOptions::new("api")).unwrap();
+        let spec = keda::parse_manifest(&e.yaml, "x", chrono_tz::UTC).unwrap();
+        let k = &spec.keda;
+        assert_eq!((k.min_replica_count, k.max_replica_count, k.polling_interval), (2, 10, 20 * SECOND));
+        assert!(
+            matches!(k.triggers[0], KedaTrigger::Prometheus { threshold: 4.0, series: Series::Concurrency { window: Some(w) }, .. } if w == 30 * SECOND)
+        );
+        assert_eq!(k.triggers[1], KedaTrigger::Cpu { utilization: 70 });
+        assert!(matches!(&k.triggers[2], KedaTrigger::Cron { window } if window.replicas == 6));
+        let down = spec.hpa.hpa.behavior.as_ref().unwrap().scale_down.as_ref().unwrap();
+        assert_eq!(down.stabilization_window_seconds, Some(120));
+        assert!(e.yaml.contains("name: mixed-1") && e.todo.len() == 2, "{e:?}");
+        let fixed = PolicySpec::fixed("f", 3).export(&ExportOptions::new("api")).unwrap_err();
+        assert!(fixed.to_string().contains("no Kubernetes equivalent"), "{fixed}");
     }
 
     #[test]

@@ -995,7 +995,7 @@ spec:
             parse_manifest("apiVersion: autoscaling/v2\nkind: Deployment\nspec: {}\n", "x.yaml").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.to_string().contains("x.yaml:2: kind: found `Deployment`"), "{e}");
-        let e = parse_manifest("kind: HorizontalPodAutoscaler\napiVersion: autoscaling/v1\n", "x.yaml")
+        let e = parse_manifest("kind: HorizontalPodAutoscaler\napiVersion: autoscaling/v2beta1\n", "x.yaml")
             .unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.message.contains("autoscaling/v2"));
@@ -1014,6 +1014,67 @@ spec:
         let mut s = HpaSpec::new(1, 3);
         s.metrics = vec![MetricSpec::resource_utilization("cpu", 0)];
         assert_eq!(s.validate().unwrap_err().field, "spec.metrics[0].resource.target.averageUtilization");
+    }
+
+    const V1: &str = r#"
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  namespace: prod
+  annotations:
+    keep: "me"
+    autoscaling.alpha.kubernetes.io/metrics: '[{"type":"External","external":{"metricName":"queue","targetValue":"30"}},{"type":"Object","object":{"target":{"kind":"Ingress","name":"main","apiVersion":"networking.k8s.io/v1"},"metricName":"rps","targetValue":"2k","averageValue":"10"}},{"type":"Resource","resource":{"name":"memory","targetAverageValue":"100Mi"}}]'
+    autoscaling.alpha.kubernetes.io/current-metrics: '[]'
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 20
+  targetCPUUtilizationPercentage: 60
+status:
+  currentReplicas: 2
+  desiredReplicas: 2
+"#;
+
+    #[test]
+    fn v1_converts_as_the_api_server_does() {
+        let (m, doc) = read_manifest(V1, "v1.yaml").unwrap();
+        assert_eq!(doc["apiVersion"], serde_norway::Value::from("autoscaling/v2"));
+        assert_eq!(m.metadata.namespace.as_deref(), Some("prod"));
+        let ann = doc["metadata"]["annotations"].as_mapping().unwrap();
+        assert_eq!(ann.len(), 1, "only the user's annotation is left: {ann:?}");
+        let s = &m.spec;
+        assert_eq!((s.min_replicas, s.max_replicas), (Some(2), 20));
+        assert_eq!(s.scale_target_ref.as_ref().unwrap().name, "web");
+        // The annotation's metrics first, then the CPU target.
+        let kinds: Vec<_> = s.metrics.iter().map(|m| m.label()).collect();
+        assert_eq!(kinds, ["External queue", "Object rps", "Resource memory", "Resource cpu"]);
+        let ext = &s.metrics[0].external.as_ref().unwrap().target;
+        assert_eq!((ext.kind, ext.value.as_ref().map(|q| q.milli())), (TargetType::Value, Some(30_000)));
+        // Object: AverageValue when averageValue is set, value copied all the same.
+        let obj = &s.metrics[1].object.as_ref().unwrap().target;
+        assert_eq!(obj.kind, TargetType::AverageValue);
+        assert_eq!(obj.value.as_ref().map(|q| q.milli()), Some(2_000_000));
+        let mem = &s.metrics[2].resource.as_ref().unwrap().target;
+        assert_eq!(mem.kind, TargetType::AverageValue);
+        assert_eq!(s.metrics[3], MetricSpec::resource_utilization("cpu", 60));
+        assert!(s.behavior.is_none());
+        // Without any target: the default 80 % CPU.
+        let plain = "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: w}\nspec:\n  scaleTargetRef: {kind: Deployment, name: w}\n  maxReplicas: 3\n";
+        let m = parse_manifest(plain, "p.yaml").unwrap();
+        assert_eq!(m.spec.metrics, vec![MetricSpec::resource_utilization("cpu", 80)]);
+    }
+
+    #[test]
+    fn v1_errors_name_the_field() {
+        let e = parse_manifest(&V1.replace("targetCPUUtilizationPercentage", "targetCPU"), "v1.yaml")
+            .unwrap_err();
+        assert!(e.message.contains("targetCPU"), "{e}");
+        let e = parse_manifest(&V1.replace("\"metricName\":\"queue\",", ""), "v1.yaml").unwrap_err();
+        assert!(e.message.contains(V1_METRICS_ANNOTATION) && e.message.contains("metricName"), "{e}");
+        assert_eq!(e.line, Some(9), "{e}");
+        let e = parse_manifest(&V1.replace("maxReplicas: 20", "maxReplicas: 1"), "v1.yaml").unwrap_err();
+        assert!(e.message.contains("spec.maxReplicas"), "{e}");
     }
 
     #[test]
