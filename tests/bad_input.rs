@@ -584,7 +584,7 @@ fn bad_input_exits_2_for_every_command() {
     c.refuses(
         &["export", "s.toml", "--policy", "fixed-2", "--out", "out/x.yaml"],
         2,
-        &["no Kubernetes manifest"],
+        &["no Kubernetes equivalent"],
     );
     c.refuses(&["capacity", "s.toml", "--slo", "p99<", "--out", "out"], 2, &["--slo"]);
     c.refuses(&["recommend", "s.toml", "--capacity-rps=-1", "--out", "out"], 2, &["--capacity-rps"]);

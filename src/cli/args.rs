@@ -16,6 +16,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "scalesim", version, about, propagate_version = true)]
 pub struct Cli {
+    /// No progress bar and no `wrote …` or note lines on stderr (errors and warnings still
+    /// print; standard output is unchanged).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Sub,
 }
@@ -33,7 +37,8 @@ enum Sub {
     /// Print the scenario-file reference (every key, its type, default and meaning).
     #[command(alias = "keys")]
     Reference,
-    /// Write the Kubernetes manifest of one policy (hpa, keda or knative).
+    /// Write the Kubernetes manifest of one policy: the manifest it was read from (hpa, keda,
+    /// knative), or the closest HPA or KEDA ScaledObject of a platform or basic policy.
     Export(ExportArgs),
     /// Fit the replica model to a real Locust step test and write its `[service]` section.
     Calibrate(CalibrateArgs),
@@ -46,6 +51,26 @@ enum Sub {
     /// Explain one autoscaler decision: from a case file (hpa, kpa) or from a run (decision).
     #[command(subcommand)]
     Explain(Explain),
+    /// Print a shell completion script (e.g. `scalesim completions bash > ~/.local/share/bash-completion/completions/scalesim`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff; e.g. `scalesim man > scalesim.1 && man ./scalesim.1`).
+    Man,
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: ShellArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 #[derive(Debug, Subcommand)]
@@ -379,6 +404,17 @@ struct ExportArgs {
     /// Write the manifest to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// The Deployment to scale, for a manifest written from scratch (platform and basic
+    /// policies) [default: the scenario's name].
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
+    /// `metadata.namespace` of a manifest written from scratch.
+    #[arg(long, value_name = "NAMESPACE")]
+    namespace: Option<String>,
+    /// Prometheus address of the prometheus triggers written from scratch
+    /// [default: http://prometheus-operated.monitoring.svc:9090].
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
     #[command(flatten)]
     set: SetArgs,
 }
@@ -394,9 +430,22 @@ struct ValidateArgs {
 }
 
 impl Cli {
+    /// `--quiet`.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// The typed command to execute.
     pub fn into_command(self) -> Command {
         match self.command {
+            Sub::Completions(a) => Command::Completions(match a.shell {
+                ShellArg::Bash => clap_complete::Shell::Bash,
+                ShellArg::Zsh => clap_complete::Shell::Zsh,
+                ShellArg::Fish => clap_complete::Shell::Fish,
+                ShellArg::Powershell => clap_complete::Shell::PowerShell,
+                ShellArg::Elvish => clap_complete::Shell::Elvish,
+            }),
+            Sub::Man => Command::Man,
             Sub::Run(a) => Command::Run(RunCommand {
                 file: a.file,
                 out_dir: a.out,
@@ -453,6 +502,9 @@ impl Cli {
                 policy: a.policy,
                 out: a.out,
                 overrides: a.set.set,
+                target: a.target,
+                namespace: a.namespace,
+                prometheus: a.prometheus,
             }),
             Sub::Calibrate(a) => Command::Calibrate(CalibrateCommand {
                 locust: a.locust,
@@ -545,6 +597,33 @@ mod tests {
         assert_eq!(r.options.policies, vec!["a", "b"]);
         assert_eq!(r.overrides, vec!["service.timeout=10s"]);
         assert_eq!(r.seed, Some(7));
+    }
+
+    #[test]
+    fn the_clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn quiet_is_global_and_completions_name_a_shell() {
+        let cli = Cli::try_parse_from(["scalesim", "run", "x.toml", "--quiet"]).unwrap();
+        assert!(cli.quiet());
+        let cli = Cli::try_parse_from(["scalesim", "-q", "validate", "x.toml"]).unwrap();
+        assert!(cli.quiet());
+        assert!(!Cli::try_parse_from(["scalesim", "validate", "x.toml"]).unwrap().quiet());
+        assert!(matches!(parse(&["completions", "zsh"]), Command::Completions(clap_complete::Shell::Zsh)));
+        assert!(Cli::try_parse_from(["scalesim", "completions", "tcsh"]).is_err());
+        assert!(matches!(parse(&["man"]), Command::Man));
+        let Command::Export(e) =
+            parse(&["export", "s.toml", "--policy", "p", "--target", "api", "--namespace", "prod"])
+        else {
+            panic!("export")
+        };
+        assert_eq!(
+            (e.target.as_deref(), e.namespace.as_deref(), e.prometheus),
+            (Some("api"), Some("prod"), None)
+        );
     }
 
     #[test]

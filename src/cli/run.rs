@@ -9,7 +9,8 @@
 //! without it and says why on stderr.
 
 use super::{
-    CliError, ReportCommand, RunCommand, check_budget, check_policy_names, default_out_dir, print_stdout,
+    CliError, ReportCommand, RunCommand, check_budget, check_policy_names, default_out_dir, note,
+    print_stdout,
 };
 use scalesim::capacity::{self, CapacitySlo, StepTest};
 use scalesim::experiment::{self, Progress};
@@ -52,7 +53,7 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
         match oracle::with_baseline(&scenario) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("note: no oracle baseline: {e}");
+                note(format_args!("note: no oracle baseline: {e}"));
                 scenario
             }
         }
@@ -79,10 +80,10 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
     }
     print_stdout(&report::summary_table_meta(&meta, &runs))?;
     for (file, why) in report::empty_charts(&meta, &runs, &charts) {
-        eprintln!("{file}: {why}");
+        note(format_args!("{file}: {why}"));
     }
     for p in &written {
-        eprintln!("wrote {}", p.display());
+        note(format_args!("wrote {}", p.display()));
     }
     Ok(())
 }
@@ -99,7 +100,7 @@ pub fn report(cmd: ReportCommand) -> Result<(), CliError> {
         }
         let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
         let path = report::html::write_tune(&cmd.dir, &out).map_err(CliError::Usage)?;
-        eprintln!("wrote {}", path.display());
+        note(format_args!("wrote {}", path.display()));
         return Ok(());
     }
     let loaded = report::read::read_dir(&cmd.dir).map_err(CliError::Usage)?;
@@ -107,9 +108,9 @@ pub fn report(cmd: ReportCommand) -> Result<(), CliError> {
     let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
     let path = report::html::write_with_summary(&out, &loaded.meta, &loaded.summary, &loaded.runs, &charts)?;
     for (file, why) in report::empty_charts(&loaded.meta, &loaded.runs, &charts) {
-        eprintln!("{file}: {why}");
+        note(format_args!("{file}: {why}"));
     }
-    eprintln!("wrote {}", path.display());
+    note(format_args!("wrote {}", path.display()));
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! candidate as a scenario before simulating anything, run the search with a progress bar, and
 //! write tune.json, tune.csv, the charts, best.toml and best.yaml.
 
-use super::{CliError, check_policy_names, print_stdout};
+use super::{CliError, check_policy_names, note, print_stdout};
 use scalesim::config;
 use scalesim::report::ReportError;
 use scalesim::report::atomic::Staging;
@@ -196,7 +196,7 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
     let oracle = match scalesim::oracle::spec_for(&base) {
         Ok(o) => Some(o),
         Err(e) => {
-            eprintln!("note: no oracle baseline: {e}");
+            note(format_args!("note: no oracle baseline: {e}"));
             None
         }
     };
@@ -242,7 +242,7 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         print_stdout(&out::table(&base, &spec, &outcome, cmd.top))?;
     }
     for p in &written {
-        eprintln!("wrote {}", p.display());
+        note(format_args!("wrote {}", p.display()));
     }
     Ok(())
 }

@@ -9,7 +9,9 @@ use super::files::Files;
 use super::raw::{PlatformMetricType, PolicyType, RawPolicy};
 use super::source::KeyPath;
 use crate::policy::keda::{KedaPolicySpec, KedaSpec, KedaTrigger, MetricType, scalers::Series};
-use crate::policy::{ActivatorBuffer, CronWindow, PolicyKind, PolicySpec, hpa, keda, knative};
+use crate::policy::{
+    ActivatorBuffer, CronWindow, ManifestSource, PolicyKind, PolicySpec, export, hpa, keda, knative,
+};
 use crate::time::SECOND;
 use chrono_tz::Tz;
 use std::path::Path;
@@ -221,6 +223,14 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path, files: &Files) 
     Ok((shown, text))
 }
 
+/// The documents of a manifest that parsed, kept for export with `rendered`, the policy's
+/// rendering of its modelled settings.
+fn source(path: &KeyPath, text: &str, shown: &str, rendered: String) -> R<ManifestSource> {
+    let docs =
+        export::yaml_docs(text).map_err(|e| KeyError::new(path.key("manifest"), format!("{shown}: {e}")))?;
+    Ok(ManifestSource { docs, rendered })
+}
+
 /// Builds a manifest-based policy.
 pub(super) fn build(
     path: &KeyPath,
@@ -248,9 +258,13 @@ pub(super) fn build(
             let bad = |m: String| KeyError::new(path.key("manifest"), m);
             match p.kind {
                 PolicyType::Hpa => {
-                    let m = hpa::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    let (m, doc) = hpa::read_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
                     let mut spec =
                         hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
+                    spec.source = Some(ManifestSource {
+                        docs: vec![doc],
+                        rendered: export::rendering(&PolicyKind::Hpa(spec.clone())),
+                    });
                     apply_controller(path, p, &mut spec)?;
                     if let Some(map) = &p.metrics_map {
                         for (alias, name) in map {
@@ -286,12 +300,14 @@ pub(super) fn build(
                     )
                     .map_err(|e| bad(e.to_string()))?;
                     apply_controller(path, p, &mut spec.hpa)?;
+                    spec.source = Some(source(path, &text, &shown, keda::to_manifest("x", &spec.keda))?);
                     let bounds = spec.keda.bounds();
                     (PolicyKind::Keda(Box::new(spec)), bounds, "the manifest's min and max")
                 }
                 _ => {
                     // Knative: the manifest fixes bounds, initial scale and its activator.
-                    let spec = knative::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    let mut spec = knative::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    spec.source = Some(source(path, &text, &shown, knative::to_manifest("x", &spec))?);
                     let mut ps = spec.policy_spec(&p.name);
                     ps.activator = activator.or(ps.activator);
                     return Ok(ps);
