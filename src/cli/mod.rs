@@ -17,6 +17,7 @@ mod explain_kpa;
 mod export;
 mod paths;
 mod run;
+mod shard;
 mod tune;
 mod validate;
 
@@ -55,6 +56,8 @@ pub enum Command {
     Calibrate(CalibrateCommand),
     /// `scalesim tune`.
     Tune(TuneCommand),
+    /// `scalesim merge`.
+    Merge(MergeCommand),
 }
 
 /// What `scalesim calibrate` was asked to do.
@@ -80,6 +83,7 @@ pub struct ExplainKpaCommand {
 }
 
 pub use capacity::{CapacityCommand, RecommendCommand};
+pub use shard::MergeCommand;
 pub use tune::TuneCommand;
 
 /// What `scalesim export` was asked to write.
@@ -151,6 +155,8 @@ pub struct RunCommand {
     pub charts: ChartArgsCommand,
     /// Also write report.html.
     pub report: bool,
+    /// `--shard I/N`: run only this shard's jobs and write a part directory.
+    pub shard: Option<scalesim::shard::Shard>,
 }
 
 /// What `scalesim validate` was asked to check.
@@ -240,6 +246,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Capacity(c) => capacity::capacity(c),
         Command::Recommend(c) => capacity::recommend(c),
         Command::Tune(c) => tune::tune(c),
+        Command::Merge(c) => shard::merge(c),
     }
 }
 
