@@ -180,5 +180,6 @@ files=$(find "$work/single" -type f | wc -l)
 [ "$files" -ge 4 ] || fail "the single-machine tune wrote only $files files"
 single_s=$(awk "BEGIN {print $t1 - $t0}")
 slurm_s=$(awk "BEGIN {print $t2 - $t1}")
-printf 'single machine %.1f s; slurm, 4 shards and merge, %.1f s (%s CPUs)\n' "$single_s" "$slurm_s" "$cpus"
+printf 'single machine %.1f s; slurm, 4 shards and merge, %.1f s (%s CPUs, load average %s)\n' \
+  "$single_s" "$slurm_s" "$cpus" "$(cut -d' ' -f1-3 /proc/loadavg)"
 result "PASS: 4-task array ($tasks COMPLETED) + afterok merge wrote $files files byte-identical to one machine (single $(printf '%.1f' "$single_s") s, slurm $(printf '%.1f' "$slurm_s") s)"
