@@ -5,8 +5,8 @@
 
 use super::{
     CalibrateCommand, CapacityCommand, Command, CompareCommand, ExplainCommand, ExplainDecisionCommand,
-    ExplainFamily, ExplainKpaCommand, ExportCommand, RecommendCommand, ReportCommand, RunCommand,
-    TuneCommand, ValidateCommand,
+    ExplainFamily, ExplainKpaCommand, ExportCommand, MergeCommand, RecommendCommand, ReportCommand,
+    RunCommand, TuneCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -48,6 +48,9 @@ enum Sub {
     Recommend(RecommendArgs),
     /// Search a policy's settings for the cheapest that meet the SLO, with the evidence.
     Tune(TuneArgs),
+    /// Put the part directories of a sharded `run` or `tune` (--shard I/N) together: writes
+    /// exactly the files the command writes on one machine.
+    Merge(MergeArgs),
     /// Explain one autoscaler decision: from a case file (hpa, kpa) or from a run (decision).
     #[command(subcommand)]
     Explain(Explain),
@@ -265,6 +268,24 @@ struct RunArgs {
     /// Also write report.html (one self-contained page: verdict, table, charts, decisions).
     #[arg(long)]
     report: bool,
+    /// Run only shard I of N (jobs j with j % N == I, 0 <= I < N) and write a part directory
+    /// (manifest.json, results.bin) into --out, for `scalesim merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<scalesim::shard::Shard>,
+}
+
+fn parse_shard(text: &str) -> Result<scalesim::shard::Shard, String> {
+    scalesim::shard::Shard::parse(text)
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The part directories (the --out folders of every shard), in any order.
+    #[arg(required = true, value_name = "PART_DIR")]
+    parts: Vec<PathBuf>,
+    /// Output folder [default: the command's own default].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -324,6 +345,10 @@ struct TuneArgs {
     /// Candidates shown in the table.
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
+    /// Grid and random only: run only shard I of N of the candidate × replication jobs and
+    /// write a part directory into --out, for `scalesim merge` (halving runs on one machine).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<scalesim::shard::Shard>,
     #[command(flatten)]
     set: SetArgs,
     #[command(flatten)]
@@ -460,7 +485,9 @@ impl Cli {
                 },
                 charts: a.charts.into_options(),
                 report: a.report,
+                shard: a.shard,
             }),
+            Sub::Merge(a) => Command::Merge(MergeCommand { parts: a.parts, out: a.out }),
             Sub::Tune(a) => Command::Tune(TuneCommand {
                 file: a.file,
                 policy: a.policy,
@@ -484,6 +511,7 @@ impl Cli {
                 json: a.json,
                 top: a.top,
                 allow_large: a.large.allow_large,
+                shard: a.shard,
             }),
             Sub::Report(a) => {
                 Command::Report(ReportCommand { dir: a.dir, out: a.out, charts: a.charts.into_options() })

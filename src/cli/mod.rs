@@ -18,6 +18,7 @@ mod explain_kpa;
 mod export;
 mod paths;
 mod run;
+mod shard;
 mod tune;
 mod validate;
 
@@ -63,6 +64,8 @@ pub enum Command {
     Completions(clap_complete::Shell),
     /// `scalesim man`.
     Man,
+    /// `scalesim merge`.
+    Merge(MergeCommand),
 }
 
 /// What `scalesim calibrate` was asked to do.
@@ -88,6 +91,7 @@ pub struct ExplainKpaCommand {
 }
 
 pub use capacity::{CapacityCommand, RecommendCommand};
+pub use shard::MergeCommand;
 pub use tune::TuneCommand;
 
 /// What `scalesim export` was asked to write.
@@ -165,6 +169,8 @@ pub struct RunCommand {
     pub charts: ChartArgsCommand,
     /// Also write report.html.
     pub report: bool,
+    /// `--shard I/N`: run only this shard's jobs and write a part directory.
+    pub shard: Option<scalesim::shard::Shard>,
 }
 
 /// What `scalesim validate` was asked to check.
@@ -267,6 +273,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
             clap_mangen::Man::new(args::Cli::command()).render(&mut out).map_err(CliError::Io)?;
             print_stdout(&String::from_utf8_lossy(&out))
         }
+        Command::Merge(c) => shard::merge(c),
     }
 }
 

@@ -49,6 +49,8 @@ pub struct TuneCommand {
     pub top: usize,
     /// `--allow-large`: run above the cost limits.
     pub allow_large: bool,
+    /// `--shard I/N`: run only this shard's jobs and write a part directory.
+    pub shard: Option<scalesim::shard::Shard>,
 }
 
 /// Checks a `--vary` key addresses the tuned policy or the service.
@@ -76,8 +78,83 @@ fn usage(m: impl Into<String>) -> CliError {
     CliError::Usage(m.into())
 }
 
-/// Runs `scalesim tune`.
+/// A search ready to run: the base scenario, the space, the candidates checked as scenarios,
+/// the spec and the oracle.
+struct Prepared {
+    text: String,
+    origin: String,
+    base_dir: PathBuf,
+    sources: config::Files,
+    base: Scenario,
+    space: space::Space,
+    candidates: Vec<Candidate>,
+    setups: Vec<CandidateSetup>,
+    spec: TuneSpec,
+    oracle: Option<scalesim::policy::PolicySpec>,
+}
+
+/// Runs `scalesim tune` (or, with `--shard I/N`, its shard's jobs into a part directory).
 pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
+    let p = prepare(&cmd, true)?;
+    let progress = TuneProgress::default();
+    if let Some(shard) = cmd.shard {
+        let all = tune::shard_jobs(&p.spec, p.candidates.len()).map_err(|e| usage(e.to_string()))?;
+        let owned = shard.jobs(all.len() as u64);
+        let runs = with_progress(&progress, p.candidates.len(), || {
+            tune::run_shard(&p.spec, &p.base, &p.setups, p.oracle.as_ref(), &owned, cmd.threads, &progress)
+        })
+        .map_err(|e| usage(e.to_string()))?;
+        let jobs = owned
+            .iter()
+            .map(|&job| {
+                let (c, rep) = all[job as usize];
+                scalesim::shard::JobEntry {
+                    job,
+                    label: format!("{}, replication {rep}", p.candidates[c].label()),
+                }
+            })
+            .collect();
+        let (settings, display) = super::shard::tune_settings(&cmd);
+        let out_dir = cmd.out_dir.clone().unwrap_or_else(|| {
+            default_dir(&p.base, &cmd.policy).join(format!("shard-{}-of-{}", shard.index, shard.count))
+        });
+        let part = super::shard::Part {
+            command: "tune",
+            scenario: &cmd.file,
+            settings,
+            display,
+            shard,
+            total_jobs: all.len() as u64,
+            jobs,
+            results: scalesim::shard::encode(&runs),
+        };
+        return part.write(&out_dir);
+    }
+    let outcome = with_progress(&progress, p.candidates.len(), || {
+        tune::run(&p.spec, &p.base, &p.candidates, &p.setups, p.oracle.as_ref(), cmd.threads, &progress)
+    })
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    finish(&cmd, &p, &outcome)
+}
+
+/// `scalesim merge` of `tune` parts: `cmd` as the parts recorded it and every part's runs.
+/// Writes what `tune` without `--shard` writes.
+pub(super) fn merge(cmd: &TuneCommand, parts: Vec<tune::ShardRuns>) -> Result<(), CliError> {
+    let p = prepare(cmd, false)?;
+    let stored =
+        tune::StoredRuns::assemble(&p.spec, p.candidates.len(), parts).map_err(|e| usage(e.to_string()))?;
+    let outcome = tune::run_stored(&p.spec, &p.base, &p.candidates, &p.setups, p.oracle.as_ref(), &stored)
+        .map_err(|e| usage(e.to_string()))?;
+    finish(cmd, &p, &outcome)
+}
+
+fn default_dir(base: &Scenario, policy: &str) -> PathBuf {
+    PathBuf::from("output").join(&base.name).join(format!("tune-{policy}"))
+}
+
+/// Parses and checks the search; `budget` applies the cost bounds (a merge does not: the work
+/// is done).
+fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
     let origin = cmd.file.display().to_string();
     let text = std::fs::read_to_string(&cmd.file).map_err(|e| {
         CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))
@@ -184,7 +261,9 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
     let mut estimate = scalesim::budget::estimate(&base, &refs, cmd.seeds.max(1));
     estimate.memory_bytes =
         refs.iter().map(|p| scalesim::budget::estimate(&base, &[p], 1).memory_bytes).fold(0.0, f64::max);
-    super::check_budget(&estimate, cmd.allow_large)?;
+    if budget {
+        super::check_budget(&estimate, cmd.allow_large)?;
+    }
     let spec = TuneSpec {
         policy: cmd.policy.clone(),
         objective: cmd.minimize.clone(),
@@ -200,46 +279,36 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
             None
         }
     };
-    let progress = TuneProgress::default();
-    let outcome = with_progress(&progress, candidates.len(), || {
-        tune::run(&spec, &base, &candidates, &setups, oracle.as_ref(), cmd.threads, &progress)
-    })
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(Prepared { text, origin, base_dir, sources, base, space, candidates, setups, spec, oracle })
+}
 
-    let out_dir = cmd
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&base.name).join(format!("tune-{}", cmd.policy)));
-    let ctx = out::TuneContext {
-        scenario_path: &origin,
-        overrides: &cmd.overrides,
-        space: &space,
-        seed: base.seed,
-    };
+/// Writes a search's outputs and prints its table (or tune.json): the same code for a search
+/// on one machine and for a merge of parts.
+fn finish(cmd: &TuneCommand, p: &Prepared, outcome: &tune::TuneOutcome) -> Result<(), CliError> {
+    let Prepared { text, origin, base_dir, sources, base, space, spec, .. } = p;
+    let out_dir = cmd.out_dir.clone().unwrap_or_else(|| default_dir(base, &cmd.policy));
+    let ctx = out::TuneContext { scenario_path: origin, overrides: &cmd.overrides, space, seed: base.seed };
     let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("tune.json".into(), out::tune_json(&base, &spec, &ctx, &outcome)),
-        ("tune.csv".into(), out::tune_csv(&spec, &space, &outcome)),
+        ("tune.json".into(), out::tune_json(base, spec, &ctx, outcome)),
+        ("tune.csv".into(), out::tune_csv(spec, space, outcome)),
     ];
     if let Some(b) = outcome.best {
         let best = &outcome.candidates[b].candidate;
         let mut overrides = cmd.overrides.clone();
         overrides.extend(best.overrides());
-        files.push((
-            "best.toml".into(),
-            best_toml(&text, &origin, &base_dir, &out_dir, &overrides, &spec, best)?,
-        ));
-        let sc = config::load_str_with(&text, &origin, &base_dir, &overrides, &sources)?;
+        files
+            .push(("best.toml".into(), best_toml(text, origin, base_dir, &out_dir, &overrides, spec, best)?));
+        let sc = config::load_str_with(text, origin, base_dir, &overrides, sources)?;
         if let Some(yaml) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.to_manifest()) {
             files.push(("best.yaml".into(), yaml.into_bytes()));
         }
     }
     let title = format!("{}: tune {} ({})", base.name, cmd.policy, spec.strategy.name());
-    let written =
-        write_outputs(&out_dir, &files, |staging| charts(staging, &title, &spec, &space, &outcome))?;
+    let written = write_outputs(&out_dir, &files, |staging| charts(staging, &title, spec, space, outcome))?;
     if cmd.json {
         print_stdout(&String::from_utf8_lossy(&files[0].1))?;
     } else {
-        print_stdout(&out::table(&base, &spec, &outcome, cmd.top))?;
+        print_stdout(&out::table(base, spec, outcome, cmd.top))?;
     }
     for p in &written {
         note(format_args!("wrote {}", p.display()));

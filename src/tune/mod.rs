@@ -21,6 +21,7 @@ use crate::rng::replication_seed;
 use crate::scenario::{Scenario, Slo};
 use crate::time::Time;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use space::ParamValue;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -447,6 +448,14 @@ pub struct TuneOutcome {
 /// Why a search could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum TuneError {
+    /// `--shard` with halving.
+    #[error(
+        "--shard: halving runs on one machine (each rung's candidates depend on the previous rung's results); shard a grid or random search instead"
+    )]
+    NotShardable,
+    /// The results put together from parts are incomplete or inconsistent.
+    #[error("{0}")]
+    Stored(String),
     /// The thread pool could not be built.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -503,7 +512,131 @@ pub fn run(
     threads: Option<usize>,
     progress: &TuneProgress,
 ) -> Result<TuneOutcome, TuneError> {
-    let work = || search(spec, base, candidates, setups, oracle, progress);
+    in_pool(threads, || search(spec, base, candidates, setups, oracle, None, progress))?
+}
+
+/// The search [`run`] makes, with every simulation's result taken from `stored` (the parts of
+/// a sharded search, put together) instead of simulated: the same outcome, to the bit, as
+/// [`run`] with the same arguments. Grid and random only ([`shard_jobs`]).
+pub fn run_stored(
+    spec: &TuneSpec,
+    base: &Scenario,
+    candidates: &[Candidate],
+    setups: &[CandidateSetup],
+    oracle: Option<&PolicySpec>,
+    stored: &StoredRuns,
+) -> Result<TuneOutcome, TuneError> {
+    shard_jobs(spec, candidates.len())?;
+    search(spec, base, candidates, setups, oracle, Some(stored), &TuneProgress::default())
+}
+
+/// The jobs of a grid or random search, in order: candidate `c`'s replication `r` is job
+/// `c × seeds + r` (what `--shard I/N` splits). Halving has none to give: each rung's
+/// candidates depend on the previous rung's results, so it runs on one machine.
+pub fn shard_jobs(spec: &TuneSpec, candidates: usize) -> Result<Vec<(usize, u32)>, TuneError> {
+    if let Strategy::Halving { .. } = spec.strategy {
+        return Err(TuneError::NotShardable);
+    }
+    let seeds = spec.seeds.max(1);
+    Ok((0..candidates).flat_map(|c| (0..seeds).map(move |r| (c, r))).collect())
+}
+
+/// What one shard of a grid or random search computed: the oracle's runs of the replications
+/// its jobs use, and its jobs' runs. Every entry is what [`run`] computes for the same job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardRuns {
+    /// The oracle's runs: (replication, summary, the demand curve it planned).
+    pub oracle: Vec<(u32, RunSummary, Option<crate::record::DemandCurve>)>,
+    /// The candidates' runs: (job index of [`shard_jobs`], summary, requests simulated).
+    pub runs: Vec<(u64, RunSummary, u64)>,
+}
+
+/// Runs the jobs `owned` (indices into [`shard_jobs`]) of a grid or random search, and the
+/// oracle's runs of the replications they use, exactly as [`run`] runs them.
+#[allow(clippy::too_many_arguments)]
+pub fn run_shard(
+    spec: &TuneSpec,
+    base: &Scenario,
+    setups: &[CandidateSetup],
+    oracle: Option<&PolicySpec>,
+    owned: &[u64],
+    threads: Option<usize>,
+    progress: &TuneProgress,
+) -> Result<ShardRuns, TuneError> {
+    let all = shard_jobs(spec, setups.len())?;
+    let whole = Window::whole(base);
+    let jobs: Vec<(u64, Job)> = owned
+        .iter()
+        .filter_map(|&j| all.get(j as usize).map(|&(cand, rep)| (j, Job { cand, rep, window: whole })))
+        .collect();
+    let mut reps: Vec<u32> = jobs.iter().map(|(_, j)| j.rep).collect();
+    reps.sort_unstable();
+    reps.dedup();
+    in_pool(threads, || {
+        let oracle_runs: Vec<(u32, RunSummary, Option<crate::record::DemandCurve>)> = match oracle {
+            Some(o) => reps
+                .par_iter()
+                .map(|&rep| {
+                    let r = simulate(base, None, o, rep, whole, &progress.done);
+                    (rep, r.summary, r.foresight)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let runs = jobs
+            .par_iter()
+            .map(|&(k, j)| {
+                let reference = oracle_runs.iter().find(|o| o.0 == j.rep).map(|o| (&o.1, o.2.as_ref()));
+                let (summary, simulated) = candidate_run(base, &setups[j.cand], j, reference, progress);
+                (k, summary, simulated)
+            })
+            .collect();
+        ShardRuns { oracle: oracle_runs, runs }
+    })
+}
+
+/// The runs of every shard of a search, put together for [`run_stored`].
+#[derive(Debug, Clone, Default)]
+pub struct StoredRuns {
+    oracle: std::collections::HashMap<u32, (RunSummary, Option<crate::record::DemandCurve>)>,
+    runs: std::collections::HashMap<(usize, u32), (RunSummary, u64)>,
+}
+
+impl StoredRuns {
+    /// Puts the parts together for a search of `candidates` candidates; an oracle run given by
+    /// several parts (each computes those its jobs need) must be the same in each.
+    pub fn assemble(
+        spec: &TuneSpec,
+        candidates: usize,
+        parts: impl IntoIterator<Item = ShardRuns>,
+    ) -> Result<StoredRuns, TuneError> {
+        let all = shard_jobs(spec, candidates)?;
+        let mut out = StoredRuns::default();
+        for part in parts {
+            for (rep, summary, curve) in part.oracle {
+                if let Some(prev) = out.oracle.get(&rep)
+                    && (prev.0 != summary || prev.1 != curve)
+                {
+                    return Err(TuneError::Stored(format!(
+                        "the parts disagree on the oracle's replication {rep}"
+                    )));
+                }
+                out.oracle.insert(rep, (summary, curve));
+            }
+            for (j, summary, simulated) in part.runs {
+                let &(c, r) = all.get(j as usize).ok_or_else(|| {
+                    TuneError::Stored(format!("job {j} is not one of the search's {} jobs", all.len()))
+                })?;
+                if out.runs.insert((c, r), (summary, simulated)).is_some() {
+                    return Err(TuneError::Stored(format!("job {j} is given twice")));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, TuneError> {
     match threads {
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -514,6 +647,36 @@ pub fn run(
         }
         None => Ok(work()),
     }
+}
+
+/// One candidate job: its run, measured against the oracle's run of the same replication when
+/// there is one (whole horizon only). Returns the summary and the requests simulated.
+fn candidate_run(
+    base: &Scenario,
+    setup: &CandidateSetup,
+    j: Job,
+    oracle: Option<(&RunSummary, Option<&crate::record::DemandCurve>)>,
+    progress: &TuneProgress,
+) -> (RunSummary, u64) {
+    let whole = Window::whole(base);
+    let run = simulate(base, Some(&setup.service), &setup.policy, j.rep, j.window, &progress.done);
+    // Requests simulated, the warm-up's included.
+    let simulated: u64 = run.intervals.iter().map(|r| r.arrived).sum();
+    let mut summary = run.summary;
+    if j.window == whole {
+        if let Some((_, Some(d))) = oracle {
+            summary.elasticity = Some(crate::record::elasticity::elasticity(
+                &run.ready_curve,
+                &d.curve,
+                base.duration,
+                d.interval,
+            ));
+        }
+        summary.cost_above_oracle_pct =
+            oracle.map(|(o, _)| o.cost).filter(|c| *c > 0.0).map(|c| 100.0 * (summary.cost - c) / c);
+    }
+    progress.jobs_done.fetch_add(1, Ordering::Relaxed);
+    (summary, simulated)
 }
 
 type Cache = std::collections::HashMap<Job, RunSummary>;
@@ -553,8 +716,9 @@ fn search(
     candidates: &[Candidate],
     setups: &[CandidateSetup],
     oracle: Option<&PolicySpec>,
+    stored: Option<&StoredRuns>,
     progress: &TuneProgress,
-) -> TuneOutcome {
+) -> Result<TuneOutcome, TuneError> {
     let full_seeds = spec.seeds.max(1);
     let whole = Window::whole(base);
     let n = candidates.len();
@@ -577,14 +741,24 @@ fn search(
         progress.total.fetch_add(base.duration * jobs.len() as u64, Ordering::Relaxed);
         progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
         // (The oracle's run reports the demand curve it planned: its foresight.)
-        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = jobs
-            .par_iter()
-            .map(|j| {
-                let r = simulate(base, None, o, j.rep, whole, &progress.done);
-                progress.jobs_done.fetch_add(1, Ordering::Relaxed);
-                (r.summary, r.foresight)
-            })
-            .collect();
+        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = match stored {
+            Some(st) => jobs
+                .iter()
+                .map(|j| {
+                    st.oracle.get(&j.rep).cloned().ok_or_else(|| {
+                        TuneError::Stored(format!("no part holds the oracle's replication {}", j.rep))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            None => jobs
+                .par_iter()
+                .map(|j| {
+                    let r = simulate(base, None, o, j.rep, whole, &progress.done);
+                    progress.jobs_done.fetch_add(1, Ordering::Relaxed);
+                    (r.summary, r.foresight)
+                })
+                .collect(),
+        };
         let mut rung = Rung {
             candidates: 0,
             seeds: full_seeds,
@@ -603,7 +777,11 @@ fn search(
         oracle_rung = Some(rung);
     }
     // Runs `cands` at `step` (what the cache lacks) and records the rung.
-    let run_rung = |cands: &[usize], step: Step, refill: bool, cache: &mut Cache| -> Rung {
+    let run_rung = |cands: &[usize],
+                    step: Step,
+                    refill: bool,
+                    cache: &mut Cache|
+     -> Result<Rung, TuneError> {
         let mut jobs: Vec<Job> = Vec::new();
         for &c in cands {
             for rep in 0..step.seeds {
@@ -615,33 +793,28 @@ fn search(
         }
         progress.total.fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
         progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        let results: Vec<(RunSummary, u64)> = jobs
-            .par_iter()
-            .map(|j| {
-                let s = &setups[j.cand];
-                let run = simulate(base, Some(&s.service), &s.policy, j.rep, j.window, &progress.done);
-                // Requests simulated, the warm-up's included.
-                let simulated: u64 = run.intervals.iter().map(|r| r.arrived).sum();
-                let mut summary = run.summary;
-                if j.window == whole {
-                    if let Some(Some(d)) = curves.get(j.rep as usize) {
-                        summary.elasticity = Some(crate::record::elasticity::elasticity(
-                            &run.ready_curve,
-                            &d.curve,
-                            base.duration,
-                            d.interval,
-                        ));
-                    }
-                    summary.cost_above_oracle_pct = oracle_runs
-                        .get(j.rep as usize)
-                        .map(|o| o.cost)
-                        .filter(|c| *c > 0.0)
-                        .map(|c| 100.0 * (summary.cost - c) / c);
-                }
-                progress.jobs_done.fetch_add(1, Ordering::Relaxed);
-                (summary, simulated)
-            })
-            .collect();
+        let results: Vec<(RunSummary, u64)> = match stored {
+            Some(st) => jobs
+                .iter()
+                .map(|j| {
+                    st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
+                        TuneError::Stored(format!(
+                            "no part holds candidate {}'s replication {}",
+                            candidates[j.cand].label(),
+                            j.rep
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            None => jobs
+                .par_iter()
+                .map(|j| {
+                    let reference =
+                        oracle_runs.get(j.rep as usize).map(|o| (o, curves[j.rep as usize].as_ref()));
+                    candidate_run(base, &setups[j.cand], *j, reference, progress)
+                })
+                .collect(),
+        };
         let mut rung = Rung {
             candidates: cands.len(),
             seeds: step.seeds,
@@ -656,13 +829,13 @@ fn search(
             rung.runs += 1;
             cache.insert(j, s);
         }
-        rung
+        Ok(rung)
     };
     // The rung before the last, ranked: where a re-fill takes its candidates from.
     let mut before_last: Vec<(usize, bool)> = Vec::new();
     for (r, &step) in plan.iter().enumerate() {
         let is_last = r + 1 == plan.len();
-        rungs.push(run_rung(&alive, step, false, &mut cache));
+        rungs.push(run_rung(&alive, step, false, &mut cache)?);
         let fidelity = Fidelity {
             rung: r,
             seeds: step.seeds,
@@ -694,7 +867,7 @@ fn search(
     };
     while !full_feasible(&cache, &alive) {
         let Some(&(c, _)) = next.next() else { break };
-        rungs.push(run_rung(&[c], last_step, true, &mut cache));
+        rungs.push(run_rung(&[c], last_step, true, &mut cache)?);
         last[c] = Some(Fidelity {
             rung: plan.len() - 1,
             seeds: last_step.seeds,
@@ -792,7 +965,7 @@ fn search(
     };
     let requests_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.requests).sum();
     let runs_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.runs).sum();
-    TuneOutcome {
+    Ok(TuneOutcome {
         candidates: results,
         best,
         closest,
@@ -801,7 +974,7 @@ fn search(
         rungs,
         requests_simulated,
         runs_simulated,
-    }
+    })
 }
 
 /// Whether figures meet every constraint.
