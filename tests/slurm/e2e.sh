@@ -44,7 +44,13 @@ fi
 work=$(mktemp -d /tmp/scalesim-slurm-e2e.XXXXXX)
 chmod 0755 "$work"
 pids=()
+array='' merge=''
 cleanup() {
+  # Jobs still queued or running (a timeout) are cancelled before the daemons stop.
+  if [ -n "$array$merge" ] && [ -n "$(squeue -h -j "${array:-0},${merge:-0}" -o %i 2>/dev/null)" ]; then
+    scancel "$array" "$merge" 2>/dev/null
+    for _ in $(seq 50); do [ -z "$(squeue -h -j "$array,$merge" -o %i 2>/dev/null)" ] && break; sleep 0.2; done
+  fi
   for p in "${pids[@]}"; do
     kill "$p" 2>/dev/null
   done
