@@ -58,6 +58,34 @@ pub fn total_work(scenario: &Scenario, opts: &RunOptions) -> u64 {
     scenario.duration * n as u64 * opts.seeds.max(1) as u64
 }
 
+/// One job of the run matrix: a policy (index into `scenario.policies`) and a replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Job {
+    /// Index of the policy in the scenario.
+    pub policy: usize,
+    /// Replication index.
+    pub replication: u32,
+}
+
+/// The jobs of the run matrix, in the order results are kept: by policy (scenario order), then
+/// replication. Job `j` of this list is what a shard (`--shard I/N`) owns when `j % N == I`.
+pub fn jobs(scenario: &Scenario, opts: &RunOptions) -> Result<Vec<Job>, ExperimentError> {
+    for name in &opts.policies {
+        if !scenario.policies.iter().any(|p| &p.name == name) {
+            let known = scenario.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(ExperimentError::UnknownPolicy { name: name.clone(), known });
+        }
+    }
+    let seeds = opts.seeds.max(1);
+    Ok(scenario
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| opts.policies.is_empty() || opts.policies.contains(&p.name))
+        .flat_map(|(k, _)| (0..seeds).map(move |i| Job { policy: k, replication: i }))
+        .collect())
+}
+
 /// Runs every selected policy × replication, in parallel; results ordered by policy (scenario
 /// order) then replication. Replication i uses [`replication_seed`]`(scenario.seed, i)`. With an
 /// oracle in the scenario, the oracle figures of every run are filled in
@@ -67,30 +95,45 @@ pub fn run(
     opts: &RunOptions,
     progress: &Progress,
 ) -> Result<Vec<RunResult>, ExperimentError> {
-    for name in &opts.policies {
-        if !scenario.policies.iter().any(|p| &p.name == name) {
-            let known = scenario.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
-            return Err(ExperimentError::UnknownPolicy { name: name.clone(), known });
-        }
-    }
-    let selected: Vec<_> = scenario
-        .policies
-        .iter()
-        .filter(|p| opts.policies.is_empty() || opts.policies.contains(&p.name))
-        .collect();
-    let seeds = opts.seeds.max(1);
-    let jobs: Vec<_> = selected.iter().flat_map(|p| (0..seeds).map(move |i| (*p, i))).collect();
-    let work = || {
-        let mut runs = jobs
-            .par_iter()
-            .map(|(p, i)| {
-                engine::simulate(scenario, p, replication_seed(scenario.seed, *i), *i, Some(&progress.done))
-            })
-            .collect::<Vec<_>>();
+    let jobs = jobs(scenario, opts)?;
+    in_pool(opts.threads, || {
+        let mut runs = simulate_all(scenario, &jobs, progress);
         crate::oracle::attach(scenario, &mut runs);
         runs
-    };
-    match opts.threads {
+    })
+}
+
+/// Runs `jobs` only (a shard's share of [`jobs`]), in parallel, in their order, without the
+/// oracle figures: those compare runs of different jobs, so [`finish`] fills them in once every
+/// job's run is together. Each run is the one [`run`] makes for the same job, whichever
+/// machine, thread count or shard runs it.
+pub fn run_jobs(
+    scenario: &Scenario,
+    jobs: &[Job],
+    threads: Option<usize>,
+    progress: &Progress,
+) -> Result<Vec<RunResult>, ExperimentError> {
+    in_pool(threads, || simulate_all(scenario, jobs, progress))
+}
+
+/// The runs of every job (from [`run_jobs`], in [`jobs`] order) as [`run`] returns them: the
+/// oracle figures filled in.
+pub fn finish(scenario: &Scenario, runs: &mut [RunResult]) {
+    crate::oracle::attach(scenario, runs);
+}
+
+fn simulate_all(scenario: &Scenario, jobs: &[Job], progress: &Progress) -> Vec<RunResult> {
+    jobs.par_iter()
+        .map(|j| {
+            let p = &scenario.policies[j.policy];
+            let i = j.replication;
+            engine::simulate(scenario, p, replication_seed(scenario.seed, i), i, Some(&progress.done))
+        })
+        .collect()
+}
+
+fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, ExperimentError> {
+    match threads {
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(n.max(1))

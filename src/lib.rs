@@ -27,6 +27,8 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod service;
+pub mod shard;
 pub mod time;
 pub mod traffic;
 pub mod tune;
+pub mod yaml_pos;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::args::Cli::parse();
+    cli::set_quiet(args.quiet());
     match cli::execute(args.into_command()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -59,6 +59,22 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The part of this scenario from `from` lasting `duration`, as a scenario of its own:
+    /// the clock and the traffic are shifted ([`Clock::shifted`], [`TrafficSpec::shifted`]), so
+    /// its time `t` is this scenario's `from + t` — the same rate curve, trace position, local
+    /// time of day and cron windows — but it starts from the initial state (each policy's
+    /// initial replicas, empty queues) and its arrivals are drawn afresh from the seed.
+    /// `from` is in whole seconds (a fraction is dropped).
+    pub fn window(&self, from: Time, duration: Time) -> Scenario {
+        let from = from - from % crate::time::SECOND;
+        Scenario {
+            duration,
+            clock: self.clock.shifted(from),
+            traffic: self.traffic.shifted(from),
+            ..self.clone()
+        }
+    }
+
     /// The oracle baseline: the first policy of type `oracle`, if any. Reports measure
     /// `cost_above_oracle_pct` and the elasticity metrics against it (see `crate::oracle`).
     pub fn oracle(&self) -> Option<&PolicySpec> {

@@ -140,6 +140,21 @@ impl Clock {
         Clock { start, tz, start_epoch, offsets }
     }
 
+    /// The same clock with simulated time 0 moved `by` later (whole seconds; a fraction is
+    /// dropped): its time `t` is this clock's `by + t`.
+    pub fn shifted(&self, by: Time) -> Clock {
+        let s = (by / SECOND) as i64;
+        let idx = self.offsets.partition_point(|&(from, _)| from <= s);
+        let mut offsets = vec![(0, self.offsets[idx.saturating_sub(1)].1)];
+        offsets.extend(self.offsets[idx..].iter().map(|&(from, off)| (from - s, off)));
+        Clock {
+            start: self.datetime(by - by % SECOND),
+            tz: self.tz,
+            start_epoch: self.start_epoch + s,
+            offsets,
+        }
+    }
+
     /// A UTC clock starting at 2025-01-06 00:00 (a Monday), for tests and defaults.
     pub fn utc_monday(horizon: Time) -> Clock {
         let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 6)
@@ -304,6 +319,22 @@ mod tests {
         assert!(checked_from_secs(f64::NAN).is_err());
         assert_eq!(checked_whole_secs(30), Some(30 * SECOND));
         assert_eq!(checked_whole_secs(u64::MAX), None);
+    }
+
+    #[test]
+    fn a_shifted_clock_reads_the_same_local_times() {
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 29).unwrap().and_hms_opt(12, 0, 0).unwrap();
+        let c = Clock::new(start, chrono_tz::Europe::London, 3 * 86_400 * SECOND);
+        for by_h in [0, 5, 13, 14, 30] {
+            let by = by_h * 3600 * SECOND;
+            let d = c.shifted(by);
+            assert_eq!(d.start(), c.datetime(by));
+            for t_h in [0, 1, 12, 13, 20] {
+                let t = t_h * 3600 * SECOND + 250_000;
+                assert_eq!(d.local(t), c.local(by + t), "shift {by_h} h, t {t_h} h");
+                assert_eq!(d.label(t, true), c.label(by + t, true));
+            }
+        }
     }
 
     #[test]

@@ -394,7 +394,8 @@ fn explain_kpa_ticks_out_of_order() {
         "k.yaml",
         "config: {target: 10, totalValue: 100}\nticks:\n  - {time: 4, stableAverage: 1, panicAverage: 1, readyPods: 1}\n  - {time: 2, stableAverage: 1, panicAverage: 1, readyPods: 1}\n",
     );
-    c.refuses(&["explain", "kpa", "k.yaml"], 2, &["ticks[1].time", "time order"]);
+    // The message points at the line and column the out-of-order time is written on.
+    c.refuses(&["explain", "kpa", "k.yaml"], 2, &["k.yaml:4:6: ticks[1].time", "time order"]);
 }
 
 const HPA_CASE: &str = "hpa: {minReplicas: 1, maxReplicas: 10, metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 30}}}]}\nnow: 1000\ncurrentReplicas: 3\npods:\n- {name: a, requests: {cpu: 1}, metrics: {cpu: 300m}}\n";
@@ -403,9 +404,13 @@ const HPA_CASE: &str = "hpa: {minReplicas: 1, maxReplicas: 10, metrics: [{type: 
 fn explain_hpa_nan_now_and_negative_cpu() {
     let c = Case::new(BASE);
     c.write("nan.yaml", &HPA_CASE.replace("now: 1000", "now: .nan"));
-    c.refuses(&["explain", "hpa", "nan.yaml"], 2, &["now", "expected seconds >= 0"]);
+    c.refuses(&["explain", "hpa", "nan.yaml"], 2, &["nan.yaml:2:1: now", "expected seconds >= 0"]);
     c.write("neg.yaml", &HPA_CASE.replace("cpu: 300m}", "cpu: -300m}"));
-    c.refuses(&["explain", "hpa", "neg.yaml"], 2, &["pods[0].metrics.cpu", "cannot be negative"]);
+    c.refuses(
+        &["explain", "hpa", "neg.yaml"],
+        2,
+        &["neg.yaml:5:43: pods[0].metrics.cpu", "cannot be negative"],
+    );
 }
 
 const HPA_MANIFEST: &str = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 1\n  maxReplicas: 10\n  metrics:\n    - type: Pods\n      pods:\n        metric: {name: http_requests_per_second}\n        target: {type: AverageValue, averageValue: \"10\"}\n";
@@ -579,7 +584,7 @@ fn bad_input_exits_2_for_every_command() {
     c.refuses(
         &["export", "s.toml", "--policy", "fixed-2", "--out", "out/x.yaml"],
         2,
-        &["no Kubernetes manifest"],
+        &["no Kubernetes equivalent"],
     );
     c.refuses(&["capacity", "s.toml", "--slo", "p99<", "--out", "out"], 2, &["--slo"]);
     c.refuses(&["recommend", "s.toml", "--capacity-rps=-1", "--out", "out"], 2, &["--capacity-rps"]);

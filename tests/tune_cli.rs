@@ -172,31 +172,44 @@ fn tune_outputs_are_identical_at_any_thread_count_and_match_the_schema() {
 }
 
 #[test]
-fn halving_finds_the_grids_best_with_far_fewer_requests() {
+fn halving_screens_the_busy_end_and_finds_the_grids_best() {
+    // The load comes in the last 40 minutes of two hours; the peak needs about 11 replicas.
     let common = [
-        "configs/quickstart.toml",
+        "tests/fixtures/tune/late-peak.toml",
         "--policy",
-        "rps-10",
+        "rps",
         "--vary",
-        "policy.rps-10.target=6..17:1",
+        "policy.rps.max=4..15:1",
         "--vary",
-        "policy.rps-10.interval=10s,30s",
+        "policy.rps.interval=10s,30s",
         "--seeds",
         "3",
-        "--set",
-        "simulation.duration=4h",
-        "--set",
-        "simulation.start=\"2025-03-04T03:00:00\"",
     ];
     let (_a, grid, _) = tune(&[&common[..], &["--strategy", "grid"]].concat());
     let (_b, halving, out) = tune(&[&common[..], &["--strategy", "halving"]].concat());
     println!("{out}");
+    println!("{:#}", halving["strategy"]);
+    // The screen measures the busiest quarter of the horizon — the first 30 minutes at the
+    // peak — after a warm-up of half as long (the end of the ramp), with one replication.
+    let screen = &halving["strategy"]["rungs"][0];
+    assert_eq!(screen["candidates"], 24);
+    assert_eq!(screen["replications"], 1);
+    assert_eq!(screen["horizon_fraction"], 0.25);
+    let w = &screen["window"];
+    assert_eq!(
+        (&w["start_s"], &w["end_s"], &w["warmup_s"]),
+        (&Value::from(4800), &Value::from(6600), &Value::from(900))
+    );
+    assert_eq!(
+        (w["start"].as_str().unwrap(), w["end"].as_str().unwrap()),
+        ("2025-03-04T10:20:00+00:00", "2025-03-04T10:50:00+00:00")
+    );
     let (g, h) =
         (grid["requests_simulated"].as_u64().unwrap(), halving["requests_simulated"].as_u64().unwrap());
     println!("requests simulated: grid {g}, halving {h} ({:.2}x fewer)", g as f64 / h as f64);
-    assert!(g as f64 >= 3.0 * h as f64, "grid {g} vs halving {h}");
+    assert!(g as f64 >= 2.0 * h as f64, "grid {g} vs halving {h}");
     let best = &halving["best"]["params"];
-    assert!(!best.is_null(), "halving found nothing feasible");
+    assert!(!best.is_null(), "halving found nothing feasible: {}", halving["message"]);
     // The grid ranks halving's choice first, or cannot tell it from its own best.
     let same = grid["candidates"].as_array().unwrap().iter().find(|c| &c["params"] == best).unwrap();
     assert!(
@@ -205,9 +218,24 @@ fn halving_finds_the_grids_best_with_far_fewer_requests() {
         same["rank"],
         same["diff_to_best"]
     );
-    // Only full-fidelity candidates are ranked.
+    // Only full-fidelity candidates are ranked; the others say which window they were
+    // measured on.
     for c in halving["candidates"].as_array().unwrap() {
-        assert_eq!(c["rank"].is_null(), !c["fidelity"]["full"].as_bool().unwrap());
+        let f = &c["fidelity"];
+        assert_eq!(c["rank"].is_null(), !f["full"].as_bool().unwrap());
+        let start = if f["rung"] == 0 { 4800 } else { 0 };
+        assert_eq!(f["window"]["start_s"], start, "{c}");
+    }
+    // A screen of a prefix would have misled: over the first hour every candidate meets the
+    // SLO, and the quarter of them ranked best there all fail the whole run.
+    let (_c, prefix, _) = tune(&[&common[..7], &["--set", "simulation.duration=1h"]].concat());
+    let mut firsts: Vec<&Value> = prefix["candidates"].as_array().unwrap().iter().collect();
+    assert!(firsts.iter().all(|c| c["feasible"] == true));
+    firsts.sort_by_key(|c| c["rank"].as_u64());
+    for c in &firsts[..6] {
+        let in_grid =
+            grid["candidates"].as_array().unwrap().iter().find(|g| g["params"] == c["params"]).unwrap();
+        assert_eq!(in_grid["feasible"], false, "{}", c["params"]);
     }
 }
 

@@ -31,21 +31,33 @@
 //! lightest step's median, latency shifted between demand and overhead (alone, and with workers
 //! scaled to keep workers/mean), queue limit ± max(1, q·s), slowdown factor ± s, for s = 16 %,
 //! 8 %, 4 %, 2 %, 1 %; a move is taken when it lowers the objective. The overhead is kept only
-//! if it lowers the objective by a fifth against the fit without; then the same search from the
-//! kept fit with a slowdown factor of 1.3, kept only if it lowers the objective by a fifth again:
-//! data that do not need an overhead or a slowdown do not get one (either can mimic the other
-//! when the knee is measured coarsely).
+//! if it fits significantly better than the fit without; then the same search from the kept
+//! fit with a slowdown factor of 1.3, kept only if significantly better again: data that do not
+//! need an overhead or a slowdown do not get one (either can mimic the other when the knee is
+//! measured coarsely). "Significantly" is the likelihood-ratio test at 95 % for one more
+//! parameter: the sum of squared residuals must fall by more than χ²₁(0.95) = 3.84 times their
+//! variance (the objective times steps over residuals less parameters).
 //!
 //! **Uncertainty.** The objective is a sum of squared residuals (four per step), so the fit is a
 //! nonlinear least-squares problem: its Jacobian at the optimum, by central finite differences
 //! (the simulations use common random numbers, so the differences are smooth), gives the
 //! Gauss–Newton covariance `s²·(JᵀJ)⁻¹` with `s²` the residual variance. Each parameter gets
-//! its standard error; one whose 95 % interval reaches past ±50 % of its value (overhead: of the
-//! larger of its value and a quarter of the lightest step's median), or along which the
-//! objective is flat (a singular `JᵀJ`), is reported as not identified by the data, with why.
-//! These are local figures, from the curvature at the optimum: when two different splits fit
-//! almost equally (the objectives with and without overhead, or slowdown, are printed), the
-//! standard errors do not cover the other one.
+//! its standard error and a 95 % interval of ±1.96 of them; one whose interval is wider than its
+//! value (±50 %; for slowdown, than its excess over 1), or along which the objective is flat (a
+//! singular `JᵀJ`), is reported as not identified by the data, with why.
+//!
+//! Curvature is local: when two different splits of the latency fit almost equally (few workers
+//! and an overhead against many slow workers and none; issue 10's case), it describes only the
+//! valley the search ended in. So the overhead, the parameter a step test pins least, gets a
+//! **profile** and a **bootstrap over steps** instead: the overhead is held at 0, 10 %, …, 90 %
+//! of the lightest step's median in turn and everything else refitted; then the steps are
+//! resampled with replacement 2000 times and in each resample the profile point that fits the
+//! drawn steps best wins. The overhead's 95 % interval runs from the lowest to the highest
+//! overhead that wins, once at most 2.5 % of the wins are set aside at each end. The overhead is
+//! identified when that interval is no wider than the larger of its value and a quarter of the
+//! lightest median; otherwise the warning names the fits at both ends, which the data cannot
+//! tell apart, and `--overhead` lets a user who knows it (from server-side timings or the
+//! network round trip) hold it.
 //!
 //! The simulation of a step is [`simulate_step`]: a one-step open-loop
 //! [`crate::capacity::run_step_test`] (the same step test `scalesim capacity` runs). Open loop at
@@ -206,6 +218,14 @@ pub struct Fit {
     pub uncertainty: Vec<ParamUncertainty>,
     /// What the data cannot tell, in words (empty when every parameter is identified).
     pub warnings: Vec<String>,
+    /// The overhead's profile (empty when the overhead was given): the best objective with the
+    /// overhead held at each of a grid of values, sorted by overhead.
+    pub overhead_profile: Vec<ProfilePoint>,
+    /// The objective rise still within the data's noise for one parameter (95 %, likelihood
+    /// ratio): an overhead or a slowdown is kept only when it lowers the objective by more.
+    pub noise_threshold: f64,
+    /// The overhead as given by the user, seconds, when it was (not fitted).
+    pub given_overhead_s: Option<f64>,
 }
 
 /// How well the data pin down one fitted parameter.
@@ -220,9 +240,13 @@ pub struct ParamUncertainty {
     /// Its standard error from the Gauss–Newton covariance, in the same unit; `None` when the
     /// objective is flat along it (it cannot be estimated at all).
     pub std_error: Option<f64>,
-    /// Whether the data identify it: a 95 % interval (±1.96 SE) within ±50 % of the parameter's
-    /// scale (its value; for overhead the larger of its value and a quarter of the lightest
-    /// step's median; for slowdown its excess over 1, at least 0.1).
+    /// Its 95 % interval, in the same unit: for the overhead from its profile (the values that
+    /// fit as well, to the profile grid's resolution), for the others ±1.96 standard errors
+    /// (cut at the parameter's lowest value); `None` when not estimable.
+    pub interval: Option<(f64, f64)>,
+    /// Whether the data identify it: its 95 % interval is no wider than the parameter's scale
+    /// (±50 % of it when centred): its value; for overhead the larger of its value and a quarter
+    /// of the lightest step's median; for slowdown its excess over 1, at least 0.1.
     pub identified: bool,
 }
 
@@ -316,6 +340,152 @@ impl Evaluator<'_> {
     }
 }
 
+/// χ² with one degree of freedom, 95th percentile.
+const CHI2_1_95: f64 = 3.841_458_820_694_124;
+
+impl Evaluator<'_> {
+    /// The rise of the objective that is still within the data's noise at 95 % for one
+    /// parameter (likelihood ratio: Δ SSR ≤ χ²₁ · s², with `s²` the residual variance of a fit
+    /// whose objective is `objective`, four residuals per step and six parameters).
+    fn threshold(&self, objective: f64) -> f64 {
+        let n = self.targets.len() as f64;
+        let s2 = objective * n / (4.0 * n - 6.0).max(1.0);
+        CHI2_1_95 * s2 / n
+    }
+
+    /// Whether a model with one more parameter (objective `larger`) fits significantly better
+    /// than the simpler one (`simpler`): the likelihood-ratio test at 95 %.
+    fn better(&self, larger: f64, simpler: f64) -> bool {
+        simpler - larger > self.threshold(larger)
+    }
+}
+
+/// One point of the overhead's profile: the best fit with the overhead held at a value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfilePoint {
+    /// The overhead held, seconds.
+    pub overhead_s: f64,
+    /// The objective of the best fit with it.
+    pub objective: f64,
+    /// That fit.
+    pub params: Params,
+    /// Share of the bootstrap resamples of the steps in which this point fits best (see
+    /// [`bootstrap_profile`]).
+    pub best_share: f64,
+    /// Each fitted step's term of the objective, in step order.
+    #[serde(skip)]
+    pub step_terms: Vec<f64>,
+}
+
+/// Fractions of the lightest step's median held as overhead in the profile.
+const PROFILE_FRACTIONS: [f64; 10] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/// The overhead's profile around `fit`: for each of [`PROFILE_FRACTIONS`] of the lightest
+/// step's median held as overhead, the best fit of everything else (with `fit`'s slowdown or
+/// none), plus `fit` itself; sorted by overhead. Each point starts from the better of two:
+/// the fresh start for that overhead, and the previous point with the added overhead taken from
+/// demand (workers scaled to keep workers / mean).
+fn overhead_profile(
+    ev: &mut Evaluator<'_>,
+    fit: &Params,
+    start: &dyn Fn(f64) -> Params,
+) -> Vec<ProfilePoint> {
+    let point = |ev: &mut Evaluator<'_>, overhead_s: f64, objective: f64, params: Params| {
+        let r = ev.residual_vector(&params);
+        let step_terms = r.chunks(4).map(|c| c.iter().map(|x| x * x).sum()).collect();
+        ProfilePoint { overhead_s, objective, params, best_share: 0.0, step_terms }
+    };
+    let fit_v = ev.objective(fit);
+    let mut points = vec![point(ev, fit.overhead_s, fit_v, *fit)];
+    let mut previous: Option<Params> = None;
+    for phi in PROFILE_FRACTIONS {
+        let overhead_s = phi * ev.lat_scale;
+        let fresh = Params {
+            slowdown: fit.slowdown,
+            workers: match fit.slowdown {
+                Some(k) => ((start(phi).workers as f64 * k).round() as u32).max(1),
+                None => start(phi).workers,
+            },
+            ..start(phi)
+        };
+        let mut starts = vec![fresh];
+        if let Some(q) = previous {
+            let mean_s = q.mean_s - (overhead_s - q.overhead_s);
+            if mean_s > 0.0 {
+                let workers = ((q.workers as f64 * mean_s / q.mean_s).round() as u32).max(1);
+                starts.push(Params { overhead_s, mean_s, workers, ..q });
+            }
+        }
+        let from = starts
+            .into_iter()
+            .map(|p| (ev.objective(&p), p))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .expect("a start")
+            .1;
+        let (p, v) = ev.descend(from, false);
+        previous = Some(p);
+        points.push(point(ev, overhead_s, v, p));
+    }
+    points.sort_by(|a, b| a.overhead_s.total_cmp(&b.overhead_s).then(a.objective.total_cmp(&b.objective)));
+    points.dedup_by(|b, a| a.overhead_s == b.overhead_s);
+    bootstrap_profile(&mut points);
+    points
+}
+
+/// Bootstrap resamples of the steps for [`bootstrap_profile`].
+pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+
+/// The bootstrap over steps: [`BOOTSTRAP_RESAMPLES`] times, draw as many steps as were fitted,
+/// with replacement (a fixed seed), and find the profile point with the lowest objective over
+/// the drawn steps; each point's `best_share` is the share of resamples it wins. Steps, not
+/// residuals, are resampled because a step's four figures share its errors (a load generator
+/// that lagged, Locust's rounding of percentiles), and the profile's fits are kept as they are
+/// (not refitted per resample), so the spread is that of which steps the data happen to hold.
+fn bootstrap_profile(points: &mut [ProfilePoint]) {
+    use rand::{Rng, SeedableRng};
+    let Some(n) = points.first().map(|p| p.step_terms.len()).filter(|&n| n > 0) else {
+        return;
+    };
+    let mut rng = crate::rng::SimRng::seed_from_u64(FIT_SEED);
+    let mut wins = vec![0usize; points.len()];
+    let mut draw = vec![0usize; n];
+    for _ in 0..BOOTSTRAP_RESAMPLES {
+        for d in draw.iter_mut() {
+            *d = rng.random_range(0..n);
+        }
+        let score = |p: &ProfilePoint| draw.iter().map(|&k| p.step_terms[k]).sum::<f64>();
+        let best = (0..points.len())
+            .min_by(|&a, &b| score(&points[a]).total_cmp(&score(&points[b])))
+            .expect("a profile point");
+        wins[best] += 1;
+    }
+    for (p, w) in points.iter_mut().zip(wins) {
+        p.best_share = w as f64 / BOOTSTRAP_RESAMPLES as f64;
+    }
+}
+
+/// The overhead's 95 % interval from the bootstrap over steps: the smallest and largest
+/// overhead left once the least-winning profile points, at most 2.5 % of the resamples from each
+/// end, are set aside.
+pub fn profile_interval(profile: &[ProfilePoint]) -> Option<(f64, f64)> {
+    let total: f64 = profile.iter().map(|p| p.best_share).sum();
+    if profile.is_empty() || total <= 0.0 {
+        return None;
+    }
+    let tail = 0.025 * total + 1e-12;
+    let mut cum = 0.0;
+    let lo = profile.iter().find(|p| {
+        cum += p.best_share;
+        cum > tail
+    })?;
+    let mut cum = 0.0;
+    let hi = profile.iter().rev().find(|p| {
+        cum += p.best_share;
+        cum > tail
+    })?;
+    Some((lo.overhead_s, hi.overhead_s))
+}
+
 fn neighbours(p: &Params, s: f64, lat_scale: f64) -> Vec<Params> {
     let mut out = Vec::new();
     // Overhead: relative and absolute moves (absolute ones leave and reach 0), and latency
@@ -364,8 +534,9 @@ fn neighbours(p: &Params, s: f64, lat_scale: f64) -> Vec<Params> {
     out
 }
 
-/// Fits the replica model to `steps`.
-pub fn fit(steps: &Steps) -> Option<Fit> {
+/// Fits the replica model to `steps`; `given_overhead_s` holds the overhead at a value the user
+/// knows (the search and the uncertainty then leave it out).
+pub fn fit(steps: &Steps, given_overhead_s: Option<f64>) -> Option<Fit> {
     let targets: Vec<(usize, &MeasuredStep)> = steps
         .steps
         .iter()
@@ -410,26 +581,41 @@ pub fn fit(steps: &Steps) -> Option<Fit> {
         slowdown: Some(1.3),
         ..*p
     };
-    // The plain model, then each extension alone, then both; an extension is kept only when it
-    // lowers the objective by a fifth against the simpler model.
-    let (plain, plain_v) = ev.descend(start(0.0), false);
+    // The plain model, then each extension alone, then both; an extension is kept only when
+    // the likelihood-ratio test says it fits significantly better (see [`Evaluator::better`]).
+    let free = given_overhead_s.is_none();
+    let (plain, plain_v) = ev.descend(start(given_overhead_s.unwrap_or(0.0) / low_lat.p50_s), false);
     // With overhead: from half the lightest median as overhead, and from the plain fit (so the
     // larger model never fits worse than the plain one); the better.
-    let (with_overhead, overhead_v) = [ev.descend(start(0.5), true), ev.descend(plain, true)]
-        .into_iter()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .expect("two starts");
+    let (with_overhead, overhead_v) = if free {
+        [ev.descend(start(0.5), true), ev.descend(plain, true)]
+            .into_iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("two starts")
+    } else {
+        (plain, plain_v)
+    };
     let (slow_plain, slow_plain_v) =
         if saturated { ev.descend(slow_start(&plain), false) } else { (plain, f64::INFINITY) };
     let (one, one_v) =
         if overhead_v <= slow_plain_v { (with_overhead, overhead_v) } else { (slow_plain, slow_plain_v) };
-    let (simpler, simpler_v) = if one_v < 0.8 * plain_v { (one, one_v) } else { (plain, plain_v) };
-    let (params, objective) = if saturated && simpler.overhead_s > 0.0 && simpler.slowdown.is_none() {
-        let (both, both_v) = ev.descend(slow_start(&simpler), true);
-        if both_v < 0.8 * simpler_v { (both, both_v) } else { (simpler, simpler_v) }
-    } else {
-        (simpler, simpler_v)
-    };
+    let (simpler, simpler_v) = if ev.better(one_v, plain_v) { (one, one_v) } else { (plain, plain_v) };
+    let (mut params, mut objective) =
+        if free && saturated && simpler.overhead_s > 0.0 && simpler.slowdown.is_none() {
+            let (both, both_v) = ev.descend(slow_start(&simpler), true);
+            if ev.better(both_v, simpler_v) { (both, both_v) } else { (simpler, simpler_v) }
+        } else {
+            (simpler, simpler_v)
+        };
+    // The overhead's profile, with the chosen model's structure (slowdown or not); a profile
+    // point that fits significantly better than the choice replaces it.
+    let profile = if free { overhead_profile(&mut ev, &params, &start) } else { Vec::new() };
+    if let Some(best) = profile.iter().min_by(|a, b| a.objective.total_cmp(&b.objective))
+        && ev.better(best.objective, objective)
+    {
+        (params, objective) = (best.params, best.objective);
+    }
+    let noise_threshold = ev.threshold(objective);
     let (base_v, slow_v) = (plain_v.min(overhead_v), slow_plain_v);
     let service = params.service();
     let comparisons = steps
@@ -444,9 +630,12 @@ pub fn fit(steps: &Steps) -> Option<Fit> {
         })
         .collect();
     let model_saturation_rps = model_saturation(&service, FIT_SEED);
-    let uncertainty = uncertainty(&mut ev, &params);
-    let mut warnings: Vec<String> =
-        uncertainty.iter().filter(|u| !u.identified).map(|u| unidentified_warning(u, ev.lat_scale)).collect();
+    let uncertainty = uncertainty(&mut ev, &params, given_overhead_s.is_some(), &profile);
+    let mut warnings: Vec<String> = uncertainty
+        .iter()
+        .filter(|u| !u.identified)
+        .map(|u| unidentified_warning(u, ev.lat_scale, &profile))
+        .collect();
     if !saturated {
         warnings.push(
             "the test never saturated the replica: workers is a lower bound and the queue limit is not measured"
@@ -467,6 +656,9 @@ pub fn fit(steps: &Steps) -> Option<Fit> {
         model_saturation_rps,
         uncertainty,
         warnings,
+        overhead_profile: profile,
+        noise_threshold,
+        given_overhead_s,
     })
 }
 
@@ -544,8 +736,14 @@ fn coords(p: &Params, lat_scale: f64) -> Vec<Coord> {
 
 /// Standard errors of the fitted parameters: Gauss–Newton covariance `s²·(JᵀJ)⁻¹` with the
 /// Jacobian of the residuals by central differences (one-sided at a bound).
-fn uncertainty(ev: &mut Evaluator<'_>, p: &Params) -> Vec<ParamUncertainty> {
-    let cs = coords(p, ev.lat_scale);
+fn uncertainty(
+    ev: &mut Evaluator<'_>,
+    p: &Params,
+    overhead_given: bool,
+    profile: &[ProfilePoint],
+) -> Vec<ParamUncertainty> {
+    let cs: Vec<Coord> =
+        coords(p, ev.lat_scale).into_iter().filter(|c| !(overhead_given && c.name == "overhead")).collect();
     let r0 = ev.residual_vector(p);
     let n = r0.len();
     let columns: Vec<Vec<f64>> = cs
@@ -577,8 +775,13 @@ fn uncertainty(ev: &mut Evaluator<'_>, p: &Params) -> Vec<ParamUncertainty> {
         .enumerate()
         .map(|(i, c)| {
             let std_error = cov[i].map(|v| (s2 * v).max(0.0).sqrt());
-            let identified = std_error.is_some_and(|se| 1.96 * se <= 0.5 * c.scale);
-            ParamUncertainty { name: c.name, value: c.value, std_error, identified }
+            let interval = if c.name == "overhead" && !profile.is_empty() {
+                profile_interval(profile)
+            } else {
+                std_error.map(|se| ((c.value - 1.96 * se).max(c.lowest), c.value + 1.96 * se))
+            };
+            let identified = interval.is_some_and(|(lo, hi)| hi - lo <= c.scale * (1.0 + 1e-9));
+            ParamUncertainty { name: c.name, value: c.value, std_error, interval, identified }
         })
         .collect()
 }
@@ -647,37 +850,65 @@ fn pseudo_inverse(a: &[Vec<f64>]) -> Vec<Option<f64>> {
     out
 }
 
-/// Why `u` is not identified, in words.
-fn unidentified_warning(u: &ParamUncertainty, lat_scale: f64) -> String {
+/// Why `u` is not identified, in words; for the overhead, the fits at both ends of its profile
+/// interval (the alternatives the data cannot rule out) and how to give it.
+fn unidentified_warning(u: &ParamUncertainty, lat_scale: f64, profile: &[ProfilePoint]) -> String {
     let show = |v: f64| match u.name {
         "demand.mean" | "overhead" => format!("{:.1} ms", v * 1000.0),
         "workers" | "queue_limit" => format!("{v:.1}"),
         _ => format!("{v:.3}"),
     };
-    match u.std_error {
-        None => format!(
+    if u.name == "overhead"
+        && let Some((lo, hi)) = u.interval
+        && !profile.is_empty()
+    {
+        let at = |ov: f64| {
+            profile.iter().find(|p| p.overhead_s == ov).expect("an interval end is a profile point")
+        };
+        let alt = |pt: &ProfilePoint| {
+            format!(
+                "{} workers × {:.1} ms + {:.1} ms overhead (objective {:.4}, best in {:.0} % of resamples)",
+                pt.params.workers,
+                pt.params.mean_s * 1000.0,
+                pt.overhead_s * 1000.0,
+                pt.objective,
+                pt.best_share * 100.0
+            )
+        };
+        return format!(
+            "`overhead` is not identified by these data: anything from {} to {} fits (95 % of the \
+             bootstrap over steps; the lightest step's median is {:.1} ms), \
+             e.g. {} and {}; they serve the same throughput but differ in concurrency and in what counts \
+             toward a timeout. If you know the latency outside the replica (the client's latency minus \
+             the server's own, or the network round trip), give it with `--overhead`",
+            show(lo),
+            show(hi),
+            lat_scale * 1000.0,
+            alt(at(lo)),
+            alt(at(hi)),
+        );
+    }
+    match (u.std_error, u.interval) {
+        (Some(_), Some((lo, hi))) => {
+            let why = match u.name {
+                "workers" | "demand.mean" => {
+                    "; workers and demand trade off (only their ratio, the throughput, is pinned)"
+                }
+                _ => "",
+            };
+            format!(
+                "`{}` is not identified by these data: fitted {}, 95 % interval {} to {}{why}",
+                u.name,
+                show(u.value),
+                show(lo),
+                show(hi)
+            )
+        }
+        _ => format!(
             "`{}` is not identified by these data: the fit does not change with it (fitted {})",
             u.name,
             show(u.value)
         ),
-        Some(se) => {
-            let why = match u.name {
-                "overhead" => format!(
-                    "; the data do not tell latency outside the replica from demand (the lightest step's median is {:.1} ms)",
-                    lat_scale * 1000.0
-                ),
-                "workers" | "demand.mean" => {
-                    "; workers and demand trade off (only their ratio, the throughput, is pinned)".to_string()
-                }
-                _ => String::new(),
-            };
-            format!(
-                "`{}` is not identified by these data: fitted {} ± {} (95 %){why}",
-                u.name,
-                show(u.value),
-                show(1.96 * se)
-            )
-        }
     }
 }
 
@@ -705,7 +936,7 @@ mod tests {
         };
         let steps =
             super::detection_tests::measured(&truth, &[15.0, 30.0, 45.0, 60.0, 72.0, 85.0, 110.0, 140.0]);
-        let f = fit(&steps).unwrap();
+        let f = fit(&steps, None).unwrap();
         assert_eq!(f.params.workers, 4, "{:?}", f.params);
         assert!((f.params.mean_s / 0.05 - 1.0).abs() < 0.05, "{:?}", f.params);
         assert!((f.params.sigma - 0.5).abs() < 0.1, "{:?}", f.params);
@@ -759,7 +990,8 @@ mod detection_tests {
             slowdown: Some(2.0),
             overhead_s: 0.0,
         };
-        let f = fit(&measured(&truth, &[10.0, 25.0, 40.0, 55.0, 70.0, 85.0, 100.0, 130.0, 160.0])).unwrap();
+        let f =
+            fit(&measured(&truth, &[10.0, 25.0, 40.0, 55.0, 70.0, 85.0, 100.0, 130.0, 160.0]), None).unwrap();
         // A slowdown curve, or its look-alike (fewer, faster workers plus a fixed overhead: the
         // latency rises with load the same way): never the plain model, which saturates at
         // 200 rps instead of 100.
@@ -785,7 +1017,8 @@ mod detection_tests {
             slowdown: None,
             overhead_s: 0.06,
         };
-        let f = fit(&measured(&truth, &[15.0, 30.0, 45.0, 60.0, 75.0, 88.0, 100.0, 125.0, 150.0])).unwrap();
+        let f =
+            fit(&measured(&truth, &[15.0, 30.0, 45.0, 60.0, 75.0, 88.0, 100.0, 125.0, 150.0]), None).unwrap();
         let p = f.params;
         eprintln!("{p:?}\n{:?}\n{:?}", f.uncertainty, f.warnings);
         assert!(f.objective_with_overhead < 0.8 * f.objective_without_overhead, "{f:?}");
@@ -808,7 +1041,7 @@ mod detection_tests {
             slowdown: None,
             overhead_s: 0.06,
         };
-        let f = fit(&measured(&truth, &[2.0, 4.0, 6.0])).unwrap();
+        let f = fit(&measured(&truth, &[2.0, 4.0, 6.0]), None).unwrap();
         assert!(!f.saturated);
         let unidentified: Vec<&str> =
             f.uncertainty.iter().filter(|u| !u.identified).map(|u| u.name).collect();
@@ -847,7 +1080,7 @@ mod detection_tests {
             slowdown: None,
             overhead_s: 0.0,
         };
-        let f = fit(&measured(&truth, &[10.0, 20.0, 30.0, 40.0, 50.0])).unwrap();
+        let f = fit(&measured(&truth, &[10.0, 20.0, 30.0, 40.0, 50.0]), None).unwrap();
         assert!(!f.saturated);
         assert_eq!((f.params.queue_limit, f.params.slowdown, f.objective_with_slowdown), (None, None, None));
         assert!((f.params.mean_s / 0.05 - 1.0).abs() < 0.1, "{:?}", f.params);

@@ -49,6 +49,9 @@ impl std::error::Error for CalibrateError {}
 pub struct CalibrateOptions {
     /// Seconds to drop at the start of each step; `None` for the mode's default.
     pub ramp_s: Option<f64>,
+    /// The overhead (latency outside the replica), seconds, when the user knows it: held at
+    /// this value instead of fitted.
+    pub overhead_s: Option<f64>,
 }
 
 /// Everything a calibration produced.
@@ -70,7 +73,31 @@ pub fn calibrate(
 ) -> Result<Calibration, CalibrateError> {
     let history = locust::parse(text, origin)?;
     let measured = steps::measure(&history, options.ramp_s)?;
-    let fit = fit::fit(&measured).ok_or_else(|| CalibrateError {
+    if let Some(ov) = options.overhead_s {
+        let lightest = measured
+            .steps
+            .iter()
+            .filter(|s| !s.generator_bound && s.served_rps > 0.0)
+            .filter_map(|s| s.latency.map(|l| (s.arrival_rps, l.p50_s)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, p50)) = lightest
+            && !(ov >= 0.0 && ov < p50)
+        {
+            return Err(CalibrateError {
+                origin: origin.to_string(),
+                line: None,
+                column: None,
+                message: format!(
+                    "--overhead {:.1} ms: the lightest step's median latency is {:.1} ms, and the overhead is part of \
+                     it; expected an overhead below {:.1} ms",
+                    ov * 1000.0,
+                    p50 * 1000.0,
+                    p50 * 1000.0
+                ),
+            });
+        }
+    }
+    let fit = fit::fit(&measured, options.overhead_s).ok_or_else(|| CalibrateError {
         origin: origin.to_string(),
         line: None,
         column: None,

@@ -5,8 +5,8 @@
 
 use super::{
     CalibrateCommand, CapacityCommand, Command, CompareCommand, ExplainCommand, ExplainDecisionCommand,
-    ExplainFamily, ExplainKpaCommand, ExportCommand, RecommendCommand, ReportCommand, RunCommand,
-    TuneCommand, ValidateCommand,
+    ExplainFamily, ExplainKpaCommand, ExportCommand, MergeCommand, RecommendCommand, ReportCommand,
+    RunCommand, TuneCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
 use scalesim::experiment::RunOptions;
@@ -16,6 +16,10 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "scalesim", version, about, propagate_version = true)]
 pub struct Cli {
+    /// No progress bar and no `wrote …` or note lines on stderr (errors and warnings still
+    /// print; standard output is unchanged).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Sub,
 }
@@ -33,7 +37,8 @@ enum Sub {
     /// Print the scenario-file reference (every key, its type, default and meaning).
     #[command(alias = "keys")]
     Reference,
-    /// Write the Kubernetes manifest of one policy (hpa, keda or knative).
+    /// Write the Kubernetes manifest of one policy: the manifest it was read from (hpa, keda,
+    /// knative), or the closest HPA or KEDA ScaledObject of a platform or basic policy.
     Export(ExportArgs),
     /// Fit the replica model to a real Locust step test and write its `[service]` section.
     Calibrate(CalibrateArgs),
@@ -43,9 +48,32 @@ enum Sub {
     Recommend(RecommendArgs),
     /// Search a policy's settings for the cheapest that meet the SLO, with the evidence.
     Tune(TuneArgs),
+    /// Put the part directories of a sharded `run` or `tune` (--shard I/N) together: writes
+    /// exactly the files the command writes on one machine.
+    Merge(MergeArgs),
     /// Explain one autoscaler decision: from a case file (hpa, kpa) or from a run (decision).
     #[command(subcommand)]
     Explain(Explain),
+    /// Print a shell completion script (e.g. `scalesim completions bash > ~/.local/share/bash-completion/completions/scalesim`).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff; e.g. `scalesim man > scalesim.1 && man ./scalesim.1`).
+    Man,
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: ShellArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +226,11 @@ struct CalibrateArgs {
     /// cumulative ones].
     #[arg(long, value_name = "SECONDS")]
     ramp: Option<f64>,
+    /// Latency outside the replica, if you know it (e.g. `70ms`: the client's latency minus the
+    /// server's own, or the network round trip): held at this value instead of fitted. Use it
+    /// when calibrate warns that the data cannot tell the overhead from demand.
+    #[arg(long, value_name = "DURATION")]
+    overhead: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +273,24 @@ struct RunArgs {
     /// Also write report.html (one self-contained page: verdict, table, charts, decisions).
     #[arg(long)]
     report: bool,
+    /// Run only shard I of N (jobs j with j % N == I, 0 <= I < N) and write a part directory
+    /// (manifest.json, results.bin) into --out, for `scalesim merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<scalesim::shard::Shard>,
+}
+
+fn parse_shard(text: &str) -> Result<scalesim::shard::Shard, String> {
+    scalesim::shard::Shard::parse(text)
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The part directories (the --out folders of every shard), in any order.
+    #[arg(required = true, value_name = "PART_DIR")]
+    parts: Vec<PathBuf>,
+    /// Output folder [default: the command's own default].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -277,8 +328,9 @@ struct TuneArgs {
     /// Halving: keep 1/ETA of the candidates at each rung.
     #[arg(long, value_name = "ETA", default_value_t = 4)]
     eta: u32,
-    /// Halving: the fraction of the horizon (a prefix) simulated by the first, screening rung.
-    #[arg(long, value_name = "FRACTION", default_value_t = 0.5)]
+    /// Halving: the fraction of the horizon the first, screening rung measures (its busiest
+    /// window, after a warm-up of up to 30 minutes).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.25)]
     screen_horizon: f64,
     /// Replications per candidate at full fidelity (common random numbers across candidates).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
@@ -298,6 +350,10 @@ struct TuneArgs {
     /// Candidates shown in the table.
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
+    /// Grid and random only: run only shard I of N of the candidate × replication jobs and
+    /// write a part directory into --out, for `scalesim merge` (halving runs on one machine).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    shard: Option<scalesim::shard::Shard>,
     #[command(flatten)]
     set: SetArgs,
     #[command(flatten)]
@@ -378,6 +434,17 @@ struct ExportArgs {
     /// Write the manifest to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// The Deployment to scale, for a manifest written from scratch (platform and basic
+    /// policies) [default: the scenario's name].
+    #[arg(long, value_name = "NAME")]
+    target: Option<String>,
+    /// `metadata.namespace` of a manifest written from scratch.
+    #[arg(long, value_name = "NAMESPACE")]
+    namespace: Option<String>,
+    /// Prometheus address of the prometheus triggers written from scratch
+    /// [default: http://prometheus-operated.monitoring.svc:9090].
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
     #[command(flatten)]
     set: SetArgs,
 }
@@ -393,9 +460,22 @@ struct ValidateArgs {
 }
 
 impl Cli {
+    /// `--quiet`.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// The typed command to execute.
     pub fn into_command(self) -> Command {
         match self.command {
+            Sub::Completions(a) => Command::Completions(match a.shell {
+                ShellArg::Bash => clap_complete::Shell::Bash,
+                ShellArg::Zsh => clap_complete::Shell::Zsh,
+                ShellArg::Fish => clap_complete::Shell::Fish,
+                ShellArg::Powershell => clap_complete::Shell::PowerShell,
+                ShellArg::Elvish => clap_complete::Shell::Elvish,
+            }),
+            Sub::Man => Command::Man,
             Sub::Run(a) => Command::Run(RunCommand {
                 file: a.file,
                 out_dir: a.out,
@@ -410,7 +490,9 @@ impl Cli {
                 },
                 charts: a.charts.into_options(),
                 report: a.report,
+                shard: a.shard,
             }),
+            Sub::Merge(a) => Command::Merge(MergeCommand { parts: a.parts, out: a.out }),
             Sub::Tune(a) => Command::Tune(TuneCommand {
                 file: a.file,
                 policy: a.policy,
@@ -434,6 +516,7 @@ impl Cli {
                 json: a.json,
                 top: a.top,
                 allow_large: a.large.allow_large,
+                shard: a.shard,
             }),
             Sub::Report(a) => {
                 Command::Report(ReportCommand { dir: a.dir, out: a.out, charts: a.charts.into_options() })
@@ -452,12 +535,16 @@ impl Cli {
                 policy: a.policy,
                 out: a.out,
                 overrides: a.set.set,
+                target: a.target,
+                namespace: a.namespace,
+                prometheus: a.prometheus,
             }),
             Sub::Calibrate(a) => Command::Calibrate(CalibrateCommand {
                 locust: a.locust,
                 out: a.out,
                 json: a.json,
                 ramp_s: a.ramp,
+                overhead: a.overhead,
             }),
             Sub::Explain(Explain::Hpa(a)) => {
                 Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
@@ -544,6 +631,33 @@ mod tests {
         assert_eq!(r.options.policies, vec!["a", "b"]);
         assert_eq!(r.overrides, vec!["service.timeout=10s"]);
         assert_eq!(r.seed, Some(7));
+    }
+
+    #[test]
+    fn the_clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn quiet_is_global_and_completions_name_a_shell() {
+        let cli = Cli::try_parse_from(["scalesim", "run", "x.toml", "--quiet"]).unwrap();
+        assert!(cli.quiet());
+        let cli = Cli::try_parse_from(["scalesim", "-q", "validate", "x.toml"]).unwrap();
+        assert!(cli.quiet());
+        assert!(!Cli::try_parse_from(["scalesim", "validate", "x.toml"]).unwrap().quiet());
+        assert!(matches!(parse(&["completions", "zsh"]), Command::Completions(clap_complete::Shell::Zsh)));
+        assert!(Cli::try_parse_from(["scalesim", "completions", "tcsh"]).is_err());
+        assert!(matches!(parse(&["man"]), Command::Man));
+        let Command::Export(e) =
+            parse(&["export", "s.toml", "--policy", "p", "--target", "api", "--namespace", "prod"])
+        else {
+            panic!("export")
+        };
+        assert_eq!(
+            (e.target.as_deref(), e.namespace.as_deref(), e.prometheus),
+            (Some("api"), Some("prod"), None)
+        );
     }
 
     #[test]

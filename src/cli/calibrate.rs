@@ -22,7 +22,17 @@ pub fn calibrate(cmd: CalibrateCommand) -> Result<(), CliError> {
     {
         return Err(CliError::Usage(format!("--ramp {r}: expected a non-negative number of seconds")));
     }
-    let cal = calibrate::calibrate(&text, &origin, &CalibrateOptions { ramp_s: cmd.ramp_s })
+    let overhead_s = match &cmd.overhead {
+        None => None,
+        Some(s) => Some(
+            scalesim::config::values::parse_duration(s)
+                .map_err(|e| {
+                    CliError::Usage(format!("--overhead {s}: {e}; expected a duration such as 70ms"))
+                })?
+                .as_secs_f64(),
+        ),
+    };
+    let cal = calibrate::calibrate(&text, &origin, &CalibrateOptions { ramp_s: cmd.ramp_s, overhead_s })
         .map_err(CliError::Calibrate)?;
     let toml = service_toml(&cal.fit.params, &origin);
     if let Some(out) = &cmd.out {
@@ -125,21 +135,47 @@ fn table(cal: &Calibration) -> String {
     )
     .unwrap();
     let fitted = f.steps.iter().filter(|c| c.fitted).count();
+    let kept = format!(
+        "an extension is kept when it lowers the objective by more than the noise, {:.4} (likelihood ratio, 95 %)",
+        f.noise_threshold
+    );
     let slow = match f.objective_with_slowdown {
-        Some(v) => format!(
-            "without slowdown {:.4}, with {v:.4}: a slowdown is kept only when 20 % better",
-            f.objective_without_slowdown
-        ),
+        Some(v) => format!("without slowdown {:.4}, with {v:.4}", f.objective_without_slowdown),
         None => "slowdown not tried: the test never saturated the replica".to_string(),
     };
-    writeln!(s, "  objective {:.4} over {fitted} steps ({} simulations; {slow})", f.objective, f.simulations)
+    writeln!(s, "  objective {:.4} over {fitted} steps ({} simulations)", f.objective, f.simulations)
         .unwrap();
-    writeln!(
-        s,
-        "  without overhead {:.4}, with {:.4}: an overhead is kept only when 20 % better",
-        f.objective_without_overhead, f.objective_with_overhead
-    )
-    .unwrap();
+    match f.given_overhead_s {
+        Some(ov) => {
+            writeln!(s, "  overhead held at {:.1} ms as given (--overhead); {slow}", ov * 1000.0).unwrap()
+        }
+        None => writeln!(
+            s,
+            "  without overhead {:.4}, with {:.4}; {slow}: {kept}",
+            f.objective_without_overhead, f.objective_with_overhead
+        )
+        .unwrap(),
+    }
+    if !f.overhead_profile.is_empty() {
+        writeln!(
+            s,
+            "Overhead profile (everything else refitted with the overhead held; the share of {} bootstrap resamples of the steps each fits best):",
+            calibrate::fit::BOOTSTRAP_RESAMPLES
+        )
+        .unwrap();
+        for pt in &f.overhead_profile {
+            writeln!(
+                s,
+                "  {:>7.1} ms  objective {:.4}  best in {:>5.1} %  {} workers × {:.1} ms",
+                pt.overhead_s * 1000.0,
+                pt.objective,
+                pt.best_share * 100.0,
+                pt.params.workers,
+                pt.params.mean_s * 1000.0
+            )
+            .unwrap();
+        }
+    }
     writeln!(
         s,
         "Saturation throughput: measured {:.1} rps, model {:.1} rps ({:+.1} %){}",
@@ -152,7 +188,11 @@ fn table(cal: &Calibration) -> String {
     if let Some(z) = m.think_s {
         writeln!(s, "Locust users think about {z:.2} s between requests (estimated).").unwrap();
     }
-    writeln!(s, "Uncertainty (standard error, Gauss–Newton over the fitted steps):").unwrap();
+    writeln!(
+        s,
+        "Uncertainty (standard error from the Gauss–Newton curvature; 95 % interval, the overhead's from the bootstrap of its profile):"
+    )
+    .unwrap();
     for u in &f.uncertainty {
         let unit = |v: f64| match u.name {
             "demand.mean" | "overhead" => format!("{:.1} ms", v * 1000.0),
@@ -167,12 +207,15 @@ fn table(cal: &Calibration) -> String {
             },
             None => "not estimable".to_string(),
         };
+        let interval =
+            u.interval.map_or_else(|| "-".to_string(), |(lo, hi)| format!("{} to {}", unit(lo), unit(hi)));
         writeln!(
             s,
-            "  {:<13} {:>10} {:>14}  {}",
+            "  {:<13} {:>10} {:>14}  {:>22}  {}",
             u.name,
             unit(u.value),
             se,
+            interval,
             if u.identified { "identified" } else { "NOT identified" }
         )
         .unwrap();
@@ -208,6 +251,9 @@ fn json_report(cal: &Calibration, toml: &str) -> serde_json::Value {
         "objective_with_slowdown": f.objective_with_slowdown,
         "objective_without_overhead": f.objective_without_overhead,
         "objective_with_overhead": f.objective_with_overhead,
+        "overhead_profile": f.overhead_profile,
+        "noise_threshold": f.noise_threshold,
+        "given_overhead_s": f.given_overhead_s,
         "simulations": f.simulations,
         "saturated": f.saturated,
         "measured_saturation_rps": f.measured_saturation_rps,

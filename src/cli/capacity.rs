@@ -1,7 +1,7 @@
 //! `scalesim capacity` and `scalesim recommend`: the step test of one replica, its answers,
 //! and min / max / targets checked by simulation.
 
-use super::{CliError, print_stdout};
+use super::{CliError, note, print_stdout};
 use scalesim::capacity::{self, CapacitySlo, StepTest, Think, TrafficRange};
 use scalesim::config;
 use scalesim::experiment::{self, Progress, RunOptions};
@@ -152,7 +152,7 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
         print_stdout(&s)?;
     }
     for p in &written {
-        eprintln!("wrote {}", p.display());
+        note(format_args!("wrote {}", p.display()));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `scalesim compare BASE OTHER`: every summary figure of two output folders side by side,
 //! with the difference (and its confidence interval with replications), and compare.png.
 
-use super::{CliError, CompareCommand, print_stdout};
+use super::{CliError, CompareCommand, note, print_stdout};
 use scalesim::report::{compare, read};
 use std::path::PathBuf;
 
@@ -22,7 +22,7 @@ pub fn compare(cmd: CompareCommand) -> Result<(), CliError> {
         PathBuf::from("output").join("compare").join(format!("{}--{}", name(&cmd.base), name(&cmd.other)))
     });
     for p in compare::write_compare(&out, &base, &other)? {
-        eprintln!("wrote {}", p.display());
+        note(format_args!("wrote {}", p.display()));
     }
     Ok(())
 }

@@ -1,24 +1,33 @@
-//! `scalesim export SCENARIO --policy NAME [--out FILE]`: the Kubernetes manifest a policy is
-//! simulated from (a HorizontalPodAutoscaler, a KEDA ScaledObject or a Knative Service), so what
-//! was tuned in the simulation is what gets deployed.
+//! `scalesim export SCENARIO --policy NAME [--out FILE]`: the Kubernetes manifest of a policy,
+//! so what was simulated (and tuned) is what gets deployed. A policy read from a manifest comes
+//! back as that manifest (metadata, images and unmodelled fields verbatim); a platform or basic
+//! policy is written as its closest HPA or KEDA ScaledObject, with a header saying what is
+//! exact, what is approximate and what to fill in ([`scalesim::policy::export`]).
 
-use super::{CliError, ExportCommand, check_policy_names, print_stdout};
+use super::{CliError, ExportCommand, check_policy_names, note, print_stdout};
 use scalesim::config;
+use scalesim::policy::{ExportOptions, export::DEFAULT_PROMETHEUS};
 
 /// Writes the manifest of one policy.
 pub fn export(cmd: ExportCommand) -> Result<(), CliError> {
     let scenario = config::load(&cmd.file, &cmd.overrides)?;
     check_policy_names(&scenario, std::slice::from_ref(&cmd.policy))?;
     let p = scenario.policies.iter().find(|p| p.name == cmd.policy).expect("checked above");
-    let yaml = p.to_manifest().ok_or_else(|| {
-        CliError::Usage(format!(
-            "--policy {}: a `{}` policy has no Kubernetes manifest; export writes hpa, keda and knative policies",
-            p.name,
-            p.family()
-        ))
-    })?;
+    let opts = ExportOptions {
+        target: scalesim::policy::k8s_name(cmd.target.as_deref().unwrap_or(&scenario.name)),
+        namespace: cmd.namespace.clone(),
+        prometheus: cmd.prometheus.clone().unwrap_or_else(|| DEFAULT_PROMETHEUS.to_string()),
+    };
+    let exported = p.export(&opts).map_err(|e| CliError::Usage(e.to_string()))?;
     match &cmd.out {
-        Some(path) => super::write_file_atomic(path, yaml.as_bytes()),
-        None => print_stdout(&yaml),
+        Some(path) => {
+            super::write_file_atomic(path, exported.yaml.as_bytes())?;
+            note(format_args!("wrote {}", path.display()));
+        }
+        None => print_stdout(&exported.yaml)?,
     }
+    for t in &exported.todo {
+        note(format_args!("todo: {t}"));
+    }
+    Ok(())
 }

@@ -18,6 +18,7 @@ mod explain_kpa;
 mod export;
 mod paths;
 mod run;
+mod shard;
 mod tune;
 mod validate;
 
@@ -59,6 +60,12 @@ pub enum Command {
     Calibrate(CalibrateCommand),
     /// `scalesim tune`.
     Tune(TuneCommand),
+    /// `scalesim completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `scalesim man`.
+    Man,
+    /// `scalesim merge`.
+    Merge(MergeCommand),
 }
 
 /// What `scalesim calibrate` was asked to do.
@@ -72,6 +79,8 @@ pub struct CalibrateCommand {
     pub json: bool,
     /// Seconds dropped at the start of each step; `None` for the default.
     pub ramp_s: Option<f64>,
+    /// The overhead as the user knows it (`--overhead`), unparsed; `None` fits it.
+    pub overhead: Option<String>,
 }
 
 /// What `scalesim explain kpa` was asked to replay.
@@ -84,6 +93,7 @@ pub struct ExplainKpaCommand {
 }
 
 pub use capacity::{CapacityCommand, RecommendCommand};
+pub use shard::MergeCommand;
 pub use tune::TuneCommand;
 
 /// What `scalesim export` was asked to write.
@@ -97,6 +107,12 @@ pub struct ExportCommand {
     pub out: Option<PathBuf>,
     /// `--set key=value` overrides.
     pub overrides: Vec<String>,
+    /// `--target`: the Deployment of a manifest written from scratch.
+    pub target: Option<String>,
+    /// `--namespace` of a manifest written from scratch.
+    pub namespace: Option<String>,
+    /// `--prometheus`: the address of generated prometheus triggers.
+    pub prometheus: Option<String>,
 }
 
 /// Chart options as given on the command line (the window is parsed against the scenario's
@@ -155,6 +171,8 @@ pub struct RunCommand {
     pub charts: ChartArgsCommand,
     /// Also write report.html.
     pub report: bool,
+    /// `--shard I/N`: run only this shard's jobs and write a part directory.
+    pub shard: Option<scalesim::shard::Shard>,
 }
 
 /// What `scalesim validate` was asked to check.
@@ -245,6 +263,38 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         Command::Capacity(c) => capacity::capacity(c),
         Command::Recommend(c) => capacity::recommend(c),
         Command::Tune(c) => tune::tune(c),
+        Command::Completions(shell) => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut args::Cli::command(), "scalesim", &mut out);
+            print_stdout(&String::from_utf8_lossy(&out))
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_mangen::Man::new(args::Cli::command()).render(&mut out).map_err(CliError::Io)?;
+            print_stdout(&String::from_utf8_lossy(&out))
+        }
+        Command::Merge(c) => shard::merge(c),
+    }
+}
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: silences [`note`] lines and the progress bar.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// An informational line on stderr (`wrote …`, notes), silenced by `--quiet`; errors and
+/// warnings are printed with `eprintln!` and never silenced.
+fn note(line: impl fmt::Display) {
+    if !quiet() {
+        eprintln!("{line}");
     }
 }
 
@@ -257,7 +307,7 @@ fn with_painted_bar<T>(
 ) -> T {
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
-    if !std::io::stderr().is_terminal() {
+    if quiet() || !std::io::stderr().is_terminal() {
         return work();
     }
     let bar = indicatif::ProgressBar::with_draw_target(Some(1), indicatif::ProgressDrawTarget::stderr());

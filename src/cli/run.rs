@@ -9,16 +9,30 @@
 //! without it and says why on stderr.
 
 use super::{
-    CliError, ReportCommand, RunCommand, check_budget, check_policy_names, default_out_dir, print_stdout,
+    CliError, ReportCommand, RunCommand, check_budget, check_policy_names, default_out_dir, note,
+    print_stdout,
 };
 use scalesim::capacity::{self, CapacitySlo, StepTest};
 use scalesim::experiment::{self, Progress};
+use scalesim::record::RunResult;
 use scalesim::report::{self, ChartOptions, Provenance, ReplicaCapacity, ReportMeta};
 use scalesim::scenario::Scenario;
 use scalesim::{budget, config, oracle, report::sha256};
+use std::path::PathBuf;
 
-/// Runs the scenario.
-pub fn run(cmd: RunCommand) -> Result<(), CliError> {
+/// A run ready to simulate: the scenario (with the oracle baseline), the options, and where
+/// and how the outputs go.
+struct Prepared {
+    scenario: Scenario,
+    options: experiment::RunOptions,
+    overrides: Vec<String>,
+    charts: ChartOptions,
+    out_dir: PathBuf,
+}
+
+/// Loads and checks what `cmd` asks for; `budget` applies the cost bounds (a merge does not:
+/// the work is done).
+fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
     let (mut scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
     for w in &warnings {
         eprintln!("{w}");
@@ -27,7 +41,7 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
         scenario.seed = seed;
     }
     check_policy_names(&scenario, &cmd.options.policies)?;
-    if cmd.options.seeds > budget::MAX_SEEDS && !cmd.allow_large {
+    if budget && cmd.options.seeds > budget::MAX_SEEDS && !cmd.allow_large {
         return Err(CliError::Usage(format!(
             "--seeds {}: more than {} replications; pass --allow-large to run them anyway",
             cmd.options.seeds,
@@ -41,7 +55,9 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
         .iter()
         .filter(|p| cmd.options.policies.is_empty() || cmd.options.policies.contains(&p.name))
         .collect();
-    check_budget(&budget::estimate(&scenario, &selected, cmd.options.seeds), cmd.allow_large)?;
+    if budget {
+        check_budget(&budget::estimate(&scenario, &selected, cmd.options.seeds), cmd.allow_large)?;
+    }
     let mut options = cmd.options.clone();
     // What the run changed from the file, as recorded in its outputs (`--seed` included).
     let mut overrides = cmd.overrides.clone();
@@ -52,7 +68,7 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
         match oracle::with_baseline(&scenario) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("note: no oracle baseline: {e}");
+                note(format_args!("note: no oracle baseline: {e}"));
                 scenario
             }
         }
@@ -66,23 +82,105 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
         options.policies.push(o.name.clone());
     }
     let charts = chart_options(&cmd.charts, &scenario.clock, scalesim::time::to_secs_f64(scenario.duration))?;
-    let out_dir = cmd.out_dir.clone().unwrap_or_else(|| default_out_dir(&scenario.name, &overrides));
+    let out_dir = cmd.out_dir.clone().unwrap_or_else(|| {
+        let dir = default_out_dir(&scenario.name, &overrides);
+        match cmd.shard {
+            Some(s) => dir.join(format!("shard-{}-of-{}", s.index, s.count)),
+            None => dir,
+        }
+    });
+    Ok(Prepared { scenario, options, overrides, charts, out_dir })
+}
+
+/// Runs the scenario (or, with `--shard I/N`, its shard's jobs into a part directory).
+pub fn run(cmd: RunCommand) -> Result<(), CliError> {
+    let prep = prepare(&cmd, true)?;
     let progress = Progress::default();
-    let total = experiment::total_work(&scenario, &options);
-    let runs = with_progress_bar(total, &progress, || experiment::run(&scenario, &options, &progress))?;
-    let mut meta = ReportMeta::from_scenario(&scenario);
-    meta.provenance = provenance(&cmd.file, &overrides);
-    meta.capacity = replica_capacity(&scenario);
-    let mut written = report::write_report(&out_dir, &meta, &runs, &charts)?;
-    if cmd.report {
-        written.push(report::html::write(&out_dir, &meta, &runs, &charts)?);
+    if let Some(shard) = cmd.shard {
+        let jobs = experiment::jobs(&prep.scenario, &prep.options)?;
+        let owned: Vec<u64> = shard.jobs(jobs.len() as u64);
+        let mine: Vec<experiment::Job> = owned.iter().map(|&j| jobs[j as usize]).collect();
+        let total = prep.scenario.duration * mine.len() as u64;
+        let runs = with_progress_bar(total, &progress, || {
+            experiment::run_jobs(&prep.scenario, &mine, prep.options.threads, &progress)
+        })?;
+        let entries = owned
+            .iter()
+            .zip(&mine)
+            .map(|(&job, j)| scalesim::shard::JobEntry {
+                job,
+                label: format!(
+                    "policy {}, replication {}",
+                    prep.scenario.policies[j.policy].name, j.replication
+                ),
+            })
+            .collect();
+        let results: Vec<(u64, RunResult)> = owned.into_iter().zip(runs).collect();
+        let part = super::shard::Part {
+            command: "run",
+            scenario: &cmd.file,
+            settings: super::shard::run_settings(&cmd),
+            display: serde_json::Value::Null,
+            shard,
+            total_jobs: jobs.len() as u64,
+            jobs: entries,
+            results: scalesim::shard::encode(&results),
+        };
+        return part.write(&prep.out_dir);
     }
-    print_stdout(&report::summary_table_meta(&meta, &runs))?;
-    for (file, why) in report::empty_charts(&meta, &runs, &charts) {
-        eprintln!("{file}: {why}");
+    let total = experiment::total_work(&prep.scenario, &prep.options);
+    let runs =
+        with_progress_bar(total, &progress, || experiment::run(&prep.scenario, &prep.options, &progress))?;
+    write_outputs(&cmd, &prep, &runs)
+}
+
+/// `scalesim merge` of `run` parts: `cmd` as the parts recorded it, and every job's run (in
+/// job order) from the parts. Writes what `run` without `--shard` writes.
+pub(super) fn merge(cmd: &RunCommand, parts: Vec<Vec<(u64, RunResult)>>) -> Result<(), CliError> {
+    let prep = prepare(cmd, false)?;
+    let jobs = experiment::jobs(&prep.scenario, &prep.options)?;
+    let mut slots: Vec<Option<RunResult>> = vec![None; jobs.len()];
+    for (job, run) in parts.into_iter().flatten() {
+        let slot = slots.get_mut(job as usize).ok_or_else(|| {
+            CliError::Usage(format!("the parts hold job {job}, but the run has {} jobs", jobs.len()))
+        })?;
+        if slot.replace(run).is_some() {
+            return Err(CliError::Usage(format!("the parts hold job {job} twice")));
+        }
+    }
+    let mut runs = Vec::with_capacity(jobs.len());
+    for (k, (slot, j)) in slots.into_iter().zip(&jobs).enumerate() {
+        let run = slot.ok_or_else(|| CliError::Usage(format!("no part holds job {k}")))?;
+        let want = &prep.scenario.policies[j.policy].name;
+        if &run.policy != want || run.replication != j.replication {
+            return Err(CliError::Usage(format!(
+                "job {k} of the parts is policy {}, replication {}; the scenario's job {k} is policy {want}, replication {}",
+                run.policy, run.replication, j.replication
+            )));
+        }
+        runs.push(run);
+    }
+    experiment::finish(&prep.scenario, &mut runs);
+    write_outputs(cmd, &prep, &runs)
+}
+
+/// Writes the outputs of a run and prints its table: the same code for a run on one machine
+/// and for a merge of parts.
+fn write_outputs(cmd: &RunCommand, prep: &Prepared, runs: &[RunResult]) -> Result<(), CliError> {
+    let (scenario, out_dir, charts) = (&prep.scenario, &prep.out_dir, &prep.charts);
+    let mut meta = ReportMeta::from_scenario(scenario);
+    meta.provenance = provenance(&cmd.file, &prep.overrides);
+    meta.capacity = replica_capacity(scenario);
+    let mut written = report::write_report(out_dir, &meta, runs, charts)?;
+    if cmd.report {
+        written.push(report::html::write(out_dir, &meta, runs, charts)?);
+    }
+    print_stdout(&report::summary_table_meta(&meta, runs))?;
+    for (file, why) in report::empty_charts(&meta, runs, charts) {
+        note(format_args!("{file}: {why}"));
     }
     for p in &written {
-        eprintln!("wrote {}", p.display());
+        note(format_args!("wrote {}", p.display()));
     }
     Ok(())
 }
@@ -99,7 +197,7 @@ pub fn report(cmd: ReportCommand) -> Result<(), CliError> {
         }
         let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
         let path = report::html::write_tune(&cmd.dir, &out).map_err(CliError::Usage)?;
-        eprintln!("wrote {}", path.display());
+        note(format_args!("wrote {}", path.display()));
         return Ok(());
     }
     let loaded = report::read::read_dir(&cmd.dir).map_err(CliError::Usage)?;
@@ -107,9 +205,9 @@ pub fn report(cmd: ReportCommand) -> Result<(), CliError> {
     let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
     let path = report::html::write_with_summary(&out, &loaded.meta, &loaded.summary, &loaded.runs, &charts)?;
     for (file, why) in report::empty_charts(&loaded.meta, &loaded.runs, &charts) {
-        eprintln!("{file}: {why}");
+        note(format_args!("{file}: {why}"));
     }
-    eprintln!("wrote {}", path.display());
+    note(format_args!("wrote {}", path.display()));
     Ok(())
 }
 

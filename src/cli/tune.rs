@@ -2,7 +2,7 @@
 //! candidate as a scenario before simulating anything, run the search with a progress bar, and
 //! write tune.json, tune.csv, the charts, best.toml and best.yaml.
 
-use super::{CliError, check_policy_names, print_stdout};
+use super::{CliError, check_policy_names, note, print_stdout};
 use scalesim::config;
 use scalesim::report::ReportError;
 use scalesim::report::atomic::Staging;
@@ -49,6 +49,8 @@ pub struct TuneCommand {
     pub top: usize,
     /// `--allow-large`: run above the cost limits.
     pub allow_large: bool,
+    /// `--shard I/N`: run only this shard's jobs and write a part directory.
+    pub shard: Option<scalesim::shard::Shard>,
 }
 
 /// Checks a `--vary` key addresses the tuned policy or the service.
@@ -76,8 +78,83 @@ fn usage(m: impl Into<String>) -> CliError {
     CliError::Usage(m.into())
 }
 
-/// Runs `scalesim tune`.
+/// A search ready to run: the base scenario, the space, the candidates checked as scenarios,
+/// the spec and the oracle.
+struct Prepared {
+    text: String,
+    origin: String,
+    base_dir: PathBuf,
+    sources: config::Files,
+    base: Scenario,
+    space: space::Space,
+    candidates: Vec<Candidate>,
+    setups: Vec<CandidateSetup>,
+    spec: TuneSpec,
+    oracle: Option<scalesim::policy::PolicySpec>,
+}
+
+/// Runs `scalesim tune` (or, with `--shard I/N`, its shard's jobs into a part directory).
 pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
+    let p = prepare(&cmd, true)?;
+    let progress = TuneProgress::default();
+    if let Some(shard) = cmd.shard {
+        let all = tune::shard_jobs(&p.spec, p.candidates.len()).map_err(|e| usage(e.to_string()))?;
+        let owned = shard.jobs(all.len() as u64);
+        let runs = with_progress(&progress, p.candidates.len(), || {
+            tune::run_shard(&p.spec, &p.base, &p.setups, p.oracle.as_ref(), &owned, cmd.threads, &progress)
+        })
+        .map_err(|e| usage(e.to_string()))?;
+        let jobs = owned
+            .iter()
+            .map(|&job| {
+                let (c, rep) = all[job as usize];
+                scalesim::shard::JobEntry {
+                    job,
+                    label: format!("{}, replication {rep}", p.candidates[c].label()),
+                }
+            })
+            .collect();
+        let (settings, display) = super::shard::tune_settings(&cmd);
+        let out_dir = cmd.out_dir.clone().unwrap_or_else(|| {
+            default_dir(&p.base, &cmd.policy).join(format!("shard-{}-of-{}", shard.index, shard.count))
+        });
+        let part = super::shard::Part {
+            command: "tune",
+            scenario: &cmd.file,
+            settings,
+            display,
+            shard,
+            total_jobs: all.len() as u64,
+            jobs,
+            results: scalesim::shard::encode(&runs),
+        };
+        return part.write(&out_dir);
+    }
+    let outcome = with_progress(&progress, p.candidates.len(), || {
+        tune::run(&p.spec, &p.base, &p.candidates, &p.setups, p.oracle.as_ref(), cmd.threads, &progress)
+    })
+    .map_err(|e| CliError::Usage(e.to_string()))?;
+    finish(&cmd, &p, &outcome)
+}
+
+/// `scalesim merge` of `tune` parts: `cmd` as the parts recorded it and every part's runs.
+/// Writes what `tune` without `--shard` writes.
+pub(super) fn merge(cmd: &TuneCommand, parts: Vec<tune::ShardRuns>) -> Result<(), CliError> {
+    let p = prepare(cmd, false)?;
+    let stored =
+        tune::StoredRuns::assemble(&p.spec, p.candidates.len(), parts).map_err(|e| usage(e.to_string()))?;
+    let outcome = tune::run_stored(&p.spec, &p.base, &p.candidates, &p.setups, p.oracle.as_ref(), &stored)
+        .map_err(|e| usage(e.to_string()))?;
+    finish(cmd, &p, &outcome)
+}
+
+fn default_dir(base: &Scenario, policy: &str) -> PathBuf {
+    PathBuf::from("output").join(&base.name).join(format!("tune-{policy}"))
+}
+
+/// Parses and checks the search; `budget` applies the cost bounds (a merge does not: the work
+/// is done).
+fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
     let origin = cmd.file.display().to_string();
     let text = std::fs::read_to_string(&cmd.file).map_err(|e| {
         CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))
@@ -86,7 +163,10 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut base = config::load_str(&text, &origin, &base_dir, &cmd.overrides)?;
+    // Trace and manifest files are read (and traces parsed) once, for the base and every
+    // candidate.
+    let sources = config::Files::default();
+    let mut base = config::load_str_with(&text, &origin, &base_dir, &cmd.overrides, &sources)?;
     if let Some(seed) = cmd.seed {
         base.seed = seed;
     }
@@ -159,7 +239,7 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
         };
         let mut overrides = cmd.overrides.clone();
         overrides.extend(c.overrides());
-        let sc = config::load_str(&text, &origin, &base_dir, &overrides).map_err(|e| {
+        let sc = config::load_str_with(&text, &origin, &base_dir, &overrides, &sources).map_err(|e| {
             let blamed = e
                 .from_set
                 .as_deref()
@@ -181,7 +261,9 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
     let mut estimate = scalesim::budget::estimate(&base, &refs, cmd.seeds.max(1));
     estimate.memory_bytes =
         refs.iter().map(|p| scalesim::budget::estimate(&base, &[p], 1).memory_bytes).fold(0.0, f64::max);
-    super::check_budget(&estimate, cmd.allow_large)?;
+    if budget {
+        super::check_budget(&estimate, cmd.allow_large)?;
+    }
     let spec = TuneSpec {
         policy: cmd.policy.clone(),
         objective: cmd.minimize.clone(),
@@ -193,53 +275,43 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
     let oracle = match scalesim::oracle::spec_for(&base) {
         Ok(o) => Some(o),
         Err(e) => {
-            eprintln!("note: no oracle baseline: {e}");
+            note(format_args!("note: no oracle baseline: {e}"));
             None
         }
     };
-    let progress = TuneProgress::default();
-    let outcome = with_progress(&progress, candidates.len(), || {
-        tune::run(&spec, &base, &candidates, &setups, oracle.as_ref(), cmd.threads, &progress)
-    })
-    .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(Prepared { text, origin, base_dir, sources, base, space, candidates, setups, spec, oracle })
+}
 
-    let out_dir = cmd
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&base.name).join(format!("tune-{}", cmd.policy)));
-    let ctx = out::TuneContext {
-        scenario_path: &origin,
-        overrides: &cmd.overrides,
-        space: &space,
-        seed: base.seed,
-    };
+/// Writes a search's outputs and prints its table (or tune.json): the same code for a search
+/// on one machine and for a merge of parts.
+fn finish(cmd: &TuneCommand, p: &Prepared, outcome: &tune::TuneOutcome) -> Result<(), CliError> {
+    let Prepared { text, origin, base_dir, sources, base, space, spec, .. } = p;
+    let out_dir = cmd.out_dir.clone().unwrap_or_else(|| default_dir(base, &cmd.policy));
+    let ctx = out::TuneContext { scenario_path: origin, overrides: &cmd.overrides, space, seed: base.seed };
     let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("tune.json".into(), out::tune_json(&base, &spec, &ctx, &outcome)),
-        ("tune.csv".into(), out::tune_csv(&spec, &space, &outcome)),
+        ("tune.json".into(), out::tune_json(base, spec, &ctx, outcome)),
+        ("tune.csv".into(), out::tune_csv(spec, space, outcome)),
     ];
     if let Some(b) = outcome.best {
         let best = &outcome.candidates[b].candidate;
         let mut overrides = cmd.overrides.clone();
         overrides.extend(best.overrides());
-        files.push((
-            "best.toml".into(),
-            best_toml(&text, &origin, &base_dir, &out_dir, &overrides, &spec, best)?,
-        ));
-        let sc = config::load_str(&text, &origin, &base_dir, &overrides)?;
+        files
+            .push(("best.toml".into(), best_toml(text, origin, base_dir, &out_dir, &overrides, spec, best)?));
+        let sc = config::load_str_with(text, origin, base_dir, &overrides, sources)?;
         if let Some(yaml) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.to_manifest()) {
             files.push(("best.yaml".into(), yaml.into_bytes()));
         }
     }
     let title = format!("{}: tune {} ({})", base.name, cmd.policy, spec.strategy.name());
-    let written =
-        write_outputs(&out_dir, &files, |staging| charts(staging, &title, &spec, &space, &outcome))?;
+    let written = write_outputs(&out_dir, &files, |staging| charts(staging, &title, spec, space, outcome))?;
     if cmd.json {
         print_stdout(&String::from_utf8_lossy(&files[0].1))?;
     } else {
-        print_stdout(&out::table(&base, &spec, &outcome, cmd.top))?;
+        print_stdout(&out::table(base, spec, outcome, cmd.top))?;
     }
     for p in &written {
-        eprintln!("wrote {}", p.display());
+        note(format_args!("wrote {}", p.display()));
     }
     Ok(())
 }
@@ -398,7 +470,8 @@ pub(super) fn search_target_and_min(
     ];
     let space = space::Space { vary };
     let origin = path.display().to_string();
-    let base = config::load_str(toml, &origin, base_dir, &[])?;
+    let files = config::Files::default();
+    let base = config::load_str_with(toml, &origin, base_dir, &[], &files)?;
     let mut candidates = Vec::new();
     let mut setups = Vec::new();
     for p in 0..space.size() {
@@ -406,7 +479,7 @@ pub(super) fn search_target_and_min(
             point: p,
             params: space.vary.iter().zip(space.point(p)).map(|(v, x)| (v.key.clone(), x.clone())).collect(),
         };
-        let sc = config::load_str(toml, &origin, base_dir, &c.overrides())?;
+        let sc = config::load_str_with(toml, &origin, base_dir, &c.overrides(), &files)?;
         let pol = sc.policies.iter().find(|x| x.name == policy).cloned().expect("the policy was checked");
         setups.push(CandidateSetup { service: sc.service, policy: pol });
         candidates.push(c);

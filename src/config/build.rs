@@ -3,6 +3,7 @@
 //! and conversion into the library's types. Every failure names the key at fault.
 
 use super::error::{KeyError, suggest};
+use super::files::Files;
 use super::raw::*;
 use super::source::KeyPath;
 use super::values::{Bytes, Dur};
@@ -39,9 +40,9 @@ pub const MAX_NAME_CHARS: usize = 200;
 pub const DEFAULT_START: &str = "2025-01-06T00:00:00";
 
 /// Checks `raw` and builds the scenario; `default_name` names it when the file does not, and
-/// trace paths are relative to `base_dir`.
-pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path) -> R<Scenario> {
-    build_with_warnings(raw, default_name, base_dir, &mut Vec::new())
+/// trace and manifest paths are relative to `base_dir` (read through `files`).
+pub fn build(raw: RawScenario, default_name: &str, base_dir: &Path, files: &Files) -> R<Scenario> {
+    build_with_warnings(raw, default_name, base_dir, files, &mut Vec::new())
 }
 
 /// [`build`], adding to `warnings` what is suspicious but runnable (each naming its key).
@@ -49,6 +50,7 @@ pub fn build_with_warnings(
     raw: RawScenario,
     default_name: &str,
     base_dir: &Path,
+    files: &Files,
     warnings: &mut Vec<KeyError>,
 ) -> R<Scenario> {
     let sim = KeyPath::root().key("simulation");
@@ -113,7 +115,7 @@ pub fn build_with_warnings(
         None => None,
     };
 
-    let traffic = raw.traffic.into_spec(base_dir, &clock, duration).map_err(|e| {
+    let traffic = raw.traffic.into_spec(base_dir, files, &clock, duration).map_err(|e| {
         let key = if e.key == "traffic" || e.key.starts_with("traffic.") || e.key.starts_with("traffic[") {
             e.key.clone()
         } else {
@@ -164,7 +166,7 @@ pub fn build_with_warnings(
         policies: Vec::new(),
     };
     // The oracle plans from the rest of the scenario (its traffic, service and SLO).
-    scenario.policies = build_policies(raw.policy, base_dir, &scenario, warnings)?;
+    scenario.policies = build_policies(raw.policy, base_dir, files, &scenario, warnings)?;
     Ok(scenario)
 }
 
@@ -783,6 +785,7 @@ fn policy_present(p: &RawPolicy) -> Vec<&'static str> {
 fn build_policies(
     raw: Vec<RawPolicy>,
     base_dir: &Path,
+    files: &Files,
     scenario: &Scenario,
     warnings: &mut Vec<KeyError>,
 ) -> R<Vec<PolicySpec>> {
@@ -804,7 +807,7 @@ fn build_policies(
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        out.push(build_policy(&path, p, base_dir, scenario, warnings)?);
+        out.push(build_policy(&path, p, base_dir, files, scenario, warnings)?);
     }
     Ok(out)
 }
@@ -844,6 +847,7 @@ fn build_policy(
     path: &KeyPath,
     mut p: RawPolicy,
     base_dir: &Path,
+    files: &Files,
     scenario: &Scenario,
     warnings: &mut Vec<KeyError>,
 ) -> R<PolicySpec> {
@@ -859,10 +863,10 @@ fn build_policy(
         );
     }
     if super::families::is_family(p.kind) || p.kind == PolicyType::Fixed {
-        return build_policy_as_written(path, p, base_dir, scenario, warnings);
+        return build_policy_as_written(path, p, base_dir, files, scenario, warnings);
     }
     let renamed = one_vocabulary(path, &mut p)?;
-    build_policy_as_written(path, p, base_dir, scenario, warnings).map_err(|mut e| {
+    build_policy_as_written(path, p, base_dir, files, scenario, warnings).map_err(|mut e| {
         // Name the key as the user spelled it.
         if let Some(super::source::Seg::Key(k)) = e.path.0.get(2).cloned()
             && let Some((_, long)) = renamed.iter().find(|(short, _)| *short == k)
@@ -878,6 +882,7 @@ fn build_policy_as_written(
     path: &KeyPath,
     p: RawPolicy,
     base_dir: &Path,
+    files: &Files,
     scenario: &Scenario,
     warnings: &mut Vec<KeyError>,
 ) -> R<PolicySpec> {
@@ -895,7 +900,7 @@ fn build_policy_as_written(
         );
     }
     if super::families::is_family(p.kind) {
-        return super::families::build(path, &p, base_dir, sim_tz);
+        return super::families::build(path, &p, base_dir, files, sim_tz);
     }
     if p.kind == PolicyType::Fixed {
         let n = p

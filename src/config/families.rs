@@ -5,13 +5,17 @@
 //! workload starts with, `initial`).
 
 use super::error::KeyError;
+use super::files::Files;
 use super::raw::{PlatformMetricType, PolicyType, RawPolicy};
 use super::source::KeyPath;
 use crate::policy::keda::{KedaPolicySpec, KedaSpec, KedaTrigger, MetricType, scalers::Series};
-use crate::policy::{ActivatorBuffer, CronWindow, PolicyKind, PolicySpec, hpa, keda, knative};
+use crate::policy::{
+    ActivatorBuffer, CronWindow, ManifestSource, PolicyKind, PolicySpec, export, hpa, keda, knative,
+};
 use crate::time::SECOND;
 use chrono_tz::Tz;
 use std::path::Path;
+use std::sync::Arc;
 
 type R<T> = Result<T, KeyError>;
 
@@ -201,7 +205,7 @@ fn apply_controller(path: &KeyPath, p: &RawPolicy, h: &mut hpa::HpaPolicySpec) -
 }
 
 /// Reads the manifest a policy names: (display path, text).
-fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, String)> {
+fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path, files: &Files) -> R<(String, Arc<str>)> {
     let rel = p.manifest.as_deref().ok_or_else(|| {
         KeyError::new(
             path.key("manifest"),
@@ -210,7 +214,8 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
     })?;
     let file = base_dir.join(rel);
     let shown = file.display().to_string();
-    let text = crate::input::read_text(&file, crate::input::InputKind::Manifest)
+    let text = files
+        .text(&file, crate::input::InputKind::Manifest)
         .map_err(|e| KeyError::new(path.key("manifest"), format!("`{shown}`: {}", e.message)))?;
     if let Err((line, m)) = crate::input::check_nesting(&text) {
         return Err(KeyError::new(path.key("manifest"), format!("{shown}:{line}: the manifest {m}")));
@@ -218,8 +223,22 @@ fn read_manifest(path: &KeyPath, p: &RawPolicy, base_dir: &Path) -> R<(String, S
     Ok((shown, text))
 }
 
+/// The documents of a manifest that parsed, kept for export with `rendered`, the policy's
+/// rendering of its modelled settings.
+fn source(path: &KeyPath, text: &str, shown: &str, rendered: String) -> R<ManifestSource> {
+    let docs =
+        export::yaml_docs(text).map_err(|e| KeyError::new(path.key("manifest"), format!("{shown}: {e}")))?;
+    Ok(ManifestSource { docs, rendered })
+}
+
 /// Builds a manifest-based policy.
-pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) -> R<PolicySpec> {
+pub(super) fn build(
+    path: &KeyPath,
+    p: &RawPolicy,
+    base_dir: &Path,
+    files: &Files,
+    sim_tz: Tz,
+) -> R<PolicySpec> {
     let activator = activator(path, p)?;
     // (the policy, its (min, max, default initial) bounds, whose bounds they are)
     let (kind, (min, max, default), whose) = match p.kind {
@@ -232,16 +251,20 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
             (PolicyKind::Keda(Box::new(spec)), bounds, "min_replicas and max_replicas")
         }
         PolicyType::Hpa | PolicyType::Keda | PolicyType::Knative => {
-            let (shown, text) = read_manifest(path, p, base_dir)?;
+            let (shown, text) = read_manifest(path, p, base_dir, files)?;
             let edited = super::manifest_edit::has_edits(p);
             let text = super::manifest_edit::apply(path, p, &text, &shown)?;
             let shown = if edited { format!("{shown} (with the scenario's edits)") } else { shown };
             let bad = |m: String| KeyError::new(path.key("manifest"), m);
             match p.kind {
                 PolicyType::Hpa => {
-                    let m = hpa::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    let (m, doc) = hpa::read_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
                     let mut spec =
                         hpa::HpaPolicySpec::from_manifest(&m).map_err(|e| bad(format!("{shown}: {e}")))?;
+                    spec.source = Some(ManifestSource {
+                        docs: vec![doc],
+                        rendered: export::rendering(&PolicyKind::Hpa(spec.clone())),
+                    });
                     apply_controller(path, p, &mut spec)?;
                     if let Some(map) = &p.metrics_map {
                         for (alias, name) in map {
@@ -277,12 +300,14 @@ pub(super) fn build(path: &KeyPath, p: &RawPolicy, base_dir: &Path, sim_tz: Tz) 
                     )
                     .map_err(|e| bad(e.to_string()))?;
                     apply_controller(path, p, &mut spec.hpa)?;
+                    spec.source = Some(source(path, &text, &shown, keda::to_manifest("x", &spec.keda))?);
                     let bounds = spec.keda.bounds();
                     (PolicyKind::Keda(Box::new(spec)), bounds, "the manifest's min and max")
                 }
                 _ => {
                     // Knative: the manifest fixes bounds, initial scale and its activator.
-                    let spec = knative::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    let mut spec = knative::parse_manifest(&text, &shown).map_err(|e| bad(e.to_string()))?;
+                    spec.source = Some(source(path, &text, &shown, knative::to_manifest("x", &spec))?);
                     let mut ps = spec.policy_spec(&p.name);
                     ps.activator = activator.or(ps.activator);
                     return Ok(ps);

@@ -427,7 +427,7 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "type = \"knative\" | \"hpa\" | \"keda\"",
             "string",
             "required",
-            "Path (relative to the scenario file) of the manifest to simulate: a HorizontalPodAutoscaler (autoscaling/v2) for `hpa`, a KEDA ScaledObject for `keda`, a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps) for `knative`.",
+            "Path (relative to the scenario file) of the manifest to simulate: a HorizontalPodAutoscaler (autoscaling/v2, or autoscaling/v1, converted as the API server does) for `hpa`, a KEDA ScaledObject for `keda`, a Knative `Service` with `autoscaling.knative.dev/*` annotations (optionally followed by `config-autoscaler` / `config-deployment` ConfigMaps) for `knative`.",
             "\"configs/k8s/knative-concurrency.yaml\"",
         ),
         k(

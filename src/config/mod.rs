@@ -15,6 +15,7 @@ pub mod aws;
 pub mod build;
 pub mod error;
 mod families;
+pub mod files;
 pub mod keys;
 mod manifest_edit;
 pub mod overrides;
@@ -25,6 +26,7 @@ pub mod traffic;
 pub mod values;
 
 pub use error::ConfigError;
+pub use files::Files;
 pub use keys::reference_markdown;
 
 use crate::scenario::Scenario;
@@ -109,12 +111,34 @@ pub fn load_str(
     load_str_with_warnings(text, origin, base_dir, overrides).map(|(s, _)| s)
 }
 
+/// [`load_str`], reading trace and manifest files through `files`: loads that share it read
+/// each file (and build each trace's traffic) once, and their scenarios share the parsed traces.
+pub fn load_str_with(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    overrides: &[String],
+    files: &Files,
+) -> Result<Scenario, ConfigError> {
+    load_str_with_files(text, origin, base_dir, overrides, files).map(|(s, _)| s)
+}
+
 /// [`load_str`], with the warnings (see [`load_with_warnings`]).
 pub fn load_str_with_warnings(
     text: &str,
     origin: &str,
     base_dir: &Path,
     overrides: &[String],
+) -> Result<(Scenario, Vec<String>), ConfigError> {
+    load_str_with_files(text, origin, base_dir, overrides, &Files::default())
+}
+
+fn load_str_with_files(
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    overrides: &[String],
+    files: &Files,
 ) -> Result<(Scenario, Vec<String>), ConfigError> {
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let mut err = ConfigError::file(origin, format!("invalid TOML: {}", e.message().trim()));
@@ -157,7 +181,7 @@ pub fn load_str_with_warnings(
         .file_stem()
         .map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());
     let mut warnings = Vec::new();
-    let scenario = build::build_with_warnings(raw, &default_name, base_dir, &mut warnings)
+    let scenario = build::build_with_warnings(raw, &default_name, base_dir, files, &mut warnings)
         .map_err(|e| ctx.key_error(e.path, e.message))?;
     let warnings = warnings
         .into_iter()

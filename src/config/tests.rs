@@ -621,3 +621,49 @@ fn keys_are_unique_and_complete() {
         );
     }
 }
+
+#[test]
+fn loads_sharing_files_read_each_trace_and_manifest_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rate.csv"), "time,rate\n0,5\n60,7\n").unwrap();
+    std::fs::write(dir.path().join("req.csv"), "time\n0\n0.5\n1.5\n").unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/k8s/hpa-cpu.yaml"),
+        dir.path().join("hpa.yaml"),
+    )
+    .unwrap();
+    let text = |trace: &str| {
+        format!(
+            "[simulation]\nduration = \"1h\"\n[traffic.trace]\n{trace}\n[service]\nworkers = 4\n\
+             [service.demand]\ndistribution = \"exponential\"\nmean = \"100ms\"\n\
+             [[policy]]\nname = \"h\"\ntype = \"hpa\"\nmanifest = \"hpa.yaml\"\n"
+        )
+    };
+    for trace in
+        ["format = \"rate_csv\"\npath = \"rate.csv\"", "format = \"requests_csv\"\npath = \"req.csv\""]
+    {
+        let files = Files::default();
+        let t = text(trace);
+        let first = load_str_with(&t, "s.toml", dir.path(), &[], &files).unwrap();
+        assert_eq!(files.reads(), 2, "the trace and the manifest");
+        // Further loads (the candidates of a tune) need neither file again.
+        let moved = dir.path().join("moved");
+        std::fs::create_dir_all(&moved).unwrap();
+        for f in ["rate.csv", "req.csv", "hpa.yaml"] {
+            std::fs::rename(dir.path().join(f), moved.join(f)).unwrap();
+        }
+        let again = load_str_with(&t, "s.toml", dir.path(), &["service.workers=2".into()], &files).unwrap();
+        assert_eq!(files.reads(), 2);
+        assert_eq!(again.service.workers, 2);
+        let clock = &first.clock;
+        assert_eq!(
+            first.traffic.expected_requests(clock, 120 * SECOND),
+            again.traffic.expected_requests(clock, 120 * SECOND)
+        );
+        // Without the shared files, the moved trace is missing.
+        assert!(load_str(&t, "s.toml", dir.path(), &[]).is_err());
+        for f in ["rate.csv", "req.csv", "hpa.yaml"] {
+            std::fs::rename(moved.join(f), dir.path().join(f)).unwrap();
+        }
+    }
+}

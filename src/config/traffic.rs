@@ -7,6 +7,7 @@
 //! to the scenario's folder; parsing itself is pure, in [`crate::traffic::trace`]), and the key
 //! reference [`key_docs`].
 
+use super::files::Files;
 use super::keys::KeyDoc;
 use super::traces::{AccessLogTrace, AzureFunctionsTrace, GrafanaCsvTrace, PrometheusTrace};
 use crate::time::{Clock, Time};
@@ -601,10 +602,12 @@ fn replay_options(
 }
 
 impl TrafficConfig {
-    /// Checks the section and builds the spec; trace paths are relative to `base_dir`.
+    /// Checks the section and builds the spec; trace paths are relative to `base_dir`, and a
+    /// trace's traffic is built through `files` (once per section for every load sharing it).
     pub fn into_spec(
         self,
         base_dir: &Path,
+        files: &Files,
         _clock: &Clock,
         _horizon: Time,
     ) -> Result<TrafficSpec, TrafficConfigError> {
@@ -658,7 +661,11 @@ impl TrafficConfig {
                 );
             }
             (Some(rate), None) => TrafficSpec::from_shape(build_shape(rate, "traffic.rate")?, process, noise),
-            (None, Some(t)) => self.trace_spec(t, base_dir, process, noise)?,
+            (None, Some(t)) => {
+                // Everything the trace's traffic depends on, `traffic.scale` aside (applied below).
+                let key = format!("{}\0{t:?}\0{:?}\0{:?}", base_dir.display(), self.arrival, self.noise);
+                files.trace(key, || self.trace_spec(t, base_dir, process, noise))?
+            }
         };
         Ok(spec.scaled(scale))
     }
@@ -1240,7 +1247,7 @@ mod tests {
     fn spec(text: &str) -> Result<TrafficSpec, TrafficConfigError> {
         let base = Path::new(env!("CARGO_MANIFEST_DIR"));
         let clock = Clock::utc_monday(86_400 * SECOND);
-        parse(text).expect("parses").into_spec(base, &clock, 86_400 * SECOND)
+        parse(text).expect("parses").into_spec(base, &Files::default(), &clock, 86_400 * SECOND)
     }
 
     #[test]
@@ -1337,7 +1344,7 @@ mod tests {
         let cfg =
             parse("[traffic.trace]\nformat = \"requests_csv\"\npath = \"bad.csv\"\nsize_columns = [\"n\"]")
                 .unwrap();
-        let e = cfg.into_spec(dir.path(), &Clock::utc_monday(SECOND), SECOND).unwrap_err();
+        let e = cfg.into_spec(dir.path(), &Files::default(), &Clock::utc_monday(SECOND), SECOND).unwrap_err();
         assert_eq!(e.key, "traffic.trace.path");
         let want = format!(
             "{}:3:2: line 3, column 2 (`n`): found `oops`, expected a non-negative number",
@@ -1461,7 +1468,7 @@ mod tests {
             let cfg = parse(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", doc.key));
             // Values must also pass the checks (trace files do not exist here, so stop at I/O).
             let clock = Clock::utc_monday(SECOND);
-            if let Err(e) = cfg.into_spec(Path::new("/nonexistent"), &clock, SECOND)
+            if let Err(e) = cfg.into_spec(Path::new("/nonexistent"), &Files::default(), &clock, SECOND)
                 && e.key != "traffic.trace.path"
             {
                 panic!("{}: {e}\n{text}", doc.key);

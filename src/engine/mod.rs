@@ -488,6 +488,11 @@ pub struct Extras {
     pub record_marks: Option<Vec<Time>>,
     /// Keep each recording interval's latency histogram in [`RunDetail::interval_histograms`].
     pub interval_histograms: bool,
+    /// A warm-up: the run's summary (requests, latencies, failures, cost, scaling actions,
+    /// peak replicas, SLO-violation minutes) counts only what happens from the first
+    /// recording-interval boundary at or after this time; the interval rows, the decisions and
+    /// the ready-replica curve keep the whole run. 0 (the default) measures everything.
+    pub measure_from: Time,
     /// Explain the first decision at or after this time and stop the run there (the policy's
     /// [`Policy::explain`](crate::policy::Policy::explain) replaces `decide` from then on).
     pub explain_at: Option<Time>,
@@ -593,6 +598,8 @@ pub fn simulate_with(
     let mut last_record = 0;
     let mut billed_at_last_record = 0.0;
     let mut snap_at_last_record = sim.snapshot(0);
+    let mut measuring = extras.measure_from == 0;
+    let mut billed_at_measure = 0.0;
 
     loop {
         let t_arrival = pending.map_or(Time::MAX, |a| a.time);
@@ -635,6 +642,13 @@ pub fn simulate_with(
             last_record = t;
             billed_at_last_record = billed;
             snap_at_last_record = snap;
+            if !measuring && t >= extras.measure_from {
+                // The warm-up ends: the summary starts here.
+                measuring = true;
+                sim.rec.start_measuring();
+                billed_at_measure = billed;
+                sim.peak = sim.cluster.billed();
+            }
             next_record = if t >= horizon { Time::MAX } else { next_boundary(t) };
             if t >= horizon {
                 break;
@@ -743,7 +757,8 @@ pub fn simulate_with(
         interval_histograms,
         explained,
     };
-    let mut result = sim.rec.finish(&policy.name, replication, seed, in_flight, billed, sim.peak);
+    let mut result =
+        sim.rec.finish(&policy.name, replication, seed, in_flight, billed - billed_at_measure, sim.peak);
     result.foresight = controller.foresight();
     (result, detail)
 }

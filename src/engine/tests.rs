@@ -319,3 +319,39 @@ fn overhead_uses_its_own_stream() {
     assert_eq!(per_interval(&a), per_interval(&b));
     assert!(b.summary.latency_mean_s.unwrap() > a.summary.latency_mean_s.unwrap() + 0.02);
 }
+
+#[test]
+fn a_warm_up_is_simulated_but_not_measured() {
+    // Traffic from 0, a policy that scales up from one replica: the first minutes fail.
+    let mut sc = scenario(80.0, 600, service(2, 0.1), vec![rps_policy(10.0, 1, 20)]);
+    sc.slo = Some(crate::scenario::Slo { latency: Some((99.0, 0.5)), error_rate: Some(0.01) });
+    sc.service.queue_limit = Some(10);
+    let p = &sc.policies[0];
+    let whole = simulate(&sc, p, 3, 0, None);
+    let from = 180 * SECOND;
+    let (warm, _) = simulate_with(&sc, p, 3, 0, None, &Extras { measure_from: from, ..Extras::default() });
+    // The run itself is the same: rows, decisions, ready replicas.
+    assert_eq!(
+        (&warm.intervals, &warm.decisions, &warm.ready_curve),
+        (&whole.intervals, &whole.decisions, &whole.ready_curve)
+    );
+    assert!(whole.summary.slo_violation_minutes > 0.0 && whole.summary.failed > 0, "{:?}", whole.summary);
+    // The summary counts the rows from 180 s on.
+    let after: Vec<&crate::record::IntervalRow> =
+        whole.intervals.iter().filter(|r| r.start_s >= 180.0).collect();
+    let s = &warm.summary;
+    assert_eq!(s.requests, after.iter().map(|r| r.arrived).sum::<u64>());
+    assert_eq!(s.served, after.iter().map(|r| r.served).sum::<u64>());
+    assert_eq!(s.failed, after.iter().map(|r| r.failed_total()).sum::<u64>());
+    let violated = after.iter().filter(|r| r.slo_violated).count() as f64;
+    assert_eq!(s.slo_violation_minutes, violated);
+    let billed: f64 = after.iter().map(|r| r.replica_seconds).sum();
+    assert!((s.replica_seconds - billed).abs() < 1e-6, "{} vs {billed}", s.replica_seconds);
+    let actions = warm.decisions.iter().filter(|d| d.time_s >= 180.0 && d.desired != d.current).count();
+    assert_eq!(s.scaling_actions, actions as u64);
+    assert!(s.peak_replicas <= whole.summary.peak_replicas);
+    assert!(s.requests < whole.summary.requests);
+    // A warm-up of 0 measures everything.
+    let (zero, _) = simulate_with(&sc, p, 3, 0, None, &Extras { measure_from: 0, ..Extras::default() });
+    assert_eq!(zero, whole);
+}

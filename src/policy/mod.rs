@@ -9,6 +9,7 @@
 
 pub mod aws;
 mod basic;
+pub mod export;
 pub mod hpa;
 pub mod keda;
 pub mod knative;
@@ -17,6 +18,7 @@ mod schedule;
 
 pub use aws::AwsPolicySpec;
 pub use basic::{Basic, BasicSpec, MetricRule};
+pub use export::{ExportError, ExportOptions, Exported, ManifestSource};
 pub use oracle::{Oracle, OraclePlan, OracleSpec};
 pub use schedule::{CronWindow, Schedule, ScheduleError};
 
@@ -294,18 +296,6 @@ impl PolicySpec {
             PolicyKind::Knative(_) => Some(knative::spec::TICK),
             PolicyKind::Aws(_) => Some(60 * crate::time::SECOND),
             PolicyKind::Oracle(o) => Some(o.interval),
-        }
-    }
-
-    /// The Kubernetes manifest (YAML) this policy is simulated from, for the families that have
-    /// one (hpa, keda, knative); `None` for the others.
-    pub fn to_manifest(&self) -> Option<String> {
-        let name = k8s_name(&self.name);
-        match &self.kind {
-            PolicyKind::Hpa(h) => Some(h.to_manifest(&name)),
-            PolicyKind::Keda(k) => Some(keda::to_manifest(&name, &k.keda)),
-            PolicyKind::Knative(k) => Some(knative::to_manifest(&name, k)),
-            PolicyKind::Fixed | PolicyKind::Basic(_) | PolicyKind::Aws(_) | PolicyKind::Oracle(_) => None,
         }
     }
 

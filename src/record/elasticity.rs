@@ -28,11 +28,11 @@
 //! over-provisioning. Pure functions, no I/O.
 
 use crate::time::{Time, to_secs_f64};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A replica count over time that changes in steps: it takes `points[i].1` from `points[i].0`
 /// until the next point. The first point is at time 0.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepCurve {
     points: Vec<(Time, u32)>,
 }
@@ -106,7 +106,7 @@ impl StepCurve {
 }
 
 /// A demand curve with the interval it was computed on (the instability's sampling grid).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemandCurve {
     /// Replicas demanded over time.
     pub curve: StepCurve,
@@ -116,7 +116,7 @@ pub struct DemandCurve {
 
 /// The SPEC elasticity metrics of one supply curve against one demand curve (see the module
 /// notes for the formulas).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Elasticity {
     /// θU: mean shortfall of supply as a percentage of the demand.
     pub theta_under_pct: f64,

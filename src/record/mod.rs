@@ -14,10 +14,10 @@ mod recorder;
 pub use elasticity::{DemandCurve, Elasticity, StepCurve};
 pub use recorder::{Gauges, Recorder};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a request failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailReason {
     /// The chosen replica's queue was at its limit.
@@ -50,7 +50,7 @@ impl FailReason {
 pub type FailCounts = [u64; 4];
 
 /// One recording interval of one run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntervalRow {
     /// Interval start, seconds since the simulation start.
     pub start_s: f64,
@@ -105,7 +105,7 @@ impl IntervalRow {
 }
 
 /// Whole-run figures of one run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// Requests that arrived.
     pub requests: u64,
@@ -154,7 +154,7 @@ impl RunSummary {
 }
 
 /// One decision of a policy, with the steps that led to it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRow {
     /// Seconds since the start.
     pub time_s: f64,
@@ -176,8 +176,8 @@ pub struct DecisionRow {
     pub reason: String,
 }
 
-/// Everything one run produced.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything one run produced (serialisable losslessly, for the parts of a sharded run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     /// Policy name.
     pub policy: String,

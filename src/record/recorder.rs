@@ -260,6 +260,19 @@ impl Recorder {
         }
     }
 
+    /// Ends a warm-up (call right after a `close_interval`): the whole-run figures of
+    /// [`Recorder::finish`] count from here on; the interval rows and decisions already
+    /// recorded are kept.
+    pub fn start_measuring(&mut self) {
+        self.total_arrived = 0;
+        self.total_served = 0;
+        self.total_failed = [0; 4];
+        self.total_latency_us = 0;
+        self.total_hist.reset();
+        self.slo_violation_s = 0.0;
+        self.scaling_actions = 0;
+    }
+
     /// The finished result. Call after the last `close_interval`.
     pub fn finish(
         self,

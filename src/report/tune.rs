@@ -6,7 +6,8 @@ use super::chart::{FONT, PALETTE, SIZE, font_ready};
 use super::{ReportError, fmt_num, round6};
 use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate};
 use crate::scenario::Scenario;
-use crate::tune::{CandidateResult, TuneOutcome, TuneSpec, short_key, space::Space};
+use crate::time::to_secs_f64;
+use crate::tune::{CandidateResult, TuneOutcome, TuneSpec, Window, short_key, space::Space};
 use plotters::prelude::*;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
@@ -38,7 +39,20 @@ fn figures_json(obj: &mut Map<String, Value>, a: &PolicyAggregate) {
     obj.insert("ci95".into(), Value::Object(ci));
 }
 
-fn candidate_json(spec: &TuneSpec, c: &CandidateResult) -> Value {
+/// A measured window: simulated seconds and local date-times of its start and end, and the
+/// warm-up simulated before it.
+fn window_json(scenario: &Scenario, w: &Window) -> Value {
+    let at = |t| scenario.clock.datetime(t).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    json!({
+        "start_s": jnum(to_secs_f64(w.start)),
+        "end_s": jnum(to_secs_f64(w.end)),
+        "start": at(w.start),
+        "end": at(w.end),
+        "warmup_s": jnum(to_secs_f64(w.warmup)),
+    })
+}
+
+fn candidate_json(scenario: &Scenario, spec: &TuneSpec, c: &CandidateResult) -> Value {
     let mut obj = Map::new();
     obj.insert("id".into(), json!(c.candidate.point));
     let mut params = Map::new();
@@ -55,6 +69,7 @@ fn candidate_json(spec: &TuneSpec, c: &CandidateResult) -> Value {
             "rung": c.fidelity.rung,
             "replications": c.fidelity.seeds,
             "horizon_fraction": jnum(c.fidelity.horizon),
+            "window": window_json(scenario, &c.fidelity.window),
             "full": c.fidelity.full,
         }),
     );
@@ -88,7 +103,7 @@ pub struct TuneContext<'a> {
 pub fn tune_value(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: &TuneOutcome) -> Value {
     let best = out.best.map(|b| {
         let c = &out.candidates[b];
-        let mut v = candidate_json(spec, c);
+        let mut v = candidate_json(scenario, spec, c);
         if let Value::Object(m) = &mut v {
             m.insert("label".into(), json!(c.candidate.label()));
         }
@@ -114,6 +129,8 @@ pub fn tune_value(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: 
             "candidates": r.candidates,
             "replications": r.seeds,
             "horizon_fraction": jnum(r.horizon),
+            "window": window_json(scenario, &r.window),
+            "refill": r.refill,
             "runs": r.runs,
             "requests": r.requests,
         })).collect::<Vec<_>>(),
@@ -145,7 +162,7 @@ pub fn tune_value(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: 
         "best": best,
         "message": message,
         "oracle": oracle,
-        "candidates": out.candidates.iter().map(|c| candidate_json(spec, c)).collect::<Vec<_>>(),
+        "candidates": out.candidates.iter().map(|c| candidate_json(scenario, spec, c)).collect::<Vec<_>>(),
     })
 }
 
@@ -170,6 +187,8 @@ pub fn tune_csv(spec: &TuneSpec, space: &Space, out: &TuneOutcome) -> Vec<u8> {
             "pareto",
             "replications",
             "horizon_fraction",
+            "window_start_s",
+            "window_end_s",
             "objective",
             "diff_to_best",
             "diff_to_best_ci95_low",
@@ -198,6 +217,8 @@ pub fn tune_csv(spec: &TuneSpec, space: &Space, out: &TuneOutcome) -> Vec<u8> {
             c.pareto.to_string(),
             c.fidelity.seeds.to_string(),
             fmt_num(c.fidelity.horizon),
+            fmt_num(to_secs_f64(c.fidelity.window.start)),
+            fmt_num(to_secs_f64(c.fidelity.window.end)),
             opt(c.mean(&spec.objective)),
             opt(d.and_then(|e| e.mean)),
             opt(d.and_then(|e| e.ci95_low)),
@@ -273,7 +294,7 @@ pub fn table(scenario: &Scenario, spec: &TuneSpec, out: &TuneOutcome, top: usize
         }
         if out.oracle.is_some() {
             let _ =
-                write!(line, "  {:>9}", c.cost_above_oracle_pct.map_or("–".into(), |p| format!("+{p:.1}%")));
+                write!(line, "  {:>9}", c.cost_above_oracle_pct.map_or("–".into(), |p| format!("{p:+.1}%")));
         }
         let vs = match (c.rank, c.indistinguishable) {
             (Some(1), _) => "best".to_string(),
@@ -309,10 +330,11 @@ pub fn table(scenario: &Scenario, spec: &TuneSpec, out: &TuneOutcome, top: usize
             if let (Some(o), Some(p)) = (&out.oracle, c.cost_above_oracle_pct) {
                 let _ = writeln!(
                     s,
-                    "  cost {:.2} {} is {:.1} % above the oracle's {:.2} (perfect foresight, the lower bound)",
+                    "  cost {:.2} {} is {:.1} % {} the oracle's {:.2} (perfect foresight of the arrivals; docs/outputs.md)",
                     c.mean("cost").unwrap_or(0.0),
                     scenario.cost.currency,
-                    p,
+                    p.abs(),
+                    if p < 0.0 { "below" } else { "above" },
                     o.get("cost").mean.unwrap_or(0.0)
                 );
             }

@@ -387,6 +387,40 @@ impl Shape {
         }
     }
 
+    /// The same shape seen from `by` seconds later: its rate at `s` is this shape's at `by + s`
+    /// (the daily curve reads the clock, which the caller shifts with [`Clock::shifted`]).
+    pub fn shifted(&self, by: f64) -> Shape {
+        let times =
+            |p: &Arc<[(f64, f64)]>| -> Arc<[(f64, f64)]> { p.iter().map(|&(t, r)| (t - by, r)).collect() };
+        match self {
+            Shape::Constant(_) | Shape::Daily { .. } => self.clone(),
+            Shape::Steps(p) => Shape::Steps(times(p)),
+            Shape::Piecewise(p) => Shape::Piecewise(times(p)),
+            Shape::Ramp { from, to, start, end } => {
+                Shape::Ramp { from: *from, to: *to, start: start - by, end: end - by }
+            }
+            Shape::Sine { mean, amplitude, period, phase } => {
+                Shape::Sine { mean: *mean, amplitude: *amplitude, period: *period, phase: phase - by }
+            }
+            Shape::Spike { base, start, length, multiplier, rise, fall } => Shape::Spike {
+                base: Arc::new(base.shifted(by)),
+                start: start - by,
+                length: *length,
+                multiplier: *multiplier,
+                rise: *rise,
+                fall: *fall,
+            },
+            Shape::Sum(v) => Shape::Sum(v.iter().map(|x| x.shifted(by)).collect()),
+            Shape::Scale { factor, of } => Shape::Scale { factor: *factor, of: Arc::new(of.shifted(by)) },
+            Shape::Series { data, offset, speedup, looping } => Shape::Series {
+                data: data.clone(),
+                offset: offset + by * speedup,
+                speedup: *speedup,
+                looping: *looping,
+            },
+        }
+    }
+
     /// When the shape ends: after this time (seconds) its rate is 0 for good; `None` when it
     /// never ends. Only non-looping recorded series end.
     pub fn end(&self) -> Option<f64> {
@@ -477,6 +511,25 @@ mod tests {
             Shape::Series { data: series.clone(), offset: 30.0, speedup: 2.0, looping: true },
             Shape::Series { data: series, offset: 0.0, speedup: 1.0, looping: false },
         ]
+    }
+
+    #[test]
+    fn a_shifted_shape_is_the_same_curve_later() {
+        let clock = Clock::utc_monday(8 * 86_400 * crate::time::SECOND);
+        for by in [0.0, 45.0, 100.0, 3600.0 * 13.0] {
+            let later = clock.shifted(from_secs_f64(by));
+            for shape in shapes() {
+                let s2 = shape.shifted(by);
+                for s in [0.0, 1.5, 20.0, 99.0, 130.0, 251.0, 400.0, 7200.0] {
+                    let (a, b) = (shape.rate(by + s, &clock), s2.rate(s, &later));
+                    assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{shape:?} +{by} at {s}: {a} vs {b}");
+                }
+                let (a, b) =
+                    (shape.integral(by + 10.0, by + 500.0, &clock), s2.integral(10.0, 500.0, &later));
+                assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{shape:?} +{by}: {a} vs {b}");
+                assert_eq!(shape.end().map(|e| (e - by).max(0.0)), s2.end(), "{shape:?} +{by}");
+            }
+        }
     }
 
     #[test]

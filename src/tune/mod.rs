@@ -21,6 +21,7 @@ use crate::rng::replication_seed;
 use crate::scenario::{Scenario, Slo};
 use crate::time::Time;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use space::ParamValue;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -181,7 +182,8 @@ pub enum Strategy {
     Halving {
         /// Keep 1/eta of the candidates at each rung (at least 2).
         eta: u32,
-        /// The first rung simulates this fraction of the horizon (a prefix), one replication.
+        /// The first rung measures this fraction of the horizon — its busiest window
+        /// ([`screen_window`]) — with one replication.
         screen_horizon: f64,
         /// Candidates to screen (a random sample of the space) when the space is larger.
         budget: Option<u64>,
@@ -284,15 +286,88 @@ pub struct TuneSpec {
     pub strategy: Strategy,
 }
 
+/// The part of the horizon a run measures: `[start, end)` of the scenario's simulated time,
+/// simulated from `start - warmup` on (the warm-up is simulated but not measured, so the
+/// replicas, queues and the policy's windows have settled when measuring starts). The whole
+/// horizon is `[0, duration)` without warm-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    /// Start of the measured part.
+    pub start: Time,
+    /// End of the measured part.
+    pub end: Time,
+    /// Simulated before `start` and not measured.
+    pub warmup: Time,
+}
+
+impl Window {
+    /// The whole horizon of `s`.
+    pub fn whole(s: &Scenario) -> Window {
+        Window { start: 0, end: s.duration, warmup: 0 }
+    }
+
+    /// Whether it is the whole horizon of `s`.
+    pub fn is_whole(&self, s: &Scenario) -> bool {
+        *self == Window::whole(s)
+    }
+
+    /// The measured fraction of the horizon of `s`.
+    pub fn fraction(&self, s: &Scenario) -> f64 {
+        (self.end - self.start) as f64 / s.duration.max(1) as f64
+    }
+
+    /// Simulated time a run of it takes (warm-up included).
+    pub fn simulated(&self) -> Time {
+        self.end - self.start + self.warmup
+    }
+}
+
+/// The longest warm-up before a screening window (see [`screen_window`]).
+pub const SCREEN_WARMUP: Time = 30 * 60 * crate::time::SECOND;
+
+/// The screening window of halving's first rung for `fraction` of the horizon: the contiguous
+/// span of that length (whole recording intervals, rounded up to whole seconds; at least one)
+/// with the most expected arrivals — by the traffic's rate shape, or the trace's own requests
+/// for a replay — the earliest of equals (so a prefix when the load is flat). It is simulated
+/// after a warm-up of [`SCREEN_WARMUP`] or half the window, whichever is shorter (whole steps;
+/// less when the window starts earlier), so the replicas, queues and policy windows have
+/// settled at its start. Pure: no arrivals are drawn.
+pub fn screen_window(s: &Scenario, fraction: f64) -> Window {
+    let step = s.record_interval.max(1).div_ceil(crate::time::SECOND) * crate::time::SECOND;
+    if fraction >= 1.0 || s.duration <= step {
+        return Window::whole(s);
+    }
+    let len = ((s.duration as f64 * fraction) as Time / step * step).clamp(step, s.duration);
+    if len >= s.duration {
+        return Window::whole(s);
+    }
+    let k = (len / step) as usize;
+    let last = ((s.duration - len) / step) as usize;
+    let mut prefix = Vec::with_capacity(last + k + 1);
+    prefix.push(0.0);
+    for i in 0..last + k {
+        let (a, b) = (i as Time * step, (i as Time + 1) * step);
+        prefix.push(prefix[i] + s.traffic.expected_between(&s.clock, a, b));
+    }
+    let load = |i: usize| prefix[i + k] - prefix[i];
+    let most = (0..=last).map(load).fold(0.0, f64::max);
+    let i = (0..=last).find(|&i| load(i) >= most * (1.0 - 1e-9)).unwrap_or(0);
+    let start = i as Time * step;
+    let warmup = start.min(SCREEN_WARMUP.min(len / 2).div_ceil(step) * step);
+    Window { start, end: start + len, warmup }
+}
+
 /// The fidelity a candidate was last evaluated at.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fidelity {
-    /// Rung (0 for grid and random).
+    /// Rung (0 for grid and random; a re-filled last rung counts as the last rung).
     pub rung: usize,
     /// Replications.
     pub seeds: u32,
-    /// Fraction of the horizon simulated (a prefix).
+    /// Fraction of the horizon measured.
     pub horizon: f64,
+    /// The part of the horizon measured.
+    pub window: Window,
     /// Whether this is full fidelity (all seeds, whole horizon): only those are ranked.
     pub full: bool,
 }
@@ -336,8 +411,13 @@ pub struct Rung {
     pub candidates: usize,
     /// Replications per candidate.
     pub seeds: u32,
-    /// Fraction of the horizon.
+    /// Fraction of the horizon measured.
     pub horizon: f64,
+    /// The part of the horizon measured.
+    pub window: Window,
+    /// A re-fill of the last rung: the next candidates of the rung before, run because none
+    /// that reached full fidelity was feasible.
+    pub refill: bool,
     /// Requests simulated in this rung (new runs only).
     pub requests: u64,
     /// Runs simulated in this rung (new runs only).
@@ -368,6 +448,14 @@ pub struct TuneOutcome {
 /// Why a search could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum TuneError {
+    /// `--shard` with halving.
+    #[error(
+        "--shard: halving runs on one machine (each rung's candidates depend on the previous rung's results); shard a grid or random search instead"
+    )]
+    NotShardable,
+    /// The results put together from parts are incomplete or inconsistent.
+    #[error("{0}")]
+    Stored(String),
     /// The thread pool could not be built.
     #[error("cannot start {threads} worker threads: {message}")]
     Threads {
@@ -391,13 +479,13 @@ pub struct TuneProgress {
     pub jobs_total: AtomicU64,
 }
 
-/// One simulation: candidate (or the oracle), replication, horizon.
+/// One simulation: candidate (or the oracle), replication, measured window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Job {
     /// Index into the candidate list; `usize::MAX` for the oracle.
     cand: usize,
     rep: u32,
-    horizon: Time,
+    window: Window,
 }
 
 const ORACLE: usize = usize::MAX;
@@ -424,7 +512,131 @@ pub fn run(
     threads: Option<usize>,
     progress: &TuneProgress,
 ) -> Result<TuneOutcome, TuneError> {
-    let work = || search(spec, base, candidates, setups, oracle, progress);
+    in_pool(threads, || search(spec, base, candidates, setups, oracle, None, progress))?
+}
+
+/// The search [`run`] makes, with every simulation's result taken from `stored` (the parts of
+/// a sharded search, put together) instead of simulated: the same outcome, to the bit, as
+/// [`run`] with the same arguments. Grid and random only ([`shard_jobs`]).
+pub fn run_stored(
+    spec: &TuneSpec,
+    base: &Scenario,
+    candidates: &[Candidate],
+    setups: &[CandidateSetup],
+    oracle: Option<&PolicySpec>,
+    stored: &StoredRuns,
+) -> Result<TuneOutcome, TuneError> {
+    shard_jobs(spec, candidates.len())?;
+    search(spec, base, candidates, setups, oracle, Some(stored), &TuneProgress::default())
+}
+
+/// The jobs of a grid or random search, in order: candidate `c`'s replication `r` is job
+/// `c × seeds + r` (what `--shard I/N` splits). Halving has none to give: each rung's
+/// candidates depend on the previous rung's results, so it runs on one machine.
+pub fn shard_jobs(spec: &TuneSpec, candidates: usize) -> Result<Vec<(usize, u32)>, TuneError> {
+    if let Strategy::Halving { .. } = spec.strategy {
+        return Err(TuneError::NotShardable);
+    }
+    let seeds = spec.seeds.max(1);
+    Ok((0..candidates).flat_map(|c| (0..seeds).map(move |r| (c, r))).collect())
+}
+
+/// What one shard of a grid or random search computed: the oracle's runs of the replications
+/// its jobs use, and its jobs' runs. Every entry is what [`run`] computes for the same job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardRuns {
+    /// The oracle's runs: (replication, summary, the demand curve it planned).
+    pub oracle: Vec<(u32, RunSummary, Option<crate::record::DemandCurve>)>,
+    /// The candidates' runs: (job index of [`shard_jobs`], summary, requests simulated).
+    pub runs: Vec<(u64, RunSummary, u64)>,
+}
+
+/// Runs the jobs `owned` (indices into [`shard_jobs`]) of a grid or random search, and the
+/// oracle's runs of the replications they use, exactly as [`run`] runs them.
+#[allow(clippy::too_many_arguments)]
+pub fn run_shard(
+    spec: &TuneSpec,
+    base: &Scenario,
+    setups: &[CandidateSetup],
+    oracle: Option<&PolicySpec>,
+    owned: &[u64],
+    threads: Option<usize>,
+    progress: &TuneProgress,
+) -> Result<ShardRuns, TuneError> {
+    let all = shard_jobs(spec, setups.len())?;
+    let whole = Window::whole(base);
+    let jobs: Vec<(u64, Job)> = owned
+        .iter()
+        .filter_map(|&j| all.get(j as usize).map(|&(cand, rep)| (j, Job { cand, rep, window: whole })))
+        .collect();
+    let mut reps: Vec<u32> = jobs.iter().map(|(_, j)| j.rep).collect();
+    reps.sort_unstable();
+    reps.dedup();
+    in_pool(threads, || {
+        let oracle_runs: Vec<(u32, RunSummary, Option<crate::record::DemandCurve>)> = match oracle {
+            Some(o) => reps
+                .par_iter()
+                .map(|&rep| {
+                    let r = simulate(base, None, o, rep, whole, &progress.done);
+                    (rep, r.summary, r.foresight)
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let runs = jobs
+            .par_iter()
+            .map(|&(k, j)| {
+                let reference = oracle_runs.iter().find(|o| o.0 == j.rep).map(|o| (&o.1, o.2.as_ref()));
+                let (summary, simulated) = candidate_run(base, &setups[j.cand], j, reference, progress);
+                (k, summary, simulated)
+            })
+            .collect();
+        ShardRuns { oracle: oracle_runs, runs }
+    })
+}
+
+/// The runs of every shard of a search, put together for [`run_stored`].
+#[derive(Debug, Clone, Default)]
+pub struct StoredRuns {
+    oracle: std::collections::HashMap<u32, (RunSummary, Option<crate::record::DemandCurve>)>,
+    runs: std::collections::HashMap<(usize, u32), (RunSummary, u64)>,
+}
+
+impl StoredRuns {
+    /// Puts the parts together for a search of `candidates` candidates; an oracle run given by
+    /// several parts (each computes those its jobs need) must be the same in each.
+    pub fn assemble(
+        spec: &TuneSpec,
+        candidates: usize,
+        parts: impl IntoIterator<Item = ShardRuns>,
+    ) -> Result<StoredRuns, TuneError> {
+        let all = shard_jobs(spec, candidates)?;
+        let mut out = StoredRuns::default();
+        for part in parts {
+            for (rep, summary, curve) in part.oracle {
+                if let Some(prev) = out.oracle.get(&rep)
+                    && (prev.0 != summary || prev.1 != curve)
+                {
+                    return Err(TuneError::Stored(format!(
+                        "the parts disagree on the oracle's replication {rep}"
+                    )));
+                }
+                out.oracle.insert(rep, (summary, curve));
+            }
+            for (j, summary, simulated) in part.runs {
+                let &(c, r) = all.get(j as usize).ok_or_else(|| {
+                    TuneError::Stored(format!("job {j} is not one of the search's {} jobs", all.len()))
+                })?;
+                if out.runs.insert((c, r), (summary, simulated)).is_some() {
+                    return Err(TuneError::Stored(format!("job {j} is given twice")));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, TuneError> {
     match threads {
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -437,14 +649,65 @@ pub fn run(
     }
 }
 
-/// The horizon prefix for a fraction: a whole number of recording intervals, at least one.
-fn prefix(s: &Scenario, fraction: f64) -> Time {
-    if fraction >= 1.0 {
-        return s.duration;
+/// One candidate job: its run, measured against the oracle's run of the same replication when
+/// there is one (whole horizon only). Returns the summary and the requests simulated.
+fn candidate_run(
+    base: &Scenario,
+    setup: &CandidateSetup,
+    j: Job,
+    oracle: Option<(&RunSummary, Option<&crate::record::DemandCurve>)>,
+    progress: &TuneProgress,
+) -> (RunSummary, u64) {
+    let whole = Window::whole(base);
+    let run = simulate(base, Some(&setup.service), &setup.policy, j.rep, j.window, &progress.done);
+    // Requests simulated, the warm-up's included.
+    let simulated: u64 = run.intervals.iter().map(|r| r.arrived).sum();
+    let mut summary = run.summary;
+    if j.window == whole {
+        if let Some((_, Some(d))) = oracle {
+            summary.elasticity = Some(crate::record::elasticity::elasticity(
+                &run.ready_curve,
+                &d.curve,
+                base.duration,
+                d.interval,
+            ));
+        }
+        summary.cost_above_oracle_pct =
+            oracle.map(|(o, _)| o.cost).filter(|c| *c > 0.0).map(|c| 100.0 * (summary.cost - c) / c);
     }
-    let rec = s.record_interval.max(1);
-    let t = (s.duration as f64 * fraction) as Time;
-    (t / rec * rec).clamp(rec.min(s.duration), s.duration)
+    progress.jobs_done.fetch_add(1, Ordering::Relaxed);
+    (summary, simulated)
+}
+
+type Cache = std::collections::HashMap<Job, RunSummary>;
+
+/// One rung of the plan: replications and window.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    seeds: u32,
+    window: Window,
+}
+
+/// The rungs a strategy runs. Halving: the screen (one replication of the busiest window, when
+/// the window is not the whole horizon), then one replication of the whole horizon (when there
+/// are several), then full fidelity.
+fn plan(spec: &TuneSpec, base: &Scenario) -> Vec<Step> {
+    let full = Step { seeds: spec.seeds.max(1), window: Window::whole(base) };
+    match spec.strategy {
+        Strategy::Grid | Strategy::Random { .. } => vec![full],
+        Strategy::Halving { screen_horizon, .. } => {
+            let mut v = Vec::new();
+            let screen = screen_window(base, screen_horizon);
+            if !screen.is_whole(base) {
+                v.push(Step { seeds: 1, window: screen });
+            }
+            if full.seeds > 1 {
+                v.push(Step { seeds: 1, window: full.window });
+            }
+            v.push(full);
+            v
+        }
+    }
 }
 
 fn search(
@@ -453,53 +716,58 @@ fn search(
     candidates: &[Candidate],
     setups: &[CandidateSetup],
     oracle: Option<&PolicySpec>,
+    stored: Option<&StoredRuns>,
     progress: &TuneProgress,
-) -> TuneOutcome {
+) -> Result<TuneOutcome, TuneError> {
     let full_seeds = spec.seeds.max(1);
+    let whole = Window::whole(base);
     let n = candidates.len();
-    let mut cache: std::collections::HashMap<Job, RunSummary> = std::collections::HashMap::new();
+    let mut cache = Cache::new();
     let mut rungs = Vec::new();
     let mut oracle_rung: Option<Rung> = None;
     let mut last: Vec<Option<Fidelity>> = vec![None; n];
-    // The rungs: (candidates, seeds, horizon fraction).
     let mut alive: Vec<usize> = (0..n).collect();
-    let plan: Vec<(u32, f64)> = match spec.strategy {
-        Strategy::Grid | Strategy::Random { .. } => vec![(full_seeds, 1.0)],
-        Strategy::Halving { screen_horizon, .. } => {
-            let mut v = Vec::new();
-            if screen_horizon < 1.0 {
-                v.push((1, screen_horizon));
-            }
-            if full_seeds > 1 {
-                v.push((1, 1.0));
-            }
-            v.push((full_seeds, 1.0));
-            v
-        }
-    };
+    let plan = plan(spec, base);
     let eta = match spec.strategy {
         Strategy::Halving { eta, .. } => eta.max(2) as usize,
         _ => 1,
     };
-    // The oracle first: its runs (for the cost above it) and its demand curves (for the
-    // elasticity metrics of every whole-horizon candidate run), one per replication seed.
+    // The oracle first: its runs (for the cost above it) and the demand curves it planned
+    // (for the elasticity metrics of every whole-horizon candidate run), one per replication.
     let mut oracle_runs: Vec<RunSummary> = Vec::new();
     let mut curves: Vec<Option<crate::record::DemandCurve>> = Vec::new();
     if let Some(o) = oracle {
-        let jobs: Vec<Job> =
-            (0..full_seeds).map(|rep| Job { cand: ORACLE, rep, horizon: base.duration }).collect();
+        let jobs: Vec<Job> = (0..full_seeds).map(|rep| Job { cand: ORACLE, rep, window: whole }).collect();
         progress.total.fetch_add(base.duration * jobs.len() as u64, Ordering::Relaxed);
         progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
         // (The oracle's run reports the demand curve it planned: its foresight.)
-        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = jobs
-            .par_iter()
-            .map(|j| {
-                let r = simulate(base, None, o, j.rep, j.horizon, &progress.done);
-                progress.jobs_done.fetch_add(1, Ordering::Relaxed);
-                (r.summary, r.foresight)
-            })
-            .collect();
-        let mut rung = Rung { candidates: 0, seeds: full_seeds, horizon: 1.0, requests: 0, runs: 0 };
+        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = match stored {
+            Some(st) => jobs
+                .iter()
+                .map(|j| {
+                    st.oracle.get(&j.rep).cloned().ok_or_else(|| {
+                        TuneError::Stored(format!("no part holds the oracle's replication {}", j.rep))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            None => jobs
+                .par_iter()
+                .map(|j| {
+                    let r = simulate(base, None, o, j.rep, whole, &progress.done);
+                    progress.jobs_done.fetch_add(1, Ordering::Relaxed);
+                    (r.summary, r.foresight)
+                })
+                .collect(),
+        };
+        let mut rung = Rung {
+            candidates: 0,
+            seeds: full_seeds,
+            horizon: 1.0,
+            window: whole,
+            refill: false,
+            requests: 0,
+            runs: 0,
+        };
         for (summary, curve) in done {
             rung.requests += summary.requests;
             rung.runs += 1;
@@ -508,66 +776,106 @@ fn search(
         }
         oracle_rung = Some(rung);
     }
-    for (r, &(seeds, fraction)) in plan.iter().enumerate() {
-        let is_last = r + 1 == plan.len();
+    // Runs `cands` at `step` (what the cache lacks) and records the rung.
+    let run_rung = |cands: &[usize],
+                    step: Step,
+                    refill: bool,
+                    cache: &mut Cache|
+     -> Result<Rung, TuneError> {
         let mut jobs: Vec<Job> = Vec::new();
-        for &c in &alive {
-            let horizon = prefix(base, fraction);
-            for rep in 0..seeds {
-                let j = Job { cand: c, rep, horizon };
+        for &c in cands {
+            for rep in 0..step.seeds {
+                let j = Job { cand: c, rep, window: step.window };
                 if !cache.contains_key(&j) {
                     jobs.push(j);
                 }
             }
         }
-        progress.total.fetch_add(jobs.iter().map(|j| j.horizon).sum::<Time>(), Ordering::Relaxed);
+        progress.total.fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
         progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        let results: Vec<RunSummary> = jobs
-            .par_iter()
-            .map(|j| {
-                let s = &setups[j.cand];
-                let run = simulate(base, Some(&s.service), &s.policy, j.rep, j.horizon, &progress.done);
-                let mut summary = run.summary;
-                if j.horizon == base.duration {
-                    if let Some(Some(d)) = curves.get(j.rep as usize) {
-                        summary.elasticity = Some(crate::record::elasticity::elasticity(
-                            &run.ready_curve,
-                            &d.curve,
-                            base.duration,
-                            d.interval,
-                        ));
-                    }
-                    summary.cost_above_oracle_pct = oracle_runs
-                        .get(j.rep as usize)
-                        .map(|o| o.cost)
-                        .filter(|c| *c > 0.0)
-                        .map(|c| 100.0 * (summary.cost - c) / c);
-                }
-                progress.jobs_done.fetch_add(1, Ordering::Relaxed);
-                summary
-            })
-            .collect();
-        let mut rung = Rung { candidates: alive.len(), seeds, horizon: fraction, requests: 0, runs: 0 };
-        for (j, s) in jobs.into_iter().zip(results) {
-            rung.requests += s.requests;
+        let results: Vec<(RunSummary, u64)> = match stored {
+            Some(st) => jobs
+                .iter()
+                .map(|j| {
+                    st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
+                        TuneError::Stored(format!(
+                            "no part holds candidate {}'s replication {}",
+                            candidates[j.cand].label(),
+                            j.rep
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            None => jobs
+                .par_iter()
+                .map(|j| {
+                    let reference =
+                        oracle_runs.get(j.rep as usize).map(|o| (o, curves[j.rep as usize].as_ref()));
+                    candidate_run(base, &setups[j.cand], *j, reference, progress)
+                })
+                .collect(),
+        };
+        let mut rung = Rung {
+            candidates: cands.len(),
+            seeds: step.seeds,
+            horizon: step.window.fraction(base),
+            window: step.window,
+            refill,
+            requests: 0,
+            runs: 0,
+        };
+        for (j, (s, simulated)) in jobs.into_iter().zip(results) {
+            rung.requests += simulated;
             rung.runs += 1;
             cache.insert(j, s);
         }
-        rungs.push(rung);
+        Ok(rung)
+    };
+    // The rung before the last, ranked: where a re-fill takes its candidates from.
+    let mut before_last: Vec<(usize, bool)> = Vec::new();
+    for (r, &step) in plan.iter().enumerate() {
+        let is_last = r + 1 == plan.len();
+        rungs.push(run_rung(&alive, step, false, &mut cache)?);
+        let fidelity = Fidelity {
+            rung: r,
+            seeds: step.seeds,
+            horizon: step.window.fraction(base),
+            window: step.window,
+            full: is_last,
+        };
         for &c in &alive {
-            last[c] = Some(Fidelity { rung: r, seeds, horizon: fraction, full: is_last });
+            last[c] = Some(fidelity);
         }
         if !is_last {
             // Keep the best 1/eta (at least one; at least two while a later rung compares).
-            let mut ranked: Vec<(usize, PolicyAggregate)> = alive
-                .iter()
-                .map(|&c| (c, evaluate(spec, &cache, c, seeds, prefix(base, fraction))))
-                .collect();
+            let mut ranked: Vec<(usize, PolicyAggregate)> =
+                alive.iter().map(|&c| (c, evaluate(&cache, c, step.seeds, step.window))).collect();
             ranked.sort_by(|a, b| order(spec, &a.1, &b.1).then(a.0.cmp(&b.0)));
             let keep = alive.len().div_ceil(eta).max(2.min(alive.len()));
+            before_last = ranked.iter().map(|(c, a)| (*c, feasible(spec, a))).collect();
             alive = ranked.into_iter().take(keep).map(|(c, _)| c).collect();
             alive.sort_unstable();
         }
+    }
+    // Re-fill: while no full-fidelity candidate is feasible, run the next candidate of the rung
+    // before (in its order, among those feasible there) at full fidelity, one at a time.
+    let last_step = *plan.last().expect("a plan has a rung");
+    let promoted = alive.clone();
+    let mut next = before_last.iter().filter(|(c, ok)| *ok && !promoted.contains(c));
+    let full_feasible = |cache: &Cache, cands: &[usize]| {
+        cands.iter().any(|&c| feasible(spec, &evaluate(cache, c, last_step.seeds, last_step.window)))
+    };
+    while !full_feasible(&cache, &alive) {
+        let Some(&(c, _)) = next.next() else { break };
+        rungs.push(run_rung(&[c], last_step, true, &mut cache)?);
+        last[c] = Some(Fidelity {
+            rung: plan.len() - 1,
+            seeds: last_step.seeds,
+            horizon: last_step.window.fraction(base),
+            window: last_step.window,
+            full: true,
+        });
+        alive.push(c);
     }
     let oracle_agg = (!oracle_runs.is_empty()).then(|| {
         let runs: Vec<RunResult> = oracle_runs
@@ -580,10 +888,9 @@ fn search(
     let mut results: Vec<CandidateResult> = (0..n)
         .map(|c| {
             let f = last[c].expect("every candidate runs at rung 0");
-            let horizon = prefix(base, f.horizon);
-            let figures = evaluate(spec, &cache, c, f.seeds, horizon);
+            let figures = evaluate(&cache, c, f.seeds, f.window);
             let violation: f64 = spec.constraints.iter().map(|k| k.excess(figures.get(&k.figure).mean)).sum();
-            let feasible = spec.constraints.iter().all(|k| k.holds(figures.get(&k.figure).mean));
+            let feasible = feasible(spec, &figures);
             let cost_above_oracle_pct = if f.full { figures.get("cost_above_oracle_pct").mean } else { None };
             CandidateResult {
                 candidate: candidates[c].clone(),
@@ -619,10 +926,11 @@ fn search(
     // Paired differences to the best (or, with nothing feasible, to the first ranked).
     if let Some(&anchor) = full.first() {
         let per_rep = |c: usize| -> Vec<Option<f64>> {
-            let h = base.duration;
             (0..full_seeds)
                 .map(|rep| {
-                    cache.get(&Job { cand: c, rep, horizon: h }).and_then(|s| figure_of(s, &spec.objective))
+                    cache
+                        .get(&Job { cand: c, rep, window: whole })
+                        .and_then(|s| figure_of(s, &spec.objective))
                 })
                 .collect()
         };
@@ -657,7 +965,7 @@ fn search(
     };
     let requests_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.requests).sum();
     let runs_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.runs).sum();
-    TuneOutcome {
+    Ok(TuneOutcome {
         candidates: results,
         best,
         closest,
@@ -666,7 +974,12 @@ fn search(
         rungs,
         requests_simulated,
         runs_simulated,
-    }
+    })
+}
+
+/// Whether figures meet every constraint.
+fn feasible(spec: &TuneSpec, a: &PolicyAggregate) -> bool {
+    spec.constraints.iter().all(|k| k.holds(a.get(&k.figure).mean))
 }
 
 /// The y axis of the Pareto front: SLO-violation minutes when the constraints involve the SLO,
@@ -682,26 +995,29 @@ pub fn tradeoff_figure(spec: &TuneSpec) -> String {
         .unwrap_or_else(|| "failed_pct".into())
 }
 
-/// One run: the base scenario with `service` (when given) over `horizon`, seeded as
-/// `scalesim run` seeds replication `rep`.
+/// One run: the base scenario with `service` (when given) over `window` (the whole horizon,
+/// or a part of it after a warm-up: [`Scenario::window`]), seeded as `scalesim run` seeds
+/// replication `rep`.
 fn simulate(
     base: &Scenario,
     service: Option<&crate::service::ServiceModel>,
     policy: &PolicySpec,
     rep: u32,
-    horizon: Time,
+    window: Window,
     done: &AtomicU64,
 ) -> RunResult {
     let seed = replication_seed(base.seed, rep);
-    if service.is_none() && horizon == base.duration {
+    let whole = window.is_whole(base);
+    if service.is_none() && whole {
         return engine::simulate(base, policy, seed, rep, Some(done));
     }
-    let mut sc = Scenario { policies: Vec::new(), ..base.clone() };
+    let bare = Scenario { policies: Vec::new(), ..base.clone() };
+    let mut sc = if whole { bare } else { bare.window(window.start - window.warmup, window.simulated()) };
     if let Some(s) = service {
         sc.service = s.clone();
     }
-    sc.duration = horizon;
-    engine::simulate(&sc, policy, seed, rep, Some(done))
+    let extras = engine::Extras { measure_from: window.warmup, ..engine::Extras::default() };
+    engine::simulate_with(&sc, policy, seed, rep, Some(done), &extras).0
 }
 
 fn as_run(policy: &str, rep: u32, seed: u64, summary: RunSummary) -> RunResult {
@@ -722,17 +1038,11 @@ fn figure_of(s: &RunSummary, name: &str) -> Option<f64> {
     figure_values(s)[i]
 }
 
-/// The aggregate of candidate `c`'s first `seeds` replications at `horizon`.
-fn evaluate(
-    _spec: &TuneSpec,
-    cache: &std::collections::HashMap<Job, RunSummary>,
-    c: usize,
-    seeds: u32,
-    horizon: Time,
-) -> PolicyAggregate {
+/// The aggregate of candidate `c`'s first `seeds` replications of `window`.
+fn evaluate(cache: &Cache, c: usize, seeds: u32, window: Window) -> PolicyAggregate {
     let runs: Vec<RunResult> = (0..seeds)
         .filter_map(|rep| {
-            let s = cache.get(&Job { cand: c, rep, horizon })?;
+            let s = cache.get(&Job { cand: c, rep, window })?;
             Some(as_run("candidate", rep, rep as u64, s.clone()))
         })
         .collect();
@@ -793,6 +1103,46 @@ mod tests {
         assert!(choose_points(5, &Strategy::Random { budget: 0 }, 1).unwrap_err().contains("--budget 0"));
         let big = choose_points(u64::MAX, &Strategy::Random { budget: 3 }, 1).unwrap();
         assert_eq!(big.len(), 3);
+    }
+
+    fn scenario(duration: &str, rate: &str) -> Scenario {
+        let toml = format!(
+            "[simulation]\nduration = \"{duration}\"\nstart = \"2025-03-04T00:00:00\"\ntimezone = \"Europe/London\"\n\
+             [traffic]\nrate = {rate}\n[service]\nworkers = 1\n[service.demand]\ndistribution = \"exponential\"\n\
+             mean = \"100ms\"\n[[policy]]\nname = \"f\"\ntype = \"fixed\"\nreplicas = 1\n"
+        );
+        crate::config::load_str(&toml, "t.toml", std::path::Path::new("."), &[]).unwrap()
+    }
+
+    #[test]
+    fn the_screen_is_the_busiest_window_after_a_warm_up() {
+        use crate::time::SECOND;
+        let (h, m) = (3600 * SECOND, 60 * SECOND);
+        // A day peaking at 14:00: the busiest quarter is 11:00 to 17:00, after 30 minutes.
+        let day = scenario("24h", r#"{ shape = "daily", trough = 50.0, peak = 200.0, peak_hour = 14.0 }"#);
+        assert_eq!(screen_window(&day, 0.25), Window { start: 11 * h, end: 17 * h, warmup: 30 * m });
+        assert_eq!(screen_window(&day, 0.5), Window { start: 8 * h, end: 20 * h, warmup: 30 * m });
+        assert_eq!(screen_window(&day, 1.0), Window::whole(&day));
+        assert!((screen_window(&day, 0.25).fraction(&day) - 0.25).abs() < 1e-12);
+        // Flat load: the earliest window, a prefix, with no warm-up.
+        let flat = scenario("4h", "30.0");
+        assert_eq!(screen_window(&flat, 0.25), Window { start: 0, end: h, warmup: 0 });
+        // The load at the end: the first window at full load (the earliest of equals); the
+        // warm-up is at most half the window.
+        let late =
+            scenario("2h", r#"{ shape = "ramp", from = 10.0, to = 50.0, start = "60m", end = "80m" }"#);
+        assert_eq!(screen_window(&late, 0.25), Window { start: 80 * m, end: 110 * m, warmup: 15 * m });
+        let later =
+            scenario("2h", r#"{ shape = "ramp", from = 10.0, to = 50.0, start = "60m", end = "2h" }"#);
+        assert_eq!(screen_window(&later, 0.25), Window { start: 90 * m, end: 2 * h, warmup: 15 * m });
+        // Whole minutes (the recording interval), at least one; a warm-up no longer than the start.
+        assert_eq!(screen_window(&late, 0.001), Window { start: 80 * m, end: 81 * m, warmup: m });
+        // A spike from 20 to 30 minutes: the earliest window holding all of it.
+        let spike = scenario(
+            "1h",
+            r#"{ shape = "spike", base = 10.0, start = "20m", length = "10m", multiplier = 5.0 }"#,
+        );
+        assert_eq!(screen_window(&spike, 0.25), Window { start: 15 * m, end: 30 * m, warmup: 8 * m });
     }
 
     #[test]

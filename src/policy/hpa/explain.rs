@@ -226,7 +226,8 @@ fn parse_case(text: &str) -> Result<Case, String> {
 
 /// Parses a case (YAML or JSON) and runs one reconcile. `origin` names the file in errors.
 pub fn explain(text: &str, origin: &str) -> Result<Explanation, ExplainError> {
-    let err = |m: String| ExplainError(format!("{origin}: {m}"));
+    // Messages about a field start with its path; they point at the line it is written on.
+    let err = |m: String| ExplainError(crate::yaml_pos::at_field(text, origin, &m));
     let case = parse_case(text).map_err(|e| err(crate::config::error::with_did_you_mean(&e)))?;
     case.hpa
         .validate()

@@ -15,7 +15,7 @@ pub mod spec;
 
 pub use self::core::{ControllerSettings, ControllerState, Outcome};
 pub use quantity::Quantity;
-pub use spec::{HpaManifest, HpaSpec, ManifestError, SpecError, parse_manifest, to_manifest};
+pub use spec::{HpaManifest, HpaSpec, ManifestError, SpecError, parse_manifest, read_manifest, to_manifest};
 
 use super::Policy;
 use crate::time::{Clock, SECOND, Time};
@@ -90,6 +90,8 @@ pub struct HpaPolicySpec {
     /// the metric `http_requests_per_second` of a manifest reads `requests_per_second` when
     /// mapped so (the scenario's `metrics_map`).
     pub metrics_map: BTreeMap<String, String>,
+    /// The manifest it was read from, written back by export (`None` when built in code).
+    pub source: Option<super::ManifestSource>,
 }
 
 /// The Pods, Object and External metric names the simulation supplies.
@@ -108,6 +110,7 @@ impl HpaPolicySpec {
             sync_offset: 0,
             pipeline: MetricsPipeline::default(),
             metrics_map: BTreeMap::new(),
+            source: None,
         })
     }
 

@@ -30,13 +30,13 @@ pub struct HpaSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ObjectReference {
+    /// API version, e.g. `apps/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
     /// Kind, e.g. `Deployment`.
     pub kind: String,
     /// Name.
     pub name: String,
-    /// API version, e.g. `apps/v1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
 }
 
 /// Metric source type.
@@ -606,9 +606,17 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// Parses one `HorizontalPodAutoscaler` (autoscaling/v2) document, YAML or JSON, and
-/// validates its spec. `origin` names the source in errors.
+/// Parses one `HorizontalPodAutoscaler` document, YAML or JSON, autoscaling/v2 or
+/// autoscaling/v1 (converted as the API server does, [`v1_to_v2`]), and validates its spec.
+/// `origin` names the source in errors.
 pub fn parse_manifest(text: &str, origin: &str) -> Result<HpaManifest, ManifestError> {
+    read_manifest(text, origin).map(|(m, _)| m)
+}
+
+/// [`parse_manifest`], also returning the document as autoscaling/v2 YAML: the text's own
+/// document for a v2 manifest (every field, metadata and all, as written), the API server's
+/// conversion of it for a v1 manifest.
+pub fn read_manifest(text: &str, origin: &str) -> Result<(HpaManifest, serde_norway::Value), ManifestError> {
     let err = |line: Option<usize>, message: String| ManifestError { origin: origin.into(), line, message };
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -628,23 +636,267 @@ pub fn parse_manifest(text: &str, origin: &str) -> Result<HpaManifest, ManifestE
         }
         None => return Err(err(None, "kind: missing, expected `HorizontalPodAutoscaler`".into())),
     }
-    match head.api_version.as_deref() {
-        Some("autoscaling/v2") => {}
+    let doc: serde_norway::Value = match head.api_version.as_deref() {
+        Some("autoscaling/v2") => serde_norway::from_str(text)
+            .map_err(|e| err(e.location().map(|l| l.line()), format!("not a YAML or JSON mapping: {e}")))?,
+        Some("autoscaling/v1") => {
+            let v1: V1Manifest = serde_norway::from_str(text).map_err(|e| {
+                err(
+                    e.location().map(|l| l.line()),
+                    format!("autoscaling/v1: {}", crate::config::error::with_did_you_mean(&e.to_string())),
+                )
+            })?;
+            v1_to_v2(v1)
+                .map_err(|(key, m)| err(line_of(text, &key).or_else(|| line_of(text, "annotations")), m))?
+        }
         Some(v) => {
             return Err(err(
                 line_of(text, "apiVersion"),
-                format!("apiVersion: found `{v}`, expected `autoscaling/v2`"),
+                format!("apiVersion: found `{v}`, expected `autoscaling/v2` or `autoscaling/v1`"),
             ));
         }
-        None => return Err(err(None, "apiVersion: missing, expected `autoscaling/v2`".into())),
-    }
-    let m: HpaManifest = serde_norway::from_str(text).map_err(|e| {
-        err(e.location().map(|l| l.line()), crate::config::error::with_did_you_mean(&e.to_string()))
+        None => {
+            return Err(err(
+                None,
+                "apiVersion: missing, expected `autoscaling/v2` or `autoscaling/v1`".into(),
+            ));
+        }
+    };
+    let m: HpaManifest = serde_norway::from_value(doc.clone()).map_err(|e| {
+        err(
+            serde_norway::from_str::<HpaManifest>(text).err().and_then(|e| e.location()).map(|l| l.line()),
+            crate::config::error::with_did_you_mean(&e.to_string()),
+        )
     })?;
     m.spec
         .validate()
         .map_err(|e| err(line_of(text, e.field.rsplit('.').next().unwrap_or("")), e.to_string()))?;
-    Ok(m)
+    Ok((m, doc))
+}
+
+/// `autoscaling.MetricSpecsAnnotation`: the metrics other than CPU utilization of an
+/// autoscaling/v1 HPA, as a JSON list of v1 `MetricSpec`s.
+pub const V1_METRICS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/metrics";
+/// `autoscaling.MetricStatusesAnnotation` (status, dropped by the conversion).
+pub const V1_CURRENT_METRICS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/current-metrics";
+/// `autoscaling.HorizontalPodAutoscalerConditionsAnnotation` (status, dropped by the conversion).
+pub const V1_CONDITIONS_ANNOTATION: &str = "autoscaling.alpha.kubernetes.io/conditions";
+
+/// An autoscaling/v1 `HorizontalPodAutoscaler`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1Manifest {
+    #[allow(dead_code)]
+    api_version: String,
+    #[allow(dead_code)]
+    kind: String,
+    #[serde(default)]
+    metadata: serde_norway::Mapping,
+    spec: V1Spec,
+    /// Read and dropped: a manifest carries no status.
+    #[serde(default)]
+    #[allow(dead_code)]
+    status: Option<serde_norway::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1Spec {
+    scale_target_ref: ObjectReference,
+    #[serde(default)]
+    min_replicas: Option<i32>,
+    max_replicas: i32,
+    #[serde(default, rename = "targetCPUUtilizationPercentage")]
+    target_cpu_utilization_percentage: Option<i32>,
+}
+
+/// autoscaling/v1 `MetricSpec` (the form of the metrics annotation).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1MetricSpec {
+    #[serde(rename = "type")]
+    kind: MetricSourceType,
+    #[serde(default)]
+    object: Option<V1ObjectSource>,
+    #[serde(default)]
+    pods: Option<V1PodsSource>,
+    #[serde(default)]
+    resource: Option<V1ResourceSource>,
+    #[serde(default)]
+    container_resource: Option<V1ContainerResourceSource>,
+    #[serde(default)]
+    external: Option<V1ExternalSource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1ObjectSource {
+    target: ObjectReference,
+    metric_name: String,
+    target_value: Quantity,
+    #[serde(default)]
+    selector: Option<serde_json::Value>,
+    #[serde(default)]
+    average_value: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1PodsSource {
+    metric_name: String,
+    target_average_value: Quantity,
+    #[serde(default)]
+    selector: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1ResourceSource {
+    name: String,
+    #[serde(default)]
+    target_average_utilization: Option<i32>,
+    #[serde(default)]
+    target_average_value: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1ContainerResourceSource {
+    name: String,
+    container: String,
+    #[serde(default)]
+    target_average_utilization: Option<i32>,
+    #[serde(default)]
+    target_average_value: Option<Quantity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct V1ExternalSource {
+    metric_name: String,
+    #[serde(default)]
+    metric_selector: Option<serde_json::Value>,
+    #[serde(default)]
+    target_value: Option<Quantity>,
+    #[serde(default)]
+    target_average_value: Option<Quantity>,
+}
+
+/// A v2 target from v1's utilization / average value (`Convert_v1_ResourceMetricSource_To_…`):
+/// Utilization when a utilization is given, else AverageValue.
+fn v1_resource_target(utilization: Option<i32>, average: Option<Quantity>) -> MetricTarget {
+    MetricTarget {
+        kind: if utilization.is_some() { TargetType::Utilization } else { TargetType::AverageValue },
+        value: None,
+        average_value: average,
+        average_utilization: utilization,
+    }
+}
+
+/// One v1 `MetricSpec` as v2, field for field as `Convert_v1_MetricSpec_To_autoscaling_MetricSpec`
+/// and the source conversions of `pkg/apis/autoscaling/v1/conversion.go` do it.
+fn v1_metric(m: V1MetricSpec) -> MetricSpec {
+    let ident = |name: String, selector| MetricIdentifier { name, selector };
+    MetricSpec {
+        kind: m.kind,
+        resource: m.resource.map(|r| ResourceSource {
+            name: r.name,
+            target: v1_resource_target(r.target_average_utilization, r.target_average_value),
+        }),
+        container_resource: m.container_resource.map(|r| ContainerResourceSource {
+            name: r.name,
+            container: r.container,
+            target: v1_resource_target(r.target_average_utilization, r.target_average_value),
+        }),
+        // Pods: always AverageValue.
+        pods: m.pods.map(|p| PodsSource {
+            metric: ident(p.metric_name, p.selector),
+            target: MetricTarget {
+                kind: TargetType::AverageValue,
+                value: None,
+                average_value: Some(p.target_average_value),
+                average_utilization: None,
+            },
+        }),
+        // Object: Value unless averageValue is set; value is always copied from targetValue.
+        object: m.object.map(|o| ObjectSource {
+            described_object: o.target,
+            metric: ident(o.metric_name, o.selector),
+            target: MetricTarget {
+                kind: if o.average_value.is_none() { TargetType::Value } else { TargetType::AverageValue },
+                value: Some(o.target_value),
+                average_value: o.average_value,
+                average_utilization: None,
+            },
+        }),
+        // External: AverageValue unless targetValue is set.
+        external: m.external.map(|e| ExternalSource {
+            metric: ident(e.metric_name, e.metric_selector),
+            target: MetricTarget {
+                kind: if e.target_value.is_none() { TargetType::AverageValue } else { TargetType::Value },
+                value: e.target_value,
+                average_value: e.target_average_value,
+                average_utilization: None,
+            },
+        }),
+    }
+}
+
+/// Converts an autoscaling/v1 HPA to the autoscaling/v2 document the API server serves for it
+/// (`Convert_v1_HorizontalPodAutoscaler_To_autoscaling_HorizontalPodAutoscaler` in kubernetes
+/// `pkg/apis/autoscaling/v1/conversion.go`): the metrics of the
+/// `autoscaling.alpha.kubernetes.io/metrics` annotation first, then
+/// `targetCPUUtilizationPercentage` as a Resource cpu Utilization metric; with neither, the
+/// default CPU utilization of 80 %. The metrics, current-metrics and conditions annotations are
+/// removed (the last two carry status); every other field and annotation is kept. Errors are
+/// (key, message).
+fn v1_to_v2(v1: V1Manifest) -> Result<serde_norway::Value, (String, String)> {
+    use serde_norway::Value;
+    let mut metadata = v1.metadata;
+    let mut metrics = Vec::new();
+    if let Some(Value::Mapping(ann)) = metadata.get_mut("annotations") {
+        if let Some(raw) = ann.shift_remove(V1_METRICS_ANNOTATION) {
+            let text = raw.as_str().ok_or_else(|| {
+                (
+                    V1_METRICS_ANNOTATION.to_string(),
+                    format!("metadata.annotations.{V1_METRICS_ANNOTATION}: expected a JSON string"),
+                )
+            })?;
+            let list: Vec<V1MetricSpec> = serde_json::from_str(text).map_err(|e| {
+                (
+                    V1_METRICS_ANNOTATION.to_string(),
+                    format!(
+                        "metadata.annotations.{V1_METRICS_ANNOTATION}: found `{text}`, expected a JSON list of autoscaling/v1 MetricSpecs: {e}"
+                    ),
+                )
+            })?;
+            metrics.extend(list.into_iter().map(v1_metric));
+        }
+        ann.shift_remove(V1_CURRENT_METRICS_ANNOTATION);
+        ann.shift_remove(V1_CONDITIONS_ANNOTATION);
+        if ann.is_empty() {
+            metadata.shift_remove("annotations");
+        }
+    }
+    let cpu =
+        v1.spec.target_cpu_utilization_percentage.or(metrics.is_empty().then_some(DEFAULT_CPU_UTILIZATION));
+    if let Some(pct) = cpu {
+        metrics.push(MetricSpec::resource_utilization("cpu", pct));
+    }
+    let spec = HpaSpec {
+        scale_target_ref: Some(v1.spec.scale_target_ref),
+        min_replicas: v1.spec.min_replicas,
+        max_replicas: v1.spec.max_replicas,
+        metrics,
+        behavior: None,
+    };
+    let mut doc = serde_norway::Mapping::new();
+    doc.insert("apiVersion".into(), "autoscaling/v2".into());
+    doc.insert("kind".into(), "HorizontalPodAutoscaler".into());
+    doc.insert("metadata".into(), Value::Mapping(metadata));
+    let spec = serde_norway::to_value(&spec).map_err(|e| ("spec".to_string(), e.to_string()))?;
+    doc.insert("spec".into(), spec);
+    Ok(Value::Mapping(doc))
 }
 
 /// Writes `spec` as a `HorizontalPodAutoscaler` manifest (YAML) named `name`.
@@ -743,7 +995,7 @@ spec:
             parse_manifest("apiVersion: autoscaling/v2\nkind: Deployment\nspec: {}\n", "x.yaml").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.to_string().contains("x.yaml:2: kind: found `Deployment`"), "{e}");
-        let e = parse_manifest("kind: HorizontalPodAutoscaler\napiVersion: autoscaling/v1\n", "x.yaml")
+        let e = parse_manifest("kind: HorizontalPodAutoscaler\napiVersion: autoscaling/v2beta1\n", "x.yaml")
             .unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.message.contains("autoscaling/v2"));
@@ -762,6 +1014,67 @@ spec:
         let mut s = HpaSpec::new(1, 3);
         s.metrics = vec![MetricSpec::resource_utilization("cpu", 0)];
         assert_eq!(s.validate().unwrap_err().field, "spec.metrics[0].resource.target.averageUtilization");
+    }
+
+    const V1: &str = r#"
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  namespace: prod
+  annotations:
+    keep: "me"
+    autoscaling.alpha.kubernetes.io/metrics: '[{"type":"External","external":{"metricName":"queue","targetValue":"30"}},{"type":"Object","object":{"target":{"kind":"Ingress","name":"main","apiVersion":"networking.k8s.io/v1"},"metricName":"rps","targetValue":"2k","averageValue":"10"}},{"type":"Resource","resource":{"name":"memory","targetAverageValue":"100Mi"}}]'
+    autoscaling.alpha.kubernetes.io/current-metrics: '[]'
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 20
+  targetCPUUtilizationPercentage: 60
+status:
+  currentReplicas: 2
+  desiredReplicas: 2
+"#;
+
+    #[test]
+    fn v1_converts_as_the_api_server_does() {
+        let (m, doc) = read_manifest(V1, "v1.yaml").unwrap();
+        assert_eq!(doc["apiVersion"], serde_norway::Value::from("autoscaling/v2"));
+        assert_eq!(m.metadata.namespace.as_deref(), Some("prod"));
+        let ann = doc["metadata"]["annotations"].as_mapping().unwrap();
+        assert_eq!(ann.len(), 1, "only the user's annotation is left: {ann:?}");
+        let s = &m.spec;
+        assert_eq!((s.min_replicas, s.max_replicas), (Some(2), 20));
+        assert_eq!(s.scale_target_ref.as_ref().unwrap().name, "web");
+        // The annotation's metrics first, then the CPU target.
+        let kinds: Vec<_> = s.metrics.iter().map(|m| m.label()).collect();
+        assert_eq!(kinds, ["External queue", "Object rps", "Resource memory", "Resource cpu"]);
+        let ext = &s.metrics[0].external.as_ref().unwrap().target;
+        assert_eq!((ext.kind, ext.value.as_ref().map(|q| q.milli())), (TargetType::Value, Some(30_000)));
+        // Object: AverageValue when averageValue is set, value copied all the same.
+        let obj = &s.metrics[1].object.as_ref().unwrap().target;
+        assert_eq!(obj.kind, TargetType::AverageValue);
+        assert_eq!(obj.value.as_ref().map(|q| q.milli()), Some(2_000_000));
+        let mem = &s.metrics[2].resource.as_ref().unwrap().target;
+        assert_eq!(mem.kind, TargetType::AverageValue);
+        assert_eq!(s.metrics[3], MetricSpec::resource_utilization("cpu", 60));
+        assert!(s.behavior.is_none());
+        // Without any target: the default 80 % CPU.
+        let plain = "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: w}\nspec:\n  scaleTargetRef: {kind: Deployment, name: w}\n  maxReplicas: 3\n";
+        let m = parse_manifest(plain, "p.yaml").unwrap();
+        assert_eq!(m.spec.metrics, vec![MetricSpec::resource_utilization("cpu", 80)]);
+    }
+
+    #[test]
+    fn v1_errors_name_the_field() {
+        let e = parse_manifest(&V1.replace("targetCPUUtilizationPercentage", "targetCPU"), "v1.yaml")
+            .unwrap_err();
+        assert!(e.message.contains("targetCPU"), "{e}");
+        let e = parse_manifest(&V1.replace("\"metricName\":\"queue\",", ""), "v1.yaml").unwrap_err();
+        assert!(e.message.contains(V1_METRICS_ANNOTATION) && e.message.contains("metricName"), "{e}");
+        assert_eq!(e.line, Some(9), "{e}");
+        let e = parse_manifest(&V1.replace("maxReplicas: 20", "maxReplicas: 1"), "v1.yaml").unwrap_err();
+        assert!(e.message.contains("spec.maxReplicas"), "{e}");
     }
 
     #[test]

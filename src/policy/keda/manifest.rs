@@ -128,4 +128,7 @@ pub struct Trigger {
     /// Serve HPA queries from the last poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_cached_metrics: Option<bool>,
+    /// `authenticationRef` (a TriggerAuthentication; kept, the simulation needs no credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authentication_ref: Option<serde_norway::Value>,
 }

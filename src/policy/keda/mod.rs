@@ -333,13 +333,16 @@ pub struct KedaPolicySpec {
     pub keda: KedaSpec,
     /// The HPA underneath.
     pub hpa: crate::policy::hpa::HpaPolicySpec,
+    /// The manifest it was read from, written back by export (`None` for `platform` settings
+    /// and policies built in code).
+    pub source: Option<crate::policy::ManifestSource>,
 }
 
 impl KedaPolicySpec {
     /// Checks `keda` and derives its HPA.
     pub fn new(keda: KedaSpec) -> Result<KedaPolicySpec, KedaError> {
         let hpa = keda.hpa().map_err(|m| err("spec", m))?;
-        Ok(KedaPolicySpec { keda, hpa })
+        Ok(KedaPolicySpec { keda, hpa, source: None })
     }
 
     /// A fresh controller for one run.
@@ -399,6 +402,7 @@ pub fn to_manifest(name: &str, spec: &KedaSpec) -> String {
                 metric_type,
                 metadata: md,
                 use_cached_metrics: None,
+                authentication_ref: None,
             }
         })
         .collect();

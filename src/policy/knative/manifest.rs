@@ -492,6 +492,7 @@ spec:
             activator_capacity: 150.0,
             revision_timeout: 60 * SECOND,
             progress_deadline: 300 * SECOND,
+            source: None,
         };
         spec.validate().unwrap();
         let text = to_manifest("svc", &spec);

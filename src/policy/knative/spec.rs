@@ -104,6 +104,8 @@ pub struct KnativePolicySpec {
     /// `progress-deadline` of `config-deployment` (600 s): a revision stuck activating this long
     /// (plus 30 s) is scaled back to zero.
     pub progress_deadline: Time,
+    /// The manifest it was read from, written back by export (`None` when built in code).
+    pub source: Option<crate::policy::ManifestSource>,
 }
 
 impl Default for KnativePolicySpec {
@@ -133,6 +135,7 @@ impl Default for KnativePolicySpec {
             activator_capacity: 100.0,
             revision_timeout: 300 * SECOND,
             progress_deadline: 600 * SECOND,
+            source: None,
         }
     }
 }

@@ -7,7 +7,7 @@
 //! never materialises the arrivals. Everything comes from the run's arrival stream: the same seed
 //! gives the same times.
 
-use super::ReplayOptions;
+use super::{Copies, ReplayOptions};
 use crate::rng::SimRng;
 use crate::time::{Time, from_secs_f64};
 use crate::traffic::{Arrival, ArrivalSource};
@@ -61,8 +61,7 @@ pub struct CountSource {
     left: u64,
     /// Position in the current bin (0..1) of the last arrival drawn.
     u: f64,
-    copies_int: u32,
-    copies_frac: f64,
+    copies: Copies,
     pending: u32,
     current: Arrival,
     done: bool,
@@ -78,7 +77,6 @@ impl CountSource {
             opts.start_offset
         };
         let first = (offset / data.bin).floor().max(0.0) as u64;
-        let scale = opts.scale.max(0.0);
         let busy: Vec<u32> = (0..data.counts.len() as u32).filter(|&i| data.counts[i as usize] > 0).collect();
         let mut s = CountSource {
             done: busy.is_empty() || period <= 0.0,
@@ -91,8 +89,7 @@ impl CountSource {
             bin: first,
             left: 0,
             u: 0.0,
-            copies_int: scale.floor().min(u32::MAX as f64) as u32,
-            copies_frac: scale - scale.floor(),
+            copies: Copies::new(opts.scale),
             pending: 0,
             current: Arrival::default(),
         };
@@ -166,13 +163,7 @@ impl ArrivalSource for CountSource {
                 self.done = true;
                 return None;
             }
-            let mut copies = self.copies_int;
-            if self.copies_frac > 0.0 {
-                let u: f64 = self.rng.random();
-                if u < self.copies_frac {
-                    copies += 1;
-                }
-            }
+            let copies = self.copies.draw(&mut self.rng);
             if copies == 0 {
                 continue;
             }

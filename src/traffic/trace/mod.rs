@@ -372,6 +372,35 @@ impl Default for ReplayOptions {
     }
 }
 
+/// How many copies of each recorded arrival a replay scaled by `scale` emits: the whole part
+/// of `scale` always, one more with probability its fractional part (so `scale = 1.5` gives
+/// one or two copies, 1.5 on average). Shared by the request and count replays.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Copies {
+    whole: u32,
+    frac: f64,
+}
+
+impl Copies {
+    /// The copies of `scale` (a negative scale counts as 0).
+    pub(crate) fn new(scale: f64) -> Copies {
+        let scale = scale.max(0.0);
+        Copies { whole: scale.floor().min(u32::MAX as f64) as u32, frac: scale - scale.floor() }
+    }
+
+    /// The copies of one arrival; draws from `rng` only when `scale` has a fractional part.
+    pub(crate) fn draw(&self, rng: &mut SimRng) -> u32 {
+        let mut copies = self.whole;
+        if self.frac > 0.0 {
+            let u: f64 = rng.random();
+            if u < self.frac {
+                copies += 1;
+            }
+        }
+        copies
+    }
+}
+
 /// Replays a [`RequestTrace`] exactly.
 pub struct ReplaySource {
     trace: Arc<RequestTrace>,
@@ -380,8 +409,7 @@ pub struct ReplaySource {
     offset: f64,
     i: usize,
     lap: u64,
-    copies_int: u32,
-    copies_frac: f64,
+    copies: Copies,
     pending: u32,
     current: Arrival,
     horizon: Time,
@@ -394,10 +422,8 @@ impl ReplaySource {
         let period = if opts.looping { trace.period().unwrap_or(0.0) } else { 0.0 };
         let offset = if period > 0.0 { opts.start_offset.rem_euclid(period) } else { opts.start_offset };
         let i = trace.times.partition_point(|&t| t < offset);
-        let scale = opts.scale.max(0.0);
         ReplaySource {
-            copies_int: scale.floor().min(u32::MAX as f64) as u32,
-            copies_frac: scale - scale.floor(),
+            copies: Copies::new(opts.scale),
             trace,
             opts,
             period,
@@ -434,13 +460,7 @@ impl ArrivalSource for ReplaySource {
             if time >= self.horizon {
                 return None;
             }
-            let mut copies = self.copies_int;
-            if self.copies_frac > 0.0 {
-                let u: f64 = self.rng.random();
-                if u < self.copies_frac {
-                    copies += 1;
-                }
-            }
+            let copies = self.copies.draw(&mut self.rng);
             if copies == 0 {
                 continue;
             }
