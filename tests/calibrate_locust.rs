@@ -283,6 +283,73 @@ fn bad_files_exit_2_naming_file_and_line() {
     scalesim().args(["calibrate", "--locust", "/nonexistent/x.csv"]).assert().code(2);
 }
 
+/// Issue 10's case, recorded: 4 workers of 40 ms behind a proxy adding ~70 ms. The step test
+/// cannot tell that split from many slower workers, so calibrate says so (with the bootstrap's
+/// interval and the fits at its ends); told the overhead, it recovers the service.
+#[test]
+fn overhead_fixture_warns_and_a_given_overhead_recovers_the_service() {
+    let csv = fixture("overhead/step_stats_history.csv");
+    let out = scalesim().args(["calibrate", "--json", "--locust"]).arg(&csv).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let overhead = v["uncertainty"].as_array().unwrap().iter().find(|u| u["name"] == "overhead").unwrap();
+    assert_eq!(overhead["identified"], false, "{overhead}");
+    let (lo, hi) = (overhead["interval"][0].as_f64().unwrap(), overhead["interval"][1].as_f64().unwrap());
+    assert!(hi - lo > 0.03, "a wide interval: {lo}..{hi}");
+    let profile = v["overhead_profile"].as_array().unwrap();
+    assert!(profile.len() >= 10);
+    let shares: f64 = profile.iter().map(|p| p["best_share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+    let warning = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .find(|w| w.contains("`overhead`"));
+    assert!(
+        warning.is_some_and(|w| w.contains("--overhead") && w.contains("workers ×")),
+        "{:?}",
+        v["warnings"]
+    );
+    // Every alternative in the interval serves what was measured.
+    assert!(
+        (v["model_saturation_rps"].as_f64().unwrap() / v["measured_saturation_rps"].as_f64().unwrap() - 1.0)
+            .abs()
+            < 0.1
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = tmp.path().join("service.toml");
+    let out = scalesim()
+        .args(["calibrate", "--json", "--overhead", "70ms", "--out"])
+        .arg(&toml)
+        .arg("--locust")
+        .arg(&csv)
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let svc = &v["service"];
+    assert_eq!(svc["overhead_s"].as_f64(), Some(0.07));
+    assert_eq!(v["given_overhead_s"].as_f64(), Some(0.07));
+    let workers = svc["workers"].as_u64().unwrap();
+    let mean = svc["demand"]["mean_s"].as_f64().unwrap();
+    assert!((4..=5).contains(&workers), "{svc}");
+    assert!((mean / 0.040 - 1.0).abs() < 0.15, "{svc}");
+    assert!(v["overhead_profile"].as_array().unwrap().is_empty());
+    let written = std::fs::read_to_string(&toml).unwrap();
+    assert!(written.contains("[service.overhead]") && written.contains("value = 0.070000"), "{written}");
+
+    // An overhead the data cannot hold, or not a duration: exit 2, one message.
+    for (arg, wants) in [
+        ("200ms", "the lightest step's median latency is 110.0 ms"),
+        ("fast", "--overhead fast"),
+        ("70", "no unit"),
+    ] {
+        let a = scalesim().args(["calibrate", "--overhead", arg, "--locust"]).arg(&csv).assert().code(2);
+        let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains(wants), "--overhead {arg}: {stderr}");
+    }
+}
+
 /// One step of a fixture, measured straight from its CSV (independently of the library): the
 /// `Aggregated` rows of one user count from 12 s after the step began (Locust's windows lag).
 #[derive(Debug)]

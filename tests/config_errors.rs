@@ -150,7 +150,26 @@ fn validate_applies_overrides() {
         ])
         .assert()
         .success()
-        .stdout(contains("144000 requests expected"));
+        .stdout(contains("144000 requests expected"))
+        .stdout(contains("overhead").not());
+}
+
+/// `service.overhead` is shown with what it does (issue 10).
+#[test]
+fn validate_shows_the_overhead() {
+    scalesim()
+        .args([
+            "validate",
+            "tests/fixtures/good.toml",
+            "--set",
+            "service.overhead.distribution=deterministic",
+            "--set",
+            "service.overhead.value=0.07",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("overhead deterministic 70ms outside the replica"))
+        .stdout(contains("not counted toward the timeout"));
 }
 
 #[test]

@@ -999,10 +999,11 @@ mod detection_tests {
         assert!(p.slowdown.is_some_and(|k| k > 1.1) || p.overhead_s > 0.0, "{p:?}");
         assert!(f.objective < 0.8 * f.objective_without_overhead, "{f:?}");
         assert!((f.model_saturation_rps / 100.0 - 1.0).abs() < 0.05, "{}", f.model_saturation_rps);
-        // And the latency under load: the fitted model's median at 85 rps is the truth's.
+        // And the latency under load: the fitted model's median at 85 rps is the truth's, within
+        // issue 10's accuracy criterion (15 %; a look-alike bends a little differently).
         let at = |svc: &ServiceModel| simulate_step(svc, 85.0, 300.0, 5).p50_s.unwrap();
         let (fitted, real) = (at(&p.service()), at(&truth.service()));
-        assert!((fitted / real - 1.0).abs() < 0.1, "p50 at 85 rps: {fitted} vs {real}");
+        assert!((fitted / real - 1.0).abs() < 0.15, "p50 at 85 rps: {fitted} vs {real}");
     }
 
     /// Issue 10's case: 4 workers of 40 ms behind 60 ms of fixed latency. Folded into demand,
@@ -1048,6 +1049,69 @@ mod detection_tests {
         assert!(unidentified.contains(&"workers"), "{:?}", f.uncertainty);
         assert!(f.warnings.iter().any(|w| w.contains("never saturated")), "{:?}", f.warnings);
         assert!(f.warnings.iter().any(|w| w.contains("`workers`")), "{:?}", f.warnings);
+    }
+
+    /// A user who knows the overhead holds it: the rest is fitted around it, and the overhead
+    /// is neither searched nor reported as uncertain.
+    #[test]
+    fn a_given_overhead_is_held() {
+        let truth = Params {
+            workers: 4,
+            mean_s: 0.04,
+            sigma: 0.3,
+            queue_limit: Some(16),
+            slowdown: None,
+            overhead_s: 0.06,
+        };
+        let steps = measured(&truth, &[15.0, 30.0, 45.0, 60.0, 75.0, 88.0, 100.0, 125.0, 150.0]);
+        let f = fit(&steps, Some(0.06)).unwrap();
+        assert_eq!((f.params.overhead_s, f.given_overhead_s), (0.06, Some(0.06)));
+        assert_eq!(f.params.workers, 4, "{:?}", f.params);
+        assert!((f.params.mean_s / 0.04 - 1.0).abs() < 0.1, "{:?}", f.params);
+        assert!(f.overhead_profile.is_empty());
+        assert!(f.uncertainty.iter().all(|u| u.name != "overhead"), "{:?}", f.uncertainty);
+        // Held wrong (none), the same data need other workers and fit worse.
+        let none = fit(&steps, Some(0.0)).unwrap();
+        assert_eq!(none.params.overhead_s, 0.0);
+        assert!(none.objective > f.objective, "{} vs {}", none.objective, f.objective);
+    }
+
+    fn point(overhead_s: f64, best_share: f64) -> ProfilePoint {
+        let params =
+            Params { workers: 1, mean_s: 0.01, sigma: 0.1, queue_limit: None, slowdown: None, overhead_s };
+        ProfilePoint { overhead_s, objective: 0.0, params, best_share, step_terms: Vec::new() }
+    }
+
+    #[test]
+    fn the_profile_interval_drops_at_most_2_5_percent_of_wins_at_each_end() {
+        let pts = [point(0.0, 0.02), point(0.01, 0.5), point(0.02, 0.45), point(0.03, 0.03)];
+        // 2 % at the low end is dropped; 3 % at the high end is not (only 2.5 % may go).
+        assert_eq!(profile_interval(&pts), Some((0.01, 0.03)));
+        let pts = [point(0.0, 0.01), point(0.01, 0.01), point(0.02, 0.97), point(0.03, 0.01)];
+        assert_eq!(profile_interval(&pts), Some((0.02, 0.02)));
+        assert_eq!(profile_interval(&[]), None);
+    }
+
+    #[test]
+    fn the_bootstrap_counts_wins_by_resampled_steps() {
+        // Point a fits steps 0 and 1 perfectly and step 2 badly; b the other way round; c is
+        // never best.
+        let mut a = point(0.0, 0.0);
+        a.step_terms = vec![0.0, 0.0, 1.0];
+        let mut b = point(0.01, 0.0);
+        b.step_terms = vec![0.3, 0.3, 0.0];
+        let mut c = point(0.02, 0.0);
+        c.step_terms = vec![2.0, 2.0, 2.0];
+        let mut pts = [a, b, c];
+        bootstrap_profile(&mut pts);
+        let shares: Vec<f64> = pts.iter().map(|p| p.best_share).collect();
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{shares:?}");
+        assert_eq!(shares[2], 0.0);
+        // a wins exactly when step 2 is not drawn: (2/3)³ = 8/27 of resamples; b the rest.
+        assert!((shares[0] - 8.0 / 27.0).abs() < 0.03, "{shares:?}");
+        let mut again = pts.clone();
+        bootstrap_profile(&mut again);
+        assert_eq!(pts, again, "a fixed seed");
     }
 
     #[test]

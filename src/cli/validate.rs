@@ -242,6 +242,13 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     };
     let sizes = if matches!(svc.demand, Demand::Linear { .. }) { " (sizes ignored)" } else { "" };
     let _ = writeln!(o, "service    {} workers per replica; demand {demand}", svc.workers);
+    if let Some(ov) = &svc.overhead {
+        let _ = writeln!(
+            o,
+            "           overhead {} outside the replica: added to every latency, occupies no worker, not counted toward the timeout",
+            dist(ov)
+        );
+    }
     let _ = writeln!(
         o,
         "           capacity ≈ {:.2} req/s per replica{sizes}; queue {}; timeout {}; startup {}; grace {}",
