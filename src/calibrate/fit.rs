@@ -850,6 +850,11 @@ fn pseudo_inverse(a: &[Vec<f64>]) -> Vec<Option<f64>> {
     out
 }
 
+/// `n` workers, in words ("1 worker", "4 workers").
+pub fn workers_noun(n: u32) -> String {
+    if n == 1 { "1 worker".to_string() } else { format!("{n} workers") }
+}
+
 /// Why `u` is not identified, in words; for the overhead, the fits at both ends of its profile
 /// interval (the alternatives the data cannot rule out) and how to give it.
 fn unidentified_warning(u: &ParamUncertainty, lat_scale: f64, profile: &[ProfilePoint]) -> String {
@@ -867,8 +872,8 @@ fn unidentified_warning(u: &ParamUncertainty, lat_scale: f64, profile: &[Profile
         };
         let alt = |pt: &ProfilePoint| {
             format!(
-                "{} workers × {:.1} ms + {:.1} ms overhead (objective {:.4}, best in {:.0} % of resamples)",
-                pt.params.workers,
+                "{} × {:.1} ms + {:.1} ms overhead (objective {:.4}, best in {:.0} % of resamples)",
+                workers_noun(pt.params.workers),
                 pt.params.mean_s * 1000.0,
                 pt.overhead_s * 1000.0,
                 pt.objective,

@@ -122,8 +122,8 @@ fn table(cal: &Calibration) -> String {
     writeln!(s).unwrap();
     writeln!(
         s,
-        "Fitted replica: {} workers, demand lognormal mean {:.1} ms sigma {:.3}, overhead {:.1} ms, queue limit {}, {}",
-        p.workers,
+        "Fitted replica: {}, demand lognormal mean {:.1} ms sigma {:.3}, overhead {:.1} ms, queue limit {}, {}",
+        calibrate::fit::workers_noun(p.workers),
         p.mean_s * 1000.0,
         p.sigma,
         p.overhead_s * 1000.0,
@@ -166,11 +166,11 @@ fn table(cal: &Calibration) -> String {
         for pt in &f.overhead_profile {
             writeln!(
                 s,
-                "  {:>7.1} ms  objective {:.4}  best in {:>5.1} %  {} workers × {:.1} ms",
+                "  {:>7.1} ms  objective {:.4}  best in {:>5.1} %  {} × {:.1} ms",
                 pt.overhead_s * 1000.0,
                 pt.objective,
                 pt.best_share * 100.0,
-                pt.params.workers,
+                calibrate::fit::workers_noun(pt.params.workers),
                 pt.params.mean_s * 1000.0
             )
             .unwrap();
