@@ -190,7 +190,8 @@ fn table(cal: &Calibration) -> String {
     }
     writeln!(
         s,
-        "Uncertainty (standard error from the Gauss–Newton curvature; 95 % interval, the overhead's from the bootstrap of its profile):"
+        "Uncertainty (standard error from the Gauss–Newton curvature; 95 % interval{}):",
+        if f.overhead_profile.is_empty() { "" } else { ", the overhead's from the bootstrap of its profile" }
     )
     .unwrap();
     for u in &f.uncertainty {

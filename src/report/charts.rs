@@ -685,7 +685,13 @@ fn latency(ctx: &Ctx) -> Built {
         overlay.layers.extend(slo_layer.clone());
         panels.push(overlay);
     }
-    legend.push(LegendItem { label: format!("band: p50 to p{p}"), glyph: Glyph::Box(GREY.mix(0.3)) });
+    // The band's key in the band's own colour; with several policies, each band is in its
+    // policy's colour and the key says so.
+    legend.push(if ctx.runs.len() == 1 {
+        LegendItem { label: format!("band: p50 to p{p}"), glyph: Glyph::Box(series_style(0).0.mix(0.2)) }
+    } else {
+        LegendItem { label: format!("colour shade: p50–p{p}"), glyph: Glyph::Box(GREY.mix(0.3)) }
+    });
     if let Some(b) = bound {
         let text =
             if b < 1.0 { format!("{} ms", fmt_short(b * 1000.0)) } else { format!("{} s", fmt_short(b)) };
