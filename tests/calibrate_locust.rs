@@ -168,6 +168,28 @@ fn the_fixtures_are_what_they_claim() {
     assert!(measured_steps(&read("step_stats_history.csv")).last().unwrap().failures > 0);
 }
 
+/// Each recorded fixture names the server code that ran by hash (`server.sha256`, written by
+/// tools/locust-bench/run.sh): that code is still what tools/locust-bench holds, so the fixture's
+/// server code is in the repository.
+#[test]
+fn the_fixtures_server_code_is_the_tools_code() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for name in ["cpu", "exp8", "overhead"] {
+        let sums = read(&format!("{name}/server.sha256"));
+        assert!(sums.lines().count() >= 2, "{name}: {sums}");
+        for line in sums.lines() {
+            let (hash, file) = line.split_once("  ").unwrap();
+            let text = std::fs::read(root.join(file)).unwrap();
+            assert_eq!(
+                scalesim::report::sha256::hex(&text),
+                hash,
+                "{file} changed since fixture `{name}` was recorded: record it again (tools/locust-bench/run.sh \
+                 tests/fixtures/locust/{name}) or keep the old code beside it"
+            );
+        }
+    }
+}
+
 fn scalesim() -> Command {
     Command::cargo_bin("scalesim").unwrap()
 }

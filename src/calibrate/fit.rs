@@ -400,14 +400,9 @@ fn overhead_profile(
     let mut previous: Option<Params> = None;
     for phi in PROFILE_FRACTIONS {
         let overhead_s = phi * ev.lat_scale;
-        let fresh = Params {
-            slowdown: fit.slowdown,
-            workers: match fit.slowdown {
-                Some(k) => ((start(phi).workers as f64 * k).round() as u32).max(1),
-                None => start(phi).workers,
-            },
-            ..start(phi)
-        };
+        let s0 = start(phi);
+        let workers = fit.slowdown.map_or(s0.workers, |k| ((s0.workers as f64 * k).round() as u32).max(1));
+        let fresh = Params { slowdown: fit.slowdown, workers, ..s0 };
         let mut starts = vec![fresh];
         if let Some(q) = previous {
             let mean_s = q.mean_s - (overhead_s - q.overhead_s);

@@ -10,7 +10,7 @@
 #   DELAY_MS      one-way delay of the proxy, ms (default 0: no proxy)
 #   JITTER_MS     uniform jitter added to each delay, ms (default 0)
 #   STEPS, STEP_USERS, STEP_SECONDS   the load shape (locustfile.py)
-# A fixture folder also gets copies of service.py, delay_proxy.py and locustfile.py as run.
+# A fixture folder also gets server.sha256: the SHA-256 of the server code that ran.
 # Needs: python3 -m pip install locust
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -63,7 +63,10 @@ echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 cp "$tmp/step_stats_history.csv" "$out/step_stats_history.csv"
 cp "$tmp/step_stats.csv" "$out/step_stats.csv"
 if [ -f "$out/bench.env" ]; then
-  cp "$here/service.py" "$here/delay_proxy.py" "$here/locustfile.py" "$out/"
+  # The server code that ran, by content hash (tests/calibrate_locust.rs checks it still is).
+  code=(tools/locust-bench/service.py tools/locust-bench/locustfile.py)
+  if [ "$DELAY_MS" != "0" ]; then code+=(tools/locust-bench/delay_proxy.py); fi
+  (cd "$here/../.." && sha256sum "${code[@]}") > "$out/server.sha256"
 else
   cp "$tmp/cumulative_stats_history.csv" "$out/cumulative_stats_history.csv"
 fi
