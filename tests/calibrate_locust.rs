@@ -29,61 +29,10 @@ fn predict(service: &ServiceModel, rate: f64) -> (f64, f64) {
     (saturation, p50)
 }
 
-/// One step measured straight from the CSV, independently of the library: rows of
-/// `Aggregated` with one user count, from 12 s after the step began (Locust's windows) to its end.
-#[derive(Debug)]
-struct Step {
-    served_rps: f64,
-    p50_ms: f64,
-    failures: u64,
-}
-
-fn measured_steps(text: &str) -> Vec<Step> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let h = r.headers().unwrap().clone();
-    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
-    let (ts, users, name, p50, req, fail) = (
-        col("Timestamp"),
-        col("User Count"),
-        col("Name"),
-        col("50%"),
-        col("Total Request Count"),
-        col("Total Failure Count"),
-    );
-    let rows: Vec<csv::StringRecord> =
-        r.records().map(Result::unwrap).filter(|x| &x[name] == "Aggregated").collect();
-    let num = |x: &csv::StringRecord, c: usize| x[c].parse::<f64>().unwrap_or(f64::NAN);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < rows.len() {
-        let mut j = i;
-        while j + 1 < rows.len() && rows[j + 1][users] == rows[i][users] {
-            j += 1;
-        }
-        let g = &rows[i..=j];
-        i = j + 1;
-        let t0 = num(&g[0], ts);
-        let kept: Vec<&csv::StringRecord> = g.iter().filter(|x| num(x, ts) >= t0 + 12.0).collect();
-        if &g[0][users] == "0" || kept.len() < 10 {
-            continue;
-        }
-        let (a, b) = (kept[0], kept[kept.len() - 1]);
-        let served = (num(b, req) - num(b, fail)) - (num(a, req) - num(a, fail));
-        let mut p: Vec<f64> = kept.iter().map(|x| num(x, p50)).collect();
-        p.sort_by(f64::total_cmp);
-        out.push(Step {
-            served_rps: served / (num(b, ts) - num(a, ts)),
-            p50_ms: p[p.len() / 2],
-            failures: (num(b, fail) - num(a, fail)) as u64,
-        });
-    }
-    out
-}
-
 /// Measured saturation throughput, and the measured median at half of it (interpolated in
 /// served rps between the steps below saturation that bracket it, both failure-free).
 fn measured_figures(text: &str) -> (f64, f64) {
-    let steps = measured_steps(text);
+    let steps = full_steps(text);
     let top = (0..steps.len()).max_by(|&a, &b| steps[a].served_rps.total_cmp(&steps[b].served_rps)).unwrap();
     let saturation = steps[top].served_rps;
     let half = saturation / 2.0;
@@ -93,9 +42,9 @@ fn measured_figures(text: &str) -> (f64, f64) {
         .position(|w| w[0].served_rps <= half && half <= w[1].served_rps)
         .expect("bracketing steps");
     let (a, b) = (&below[k], &below[k + 1]);
-    assert_eq!(a.failures + b.failures, 0, "half-load steps should be failure-free");
-    let p50 = a.p50_ms + (b.p50_ms - a.p50_ms) * (half - a.served_rps) / (b.served_rps - a.served_rps);
-    (saturation, p50 / 1000.0)
+    assert_eq!(a.failure_rate + b.failure_rate, 0.0, "half-load steps should be failure-free");
+    let p50 = a.p50_s + (b.p50_s - a.p50_s) * (half - a.served_rps) / (b.served_rps - a.served_rps);
+    (saturation, p50)
 }
 
 fn fitted(name: &str) -> Params {
@@ -165,7 +114,7 @@ fn the_fixtures_are_what_they_claim() {
     assert_eq!(full.mode, calibrate::PercentileMode::Window);
     assert_eq!(cum.mode, calibrate::PercentileMode::Cumulative);
     // The run went past saturation: its last steps failed requests.
-    assert!(measured_steps(&read("step_stats_history.csv")).last().unwrap().failures > 0);
+    assert!(full_steps(&read("step_stats_history.csv")).last().unwrap().failure_rate > 0.0);
 }
 
 /// Each recorded fixture names the server code that ran by hash (`server.sha256`, written by
