@@ -164,3 +164,25 @@ pub fn explain_decision(
     let (_, detail) = engine::simulate_with(scenario, p, seed, replication, None, &extras);
     Ok(detail.explained)
 }
+
+/// The decisions `policy`'s replication `replication` makes in `[from, to)` (their
+/// `decisions.csv` rows, in time order), re-simulating as [`run`] does and stopping at `to`.
+pub fn decisions_between(
+    scenario: &Scenario,
+    policy: &str,
+    from: crate::time::Time,
+    to: crate::time::Time,
+    replication: u32,
+) -> Result<Vec<crate::record::DecisionRow>, ExperimentError> {
+    let Some(p) = scenario.policies.iter().find(|p| p.name == policy) else {
+        let known = scenario.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(ExperimentError::UnknownPolicy { name: policy.to_string(), known });
+    };
+    // Explaining the first decision at or after `to` stops the run there; the decisions before
+    // it are logged exactly as in a full run.
+    let extras = engine::Extras { explain_at: Some(to), ..engine::Extras::default() };
+    let seed = replication_seed(scenario.seed, replication);
+    let (result, _) = engine::simulate_with(scenario, p, seed, replication, None, &extras);
+    let (lo, hi) = (crate::time::to_secs_f64(from), crate::time::to_secs_f64(to));
+    Ok(result.decisions.into_iter().filter(|d| d.time_s >= lo && d.time_s < hi).collect())
+}

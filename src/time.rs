@@ -218,6 +218,32 @@ impl Clock {
     }
 }
 
+impl Clock {
+    /// Simulated time `t` as a local clock time for people: `HH:MM:SS` (with `.mmm` when `t`
+    /// is not a whole second), prefixed with the date (`2025-06-02 08:22:30`) when `with_date`
+    /// is set — see [`spans_days`](Self::spans_days).
+    pub fn clock_time(&self, t: Time, with_date: bool) -> String {
+        let dt = self.datetime(t);
+        let mut s = if with_date {
+            dt.format("%Y-%m-%d %H:%M:%S").to_string()
+        } else {
+            dt.format("%H:%M:%S").to_string()
+        };
+        let ms = (t % SECOND) / MILLISECOND;
+        if t % SECOND != 0 {
+            s.push_str(&format!(".{ms:03}"));
+        }
+        s
+    }
+
+    /// Whether a run of length `horizon` from this clock's start covers more than one local
+    /// date (then a clock time alone is ambiguous and [`clock_time`](Self::clock_time) needs the
+    /// date).
+    pub fn spans_days(&self, horizon: Time) -> bool {
+        self.start.date_naive() != self.datetime(horizon.saturating_sub(1)).date_naive()
+    }
+}
+
 /// Resolves a local date-time in `tz`, moving a nonexistent time (DST gap) forward.
 pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Tz> {
     let mut l = local;
@@ -231,65 +257,167 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Tz> {
     tz.from_utc_datetime(&local)
 }
 
-/// A moment of a run written by a person: seconds from the start (`3600`, `90.5`), a local
-/// time of day `HH:MM[:SS]` (its first occurrence at or after the start, in the scenario's time
-/// zone), a local date and time `YYYY-MM-DD HH:MM[:SS]` (or with `T`), or an RFC 3339 instant
-/// (`2025-03-04T14:05:00Z`, `…+01:00`).
-pub fn parse_moment(text: &str, clock: &Clock) -> Result<Time, String> {
+/// The forms a moment of a run may be written in ([`parse_moment`]), for messages.
+pub const MOMENT_FORMS: &str = "an offset from the start (`2h`, `90m`, `1h30m`, `45s`, or seconds: `5400`), \
+a clock time (`08:22` or `08:22:30`, in the scenario's time zone) or a date and time \
+(`2025-06-02T08:22:30` in the scenario's time zone, or RFC 3339 such as `2025-06-02T08:22:30Z`)";
+
+/// A moment of a run, as [`parse_moment`] read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    /// Simulated time.
+    pub at: Time,
+    /// Written to the minute (a clock time or date-time without seconds, `08:22`): it names the
+    /// whole minute `[at, at + 60 s)`, not only its first instant.
+    pub minute: bool,
+}
+
+/// Reads a moment of a run written by a person — one parser for every option that takes a time
+/// (`explain decision --at`, both ends of `--window`):
+///
+/// * an offset from the start: `2h`, `90m`, `1h30m`, `45s`, `0`, or a number of seconds
+///   (`5400`, `90.5`);
+/// * a local clock time `HH:MM` or `HH:MM:SS[.fff]`: its first occurrence at or after `after`
+///   (simulated time; 0 for the start), in the scenario's time zone;
+/// * a local date and time `YYYY-MM-DDTHH:MM[:SS]` (or with a space for `T`) in the scenario's
+///   time zone, or an RFC 3339 instant (`2025-03-04T14:05:00Z`, `…+01:00`).
+///
+/// A date and time before the start is an error. The error names what was found and the forms
+/// expected ([`MOMENT_FORMS`]); callers prefix the option's name.
+pub fn parse_moment(text: &str, clock: &Clock, after: Time) -> Result<Moment, String> {
     use chrono::{NaiveDate, NaiveTime};
     let t = text.trim();
+    let bad = || format!("found `{text}`; expected {MOMENT_FORMS}");
+    if t.is_empty() {
+        return Err(bad());
+    }
     if let Ok(s) = t.parse::<f64>() {
         if !(s.is_finite() && s >= 0.0) {
-            return Err(format!("`{text}`: seconds from the start must be ≥ 0"));
+            return Err(format!(
+                "found `{text}`: an offset from the start must be a finite number of seconds ≥ 0; expected {MOMENT_FORMS}"
+            ));
         }
-        return Ok(from_secs_f64(s));
+        return checked_from_secs(s)
+            .map(|at| Moment { at, minute: false })
+            .map_err(|e| format!("`{text}`: {e}"));
+    }
+    if let Ok(d) = humantime::parse_duration(t) {
+        return checked_from_secs(d.as_secs_f64())
+            .map(|at| Moment { at, minute: false })
+            .map_err(|e| format!("`{text}`: {e}"));
     }
     let start = clock.start();
-    let since_start = |at: DateTime<Tz>| -> Result<Time, String> {
+    let since_start = |at: DateTime<Tz>, minute: bool| -> Result<Moment, String> {
         if at < start {
-            Err(format!("`{text}` is before the scenario starts ({})", start.to_rfc3339()))
+            Err(format!(
+                "found `{text}`, which is before the run starts ({})",
+                start.format("%Y-%m-%d %H:%M:%S %Z")
+            ))
         } else {
-            Ok(clock.sim_time(&at))
+            Ok(Moment { at: clock.sim_time(&at), minute })
         }
     };
     if let Ok(at) = DateTime::parse_from_rfc3339(t) {
-        return since_start(at.with_timezone(&clock.tz()));
+        return since_start(at.with_timezone(&clock.tz()), false);
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for (f, minute) in [
+        ("%Y-%m-%dT%H:%M:%S%.f", false),
+        ("%Y-%m-%d %H:%M:%S%.f", false),
+        ("%Y-%m-%dT%H:%M", true),
+        ("%Y-%m-%d %H:%M", true),
+    ] {
         if let Ok(local) = NaiveDateTime::parse_from_str(t, f) {
-            return since_start(resolve_local(clock.tz(), local));
+            return since_start(resolve_local(clock.tz(), local), minute);
         }
     }
-    for f in ["%H:%M:%S", "%H:%M"] {
+    for (f, minute) in [("%H:%M:%S%.f", false), ("%H:%M", true)] {
         if let Ok(tod) = NaiveTime::parse_from_str(t, f) {
-            let day: NaiveDate = start.date_naive();
+            let from = clock.datetime(after);
+            let day: NaiveDate = from.date_naive();
             let mut at = resolve_local(clock.tz(), day.and_time(tod));
-            if at < start {
+            if at < from {
                 at = resolve_local(clock.tz(), (day + chrono::Duration::days(1)).and_time(tod));
             }
-            return Ok(clock.sim_time(&at));
+            return Ok(Moment { at: clock.sim_time(&at), minute });
         }
     }
-    Err(format!(
-        "`{text}`: expected seconds from the start, a local time HH:MM[:SS], a local date and time YYYY-MM-DD HH:MM[:SS], or RFC 3339"
-    ))
+    Err(bad())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn london() -> Clock {
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 4).unwrap().and_hms_opt(6, 0, 0).unwrap();
+        Clock::new(start, chrono_tz::Europe::London, 3 * 86_400 * SECOND)
+    }
+
+    fn at(text: &str, c: &Clock) -> Result<(Time, bool), String> {
+        parse_moment(text, c, 0).map(|m| (m.at, m.minute))
+    }
+
     #[test]
     fn moments_parse_in_every_form() {
-        let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 4).unwrap().and_hms_opt(6, 0, 0).unwrap();
-        let c = Clock::new(start, chrono_tz::Europe::London, 3 * 86_400 * SECOND);
-        assert_eq!(parse_moment("90.5", &c), Ok(90_500_000));
-        assert_eq!(parse_moment("07:00", &c), Ok(3600 * SECOND));
-        assert_eq!(parse_moment("05:00:30", &c), Ok((23 * 3600 + 30) * SECOND), "tomorrow");
-        assert_eq!(parse_moment("2025-03-04T08:00:00Z", &c), Ok(2 * 3600 * SECOND));
-        assert_eq!(parse_moment("2025-03-04 09:00", &c), Ok(3 * 3600 * SECOND));
-        assert!(parse_moment("2025-03-03T08:00:00Z", &c).unwrap_err().contains("before"));
-        assert!(parse_moment("noon", &c).is_err());
+        let c = london();
+        // Offsets.
+        assert_eq!(at("90.5", &c), Ok((90_500_000, false)));
+        assert_eq!(at("0", &c), Ok((0, false)));
+        assert_eq!(at("5400", &c), Ok((5400 * SECOND, false)));
+        assert_eq!(at("2h", &c), Ok((7200 * SECOND, false)));
+        assert_eq!(at("90m", &c), Ok((5400 * SECOND, false)));
+        assert_eq!(at("1h30m", &c), Ok((5400 * SECOND, false)));
+        assert_eq!(at(" 45s ", &c), Ok((45 * SECOND, false)));
+        // Clock times: with seconds exact, without them the whole minute.
+        assert_eq!(at("07:00", &c), Ok((3600 * SECOND, true)));
+        assert_eq!(at("08:22:30", &c), Ok(((2 * 3600 + 22 * 60 + 30) * SECOND, false)));
+        assert_eq!(at("08:22:30.250", &c), Ok(((2 * 3600 + 22 * 60 + 30) * SECOND + 250_000, false)));
+        assert_eq!(at("06:00", &c), Ok((0, true)), "the start itself");
+        assert_eq!(at("05:00:30", &c), Ok(((23 * 3600 + 30) * SECOND, false)), "tomorrow");
+        // Date-times, local or RFC 3339.
+        assert_eq!(at("2025-03-04T08:22:30", &c), Ok(((2 * 3600 + 22 * 60 + 30) * SECOND, false)));
+        assert_eq!(at("2025-03-05 08:22", &c), Ok(((26 * 3600 + 22 * 60) * SECOND, true)));
+        assert_eq!(at("2025-03-04T08:00:00Z", &c), Ok((2 * 3600 * SECOND, false)));
+        assert_eq!(at("2025-03-04T09:00:00+01:00", &c), Ok((2 * 3600 * SECOND, false)));
+    }
+
+    #[test]
+    fn clock_times_count_from_after() {
+        let c = london();
+        // 09:00 at or after 07:00 local is today; at or after 10:00 it is tomorrow.
+        assert_eq!(parse_moment("09:00", &c, 3600 * SECOND).unwrap().at, 3 * 3600 * SECOND);
+        assert_eq!(parse_moment("09:00", &c, 4 * 3600 * SECOND).unwrap().at, 27 * 3600 * SECOND);
+        // Offsets and date-times do not depend on it.
+        assert_eq!(parse_moment("2h", &c, 4 * 3600 * SECOND).unwrap().at, 2 * 3600 * SECOND);
+    }
+
+    #[test]
+    fn bad_moments_name_what_was_found_and_the_forms() {
+        let c = london();
+        for bad in ["noon", "", "25:00", "08:61", "8h30", "-5", "2025-13-01T00:00", "2h..3h", "1e400", "NaN"]
+        {
+            let e = at(bad, &c).unwrap_err();
+            assert!(e.contains(&format!("`{bad}`")), "{bad}: {e}");
+            assert!(e.contains("expected") || e.contains("3660 days"), "{bad}: {e}");
+        }
+        assert!(at("-5", &c).unwrap_err().contains("≥ 0"));
+        assert!(at("noon", &c).unwrap_err().contains("`1h30m`"));
+        let e = at("2025-03-03T08:00:00Z", &c).unwrap_err();
+        assert!(e.contains("before the run starts (2025-03-04 06:00:00 GMT)"), "{e}");
+        assert!(at("2025-03-04 05:59", &c).unwrap_err().contains("before"));
+        assert!(at("100000d", &c).unwrap_err().contains("3660 days"));
+    }
+
+    #[test]
+    fn clock_times_print_seconds_and_the_date_when_needed() {
+        let c = london();
+        let t = (2 * 3600 + 22 * 60 + 30) * SECOND;
+        assert_eq!(c.clock_time(t, false), "08:22:30");
+        assert_eq!(c.clock_time(t, true), "2025-03-04 08:22:30");
+        assert_eq!(c.clock_time(t + 250_000, false), "08:22:30.250");
+        assert!(!c.spans_days(18 * 3600 * SECOND), "06:00 to midnight is one date");
+        assert!(c.spans_days(18 * 3600 * SECOND + 1));
+        assert!(c.spans_days(86_400 * SECOND));
     }
 
     #[test]

@@ -153,12 +153,12 @@ fn times_in_every_form_and_errors() {
     let file = config("k8s-policies.toml");
     let set = ["simulation.duration=2h"];
     // 00:30 local on the start day (Europe/London, GMT in March) is 1800 s.
-    let a = explain(&file, &set, "hpa-cpu", "00:30", 0, None);
-    let b = explain(&file, &set, "hpa-cpu", "2025-03-04T00:30:00Z", 0, None);
-    let c = explain(&file, &set, "hpa-cpu", "1800", 0, None);
+    let a = explain(&file, &set, "hpa-cpu", "00:30:00", 0, None);
     assert_eq!(a["time_s"], 1800.0);
-    assert_eq!(a, b);
-    assert_eq!(a, c);
+    assert_eq!(a["clock_time"], "00:30:00");
+    for same in ["2025-03-04T00:30:00Z", "2025-03-04T00:30:00", "1800", "30m", "0h30m"] {
+        assert_eq!(a, explain(&file, &set, "hpa-cpu", same, 0, None), "--at {same}");
+    }
     bin()
         .args(["explain", "decision"])
         .arg(&file)
@@ -172,7 +172,31 @@ fn times_in_every_form_and_errors() {
         .args(["--policy", "hpa-cpu", "--at", "3h", "--set", set[0]])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("--at"));
+        .stderr(predicates::str::contains("--at: found `3h`, which is 2025-03-04 03:00:00 (3h after the start), at or after the end of the run (2025-03-04 02:00:00, 2h after the start)"));
+    // Bad forms and times before the start: one message naming --at, what was found, the forms.
+    for (bad, says) in [
+        ("noon", "--at: found `noon`; expected an offset from the start (`2h`, `90m`, `1h30m`"),
+        ("8h30", "--at: found `8h30`; expected"),
+        ("25:00", "--at: found `25:00`; expected"),
+        ("-60", "--at: found `-60`: an offset from the start must be a finite number of seconds ≥ 0"),
+        (
+            "2025-03-03T23:59:00",
+            "--at: found `2025-03-03T23:59:00`, which is before the run starts (2025-03-04 00:00:00 GMT)",
+        ),
+    ] {
+        let out = bin()
+            .args(["explain", "decision"])
+            .arg(&file)
+            .args(["--policy", "hpa-cpu", "--at", bad, "--set", set[0]])
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let err = String::from_utf8(out).unwrap();
+        assert!(err.contains(says), "--at {bad}: {err}");
+        assert!(err.contains("a clock time (`08:22` or `08:22:30`"), "--at {bad}: {err}");
+    }
     let dir = tempfile::tempdir().unwrap();
     bin()
         .args(["explain", "decision"])
@@ -182,4 +206,178 @@ fn times_in_every_form_and_errors() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("no case-file format"));
+}
+
+/// decisions.csv rows of `policy`, replication 0: (time_s, current, desired, reason).
+fn full_rows(out: &Path, policy: &str) -> Vec<(f64, u32, u32, String)> {
+    let mut r = csv::Reader::from_path(out.join("decisions.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (t, p, rp, cu, d, why) =
+        (col("time_s"), col("policy"), col("replication"), col("current"), col("desired"), col("reason"));
+    r.records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[p] == policy && &x[rp] == "0")
+        .map(|x| (x[t].parse().unwrap(), x[cu].parse().unwrap(), x[d].parse().unwrap(), x[why].to_string()))
+        .collect()
+}
+
+/// k8s-policies.toml starts at 00:00 GMT: a time of day is the offset.
+fn hms(t: f64) -> String {
+    let s = t as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+#[test]
+fn offsets_seconds_and_minutes_pick_the_decision_of_the_log() {
+    let file = config("k8s-policies.toml");
+    let set = ["simulation.duration=3h"];
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path())
+        .args(["--set", set[0], "--policy", "hpa-cpu"])
+        .assert()
+        .success();
+    let log = full_rows(dir.path(), "hpa-cpu");
+    let changes = |r: &(f64, u32, u32, String)| r.1 != r.2;
+
+    // `--at 2h` is an offset: the first decision at or after 7200 s, as `--at 7200`.
+    let want = log.iter().find(|r| r.0 >= 7200.0).unwrap();
+    let e = explain(&file, &set, "hpa-cpu", "2h", 0, None);
+    assert_eq!(e["time_s"].as_f64().unwrap(), want.0);
+    assert_eq!(e, explain(&file, &set, "hpa-cpu", "7200", 0, None));
+
+    // HH:MM:SS explains exactly that decision: the row of decisions.csv, off the minute.
+    let change =
+        log.iter().find(|r| changes(r) && r.0 % 60.0 != 0.0).expect("a scaling action off the minute");
+    let e = explain(&file, &set, "hpa-cpu", &hms(change.0), 0, None);
+    assert_eq!(e["time_s"].as_f64().unwrap(), change.0, "{e}");
+    assert_eq!(e["clock_time"], hms(change.0));
+    assert_eq!(
+        (e["current"].as_u64().unwrap() as u32, e["desired"].as_u64().unwrap() as u32),
+        (change.1, change.2)
+    );
+    assert_eq!(e["reason"], change.3);
+
+    // HH:MM: the decision of that minute that changed the count, not the minute's first one.
+    let minute = |t: f64| (t / 60.0).floor();
+    let in_minute = |m: f64| log.iter().filter(move |r| minute(r.0) == m).collect::<Vec<_>>();
+    let one = log
+        .iter()
+        .filter(|r| changes(r))
+        .find(|r| {
+            let rows = in_minute(minute(r.0));
+            rows.iter().filter(|x| changes(x)).count() == 1 && !changes(rows[0])
+        })
+        .expect("a minute whose first decision keeps the count and one other changes it");
+    let hhmm = &hms(minute(one.0) * 60.0)[..5];
+    let e = explain(&file, &set, "hpa-cpu", hhmm, 0, None);
+    assert_eq!(e["time_s"].as_f64().unwrap(), one.0, "--at {hhmm}: {e}");
+    assert_eq!(e["desired"].as_u64().unwrap() as u32, one.2);
+    let text = bin()
+        .args(["explain", "decision"])
+        .arg(&file)
+        .args(["--policy", "hpa-cpu", "--at", hhmm, "--set", set[0]])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(&format!(
+            "that changed the replica count ({} decisions",
+            in_minute(minute(one.0)).len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("decision at {} (Tue 2025-03-04 {} GMT", hms(one.0), hms(one.0))),
+        "{text}"
+    );
+
+    // A minute where no decision changed the count: its decisions listed, exit 0.
+    let quiet = (0..180)
+        .map(|m| m as f64)
+        .find(|&m| {
+            let rows = in_minute(m);
+            rows.len() > 1 && rows.iter().all(|r| !changes(r))
+        })
+        .expect("a quiet minute");
+    let hhmm = &hms(quiet * 60.0)[..5];
+    let out = bin()
+        .args(["explain", "decision"])
+        .arg(&file)
+        .args(["--policy", "hpa-cpu", "--at", hhmm, "--set", set[0], "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["explained"], false, "{v}");
+    let listed: Vec<(f64, String)> = v["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["time_s"].as_f64().unwrap(), d["at"].as_str().unwrap().to_string()))
+        .collect();
+    let expected: Vec<(f64, String)> = in_minute(quiet).iter().map(|r| (r.0, hms(r.0))).collect();
+    assert_eq!(listed, expected);
+    assert!(v["message"].as_str().unwrap().contains("none changed the replica count"), "{v}");
+    let text = bin()
+        .args(["explain", "decision"])
+        .arg(&file)
+        .args(["--policy", "hpa-cpu", "--at", hhmm, "--set", set[0]])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains(&format!("pick one with its seconds, e.g. --at {}", hms(quiet * 60.0))), "{text}");
+}
+
+/// The ages in a `4@-120s, 5@-60s (outside …)` list, oldest first as printed, and how many
+/// entries are marked outside a window.
+fn ages(list: &str) -> (Vec<f64>, usize) {
+    let mut out = Vec::new();
+    let mut marked = 0;
+    for entry in list.split(", ") {
+        let (_, age) = entry.split_once("@-").unwrap_or_else(|| panic!("{entry} in {list}"));
+        let secs = age.split('s').next().unwrap();
+        out.push(secs.parse().unwrap());
+        marked += usize::from(entry.contains("(outside"));
+    }
+    (out, marked)
+}
+
+#[test]
+fn stabilisation_entries_are_oldest_first_with_those_outside_marked() {
+    let file = config("k8s-policies.toml");
+    let set = ["simulation.duration=3h"];
+    // Late in the run the controller has reused its recommendation slots many times over.
+    for (policy, at, head, tail) in [
+        ("hpa-cpu", "02:30:00", "stored recommendations: ", ") = "),
+        ("hpa-fast", "02:30:00", "oldest first: ", "): min over"),
+    ] {
+        let e = explain(&file, &set, policy, at, 0, None);
+        let step = e["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .find(|s| s.contains(head))
+            .unwrap_or_else(|| panic!("{policy}: no stabilisation step in {e}"));
+        let list = &step[step.find(head).unwrap() + head.len()..step.rfind(tail).unwrap()];
+        let (ages, _) = ages(list);
+        assert!(ages.len() > 2, "{policy}: {step}");
+        assert!(ages.windows(2).all(|w| w[0] > w[1]), "{policy}: not oldest first: {step}");
+        // The stored ages against the window: an entry is marked exactly when it is outside.
+        let window: f64 = e["detail"]["controller"]["downscaleStabilization"].as_f64().unwrap_or(300.0);
+        let _ = window;
+    }
 }

@@ -94,9 +94,11 @@ struct ExplainDecisionArgs {
     /// The policy whose decision to explain.
     #[arg(long, value_name = "NAME")]
     policy: String,
-    /// When: seconds from the start, a local time `HH:MM[:SS]` (first occurrence at or after the
-    /// start), a local `YYYY-MM-DD HH:MM[:SS]`, or RFC 3339. The first decision at or after it is
-    /// explained.
+    /// When: an offset from the start (`2h`, `90m`, `1h30m`, `5400`), a local clock time
+    /// `HH:MM:SS` or `HH:MM` (first occurrence at or after the start), a local date and time
+    /// `YYYY-MM-DDTHH:MM[:SS]`, or RFC 3339 — the forms `--window` takes. The first decision at or
+    /// after it is explained; with `HH:MM` (no seconds), the decision of that minute that changed
+    /// the replica count, or the minute's decisions are listed to pick one.
     #[arg(long, value_name = "TIME")]
     at: String,
     /// Which replication, as `run --seeds N` numbers them (0 to N-1).

@@ -1,13 +1,18 @@
 //! `scalesim explain decision SCENARIO --policy NAME --at TIME`: re-simulate one run of a
 //! scenario up to the first decision of that policy at or after TIME and print the policy's
 //! account of it (text or one JSON object); `--case FILE` writes the equivalent `explain hpa` or
-//! `explain kpa` case. The re-simulation and the accounts live in the library
-//! (`experiment::explain_decision`, `Policy::explain`); this file parses and prints.
+//! `explain kpa` case. TIME is read by `time::parse_moment` (the parser of `--window`); a time
+//! written to the minute (`08:22`) names the minute: its one decision that changed the replica
+//! count is explained, or, when none or several did, the minute's decisions are listed to pick
+//! one. Times are printed as the scenario's clock times. The re-simulation and the accounts live
+//! in the library (`experiment::explain_decision`, `experiment::decisions_between`,
+//! `Policy::explain`); this file parses and prints.
 
 use super::{CliError, check_policy_names, print_stdout};
 use scalesim::config;
+use scalesim::record::DecisionRow;
 use scalesim::rng::replication_seed;
-use scalesim::time::{parse_moment, to_secs_f64};
+use scalesim::time::{MOMENT_FORMS, SECOND, Time, from_secs_f64, parse_moment};
 use std::path::PathBuf;
 
 /// What `scalesim explain decision` was asked to explain.
@@ -17,7 +22,7 @@ pub struct ExplainDecisionCommand {
     pub file: PathBuf,
     /// The policy.
     pub policy: String,
-    /// When, as written (seconds, `HH:MM[:SS]`, local date and time, RFC 3339).
+    /// When, as written (an offset, `HH:MM[:SS]`, a local date and time, RFC 3339).
     pub at: String,
     /// Which replication (0-based), as `run --seeds` numbers them.
     pub replication: u32,
@@ -33,28 +38,70 @@ pub struct ExplainDecisionCommand {
 pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
     let scenario = config::load(&c.file, &c.overrides)?;
     check_policy_names(&scenario, std::slice::from_ref(&c.policy))?;
-    let at = parse_moment(&c.at, &scenario.clock).map_err(|e| CliError::Usage(format!("--at {e}")))?;
-    if at > scenario.duration {
+    let clock = &scenario.clock;
+    let with_date = clock.spans_days(scenario.duration);
+    let show = |t: Time| clock.clock_time(t, with_date);
+    let moment = parse_moment(&c.at, clock, 0).map_err(|e| CliError::Usage(format!("--at: {e}")))?;
+    let mut at = moment.at;
+    if at >= scenario.duration {
         return Err(CliError::Usage(format!(
-            "--at {}: {}s is after the end of the run ({}s)",
+            "--at: found `{}`, which is {} ({} after the start), at or after the end of the run ({}, {} after the start); expected a time within the run: {MOMENT_FORMS}",
             c.at,
-            to_secs_f64(at),
-            to_secs_f64(scenario.duration)
+            clock.clock_time(at, true),
+            span(at),
+            clock.clock_time(scenario.duration, true),
+            span(scenario.duration),
         )));
     }
+    let seed = replication_seed(scenario.seed, c.replication);
     let spec = scenario.policies.iter().find(|p| p.name == c.policy).expect("checked above");
     let family = spec.family();
+    let mut note = None;
+    if moment.minute {
+        let end = (at + 60 * SECOND).min(scenario.duration);
+        let rows = scalesim::experiment::decisions_between(&scenario, &c.policy, at, end, c.replication)?;
+        let changed: Vec<&DecisionRow> = rows.iter().filter(|r| r.desired != r.current).collect();
+        match (rows.len(), changed.len()) {
+            (0, _) => {
+                note = Some(format!(
+                    "no decision in the minute {}; the next one:",
+                    minute_label(clock, at, with_date)
+                ));
+            }
+            (n, 1) => {
+                at = from_secs_f64(changed[0].time_s);
+                if n > 1 {
+                    note = Some(format!(
+                        "the decision of the minute {} that changed the replica count ({n} decisions in that minute):",
+                        minute_label(clock, moment.at, with_date)
+                    ));
+                }
+            }
+            _ => {
+                let list =
+                    MinuteList { clock, with_date, minute: moment.at, rows: &rows, changed: changed.len() };
+                if c.case.is_some() {
+                    eprintln!("--case: no case file written: the minute has several decisions; pick one");
+                }
+                let head = Head { policy: &c.policy, family, replication: c.replication, seed };
+                return print_stdout(&if c.json { list.json(&head) } else { list.text(&head) });
+            }
+        }
+    }
     let Some(ex) = scalesim::experiment::explain_decision(&scenario, &c.policy, at, c.replication)? else {
         return Err(CliError::Usage(format!(
-            "policy `{}` makes no decision from {}s to the end of the run",
+            "--at {}: policy `{}` makes no decision from {} to the end of the run ({})",
+            c.at,
             c.policy,
-            to_secs_f64(at)
+            show(at),
+            show(scenario.duration)
         )));
     };
-    let seed = replication_seed(scenario.seed, c.replication);
     let row = &ex.row;
     let e = &ex.explanation;
-    let when = scenario.clock.datetime(scalesim::time::from_secs_f64(row.time_s));
+    let steps: Vec<String> = e.steps.iter().map(|s| clock_times(s, &show)).collect();
+    let t = from_secs_f64(row.time_s);
+    let when = clock.datetime(t);
     if let Some(path) = &c.case {
         let Some(case) = &e.case else {
             return Err(CliError::Usage(format!(
@@ -70,6 +117,7 @@ pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
         let v = serde_json::json!({
             "time_s": row.time_s,
             "time": when.to_rfc3339(),
+            "clock_time": show(t),
             "policy": c.policy,
             "family": family,
             "replication": c.replication,
@@ -82,7 +130,7 @@ pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
             "limited": row.limited,
             "desired": row.desired,
             "reason": row.reason,
-            "steps": e.steps,
+            "steps": steps,
             "detail": e.detail,
             "case": e.case.as_ref().map(|c| c.kind),
         });
@@ -90,14 +138,18 @@ pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
         s.push('\n');
         return print_stdout(&s);
     }
-    let mut s = format!(
-        "policy {} ({family}), replication {} (seed {seed})\ndecision at t={}s ({})\n",
-        c.policy,
-        c.replication,
-        row.time_s,
-        when.format("%a %Y-%m-%d %H:%M:%S %Z")
-    );
-    for (i, step) in e.steps.iter().enumerate() {
+    let mut s = format!("policy {} ({family}), replication {} (seed {seed})\n", c.policy, c.replication);
+    if let Some(n) = note {
+        s.push_str(&n);
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "decision at {} ({}, {} after the start)\n",
+        show(t),
+        when.format("%a %Y-%m-%d %H:%M:%S %Z"),
+        span(t)
+    ));
+    for (i, step) in steps.iter().enumerate() {
         s.push_str(&format!("{}. {step}\n", i + 1));
     }
     s.push_str(&format!(
@@ -105,4 +157,163 @@ pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
         row.desired, row.current, row.ready, row.reason
     ));
     print_stdout(&s)
+}
+
+/// A policy's step with every simulated instant it names (`t=5417s`, `t=90`: seconds since the
+/// start, as the policies write them) replaced by its clock time (`01:30:17`).
+fn clock_times(step: &str, show: &dyn Fn(Time) -> String) -> String {
+    let mut out = String::with_capacity(step.len());
+    let mut rest = step;
+    while let Some(i) = rest.find("t=") {
+        let boundary = rest[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        let after = &rest[i + 2..];
+        let len = after.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(after.len());
+        let num = after[..len].trim_end_matches('.');
+        match num.parse::<f64>() {
+            Ok(secs) if boundary && !num.is_empty() => {
+                out.push_str(&rest[..i]);
+                out.push_str(&show(from_secs_f64(secs)));
+                let tail = &after[num.len()..];
+                rest =
+                    tail.strip_prefix('s').filter(|t| !t.starts_with(char::is_alphanumeric)).unwrap_or(tail);
+            }
+            _ => {
+                out.push_str(&rest[..i + 2]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A span of simulated time as people write it (`2h 22m 30s`, `0s`).
+fn span(t: Time) -> String {
+    if t == 0 {
+        return "0s".into();
+    }
+    humantime::format_duration(std::time::Duration::from_micros(t)).to_string()
+}
+
+/// The minute starting at `t`, as `08:22` (with its date when the run spans days).
+fn minute_label(clock: &scalesim::time::Clock, t: Time, with_date: bool) -> String {
+    let dt = clock.datetime(t);
+    if with_date { dt.format("%Y-%m-%d %H:%M").to_string() } else { dt.format("%H:%M").to_string() }
+}
+
+/// Who decided (the first line of every answer).
+struct Head<'a> {
+    policy: &'a str,
+    family: &'a str,
+    replication: u32,
+    seed: u64,
+}
+
+/// A minute's decisions when none or several of them changed the replica count: listed for
+/// the user to pick one with seconds.
+struct MinuteList<'a> {
+    clock: &'a scalesim::time::Clock,
+    with_date: bool,
+    minute: Time,
+    rows: &'a [DecisionRow],
+    changed: usize,
+}
+
+impl MinuteList<'_> {
+    /// What `--at` to write for a row: the clock time with seconds, as a date-time when the
+    /// run spans several dates (a clock time alone names its first occurrence).
+    fn pick(&self, r: &DecisionRow) -> String {
+        let t = from_secs_f64(r.time_s);
+        let s = self.clock.clock_time(t, self.with_date);
+        if self.with_date { s.replacen(' ', "T", 1) } else { s }
+    }
+
+    fn summary(&self) -> String {
+        let n = self.rows.len();
+        let what = if self.changed == 0 {
+            "none changed the replica count".to_string()
+        } else {
+            format!("{} changed the replica count (marked *)", self.changed)
+        };
+        format!(
+            "{n} decision{} in the minute {}; {what}",
+            if n == 1 { "" } else { "s" },
+            minute_label(self.clock, self.minute, self.with_date)
+        )
+    }
+
+    fn example(&self) -> String {
+        let r = self.rows.iter().find(|r| r.desired != r.current).unwrap_or(&self.rows[0]);
+        self.pick(r)
+    }
+
+    fn text(&self, h: &Head) -> String {
+        let mut s =
+            format!("policy {} ({}), replication {} (seed {})\n", h.policy, h.family, h.replication, h.seed);
+        s.push_str(&self.summary());
+        s.push_str(":\n");
+        for r in self.rows {
+            let mark = if r.desired != r.current { "*" } else { " " };
+            s.push_str(&format!(
+                "{mark} {}  {} → {}  {}\n",
+                self.clock.clock_time(from_secs_f64(r.time_s), self.with_date),
+                r.current,
+                r.desired,
+                r.reason
+            ));
+        }
+        s.push_str(&format!("pick one with its seconds, e.g. --at {}\n", self.example()));
+        s
+    }
+
+    fn json(&self, h: &Head) -> String {
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let t = from_secs_f64(r.time_s);
+                serde_json::json!({
+                    "time_s": r.time_s,
+                    "time": self.clock.datetime(t).to_rfc3339(),
+                    "clock_time": self.clock.clock_time(t, self.with_date),
+                    "at": self.pick(r),
+                    "current": r.current,
+                    "desired": r.desired,
+                    "reason": r.reason,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "policy": h.policy,
+            "family": h.family,
+            "replication": h.replication,
+            "seed": h.seed,
+            "minute": minute_label(self.clock, self.minute, self.with_date),
+            "explained": false,
+            "message": format!("{}; pick one with its seconds, e.g. --at {}", self.summary(), self.example()),
+            "decisions": rows,
+        });
+        let mut s = serde_json::to_string_pretty(&v).expect("JSON values serialize");
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_name_instants_as_clock_times() {
+        let show = |t: Time| format!("<{}>", t / SECOND);
+        assert_eq!(
+            clock_times("evaluation at t=3600s: 3 replicas", &show),
+            "evaluation at <3600>: 3 replicas"
+        );
+        assert_eq!(clock_times("stored at t=0", &show), "stored at <0>");
+        assert_eq!(clock_times("until t=12.5s, and t=7s.", &show), "until <12>, and <7>.");
+        // Not an instant: other words ending in t=, no number, a unit other than seconds.
+        assert_eq!(clock_times("limit=4 at=5 t=x", &show), "limit=4 at=5 t=x");
+        assert_eq!(clock_times("t=5sec", &show), "<5>sec");
+    }
 }

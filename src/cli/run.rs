@@ -219,7 +219,7 @@ fn chart_options(
     let window = match &args.window {
         Some(w) => Some(
             report::charts::parse_window(w, clock, duration_s)
-                .map_err(|e| CliError::Usage(format!("--window {e}")))?,
+                .map_err(|e| CliError::Usage(format!("--window: {e}")))?,
         ),
         None => None,
     };

@@ -302,14 +302,25 @@ impl Basic {
         if explaining {
             let (down, up) = (self.spec.down_stabilization, self.spec.up_stabilization);
             if down > 0 || up > 0 {
+                // Oldest first (the deque is in time order); an entry older than a window in
+                // use is marked (a window of 0 s is not in use).
                 let recs: Vec<String> = self
                     .recent
                     .iter()
-                    .map(|(t, r)| format!("{r}@-{}s", secs(seen.now.saturating_sub(*t))))
+                    .map(|(t, r)| {
+                        let age = seen.now.saturating_sub(*t);
+                        let mark = match (down > 0 && age > down, up > 0 && age > up) {
+                            (true, true) => " (outside both windows)",
+                            (true, false) => " (outside the down window)",
+                            (false, true) => " (outside the up window)",
+                            (false, false) => "",
+                        };
+                        format!("{r}@-{}s{mark}", secs(age))
+                    })
                     .collect();
                 say(&|| {
                     format!(
-                        "stabilisation (down {}s: highest, up {}s: lowest) over recommendations [{}] → {desired}",
+                        "stabilisation (down {}s: highest, up {}s: lowest) over recommendations, oldest first [{}] → {desired}",
                         secs(down),
                         secs(up),
                         recs.join(", ")

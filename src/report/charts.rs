@@ -41,37 +41,22 @@ pub struct ChartOptions {
     pub mode: ChartsMode,
 }
 
-/// Parses `--window START..END`: each end an offset from the start (`90m`, `2h`, `0`), a
-/// local clock time (`14:30`, the first at or after the start, or after START for END), or a
-/// local date-time (`2025-01-07T09:00`); either end may be left out (`..2h`, `13:00..`).
-/// Returns seconds since the start.
+/// Parses `--window START..END`: each end a moment as [`crate::time::parse_moment`] reads it
+/// (the same forms as `explain decision --at`): an offset from the start (`90m`, `2h`, `0`), a
+/// local clock time (`14:30`, `14:30:15`: the first at or after the start, or after START for
+/// END), or a local date-time (`2025-01-07T09:00`); either end may be left out (`..2h`,
+/// `13:00..`). Returns seconds since the start.
 pub fn parse_window(text: &str, clock: &crate::time::Clock, duration_s: f64) -> Result<(f64, f64), String> {
+    use crate::time::{parse_moment, to_secs_f64};
     let expected = "expected START..END, e.g. `2h..3h`, `09:00..12:30` or `..30m`";
     let Some((a, b)) = text.split_once("..") else {
-        return Err(format!("`{text}`: no `..`; {expected}"));
+        return Err(format!("found `{text}` with no `..`; {expected}"));
     };
     let at = |s: &str, after: f64, default: f64| -> Result<f64, String> {
-        let s = s.trim();
-        if s.is_empty() {
+        if s.trim().is_empty() {
             return Ok(default);
         }
-        if s == "0" {
-            return Ok(0.0);
-        }
-        if let Ok(d) = humantime::parse_duration(s) {
-            return Ok(d.as_secs_f64());
-        }
-        if let Ok(t) = chrono::NaiveTime::parse_from_str(s, "%H:%M") {
-            let want = chrono::Timelike::num_seconds_from_midnight(&t) as f64;
-            let sod = clock.local(from_secs_f64(after)).seconds_of_day;
-            return Ok(after + (want - sod).rem_euclid(86_400.0));
-        }
-        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M") {
-            let local = crate::time::resolve_local(clock.tz(), dt);
-            let st = clock.start();
-            return Ok((local.timestamp() - st.timestamp()) as f64);
-        }
-        Err(format!("`{s}` is neither an offset (`90m`), a clock time (`14:30`) nor a date-time; {expected}"))
+        parse_moment(s, clock, from_secs_f64(after)).map(|m| to_secs_f64(m.at))
     };
     let lo = at(a, 0.0, 0.0)?;
     let hi = at(b, lo, duration_s)?;
@@ -753,7 +738,10 @@ mod tests {
         assert_eq!(parse_window("23:00..01:00", &c, 172_800.0), Ok((82_800.0, 90_000.0)));
         assert_eq!(parse_window("2025-01-06T01:00..", &c, 86_400.0), Ok((3600.0, 86_400.0)));
         assert!(parse_window("3h..2h", &c, 86_400.0).is_err());
-        assert!(parse_window("soon", &c, 86_400.0).is_err());
+        assert!(parse_window("soon", &c, 86_400.0).unwrap_err().contains("found `soon`"));
+        // The forms of `explain decision --at`: seconds, clock times with seconds, RFC 3339.
+        assert_eq!(parse_window("3600..1h30m", &c, 86_400.0), Ok((3600.0, 5400.0)));
+        assert_eq!(parse_window("09:00:30..2025-01-06T10:00:00Z", &c, 86_400.0), Ok((32_430.0, 36_000.0)));
     }
 
     #[test]

@@ -413,7 +413,10 @@ fn scenario_section(meta: &ReportMeta) -> String {
 fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
     let mut h = String::from("<h2 id=\"decisions\">Decision logs</h2>\n");
     h.push_str("<p class=\"note\">Per policy, the decisions around its three largest scaling actions and its three largest failure bursts (replication 0); changed decisions are highlighted. Every decision is in decisions.csv.</p>\n");
-    let with_day = meta.duration_s > 86_400.0;
+    // Clock times to the second (with the date when the run covers several dates), as
+    // `explain decision --at` takes them.
+    let with_date = meta.clock.spans_days(from_secs_f64(meta.duration_s));
+    let at_time = |t: f64| meta.clock.clock_time(from_secs_f64(t), with_date);
     for r in first_replications(runs) {
         let d = &r.decisions;
         let mut marks: Vec<(f64, String)> = Vec::new();
@@ -444,7 +447,7 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
             h.push_str("<p class=\"note\">No scaling action and no failure.</p>");
         }
         for (t, why) in marks {
-            let at = meta.clock.label(from_secs_f64(t), with_day);
+            let at = at_time(t);
             let _ = writeln!(h, "<p><b>{}</b> — {}</p>", esc(&at), esc(&why));
             // Two decisions before and three after.
             let k = d.partition_point(|x| x.time_s < t);
@@ -460,7 +463,7 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
                     h,
                     "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     if x.desired != x.current { " class=\"changed\"" } else { "" },
-                    esc(&meta.clock.label(from_secs_f64(x.time_s), with_day)),
+                    esc(&at_time(x.time_s)),
                     x.current,
                     x.ready,
                     esc(&x.metrics),
@@ -660,6 +663,31 @@ pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Resu
 mod tests {
     use super::*;
     use crate::report::testdata::fixture;
+
+    #[test]
+    fn the_decision_log_shows_seconds() {
+        let (s, mut runs) = fixture(1);
+        let row = |time_s: f64, current: u32, desired: u32| DecisionRow {
+            time_s,
+            current,
+            ready: current,
+            metrics: String::new(),
+            proposal: None,
+            stabilized: None,
+            limited: None,
+            desired,
+            reason: "test".into(),
+        };
+        runs[0].decisions = vec![row(1200.0, 2, 2), row(1230.0, 2, 5), row(1245.5, 5, 5)];
+        let meta = ReportMeta::from_scenario(&s);
+        let h = decision_logs(&meta, &runs);
+        assert!(h.contains("<b>00:20:30</b> — scaling 2 → 5"), "{h}");
+        assert!(h.contains("<td>00:20:00</td>") && h.contains("<td>00:20:45.500</td>"), "{h}");
+        // Two days: the date too (2025-01-06 is the fixture's start).
+        let mut meta = meta;
+        meta.duration_s = 2.0 * 86_400.0;
+        assert!(decision_logs(&meta, &runs).contains("<td>2025-01-06 00:20:30</td>"));
+    }
 
     #[test]
     fn the_page_is_self_contained_and_lists_every_policy() {

@@ -691,8 +691,23 @@ pub fn reconcile(
     o
 }
 
-fn rec_list(recs: &[Recommendation], now: Micros) -> String {
-    let v: Vec<String> = recs.iter().map(|r| format!("{}@-{}s", r.replicas, secs(now - r.time))).collect();
+/// The stored recommendations oldest first (the controller keeps them in slots it reuses, so
+/// not in time order), as `replicas@-age`, each marked with the window(s) it falls outside of
+/// (`outside` says which, or `None` when it counts).
+fn rec_list(
+    recs: &[Recommendation],
+    now: Micros,
+    outside: impl Fn(&Recommendation) -> Option<&'static str>,
+) -> String {
+    let mut sorted: Vec<&Recommendation> = recs.iter().collect();
+    sorted.sort_by_key(|r| r.time);
+    let v: Vec<String> = sorted
+        .iter()
+        .map(|r| {
+            let mark = outside(r).map_or(String::new(), |w| format!(" ({w})"));
+            format!("{}@-{}s{mark}", r.replicas, secs(now - r.time))
+        })
+        .collect();
     if v.is_empty() { "none".into() } else { v.join(", ") }
 }
 
@@ -710,15 +725,14 @@ fn normalize_legacy(
     let cutoff = now - ctl.downscale_stabilization;
     let mut stabilized = desired;
     let mut old = None;
-    let mut inside = Vec::new();
     for (i, r) in recs.iter().enumerate() {
         if r.time < cutoff {
             old = Some(i);
         } else {
-            inside.push(*r);
             stabilized = stabilized.max(r.replicas);
         }
     }
+    let shown = rec_list(recs, now, |r| (r.time < cutoff).then_some("outside the window"));
     let rec = Recommendation { time: now, replicas: desired };
     match old {
         Some(i) => recs[i] = rec,
@@ -726,9 +740,8 @@ fn normalize_legacy(
     }
     o.stabilized = Some(stabilized);
     o.steps.push(format!(
-        "no behavior: downscale stabilization over {}s: max({desired}, recommendations in window: {}) = {stabilized}",
+        "no behavior: downscale stabilization over {}s: max({desired}, stored recommendations: {shown}) = {stabilized}",
         secs(ctl.downscale_stabilization),
-        rec_list(&inside, now)
     ));
     // convertDesiredReplicasWithRules.
     let min = spec.min() as i64;
@@ -794,7 +807,19 @@ fn normalize_with_behavior(
             old = Some(i);
         }
     }
-    let shown = rec_list(recs, now);
+    // A window of 0 s holds nothing by design: marking every entry outside it would be noise,
+    // unless both are 0.
+    let shown = rec_list(recs, now, |r| {
+        let up = w_up > 0 && r.time <= up_cut;
+        let down = w_down > 0 && r.time <= down_cut;
+        match (up, down) {
+            _ if w_up == 0 && w_down == 0 => Some("outside both windows"),
+            (true, true) => Some("outside both windows"),
+            (true, false) => Some("outside the scaleUp window"),
+            (false, true) => Some("outside the scaleDown window"),
+            (false, false) => None,
+        }
+    });
     let stabilized = current.max(up_rec).min(down_rec);
     let rec = Recommendation { time: now, replicas: desired };
     match old {
@@ -803,7 +828,7 @@ fn normalize_with_behavior(
     }
     o.stabilized = Some(stabilized);
     o.steps.push(format!(
-        "behavior: stabilization (recommendations {shown}): min over scaleUp window {}s = {up_rec}, max over scaleDown window {}s = {down_rec} → clamp({current}, {up_rec}, {down_rec}) = {stabilized}",
+        "behavior: stabilization (stored recommendations, oldest first: {shown}): min over scaleUp window {}s = {up_rec}, max over scaleDown window {}s = {down_rec} → clamp({current}, {up_rec}, {down_rec}) = {stabilized}",
         secs(w_up),
         secs(w_down)
     ));
