@@ -310,7 +310,7 @@ pub fn parse_moment(text: &str, clock: &Clock, after: Time) -> Result<Moment, St
     let since_start = |at: DateTime<Tz>, minute: bool| -> Result<Moment, String> {
         if at < start {
             Err(format!(
-                "found `{text}`, which is before the run starts ({})",
+                "found `{text}`, which is before the run starts ({}); expected a time within the run",
                 start.format("%Y-%m-%d %H:%M:%S %Z")
             ))
         } else {

@@ -172,7 +172,7 @@ fn times_in_every_form_and_errors() {
         .args(["--policy", "hpa-cpu", "--at", "3h", "--set", set[0]])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("--at: found `3h`, which is 2025-03-04 03:00:00 (3h after the start), at or after the end of the run (2025-03-04 02:00:00, 2h after the start)"));
+        .stderr(predicates::str::contains("--at: found `3h`, which is 2025-03-04 03:00:00 (3h after the start), at or after the end of the run (2025-03-04 02:00:00, 2h after the start); expected a time within the run"));
     // Bad forms and times before the start: one message naming --at, what was found, the forms.
     for (bad, says) in [
         ("noon", "--at: found `noon`; expected an offset from the start (`2h`, `90m`, `1h30m`"),
@@ -187,7 +187,7 @@ fn times_in_every_form_and_errors() {
         let out = bin()
             .args(["explain", "decision"])
             .arg(&file)
-            .args(["--policy", "hpa-cpu", "--at", bad, "--set", set[0]])
+            .args(["--policy", "hpa-cpu", &format!("--at={bad}"), "--set", set[0]])
             .assert()
             .code(2)
             .get_output()
@@ -195,7 +195,8 @@ fn times_in_every_form_and_errors() {
             .clone();
         let err = String::from_utf8(out).unwrap();
         assert!(err.contains(says), "--at {bad}: {err}");
-        assert!(err.contains("a clock time (`08:22` or `08:22:30`"), "--at {bad}: {err}");
+        let forms = "a clock time (`08:22` or `08:22:30`, in the scenario's time zone) or a date and time";
+        assert!(err.contains(forms) || err.contains("expected a time within the run"), "--at {bad}: {err}");
     }
     let dir = tempfile::tempdir().unwrap();
     bin()
@@ -341,30 +342,36 @@ fn offsets_seconds_and_minutes_pick_the_decision_of_the_log() {
     assert!(text.contains(&format!("pick one with its seconds, e.g. --at {}", hms(quiet * 60.0))), "{text}");
 }
 
-/// The ages in a `4@-120s, 5@-60s (outside …)` list, oldest first as printed, and how many
-/// entries are marked outside a window.
-fn ages(list: &str) -> (Vec<f64>, usize) {
-    let mut out = Vec::new();
-    let mut marked = 0;
-    for entry in list.split(", ") {
-        let (_, age) = entry.split_once("@-").unwrap_or_else(|| panic!("{entry} in {list}"));
-        let secs = age.split('s').next().unwrap();
-        out.push(secs.parse().unwrap());
-        marked += usize::from(entry.contains("(outside"));
-    }
-    (out, marked)
+/// The entries of a `4@-120s, 5@-60s (outside …)` list as printed: (age in seconds, marked
+/// outside a window).
+fn entries(list: &str) -> Vec<(f64, bool)> {
+    list.split(", ")
+        .map(|entry| {
+            let (_, age) = entry.split_once("@-").unwrap_or_else(|| panic!("{entry} in {list}"));
+            (age.split('s').next().unwrap().parse().unwrap(), entry.contains("(outside"))
+        })
+        .collect()
+}
+
+/// The number of seconds written right after `key` in `text` (`over 300s`).
+fn secs_after(text: &str, key: &str) -> f64 {
+    let rest = &text[text.find(key).unwrap_or_else(|| panic!("{key} in {text}")) + key.len()..];
+    rest.split('s').next().unwrap().parse().unwrap()
 }
 
 #[test]
 fn stabilisation_entries_are_oldest_first_with_those_outside_marked() {
     let file = config("k8s-policies.toml");
     let set = ["simulation.duration=3h"];
-    // Late in the run the controller has reused its recommendation slots many times over.
-    for (policy, at, head, tail) in [
-        ("hpa-cpu", "02:30:00", "stored recommendations: ", ") = "),
-        ("hpa-fast", "02:30:00", "oldest first: ", "): min over"),
+    // Late in the run the controller has reused its recommendation slots many times over (the
+    // order it stores them in is no longer the order of time). hpa-cpu has no `behavior`: the
+    // legacy window counts entries no older than it; hpa-fast's scaleDown window counts those
+    // strictly younger (its scaleUp window is 0 s: not in use).
+    for (policy, head, tail, window, strict) in [
+        ("hpa-cpu", "stored recommendations: ", ") = ", "downscale stabilization over ", false),
+        ("hpa-fast", "oldest first: ", "): min over", "max over scaleDown window ", true),
     ] {
-        let e = explain(&file, &set, policy, at, 0, None);
+        let e = explain(&file, &set, policy, "02:30:00", 0, None);
         let step = e["steps"]
             .as_array()
             .unwrap()
@@ -372,12 +379,14 @@ fn stabilisation_entries_are_oldest_first_with_those_outside_marked() {
             .map(|s| s.as_str().unwrap())
             .find(|s| s.contains(head))
             .unwrap_or_else(|| panic!("{policy}: no stabilisation step in {e}"));
-        let list = &step[step.find(head).unwrap() + head.len()..step.rfind(tail).unwrap()];
-        let (ages, _) = ages(list);
-        assert!(ages.len() > 2, "{policy}: {step}");
-        assert!(ages.windows(2).all(|w| w[0] > w[1]), "{policy}: not oldest first: {step}");
-        // The stored ages against the window: an entry is marked exactly when it is outside.
-        let window: f64 = e["detail"]["controller"]["downscaleStabilization"].as_f64().unwrap_or(300.0);
-        let _ = window;
+        let list = entries(&step[step.find(head).unwrap() + head.len()..step.rfind(tail).unwrap()]);
+        assert!(list.len() > 2, "{policy}: {step}");
+        assert!(list.windows(2).all(|w| w[0].0 > w[1].0), "{policy}: not oldest first: {step}");
+        let w = secs_after(step, window);
+        for (age, marked) in &list {
+            let outside = if strict { *age >= w } else { *age > w };
+            assert_eq!(*marked, outside, "{policy}: the entry of age {age}s against {w}s: {step}");
+        }
+        assert!(list.iter().any(|x| x.1), "{policy}: nothing outside the window to mark: {step}");
     }
 }

@@ -12,7 +12,7 @@ use super::{CliError, check_policy_names, print_stdout};
 use scalesim::config;
 use scalesim::record::DecisionRow;
 use scalesim::rng::replication_seed;
-use scalesim::time::{MOMENT_FORMS, SECOND, Time, from_secs_f64, parse_moment};
+use scalesim::time::{SECOND, Time, from_secs_f64, parse_moment};
 use std::path::PathBuf;
 
 /// What `scalesim explain decision` was asked to explain.
@@ -45,7 +45,7 @@ pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
     let mut at = moment.at;
     if at >= scenario.duration {
         return Err(CliError::Usage(format!(
-            "--at: found `{}`, which is {} ({} after the start), at or after the end of the run ({}, {} after the start); expected a time within the run: {MOMENT_FORMS}",
+            "--at: found `{}`, which is {} ({} after the start), at or after the end of the run ({}, {} after the start); expected a time within the run",
             c.at,
             clock.clock_time(at, true),
             span(at),
