@@ -372,8 +372,9 @@ struct LargeArgs {
 
 #[derive(Debug, Args)]
 struct ChartArgs {
-    /// Zoom every chart to START..END: offsets (`2h..3h`), local clock times (`09:00..12:30`)
-    /// or date-times (`2025-01-07T09:00..`); either end may be left out.
+    /// Zoom every chart to START..END: offsets (`2h..3h`), local clock times (`09:00..12:30:15`)
+    /// or date-times (`2025-01-07T09:00..`), the forms `explain decision --at` takes; either end
+    /// may be left out.
     #[arg(long, value_name = "START..END")]
     window: Option<String>,
     /// One plot for all policies, or one panel per policy [default: panels when more than six

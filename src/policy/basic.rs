@@ -480,4 +480,36 @@ mod tests {
         let o2 = Observation { now: now2.t, current: 10, metrics: view(&h2, now2), ..o };
         assert_eq!(p.decide(&o2).unwrap().desired, 10, "held by the window");
     }
+
+    #[test]
+    fn explained_recommendations_are_oldest_first_with_those_outside_a_window_marked() {
+        let clock = Clock::utc_monday(3600 * SECOND);
+        let mut s = spec(vec![MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 10 * SECOND }]);
+        s.down_stabilization = 300 * SECOND;
+        s.up_stabilization = 60 * SECOND;
+        let mut p = Basic::new(s, 1, 50, &clock, 3600 * SECOND);
+        let mut step = String::new();
+        for (secs, rps) in [(100, 50.0), (200, 80.0), (300, 60.0)] {
+            let (h, now) = history(rps, 0.0, 5.0, secs);
+            let o = Observation {
+                now: now.t,
+                clock: &clock,
+                current: 5,
+                ready: 5,
+                starting: 0,
+                draining: 0,
+                pods: &[],
+                buffered: 0,
+                metrics: view(&h, now),
+            };
+            let (_, e) = p.explain(&o).unwrap();
+            step = e.steps.iter().find(|s| s.contains("stabilisation")).cloned().unwrap_or_default();
+        }
+        assert!(
+            step.contains(
+                "oldest first [5@-200s (outside the up window), 8@-100s (outside the up window), 6@-0s]"
+            ),
+            "{step}"
+        );
+    }
 }
