@@ -230,7 +230,7 @@ impl Clock {
             dt.format("%H:%M:%S").to_string()
         };
         let ms = (t % SECOND) / MILLISECOND;
-        if t % SECOND != 0 {
+        if !t.is_multiple_of(SECOND) {
             s.push_str(&format!(".{ms:03}"));
         }
         s
