@@ -351,6 +351,7 @@ impl KnativePolicySpec {
             min,
             max,
             initial,
+            start: crate::policy::Start::Given,
             kind: super::PolicyKind::Knative(self.clone()),
             activator: self.activator(),
         }
