@@ -168,7 +168,11 @@ fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
 
 /// What KEDA's polling interval does and does not do (it looks like a reaction-time knob).
 /// Why a policy starts with the replicas it does (`policy[].initial`, `simulation.initial`).
-fn start_note(p: &scalesim::policy::PolicySpec, start: u32, steady: &scalesim::policy::SteadyState) -> String {
+fn start_note(
+    p: &scalesim::policy::PolicySpec,
+    start: u32,
+    steady: &scalesim::policy::SteadyState,
+) -> String {
     use scalesim::policy::Start;
     let n = |k: u32| if k == 1 { "1 replica".to_string() } else { format!("{k} replicas") };
     match p.start {

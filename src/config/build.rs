@@ -1058,7 +1058,15 @@ fn build_policy_as_written(
         up_stabilization: p.scale_up_stabilization.map_or(0, Dur::time),
     };
     let activator = super::families::activator(path, &p)?;
-    Ok(PolicySpec { name: p.name, min, max, initial, start: crate::policy::Start::Given, kind: PolicyKind::Basic(spec), activator })
+    Ok(PolicySpec {
+        name: p.name,
+        min,
+        max,
+        initial,
+        start: crate::policy::Start::Given,
+        kind: PolicyKind::Basic(spec),
+        activator,
+    })
 }
 
 /// `type = "oracle"`: checks its keys and builds it against the rest of the scenario (the step

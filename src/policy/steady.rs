@@ -96,7 +96,11 @@ impl SteadyState {
 
     /// CPU utilisation (a fraction of the request) of each ready replica, with `n` ready.
     pub fn cpu_utilization(&self, n: u32) -> f64 {
-        if self.cpu.request_cores > 0.0 { self.cpu_cores_per_replica(n) / self.cpu.request_cores } else { 0.0 }
+        if self.cpu.request_cores > 0.0 {
+            self.cpu_cores_per_replica(n) / self.cpu.request_cores
+        } else {
+            0.0
+        }
     }
 
     /// The counters' rates with `n` replicas ready, to pre-fill the engine's metric history.
@@ -197,5 +201,133 @@ mod tests {
         assert_eq!(SteadyState::settle(1, 5, rps), 5, "clamped to max");
         // A rule that alternates ends at the larger count of its cycle.
         assert_eq!(SteadyState::settle(1, 9, |n| if n == 4 { 6 } else { 4 }), 6);
+    }
+
+    /// The count a policy of `kind` bounded by [min, max] starts with at `steady`, through the
+    /// same trait call the engine makes.
+    fn start(kind: crate::policy::PolicyKind, min: u32, max: u32, steady: &SteadyState) -> Option<u32> {
+        use crate::policy::{PolicySpec, RunContext, Start};
+        use crate::time::Clock;
+        use crate::traffic::{Process, Shape, TrafficSpec};
+        let p = PolicySpec {
+            name: "p".into(),
+            min,
+            max,
+            initial: min,
+            start: Start::Steady,
+            kind,
+            activator: None,
+        };
+        let clock = Clock::utc_monday(3600 * SECOND);
+        let traffic = TrafficSpec::from_shape(Shape::Constant(steady.rate), Process::Poisson, None);
+        let demand =
+            crate::service::Demand::Dist(crate::dist::Dist::Deterministic { value: steady.service_time });
+        let run =
+            RunContext { clock: &clock, horizon: 3600 * SECOND, seed: 1, traffic: &traffic, demand: &demand };
+        p.build(&run).start_steady(steady, min, max).map(|n| n.clamp(min, max))
+    }
+
+    fn basic(rule: crate::policy::MetricRule) -> crate::policy::PolicyKind {
+        crate::policy::PolicyKind::Basic(crate::policy::BasicSpec {
+            interval: 30 * SECOND,
+            metrics: vec![rule],
+            schedules: vec![],
+            down_stabilization: 0,
+            up_stabilization: 0,
+        })
+    }
+
+    fn hpa(yaml_metrics: &str, min: u32, max: u32) -> crate::policy::PolicyKind {
+        let text = format!(
+            "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n  minReplicas: {min}\n  maxReplicas: {max}\n  metrics:\n{yaml_metrics}"
+        );
+        let m = crate::policy::hpa::parse_manifest(&text, "test").unwrap();
+        crate::policy::PolicyKind::Hpa(crate::policy::hpa::HpaPolicySpec::from_manifest(&m).unwrap())
+    }
+
+    const RPS_PODS: &str = "    - type: Pods\n      pods:\n        metric:\n          name: requests_per_second\n        target:\n          type: AverageValue\n          averageValue: \"10\"\n";
+    const CPU_60: &str = "    - type: Resource\n      resource:\n        name: cpu\n        target:\n          type: Utilization\n          averageUtilization: 60\n";
+
+    #[test]
+    fn rps_policy_starts_at_ceil_of_rate_over_target() {
+        let rule = crate::policy::MetricRule::Rps { target: 10.0, tolerance: 0.1, window: 60 * SECOND };
+        // 73 / 10 → 8 from min 3 (8 is then within tolerance: 73 / 80 = 0.91).
+        assert_eq!(start(basic(rule.clone()), 3, 20, &steady(73.0)), Some(8));
+        assert_eq!(start(basic(rule.clone()), 10, 20, &steady(73.0)), Some(10), "never below min");
+        assert_eq!(start(basic(rule), 1, 5, &steady(73.0)), Some(5), "never above max");
+    }
+
+    #[test]
+    fn hpa_starts_at_its_own_decision() {
+        // Pods metric: 73 req/s over pods at 10 each → 8 from minReplicas 3.
+        assert_eq!(start(hpa(RPS_PODS, 3, 30), 3, 30, &steady(73.0)), Some(8));
+    }
+
+    #[test]
+    fn cpu_and_concurrency_start_at_a_fixed_point() {
+        // 73 req/s × 0.1 s = 7.3 busy workers × 0.25 cores, plus 0.05 idle per replica:
+        // utilisation(n) = (1.825 + 0.05 n) / n: the count it settles at keeps itself and is the
+        // smallest that does.
+        let s = steady(73.0);
+        let target = 0.6;
+        let rule = crate::policy::MetricRule::Cpu { target, tolerance: 0.1, window: 60 * SECOND };
+        let n = start(basic(rule), 1, 50, &s).unwrap();
+        let decide = |k: u32| {
+            let ratio = s.cpu_utilization(k) / target;
+            if (ratio - 1.0).abs() <= 0.1 { k } else { (k as f64 * ratio).ceil() as u32 }
+        };
+        assert_eq!(decide(n), n, "a fixed point: at {n} replicas the rule keeps {n}");
+        assert!((1..n).all(|k| decide(k) != k), "and the smallest");
+        // The HPA on CPU settles at the same count (its tolerance, same arithmetic in millicores).
+        assert_eq!(start(hpa(CPU_60, 1, 50), 1, 50, &s), Some(n));
+        // Concurrency: in flight = λ × latency(n) (queueing shrinks as n grows), target 1 per replica.
+        let rule =
+            crate::policy::MetricRule::Concurrency { target: 1.0, tolerance: 0.1, window: 60 * SECOND };
+        let n = start(basic(rule), 1, 50, &s).unwrap();
+        let c = s.concurrency_total(n);
+        assert!((c / n as f64 - 1.0).abs() <= 0.1 || n as f64 >= c.ceil(), "{n} replicas for {c} in flight");
+        assert!(c.is_finite() && n >= 8, "at least the unsaturated count: {n}");
+    }
+
+    #[test]
+    fn knative_and_aws_start_at_their_targets() {
+        use crate::policy::aws::{AlarmShape, AwsMetric, AwsPolicySpec, TargetTracking};
+        use crate::policy::knative::{KnativePolicySpec, KpaMetric};
+        let s = steady(73.0);
+        let kpa = KnativePolicySpec {
+            metric: KpaMetric::Rps,
+            target: Some(10.0),
+            target_utilization: 1.0,
+            min_scale: 1,
+            max_scale: 30,
+            ..Default::default()
+        };
+        assert_eq!(start(crate::policy::PolicyKind::Knative(kpa), 1, 30, &s), Some(8), "ceil(73 / 10)");
+        let tt = TargetTracking {
+            name: "alb".into(),
+            metric: AwsMetric::AlbRequestCountPerTarget,
+            target: 600.0,
+            disable_scale_in: false,
+            scale_out_cooldown: 300 * SECOND,
+            scale_in_cooldown: 300 * SECOND,
+            alarm: AlarmShape::default(),
+        };
+        let aws = AwsPolicySpec {
+            min: 3,
+            max: 20,
+            desired: 3,
+            instance_warmup: None,
+            target_tracking: vec![tt],
+            step_scaling: vec![],
+            scheduled: vec![],
+            scheduled_delay: 0,
+        };
+        // 73 req/s = 4380 per minute, 600 per target → ceil(7.3) = 8.
+        assert_eq!(start(crate::policy::PolicyKind::Aws(aws), 3, 20, &s), Some(8));
+    }
+
+    #[test]
+    fn fixed_and_oracle_keep_their_own_count() {
+        assert_eq!(start(crate::policy::PolicyKind::Fixed, 4, 4, &steady(73.0)), None);
     }
 }

@@ -812,12 +812,14 @@ impl Policy for Aws {
     }
 
     fn start_steady(&mut self, steady: &SteadyState, min: u32, max: u32) -> Option<u32> {
-        let n = SteadyState::settle(min.max(self.min), max.min(self.max), |n| self.steady_proposal(steady, n));
+        let n =
+            SteadyState::settle(min.max(self.min), max.min(self.max), |n| self.steady_proposal(steady, n));
         self.steady = true;
         for m in AwsMetric::ALL {
             if self.used[m.index()] {
                 let v = Self::steady_value(m, steady, n);
-                self.series[m.index()].points = std::iter::repeat_n(v.is_finite().then_some(v), self.keep).collect();
+                self.series[m.index()].points =
+                    std::iter::repeat_n(v.is_finite().then_some(v), self.keep).collect();
             }
         }
         Some(n)

@@ -107,7 +107,8 @@ impl HpaController {
             }
         }
         let in_flight = per(conc);
-        let memory = steady.memory.usage(if in_flight.is_finite() { in_flight.round() as u32 } else { u32::MAX });
+        let memory =
+            steady.memory.usage(if in_flight.is_finite() { in_flight.round() as u32 } else { u32::MAX });
         let pods = (0..n)
             .map(|i| {
                 let mut metrics = BTreeMap::from([
@@ -304,10 +305,8 @@ impl HpaController {
                 metric_time: now as Micros,
                 metric_window: self.pipe.resolution as Micros,
             };
-            if let Some(s) = self
-                .cpu
-                .get(&p.id)
-                .and_then(|c| c.samples.iter().rev().find(|s| s.visible <= now))
+            if let Some(s) =
+                self.cpu.get(&p.id).and_then(|c| c.samples.iter().rev().find(|s| s.visible <= now))
             {
                 st.metrics.insert("cpu".into(), s.milli);
                 st.metrics.insert("memory".into(), s.memory_milli);

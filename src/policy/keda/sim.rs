@@ -5,10 +5,10 @@
 use super::executor::{Action, Executor};
 use super::scalers::{Reading, cron_reading, prometheus_reading};
 use super::{KedaSpec, KedaTrigger, MetricType};
+use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
 use crate::policy::hpa::HpaPolicySpec;
 use crate::policy::hpa::sim::{HpaController, due, next_in};
 use crate::policy::schedule::Schedule;
-use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
 use crate::policy::{Decision, Explanation, Observation, Policy, SteadyState};
 use crate::time::{Clock, Time};
 use std::collections::BTreeMap;
@@ -186,7 +186,11 @@ impl Policy for KedaController {
             let mut h = MetricsHistory::new(crate::time::SECOND);
             h.set_prior(steady.prior(n));
             h.push(Snapshot::default());
-            let view = MetricsView { history: &h, now: Snapshot::default(), cpu_request_cores: steady.cpu.request_cores };
+            let view = MetricsView {
+                history: &h,
+                now: Snapshot::default(),
+                cpu_request_cores: steady.cpu.request_cores,
+            };
             self.external(&self.readings_of(&view, 0))
         };
         let n = SteadyState::settle(min, max, |n| {

@@ -337,7 +337,11 @@ impl Policy for Knative {
         };
         let n = SteadyState::settle(min, max, |n| {
             let v = value(n);
-            if v.is_finite() { (v / target).ceil().max(0.0).min(u32::MAX as f64) as u32 } else { steady.unsaturated() }
+            if v.is_finite() {
+                (v / target).ceil().max(0.0).min(u32::MAX as f64) as u32
+            } else {
+                steady.unsaturated()
+            }
         });
         let ticks = self.ticks.take();
         *self = Knative::new(self.spec.clone(), n);
