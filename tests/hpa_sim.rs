@@ -190,6 +190,7 @@ spec:
             r#"
 [simulation]
 duration = "3m"
+initial = "min"
 [traffic]
 rate = 45
 [service]
