@@ -181,7 +181,14 @@ fn start_note(
         }
         Start::Given if matches!(p.kind, PolicyKind::Fixed) => format!("starts with {}: fixed", n(start)),
         Start::Given => format!("starts with {}: its `initial`", n(start)),
-        Start::Min => format!("starts with {}: its min (simulation.initial = \"min\")", n(start)),
+        Start::Min if start == p.min => {
+            format!("starts with {}: its min (simulation.initial = \"min\")", n(start))
+        }
+        Start::Min => format!(
+            "starts with {}: its family's starting count, above its min {} (simulation.initial = \"min\")",
+            n(start),
+            p.min
+        ),
         Start::Steady => format!(
             "starts with {}: steady state at λ(0) = {:.2} req/s, all ready (simulation.initial = \"steady\")",
             n(start),
