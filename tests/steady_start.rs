@@ -168,6 +168,14 @@ fn validate_says_what_each_policy_starts_with() {
         .assert()
         .success()
         .stdout(contains("starts with 3 replicas: its min (simulation.initial = \"min\")"));
+    // A fixed policy is fixed, whatever the mode.
+    Command::cargo_bin("scalesim")
+        .unwrap()
+        .args(["validate", "configs/quickstart.toml"])
+        .assert()
+        .success()
+        .stdout(contains("starts with 20 replicas: fixed"))
+        .stdout(contains("starts with 7 replicas: steady state at λ(0) = 60.05 req/s"));
 }
 
 #[test]

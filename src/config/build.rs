@@ -812,8 +812,8 @@ fn build_policies(
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        // A policy's own `initial` wins; the oracle plans its own start.
-        let given = p.initial.is_some() || p.kind == PolicyType::Oracle;
+        // A policy's own `initial` wins; the oracle plans its own start; fixed is fixed.
+        let given = p.initial.is_some() || matches!(p.kind, PolicyType::Oracle | PolicyType::Fixed);
         let mut spec = build_policy(&path, p, base_dir, files, scenario, warnings)?;
         spec.start = if given { Start::Given } else { start_mode };
         out.push(spec);
