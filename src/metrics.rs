@@ -70,11 +70,28 @@ impl Window {
     }
 }
 
+/// The rates of the counters before time 0, when a run starts in steady state: a window that
+/// reaches back before the first snapshot is completed with them, as if the service had run at
+/// these rates for ever (`simulation.initial = "steady"`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Prior {
+    /// Offered (and served) requests per second.
+    pub rps: f64,
+    /// Mean requests in flight over all replicas.
+    pub in_flight: f64,
+    /// CPU cores used by the ready replicas together.
+    pub cpu_cores: f64,
+    /// Ready replicas.
+    pub ready: f64,
+}
+
 /// A bounded history of snapshots, oldest first.
 #[derive(Debug, Clone)]
 pub struct MetricsHistory {
     samples: VecDeque<Snapshot>,
     keep: Time,
+    /// What came before the first sample, if the run started in steady state.
+    prior: Option<Prior>,
 }
 
 impl MetricsHistory {
@@ -83,7 +100,42 @@ impl MetricsHistory {
 
     /// A history that keeps at least `keep` of past samples.
     pub fn new(keep: Time) -> MetricsHistory {
-        MetricsHistory { samples: VecDeque::new(), keep: keep.max(Self::RESOLUTION) }
+        MetricsHistory { samples: VecDeque::new(), keep: keep.max(Self::RESOLUTION), prior: None }
+    }
+
+    /// Declares the rates before the first sample (a steady start).
+    pub fn set_prior(&mut self, prior: Prior) {
+        self.prior = Some(prior);
+    }
+
+    /// The window of length `length` ending at `to`, from the latest sample at or before its
+    /// start (or the oldest kept). When it reaches back before the first sample (time 0) and
+    /// a [`Prior`] is set, the missing part is filled with the prior's rates (the window is then
+    /// `length` long, its snapshots synthetic: only their differences mean anything); without
+    /// one it is shortened to the history available. `None` when it would be empty.
+    pub fn window_to(&self, to: Snapshot, length: Time) -> Option<Window> {
+        let start = to.t.saturating_sub(length);
+        let from = self.at_or_before(start).or_else(|| self.oldest()).copied();
+        let short = |from: &Snapshot| from.t == 0 && to.t.saturating_sub(from.t) < length;
+        match (self.prior, from) {
+            (Some(p), from) if from.is_none_or(|f| short(&f)) && length > 0 => {
+                let from = from.filter(|f| f.t <= to.t).unwrap_or(to);
+                let missing = length - (to.t - from.t);
+                let m = to_secs_f64(missing);
+                let count = |x: f64| (x * m).round().max(0.0) as u64;
+                let synthetic = Snapshot {
+                    t: length,
+                    arrivals: to.arrivals - from.arrivals + count(p.rps),
+                    served: to.served.saturating_sub(from.served) + count(p.rps),
+                    inflight_integral: to.inflight_integral - from.inflight_integral + p.in_flight * m,
+                    cpu_seconds: to.cpu_seconds - from.cpu_seconds + p.cpu_cores * m,
+                    ready_replica_seconds: to.ready_replica_seconds - from.ready_replica_seconds
+                        + p.ready * m,
+                };
+                Some(Window { from: Snapshot::default(), to: synthetic })
+            }
+            (_, from) => from.filter(|f| f.t < to.t).map(|from| Window { from, to }),
+        }
     }
 
     /// Appends a snapshot (times must not decrease) and forgets samples older than needed.
@@ -119,11 +171,10 @@ pub struct MetricsView<'a> {
 
 impl MetricsView<'_> {
     /// The window `[now − length, now]`, shortened to the history available (the start of the
-    /// simulation). `None` when it would be empty.
+    /// simulation), or completed with the steady [`Prior`] when the run has one
+    /// ([`MetricsHistory::window_to`]). `None` when it would be empty.
     pub fn window(&self, length: Time) -> Option<Window> {
-        let start = self.now.t.saturating_sub(length);
-        let from = self.history.at_or_before(start).or_else(|| self.history.oldest()).copied()?;
-        (from.t < self.now.t).then_some(Window { from, to: self.now })
+        self.history.window_to(self.now, length)
     }
 
     /// Offered requests per second over the last `length`.
@@ -169,6 +220,26 @@ mod tests {
         // Older than kept: falls back to the oldest sample.
         let w = v.window(3600 * SECOND).unwrap();
         assert!(w.from.t >= 39 * SECOND && w.from.t <= 41 * SECOND);
+    }
+
+    #[test]
+    fn a_prior_completes_windows_that_reach_before_zero() {
+        let mut h = MetricsHistory::new(3600 * SECOND);
+        h.set_prior(Prior { rps: 10.0, in_flight: 2.0, cpu_cores: 1.0, ready: 2.0 });
+        // At time 0 the window is all prior.
+        let zero = Snapshot::default();
+        h.push(zero);
+        let v = MetricsView { history: &h, now: zero, cpu_request_cores: 1.0 };
+        let w = v.window(60 * SECOND).unwrap();
+        assert_eq!((w.seconds(), w.rps(), w.concurrency_total()), (60.0, 10.0, 2.0));
+        assert_eq!(w.cpu_utilization(1.0), Some(0.5));
+        // 30 s in, at 20 req/s: half prior, half measured.
+        for t in 1..=30 {
+            h.push(snap(t, t * 20));
+        }
+        let v = MetricsView { history: &h, now: snap(30, 600), cpu_request_cores: 1.0 };
+        assert_eq!(v.rps(60 * SECOND), Some(15.0));
+        assert_eq!(v.rps(10 * SECOND), Some(20.0), "a window within the history is measured");
     }
 
     #[test]

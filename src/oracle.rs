@@ -164,6 +164,7 @@ pub fn build(scenario: &Scenario, name: &str, settings: &OracleSettings) -> Resu
         min,
         max,
         initial,
+        start: crate::policy::Start::Given,
         kind: PolicyKind::Oracle(spec),
         activator: None,
     })

@@ -63,7 +63,8 @@ impl Scenario {
     /// the clock and the traffic are shifted ([`Clock::shifted`], [`TrafficSpec::shifted`]), so
     /// its time `t` is this scenario's `from + t` — the same rate curve, trace position, local
     /// time of day and cron windows — but it starts from the initial state (each policy's
-    /// initial replicas, empty queues) and its arrivals are drawn afresh from the seed.
+    /// start: steady state at the rate at `from` by default, or its `initial`; empty queues)
+    /// and its arrivals are drawn afresh from the seed.
     /// `from` is in whole seconds (a fraction is dropped).
     pub fn window(&self, from: Time, duration: Time) -> Scenario {
         let from = from - from % crate::time::SECOND;

@@ -29,7 +29,15 @@ fn cpu_tt(target: f64) -> TargetTracking {
 fn policy(mut spec: AwsPolicySpec) -> PolicySpec {
     spec.check().expect("valid");
     let (min, max, initial) = spec.bounds();
-    PolicySpec { name: "aws".into(), min, max, initial, kind: PolicyKind::Aws(spec), activator: None }
+    PolicySpec {
+        name: "aws".into(),
+        min,
+        max,
+        initial,
+        start: scalesim::policy::Start::Given,
+        kind: PolicyKind::Aws(spec),
+        activator: None,
+    }
 }
 
 /// `steps` of (seconds, rps), Poisson, for `secs`, on replicas of 4 workers × 100 ms with a

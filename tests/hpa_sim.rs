@@ -14,7 +14,15 @@ use std::sync::Arc;
 fn hpa(spec: HpaSpec, initial: u32) -> PolicySpec {
     let p = HpaPolicySpec::new(spec).unwrap();
     let (min, max) = p.bounds();
-    PolicySpec { name: "hpa".into(), min, max, initial, kind: PolicyKind::Hpa(p), activator: None }
+    PolicySpec {
+        name: "hpa".into(),
+        min,
+        max,
+        initial,
+        start: scalesim::policy::Start::Given,
+        kind: PolicyKind::Hpa(p),
+        activator: None,
+    }
 }
 
 fn run(steps: &[(f64, f64)], secs: u64, policy: PolicySpec) -> RunResult {
@@ -182,6 +190,7 @@ spec:
             r#"
 [simulation]
 duration = "3m"
+initial = "min"
 [traffic]
 rate = 45
 [service]

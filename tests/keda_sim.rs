@@ -7,6 +7,8 @@ use scalesim::record::RunResult;
 
 /// Simulates one policy (a `[[policy]]` body) against `traffic` for `duration`; relative paths
 /// in the policy are read from `dir`. The clock starts at 08:00 UTC.
+/// Runs `policy` from its minimum (`simulation.initial = "min"`): these tests follow KEDA's
+/// scale-up and activation steps from there.
 fn simulate_policy(policy: &str, traffic: &str, duration: &str, dir: &std::path::Path) -> RunResult {
     let scenario = format!(
         r#"
@@ -14,6 +16,7 @@ fn simulate_policy(policy: &str, traffic: &str, duration: &str, dir: &std::path:
 duration = "{duration}"
 start = "2025-03-04T08:00:00"
 timezone = "UTC"
+initial = "min"
 [traffic]
 {traffic}
 [service]

@@ -14,6 +14,7 @@ fn basic(name: &str, min: u32, max: u32, metrics: Vec<MetricRule>, schedules: Ve
         min,
         max,
         initial: min,
+        start: scalesim::policy::Start::Given,
         kind: PolicyKind::Basic(BasicSpec {
             interval: 30 * SECOND,
             metrics,

@@ -61,6 +61,7 @@ prop_compose! {
                 min,
                 max: (min + extra).max(1),
                 initial: min,
+                start: scalesim::policy::Start::Given,
                 kind: PolicyKind::Oracle(spec),
                 activator: None,
             };
@@ -70,6 +71,7 @@ prop_compose! {
             min,
             max: (min + extra).max(1),
             initial: min,
+            start: scalesim::policy::Start::Given,
             kind: PolicyKind::Basic(BasicSpec {
                 interval: interval * SECOND,
                 metrics: rules,
@@ -152,6 +154,7 @@ fn results_do_not_depend_on_thread_count() {
         min: 1,
         max: 20,
         initial: 1,
+        start: scalesim::policy::Start::Given,
         kind: PolicyKind::Basic(BasicSpec {
             interval: 15 * SECOND,
             metrics: vec![MetricRule::Rps { target: t, tolerance: 0.1, window: 30 * SECOND }],

@@ -167,6 +167,36 @@ fn rules(p: &PolicySpec, sim_tz: chrono_tz::Tz) -> String {
 }
 
 /// What KEDA's polling interval does and does not do (it looks like a reaction-time knob).
+/// Why a policy starts with the replicas it does (`policy[].initial`, `simulation.initial`).
+fn start_note(
+    p: &scalesim::policy::PolicySpec,
+    start: u32,
+    steady: &scalesim::policy::SteadyState,
+) -> String {
+    use scalesim::policy::Start;
+    let n = |k: u32| if k == 1 { "1 replica".to_string() } else { format!("{k} replicas") };
+    match p.start {
+        Start::Given if matches!(p.kind, PolicyKind::Oracle(_)) => {
+            format!("starts with {}: its schedule's count at time 0", n(start))
+        }
+        Start::Given if matches!(p.kind, PolicyKind::Fixed) => format!("starts with {}: fixed", n(start)),
+        Start::Given => format!("starts with {}: its `initial`", n(start)),
+        Start::Min if start == p.min => {
+            format!("starts with {}: its min (simulation.initial = \"min\")", n(start))
+        }
+        Start::Min => format!(
+            "starts with {}: its family's starting count, above its min {} (simulation.initial = \"min\")",
+            n(start),
+            p.min
+        ),
+        Start::Steady => format!(
+            "starts with {}: steady state at λ(0) = {:.2} req/s, all ready (simulation.initial = \"steady\")",
+            n(start),
+            steady.rate
+        ),
+    }
+}
+
 fn polling_note(k: &scalesim::policy::keda::KedaPolicySpec) -> String {
     let poll = dur(k.keda.polling_interval);
     let sync = dur(k.hpa.sync_period);
@@ -281,7 +311,8 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     let _ = writeln!(o, "cost       {} {} per replica-hour", s.cost.per_replica_hour, s.cost.currency);
     let _ = writeln!(o, "policies   {}", s.policies.len());
     let w = s.policies.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);
-    for p in &s.policies {
+    let (steady, starts) = scalesim::engine::start_counts(s);
+    for (p, &start) in s.policies.iter().zip(&starts) {
         let _ = writeln!(
             o,
             "  {:<w$}  {:<11}  min {:<3} max {:<3} initial {:<3}  {}",
@@ -289,9 +320,10 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
             p.family(),
             p.min,
             if p.max == u32::MAX { "-".to_string() } else { p.max.to_string() },
-            p.initial,
+            start,
             rules(p, s.clock.tz())
         );
+        let _ = writeln!(o, "  {:<w$}  {}", "", start_note(p, start, &steady));
         if let PolicyKind::Keda(k) = &p.kind {
             let _ = writeln!(o, "  {:<w$}  {}", "", polling_note(k));
         }

@@ -331,7 +331,15 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
     }
     spec.check().map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
     let (lo, hi, initial) = spec.bounds();
-    Ok(PolicySpec { name: p.name, min: lo, max: hi, initial, kind: PolicyKind::Aws(spec), activator: None })
+    Ok(PolicySpec {
+        name: p.name,
+        min: lo,
+        max: hi,
+        initial,
+        start: crate::policy::Start::Given,
+        kind: PolicyKind::Aws(spec),
+        activator: None,
+    })
 }
 
 /// How `type = "aws"` policies decide, with every point where scalesim models rather than

@@ -9,7 +9,7 @@ use super::source::KeyPath;
 use super::values::{Bytes, Dur};
 use crate::balancer::BalancerKind;
 use crate::dist::Dist;
-use crate::policy::{BasicSpec, CronWindow, MetricRule, PolicyKind, PolicySpec};
+use crate::policy::{BasicSpec, CronWindow, MetricRule, PolicyKind, PolicySpec, Start};
 use crate::scenario::{CostModel, Scenario, Slo};
 use crate::service::{CpuModel, Curve, Demand, MemoryModel, ServiceModel};
 use crate::time::{Clock, SECOND, Time};
@@ -106,6 +106,10 @@ pub fn build_with_warnings(
     if record_interval > duration {
         return err(sim.key("record_interval"), "is longer than simulation.duration");
     }
+    let start_mode = match s.initial {
+        None | Some(RawInitial::Steady) => Start::Steady,
+        Some(RawInitial::Min) => Start::Min,
+    };
     let warmup = s.warmup.map_or(0, |d| d.time());
     if warmup >= duration {
         return err(sim.key("warmup"), "is not shorter than simulation.duration");
@@ -166,7 +170,7 @@ pub fn build_with_warnings(
         policies: Vec::new(),
     };
     // The oracle plans from the rest of the scenario (its traffic, service and SLO).
-    scenario.policies = build_policies(raw.policy, base_dir, files, &scenario, warnings)?;
+    scenario.policies = build_policies(raw.policy, base_dir, files, &scenario, start_mode, warnings)?;
     Ok(scenario)
 }
 
@@ -787,6 +791,7 @@ fn build_policies(
     base_dir: &Path,
     files: &Files,
     scenario: &Scenario,
+    start_mode: Start,
     warnings: &mut Vec<KeyError>,
 ) -> R<Vec<PolicySpec>> {
     let root = KeyPath::root().key("policy");
@@ -807,7 +812,11 @@ fn build_policies(
                 format!("duplicate policy name \"{}\" (already used by policy[{j}])", p.name),
             );
         }
-        out.push(build_policy(&path, p, base_dir, files, scenario, warnings)?);
+        // A policy's own `initial` wins; the oracle plans its own start; fixed is fixed.
+        let given = p.initial.is_some() || matches!(p.kind, PolicyType::Oracle | PolicyType::Fixed);
+        let mut spec = build_policy(&path, p, base_dir, files, scenario, warnings)?;
+        spec.start = if given { Start::Given } else { start_mode };
+        out.push(spec);
     }
     Ok(out)
 }
@@ -1049,7 +1058,15 @@ fn build_policy_as_written(
         up_stabilization: p.scale_up_stabilization.map_or(0, Dur::time),
     };
     let activator = super::families::activator(path, &p)?;
-    Ok(PolicySpec { name: p.name, min, max, initial, kind: PolicyKind::Basic(spec), activator })
+    Ok(PolicySpec {
+        name: p.name,
+        min,
+        max,
+        initial,
+        start: crate::policy::Start::Given,
+        kind: PolicyKind::Basic(spec),
+        activator,
+    })
 }
 
 /// `type = "oracle"`: checks its keys and builds it against the rest of the scenario (the step

@@ -323,5 +323,13 @@ pub(super) fn build(
             format!("found {initial}, expected between {whose} ({min} and {max})"),
         ));
     }
-    Ok(PolicySpec { name: p.name.clone(), min, max, initial, kind, activator })
+    Ok(PolicySpec {
+        name: p.name.clone(),
+        min,
+        max,
+        initial,
+        start: crate::policy::Start::Given,
+        kind,
+        activator,
+    })
 }

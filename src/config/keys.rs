@@ -184,6 +184,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "\"10m\"",
         ),
         k(
+            "simulation.initial",
+            "",
+            "string",
+            "\"steady\"",
+            "Where a policy without its own `initial` starts: `\"steady\"`, in steady state at the traffic's expected rate at time 0 (the policy's own decision on that rate with every replica ready, a fixed point for CPU and concurrency, clamped to [min, max], its metric windows and stabilisation history pre-filled with it; a schedule's count at time 0), or `\"min\"`, at its minimum with empty windows. `validate` shows what each policy starts with; fixed and oracle policies keep their own count.",
+            "\"min\"",
+        ),
+        k(
             "simulation.slo.latency_percentile",
             "",
             "float",
@@ -465,8 +473,8 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "policy[].initial",
             "type = \"rps\" | \"cpu\" | \"concurrency\" | \"schedule\" | \"autoscale\" | \"aws\" | \"hpa\" | \"keda\" | \"platform\" | \"oracle\"",
             "integer",
-            "min (hpa: minReplicas; keda, platform: max(1, minReplicaCount); oracle: its schedule's value at time 0 for the scenario seed)",
-            "Replicas ready at time 0 (between `min_replicas` and `max_replicas`, or the manifest's bounds).",
+            "steady state (`simulation.initial`); with `simulation.initial = \"min\"`: min (hpa: minReplicas; keda, platform: max(1, minReplicaCount); knative: initial-scale); oracle: its schedule's value at time 0 for the scenario seed",
+            "Replicas ready at time 0 (between `min_replicas` and `max_replicas`, or the manifest's bounds); without it the policy starts as `simulation.initial` says (steady state by default).",
             "3",
         ),
         k(

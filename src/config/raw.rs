@@ -47,6 +47,18 @@ pub struct RawSimulation {
     pub warmup: Option<Dur>,
     /// `[simulation.slo]`.
     pub slo: Option<RawSlo>,
+    /// Where policies without their own `initial` start: `steady` (default) or `min`.
+    pub initial: Option<RawInitial>,
+}
+
+/// `simulation.initial`: where a policy without its own `initial` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RawInitial {
+    /// Steady state at the traffic's rate at time 0.
+    Steady,
+    /// The policy's minimum.
+    Min,
 }
 
 /// `[simulation.slo]`.

@@ -34,7 +34,9 @@ pub use closed::ClosedLoop;
 use crate::balancer::Balancer;
 use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
 use crate::policy::Explanation;
-use crate::policy::{ActivatorBuffer, Decision, Observation, PodPhase, PodView, PolicySpec};
+use crate::policy::{
+    ActivatorBuffer, Decision, Observation, PodPhase, PodView, PolicySpec, Start, SteadyState,
+};
 use crate::record::DecisionRow;
 use crate::record::{FailReason, Gauges, Recorder, RunResult};
 use crate::rng::{SimRng, Stream, stream};
@@ -438,6 +440,53 @@ impl<'a> Sim<'a> {
     }
 }
 
+/// How many replicas `policy` starts with on `sc` (all ready at time 0): its `initial`, or its
+/// steady state ([`Start::Steady`]: the policy's own decision on the rate at time 0, clamped to
+/// [min, max]; the metric history is then pre-filled with that steady state).
+pub fn start_count(
+    sc: &Scenario,
+    policy: &PolicySpec,
+    controller: &mut dyn crate::policy::Policy,
+    history: &mut MetricsHistory,
+) -> u32 {
+    if policy.start != Start::Steady {
+        return policy.initial;
+    }
+    let steady = SteadyState::of(sc);
+    match controller.start_steady(&steady, policy.min, policy.max) {
+        Some(n) => {
+            let n = n.clamp(policy.min, policy.max);
+            history.set_prior(steady.prior(n));
+            n
+        }
+        None => policy.initial,
+    }
+}
+
+/// The replicas each policy of `sc` starts with, and the steady state they start from
+/// (`validate`): the same computation as a run's ([`start_count`]).
+pub fn start_counts(sc: &Scenario) -> (SteadyState, Vec<u32>) {
+    let run = crate::policy::RunContext {
+        clock: &sc.clock,
+        horizon: sc.duration,
+        seed: sc.seed,
+        traffic: &sc.traffic,
+        demand: &sc.service.demand,
+    };
+    let counts = sc
+        .policies
+        .iter()
+        .map(|p| {
+            if p.start != Start::Steady {
+                return p.initial;
+            }
+            let mut c = p.build(&run);
+            start_count(sc, p, c.as_mut(), &mut MetricsHistory::new(SECOND))
+        })
+        .collect();
+    (SteadyState::of(sc), counts)
+}
+
 /// Runs `policy` on `scenario` with `seed`; `progress` (if any) receives simulated microseconds
 /// as recording intervals close.
 pub fn simulate(
@@ -532,6 +581,8 @@ pub fn simulate_with(
     if extras.explain_at.is_some() {
         controller.prepare_explain();
     }
+    let mut history = MetricsHistory::new(METRICS_HISTORY);
+    let initial = start_count(sc, policy, controller.as_mut(), &mut history);
     let mut explained = None;
     let mut explanation = None;
     let mut sim = Sim {
@@ -558,7 +609,7 @@ pub fn simulate_with(
         busy_ready: Integral::default(),
         billed: Integral::default(),
         cpu_request_starts: 0,
-        desired: policy.initial,
+        desired: initial,
         peak: 0,
         held: VecDeque::new(),
         activator: policy.activator,
@@ -566,18 +617,17 @@ pub fn simulate_with(
         pods: Vec::new(),
         users: extras.closed_loop.clone().map(|c| Users::new(c, seed)),
     };
-    for _ in 0..policy.initial {
+    for _ in 0..initial {
         sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
         sim.ready.add(0, 1.0);
         sim.billed.add(0, 1.0);
     }
-    sim.peak = policy.initial;
+    sim.peak = initial;
     sim.rec.on_ready(0, sim.cluster.ready_count());
-    sim.rec.on_desired(0, policy.initial);
+    sim.rec.on_desired(0, initial);
 
     let mut source = sc.traffic.source(seed, &sc.clock, horizon);
     let mut pending = source.next_arrival();
-    let mut history = MetricsHistory::new(METRICS_HISTORY);
     history.push(sim.snapshot(0));
     let record = sc.record_interval.max(1);
     let mut next_sample = MetricsHistory::RESOLUTION;

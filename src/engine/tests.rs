@@ -58,6 +58,7 @@ fn rps_policy(target: f64, min: u32, max: u32) -> PolicySpec {
         min,
         max,
         initial: min,
+        start: crate::policy::Start::Given,
         kind: PolicyKind::Basic(BasicSpec {
             interval: 15 * SECOND,
             metrics: vec![MetricRule::Rps { target, tolerance: 0.0, window: 15 * SECOND }],

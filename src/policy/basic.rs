@@ -5,7 +5,7 @@
 //! the last `up_stabilization`.
 
 use super::schedule::{CronWindow, Schedule};
-use super::{Decision, Explanation, Observation, Policy};
+use super::{Decision, Explanation, Observation, Policy, SteadyState};
 use crate::time::{Clock, Time};
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -148,6 +148,14 @@ impl Policy for Basic {
         Some(self.decide_noting(seen, None))
     }
 
+    fn start_steady(&mut self, steady: &SteadyState, min: u32, max: u32) -> Option<u32> {
+        let n = SteadyState::settle(min, max, |n| self.steady_proposal(steady, n));
+        // The stabilisation windows remember that count as every past recommendation.
+        self.recent.clear();
+        self.recent.push_back((0, n));
+        Some(n)
+    }
+
     fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
         let mut steps = Vec::new();
         let d = self.decide_noting(seen, Some(&mut steps));
@@ -164,6 +172,46 @@ impl Policy for Basic {
 }
 
 impl Basic {
+    /// The proposal (largest over rules, before bounds and stabilisation) with `n` replicas
+    /// ready and asked for, on the steady observation: each rule as [`decide`](Policy::decide)
+    /// computes it, schedules as active at time 0.
+    fn steady_proposal(&self, steady: &SteadyState, n: u32) -> u32 {
+        let mut best: Option<u32> = None;
+        let mut propose = |v: u32| best = Some(best.map_or(v, |b| b.max(v)));
+        for rule in &self.spec.metrics {
+            match *rule {
+                MetricRule::Rps { target, tolerance, .. } => {
+                    let (_, keep) = within_band(steady.rate, target, tolerance, n);
+                    propose(if keep { n } else { ceil_u32(steady.rate / target) });
+                }
+                MetricRule::Cpu { target, tolerance, .. } => {
+                    if n == 0 {
+                        propose(n);
+                        continue;
+                    }
+                    let ratio = steady.cpu_utilization(n) / target;
+                    propose(if (ratio - 1.0).abs() <= tolerance { n } else { ceil_u32(n as f64 * ratio) });
+                }
+                MetricRule::Concurrency { target, tolerance, .. } => {
+                    let c = steady.concurrency_total(n);
+                    if !c.is_finite() {
+                        // Saturated (or none ready): at least the fewest that are not.
+                        propose(steady.unsaturated());
+                        continue;
+                    }
+                    let (_, keep) = within_band(c, target, tolerance, n);
+                    propose(if keep { n } else { ceil_u32(c / target) });
+                }
+            }
+        }
+        for sch in &self.schedules {
+            if sch.active(0) {
+                propose(sch.replicas);
+            }
+        }
+        best.unwrap_or(self.min)
+    }
+
     /// One decision; with `steps`, each rule's window and arithmetic are written there.
     fn decide_noting(&mut self, seen: &Observation, mut steps: Option<&mut Vec<String>>) -> Decision {
         let explaining = steps.is_some();

@@ -733,6 +733,7 @@ mod tests {
             min: 2,
             max: 10,
             initial: 2,
+            start: crate::policy::Start::Given,
             kind: PolicyKind::Basic(b),
             activator: None,
         };

@@ -15,12 +15,14 @@ pub mod keda;
 pub mod knative;
 pub mod oracle;
 mod schedule;
+pub mod steady;
 
 pub use aws::AwsPolicySpec;
 pub use basic::{Basic, BasicSpec, MetricRule};
 pub use export::{ExportError, ExportOptions, Exported, ManifestSource};
 pub use oracle::{Oracle, OraclePlan, OracleSpec};
 pub use schedule::{CronWindow, Schedule, ScheduleError};
+pub use steady::SteadyState;
 
 use crate::metrics::MetricsView;
 use crate::service::Demand;
@@ -180,6 +182,17 @@ pub trait Policy: Send {
         let e = Explanation::from_decision(&d);
         Some((d, e))
     }
+    /// Starts the run in steady state (`simulation.initial = "steady"`): returns the count the
+    /// policy decides on the noiseless observation `steady` with every replica ready (a fixed
+    /// point for metrics that depend on the count, see [`SteadyState::settle`]), before the
+    /// engine's clamp to [`min`, `max`], and pre-fills the policy's own windows (stored
+    /// recommendations, scrapes, buckets, datapoints) as if it had run at that count for ever.
+    /// Called once, before the first tick, only for such runs. Default: `None`, no steady state
+    /// (fixed, oracle): the run starts at the policy's `initial`.
+    fn start_steady(&mut self, steady: &SteadyState, min: u32, max: u32) -> Option<u32> {
+        let _ = (steady, min, max);
+        None
+    }
     /// The demand a policy with foresight planned for (the oracle's replicas per interval),
     /// reported with the run's result as the reference of the elasticity metrics. Default:
     /// none (a policy that only observes has no such curve).
@@ -220,13 +233,31 @@ pub struct PolicySpec {
     pub min: u32,
     /// Upper bound on replicas.
     pub max: u32,
-    /// Replicas ready at time 0.
+    /// Replicas ready at time 0 when [`start`](PolicySpec::start) is not `Steady` (its
+    /// `initial`, or `min`); the fallback of a family without a steady state.
     pub initial: u32,
+    /// Where the run starts: the given `initial`, `min`, or the policy's steady state at the
+    /// traffic's rate at time 0 (`simulation.initial`).
+    pub start: Start,
     /// The decision rule.
     pub kind: PolicyKind,
     /// Hold requests that arrive while no replica is ready (instead of failing them as
     /// `no_replica`), as Knative's activator does.
     pub activator: Option<ActivatorBuffer>,
+}
+
+/// Where a policy's run starts (`policy[].initial`, else `simulation.initial`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The policy's own `initial` (given in the scenario or its manifest; also policies built
+    /// in code).
+    Given,
+    /// Its minimum (`simulation.initial = "min"`): `initial` holds it.
+    Min,
+    /// Steady state (`simulation.initial = "steady"`, the default): the policy's own decision
+    /// on a noiseless observation of the rate at time 0 with every replica ready, its windows
+    /// pre-filled with it ([`Policy::start_steady`], [`steady`]).
+    Steady,
 }
 
 /// An activator-like buffer in front of the replicas, used while none is ready.
@@ -266,6 +297,7 @@ impl PolicySpec {
             min: n,
             max: n,
             initial: n,
+            start: Start::Given,
             kind: PolicyKind::Fixed,
             activator: None,
         }

@@ -67,7 +67,7 @@ mod tests;
 pub use scheduled::{ScheduledAction, ScheduledError, When};
 pub use step::{AdjustmentType, StepAdjustment, StepError};
 
-use super::{Decision, Explanation, Observation, PodView, Policy};
+use super::{Decision, Explanation, Observation, PodView, Policy, SteadyState};
 use crate::time::{Clock, SECOND, Time, to_secs_f64};
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -343,6 +343,9 @@ pub struct Aws {
     cpu_prev: Vec<Option<f64>>,
     last_datapoint: Option<Time>,
     cooldowns: Vec<Cooldowns>,
+    /// A steady start: the series hold steady datapoints before time 0, so the tick at 0 only
+    /// starts the CPU counters.
+    steady: bool,
 }
 
 /// The result of one evaluation of the dynamic policies.
@@ -419,6 +422,52 @@ impl Aws {
             keep,
             cpu_prev: Vec::new(),
             last_datapoint: None,
+            steady: false,
+        }
+    }
+
+    /// A metric's datapoint with `n` instances in `steady` state (all warm and in service).
+    fn steady_value(metric: AwsMetric, steady: &SteadyState, n: u32) -> f64 {
+        let per = |v: f64| if n == 0 { f64::INFINITY } else { v / n as f64 };
+        let v = match metric {
+            AwsMetric::CpuUtilization => 100.0 * steady.cpu_utilization(n),
+            AwsMetric::AlbRequestCountPerTarget => per(steady.rate * to_secs_f64(PERIOD)),
+            AwsMetric::ConcurrencyPerTarget => per(steady.concurrency_total(n)),
+        };
+        if v.is_finite() { (v * 1e6).round() / 1e6 } else { v }
+    }
+
+    /// The capacity the target-tracking policies ask for with `n` instances in `steady` state:
+    /// a scale-out when a metric is above its target, a scale-in when every policy that may
+    /// scale in is below its low alarm, else `n`. (Step-scaling policies keep `n`: their
+    /// adjustments are relative to a breach, not to a steady level.)
+    fn steady_proposal(&self, steady: &SteadyState, n: u32) -> u32 {
+        let mut out: Option<u32> = None;
+        let mut ins: Vec<u32> = Vec::new();
+        let mut veto = false;
+        for t in &self.spec.target_tracking {
+            let v = Self::steady_value(t.metric, steady, n);
+            if !v.is_finite() {
+                out = Some(out.unwrap_or(0).max(steady.unsaturated()));
+                continue;
+            }
+            let p = ceil_u32(n as f64 * v / t.target);
+            if v > t.target && p > n {
+                out = Some(out.unwrap_or(0).max(p));
+            }
+            if t.disable_scale_in {
+                continue;
+            }
+            if v < t.alarm.low_ratio * t.target && p < n {
+                ins.push(p);
+            } else {
+                veto = true;
+            }
+        }
+        match out {
+            Some(p) => p,
+            None if !veto && !ins.is_empty() => ins.into_iter().max().unwrap_or(n),
+            None => n,
         }
     }
 
@@ -473,6 +522,7 @@ impl Aws {
     /// Takes one datapoint of every metric in use.
     fn take_datapoints(&mut self, seen: &Observation) {
         let now = seen.now;
+        let steady_zero = self.steady && now == 0;
         let dt = self.last_datapoint.map(|t| now.saturating_sub(t)).unwrap_or(0);
         // CPU: warm, in-service instances that were also warm and in service at the last
         // datapoint.
@@ -493,6 +543,11 @@ impl Aws {
             next_prev[p.id as usize] = Some(p.cpu_seconds);
         }
         self.cpu_prev = next_prev;
+        if steady_zero {
+            // The series already hold the steady datapoints up to time 0.
+            self.last_datapoint = Some(now);
+            return;
+        }
         let window = seen.metrics.window(PERIOD);
         for m in AwsMetric::ALL {
             if !self.used[m.index()] {
@@ -754,6 +809,20 @@ impl Policy for Aws {
             .find(|&t| t > last)
             .unwrap_or(Time::MAX);
         datapoint.min(fire)
+    }
+
+    fn start_steady(&mut self, steady: &SteadyState, min: u32, max: u32) -> Option<u32> {
+        let n =
+            SteadyState::settle(min.max(self.min), max.min(self.max), |n| self.steady_proposal(steady, n));
+        self.steady = true;
+        for m in AwsMetric::ALL {
+            if self.used[m.index()] {
+                let v = Self::steady_value(m, steady, n);
+                self.series[m.index()].points =
+                    std::iter::repeat_n(v.is_finite().then_some(v), self.keep).collect();
+            }
+        }
+        Some(n)
     }
 
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {

@@ -5,8 +5,7 @@
 use super::core::{self, ControllerSettings, ControllerState, Micros, Phase, PodState, SyncInput};
 use super::spec::{HpaSpec, MetricSourceType};
 use super::{HpaPolicySpec, MetricsPipeline};
-use crate::metrics::Window;
-use crate::policy::{Decision, ExplainCase, Explanation, Observation, PodPhase, Policy};
+use crate::policy::{Decision, ExplainCase, Explanation, Observation, PodPhase, Policy, SteadyState};
 use crate::time::Time;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -14,6 +13,8 @@ use std::collections::{BTreeMap, VecDeque};
 #[derive(Debug, Clone, Copy)]
 struct CpuSample {
     time: Time,
+    /// When the HPA can read it (`time + cpu_delay`; 0 for a steady start's pre-filled one).
+    visible: Time,
     window: Time,
     milli: i64,
     /// Memory working set at the scrape, milli-bytes.
@@ -48,7 +49,13 @@ pub(crate) struct HpaController {
     state: ControllerState,
     cpu: BTreeMap<u32, PodCpu>,
     custom: Option<CustomScrape>,
+    /// A steady start: the pods ready at time 0 have been running since long before it.
+    steady: bool,
 }
+
+/// When the pods of a steady start started, as the controller sees them: an hour before time
+/// 0, past the CPU initialization period and the initial readiness delay.
+const STEADY_SINCE: Micros = -3600 * core::SEC;
 
 pub(crate) fn next_in(offset: Time, period: Time, last: Option<Time>) -> Time {
     let period = period.max(1);
@@ -80,13 +87,111 @@ impl HpaController {
             state: ControllerState::default(),
             cpu: BTreeMap::new(),
             custom: None,
+            steady: false,
         }
+    }
+
+    /// The pods and metric totals the controller would see with `n` ready pods in `steady`
+    /// state, long started (CPU and memory samples, per-pod and total rps and concurrency).
+    fn steady_input(&self, steady: &SteadyState, n: u32) -> (Vec<PodState>, BTreeMap<String, Vec<i64>>) {
+        let milli = |v: f64| if v.is_finite() { (v * 1000.0).round() as i64 } else { i64::MAX / 4 };
+        let conc = steady.concurrency_total(n);
+        let per = |v: f64| v / n.max(1) as f64;
+        let mut totals: BTreeMap<String, Vec<i64>> = BTreeMap::from([
+            ("requests_per_second".to_string(), vec![milli(steady.rate)]),
+            ("concurrency".to_string(), vec![milli(conc)]),
+        ]);
+        for (alias, name) in &self.metrics_map {
+            if let Some(v) = totals.get(name).cloned() {
+                totals.insert(alias.clone(), v);
+            }
+        }
+        let in_flight = per(conc);
+        let memory =
+            steady.memory.usage(if in_flight.is_finite() { in_flight.round() as u32 } else { u32::MAX });
+        let pods = (0..n)
+            .map(|i| {
+                let mut metrics = BTreeMap::from([
+                    ("cpu".to_string(), milli(steady.cpu_cores_per_replica(n))),
+                    ("memory".to_string(), milli(memory)),
+                    ("requests_per_second".to_string(), milli(per(steady.rate))),
+                    ("concurrency".to_string(), milli(in_flight)),
+                ]);
+                for (alias, name) in &self.metrics_map {
+                    if let Some(&v) = metrics.get(name) {
+                        metrics.insert(alias.clone(), v);
+                    }
+                }
+                PodState {
+                    name: format!("pod-{i}"),
+                    phase: Phase::Running,
+                    ready: Some(true),
+                    start_time: Some(STEADY_SINCE),
+                    ready_transition: STEADY_SINCE,
+                    deleting: false,
+                    requests: BTreeMap::from([
+                        ("cpu".to_string(), milli(steady.cpu.request_cores)),
+                        ("memory".to_string(), milli(steady.memory.request_bytes)),
+                    ]),
+                    metrics,
+                    metric_time: 0,
+                    metric_window: self.pipe.resolution as Micros,
+                }
+            })
+            .collect();
+        (pods, totals)
+    }
+
+    /// The HPA's proposal (the largest over its metrics, tolerance applied; before
+    /// stabilisation and rate limits) with `n` ready pods in `steady` state; `external`
+    /// replaces the External metrics (KEDA's triggers). `n` when no metric is valid.
+    pub(crate) fn steady_proposal(
+        &self,
+        steady: &SteadyState,
+        n: u32,
+        external: Option<&BTreeMap<String, Vec<i64>>>,
+    ) -> u32 {
+        let (pods, totals) = self.steady_input(steady, n);
+        let input = SyncInput {
+            now: 0,
+            current: n as i64,
+            status_replicas: n as i64,
+            pods: &pods,
+            object_metrics: &totals,
+            external_metrics: external.unwrap_or(&totals),
+        };
+        let o = core::reconcile(&self.spec, &self.ctl, &mut ControllerState::default(), &input);
+        o.proposal.map_or(n, |p| p.clamp(0, u32::MAX as i64) as u32)
+    }
+
+    /// Pre-fills the controller for a steady start at `n` ready pods: the stabilisation window
+    /// holds `n` as its recommendation, each pod a CPU sample visible from time 0, the custom
+    /// metrics source a refresh, and the pods ready at time 0 count as long started.
+    pub(crate) fn prefill_steady(&mut self, steady: &SteadyState, n: u32) {
+        self.steady = true;
+        self.state.recommendations = Some(vec![core::Recommendation { time: 0, replicas: n as i64 }]);
+        let (pods, totals) = self.steady_input(steady, n);
+        for (i, p) in pods.iter().enumerate() {
+            let sample = CpuSample {
+                time: 0,
+                visible: 0,
+                window: self.pipe.resolution,
+                milli: p.metrics["cpu"],
+                memory_milli: p.metrics["memory"],
+            };
+            self.cpu.insert(i as u32, PodCpu { last_read: None, samples: VecDeque::from([sample]) });
+        }
+        let total = |k: &str| totals.get(k).and_then(|v| v.first()).map(|&m| m as f64 / 1000.0);
+        self.custom = Some(CustomScrape {
+            rps: total("requests_per_second"),
+            concurrency: total("concurrency"),
+            ready: (0..n).collect(),
+        });
     }
 
     fn scrape_cpu(&mut self, seen: &Observation) {
         let now = seen.now;
         self.cpu.retain(|id, _| seen.pods.iter().any(|p| p.id == *id));
-        let keep = self.pipe.cpu_delay;
         for p in seen.pods {
             if p.phase != PodPhase::Running {
                 continue;
@@ -98,6 +203,7 @@ impl HpaController {
                 let cores = (p.cpu_seconds - c).max(0.0) / crate::time::to_secs_f64(now - t);
                 e.samples.push_back(CpuSample {
                     time: now,
+                    visible: now + self.pipe.cpu_delay,
                     window: now - t,
                     milli: (cores * 1000.0).round() as i64,
                     memory_milli: (p.memory_bytes * 1000.0).round() as i64,
@@ -105,7 +211,7 @@ impl HpaController {
             }
             e.last_read = Some((now, p.cpu_seconds));
             // Keep the newest visible sample and the ones not visible yet.
-            while e.samples.len() > 1 && e.samples[1].time + keep <= now {
+            while e.samples.len() > 1 && e.samples[1].visible <= now {
                 e.samples.pop_front();
             }
         }
@@ -115,17 +221,7 @@ impl HpaController {
         let m = &seen.metrics;
         let end = seen.now.saturating_sub(self.pipe.custom_lag);
         let to = if self.pipe.custom_lag == 0 { Some(m.now) } else { m.history.at_or_before(end).copied() };
-        let from = to.and_then(|to| {
-            m.history
-                .at_or_before(to.t.saturating_sub(self.pipe.custom_window))
-                .or_else(|| m.history.oldest())
-                .copied()
-                .filter(|f| f.t < to.t)
-        });
-        let w = match (from, to) {
-            (Some(from), Some(to)) => Some(Window { from, to }),
-            _ => None,
-        };
+        let w = to.and_then(|to| m.history.window_to(to, self.pipe.custom_window));
         self.custom = Some(CustomScrape {
             rps: w.map(|w| w.rps()),
             concurrency: w.map(|w| w.concurrency_total()),
@@ -188,6 +284,9 @@ impl HpaController {
             v.map(|v| (v * 1000.0 / c.ready.len().max(1) as f64).round() as i64)
         };
         for p in seen.pods {
+            // A steady start's pods (ready at time 0) have been running long before it.
+            let long_started = self.steady && p.ready && p.requested_at == 0 && p.start_time == Some(0);
+            let since = |t: Micros| if long_started && t == 0 { STEADY_SINCE } else { t };
             let mut st = PodState {
                 name: format!("pod-{}", p.id),
                 phase: match (p.phase, p.start_time) {
@@ -195,8 +294,8 @@ impl HpaController {
                     _ => Phase::Pending,
                 },
                 ready: Some(p.ready),
-                start_time: p.start_time.map(|t| t as Micros),
-                ready_transition: p.ready_transition as Micros,
+                start_time: p.start_time.map(|t| since(t as Micros)),
+                ready_transition: since(p.ready_transition as Micros),
                 deleting: p.deleting,
                 requests: BTreeMap::from([
                     ("cpu".to_string(), (p.cpu_request * 1000.0).round() as i64),
@@ -206,10 +305,8 @@ impl HpaController {
                 metric_time: now as Micros,
                 metric_window: self.pipe.resolution as Micros,
             };
-            if let Some(s) = self
-                .cpu
-                .get(&p.id)
-                .and_then(|c| c.samples.iter().rev().find(|s| s.time + self.pipe.cpu_delay <= now))
+            if let Some(s) =
+                self.cpu.get(&p.id).and_then(|c| c.samples.iter().rev().find(|s| s.visible <= now))
             {
                 st.metrics.insert("cpu".into(), s.milli);
                 st.metrics.insert("memory".into(), s.memory_milli);
@@ -308,6 +405,12 @@ impl Policy for HpaController {
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
         self.observe(seen);
         self.sync_due(seen.now).then(|| self.sync_with(seen, None))
+    }
+
+    fn start_steady(&mut self, steady: &SteadyState, min: u32, max: u32) -> Option<u32> {
+        let n = SteadyState::settle(min, max, |n| self.steady_proposal(steady, n, None));
+        self.prefill_steady(steady, n);
+        Some(n)
     }
 
     fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {

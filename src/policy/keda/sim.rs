@@ -5,10 +5,11 @@
 use super::executor::{Action, Executor};
 use super::scalers::{Reading, cron_reading, prometheus_reading};
 use super::{KedaSpec, KedaTrigger, MetricType};
+use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
 use crate::policy::hpa::HpaPolicySpec;
 use crate::policy::hpa::sim::{HpaController, due, next_in};
 use crate::policy::schedule::Schedule;
-use crate::policy::{Decision, Explanation, Observation, Policy};
+use crate::policy::{Decision, Explanation, Observation, Policy, SteadyState};
 use crate::time::{Clock, Time};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -118,6 +119,10 @@ impl KedaController {
 
     /// Every trigger's reading now (cpu triggers have none: the HPA reads CPU itself).
     fn readings(&self, seen: &Observation) -> Vec<Option<Reading>> {
+        self.readings_of(&seen.metrics, seen.now)
+    }
+
+    fn readings_of(&self, metrics: &crate::metrics::MetricsView, now: Time) -> Vec<Option<Reading>> {
         self.spec
             .triggers
             .iter()
@@ -125,13 +130,24 @@ impl KedaController {
             .map(|(t, sch)| match (t, sch) {
                 (KedaTrigger::Prometheus { series, activation_threshold, .. }, _) => {
                     Some(prometheus_reading(
-                        series.value(&seen.metrics, self.spec.polling_interval),
+                        series.value(metrics, self.spec.polling_interval),
                         *activation_threshold,
                     ))
                 }
-                (KedaTrigger::Cron { .. }, Some(s)) => Some(cron_reading(s, seen.now)),
+                (KedaTrigger::Cron { .. }, Some(s)) => Some(cron_reading(s, now)),
                 _ => None,
             })
+            .collect()
+    }
+
+    /// The External metrics KEDA serves the HPA from its triggers' readings.
+    fn external(&self, readings: &[Option<Reading>]) -> BTreeMap<String, Vec<i64>> {
+        self.spec
+            .triggers
+            .iter()
+            .zip(readings)
+            .enumerate()
+            .filter_map(|(i, (t, r))| r.map(|r| (metric_name(i, t), vec![(r.value * 1000.0).round() as i64])))
             .collect()
     }
 
@@ -162,6 +178,27 @@ impl Policy for KedaController {
 
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
         self.step(seen, false).map(|(d, _)| d)
+    }
+
+    fn start_steady(&mut self, steady: &SteadyState, min: u32, max: u32) -> Option<u32> {
+        // The triggers read the steady metrics (a history that is all prior) at time 0.
+        let external_at = |n: u32| {
+            let mut h = MetricsHistory::new(crate::time::SECOND);
+            h.set_prior(steady.prior(n));
+            h.push(Snapshot::default());
+            let view = MetricsView {
+                history: &h,
+                now: Snapshot::default(),
+                cpu_request_cores: steady.cpu.request_cores,
+            };
+            self.external(&self.readings_of(&view, 0))
+        };
+        let n = SteadyState::settle(min, max, |n| {
+            // With no replica, KEDA activates to its minimum when a trigger is active.
+            self.hpa.steady_proposal(steady, n.max(1), Some(&external_at(n.max(1))))
+        });
+        self.hpa.prefill_steady(steady, n);
+        Some(n)
     }
 
     fn explain(&mut self, seen: &Observation) -> Option<(Decision, Explanation)> {
@@ -233,14 +270,7 @@ impl KedaController {
                 (d, e)
             });
         }
-        let external: BTreeMap<String, Vec<i64>> = self
-            .spec
-            .triggers
-            .iter()
-            .zip(&readings)
-            .enumerate()
-            .filter_map(|(i, (t, r))| r.map(|r| (metric_name(i, t), vec![(r.value * 1000.0).round() as i64])))
-            .collect();
+        let external = self.external(&readings);
         let after = Observation { current, ..*seen };
         let (mut d, mut e) = if explain {
             let (d, e) = self.hpa.sync_explained(&after, Some(&external));

@@ -23,6 +23,9 @@ pub struct TimedBuckets {
     first_write: Option<u64>,
     last_write: Option<u64>,
     total: f64,
+    /// A steady start: the value of every bucket before the first (index 0), until a full
+    /// window of silence resets the buckets.
+    prior: Option<f64>,
 }
 
 fn round6(x: f64) -> f64 {
@@ -40,6 +43,7 @@ impl TimedBuckets {
             first_write: None,
             last_write: None,
             total: 0.0,
+            prior: None,
         }
     }
 
@@ -77,6 +81,7 @@ impl TimedBuckets {
                 _ => {
                     // First write, or a full window without writes: start over.
                     self.first_write = Some(b);
+                    self.prior = self.prior.filter(|_| self.last_write.is_none());
                     self.buckets.iter_mut().for_each(|v| *v = 0.0);
                     self.total = 0.0;
                     self.last_write = Some(b);
@@ -86,6 +91,14 @@ impl TimedBuckets {
         let s = self.slot(b);
         self.buckets[s] += value;
         self.total += value;
+    }
+
+    /// A steady start: `value` recorded at time 0 and taken as the value of every bucket
+    /// before it, so the window averages `value` until real records replace it. Call before
+    /// any record.
+    pub fn prefill(&mut self, value: f64) {
+        self.record(0, value);
+        self.prior = Some(value);
     }
 
     /// Whether nothing was written during the window ending at `now` (`IsEmpty`).
@@ -100,8 +113,13 @@ impl TimedBuckets {
         let (Some(lw), Some(fw)) = (self.last_write, self.first_write) else { return 0.0 };
         let len = self.len();
         let since_first = lw - fw + 1;
+        // With a prior, the buckets of the window before the first write hold it.
+        let with_prior = |total: f64, count: u64, span: u64| match self.prior {
+            Some(p) if fw == 0 && count < span => (total + p * (span - count) as f64) / span as f64,
+            _ => total / count as f64,
+        };
         if n <= lw {
-            return round6(self.total / since_first.min(len) as f64);
+            return round6(with_prior(self.total, since_first.min(len), len));
         }
         let d = n - lw;
         if d < len {
@@ -109,7 +127,7 @@ impl TimedBuckets {
             for i in lw + 1..=n {
                 total -= self.buckets[self.slot(i)];
             }
-            round6(total / since_first.min(len - d) as f64)
+            round6(with_prior(total, since_first.min(len - d), len - d))
         } else {
             0.0
         }
@@ -122,6 +140,24 @@ mod tests {
     use crate::time::SECOND;
 
     const S: Time = SECOND;
+
+    #[test]
+    fn a_prefilled_window_averages_the_prior_until_replaced() {
+        let mut b = TimedBuckets::new(60 * S, S);
+        b.prefill(10.0);
+        assert!(!b.is_empty(0));
+        assert_eq!(b.window_average(0), 10.0);
+        // 30 one-second records of 20 after it: (bucket 0: 10, 30 × 20, 29 prior buckets × 10) / 60.
+        for t in 1..=30 {
+            b.record(t * S, 20.0);
+        }
+        assert_eq!(b.window_average(30 * S), (10.0 + 600.0 + 290.0) / 60.0);
+        // A full window later only real records count.
+        for t in 31..=90 {
+            b.record(t * S, 20.0);
+        }
+        assert_eq!(b.window_average(90 * S), 20.0);
+    }
 
     #[test]
     fn partial_window_averages_over_buckets_since_first_write() {

@@ -32,7 +32,7 @@ pub use manifest::{ManifestError, parse_manifest, to_manifest};
 pub use reconciler::{PaState, PodAutoscaler, Reconciled, ReconcilerSpec};
 pub use spec::{KnativePolicySpec, KnativeSpecError, KpaMetric};
 
-use super::{Decision, ExplainCase, Explanation, Observation, Policy};
+use super::{Decision, ExplainCase, Explanation, Observation, Policy, SteadyState};
 use crate::time::{Clock, SECOND, Time};
 use bucketing::TimedBuckets;
 
@@ -328,6 +328,37 @@ impl Policy for Knative {
         true
     }
 
+    fn start_steady(&mut self, steady: &SteadyState, min: u32, max: u32) -> Option<u32> {
+        let target = self.spec.decider_spec().target;
+        let metric = self.spec.metric;
+        let value = |n: u32| match metric {
+            KpaMetric::Concurrency => steady.concurrency_total(n),
+            KpaMetric::Rps => steady.rate,
+        };
+        let n = SteadyState::settle(min, max, |n| {
+            let v = value(n);
+            if v.is_finite() {
+                (v / target).ceil().max(0.0).min(u32::MAX as f64) as u32
+            } else {
+                steady.unsaturated()
+            }
+        });
+        let ticks = self.ticks.take();
+        *self = Knative::new(self.spec.clone(), n);
+        self.ticks = ticks;
+        // Long running: no start-up panic (the decider starts as with no pod ready, which the
+        // `explain kpa` case records as its initialReadyPods), the initial scale behind it, and
+        // both windows holding the steady value.
+        self.decider = Decider::new(self.spec.decider_spec(), 0, 0);
+        self.initial_ready = 0;
+        self.pa.mark_initialized();
+        let v = value(n);
+        let v = if v.is_finite() { v } else { 0.0 };
+        self.stable.prefill(v);
+        self.panic.prefill(v);
+        Some(n)
+    }
+
     fn prepare_explain(&mut self) {
         self.ticks = Some(Vec::new());
     }
@@ -351,6 +382,7 @@ impl KnativePolicySpec {
             min,
             max,
             initial,
+            start: crate::policy::Start::Given,
             kind: super::PolicyKind::Knative(self.clone()),
             activator: self.activator(),
         }

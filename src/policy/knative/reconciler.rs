@@ -98,6 +98,11 @@ impl PodAutoscaler {
         PodAutoscaler { spec, state, since: now, initialized, proxy_since: None, applied: replicas }
     }
 
+    /// A steady start: the revision was created long ago, so its initial scale is behind it.
+    pub fn mark_initialized(&mut self) {
+        self.initialized = true;
+    }
+
     /// The Active condition.
     pub fn state(&self) -> PaState {
         self.state
