@@ -232,14 +232,15 @@ fn hms(t: f64) -> String {
 #[test]
 fn offsets_seconds_and_minutes_pick_the_decision_of_the_log() {
     let file = config("k8s-policies.toml");
-    let set = ["simulation.duration=3h"];
+    // Started at min, the first hours scale up, with actions off the minute to explain.
+    let set = ["simulation.duration=3h", "simulation.initial=min"];
     let dir = tempfile::tempdir().unwrap();
     bin()
         .arg("run")
         .arg(&file)
         .arg("--out")
         .arg(dir.path())
-        .args(["--set", set[0], "--policy", "hpa-cpu"])
+        .args(["--set", set[0], "--set", set[1], "--policy", "hpa-cpu"])
         .assert()
         .success();
     let log = full_rows(dir.path(), "hpa-cpu");
@@ -281,7 +282,7 @@ fn offsets_seconds_and_minutes_pick_the_decision_of_the_log() {
     let text = bin()
         .args(["explain", "decision"])
         .arg(&file)
-        .args(["--policy", "hpa-cpu", "--at", hhmm, "--set", set[0]])
+        .args(["--policy", "hpa-cpu", "--at", hhmm, "--set", set[0], "--set", set[1]])
         .assert()
         .success()
         .get_output()
@@ -332,7 +333,7 @@ fn offsets_seconds_and_minutes_pick_the_decision_of_the_log() {
     let text = bin()
         .args(["explain", "decision"])
         .arg(&file)
-        .args(["--policy", "hpa-cpu", "--at", hhmm, "--set", set[0]])
+        .args(["--policy", "hpa-cpu", "--at", hhmm, "--set", set[0], "--set", set[1]])
         .assert()
         .success()
         .get_output()
