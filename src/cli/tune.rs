@@ -354,15 +354,29 @@ fn search_estimate(
         let n = r.candidates as u64 * u64::from(r.runs_per_candidate);
         total.add_runs(&run, n);
         let day = base.duration > 86_400 * scalesim::time::SECOND;
+        let last = std::ptr::eq(r, rungs.last().expect("a plan has a rung"));
         words.push(if r.window == whole {
-            format!("{} × {} run(s) of the whole horizon", r.candidates, r.runs_per_candidate)
-        } else {
             format!(
-                "{} screen(s) of {}–{} (after a {} warm-up)",
+                "{} × {} run(s) of the whole horizon{}",
                 r.candidates,
-                base.clock.label(r.window.start, day),
-                base.clock.label(r.window.end, day),
-                scalesim::report::format_duration(r.window.warmup)
+                r.runs_per_candidate,
+                if last { " at full fidelity" } else { "" }
+            )
+        } else {
+            let at = |t| {
+                let dt = base.clock.datetime(t);
+                if day { dt.format("%Y-%m-%d %H:%M").to_string() } else { dt.format("%H:%M").to_string() }
+            };
+            format!(
+                "{} screen(s) of {}–{}{}",
+                r.candidates,
+                at(r.window.start),
+                at(r.window.end),
+                if r.window.warmup > 0 {
+                    format!(" (after a {} warm-up)", scalesim::report::format_duration(r.window.warmup))
+                } else {
+                    String::new()
+                }
             )
         });
         full_runs = r.runs_per_candidate;

@@ -386,21 +386,27 @@ pub fn horizon_warning(
 ) -> Option<Warning> {
     let (peak, at) = peak_rate(full);
     let (here, here_at) = peak_rate(tuned);
+    let step = |s: &Scenario| s.record_interval.max(1).div_ceil(SECOND) * SECOND;
+    let span = |s: &Scenario, t: Time| {
+        format!("{}–{}", s.clock.label(t, false), s.clock.label((t + step(s)).min(s.duration), false))
+    };
     if peak <= 0.0 || here >= HORIZON_PEAK_SHARE * peak {
         return None;
     }
     let fmt_t = |s: &Scenario, t: Time| s.clock.datetime(t).format("%Y-%m-%d %H:%M").to_string();
     let mut message = format!(
         "the horizon ({} to {}, {}) does not reach the scenario's busiest period: its highest expected rate \
-         is {} req/s (at {}), {:.0} % of the whole scenario's {} req/s (at {})",
+         is {} req/s ({} {}), {:.0} % of the whole scenario's {} req/s ({} {})",
         fmt_t(tuned, 0),
         fmt_t(tuned, tuned.duration),
         overrides.iter().map(|o| format!("--set {o}")).collect::<Vec<_>>().join(" "),
         format!("{here:.1}"),
-        fmt_t(tuned, here_at),
+        tuned.clock.datetime(here_at).format("%Y-%m-%d"),
+        span(tuned, here_at),
         100.0 * here / peak,
         format!("{peak:.1}"),
-        fmt_t(full, at),
+        full.clock.datetime(at).format("%Y-%m-%d"),
+        span(full, at),
     );
     if let Some(w) = busiest_span(tuned, full) {
         message.push_str(&format!(
