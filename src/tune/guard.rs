@@ -230,8 +230,15 @@ fn short(k: &str) -> &str {
     super::short_key(k)
 }
 
+/// One figure bit for bit: mean, interval ends, count.
+type FigureBits = (Option<u64>, Option<u64>, Option<u64>, usize);
+
+/// Candidates measured alike (rung, replications, window start, end and warm-up) and equal in
+/// every other varied key.
+type GroupKey = (usize, u32, Time, Time, Time, Vec<String>);
+
 /// A candidate's figures, bit for bit (means, interval ends and counts).
-fn signature(c: &CandidateResult) -> Vec<(Option<u64>, Option<u64>, Option<u64>, usize)> {
+fn signature(c: &CandidateResult) -> Vec<FigureBits> {
     let b = |x: Option<f64>| x.map(f64::to_bits);
     c.figures.figures.iter().map(|e| (b(e.mean), b(e.ci95_low), b(e.ci95_high), e.n)).collect()
 }
@@ -246,8 +253,7 @@ pub fn no_effect_warnings(vary: &[Vary], out: &TuneOutcome) -> Vec<Warning> {
             continue;
         }
         // Group by fidelity and the other keys' values.
-        type Group<'a> = Vec<&'a CandidateResult>;
-        let mut groups: BTreeMap<(usize, u32, Time, Time, Time, Vec<String>), Group> = BTreeMap::new();
+        let mut groups: BTreeMap<GroupKey, Vec<&CandidateResult>> = BTreeMap::new();
         for c in &out.candidates {
             let f = &c.fidelity;
             let others: Vec<String> = c
@@ -396,15 +402,13 @@ pub fn horizon_warning(
     let fmt_t = |s: &Scenario, t: Time| s.clock.datetime(t).format("%Y-%m-%d %H:%M").to_string();
     let mut message = format!(
         "the horizon ({} to {}, {}) does not reach the scenario's busiest period: its highest expected rate \
-         is {} req/s ({} {}), {:.0} % of the whole scenario's {} req/s ({} {})",
+         is {here:.1} req/s ({} {}), {:.0} % of the whole scenario's {peak:.1} req/s ({} {})",
         fmt_t(tuned, 0),
         fmt_t(tuned, tuned.duration),
         overrides.iter().map(|o| format!("--set {o}")).collect::<Vec<_>>().join(" "),
-        format!("{here:.1}"),
         tuned.clock.datetime(here_at).format("%Y-%m-%d"),
         span(tuned, here_at),
         100.0 * here / peak,
-        format!("{peak:.1}"),
         full.clock.datetime(at).format("%Y-%m-%d"),
         span(full, at),
     );
