@@ -182,8 +182,29 @@ impl Estimate {
         )
     }
 
+    /// Adds `times` runs of which `run` is the estimate of one: counts and work add up, the
+    /// replicas and the memory are the larger (the search keeps summaries, not whole runs).
+    pub fn add_runs(&mut self, run: &Estimate, times: u64) {
+        let k = times as f64;
+        self.runs += run.runs * times;
+        self.requests += run.requests * k;
+        self.decisions += run.decisions * k;
+        self.intervals += run.intervals * k;
+        self.work += run.work * k;
+        if times > 0 {
+            self.max_replicas = self.max_replicas.max(run.max_replicas);
+            self.memory_bytes = self.memory_bytes.max(run.memory_bytes);
+        }
+    }
+
     /// Compares the estimate with the limits.
     pub fn check(&self) -> Verdict {
+        self.check_plan(None)
+    }
+
+    /// [`Estimate::check`], the messages saying first what is planned (`plan`, e.g. the rungs of
+    /// a search), when given.
+    pub fn check_plan(&self, plan: Option<&str>) -> Verdict {
         // NaN (an estimate that overflowed) counts as over.
         let over_work = self.work.is_nan() || self.work > WORK_LIMIT;
         let over_mem = self.memory_bytes.is_nan() || self.memory_bytes > MEMORY_LIMIT;
@@ -198,14 +219,19 @@ impl Estimate {
                 _ => format!("more than {} of memory", bytes(MEMORY_LIMIT)),
             };
             return Verdict::Refuse(format!(
-                "this would take {what} ({}); shorten simulation.duration, lower the rate, raise \
+                "this would take {what} ({}{}); shorten simulation.duration, lower the rate, raise \
                  the recording or policy interval, lower max replicas or --seeds, or pass \
                  --allow-large to run it anyway",
+                plan.map(|p| format!("{p}: ")).unwrap_or_default(),
                 self.describe()
             ));
         }
         if self.work > WORK_WARN || self.memory_bytes > MEMORY_WARN {
-            return Verdict::Warn(format!("warning: a large run: {}", self.describe()));
+            return Verdict::Warn(format!(
+                "warning: a large run: {}{}",
+                plan.map(|p| format!("{p}: ")).unwrap_or_default(),
+                self.describe()
+            ));
         }
         Verdict::Ok
     }

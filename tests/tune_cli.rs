@@ -260,16 +260,13 @@ fn best_toml_runs_and_the_tuned_hpa_manifest_validates_against_the_kubernetes_sc
     let dir = t.path().join("t");
     let best = &json["best"];
     assert!(!best.is_null(), "{}", json["message"]);
-    // best.toml runs where it was written (relative manifest paths rewritten) and reproduces the
-    // best candidate's figures.
+    // best.toml runs where it was written (relative manifest paths rewritten) and its run line
+    // (the search's one-hour horizon as --set) reproduces the best candidate's figures.
+    let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
+    let line = toml.lines().find_map(|l| l.strip_prefix("#   scalesim run ")).expect("a run line");
+    assert_eq!(line, "best.toml --policy hpa-fast --seeds 1 --set simulation.duration=1h");
     let run_out = t.path().join("run");
-    bin()
-        .arg("run")
-        .arg(dir.join("best.toml"))
-        .args(["--policy", "hpa-fast", "--out"])
-        .arg(&run_out)
-        .assert()
-        .success();
+    bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
     let s = read_json(&run_out.join("summary.json"));
     for k in ["cost", "latency_p99_s", "failed_pct", "scaling_actions", "slo_violation_minutes"] {
         assert_eq!(s["policies"][0][k], best[k], "{k}");
@@ -365,4 +362,207 @@ fn bad_input_is_refused_before_simulating() {
     let o = bin().args(["tune", q, "--policy", "nope", "--vary", "policy.nope.target=1"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no policy named `nope`"));
+}
+
+/// Runs tune with `args` into a fresh folder; returns (folder guard, tune.json, stderr).
+fn tune_stderr(args: &[&str]) -> (tempfile::TempDir, Value, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("t");
+    let o = bin().arg("tune").args(args).arg("--out").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "tune {args:?} failed:\n{stderr}");
+    (tmp, read_json(&out.join("tune.json")), stderr)
+}
+
+fn warnings_of<'a>(json: &'a Value, kind: &str) -> Vec<&'a Value> {
+    json["warnings"].as_array().unwrap().iter().filter(|w| w["kind"] == kind).collect()
+}
+
+/// Splits a shell line as `shell_word` quotes it: words separated by spaces, `'…'` quoted.
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut cur, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+#[test]
+fn a_search_of_the_night_warns_and_best_toml_is_the_original_scenario_with_a_run_line_that_reproduces_it() {
+    // One hour from midnight: the night's 50-odd req/s, not the 200 req/s at 14:00. Two seeds and
+    // a base seed of 5, so the run line must carry --seeds and best.toml the seed.
+    let (t, json, stderr) = tune_stderr(&[
+        "configs/quickstart.toml",
+        "--policy",
+        "rps-10",
+        "--vary",
+        "policy.rps-10.target=8,12",
+        "--seeds",
+        "2",
+        "--seed",
+        "5",
+        "--set",
+        "simulation.duration=1h",
+    ]);
+    let dir = t.path().join("t");
+    println!("{stderr}");
+    let best = &json["best"];
+    assert!(!best.is_null(), "{}", json["message"]);
+    // The horizon misses the peak; the move to the busiest hour is suggested.
+    let h = warnings_of(&json, "horizon");
+    assert_eq!(h.len(), 1, "{:#}", json["warnings"]);
+    let m = h[0]["message"].as_str().unwrap();
+    assert!(m.contains("does not reach the scenario's busiest period") && m.contains("200.0 req/s"), "{m}");
+    assert!(m.contains("busiest 1h are 2025-03-04 13:30 to 2025-03-04 14:30"), "{m}");
+    assert_eq!(h[0]["suggestion"], "--set simulation.start=2025-03-04T13:30:00");
+    assert!(stderr.contains(&format!("warning: {m}")), "{stderr}");
+    // The cheapest is the highest target searched: an edge, with the range extended past it.
+    assert_eq!(best["params"]["policy.rps-10.target"], 12);
+    let e = warnings_of(&json, "edge");
+    assert_eq!(e.len(), 1, "{:#}", json["warnings"]);
+    assert_eq!(e[0]["key"], "policy.rps-10.target");
+    assert_eq!(e[0]["suggestion"], "--vary policy.rps-10.target=12..20:4");
+    assert!(stderr.contains("Try: --vary policy.rps-10.target=12..20:4"), "{stderr}");
+    let schema_doc = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tune.schema.json"));
+    schema::validate(&json, &schema_doc, &schema_doc, "$");
+    // The report shows them too.
+    bin().arg("report").arg(&dir).assert().success();
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("id=\"tune-warnings\"") && page.contains("12..20:4"), "no warnings in report.html");
+
+    // best.toml: the original file (its comments, its 24-hour duration), the tuned target and
+    // the seed applied, the duration override only named.
+    let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
+    let original = std::fs::read_to_string("configs/quickstart.toml").unwrap();
+    assert!(toml.contains(original.lines().next().unwrap()), "{toml}");
+    assert!(toml.contains("duration = \"24h\""), "{toml}");
+    assert!(toml.contains("seed = 5"), "{toml}");
+    assert!(toml.contains("#   --set simulation.duration=1h"), "{toml}");
+    let doc: toml::Value = toml::from_str(&toml).unwrap();
+    let pol =
+        doc["policy"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("rps-10")).unwrap();
+    assert_eq!(pol["target"].as_integer(), Some(12));
+    // The run line reproduces the best candidate's figures exactly.
+    let line = toml
+        .lines()
+        .find_map(|l| l.strip_prefix("#   scalesim run "))
+        .unwrap_or_else(|| panic!("no run line in\n{toml}"));
+    assert_eq!(line, "best.toml --policy rps-10 --seeds 2 --set simulation.duration=1h");
+    let run_out = t.path().join("run");
+    bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
+    let s = read_json(&run_out.join("summary.json"));
+    let plain = &s["policies"][0];
+    let mut compared = 0;
+    for (k, v) in plain.as_object().unwrap() {
+        if v.is_number() && !["replications", "min_replicas", "max_replicas"].contains(&k.as_str()) {
+            assert_eq!(&best[k], v, "{k}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 14, "compared {compared} figures");
+    // best.yaml is what `scalesim export` writes: the Deployment named after the scenario.
+    let yaml = std::fs::read_to_string(dir.join("best.yaml")).unwrap();
+    let exported = bin()
+        .args(["export", "configs/quickstart.toml", "--policy", "rps-10", "--set", "policy.rps-10.target=12"])
+        .output()
+        .unwrap();
+    assert_eq!(yaml, String::from_utf8_lossy(&exported.stdout));
+    assert!(yaml.contains("scaleTargetRef:\n    name: quickstart"), "{yaml}");
+}
+
+#[test]
+fn a_key_that_changes_nothing_and_a_tie_are_named() {
+    // One replica of an M/M/c queue: a timeout of an hour or two is never reached, so the
+    // timeout changes nothing, and every candidate costs the same (ties on cost).
+    let (_t, json, stderr) = tune_stderr(&[
+        "tests/fixtures/tune/mmc.toml",
+        "--policy",
+        "one",
+        "--vary",
+        "service.workers=5,6",
+        "--vary",
+        "service.timeout=1h,2h",
+        "--require",
+        "latency_mean_s<=0.105",
+        "--set",
+        "simulation.duration=1h",
+    ]);
+    println!("{stderr}");
+    let n = warnings_of(&json, "no_effect");
+    assert_eq!(n.len(), 1, "{:#}", json["warnings"]);
+    assert_eq!(n[0]["key"], "service.timeout");
+    assert!(n[0]["message"].as_str().unwrap().contains("service.timeout=1h and service.timeout=2h"));
+    assert_eq!(json["best"]["label"], "service.workers=6 service.timeout=1h");
+    let t = warnings_of(&json, "tie");
+    assert_eq!(t.len(), 1, "{:#}", json["warnings"]);
+    let m = t[0]["message"].as_str().unwrap();
+    assert!(m.contains("ties on cost") && m.contains("service.workers=6 service.timeout=2h"), "{m}");
+    assert!(stderr.contains("warning: service.timeout changed no figure"), "{stderr}");
+    // No horizon warning: the load is flat.
+    assert!(warnings_of(&json, "horizon").is_empty());
+    let schema_doc = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tune.schema.json"));
+    schema::validate(&json, &schema_doc, &schema_doc, "$");
+}
+
+/// `(N runs, X requests` of a budget message: N, and X in requests.
+fn runs_and_requests(msg: &str) -> (u64, f64) {
+    let at = msg.find(" runs, ").unwrap_or_else(|| panic!("{msg}"));
+    let runs = msg[..at].rsplit(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap();
+    let rest = &msg[at + 7..];
+    let figure = rest.split(' ').next().unwrap();
+    let (num, mult) = match figure.chars().last().unwrap() {
+        'G' => (&figure[..figure.len() - 1], 1e9),
+        'M' => (&figure[..figure.len() - 1], 1e6),
+        'k' => (&figure[..figure.len() - 1], 1e3),
+        _ => (figure, 1.0),
+    };
+    (runs, num.parse::<f64>().unwrap() * mult)
+}
+
+#[test]
+fn the_halving_budget_message_states_the_runs_halving_plans() {
+    // A flat load for 100 days: too large either way (refused before simulating), so the
+    // messages give the estimates. Halving: 48 screens of the first quarter (a flat load's
+    // busiest window is the earliest, without warm-up), the best 12 once over the whole
+    // horizon, the best 3 four more times, and the oracle's 5 runs; the grid: 48 × 5 + 5.
+    let args = |strategy: &str| -> String {
+        let o = bin()
+            .args(["tune", "tests/fixtures/tune/mmc.toml", "--policy", "one"])
+            .args(["--vary", "service.queue_limit=1..48:1", "--seeds", "5", "--strategy", strategy])
+            .args(["--set", "simulation.duration=2400h", "--out", "/nonexistent/never-written"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let (grid, halving) = (args("grid"), args("halving"));
+    println!("{grid}\n{halving}");
+    assert!(
+        halving.contains(
+            "halving plans 48 screen(s) of 2025-01-06 00:00–2025-01-31 00:00, 12 × 1 run(s) of the whole horizon, \
+             3 × 4 run(s) of the whole horizon at full fidelity, 5 oracle run(s)"
+        ),
+        "{halving}"
+    );
+    let (gr, gq) = runs_and_requests(&grid);
+    let (hr, hq) = runs_and_requests(&halving);
+    assert_eq!((gr, hr), (48 * 5 + 5, 48 + 12 + 12 + 5));
+    // In whole horizons: 245 for the grid, 48 / 4 + 12 + 12 + 5 = 41 for halving.
+    let ratio = hq / gq;
+    assert!((ratio / (41.0 / 245.0) - 1.0).abs() < 0.01, "halving {hq} vs grid {gq}");
 }

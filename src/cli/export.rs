@@ -14,9 +14,9 @@ pub fn export(cmd: ExportCommand) -> Result<(), CliError> {
     check_policy_names(&scenario, std::slice::from_ref(&cmd.policy))?;
     let p = scenario.policies.iter().find(|p| p.name == cmd.policy).expect("checked above");
     let opts = ExportOptions {
-        target: scalesim::policy::k8s_name(cmd.target.as_deref().unwrap_or(&scenario.name)),
         namespace: cmd.namespace.clone(),
         prometheus: cmd.prometheus.clone().unwrap_or_else(|| DEFAULT_PROMETHEUS.to_string()),
+        ..ExportOptions::for_scenario(&scenario.name, cmd.target.as_deref())
     };
     let exported = p.export(&opts).map_err(|e| CliError::Usage(e.to_string()))?;
     match &cmd.out {

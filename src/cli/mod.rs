@@ -342,15 +342,28 @@ fn print_stdout(text: &str) -> Result<(), CliError> {
 /// Applies the cost bounds ([`scalesim::budget`]) to an estimate: a warning line on stderr, or
 /// a refusal (exit 2) unless `allow_large`.
 fn check_budget(e: &scalesim::budget::Estimate, allow_large: bool) -> Result<(), CliError> {
+    check_budget_plan(e, allow_large, None)
+}
+
+/// [`check_budget`], the messages saying first what is planned (`plan`), when given.
+fn check_budget_plan(
+    e: &scalesim::budget::Estimate,
+    allow_large: bool,
+    plan: Option<&str>,
+) -> Result<(), CliError> {
     use scalesim::budget::Verdict;
-    match e.check() {
+    match e.check_plan(plan) {
         Verdict::Ok => Ok(()),
         Verdict::Warn(m) => {
             eprintln!("{m}");
             Ok(())
         }
         Verdict::Refuse(_) if allow_large => {
-            eprintln!("warning: --allow-large: {}", e.describe());
+            eprintln!(
+                "warning: --allow-large: {}{}",
+                plan.map(|p| format!("{p}: ")).unwrap_or_default(),
+                e.describe()
+            );
             Ok(())
         }
         Verdict::Refuse(m) => Err(CliError::Usage(m)),

@@ -8,6 +8,7 @@ use scalesim::report::ReportError;
 use scalesim::report::atomic::Staging;
 use scalesim::report::tune as out;
 use scalesim::scenario::Scenario;
+use scalesim::tune::guard::{self, Warning};
 use scalesim::tune::{self, Candidate, CandidateSetup, Constraint, Strategy, TuneProgress, TuneSpec, space};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -91,6 +92,8 @@ struct Prepared {
     setups: Vec<CandidateSetup>,
     spec: TuneSpec,
     oracle: Option<scalesim::policy::PolicySpec>,
+    /// Warnings known before the search (the horizon's), given again with the outcome's.
+    warnings: Vec<Warning>,
 }
 
 /// Runs `scalesim tune` (or, with `--shard I/N`, its shard's jobs into a part directory).
@@ -255,15 +258,6 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
         setups.push(CandidateSetup { service: sc.service, policy });
         candidates.push(c);
     }
-    // The cost bound: every candidate × seed as a run (halving simulates less); results are kept
-    // as summaries, so memory is that of the largest single run.
-    let refs: Vec<&scalesim::policy::PolicySpec> = setups.iter().map(|s| &s.policy).collect();
-    let mut estimate = scalesim::budget::estimate(&base, &refs, cmd.seeds.max(1));
-    estimate.memory_bytes =
-        refs.iter().map(|p| scalesim::budget::estimate(&base, &[p], 1).memory_bytes).fold(0.0, f64::max);
-    if budget {
-        super::check_budget(&estimate, cmd.allow_large)?;
-    }
     let spec = TuneSpec {
         policy: cmd.policy.clone(),
         objective: cmd.minimize.clone(),
@@ -279,7 +273,126 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
             None
         }
     };
-    Ok(Prepared { text, origin, base_dir, sources, base, space, candidates, setups, spec, oracle })
+    if budget {
+        let (estimate, plan) = search_estimate(&spec, &base, &setups, oracle.as_ref());
+        super::check_budget_plan(&estimate, cmd.allow_large, plan.as_deref())?;
+    }
+    let warnings: Vec<Warning> =
+        horizon_warning(cmd, &text, &origin, &base_dir, &sources, &base).into_iter().collect();
+    for w in &warnings {
+        eprintln!("warning: {}", w.text());
+    }
+    Ok(Prepared { text, origin, base_dir, sources, base, space, candidates, setups, spec, oracle, warnings })
+}
+
+/// The key of a `--set key=value` argument, trimmed.
+fn set_key(arg: &str) -> &str {
+    arg.split_once('=').map_or(arg, |(k, _)| k).trim()
+}
+
+/// The `--set` keys that move or shorten the horizon.
+const HORIZON_KEYS: [&str; 2] = ["simulation.duration", "simulation.start"];
+
+/// The horizon warning ([`guard::horizon_warning`]) when `--set` moves or shortens the horizon:
+/// the scenario without those overrides is the whole it is compared with, and the same search
+/// moved to the whole's busiest span (`--set simulation.start=…`) is suggested when it reaches
+/// the peak.
+fn horizon_warning(
+    cmd: &TuneCommand,
+    text: &str,
+    origin: &str,
+    base_dir: &Path,
+    sources: &config::Files,
+    base: &Scenario,
+) -> Option<Warning> {
+    let (horizon, rest): (Vec<String>, Vec<String>) =
+        cmd.overrides.iter().cloned().partition(|o| HORIZON_KEYS.contains(&set_key(o)));
+    if horizon.is_empty() {
+        return None;
+    }
+    let full = config::load_str_with(text, origin, base_dir, &rest, sources).ok()?;
+    let moved = guard::busiest_span(base, &full).and_then(|w| {
+        let start = full.clock.datetime(w.start).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let arg = format!("simulation.start={start}");
+        let mut o = cmd.overrides.clone();
+        o.push(arg.clone());
+        config::load_str_with(text, origin, base_dir, &o, sources).ok().map(|m| (m, format!("--set {arg}")))
+    });
+    guard::horizon_warning(base, &full, &horizon, moved.as_ref().map(|(m, s)| (m, s.as_str())))
+}
+
+/// The cost bound of a search: the runs it plans ([`tune::planned_rungs`]: every candidate ×
+/// seed for grid and random; halving's rungs, the screen on its window) and the oracle's, each
+/// counted as the largest of the candidates' runs on that window; results are kept as
+/// summaries, so memory is that of the largest single run. For halving, also the plan in words.
+fn search_estimate(
+    spec: &TuneSpec,
+    base: &Scenario,
+    setups: &[CandidateSetup],
+    oracle: Option<&scalesim::policy::PolicySpec>,
+) -> (scalesim::budget::Estimate, Option<String>) {
+    use scalesim::budget::{Estimate, estimate};
+    let largest = |sc: &Scenario| -> Estimate {
+        setups
+            .iter()
+            .map(|s| estimate(&Scenario { service: s.service.clone(), ..sc.clone() }, &[&s.policy], 1))
+            .max_by(|a, b| a.work.total_cmp(&b.work))
+            .unwrap_or_default()
+    };
+    let rungs = tune::planned_rungs(spec, base, setups.len());
+    let mut total = Estimate::default();
+    let mut words = Vec::new();
+    let whole = tune::Window::whole(base);
+    let whole_run = largest(base);
+    let mut full_runs = 0;
+    for r in &rungs {
+        let run = if r.window == whole {
+            whole_run
+        } else {
+            largest(&base.window(r.window.start - r.window.warmup, r.window.simulated()))
+        };
+        let n = r.candidates as u64 * u64::from(r.runs_per_candidate);
+        total.add_runs(&run, n);
+        let day = base.duration > 86_400 * scalesim::time::SECOND;
+        let last = std::ptr::eq(r, rungs.last().expect("a plan has a rung"));
+        words.push(if r.window == whole {
+            format!(
+                "{} × {} run(s) of the whole horizon{}",
+                r.candidates,
+                r.runs_per_candidate,
+                if last { " at full fidelity" } else { "" }
+            )
+        } else {
+            let at = |t| {
+                let dt = base.clock.datetime(t);
+                if day { dt.format("%Y-%m-%d %H:%M").to_string() } else { dt.format("%H:%M").to_string() }
+            };
+            format!(
+                "{} screen(s) of {}–{}{}",
+                r.candidates,
+                at(r.window.start),
+                at(r.window.end),
+                if r.window.warmup > 0 {
+                    format!(" (after a {} warm-up)", scalesim::report::format_duration(r.window.warmup))
+                } else {
+                    String::new()
+                }
+            )
+        });
+        full_runs = r.runs_per_candidate;
+    }
+    if let Some(o) = oracle {
+        total.add_runs(&estimate(base, &[o], 1), u64::from(spec.seeds));
+        words.push(format!("{} oracle run(s)", spec.seeds));
+    }
+    let plan = matches!(spec.strategy, Strategy::Halving { .. }).then(|| {
+        format!(
+            "halving plans {} (each candidate re-filled when none at full fidelity is feasible adds {} run(s) of the whole horizon)",
+            words.join(", "),
+            full_runs
+        )
+    });
+    (total, plan)
 }
 
 /// Writes a search's outputs and prints its table (or tune.json): the same code for a search
@@ -287,20 +400,34 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
 fn finish(cmd: &TuneCommand, p: &Prepared, outcome: &tune::TuneOutcome) -> Result<(), CliError> {
     let Prepared { text, origin, base_dir, sources, base, space, spec, .. } = p;
     let out_dir = cmd.out_dir.clone().unwrap_or_else(|| default_dir(base, &cmd.policy));
-    let ctx = out::TuneContext { scenario_path: origin, overrides: &cmd.overrides, space, seed: base.seed };
+    let found = guard::outcome_warnings(spec, &space.vary, outcome);
+    for w in &found {
+        eprintln!("warning: {}", w.text());
+    }
+    let warnings: Vec<Warning> = p.warnings.iter().chain(&found).cloned().collect();
+    let ctx = out::TuneContext {
+        scenario_path: origin,
+        overrides: &cmd.overrides,
+        space,
+        seed: base.seed,
+        warnings: &warnings,
+    };
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("tune.json".into(), out::tune_json(base, spec, &ctx, outcome)),
         ("tune.csv".into(), out::tune_csv(spec, space, outcome)),
     ];
     if let Some(b) = outcome.best {
         let best = &outcome.candidates[b].candidate;
+        let best_file = BestFile { text, origin, base_dir, out_dir: &out_dir, spec, best, seed: base.seed };
+        files.push(("best.toml".into(), best_file.toml(&cmd.overrides)?));
         let mut overrides = cmd.overrides.clone();
         overrides.extend(best.overrides());
-        files
-            .push(("best.toml".into(), best_toml(text, origin, base_dir, &out_dir, &overrides, spec, best)?));
         let sc = config::load_str_with(text, origin, base_dir, &overrides, sources)?;
-        if let Some(yaml) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.to_manifest()) {
-            files.push(("best.yaml".into(), yaml.into_bytes()));
+        // Named as `scalesim export` names it: the Deployment after the scenario.
+        let opts = scalesim::policy::ExportOptions::for_scenario(&base.name, None);
+        if let Some(e) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.export(&opts).ok())
+        {
+            files.push(("best.yaml".into(), e.yaml.into_bytes()));
         }
     }
     let title = format!("{}: tune {} ({})", base.name, cmd.policy, spec.strategy.name());
@@ -316,40 +443,108 @@ fn finish(cmd: &TuneCommand, p: &Prepared, outcome: &tune::TuneOutcome) -> Resul
     Ok(())
 }
 
-/// The scenario with the best settings applied, its relative paths rewritten to resolve from
-/// the output folder, and a header saying where it came from.
-fn best_toml(
-    text: &str,
-    origin: &str,
-    base_dir: &Path,
-    out_dir: &Path,
-    overrides: &[String],
-    spec: &TuneSpec,
-    best: &Candidate,
-) -> Result<Vec<u8>, CliError> {
-    let mut doc: toml_edit::DocumentMut =
-        text.parse().map_err(|e| usage(format!("{origin}: cannot re-read the scenario: {e}")))?;
-    config::overrides::apply(&mut doc, overrides)
-        .map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
-    super::paths::rebase_paths(doc.as_table_mut(), base_dir, out_dir);
-    let mut s = format!(
-        "# Written by `scalesim tune` from {origin}: the best settings of policy `{}` found\n# (minimize {}; {}): {}\n# Run it with `scalesim run` on this file; relative paths in it resolve from its folder.\n\n",
-        spec.policy,
-        spec.objective,
-        if spec.constraints.is_empty() {
-            "no constraints".to_string()
+/// What best.toml is made of.
+struct BestFile<'a> {
+    text: &'a str,
+    origin: &'a str,
+    base_dir: &'a Path,
+    out_dir: &'a Path,
+    spec: &'a TuneSpec,
+    best: &'a Candidate,
+    /// The search's base seed (`simulation.seed`, or `--seed`).
+    seed: u64,
+}
+
+/// A word for a POSIX shell: as it is when it holds only characters a shell leaves alone, else
+/// single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+impl BestFile<'_> {
+    /// The overrides of the search that best.toml does not apply (all but the tuned keys and
+    /// `simulation.seed`, which it does).
+    fn other_overrides(&self, overrides: &[String]) -> Vec<String> {
+        overrides
+            .iter()
+            .filter(|o| {
+                let k = set_key(o);
+                k != "simulation.seed" && !self.best.params.iter().any(|(key, _)| key == k)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The `scalesim run` line (from best.toml's folder) that reproduces the best candidate's
+    /// figures: the tuned policy, the search's replications and its other overrides.
+    fn run_line(&self, others: &[String]) -> String {
+        let mut line = format!(
+            "scalesim run best.toml --policy {} --seeds {}",
+            shell_word(&self.spec.policy),
+            self.spec.seeds.max(1)
+        );
+        for o in others {
+            line.push_str(&format!(" --set {}", shell_word(o)));
+        }
+        line
+    }
+
+    /// best.toml: the scenario file as written, with the best candidate's values and the
+    /// search's seed applied (text-preserving: comments and layout kept), its relative paths
+    /// rewritten to resolve from the output folder, and a header naming the search's other
+    /// overrides (not applied) and the run line that reproduces the best candidate's figures.
+    fn toml(&self, overrides: &[String]) -> Result<Vec<u8>, CliError> {
+        let mut applied = self.best.overrides();
+        applied.push(format!("simulation.seed={}", self.seed));
+        let mut doc: toml_edit::DocumentMut = self
+            .text
+            .parse()
+            .map_err(|e| usage(format!("{}: cannot re-read the scenario: {e}", self.origin)))?;
+        config::overrides::apply(&mut doc, &applied)
+            .map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
+        super::paths::rebase_paths(doc.as_table_mut(), self.base_dir, self.out_dir);
+        let others = self.other_overrides(overrides);
+        let spec = self.spec;
+        let mut s = format!(
+            "# Written by `scalesim tune` from {}: that scenario as written, with the best settings of\n\
+             # policy `{}` found (minimize {}; {}) and the search's seed applied:\n#   {}, simulation.seed={}\n\
+             # Relative paths in it resolve from this file's folder.\n",
+            self.origin,
+            spec.policy,
+            spec.objective,
+            if spec.constraints.is_empty() {
+                "no constraints".to_string()
+            } else {
+                spec.constraints.iter().map(Constraint::text).collect::<Vec<_>>().join(", ")
+            },
+            self.best.overrides().join(", "),
+            self.seed,
+        );
+        if others.is_empty() {
+            s.push_str("# The search ran with no other overrides.\n");
         } else {
-            spec.constraints.iter().map(Constraint::text).collect::<Vec<_>>().join(", ")
-        },
-        best.label(),
-    );
-    s.push_str(&doc.to_string());
-    // The file must load from where it is written.
-    std::fs::create_dir_all(out_dir).map_err(|e| {
-        CliError::Report(ReportError::Io { path: out_dir.to_path_buf(), message: e.to_string() })
-    })?;
-    config::load_str(&s, &out_dir.join("best.toml").display().to_string(), out_dir, &[])?;
-    Ok(s.into_bytes())
+            s.push_str("# The search also ran with these overrides, NOT applied to this file:\n");
+            for o in &others {
+                s.push_str(&format!("#   --set {}\n", shell_word(o)));
+            }
+        }
+        s.push_str(&format!(
+            "# The best candidate's figures (tune.json `best`), exactly, from this folder:\n#   {}\n\n",
+            self.run_line(&others)
+        ));
+        s.push_str(&doc.to_string());
+        // The file must load from where it is written, with the run line's overrides.
+        std::fs::create_dir_all(self.out_dir).map_err(|e| {
+            CliError::Report(ReportError::Io { path: self.out_dir.to_path_buf(), message: e.to_string() })
+        })?;
+        config::load_str(&s, &self.out_dir.join("best.toml").display().to_string(), self.out_dir, &others)?;
+        Ok(s.into_bytes())
+    }
 }
 
 /// Writes `files` and the charts into `dir`, whole or not at all ([`Staging`]: everything is
@@ -497,7 +692,14 @@ pub(super) fn search_target_and_min(
     })
     .map_err(|e| CliError::Usage(e.to_string()))?;
     let dir = out.join(format!("tune-{policy}"));
-    let ctx = out::TuneContext { scenario_path: &origin, overrides: &[], space: &space, seed: base.seed };
+    let warnings = guard::outcome_warnings(&spec, &space.vary, &outcome);
+    let ctx = out::TuneContext {
+        scenario_path: &origin,
+        overrides: &[],
+        space: &space,
+        seed: base.seed,
+        warnings: &warnings,
+    };
     let files = vec![
         ("tune.json".to_string(), out::tune_json(&base, &spec, &ctx, &outcome)),
         ("tune.csv".to_string(), out::tune_csv(&spec, &space, &outcome)),

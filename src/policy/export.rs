@@ -54,6 +54,14 @@ pub struct ExportOptions {
 pub const DEFAULT_PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc:9090";
 
 impl ExportOptions {
+    /// The options `scalesim export` uses for a policy of the scenario `scenario` (its
+    /// `simulation.name`): the Deployment named `target` when given, else after the scenario
+    /// (not after the policy), no namespace, the default Prometheus address. `tune`'s best.yaml
+    /// uses the same.
+    pub fn for_scenario(scenario: &str, target: Option<&str>) -> ExportOptions {
+        ExportOptions::new(target.unwrap_or(scenario))
+    }
+
     /// Options naming the Deployment `target`, no namespace, the default Prometheus address.
     pub fn new(target: &str) -> ExportOptions {
         ExportOptions {
@@ -243,7 +251,8 @@ impl PolicySpec {
     }
 
     /// [`PolicySpec::export`] with default options (the Deployment named after the policy),
-    /// the YAML only; `None` for the policies without a Kubernetes equivalent.
+    /// the YAML only; `None` for the policies without a Kubernetes equivalent. What `export`
+    /// and `tune` write names it after the scenario instead ([`ExportOptions::for_scenario`]).
     pub fn to_manifest(&self) -> Option<String> {
         self.export(&ExportOptions::new(&self.name)).ok().map(|e| e.yaml)
     }

@@ -590,6 +590,17 @@ pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Resu
             );
         }
     }
+    if let Some(ws) = tune["warnings"].as_array().filter(|w| !w.is_empty()) {
+        h.push_str("<div class=\"warnings\" id=\"tune-warnings\"><h2>Warnings</h2>\n<ul>\n");
+        for w in ws {
+            let _ = write!(h, "<li class=\"tune-warning\">{}", esc(w["message"].as_str().unwrap_or("")));
+            if let Some(s) = w["suggestion"].as_str() {
+                let _ = write!(h, " Try: <code>{}</code>", esc(s));
+            }
+            h.push_str("</li>\n");
+        }
+        h.push_str("</ul></div>\n");
+    }
     if let Some(o) = tune["oracle"].as_object() {
         let _ = writeln!(
             h,

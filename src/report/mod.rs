@@ -172,6 +172,11 @@ pub(crate) fn fmt_num(x: f64) -> String {
     if r == r.trunc() && r.abs() < 9.0e15 { format!("{}", r as i64) } else { format!("{r}") }
 }
 
+/// A simulated duration for people: `90s`, `10m`, `1h30m`.
+pub fn format_duration(t: crate::time::Time) -> String {
+    fmt_duration(crate::time::to_secs_f64(t))
+}
+
 /// A duration for people: `90s`, `10m`, `1h30m`.
 pub(crate) fn fmt_duration(s: f64) -> String {
     let s = s.round() as u64;

@@ -7,6 +7,7 @@ use super::{ReportError, fmt_num, round6};
 use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate};
 use crate::scenario::Scenario;
 use crate::time::to_secs_f64;
+use crate::tune::guard::Warning;
 use crate::tune::{CandidateResult, TuneOutcome, TuneSpec, Window, short_key, space::Space};
 use plotters::prelude::*;
 use serde_json::{Map, Value, json};
@@ -97,6 +98,8 @@ pub struct TuneContext<'a> {
     pub space: &'a Space,
     /// Base seed.
     pub seed: u64,
+    /// The search's warnings ([`crate::tune::guard`]), in the order they were given.
+    pub warnings: &'a [Warning],
 }
 
 /// The `tune.json` document.
@@ -162,6 +165,12 @@ pub fn tune_value(scenario: &Scenario, spec: &TuneSpec, ctx: &TuneContext, out: 
         "best": best,
         "message": message,
         "oracle": oracle,
+        "warnings": ctx.warnings.iter().map(|w| json!({
+            "kind": w.kind.name(),
+            "key": w.key,
+            "message": w.message,
+            "suggestion": w.suggestion,
+        })).collect::<Vec<_>>(),
         "candidates": out.candidates.iter().map(|c| candidate_json(scenario, spec, c)).collect::<Vec<_>>(),
     })
 }

@@ -11,6 +11,7 @@
 //! same arrivals and per-request demand, a candidate's figures equal those of a plain run with
 //! the same `--set` values, and differences between candidates are paired.
 
+pub mod guard;
 pub mod space;
 
 use crate::engine;
@@ -710,6 +711,51 @@ fn plan(spec: &TuneSpec, base: &Scenario) -> Vec<Step> {
     }
 }
 
+/// How many of `n` candidates a rung of halving keeps for the next: the best 1/`eta` (at least
+/// one; at least two while a later rung compares).
+fn survivors(n: usize, eta: usize) -> usize {
+    n.div_ceil(eta).max(2.min(n))
+}
+
+/// One rung of a search as planned before any result is known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlannedRung {
+    /// Candidates it runs.
+    pub candidates: usize,
+    /// New runs per candidate (replications not already run by an earlier rung on its window).
+    pub runs_per_candidate: u32,
+    /// The part of the horizon measured (and the warm-up simulated before it).
+    pub window: Window,
+}
+
+/// What a search of `candidates` candidates will simulate, rung by rung, as [`run`] plans it
+/// (for the cost bound): grid and random run every candidate at full fidelity; halving screens
+/// every candidate, keeps the best 1/η at each rung, and reuses what an earlier rung ran on the
+/// same window. A re-fill (halving, when no candidate at full fidelity is feasible) depends on
+/// the results and is not counted: each re-filled candidate adds one full-fidelity candidate's
+/// runs. The oracle's runs are not included.
+pub fn planned_rungs(spec: &TuneSpec, base: &Scenario, candidates: usize) -> Vec<PlannedRung> {
+    let eta = match spec.strategy {
+        Strategy::Halving { eta, .. } => eta.max(2) as usize,
+        _ => 1,
+    };
+    let steps = plan(spec, base);
+    let mut alive = candidates;
+    let mut out = Vec::with_capacity(steps.len());
+    for (r, step) in steps.iter().enumerate() {
+        let done = steps[..r].iter().filter(|s| s.window == step.window).map(|s| s.seeds).max().unwrap_or(0);
+        out.push(PlannedRung {
+            candidates: alive,
+            runs_per_candidate: step.seeds.saturating_sub(done),
+            window: step.window,
+        });
+        if r + 1 < steps.len() {
+            alive = survivors(alive, eta);
+        }
+    }
+    out
+}
+
 fn search(
     spec: &TuneSpec,
     base: &Scenario,
@@ -851,7 +897,7 @@ fn search(
             let mut ranked: Vec<(usize, PolicyAggregate)> =
                 alive.iter().map(|&c| (c, evaluate(&cache, c, step.seeds, step.window))).collect();
             ranked.sort_by(|a, b| order(spec, &a.1, &b.1).then(a.0.cmp(&b.0)));
-            let keep = alive.len().div_ceil(eta).max(2.min(alive.len()));
+            let keep = survivors(alive.len(), eta);
             before_last = ranked.iter().map(|(c, a)| (*c, feasible(spec, a))).collect();
             alive = ranked.into_iter().take(keep).map(|(c, _)| c).collect();
             alive.sort_unstable();
@@ -1143,6 +1189,47 @@ mod tests {
             r#"{ shape = "spike", base = 10.0, start = "20m", length = "10m", multiplier = 5.0 }"#,
         );
         assert_eq!(screen_window(&spike, 0.25), Window { start: 15 * m, end: 30 * m, warmup: 8 * m });
+    }
+
+    #[test]
+    fn halving_plans_its_rungs_as_it_runs_them() {
+        use crate::time::SECOND;
+        let h = 3600 * SECOND;
+        let day = scenario("24h", r#"{ shape = "daily", trough = 50.0, peak = 200.0, peak_hour = 14.0 }"#);
+        let spec = |seeds, strategy| TuneSpec {
+            policy: "f".into(),
+            objective: "cost".into(),
+            constraints: Vec::new(),
+            seeds,
+            strategy,
+        };
+        let halving = Strategy::Halving { eta: 4, screen_horizon: 0.25, budget: None };
+        let got: Vec<(usize, u32, Time, Time)> = planned_rungs(&spec(5, halving), &day, 48)
+            .iter()
+            .map(|r| (r.candidates, r.runs_per_candidate, r.window.start, r.window.end))
+            .collect();
+        // 48 screens of 11:00-17:00, the best 12 on the whole day once, the best 3 four more times.
+        assert_eq!(got, [(48, 1, 11 * h, 17 * h), (12, 1, 0, 24 * h), (3, 4, 0, 24 * h)]);
+        // One seed: the screen, then the survivors' whole day; a screen of the whole horizon
+        // is reused.
+        let one: Vec<(usize, u32)> = planned_rungs(&spec(1, halving), &day, 10)
+            .iter()
+            .map(|r| (r.candidates, r.runs_per_candidate))
+            .collect();
+        assert_eq!(one, [(10, 1), (3, 1)]);
+        let whole = Strategy::Halving { eta: 4, screen_horizon: 1.0, budget: None };
+        let w: Vec<(usize, u32)> = planned_rungs(&spec(3, whole), &day, 3)
+            .iter()
+            .map(|r| (r.candidates, r.runs_per_candidate))
+            .collect();
+        assert_eq!(w, [(3, 1), (2, 2)]);
+        assert_eq!(
+            planned_rungs(&spec(2, Strategy::Grid), &day, 7)
+                .iter()
+                .map(|r| (r.candidates, r.runs_per_candidate))
+                .collect::<Vec<_>>(),
+            [(7, 2)]
+        );
     }
 
     #[test]

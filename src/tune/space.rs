@@ -82,7 +82,7 @@ fn list(values: &str) -> Result<Vec<ParamValue>, String> {
 }
 
 /// Splits `10s` into (10, "s"); a bare number has an empty unit.
-fn number_unit(text: &str) -> Option<(f64, &str)> {
+pub(crate) fn number_unit(text: &str) -> Option<(f64, &str)> {
     let t = text.trim();
     let cut = t.find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E').unwrap_or(t.len());
     // `1e3s`: the exponent's `e` is part of the number; a unit never starts with `e`.
@@ -105,11 +105,7 @@ fn range(values: &str) -> Result<Vec<ParamValue>, String> {
     }
     let step = step.trim();
     let mut out = Vec::new();
-    let fmt = |x: f64| -> String {
-        let r = (x * 1e9).round() / 1e9;
-        let s = if r.fract() == 0.0 && r.abs() < 9.0e15 { format!("{}", r as i64) } else { format!("{r}") };
-        format!("{s}{ua}")
-    };
+    let fmt = |x: f64| format_value(x, ua);
     if let Some(f) = step.strip_prefix('x') {
         let factor: f64 = f.trim().parse().map_err(|_| format!("`x{f}` is not a factor; {form}"))?;
         if !(factor.is_finite() && factor > 1.0) {
@@ -143,6 +139,19 @@ fn range(values: &str) -> Result<Vec<ParamValue>, String> {
         }
     }
     Ok(out)
+}
+
+/// A value of a range as its text: rounded to 9 decimals, whole numbers without a point, then
+/// the unit.
+pub(crate) fn format_value(x: f64, unit: &str) -> String {
+    let r = (x * 1e9).round() / 1e9;
+    let s = if r.fract() == 0.0 && r.abs() < 9.0e15 { format!("{}", r as i64) } else { format!("{r}") };
+    format!("{s}{unit}")
+}
+
+/// `START..END:STEP` in the syntax [`parse_vary`] reads, `step` written out (`2`, `10s`, `x2`).
+pub(crate) fn format_range(start: f64, end: f64, step: &str, unit: &str) -> String {
+    format!("{}..{}:{step}", format_value(start, unit), format_value(end, unit))
 }
 
 /// The cross product of several `--vary`, addressed by index (the last key varies fastest).

@@ -1,6 +1,6 @@
 //! A small JSON Schema validator shared by the tests of summary.json, tune.json and the explain
-//! schemas, for the keyword subset the checked-in schemas use (`type`, `required`, `properties`,
-//! `additionalProperties`, `items`, `minimum`, local `$ref`s).
+//! schemas, for the keyword subset the checked-in schemas use (`type`, `enum`, `required`,
+//! `properties`, `additionalProperties`, `items`, `minimum`, local `$ref`s).
 #![allow(dead_code)]
 
 use serde_json::Value;
@@ -31,6 +31,9 @@ pub fn validate(v: &Value, schema: &Value, root: &Value, at: &str) {
             other => panic!("unknown type {other}"),
         });
         assert!(ok, "{at}: {v} is not {types:?}");
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        assert!(allowed.contains(v), "{at}: {v} is not one of {allowed:?}");
     }
     if let (Some(min), Some(x)) = (schema.get("minimum").and_then(Value::as_f64), v.as_f64()) {
         assert!(x >= min, "{at}: {x} < {min}");
