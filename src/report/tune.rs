@@ -380,6 +380,9 @@ pub fn pareto_chart(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome
         .map_err(|e| ReportError::io(path, e))
 }
 
+/// A drawn plot's geometry and its two axes (x, y), for the pixel tests.
+type DrawnPlot = (PlotGeom, Axis, Axis);
+
 /// Whether every value is a whole number (then the axis gets whole ticks only).
 fn whole(values: impl IntoIterator<Item = f64>) -> bool {
     values.into_iter().all(|v| v.fract() == 0.0)
@@ -399,7 +402,7 @@ fn draw_pareto<DB: DrawingBackend>(
     title: &str,
     spec: &TuneSpec,
     out: &TuneOutcome,
-) -> Result<(PlotGeom, Axis, Axis), Box<dyn std::error::Error>>
+) -> Result<DrawnPlot, Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {
@@ -522,7 +525,7 @@ fn draw_sensitivity<DB: DrawingBackend>(
     spec: &TuneSpec,
     space: &Space,
     out: &TuneOutcome,
-) -> Result<Vec<(PlotGeom, Axis, Axis)>, Box<dyn std::error::Error>>
+) -> Result<Vec<DrawnPlot>, Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,
 {
