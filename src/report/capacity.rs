@@ -190,6 +190,7 @@ fn draw(
     c.configure_secondary_axes()
         .y_desc(&fa.desc)
         .y_label_formatter(&flabel)
+        .y_label_offset(4) // as the left axis ([`super::chart::draw_mesh`])
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 18))
         .draw()?;
