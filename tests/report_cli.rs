@@ -117,3 +117,49 @@ fn report_of_a_folder_that_is_not_one_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("summary.json"));
 }
+
+/// Regression (issue 20): the failures chart gave every policy a panel (five of six empty) and
+/// drew one policy's start-up failures as a one-pixel bar under the y axis. Only a policy that
+/// failed gets a panel; the others are named in one line.
+#[test]
+fn failures_chart_panels_only_the_policies_that_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/quickstart.toml");
+    // One replica for fixed-20: it fails; the others keep up with the night's traffic.
+    let set = ["--set", "simulation.duration=30m", "--set", "policy.fixed-20.replicas=1"];
+    let mut args = vec!["run", cfg.to_str().unwrap(), "--out", "out", "--quiet"];
+    args.extend(set);
+    scalesim(tmp.path(), &args);
+    let out = tmp.path().join("out");
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let head: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
+    let (p, f) = (
+        head.iter().position(|h| *h == "policy").unwrap(),
+        head.iter().position(|h| *h == "failed").unwrap(),
+    );
+    let mut clean: Vec<String> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    for line in ts.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let name = c[p].to_string();
+        if c[f].parse::<u64>().unwrap() > 0 {
+            clean.retain(|x| *x != name);
+            if !failed.contains(&name) {
+                failed.push(name);
+            }
+        } else if !failed.contains(&name) && !clean.contains(&name) {
+            clean.push(name);
+        }
+    }
+    assert_eq!(failed, ["fixed-20"], "the scenario is meant to fail one policy");
+    scalesim(tmp.path(), &["report", "out", "--quiet"]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    // The failures chart is the SVG whose title says so.
+    let svg = html.split("<svg").find(|s| s.contains("failed requests by reason")).expect("failures chart");
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    assert!(svg.contains(&format!("no failures: {}", clean.join(", "))), "{clean:?}");
+    assert!(svg.contains(">fixed-20<") || svg.contains("fixed-20\n"), "the failing policy's panel");
+    for name in &clean {
+        assert!(!svg.contains(&format!(">{name}<")), "{name} has a panel");
+    }
+}

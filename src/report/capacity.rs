@@ -2,7 +2,7 @@
 //! chart of latency percentiles and failure rate against offered load with the capacity marked.
 
 use super::ReportError;
-use super::chart::{FONT, PALETTE, SIZE, font_ready};
+use super::chart::{FONT, PALETTE, SIZE, TickedRange, draw_mesh, font_ready, tick_label};
 use crate::capacity::{CapacityAnswer, StepTestResult};
 use plotters::prelude::*;
 use serde_json::{Value, json};
@@ -173,23 +173,24 @@ fn draw(
             * 1000.0
             * 1.1;
     let fmax = r.steps.iter().map(|s| s.failure_rate * 100.0).fold(1.0, f64::max).min(100.0) * 1.1;
+    // Ticks from the one tick algorithm, labelled exactly ([`super::ticks`]).
+    let xa = super::ticks::axis(0.0, xmax, false, 9, "offered load (requests/s)");
+    let ya = super::ticks::axis(0.0, ymax, false, 9, "latency (ms)");
+    let fa = super::ticks::axis(0.0, fmax, false, 9, "failed (%)");
     let mut c = ChartBuilder::on(&root)
         .caption(title, (FONT, 26))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(80)
         .right_y_label_area_size(80)
-        .build_cartesian_2d(0.0..xmax, 0.0..ymax)?
-        .set_secondary_coord(0.0..xmax, 0.0..fmax);
-    c.configure_mesh()
-        .x_desc("offered load (requests/s)")
-        .y_desc("latency (ms)")
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(WHITE)
-        .draw()?;
+        .build_cartesian_2d(TickedRange::of(&xa, 1), TickedRange::of(&ya, 1))?
+        .set_secondary_coord(TickedRange::of(&xa, 1), TickedRange::of(&fa, 1));
+    draw_mesh(&mut c, &xa, &ya, (&xa.desc, &ya.desc), (16, 18))?;
+    let flabel = |v: &f64| tick_label(&fa, *v);
     c.configure_secondary_axes()
-        .y_desc("failed (%)")
+        .y_desc(&fa.desc)
+        .y_label_formatter(&flabel)
+        .y_label_offset(4) // as the left axis ([`super::chart::draw_mesh`])
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 18))
         .draw()?;

@@ -139,9 +139,11 @@ pub(crate) struct Figure {
     pub note: Option<String>,
 }
 
-/// A linear f64 axis with explicit ticks (plotters' own f64 axis cannot take custom labels).
+/// A linear f64 axis with explicit ticks (plotters' own f64 axis cannot take custom labels):
+/// the gridlines are drawn at exactly the tick values and [`tick_label`] labels each with its
+/// own text.
 #[derive(Clone)]
-struct TickedRange {
+pub(crate) struct TickedRange {
     lo: f64,
     hi: f64,
     ticks: Vec<f64>,
@@ -169,7 +171,72 @@ impl Ranged for TickedRange {
     }
 }
 
-fn tick_label(axis: &Axis, v: f64) -> String {
+impl TickedRange {
+    /// The range and ticks of `axis` (every tick, or every `every`-th).
+    pub(crate) fn of(axis: &Axis, every: usize) -> TickedRange {
+        TickedRange {
+            lo: axis.lo,
+            hi: axis.hi,
+            ticks: axis.ticks.iter().step_by(every.max(1)).map(|t| t.0).collect(),
+        }
+    }
+}
+
+/// A chart whose both axes carry explicit ticks.
+pub(crate) type TickedChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickedRange, TickedRange>>;
+
+/// Colour of the gridlines at the ticks.
+pub(crate) fn grid_color() -> RGBAColor {
+    BLACK.mix(0.12)
+}
+
+/// Draws the frame of `chart` (axes, gridlines at exactly the ticks of `x` and `y`, each
+/// labelled with its text), in the style every chart shares.
+pub(crate) fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut TickedChart<'_, DB>,
+    x: &Axis,
+    y: &Axis,
+    (x_desc, y_desc): (&str, &str),
+    (label_size, desc_size): (u32, u32),
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let xlabel = |v: &f64| tick_label(x, *v);
+    let ylabel = |v: &f64| tick_label(y, *v);
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&xlabel)
+        .y_label_formatter(&ylabel)
+        .label_style((FONT, label_size))
+        .axis_desc_style((FONT, desc_size))
+        // Plotters centres a label's layout box (ascent and descent) on its tick, which puts
+        // the digits' ink 0.22 em above the line: move it down by that much.
+        .y_label_offset((label_size as f64 * 0.22).round() as i32)
+        .bold_line_style(grid_color())
+        .axis_style(BLACK.mix(0.6))
+        .draw()?;
+    Ok(())
+}
+
+/// The pixel geometry of `chart`, whose axes are `x` and `y`.
+pub(crate) fn geom_of<DB: DrawingBackend>(chart: &TickedChart<'_, DB>, x: &Axis, y: &Axis) -> PlotGeom {
+    let (pxr, pyr) = chart.plotting_area().get_pixel_range();
+    let a = chart.backend_coord(&(x.lo, y.lo));
+    let b = chart.backend_coord(&(x.hi, y.hi));
+    PlotGeom {
+        px: (a.0 as f64, b.0 as f64),
+        py: (a.1 as f64, b.1 as f64),
+        xr: (x.lo, x.hi),
+        yr: (y.lo, y.hi),
+        clip: (pxr.start, pyr.start, pxr.end - 1, pyr.end - 2),
+    }
+}
+
+/// The label of the tick of `axis` at `v`.
+pub(crate) fn tick_label(axis: &Axis, v: f64) -> String {
     axis.ticks
         .iter()
         .min_by(|a, b| (a.0 - v).abs().total_cmp(&(b.0 - v).abs()))
@@ -194,11 +261,13 @@ pub(crate) struct PlotGeom {
 }
 
 impl PlotGeom {
-    fn x(&self, x: f64) -> f64 {
+    /// Pixel x of data x.
+    pub(crate) fn x(&self, x: f64) -> f64 {
         self.px.0 + (x - self.xr.0) / (self.xr.1 - self.xr.0) * (self.px.1 - self.px.0)
     }
 
-    fn y(&self, y: f64) -> f64 {
+    /// Pixel y of data y (clamped to a plot height beyond the axis).
+    pub(crate) fn y(&self, y: f64) -> f64 {
         let f = (y - self.yr.0) / (self.yr.1 - self.yr.0);
         let f = if f.is_finite() { f.clamp(-1.0, 2.0) } else { 0.0 };
         self.py.0 + f * (self.py.1 - self.py.0)
@@ -282,39 +351,11 @@ where
         .y_label_area_size(if small { if first_col { 76 } else { 52 } } else { 110 });
     // Small panels take every k-th time tick, so that labels do not run into each other.
     let every = if small { fig.x.ticks.len().div_ceil(6).max(1) } else { 1 };
-    let xr = TickedRange {
-        lo: fig.x.lo,
-        hi: fig.x.hi,
-        ticks: fig.x.ticks.iter().step_by(every).map(|t| t.0).collect(),
-    };
-    let yr = TickedRange { lo: fig.y.lo, hi: fig.y.hi, ticks: fig.y.ticks.iter().map(|t| t.0).collect() };
-    let mut chart = builder.build_cartesian_2d(xr, yr)?;
-    let xlabel = |v: &f64| tick_label(&fig.x, *v);
-    let ylabel = |v: &f64| tick_label(&fig.y, *v);
-    let x_desc = if !small || last_row { fig.x.desc.clone() } else { String::new() };
-    let y_desc = if !small || first_col { fig.y.desc.clone() } else { String::new() };
-    chart
-        .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .x_label_formatter(&xlabel)
-        .y_label_formatter(&ylabel)
-        .x_labels(if small { 7 } else { 13 })
-        .label_style((FONT, label_size))
-        .axis_desc_style((FONT, desc_size))
-        .bold_line_style(BLACK.mix(0.12))
-        .axis_style(BLACK.mix(0.6))
-        .draw()?;
-    let (pxr, pyr) = chart.plotting_area().get_pixel_range();
-    let a = chart.backend_coord(&(fig.x.lo, fig.y.lo));
-    let b = chart.backend_coord(&(fig.x.hi, fig.y.hi));
-    let geom = PlotGeom {
-        px: (a.0 as f64, b.0 as f64),
-        py: (a.1 as f64, b.1 as f64),
-        xr: (fig.x.lo, fig.x.hi),
-        yr: (fig.y.lo, fig.y.hi),
-        clip: (pxr.start, pyr.start, pxr.end - 1, pyr.end - 2),
-    };
+    let mut chart = builder.build_cartesian_2d(TickedRange::of(&fig.x, every), TickedRange::of(&fig.y, 1))?;
+    let x_desc = if !small || last_row { fig.x.desc.as_str() } else { "" };
+    let y_desc = if !small || first_col { fig.y.desc.as_str() } else { "" };
+    draw_mesh(&mut chart, &fig.x, &fig.y, (x_desc, y_desc), (label_size, desc_size))?;
+    let geom = geom_of(&chart, &fig.x, &fig.y);
     // Data layers go on the root coordinates (absolute pixels).
     let root = area.clone().strip_coord_spec();
     let (ox, oy) = root.get_base_pixel();
@@ -594,8 +635,142 @@ pub(crate) fn render_svg(fig: &Figure) -> Result<String, String> {
     Ok(s)
 }
 
+/// Pixel checks of drawn axes, shared by the tests of every chart.
 #[cfg(test)]
-mod tests {
+pub(crate) mod pixels {
+    use super::{Axis, PlotGeom};
+
+    /// An RGB image.
+    pub(crate) struct Image<'a> {
+        /// Pixels, 3 bytes each, row-major.
+        pub rgb: &'a [u8],
+        /// Width in pixels.
+        pub w: u32,
+        /// Height in pixels.
+        pub h: u32,
+    }
+
+    impl Image<'_> {
+        fn px(&self, x: i32, y: i32) -> [u8; 3] {
+            if x < 0 || y < 0 || x >= self.w as i32 || y >= self.h as i32 {
+                return [255; 3];
+            }
+            let i = ((y as u32 * self.w + x as u32) * 3) as usize;
+            [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
+        }
+
+        /// A pixel of a gridline (or of the axis line, where a tick sits on the axis).
+        fn line(&self, x: i32, y: i32) -> bool {
+            let [r, g, b] = self.px(x, y);
+            r == g && g == b && [224u8, 102].iter().any(|c| r.abs_diff(*c) <= 2)
+        }
+
+        /// A pixel of text.
+        fn ink(&self, x: i32, y: i32) -> bool {
+            let [r, g, b] = self.px(x, y);
+            r < 140 && g < 140 && b < 140
+        }
+    }
+
+    /// Which way an axis runs.
+    #[derive(Clone, Copy, PartialEq)]
+    pub(crate) enum Dir {
+        /// Horizontal axis: vertical gridlines, labels under the plot.
+        X,
+        /// Vertical axis: horizontal gridlines, labels left of the plot.
+        Y,
+    }
+
+    /// For every tick of `axis` in the plot `g`: `stated(value, label)` is the value the label
+    /// says (None fails the test); the gridline must be drawn within one pixel of where the
+    /// value→pixel mapping puts that stated value, and — when `labels` — the label's ink must
+    /// be centred on the gridline (within 1.5 pixels: a label's ink has a whole number of rows).
+    pub(crate) fn check_ticks(
+        img: &Image,
+        g: &PlotGeom,
+        axis: &Axis,
+        dir: Dir,
+        labels: bool,
+        stated: &dyn Fn(f64, &str) -> Option<f64>,
+    ) {
+        assert!(!axis.ticks.is_empty(), "axis `{}` has no ticks", axis.desc);
+        let (c0, r0, c1, r1) = g.clip;
+        for (v, text) in &axis.ticks {
+            let s = stated(*v, text).unwrap_or_else(|| panic!("tick label `{text}` at {v} states no value"));
+            let want = if dir == Dir::Y { g.y(s) } else { g.x(s) };
+            // The line nearest `want`: the position within 6 px with most gridline pixels.
+            let (lo, hi) = if dir == Dir::Y { (r0 - 1, r1 + 2) } else { (c0 - 1, c1 + 1) };
+            let mut best: Option<(i32, usize)> = None;
+            for at in (want.round() as i32 - 6).max(lo)..=(want.round() as i32 + 6).min(hi) {
+                let n = if dir == Dir::Y {
+                    (c0..=c1).filter(|&x| img.line(x, at)).count()
+                } else {
+                    (r0..=r1).filter(|&y| img.line(at, y)).count()
+                };
+                if best.is_none_or(|b| n > b.1) {
+                    best = Some((at, n));
+                }
+            }
+            let length = if dir == Dir::Y { c1 - c0 + 1 } else { r1 - r0 + 1 } as usize;
+            let (at, n) = best.unwrap_or((i32::MIN, 0));
+            assert!(
+                n * 5 >= length,
+                "tick `{text}` ({} axis `{}`): no gridline within 6 px of {want:.1} (best {n} px of {length} at {at})",
+                if dir == Dir::Y { "y" } else { "x" },
+                axis.desc
+            );
+            assert!(
+                (at as f64 - want).abs() <= 1.0,
+                "tick `{text}` ({} axis `{}`): gridline at {at}, its value {s} belongs at {want:.1}",
+                if dir == Dir::Y { "y" } else { "x" },
+                axis.desc
+            );
+            if !labels {
+                continue;
+            }
+            // The label's ink: a run of text rows (y) or columns (x) around the line.
+            let centre = if dir == Dir::Y {
+                let cols = (c0 - 60)..(c0 - 9);
+                let rows: Vec<i32> =
+                    ((at - 14)..=(at + 14)).filter(|&y| cols.clone().any(|x| img.ink(x, y))).collect();
+                run_centre(&rows, at, 1)
+            } else {
+                let rows = (r1 + 8)..(r1 + 30);
+                let cols: Vec<i32> =
+                    ((at - 45)..=(at + 45)).filter(|&x| rows.clone().any(|y| img.ink(x, y))).collect();
+                run_centre(&cols, at, 6)
+            };
+            let centre =
+                centre.unwrap_or_else(|| panic!("tick `{text}`: no label ink by its gridline at {at}"));
+            assert!(
+                (centre - at as f64).abs() <= 1.5,
+                "tick `{text}`: label centred at {centre:.1}, its gridline at {at}"
+            );
+        }
+    }
+
+    /// The centre of the run of positions (gaps up to `gap` px joined) nearest `at`.
+    fn run_centre(pos: &[i32], at: i32, gap: i32) -> Option<f64> {
+        let mut runs: Vec<(i32, i32)> = Vec::new();
+        for &p in pos {
+            match runs.last_mut() {
+                Some(r) if p - r.1 <= gap + 1 => r.1 = p,
+                _ => runs.push((p, p)),
+            }
+        }
+        runs.into_iter()
+            .map(|(a, b)| (a + b) as f64 / 2.0)
+            .min_by(|a, b| (a - at as f64).abs().total_cmp(&(b - at as f64).abs()))
+    }
+
+    /// The value a plain number label states.
+    pub(crate) fn number(_: f64, text: &str) -> Option<f64> {
+        crate::report::ticks::parse_label(text)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
 
     fn axis(lo: f64, hi: f64, desc: &str) -> Axis {
@@ -743,6 +918,62 @@ mod tests {
         assert!(svg.starts_with("<svg"), "{}", &svg[..60.min(svg.len())]);
         assert!(svg.contains("pixel test"));
         assert!(svg.contains("#0072B2") || svg.to_lowercase().contains("#0072b2"));
+    }
+
+    /// Checks every tick of both axes of every panel of `fig` (y labels on the first panel, x
+    /// labels on the last). The frame is drawn without the data layers, which would hide
+    /// stretches of gridline; the data's own placement is checked by [`check`].
+    pub(crate) fn check_figure_ticks(fig: &Figure, x_stated: &dyn Fn(f64, &str) -> Option<f64>) {
+        use pixels::{Dir, Image, check_ticks, number};
+        let mut frame = fig.clone();
+        for p in &mut frame.panels {
+            p.layers.clear();
+        }
+        let (rgb, geoms) = render_rgb(&frame).unwrap();
+        let img = Image { rgb: &rgb, w: fig.size.0, h: fig.size.1 };
+        assert!(!geoms.is_empty());
+        let every = if geoms.len() > 1 { fig.x.ticks.len().div_ceil(6).max(1) } else { 1 };
+        let x = Axis { ticks: fig.x.ticks.iter().step_by(every).cloned().collect(), ..fig.x.clone() };
+        for (k, g) in geoms.iter().enumerate() {
+            check_ticks(&img, g, &fig.y, Dir::Y, k == 0, &number);
+            check_ticks(&img, g, &x, Dir::X, k + 1 == geoms.len(), x_stated);
+        }
+    }
+
+    #[test]
+    fn tick_labels_sit_on_their_gridlines() {
+        let layers = vec![Layer::Line {
+            segments: vec![zigzag(1.0, 17.0, 300.0, 7200.0)],
+            color: PALETTE[0],
+            width: 3,
+            dash: DASHES[0],
+        }];
+        let y = crate::report::ticks::axis(0.0, 18.4, true, 9, "replicas");
+        let x = crate::report::ticks::axis(0.0, 7200.0, false, 9, "seconds");
+        let fig = figure(vec![Panel { title: None, layers: layers.clone() }], x.clone(), y.clone());
+        check_figure_ticks(&fig, &pixels::number);
+        let panels = (0..5).map(|_| Panel { title: Some("p".into()), layers: layers.clone() }).collect();
+        check_figure_ticks(&figure(panels, x.clone(), y.clone()), &pixels::number);
+    }
+
+    #[test]
+    fn the_tick_check_fails_on_rounded_labels() {
+        // The old compare.png: ticks at multiples of 19/8 = 2.375 labelled with the rounded
+        // value ("2", "5", "7", …): each label is off its gridline by up to half a replica.
+        let ticks = (0..=8).map(|k| 19.0 * k as f64 / 8.0).map(|v| (v, format!("{}", v.round()))).collect();
+        let y = Axis { lo: 0.0, hi: 19.0, ticks, desc: "ready replicas".into() };
+        let x = crate::report::ticks::axis(0.0, 7200.0, false, 9, "seconds");
+        let fig = figure(vec![Panel::default()], x, y);
+        let failed = std::panic::catch_unwind(|| check_figure_ticks(&fig, &pixels::number));
+        assert!(failed.is_err(), "rounded labels must fail the check");
+        // Labels at their values but gridlines drawn elsewhere fail too.
+        let mut shifted = figure(
+            vec![Panel::default()],
+            fig.x.clone(),
+            crate::report::ticks::axis(0.0, 19.0, true, 9, "r"),
+        );
+        shifted.y.ticks = shifted.y.ticks.iter().map(|(v, l)| (v + 0.3, l.clone())).collect();
+        assert!(std::panic::catch_unwind(|| check_figure_ticks(&shifted, &pixels::number)).is_err());
     }
 
     #[test]

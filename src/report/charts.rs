@@ -12,6 +12,7 @@ use super::chart::{
     Axis, Dash, Figure, GREY, Glyph, Layer, LegendItem, Panel, SIZE, THRESHOLD, series_style,
 };
 use super::meta::ReportMeta;
+use super::ticks;
 use crate::record::{FailReason, IntervalRow, RunResult};
 use crate::time::from_secs_f64;
 use plotters::style::{Color, RGBColor};
@@ -204,7 +205,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn empty(&self, name: &'static str, title: String, note: String) -> Built {
-        let mut figure = self.figure(title, None, linear_axis(0.0, 1.0, 0.0, ""), Vec::new(), Vec::new());
+        let mut figure = self.figure(title, None, linear_axis(0.0, 1.0, false, ""), Vec::new(), Vec::new());
         figure.size = (SIZE.0, 300);
         figure.note = Some(note.clone());
         Built { name, figure, empty: Some(note) }
@@ -278,52 +279,11 @@ fn legend_line(label: &str, i: usize) -> LegendItem {
     LegendItem { label: label.to_string(), glyph: Glyph::Line(c, d) }
 }
 
-/// Round tick values in [lo, hi]: steps of 1, 2 or 5 × 10^k, at least `min_step`, about 6–10
-/// ticks. Returns the ticks and the decimals their labels need.
-fn nice_ticks(lo: f64, hi: f64, min_step: f64) -> (Vec<f64>, usize) {
-    let span = (hi - lo).max(1e-12);
-    let raw = span / 8.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step =
-        [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag).max(min_step);
-    let decimals = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
-    let first = (lo / step).ceil() as i64;
-    let last = (hi / step).floor() as i64;
-    // Round away binary noise (3 × 0.2 = 0.6000000000000001).
-    ((first..=last).map(|k| ((k as f64 * step) * 1e9).round() / 1e9).collect(), decimals)
-}
-
-/// Inserts thousands separators into a formatted number ("1234567.5" → "1,234,567.5").
-fn group_thousands(s: String) -> String {
-    let (sign, rest) = s.strip_prefix('-').map_or(("", s.as_str()), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
-    if int.len() <= 4 {
-        return s;
-    }
-    let mut out = String::from(sign);
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    out
-}
-
-/// A linear axis from `lo` to a little above `max`.
-fn linear_axis(lo: f64, max: f64, min_step: f64, desc: &str) -> Axis {
-    let hi = if max > lo { lo + (max - lo) * 1.06 } else { lo + 1.0 };
-    let (ticks, decimals) = nice_ticks(lo, hi, min_step);
-    Axis {
-        lo,
-        hi,
-        ticks: ticks.into_iter().map(|v| (v, group_thousands(format!("{v:.decimals$}")))).collect(),
-        desc: desc.to_string(),
-    }
+/// A linear axis from `lo` to a little above `max`, ticks from [`super::ticks`]; every value
+/// equal gives a range centred on it.
+fn linear_axis(lo: f64, max: f64, integer: bool, desc: &str) -> Axis {
+    let (lo, hi) = if max > lo { (lo, lo + (max - lo) * 1.06) } else { ticks::readable(lo, lo, integer) };
+    ticks::axis(lo, hi, integer, 9, desc)
 }
 
 /// A log10 axis (values plotted as log10) with ticks at 1, 2, 5 × 10^k.
@@ -331,7 +291,7 @@ fn log_axis(min: f64, max: f64, desc: &str) -> Axis {
     let (lmin, lmax) = (min.log10(), max.log10());
     let span = (lmax - lmin).max(1e-9);
     let (lo, hi) = (lmin - 0.04 * span, lmax + 0.06 * span);
-    let mut ticks = Vec::new();
+    let mut marks = Vec::new();
     let decades = (hi - lo).ceil() as i32;
     let mults: &[f64] = if decades > 5 { &[1.0] } else { &[1.0, 2.0, 5.0] };
     for k in (lo.floor() as i32)..=(hi.ceil() as i32) {
@@ -340,16 +300,16 @@ fn log_axis(min: f64, max: f64, desc: &str) -> Axis {
             let t = x.log10();
             if t >= lo && t <= hi {
                 let decimals = if x >= 1.0 { 0 } else { (-x.log10().floor()) as usize };
-                ticks.push((t, group_thousands(format!("{x:.decimals$}"))));
+                marks.push((t, ticks::group_thousands(format!("{x:.decimals$}"))));
             }
         }
     }
-    Axis { lo, hi, ticks, desc: desc.to_string() }
+    Axis { lo, hi, ticks: marks, desc: desc.to_string() }
 }
 
 /// Tick positions (seconds since start) on round local clock times within [lo, hi], and
 /// whether labels need the weekday (spans longer than a day).
-fn time_ticks(meta: &ReportMeta, lo: f64, hi: f64) -> (Vec<f64>, bool) {
+pub(crate) fn time_ticks(meta: &ReportMeta, lo: f64, hi: f64) -> (Vec<f64>, bool) {
     const STEPS: [f64; 19] = [
         5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0,
         21600.0, 43200.0, 86400.0, 172800.0, 604800.0,
@@ -397,7 +357,7 @@ fn replicas(ctx: &Ctx) -> Built {
         .map(|iv| iv.ready_max.max(iv.ready) as f64)
         .fold(need_max, f64::max)
         .max(1.0);
-    let y = linear_axis(0.0, top, 1.0, "replicas");
+    let y = linear_axis(0.0, top, true, "replicas");
     let panels_mode = ctx.panels(&main, y.hi - y.lo);
     let grey_fill = GREY.mix(0.22);
     let mut legend = Vec::new();
@@ -494,34 +454,68 @@ fn failure_bins<'a>(rows: impl Iterator<Item = &'a IntervalRow>, k: usize) -> Ve
         .collect()
 }
 
-/// `failures.png`: failed requests per second stacked by reason, one panel per policy.
+/// Bins of a whole number of recording intervals that make round durations (with 10 s
+/// intervals: 10 s, 20 s, 30 s, 1 min, …).
+const BIN_INTERVALS: [usize; 20] =
+    [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 40, 60, 90, 120, 180, 240, 360, 720, 1440];
+
+/// How many recording intervals go into one bar of `failures.png`: the fewest of
+/// [`BIN_INTERVALS`] that keep every bar at least 4 pixels wide in a panel of a figure with
+/// `panels` panels, so that a bar at either edge of the plot shows beside the axis.
+fn failure_bin_intervals(rows: usize, panels: usize) -> usize {
+    let cols = match panels {
+        0 | 1 => 1,
+        2..=4 => 2,
+        5..=9 => 3,
+        _ => 4,
+    };
+    // Plot width: the figure less the legend column and margins, per column less the y labels.
+    let width = (SIZE.0 as usize - 290) / cols - if cols == 1 { 140 } else { 95 };
+    let max_bars = (width / 4).max(1);
+    BIN_INTERVALS.iter().copied().find(|k| rows.div_ceil(*k) <= max_bars).unwrap_or(rows.div_ceil(max_bars))
+}
+
+/// `failures.png`: failed requests per second stacked by reason, one panel per policy that
+/// failed; the policies with no failure are named in the subtitle.
 fn failures(ctx: &Ctx) -> Built {
     let title = ctx.title("failed requests by reason");
-    let total: u64 = ctx.runs.iter().flat_map(|r| ctx.rows(r)).map(|iv| iv.failed_total()).sum();
-    if total == 0 {
+    let failed: Vec<(usize, &RunResult)> = ctx
+        .runs
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, r)| ctx.rows(r).any(|iv| iv.failed_total() > 0))
+        .collect();
+    if failed.is_empty() {
         return ctx.empty("failures", title, "No request failed under any policy: nothing to chart.".into());
     }
-    let n = ctx.runs.iter().map(|r| ctx.rows(r).count()).max().unwrap_or(1);
-    let k = n.div_ceil(600).max(1);
+    let clean: Vec<&str> = ctx
+        .runs
+        .iter()
+        .filter(|r| !failed.iter().any(|(_, f)| f.policy == r.policy))
+        .map(|r| r.policy.as_str())
+        .collect();
+    let overlay = ctx.opts.mode == ChartsMode::Overlay && failed.len() > 1;
+    let n = failed.iter().map(|(_, r)| ctx.rows(r).count()).max().unwrap_or(1);
+    let k = failure_bin_intervals(n, if overlay { 1 } else { failed.len() });
     let bins: Vec<Vec<(f64, f64, [f64; 4])>> =
-        ctx.runs.iter().map(|r| failure_bins(ctx.rows(r), k)).collect();
+        failed.iter().map(|(_, r)| failure_bins(ctx.rows(r), k)).collect();
     let present: Vec<bool> = (0..4).map(|j| bins.iter().flatten().any(|b| b.2[j] > 0.0)).collect();
-    let overlay = ctx.opts.mode == ChartsMode::Overlay && ctx.runs.len() > 1;
     let top = bins.iter().flatten().map(|b| b.2.iter().sum::<f64>()).fold(0.0, f64::max);
-    let y = linear_axis(0.0, top, 0.0, "failed requests/s");
+    let y = linear_axis(0.0, top, false, "failed requests/s");
     let mut legend = Vec::new();
     let mut panels = Vec::new();
     if overlay {
         let mut p = Panel { title: None, layers: ctx.warmup_layers() };
-        for (i, (r, b)) in ctx.runs.iter().zip(&bins).enumerate() {
+        for ((i, r), b) in failed.iter().zip(&bins) {
             let segs =
                 vec![b.iter().flat_map(|(s, e, f)| [(*s, f.iter().sum()), (*e, f.iter().sum())]).collect()];
-            p.layers.push(line(segs, i));
-            legend.push(legend_line(&r.policy, i));
+            p.layers.push(line(segs, *i));
+            legend.push(legend_line(&r.policy, *i));
         }
         panels.push(p);
     } else {
-        for (r, b) in ctx.runs.iter().zip(&bins) {
+        for ((_, r), b) in failed.iter().zip(&bins) {
             let mut p =
                 Panel { title: (ctx.runs.len() > 1).then(|| r.policy.clone()), layers: ctx.warmup_layers() };
             for (j, &on) in present.iter().enumerate() {
@@ -550,7 +544,16 @@ fn failures(ctx: &Ctx) -> Built {
         }
     }
     ctx.warmup_legend(&mut legend);
-    let sub = (k > 1).then(|| format!("each bar: {k} recording intervals"));
+    let mut notes = Vec::new();
+    if k > 1 {
+        let len =
+            failed.first().and_then(|(_, r)| ctx.rows(r).next()).map_or(0.0, |iv| iv.end_s - iv.start_s);
+        notes.push(format!("each bar: {} ({k} recording intervals)", super::fmt_duration(len * k as f64)));
+    }
+    if !clean.is_empty() {
+        notes.push(format!("no failures: {}", clean.join(", ")));
+    }
+    let sub = (!notes.is_empty()).then(|| notes.join("   ·   "));
     Built { name: "failures", figure: ctx.figure(title, sub, y, panels, legend), empty: None }
 }
 
@@ -577,7 +580,7 @@ fn cost(ctx: &Ctx) -> Built {
         0.0
     };
     let lo = if lo.is_finite() { (lo * 0.95).max(0.0) } else { 0.0 };
-    let y = linear_axis(lo, top, 0.0, &format!("cumulative cost ({})", ctx.meta.currency));
+    let y = linear_axis(lo, top, false, &format!("cumulative cost ({})", ctx.meta.currency));
     let panels_mode = ctx.panels(&main, y.hi - y.lo);
     let mut legend = Vec::new();
     let mut panels = Vec::new();
@@ -636,7 +639,7 @@ fn latency(ctx: &Ctx) -> Built {
     let y = if wide {
         log_axis(min * scale, max * scale, &format!("latency ({unit}, log scale)"))
     } else {
-        linear_axis(0.0, max * scale, 0.0, &format!("latency ({unit})"))
+        linear_axis(0.0, max * scale, false, &format!("latency ({unit})"))
     };
     let main: Vec<Vec<Option<f64>>> =
         ctx.runs.iter().map(|r| ctx.rows(r).map(|iv| pick(iv, p).map(tf)).collect()).collect();
@@ -690,27 +693,96 @@ fn latency(ctx: &Ctx) -> Built {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    #[test]
-    fn ticks_are_round() {
-        let (t, d) = nice_ticks(0.0, 13.5, 1.0);
-        assert_eq!(t, vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]);
-        assert_eq!(d, 0);
-        let (t, d) = nice_ticks(0.0, 0.9, 0.0);
-        assert_eq!(t, vec![0.0, 0.2, 0.4, 0.6, 0.8]);
-        assert_eq!(d, 1);
-        // A small replica range still gets integer ticks.
-        let (t, _) = nice_ticks(0.0, 2.7, 1.0);
-        assert_eq!(t, vec![0.0, 1.0, 2.0]);
+    /// The time a clock label (`08:20`, `Tue 08:20`) states, near the tick at `t`.
+    pub(crate) fn clock_stated(meta: &ReportMeta) -> impl Fn(f64, &str) -> Option<f64> + '_ {
+        move |t: f64, text: &str| {
+            let hm = text.rsplit(' ').next()?;
+            let (h, m) = hm.split_once(':')?;
+            let said = h.parse::<f64>().ok()? * 3600.0 + m.parse::<f64>().ok()? * 60.0;
+            let sod = meta.clock.local(from_secs_f64(t)).seconds_of_day;
+            let off = (sod - said + 43_200.0).rem_euclid(86_400.0) - 43_200.0;
+            Some(t - off)
+        }
     }
 
     #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(group_thousands("1000".into()), "1000");
-        assert_eq!(group_thousands("10000".into()), "10,000");
-        assert_eq!(group_thousands("-1234567.25".into()), "-1,234,567.25");
+    fn every_run_chart_has_its_tick_labels_on_their_gridlines() {
+        let (s, mut runs) = crate::report::testdata::fixture(1);
+        let meta = ReportMeta::from_scenario(&s);
+        // A 17-replica plateau (the compare.png case) and failures only in the first interval
+        // of one policy.
+        for r in &mut runs {
+            for (i, iv) in r.intervals.iter_mut().enumerate() {
+                if r.policy == "four" {
+                    iv.ready = 17;
+                    iv.ready_min = 17;
+                    iv.ready_max = 17;
+                }
+                iv.failed = if r.policy == "two" && (i == 0 || i == 40) { [368, 0, 0, 0] } else { [0; 4] };
+            }
+        }
+        let stated = clock_stated(&meta);
+        for mode in [ChartsMode::Auto, ChartsMode::Panels, ChartsMode::Overlay] {
+            for window in [None, Some((1000.0, 5000.0))] {
+                for b in build_all(&meta, &runs, ChartOptions { window, mode }) {
+                    assert!(b.empty.is_none(), "{}", b.name);
+                    crate::report::chart::tests::check_figure_ticks(&b.figure, &stated);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn integer_axes_get_integer_ticks_and_a_flat_axis_is_centred() {
+        for top in [1.0, 2.0, 3.0, 7.0, 17.0, 33.0, 250.0] {
+            let a = linear_axis(0.0, top, true, "replicas");
+            assert!(a.ticks.iter().all(|t| t.0.fract() == 0.0), "{top}: {:?}", a.ticks);
+            assert!(a.ticks.len() >= 2, "{top}: {:?}", a.ticks);
+        }
+        let a = linear_axis(0.0, 0.0, false, "cost");
+        assert_eq!((a.lo, a.hi), (-1.0, 1.0));
+    }
+
+    #[test]
+    fn failures_panel_only_the_policies_that_failed() {
+        let (s, mut runs) = crate::report::testdata::fixture(1);
+        let meta = ReportMeta::from_scenario(&s);
+        for r in &mut runs {
+            for (i, iv) in r.intervals.iter_mut().enumerate() {
+                iv.failed = if r.policy == "two" && i == 0 { [368, 0, 0, 0] } else { [0; 4] };
+            }
+        }
+        let b = failures(&Ctx::new(&meta, &runs, ChartOptions::default()));
+        assert_eq!(b.figure.panels.len(), 1);
+        assert_eq!(b.figure.panels[0].title.as_deref(), Some("two"));
+        assert!(
+            b.figure.subtitle.as_deref().unwrap_or("").contains("no failures: four"),
+            "{:?}",
+            b.figure.subtitle
+        );
+        // The bar at the left edge is drawn in its colour from the plot's first columns, at
+        // least 3 px wide (it was a single column beside the axis line).
+        let (rgb, geoms) = crate::report::chart::render_rgb(&b.figure).unwrap();
+        let g = geoms[0];
+        let c = REASON_COLORS[0];
+        let w = b.figure.size.0;
+        let cols: Vec<i32> = (g.clip.0..=g.clip.2)
+            .filter(|&x| {
+                (g.clip.1..=g.clip.3).any(|y| {
+                    let i = ((y as u32 * w + x as u32) * 3) as usize;
+                    let p = &rgb[i..i + 3];
+                    // The bar's colour at 85 % over white.
+                    (p[0] as i32 - (c.0 as f64 * 0.85 + 255.0 * 0.15) as i32).abs() <= 2
+                        && (p[1] as i32 - (c.1 as f64 * 0.85 + 255.0 * 0.15) as i32).abs() <= 2
+                })
+            })
+            .collect();
+        assert!(cols.len() >= 3, "bar columns {cols:?}");
+        // Its first column is the axis line's (blended with it); the next ones show the bar.
+        assert!(cols[0] <= g.x(0.0).round() as i32 + 1, "the bar starts at the plot's left edge: {cols:?}");
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! confidence interval for the difference (Welch: the two runs share no random numbers), plus
 //! `compare.png`, each policy's ready replicas of both runs overlaid.
 
+use super::ReportError;
 use super::chart::{Axis, DASHES, Figure, Glyph, Layer, LegendItem, PALETTE, Panel, SIZE, render_png};
 use super::read::{Loaded, aggregates};
-use super::{ReportError, fmt_num};
 use crate::record::aggregate::{Estimate, FIGURES, t_quantile};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -189,16 +189,10 @@ pub(crate) fn compare_figure(base: &Loaded, other: &Loaded) -> Figure {
         }
         panels.push(Panel { title: (common.len() > 1).then(|| p.clone()), layers });
     }
-    let ticks = |lo: f64, hi: f64, n: usize| -> Vec<(f64, String)> {
-        (0..=n).map(|k| lo + (hi - lo) * k as f64 / n as f64).map(|v| (v, fmt_num(v.round()))).collect()
-    };
-    let hi = (top * 1.08).ceil();
     let clock = &base.meta.clock;
-    let with_day = end > 86_400.0;
-    let xt: Vec<(f64, String)> = (0..=8)
-        .map(|k| end * k as f64 / 8.0)
-        .map(|t| (t, clock.label(crate::time::from_secs_f64(t), with_day)))
-        .collect();
+    let (xt, with_day) = super::charts::time_ticks(&base.meta, 0.0, end);
+    let xt: Vec<(f64, String)> =
+        xt.into_iter().map(|t| (t, clock.label(crate::time::from_secs_f64(t), with_day))).collect();
     Figure {
         title: format!("compare: {} vs {}", base.meta.name, other.meta.name),
         subtitle: Some(format!("solid: {}   ·   dashed: {}", label(base), label(other))),
@@ -208,7 +202,7 @@ pub(crate) fn compare_figure(base: &Loaded, other: &Loaded) -> Figure {
             ticks: xt,
             desc: format!("local time ({}) of the baseline", clock.tz().name()),
         },
-        y: Axis { lo: 0.0, hi, ticks: ticks(0.0, hi, hi.min(8.0) as usize), desc: "ready replicas".into() },
+        y: super::ticks::axis(0.0, top * 1.06, true, 9, "ready replicas"),
         panels,
         legend: vec![
             LegendItem { label: "base".into(), glyph: Glyph::Line(PALETTE[0], DASHES[0]) },
@@ -250,5 +244,26 @@ mod tests {
         assert!((lo - (3.0 - h)).abs() < 1e-9 && (hi - (3.0 + h)).abs() < 1e-9, "{lo} {hi}");
         let single = Estimate { mean: Some(1.0), ci95_low: None, ci95_high: None, n: 1 };
         assert_eq!(diff_ci(&a, &single), None);
+    }
+
+    #[test]
+    fn compare_png_ticks_sit_on_their_gridlines() {
+        let (s, runs) = crate::report::testdata::fixture(1);
+        let meta = crate::report::meta::ReportMeta::from_scenario(&s);
+        let load = |runs: Vec<crate::record::RunResult>| Loaded {
+            summary: crate::report::files::summary_value(&meta, &runs),
+            meta: meta.clone(),
+            runs,
+        };
+        let mut plateau = runs.clone();
+        for r in &mut plateau {
+            for iv in &mut r.intervals {
+                iv.ready = 17;
+            }
+        }
+        let fig = compare_figure(&load(runs), &load(plateau));
+        assert!(fig.y.ticks.iter().all(|t| t.0.fract() == 0.0), "{:?}", fig.y.ticks);
+        let stated = crate::report::charts::tests::clock_stated(&meta);
+        crate::report::chart::tests::check_figure_ticks(&fig, &stated);
     }
 }

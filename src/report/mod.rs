@@ -19,6 +19,7 @@ pub mod meta;
 pub mod read;
 pub mod sha256;
 mod table;
+mod ticks;
 pub mod tune;
 
 pub use charts::{ChartOptions, ChartsMode};

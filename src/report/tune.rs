@@ -2,13 +2,15 @@
 //! `pareto.png`, `sensitivity.png` and the terminal table. Rendering only: the search and its
 //! statistics live in [`crate::tune`].
 
-use super::chart::{FONT, PALETTE, SIZE, font_ready};
+use super::chart::{Axis, FONT, PALETTE, PlotGeom, SIZE, TickedRange, draw_mesh, font_ready, geom_of};
+use super::ticks;
 use super::{ReportError, fmt_num, round6};
 use crate::record::aggregate::{Estimate, FIGURES, PolicyAggregate};
 use crate::scenario::Scenario;
 use crate::time::to_secs_f64;
 use crate::tune::guard::Warning;
 use crate::tune::{CandidateResult, TuneOutcome, TuneSpec, Window, short_key, space::Space};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
@@ -381,24 +383,38 @@ pub fn pareto_chart(path: &Path, title: &str, spec: &TuneSpec, out: &TuneOutcome
     if !font_ready() {
         return Err(ReportError::io(path, "embedded chart font could not be loaded"));
     }
-    draw_pareto(path, title, spec, out).map_err(|e| ReportError::io(path, e))
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    draw_pareto(&root, title, spec, out)
+        .and_then(|_| root.present().map_err(Into::into))
+        .map_err(|e| ReportError::io(path, e))
 }
 
-/// An axis range around [lo, hi] with a margin; one that starts at 0 stays at 0 (no negative
-/// values drawn for figures that cannot be negative), and an empty span gets a unit range.
-fn pad(lo: f64, hi: f64) -> (f64, f64) {
-    let span = (hi - lo).abs();
-    let p = if span > 0.0 { span * 0.08 } else { lo.abs().max(1.0) * 0.1 };
-    let low = if lo >= 0.0 && lo - p < 0.0 { 0.0 } else { lo - p };
-    (low, hi + p)
+/// A drawn plot's geometry and its two axes (x, y), for the pixel tests.
+type DrawnPlot = (PlotGeom, Axis, Axis);
+
+/// Whether every value is a whole number (then the axis gets whole ticks only).
+fn whole(values: impl IntoIterator<Item = f64>) -> bool {
+    values.into_iter().all(|v| v.fract() == 0.0)
 }
 
-fn draw_pareto(
-    path: &Path,
+/// A value axis over data `[lo, hi]` padded by 8 %, with at most `max_ticks` nice ticks; a range
+/// of non-negative figures stays non-negative, and a degenerate one is centred.
+fn value_axis(lo: f64, hi: f64, integer: bool, max_ticks: usize) -> Axis {
+    let (a, b) =
+        if lo.is_finite() && hi.is_finite() { ticks::padded(lo, hi, integer, 0.08) } else { (0.0, 1.0) };
+    ticks::axis(a, b, integer, max_ticks, "")
+}
+
+/// Draws `pareto.png` on `root`; returns the plot's geometry and axes (for the pixel tests).
+fn draw_pareto<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     title: &str,
     spec: &TuneSpec,
     out: &TuneOutcome,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<DrawnPlot, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     let y_fig = &out.tradeoff;
     let pts: Vec<(f64, f64, &CandidateResult)> = out
         .candidates
@@ -407,27 +423,22 @@ fn draw_pareto(
         .filter_map(|c| Some((c.mean(&spec.objective)?, c.mean(y_fig)?, c)))
         .collect();
     let oracle = out.oracle.as_ref().and_then(|o| Some((o.get(&spec.objective).mean?, o.get(y_fig).mean?)));
-    let xs = pts.iter().map(|p| p.0).chain(oracle.map(|o| o.0));
-    let ys = pts.iter().map(|p| p.1).chain(oracle.map(|o| o.1));
-    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
-    let (x0, x1) = if x0.is_finite() { pad(x0, x1) } else { (0.0, 1.0) };
-    let (y0, y1) = if y0.is_finite() { pad(y0.min(0.0), y1.max(y0.min(0.0) + 1e-9)) } else { (0.0, 1.0) };
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    let xs: Vec<f64> = pts.iter().map(|p| p.0).chain(oracle.map(|o| o.0)).collect();
+    let ys: Vec<f64> = pts.iter().map(|p| p.1).chain(oracle.map(|o| o.1)).collect();
+    let (x0, x1) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (y0, y1) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| (a.min(y), b.max(y)));
+    let xa = value_axis(x0, x1, whole(xs.iter().copied()), 9);
+    // The trade-off figure's axis includes zero.
+    let ya = value_axis(y0.min(0.0), y1, whole(ys.iter().copied()), 9);
     root.fill(&WHITE)?;
-    let mut c = ChartBuilder::on(&root)
+    let mut c = ChartBuilder::on(root)
         .caption(title, (FONT, 24))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d(x0..x1, y0..y1)?;
-    c.configure_mesh()
-        .x_desc(format!("{} (minimised)", spec.objective))
-        .y_desc(y_fig.as_str())
-        .label_style((FONT, 16))
-        .axis_desc_style((FONT, 18))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
+        .build_cartesian_2d(TickedRange::of(&xa, 1), TickedRange::of(&ya, 1))?;
+    draw_mesh(&mut c, &xa, &ya, (&format!("{} (minimised)", spec.objective), y_fig.as_str()), (16, 18))?;
+    let geom = geom_of(&c, &xa, &ya);
     let grey = RGBColor(150, 150, 150);
     let feas = PALETTE[0];
     let infeas = PALETTE[1];
@@ -473,8 +484,7 @@ fn draw_pareto(
         .border_style(BLACK)
         .label_font((FONT, 16))
         .draw()?;
-    root.present()?;
-    Ok(())
+    Ok((geom, xa, ya))
 }
 
 /// `sensitivity.png`: a grid of panels, one row per figure (the objective, then each constrained
@@ -490,16 +500,15 @@ pub fn sensitivity_chart(
     if !font_ready() {
         return Err(ReportError::io(path, "embedded chart font could not be loaded"));
     }
-    draw_sensitivity(path, title, spec, space, out).map_err(|e| ReportError::io(path, e))
+    let root = BitMapBackend::new(path, sensitivity_size(spec, space)).into_drawing_area();
+    draw_sensitivity(&root, title, spec, space, out)
+        .and_then(|_| root.present().map_err(Into::into))
+        .map_err(|e| ReportError::io(path, e))
 }
 
-fn draw_sensitivity(
-    path: &Path,
-    title: &str,
-    spec: &TuneSpec,
-    space: &Space,
-    out: &TuneOutcome,
-) -> Result<(), Box<dyn std::error::Error>> {
+/// The figures of `sensitivity.png`'s rows: the objective, then each constrained figure, with
+/// the constraint's limit.
+fn sensitivity_rows(spec: &TuneSpec) -> Vec<(String, Option<f64>)> {
     let mut figures: Vec<(String, Option<f64>)> = vec![(spec.objective.clone(), None)];
     for k in &spec.constraints {
         if k.figure == spec.objective {
@@ -508,10 +517,30 @@ fn draw_sensitivity(
             figures.push((k.figure.clone(), Some(k.limit)));
         }
     }
+    figures
+}
+
+fn sensitivity_size(spec: &TuneSpec, space: &Space) -> (u32, u32) {
+    let rows = sensitivity_rows(spec).len();
+    let cols = space.vary.len().max(1);
+    (SIZE.0.max(440 * cols as u32), (SIZE.1 / 2).max(260 * rows as u32) + 60)
+}
+
+/// Draws `sensitivity.png` on `root`; returns each panel's geometry and axes (for the pixel
+/// tests).
+fn draw_sensitivity<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    spec: &TuneSpec,
+    space: &Space,
+    out: &TuneOutcome,
+) -> Result<Vec<DrawnPlot>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    let figures = sensitivity_rows(spec);
     let rows = figures.len();
     let cols = space.vary.len().max(1);
-    let (w, h) = (SIZE.0.max(440 * cols as u32), (SIZE.1 / 2).max(260 * rows as u32) + 60);
-    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(
         &format!("{title}: filled = feasible, hollow = infeasible, ringed = best, dashed = limit"),
@@ -519,6 +548,7 @@ fn draw_sensitivity(
     )?;
     let panels = root.split_evenly((rows, cols));
     let full: Vec<&CandidateResult> = out.candidates.iter().filter(|c| c.fidelity.full).collect();
+    let mut geoms = Vec::new();
     for (r, (fig, limit)) in figures.iter().enumerate() {
         for (k, vary) in space.vary.iter().enumerate() {
             let area = &panels[r * cols + k];
@@ -533,54 +563,40 @@ fn draw_sensitivity(
                     Some((x_of(c)?, c.mean(fig)?, c.feasible, Some(c.rank) == Some(Some(1)) && c.feasible))
                 })
                 .collect();
-            let (xl, xh) = if numeric {
-                let (a, b) = vary
-                    .values
-                    .iter()
-                    .filter_map(|v| v.as_f64())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-                pad(a, b)
+            // A numeric key: nice ticks (whole ones when every value is whole); a list of words:
+            // one tick per value, labelled with it.
+            let xa = if numeric {
+                let xs: Vec<f64> = vary.values.iter().filter_map(|v| v.as_f64()).collect();
+                let (a, b) =
+                    xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+                value_axis(a, b, whole(xs.iter().copied()), 7)
             } else {
-                (-0.5, vary.values.len() as f64 - 0.5)
+                Axis {
+                    lo: -0.5,
+                    hi: vary.values.len() as f64 - 0.5,
+                    ticks: vary.values.iter().enumerate().map(|(i, v)| (i as f64, v.text.clone())).collect(),
+                    desc: String::new(),
+                }
             };
-            let (yl, yh) = pts
-                .iter()
-                .map(|p| p.1)
-                .chain(*limit)
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
-            let (yl, yh) = if yl.is_finite() { pad(yl.min(0.0), yh) } else { (0.0, 1.0) };
+            let ys: Vec<f64> = pts.iter().map(|p| p.1).chain(*limit).collect();
+            let (yl, yh) =
+                ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| (a.min(y), b.max(y)));
+            let ya = value_axis(yl.min(0.0), yh, whole(ys.iter().copied()), 6);
             let mut c = ChartBuilder::on(area)
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(70)
-                .build_cartesian_2d(xl..xh, yl..yh)?;
-            let labels: Vec<String> = vary.values.iter().map(|v| v.text.clone()).collect();
-            let fmt_x = move |x: &f64| -> String {
-                if numeric {
-                    fmt_num(*x)
-                } else {
-                    let i = x.round();
-                    if (x - i).abs() < 1e-6 && i >= 0.0 {
-                        labels.get(i as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                }
-            };
-            let mut mesh = c.configure_mesh();
-            mesh.x_desc(short_key(&vary.key))
-                .y_desc(fig.as_str())
-                .x_label_formatter(&fmt_x)
-                .label_style((FONT, 14))
-                .axis_desc_style((FONT, 15))
-                .light_line_style(RGBColor(235, 235, 235));
-            if !numeric {
-                mesh.x_labels(vary.values.len().max(2) * 2 + 1);
-            }
-            mesh.draw()?;
+                .build_cartesian_2d(TickedRange::of(&xa, 1), TickedRange::of(&ya, 1))?;
+            draw_mesh(&mut c, &xa, &ya, (short_key(&vary.key), fig.as_str()), (14, 15))?;
+            geoms.push((geom_of(&c, &xa, &ya), xa.clone(), ya.clone()));
             if let Some(l) = limit {
                 let g = RGBColor(120, 120, 120);
-                c.draw_series(DashedLineSeries::new(vec![(xl, *l), (xh, *l)], 8, 5, g.stroke_width(2)))?;
+                c.draw_series(DashedLineSeries::new(
+                    vec![(xa.lo, *l), (xa.hi, *l)],
+                    8,
+                    5,
+                    g.stroke_width(2),
+                ))?;
             }
             c.draw_series(pts.iter().map(|p| {
                 let col = if p.2 { PALETTE[0] } else { PALETTE[1] };
@@ -591,6 +607,126 @@ fn draw_sensitivity(
             )?;
         }
     }
-    root.present()?;
-    Ok(())
+    Ok(geoms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::aggregate::N_FIGURES;
+    use crate::report::chart::pixels::{Dir, Image, check_ticks, number};
+    use crate::tune::space::{ParamValue, Vary};
+    use crate::tune::{Candidate, Constraint, Fidelity, Op, Strategy};
+
+    /// Candidates of `policy.p.target` = each of `targets`, with cost and failed figures.
+    fn outcome(points: &[(f64, f64, f64)]) -> (TuneSpec, Space, TuneOutcome) {
+        let window = Window { start: 0, end: 1, warmup: 0 };
+        let candidates: Vec<CandidateResult> = points
+            .iter()
+            .enumerate()
+            .map(|(i, &(target, cost, failed))| {
+                let mut figures =
+                    [Estimate { mean: Some(0.0), ci95_low: None, ci95_high: None, n: 1 }; N_FIGURES];
+                for (f, v) in [("cost", cost), ("failed", failed)] {
+                    figures[FIGURES.iter().position(|x| *x == f).unwrap()].mean = Some(v);
+                }
+                CandidateResult {
+                    candidate: Candidate {
+                        point: i as u64,
+                        params: vec![("policy.p.target".into(), ParamValue::new(&format!("{target}")))],
+                    },
+                    figures: PolicyAggregate { policy: "p".into(), seeds: vec![1], figures },
+                    fidelity: Fidelity { rung: 0, seeds: 1, horizon: 1.0, window, full: true },
+                    feasible: true,
+                    pareto: i == 0,
+                    rank: Some(i + 1),
+                    diff_to_best: None,
+                    indistinguishable: None,
+                    cost_above_oracle_pct: None,
+                    violation: 0.0,
+                }
+            })
+            .collect();
+        let spec = TuneSpec {
+            policy: "p".into(),
+            objective: "cost".into(),
+            constraints: vec![Constraint {
+                figure: "failed".into(),
+                op: Op::Le,
+                limit: 0.0,
+                origin: "--require".into(),
+            }],
+            seeds: 1,
+            strategy: Strategy::Grid,
+        };
+        let space = Space {
+            vary: vec![Vary {
+                key: "policy.p.target".into(),
+                values: points.iter().map(|p| ParamValue::new(&format!("{}", p.0))).collect(),
+            }],
+        };
+        let out = TuneOutcome {
+            candidates,
+            best: Some(0),
+            closest: None,
+            tradeoff: "failed".into(),
+            oracle: None,
+            rungs: Vec::new(),
+            requests_simulated: 0,
+            runs_simulated: 0,
+        };
+        (spec, space, out)
+    }
+
+    fn check(rgb: &[u8], (w, h): (u32, u32), panels: &[(PlotGeom, Axis, Axis)]) {
+        let img = Image { rgb, w, h };
+        for (g, x, y) in panels {
+            check_ticks(&img, g, y, Dir::Y, true, &number);
+            check_ticks(&img, g, x, Dir::X, true, &number);
+        }
+    }
+
+    #[test]
+    fn pareto_and_sensitivity_ticks_sit_on_their_gridlines() {
+        assert!(font_ready());
+        // Every candidate has 0 failures (the flat axis that was labelled "0.0" throughout),
+        // and integer targets 6..14.
+        let (spec, space, out) = outcome(&[
+            (6.0, 23.09, 0.0),
+            (8.0, 24.5, 0.0),
+            (10.0, 26.2, 0.0),
+            (12.0, 29.9, 0.0),
+            (14.0, 31.0, 0.0),
+        ]);
+        let mut buf = vec![255u8; (SIZE.0 * SIZE.1 * 3) as usize];
+        let (g, x, y) = {
+            let root = BitMapBackend::with_buffer(&mut buf, SIZE).into_drawing_area();
+            let r = draw_pareto(&root, "t", &spec, &out).unwrap();
+            root.present().unwrap();
+            r
+        };
+        // The flat axis is centred on 0 with distinct labels.
+        assert_eq!((y.lo + y.hi) / 2.0, 0.0, "{y:?}");
+        let labels: std::collections::HashSet<&str> = y.ticks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(labels.len(), y.ticks.len(), "{:?}", y.ticks);
+        check(&buf, SIZE, &[(g, x, y)]);
+
+        let size = sensitivity_size(&spec, &space);
+        let mut buf = vec![255u8; (size.0 * size.1 * 3) as usize];
+        let panels = {
+            let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+            let r = draw_sensitivity(&root, "t", &spec, &space, &out).unwrap();
+            root.present().unwrap();
+            r
+        };
+        assert_eq!(panels.len(), 2);
+        for (_, x, _) in &panels {
+            assert!(
+                x.ticks.iter().all(|t| t.0.fract() == 0.0),
+                "integer key, fractional tick: {:?}",
+                x.ticks
+            );
+        }
+        check(&buf, size, &panels);
+    }
 }
