@@ -20,6 +20,7 @@ pub mod read;
 pub mod sha256;
 mod table;
 pub mod tune;
+pub mod verdict;
 
 pub use charts::{ChartOptions, ChartsMode};
 pub use meta::{PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};
