@@ -193,8 +193,10 @@ fn verdict(meta: &ReportMeta, summary: &serde_json::Value, aggs: &[PolicyAggrega
         .iter()
         .filter(|a| !super::verdict::is_oracle(meta, &a.policy))
         .filter_map(|a| {
-            cost_above_oracle(summary, &a.policy)
-                .map(|g| format!("{} {:+.1} %{}", esc(&a.policy), g, if g < 0.0 { " *" } else { "" }))
+            cost_above_oracle(summary, &a.policy).map(|g| {
+                let mark = if super::verdict::flagged_below_oracle(meta, a) { " *" } else { "" };
+                format!("{} {:+.1} %{mark}", esc(&a.policy), g)
+            })
         })
         .collect();
     if !gaps.is_empty() {
@@ -227,8 +229,7 @@ fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
     h.push_str("</tr></thead><tbody>\n");
     let mut marked = false;
     for a in aggs {
-        let below = !super::verdict::is_oracle(meta, &a.policy)
-            && a.get("cost_above_oracle_pct").mean.is_some_and(|p| p < 0.0);
+        let below = super::verdict::flagged_below_oracle(meta, a);
         marked |= below;
         let _ = write!(
             h,
@@ -648,13 +649,17 @@ mod tests {
         let v = verdict(&meta, &summary, &aggregates(&summary));
         assert!(v.contains("four +12.5 %"), "{v}");
         // A policy cheaper than the oracle is flagged, in the verdict and in the table.
-        summary["policies"][0]["cost_above_oracle_pct"] = serde_json::json!(-8.5);
+        summary["policies"][1]["cost_above_oracle_pct"] = serde_json::json!(-8.5);
         let aggs = aggregates(&summary);
         let v = verdict(&meta, &summary, &aggs);
-        assert!(v.contains("two -8.5 % *"), "{v}");
-        assert!(v.contains("two costs 8.5 % less than the oracle: it loads its replicas beyond"), "{v}");
+        assert!(v.contains("four -8.5 % *"), "{v}");
+        assert!(v.contains("four costs 8.5 % less than the oracle: it loads its replicas beyond"), "{v}");
         let t = summary_table(&meta, &aggs);
-        assert!(t.contains("<td>two *</td>") && t.contains("* costs less than the oracle"), "{t}");
+        assert!(t.contains("<td>four *</td>") && t.contains("* costs less than the oracle"), "{t}");
+        // One cheaper than the oracle because it misses the SLO is not flagged.
+        summary["policies"][0]["cost_above_oracle_pct"] = serde_json::json!(-50.0);
+        let v = verdict(&meta, &summary, &aggregates(&summary));
+        assert!(v.contains("two -50.0 %,") && !v.contains("two costs"), "{v}");
         // Every policy misses the SLO: the verdict box says so.
         summary["policies"][1]["slo_violation_minutes"] = serde_json::json!(1.0);
         let v = verdict(&meta, &summary, &aggregates(&summary));

@@ -71,10 +71,7 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
         cols.swap(i, i + 1);
     }
     // A deployable policy cheaper than the oracle is marked (the verdict says why).
-    let below_oracle = |a: &PolicyAggregate| {
-        !super::verdict::is_oracle(meta, &a.policy)
-            && a.get("cost_above_oracle_pct").mean.is_some_and(|p| p < 0.0)
-    };
+    let below_oracle = |a: &PolicyAggregate| super::verdict::flagged_below_oracle(meta, a);
     let mut marked = false;
     let build = |cols: &[Col], marked: &mut bool| -> (Vec<Vec<String>>, Vec<usize>) {
         let mut grid: Vec<Vec<String>> = Vec::new();

@@ -122,6 +122,19 @@ pub fn misses_slo(a: &PolicyAggregate) -> bool {
     a.get("slo_violation_minutes").mean.is_some_and(|v| v > 0.0)
 }
 
+/// Whether a deployable policy is flagged as cheaper than the oracle: it costs less
+/// (negative `cost_above_oracle_pct`) while meeting the SLO (or with no SLO set). One that
+/// misses the SLO is cheaper for that reason, and is listed as missing it instead.
+fn below_oracle(s: &Standing) -> bool {
+    !s.misses_slo() && s.cost_above_oracle_pct.is_some_and(|p| p < 0.0)
+}
+
+/// Whether the table marks `a` as cheaper than the oracle (the verdict says why): the same test
+/// as the verdict's.
+pub fn flagged_below_oracle(meta: &ReportMeta, a: &PolicyAggregate) -> bool {
+    !is_oracle(meta, &a.policy) && below_oracle(&Standing::of(a, meta.slo.is_some()))
+}
+
 /// Whether `policy` is an oracle baseline (type `oracle`): a yardstick, never deployable.
 pub fn is_oracle(meta: &ReportMeta, policy: &str) -> bool {
     meta.policy(policy).is_some_and(|p| p.family == "oracle")
@@ -170,11 +183,7 @@ pub fn verdict(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> Verdict {
     Verdict {
         outcome,
         missing: deployable.iter().filter(|s| s.misses_slo()).cloned().collect(),
-        below_oracle: deployable
-            .iter()
-            .filter(|s| s.cost_above_oracle_pct.is_some_and(|p| p < 0.0))
-            .cloned()
-            .collect(),
+        below_oracle: deployable.iter().filter(|s| below_oracle(s)).cloned().collect(),
         deployable: deployable.len(),
         oracle,
         has_slo,
@@ -253,6 +262,11 @@ impl Verdict {
                     self.money(best.cost)
                 ));
                 match runner_up {
+                    Some(next) if (next.cost - best.cost).abs() < 0.005 => out.push(format!(
+                        "The runner-up, {}, costs the same ({}): they are tied on cost.",
+                        name(next),
+                        self.money(next.cost)
+                    )),
                     Some(next) => {
                         let d = next.cost - best.cost;
                         let pct = if best.cost > 0.0 {
@@ -288,6 +302,9 @@ impl Verdict {
                 oracle_name(&o.policy, esc),
                 self.money(o.cost)
             );
+            if o.misses_slo() {
+                s.push_str(&format!(" and misses the SLO itself ({})", o.shortfall()));
+            }
             if let Some(p) = n.cost_above_oracle_pct {
                 s.push_str(&format!(
                     "; {} is {:.1} % {} it",
@@ -336,12 +353,33 @@ impl Verdict {
         s
     }
 
-    /// The verdict for the terminal: `verdict: …`, one sentence per line.
+    /// The verdict for the terminal: `verdict: …`, one sentence per line, wrapped within 100
+    /// columns (as the table).
     pub fn text(&self) -> String {
         let mut out = String::new();
         for (k, s) in self.sentences(&PLAIN).iter().enumerate() {
-            out.push_str(if k == 0 { "verdict: " } else { "  " });
-            out.push_str(s);
+            let mut line = String::from(if k == 0 { "verdict:" } else { " " });
+            // A "%" stays with its number.
+            let mut words: Vec<String> = Vec::new();
+            for w in s.split(' ') {
+                match words.last_mut() {
+                    Some(last) if w.starts_with('%') => {
+                        last.push(' ');
+                        last.push_str(w);
+                    }
+                    _ => words.push(w.to_string()),
+                }
+            }
+            for word in &words {
+                if line.chars().count() + 1 + word.chars().count() > 100 && !line.trim().is_empty() {
+                    out.push_str(&line);
+                    out.push('\n');
+                    line = String::from("   ");
+                }
+                line.push(' ');
+                line.push_str(word);
+            }
+            out.push_str(&line);
             out.push('\n');
         }
         out
@@ -421,8 +459,11 @@ mod tests {
         assert_eq!(best.policy, "hpa");
         assert_eq!(runner_up.as_ref().unwrap().policy, "rps-10");
         assert_eq!(cheaper_missing.len(), 1);
-        let t = v.text();
-        assert!(t.starts_with("verdict: hpa is the cheapest deployable policy that meets the SLO"), "{t}");
+        let text = v.text();
+        assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+        assert!(text.lines().skip(1).all(|l| l.starts_with("  ")), "{text}");
+        let t = v.sentences(&PLAIN).join(" ");
+        assert!(text.starts_with("verdict: hpa is the cheapest deployable policy that meets the SLO"), "{t}");
         // The runner-up's percentage is of the cheapest's cost: 5.49 / 31.00 = 17.7 %.
         assert!(
             t.contains("The runner-up, rps-10, costs 5.49 USD more (17.7 % more than the cheapest)."),
@@ -438,13 +479,30 @@ mod tests {
             ),
             "{t}"
         );
-        assert!(t.contains("fixed-2 costs 81.0 % less than the oracle: it loads its replicas beyond"), "{t}");
+        // Cheaper than the oracle because it misses the SLO: listed as missing it, not flagged.
+        assert!(v.below_oracle.is_empty() && !t.contains("less than the oracle"), "{t}");
+        assert!(!flagged_below_oracle(&m, &aggs[2]));
         assert_eq!(v.missing.len(), 1);
         assert_eq!(
             v.check_failure().unwrap(),
             "1 of 3 deployable policies misses the SLO: fixed-2 (56.0 SLO-violating min, 3.50 % failed)"
         );
         assert!(v.ok());
+        // One that meets the SLO below the oracle's cost is the verdict, flagged with the reason.
+        let mut more = aggs.to_vec();
+        more.push(agg("rps-14", 23.09, 0.0, 0.0, Some(-8.5)));
+        let v = verdict(&m, &more);
+        assert_eq!(v.named().unwrap().policy, "rps-14");
+        assert!(flagged_below_oracle(&m, &more[4]));
+        let t = v.sentences(&PLAIN).join(" ");
+        assert!(t.contains("costs 25.22 USD; rps-14 is 8.5 % below it."), "{t}");
+        assert!(
+            t.contains(
+                "rps-14 costs 8.5 % less than the oracle: it loads its replicas beyond the capacity the \
+                 oracle plans with (0.43 req/s per replica against the oracle's 0.40)"
+            ),
+            "{t}"
+        );
     }
 
     #[test]
@@ -458,10 +516,21 @@ mod tests {
         let v = verdict(&m, &aggs);
         assert!(!v.ok());
         assert_eq!(v.named().unwrap().policy, "b");
-        let t = v.text();
+        let t = v.sentences(&PLAIN).join(" ");
         assert!(t.contains("The closest is b: 2.0 SLO-violating min, 0.50 % failed; 2.00 USD."), "{t}");
         assert!(t.contains("costs 3.00 USD."), "no percentage without cost_above_oracle_pct: {t}");
         assert!(v.check_failure().unwrap().starts_with("2 of 2 deployable policies miss the SLO: a (5.0"));
+    }
+
+    #[test]
+    fn a_tie_on_cost_is_said_as_such() {
+        let m = meta(&[("a", "fixed"), ("b", "fixed")]);
+        let v = verdict(&m, &[agg("b", 1.1, 0.0, 0.0, None), agg("a", 1.1, 0.0, 0.0, None)]);
+        let t = v.sentences(&PLAIN).join(" ");
+        assert!(
+            t.starts_with("a is the cheapest") && t.contains("The runner-up, b, costs the same (1.10 USD)"),
+            "{t}"
+        );
     }
 
     #[test]
