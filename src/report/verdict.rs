@@ -333,9 +333,9 @@ impl Verdict {
         );
         let mut figures = Vec::new();
         if let Some(l) = b.load_per_replica_rps {
-            let mut f = format!("{l:.2} req/s per replica");
+            let mut f = format!("on average {l:.2} req/s per billed replica");
             if let Some(ol) = o.and_then(|o| o.load_per_replica_rps) {
-                f.push_str(&format!(" against the oracle's {ol:.2}"));
+                f.push_str(&format!(", the oracle {ol:.2}"));
             }
             figures.push(f);
         }
@@ -499,7 +499,7 @@ mod tests {
         assert!(
             t.contains(
                 "rps-14 costs 8.5 % less than the oracle: it loads its replicas beyond the capacity the \
-                 oracle plans with (0.43 req/s per replica against the oracle's 0.40)"
+                 oracle plans with (on average 0.43 req/s per billed replica, the oracle 0.40)"
             ),
             "{t}"
         );
