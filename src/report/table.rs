@@ -56,8 +56,9 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
         col("p95 ms", "latency_p95_s", 1000.0, 1, false),
         col("p99 ms", "latency_p99_s", 1000.0, 1, true),
         col("SLO-violating\nmin", "slo_violation_minutes", 1.0, 1, false),
-        col("replica-h", "replica_hours", 1.0, 2, false),
+        // The cost before the replica-hours: two-line headers never sit side by side.
         col(&format!("cost {}", meta.currency), "cost", 1.0, 2, true),
+        col("replica\nhours", "replica_hours", 1.0, 2, false),
         col("actions", "scaling_actions", 1.0, 0, false),
         col("peak", "peak_replicas", 1.0, 0, false),
         // Last, so that its upper header line never runs into "SLO-violating".
@@ -66,9 +67,8 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
     // Cost above the oracle baseline, when there is one, in place of the replica-hours (the
     // cost column already says the same, and the table stays within 100 columns).
     if aggs.iter().any(|a| a.get("cost_above_oracle_pct").mean.is_some()) {
-        let i = cols.iter().position(|c| c.figure == "replica_hours").expect("a replica-h column");
+        let i = cols.iter().position(|c| c.figure == "replica_hours").expect("a replica-hours column");
         cols[i] = col("+oracle %", "cost_above_oracle_pct", 1.0, 1, false);
-        cols.swap(i, i + 1);
     }
     // A deployable policy cheaper than the oracle is marked (the verdict says why).
     let below_oracle = |a: &PolicyAggregate| super::verdict::flagged_below_oracle(meta, a);
