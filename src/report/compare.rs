@@ -220,9 +220,9 @@ pub fn compare_table(base: &Loaded, other: &Loaded) -> String {
     let noise = if reps(base) > 1 && reps(other) > 1 {
         "the 95 % CI of the difference excludes 0".to_string()
     } else {
-        format!("a difference above {} % of the larger value (one replication)", 100.0 * SINGLE_RUN_THRESHOLD)
+        format!("one replication: a difference above {} % of the larger value", 100.0 * SINGLE_RUN_THRESHOLD)
     };
-    out.push_str(&format!("\nchanged beyond noise ({noise}) in cost, SLO-violating min, failures, p99:\n"));
+    out.push_str("\nchanged beyond noise (cost, SLO-violating min, failures, p99):\n");
     let all = diffs(base, other);
     let currency = &base.meta.currency;
     let mut unchanged = Vec::new();
@@ -258,6 +258,7 @@ pub fn compare_table(base: &Loaded, other: &Loaded) -> String {
             out.push_str(&format!("  only in {who}: {}\n", list.join(", ")));
         }
     }
+    out.push_str(&format!("  (beyond noise: {noise})\n"));
     // The detail: policies with any difference; figures identical in both runs left out.
     for (p, rows) in all.iter().filter(|(p, _)| changed_any.contains(p)) {
         out.push_str(&format!("\n{p} (figures that differ; * beyond noise)\n"));
@@ -287,8 +288,15 @@ pub fn compare_table(base: &Loaded, other: &Loaded) -> String {
                 }),
             ]);
         }
+        // The interval column only when some figure has one.
+        if grid.iter().skip(1).all(|r| r[5] == "–") {
+            for r in &mut grid {
+                r.truncate(5);
+            }
+        }
+        let n = grid[0].len();
         let w: Vec<usize> =
-            (0..6).map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+            (0..n).map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
         for (k, r) in grid.iter().enumerate() {
             let mut line = format!("  {:<w0$}", r[0], w0 = w[0]);
             for (c, wi) in r.iter().zip(&w).skip(1) {
@@ -297,7 +305,7 @@ pub fn compare_table(base: &Loaded, other: &Loaded) -> String {
             out.push_str(line.trim_end());
             out.push('\n');
             if k == 0 {
-                out.push_str(&format!("  {}\n", "-".repeat(w.iter().sum::<usize>() + 10)));
+                out.push_str(&format!("  {}\n", "-".repeat(w.iter().sum::<usize>() + 2 * (n - 1))));
             }
         }
         if same > 0 {
@@ -384,6 +392,70 @@ mod tests {
 
     fn est(mean: f64, half: f64, n: usize) -> Estimate {
         Estimate { mean: Some(mean), ci95_low: Some(mean - half), ci95_high: Some(mean + half), n }
+    }
+
+    fn fd(figure: &'static str, base: f64, other: f64, ci95: Option<(f64, f64)>) -> FigureDiff {
+        FigureDiff { figure, base: Some(base), other: Some(other), diff: Some(other - base), ci95 }
+    }
+
+    #[test]
+    fn beyond_noise_and_units() {
+        // One replication: above 1 % of the larger value.
+        assert!(fd("failed", 0.0, 3.0, None).changed());
+        assert!(!fd("failed", 388.0, 390.0, None).changed());
+        assert!(fd("cost", 3.68, 3.11, None).changed());
+        // Replications: the interval of the difference excludes 0.
+        assert!(!fd("cost", 3.0, 3.5, Some((-0.1, 1.1))).changed());
+        assert!(fd("cost", 3.0, 3.5, Some((0.1, 0.9))).changed());
+        // Percentages differ in percentage points, never a percentage of a percentage.
+        let p = fd("cost_above_oracle_pct", 15.06, -2.65, None);
+        assert_eq!((p.diff_pct(), signed(p.figure, p.diff.unwrap())), (None, "-17.71 pp".to_string()));
+        assert_eq!(fd("cost", 4.0, 3.0, None).diff_pct(), Some(-25.0));
+        // Counts print as integers.
+        assert_eq!(cell("failed", Some(388.0)), "388");
+        assert_eq!(cell("peak_replicas", Some(7.5)), "7.5");
+        assert_eq!(cell("latency_p99_s", Some(0.3072)), "0.3072");
+    }
+
+    #[test]
+    fn the_summary_comes_first_and_unchanged_policies_stay_out_of_the_detail() {
+        let (s, mut runs) = crate::report::testdata::fixture(1);
+        for r in &mut runs {
+            r.summary.slo_violation_minutes = 0.0;
+        }
+        let mut changed = runs.clone();
+        for r in changed.iter_mut().filter(|r| r.policy == "two") {
+            r.summary.cost *= 0.5;
+            r.summary.failed_by_reason[0] += 12;
+            r.summary.failed += 12;
+            r.summary.slo_violation_minutes = 3.0;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        crate::report::write_outputs(&a, &s, &runs).unwrap();
+        crate::report::write_outputs(&b, &s, &changed).unwrap();
+        let (la, lb) = (super::super::read::read_dir(&a).unwrap(), super::super::read::read_dir(&b).unwrap());
+        let t = compare_table(&la, &lb);
+        println!("{t}");
+        assert!(t.contains("verdict\n  base:  cheapest meeting the SLO: two, 0.40 USD\n  other: cheapest meeting the SLO: four"), "{t}");
+        assert!(
+            t.contains(
+                "  two   cost 0.40 → 0.20 USD (-50.0 %); SLO-violating min 0.0 → 3.0; failures 240 → 252\n"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("  unchanged: four\n"), "{t}");
+        assert!(t.contains("\ntwo (figures that differ; * beyond noise)") && !t.contains("\nfour ("), "{t}");
+        assert!(t.contains("  failed *") && !t.contains("252.00") && !t.contains("95 % CI"), "{t}");
+        assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
+        let same = compare_table(&la, &la);
+        assert!(same.contains("verdict (both): ") && same.contains("unchanged: every policy"), "{same}");
+        let v = compare_value(&la, &lb);
+        assert_eq!(
+            v["policies"][0]["changed"],
+            serde_json::json!(["cost", "slo_violation_minutes", "failed"])
+        );
+        assert_eq!(v["policies"][1]["changed"], serde_json::json!([]));
     }
 
     #[test]
