@@ -413,7 +413,8 @@ impl ChartArgs {
 struct ReportArgs {
     /// An output folder written by `scalesim run`.
     dir: PathBuf,
-    /// Write report.html (and the charts) into this folder instead of DIR.
+    /// Write report.html into this folder instead of DIR (the page holds its charts inline;
+    /// no PNG is written).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
