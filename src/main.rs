@@ -1,7 +1,8 @@
 //! The `scalesim` command: parse the command line, call the library, map errors to exit codes.
 //!
 //! Exit codes: 0 on success, 2 for bad input (usage, scenario file, unknown policy), 1 for
-//! failures while running or writing outputs.
+//! failures while running or writing outputs, 3 when `run --check` or `tune --check` finds a
+//! policy that misses the SLO (the outputs are written).
 
 mod cli;
 

@@ -275,6 +275,11 @@ struct RunArgs {
     /// Also write report.html (one self-contained page: verdict, table, charts, decisions).
     #[arg(long)]
     report: bool,
+    /// Exit with code 3 when any deployable policy (not the oracle baseline) misses the SLO,
+    /// i.e. has SLO-violating minutes after the warm-up; the outputs are written first and the
+    /// policies that miss it are listed on stderr. Needs a [simulation.slo].
+    #[arg(long, conflicts_with = "shard")]
+    check: bool,
     /// Run only shard I of N (jobs j with j % N == I, 0 <= I < N) and write a part directory
     /// (manifest.json, results.bin) into --out, for `scalesim merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -349,6 +354,11 @@ struct TuneArgs {
     /// Print tune.json instead of the table.
     #[arg(long)]
     json: bool,
+    /// Exit with code 3 when the search's best candidate misses the SLO (SLO-violating minutes
+    /// after the warm-up) or no candidate meets every constraint; the outputs are written
+    /// first. Needs a [simulation.slo].
+    #[arg(long, conflicts_with = "shard")]
+    check: bool,
     /// Candidates shown in the table.
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
@@ -406,7 +416,8 @@ impl ChartArgs {
 struct ReportArgs {
     /// An output folder written by `scalesim run`.
     dir: PathBuf,
-    /// Write report.html (and the charts) into this folder instead of DIR.
+    /// Write report.html into this folder instead of DIR (the page holds its charts inline;
+    /// no PNG is written).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     #[command(flatten)]
@@ -493,6 +504,7 @@ impl Cli {
                 },
                 charts: a.charts.into_options(),
                 report: a.report,
+                check: a.check,
                 shard: a.shard,
             }),
             Sub::Merge(a) => Command::Merge(MergeCommand { parts: a.parts, out: a.out }),
@@ -517,6 +529,7 @@ impl Cli {
                 threads: a.threads.map(|t| t as usize),
                 out_dir: a.out,
                 json: a.json,
+                check: a.check,
                 top: a.top,
                 allow_large: a.large.allow_large,
                 shard: a.shard,

@@ -486,8 +486,8 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let _ = writeln!(s, "\nsimulated against the traffic ({}):", dur(checked.duration));
     let _ = writeln!(
         s,
-        "{:<18} {:>8} {:>8} {:>8} {:>10} {:>10} meets SLO",
-        "policy", "failed %", "p99 ms", "SLO min", "replica-h", "cost"
+        "{:<18} {:>8} {:>8} {:>17} {:>10} {:>10} meets SLO",
+        "policy", "failed %", "p99 ms", "SLO-violating min", "replica-h", "cost"
     );
     let mut missed = Vec::new();
     for r in &runs {
@@ -511,7 +511,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         }
         let _ = writeln!(
             s,
-            "{:<18} {:>8.2} {:>8} {:>8.1} {:>10.1} {:>10.2} {}",
+            "{:<18} {:>8.2} {:>8} {:>17.1} {:>10.1} {:>10.2} {}",
             r.policy,
             m.failed_pct(),
             m.latency_p99_s.map_or_else(|| "-".into(), |v| format!("{:.0}", v * 1000.0)),

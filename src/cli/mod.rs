@@ -171,6 +171,8 @@ pub struct RunCommand {
     pub charts: ChartArgsCommand,
     /// Also write report.html.
     pub report: bool,
+    /// `--check`: exit 3 when a deployable policy misses the SLO.
+    pub check: bool,
     /// `--shard I/N`: run only this shard's jobs and write a part directory.
     pub shard: Option<scalesim::shard::Shard>,
 }
@@ -201,12 +203,16 @@ pub enum CliError {
     Io(std::io::Error),
     /// The Locust file cannot be calibrated from.
     Calibrate(scalesim::calibrate::CalibrateError),
+    /// `--check`: the run went well, but a policy misses the SLO (what misses it, by how much).
+    Check(String),
 }
 
 impl CliError {
-    /// The process exit code: 2 for bad input, 1 for failures while running.
+    /// The process exit code: 2 for bad input, 1 for failures while running, 3 when `--check`
+    /// finds a policy that misses the SLO.
     pub fn exit_code(&self) -> u8 {
         match self {
+            CliError::Check(_) => 3,
             CliError::Config(_) | CliError::Usage(_) | CliError::Calibrate(_) => 2,
             CliError::Experiment(ExperimentError::UnknownPolicy { .. }) => 2,
             CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) => 1,
@@ -223,6 +229,7 @@ impl fmt::Display for CliError {
             CliError::Report(e) => e.fmt(f),
             CliError::Io(e) => write!(f, "cannot write to the terminal: {e}"),
             CliError::Calibrate(e) => e.fmt(f),
+            CliError::Check(m) => write!(f, "SLO check failed: {m}"),
         }
     }
 }

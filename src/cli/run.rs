@@ -41,6 +41,9 @@ fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
         scenario.seed = seed;
     }
     check_policy_names(&scenario, &cmd.options.policies)?;
+    if cmd.check && scenario.slo.is_none() {
+        return Err(no_slo_to_check(&cmd.file));
+    }
     if budget && cmd.options.seeds > budget::MAX_SEEDS && !cmd.allow_large {
         return Err(CliError::Usage(format!(
             "--seeds {}: more than {} replications; pass --allow-large to run them anyway",
@@ -175,14 +178,27 @@ fn write_outputs(cmd: &RunCommand, prep: &Prepared, runs: &[RunResult]) -> Resul
     if cmd.report {
         written.push(report::html::write(out_dir, &meta, runs, charts)?);
     }
-    print_stdout(&report::summary_table_meta(&meta, runs))?;
+    let verdict = report::verdict::verdict(&meta, &scalesim::record::aggregate::aggregate(runs));
+    print_stdout(&format!("{}\n{}", report::summary_table_meta(&meta, runs), verdict.text()))?;
     for (file, why) in report::empty_charts(&meta, runs, charts) {
         note(format_args!("{file}: {why}"));
     }
     for p in &written {
         note(format_args!("wrote {}", p.display()));
     }
-    Ok(())
+    match verdict.check_failure() {
+        Some(m) if cmd.check => Err(CliError::Check(m)),
+        _ => Ok(()),
+    }
+}
+
+/// The `--check` refusal of a scenario without an SLO (bad input, exit 2).
+pub(super) fn no_slo_to_check(file: &std::path::Path) -> CliError {
+    CliError::Usage(format!(
+        "--check: {} has no [simulation.slo], so there is nothing to check; add one (e.g. \
+         `[simulation.slo]` with `latency = \"500ms\"` and `error_rate = \"1%\"`) or leave --check out",
+        file.display()
+    ))
 }
 
 /// `scalesim report DIR`: report.html from the files of an output folder (of `run`, or of

@@ -130,6 +130,7 @@ fn run_command(settings: &serde_json::Value, out: Option<PathBuf>) -> Result<Run
         allow_large: true,
         charts: ChartArgsCommand { window: s.window, mode },
         report: s.report,
+        check: false,
         shard: None,
     })
 }
@@ -161,6 +162,7 @@ fn tune_command(
         threads: None,
         out_dir: out,
         json: d.json,
+        check: false,
         top: d.top,
         allow_large: true,
         shard: None,
@@ -373,6 +375,7 @@ mod tests {
             allow_large: false,
             charts: ChartArgsCommand::default(),
             report: false,
+            check: false,
             shard: None,
         };
         let a = run_settings(&cmd(None, None));

@@ -46,6 +46,8 @@ pub struct TuneCommand {
     pub out_dir: Option<PathBuf>,
     /// Print tune.json instead of the table.
     pub json: bool,
+    /// `--check`: exit 3 when the best candidate misses the SLO.
+    pub check: bool,
     /// Rows of the terminal table.
     pub top: usize,
     /// `--allow-large`: run above the cost limits.
@@ -174,6 +176,9 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
         base.seed = seed;
     }
     check_policy_names(&base, std::slice::from_ref(&cmd.policy))?;
+    if cmd.check && base.slo.is_none() {
+        return Err(super::run::no_slo_to_check(&cmd.file));
+    }
     if cmd.vary.is_empty() {
         return Err(usage(
             "tune needs at least one --vary KEY=VALUES, e.g. --vary policy.rps-10.target=6..14:2",
@@ -440,7 +445,42 @@ fn finish(cmd: &TuneCommand, p: &Prepared, outcome: &tune::TuneOutcome) -> Resul
     for p in &written {
         note(format_args!("wrote {}", p.display()));
     }
+    if cmd.check {
+        check_best(outcome)?;
+    }
     Ok(())
+}
+
+/// `tune --check`: the best candidate must meet the SLO (the verdict's definition:
+/// [`scalesim::report::verdict::misses_slo`]); with no feasible candidate, the closest and what
+/// it misses.
+fn check_best(outcome: &tune::TuneOutcome) -> Result<(), CliError> {
+    match outcome.best {
+        Some(b) => {
+            let c = &outcome.candidates[b];
+            if scalesim::report::verdict::misses_slo(&c.figures) {
+                return Err(CliError::Check(format!(
+                    "the best candidate, {}, misses the SLO: {:.1} SLO-violating min, {:.2} % failed",
+                    c.candidate.label(),
+                    c.mean("slo_violation_minutes").unwrap_or(0.0),
+                    c.mean("failed_pct").unwrap_or(0.0)
+                )));
+            }
+            Ok(())
+        }
+        None => Err(CliError::Check(match &outcome.closest {
+            Some((c, missed)) => {
+                let c = &outcome.candidates[*c];
+                format!(
+                    "no candidate meets every constraint; the closest, {}, misses {missed} ({:.1} SLO-violating min, {:.2} % failed)",
+                    c.candidate.label(),
+                    c.mean("slo_violation_minutes").unwrap_or(0.0),
+                    c.mean("failed_pct").unwrap_or(0.0)
+                )
+            }
+            None => "no candidate meets every constraint".into(),
+        })),
+    }
 }
 
 /// What best.toml is made of.

@@ -177,87 +177,26 @@ fn fmt_secs(b: f64) -> String {
     }
 }
 
-fn money(x: f64, currency: &str) -> String {
-    format!("{x:.2} {currency}")
-}
-
-/// The verdict: the cheapest policy among those that meet the SLO (no violation minute after
-/// the warm-up), and by how much; with no SLO, the cheapest policy.
+/// The verdict ([`super::verdict`]: the cheapest deployable policy that meets the SLO, the
+/// runner-up, the oracle as the yardstick), then each policy's cost above the oracle.
 fn verdict(meta: &ReportMeta, summary: &serde_json::Value, aggs: &[PolicyAggregate]) -> String {
-    let cost = |a: &PolicyAggregate| a.get("cost").mean.unwrap_or(f64::INFINITY);
-    let viol = |a: &PolicyAggregate| a.get("slo_violation_minutes").mean.unwrap_or(0.0);
+    let v = super::verdict::verdict(meta, aggs);
+    let style = super::verdict::Style { em: |s| format!("<b>{s}</b>"), esc };
     let mut out = String::from("<h2 id=\"verdict\">Verdict</h2>\n");
-    if aggs.is_empty() {
-        out.push_str("<p class=\"verdict bad\">No policy ran.</p>\n");
-        return out;
-    }
-    let mut sorted: Vec<&PolicyAggregate> = aggs.iter().collect();
-    sorted.sort_by(|a, b| cost(a).total_cmp(&cost(b)).then(a.policy.cmp(&b.policy)));
-    let text = if meta.slo.is_some() {
-        let meeting: Vec<&&PolicyAggregate> = sorted.iter().filter(|a| viol(a) == 0.0).collect();
-        match meeting.first() {
-            Some(best) => {
-                let mut t = format!(
-                    "<b>{}</b> is the cheapest policy that meets the SLO throughout: {}.",
-                    esc(&best.policy),
-                    money(cost(best), &meta.currency)
-                );
-                if let Some(next) = meeting.get(1) {
-                    let d = cost(next) - cost(best);
-                    let pct = if cost(next) > 0.0 { 100.0 * d / cost(next) } else { 0.0 };
-                    let _ = write!(
-                        t,
-                        " The next cheapest that meets it, {}, costs {} more ({pct:.1} %).",
-                        esc(&next.policy),
-                        money(d, &meta.currency)
-                    );
-                } else if sorted.len() > 1 {
-                    t.push_str(" No other policy meets it.");
-                }
-                let cheaper: Vec<String> = sorted
-                    .iter()
-                    .take_while(|a| cost(a) < cost(best))
-                    .map(|a| format!("{} ({} SLO minutes)", esc(&a.policy), super::fmt_num(viol(a))))
-                    .collect();
-                if !cheaper.is_empty() {
-                    let _ = write!(t, " Cheaper but violating the SLO: {}.", cheaper.join(", "));
-                }
-                (t, true)
-            }
-            None => {
-                let least = sorted.iter().min_by(|a, b| viol(a).total_cmp(&viol(b))).expect("non-empty");
-                (
-                    format!(
-                        "No policy meets the SLO throughout. The fewest violation minutes: <b>{}</b> ({} min, {}).",
-                        esc(&least.policy),
-                        super::fmt_num(viol(least)),
-                        money(cost(least), &meta.currency)
-                    ),
-                    false,
-                )
-            }
-        }
-    } else {
-        let best = sorted[0];
-        (
-            format!(
-                "No SLO is set: <b>{}</b> is the cheapest ({}); check its failures and latency below.",
-                esc(&best.policy),
-                money(cost(best), &meta.currency)
-            ),
-            true,
-        )
-    };
     let _ = writeln!(
         out,
         "<p class=\"verdict{}\" id=\"verdict-text\">{}</p>",
-        if text.1 { "" } else { " bad" },
-        text.0
+        if v.ok() { "" } else { " bad" },
+        v.sentences(&style).join(" ")
     );
     let gaps: Vec<String> = aggs
         .iter()
+        .filter(|a| !super::verdict::is_oracle(meta, &a.policy))
         .filter_map(|a| {
-            cost_above_oracle(summary, &a.policy).map(|g| format!("{} {:+.1} %", esc(&a.policy), g))
+            cost_above_oracle(summary, &a.policy).map(|g| {
+                let mark = if super::verdict::flagged_below_oracle(meta, a) { " *" } else { "" };
+                format!("{} {:+.1} %{mark}", esc(&a.policy), g)
+            })
         })
         .collect();
     if !gaps.is_empty() {
@@ -274,8 +213,8 @@ fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
         ("p50 ms", "latency_p50_s", 1000.0, 1),
         ("p95 ms", "latency_p95_s", 1000.0, 1),
         ("p99 ms", "latency_p99_s", 1000.0, 1),
-        ("SLO violation min", "slo_violation_minutes", 1.0, 1),
-        ("at max min", "time_at_max_minutes", 1.0, 1),
+        ("SLO-violating min", "slo_violation_minutes", 1.0, 1),
+        ("min at max", "time_at_max_minutes", 1.0, 1),
         ("replica-hours", "replica_hours", 1.0, 2),
         ("cost", "cost", 1.0, 2),
         ("scaling actions", "scaling_actions", 1.0, 1),
@@ -288,8 +227,16 @@ fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
         let _ = write!(h, "<th>{}</th>", esc(&label));
     }
     h.push_str("</tr></thead><tbody>\n");
+    let mut marked = false;
     for a in aggs {
-        let _ = write!(h, "<tr class=\"policy-row\"><td>{}</td>", esc(&a.policy));
+        let below = super::verdict::flagged_below_oracle(meta, a);
+        marked |= below;
+        let _ = write!(
+            h,
+            "<tr class=\"policy-row\"><td>{}{}</td>",
+            esc(&a.policy),
+            if below { " *" } else { "" }
+        );
         for &(_, f, scale, d) in &cols {
             let e = a.get(f);
             let undefined = f == "slo_violation_minutes" && meta.slo.is_none();
@@ -318,6 +265,9 @@ fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
             h,
             "<p class=\"note\">Means of {reps} replications; ± is the 95 % confidence half-width (Student t).</p>"
         );
+    }
+    if marked {
+        h.push_str("<p class=\"note\">* costs less than the oracle (perfect foresight): it loads its replicas beyond the capacity the oracle plans with (see the verdict).</p>\n");
     }
     h.push_str("<p class=\"note\">“–”: undefined (no SLO, nothing served, or a policy whose min equals its max). Click a header to sort.</p>\n");
     h
@@ -728,10 +678,33 @@ mod tests {
         let meta = ReportMeta::from_scenario(&s);
         let mut summary = files::summary_value(&meta, &runs);
         let v = verdict(&meta, &summary, &aggregates(&summary));
-        assert!(v.contains("<b>four</b> is the cheapest policy that meets the SLO"), "{v}");
-        assert!(v.contains("Cheaper but violating the SLO: two"), "{v}");
+        assert!(
+            v.contains("<b>four</b> is the cheapest deployable policy that meets the SLO throughout"),
+            "{v}"
+        );
+        assert!(v.contains("Cheaper but missing the SLO: two (5.0 SLO-violating min"), "{v}");
+        assert!(!v.contains("verdict bad"), "{v}");
         summary["policies"][1]["cost_above_oracle_pct"] = serde_json::json!(12.5);
         let v = verdict(&meta, &summary, &aggregates(&summary));
         assert!(v.contains("four +12.5 %"), "{v}");
+        // A policy cheaper than the oracle is flagged, in the verdict and in the table.
+        summary["policies"][1]["cost_above_oracle_pct"] = serde_json::json!(-8.5);
+        let aggs = aggregates(&summary);
+        let v = verdict(&meta, &summary, &aggs);
+        assert!(v.contains("four -8.5 % *"), "{v}");
+        assert!(v.contains("four costs 8.5 % less than the oracle: it loads its replicas beyond"), "{v}");
+        let t = summary_table(&meta, &aggs);
+        assert!(t.contains("<td>four *</td>") && t.contains("* costs less than the oracle"), "{t}");
+        // One cheaper than the oracle because it misses the SLO is not flagged.
+        summary["policies"][0]["cost_above_oracle_pct"] = serde_json::json!(-50.0);
+        let v = verdict(&meta, &summary, &aggregates(&summary));
+        assert!(v.contains("two -50.0 %,") && !v.contains("two costs"), "{v}");
+        // Every policy misses the SLO: the verdict box says so.
+        summary["policies"][1]["slo_violation_minutes"] = serde_json::json!(1.0);
+        let v = verdict(&meta, &summary, &aggregates(&summary));
+        assert!(
+            v.contains("verdict bad") && v.contains("The closest is <b>four</b>: 1.0 SLO-violating min"),
+            "{v}"
+        );
     }
 }

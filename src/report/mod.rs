@@ -21,6 +21,7 @@ pub mod sha256;
 mod table;
 mod ticks;
 pub mod tune;
+pub mod verdict;
 
 pub use charts::{ChartOptions, ChartsMode};
 pub use meta::{PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};

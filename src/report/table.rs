@@ -55,29 +55,44 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
         col("p50 ms", "latency_p50_s", 1000.0, 1, false),
         col("p95 ms", "latency_p95_s", 1000.0, 1, false),
         col("p99 ms", "latency_p99_s", 1000.0, 1, true),
-        col("SLO min", "slo_violation_minutes", 1.0, 1, false),
-        col("max min", "time_at_max_minutes", 1.0, 1, false),
-        col("replica-h", "replica_hours", 1.0, 2, false),
+        col("SLO-violating\nmin", "slo_violation_minutes", 1.0, 1, false),
+        // The cost before the replica-hours: two-line headers never sit side by side.
         col(&format!("cost {}", meta.currency), "cost", 1.0, 2, true),
+        col("replica\nhours", "replica_hours", 1.0, 2, false),
         col("actions", "scaling_actions", 1.0, 0, false),
         col("peak", "peak_replicas", 1.0, 0, false),
+        // Last, so that its upper header line never runs into "SLO-violating".
+        col("min at\nmax", "time_at_max_minutes", 1.0, 1, false),
     ];
     // Cost above the oracle baseline, when there is one, in place of the replica-hours (the
     // cost column already says the same, and the table stays within 100 columns).
     if aggs.iter().any(|a| a.get("cost_above_oracle_pct").mean.is_some()) {
-        cols[7] = col("+oracle %", "cost_above_oracle_pct", 1.0, 1, false);
-        cols.swap(7, 8);
+        let i = cols.iter().position(|c| c.figure == "replica_hours").expect("a replica-hours column");
+        cols[i] = col("+oracle %", "cost_above_oracle_pct", 1.0, 1, false);
     }
-    let build = |cols: &[Col]| -> (Vec<Vec<String>>, Vec<usize>) {
+    // A deployable policy cheaper than the oracle is marked (the verdict says why).
+    let below_oracle = |a: &PolicyAggregate| super::verdict::flagged_below_oracle(meta, a);
+    let mut marked = false;
+    let build = |cols: &[Col], marked: &mut bool| -> (Vec<Vec<String>>, Vec<usize>) {
         let mut grid: Vec<Vec<String>> = Vec::new();
+        // Two header lines: a header with a line break puts its first part on the upper one.
+        let mut upper = vec![String::new()];
         let mut header = vec!["policy".to_string()];
-        header.extend(cols.iter().map(|c| c.header.clone()));
+        for c in cols {
+            let (u, l) = c.header.split_once('\n').unwrap_or(("", &c.header));
+            upper.push(u.to_string());
+            header.push(l.to_string());
+        }
+        grid.push(upper);
         grid.push(header);
         for a in aggs {
             let mut row = vec![a.policy.clone()];
             row.extend(cols.iter().map(|c| {
                 if c.figure == "slo_violation_minutes" && meta.slo.is_none() {
                     UNDEFINED.to_string()
+                } else if c.figure == "cost_above_oracle_pct" && below_oracle(a) {
+                    *marked = true;
+                    format!("{}*", cell(c, a.get(c.figure), reps))
                 } else {
                     cell(c, a.get(c.figure), reps)
                 }
@@ -91,7 +106,7 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
     };
     // Within 100 columns: the median, then the p95, give way when the table is wider (both stay
     // in summary.csv and summary.json).
-    let (mut grid, mut widths) = build(&cols);
+    let (mut grid, mut widths) = build(&cols, &mut marked);
     let mut left_out = Vec::new();
     for drop in ["latency_p50_s", "latency_p95_s"] {
         if widths.iter().sum::<usize>() + widths.len() - 1 <= 100 {
@@ -99,7 +114,7 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
         }
         if let Some(i) = cols.iter().position(|c| c.figure == drop) {
             left_out.push(cols.remove(i).header);
-            (grid, widths) = build(&cols);
+            (grid, widths) = build(&cols, &mut marked);
         }
     }
     // Two spaces between columns, one if that keeps the table within 100 columns.
@@ -136,11 +151,17 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
         }
         out.push_str(line.trim_end());
         out.push('\n');
-        if k == 0 {
+        if k == 1 {
             let total = content + gap * (widths.len() - 1);
             out.push_str(&"-".repeat(total));
             out.push('\n');
         }
+    }
+    if marked {
+        out.push_str(
+            "* costs less than the oracle (perfect foresight): it loads its replicas beyond the capacity\n  \
+             the oracle plans with (see the verdict)\n",
+        );
     }
     // Failures by reason, for the policies that had any.
     let mut lines = Vec::new();
@@ -180,17 +201,22 @@ mod tests {
         let t = render(&ReportMeta::from_scenario(&s), &runs);
         println!("{t}");
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 8);
-        assert_eq!(lines[5], "failures by reason:");
-        assert_eq!(lines[6], "  two: queue_full 120, timeout 120");
-        assert!(lines[3].contains(" – "), "time at max is undefined for a fixed policy: {}", lines[3]);
-        assert!(lines[1].starts_with("policy"));
-        assert!(lines[3].starts_with("two "));
-        assert!(lines[4].starts_with("four"));
-        assert!(lines[3].contains(" 460 "));
+        assert_eq!(lines.len(), 9);
+        assert_eq!(lines[6], "failures by reason:");
+        assert_eq!(lines[7], "  two: queue_full 120, timeout 120");
+        assert!(lines[4].ends_with(" –"), "time at max is undefined for a fixed policy: {}", lines[4]);
+        // Two header lines: the upper one holds the first part of the long headers.
+        assert!(
+            lines[1].trim_start().starts_with("SLO-violating") && lines[1].trim_end().ends_with("min at")
+        );
+        assert!(lines[2].starts_with("policy") && lines[2].ends_with(" max"), "{}", lines[2]);
+        assert!(lines[4].starts_with("two "));
+        assert!(lines[5].starts_with("four"));
+        assert!(lines[4].contains(" 460 "));
         assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
-        // All data lines end at the same column (right-aligned).
-        assert_eq!(lines[3].chars().count(), lines[4].chars().count());
+        // All data lines end at the same column (right-aligned), as the headers do.
+        assert_eq!(lines[4].chars().count(), lines[5].chars().count());
+        assert_eq!(lines[2].chars().count(), lines[4].chars().count());
     }
 
     #[test]
