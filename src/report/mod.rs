@@ -22,7 +22,7 @@ mod table;
 pub mod tune;
 
 pub use charts::{ChartOptions, ChartsMode};
-pub use meta::{PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};
+pub use meta::{OracleCapacity, PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};
 
 use crate::record::RunResult;
 use crate::scenario::Scenario;
