@@ -51,8 +51,11 @@ pub struct CapacityEstimate {
     pub mode: String,
     /// The seed of each test, in order.
     pub seeds: Vec<u64>,
-    /// Each test's highest rate within the objective, requests per second (seed order).
+    /// Each test's highest rate within the objective, requests per second (seed order); 0 for
+    /// a test whose lowest step already misses it.
     pub per_seed_rps: Vec<f64>,
+    /// The seeds whose test missed the objective even at its lowest step (counted as 0).
+    pub missed_seeds: Vec<u64>,
     /// Their mean: *the* replica capacity.
     pub mean_rps: f64,
     /// Their sample standard deviation.
@@ -81,8 +84,15 @@ impl CapacityEstimate {
             (Some(a), _) => format!("seed {a}"),
             _ => "no seeds".into(),
         };
+        let missed = match self.missed_seeds.as_slice() {
+            [] => String::new(),
+            m => format!(
+                "; {} missed it even at the lowest step, counted as 0",
+                m.iter().map(|s| format!("seed {s}")).collect::<Vec<_>>().join(", ")
+            ),
+        };
         format!(
-            "mean of {} {}-loop step tests ({seeds}), {}",
+            "mean of {} {}-loop step tests ({seeds}), {}{missed}",
             self.seeds.len(),
             self.mode,
             self.objective.describe()
@@ -108,7 +118,7 @@ pub enum EstimateError {
     NoCapacity {
         /// The objective, as text.
         slo: String,
-        /// The seed of the first test without a capacity.
+        /// The first seed.
         seed: u64,
     },
 }
@@ -165,12 +175,21 @@ fn compute(
             (result, answer)
         })
         .collect();
+    // A test whose lowest step already misses the objective shows no rate within it: it counts
+    // as 0 (its capacity lies below the lowest step; 0 is the bound it proves) and is named.
     let mut per_seed = Vec::with_capacity(SEEDS.len());
+    let mut missed = Vec::new();
     for (seed, (_, a)) in SEEDS.iter().zip(&tests) {
         match a.max_rps_within_slo.filter(|c| c.is_finite() && *c > 0.0) {
             Some(c) => per_seed.push(c),
-            None => return Err(EstimateError::NoCapacity { slo: objective.describe(), seed: *seed }),
+            None => {
+                per_seed.push(0.0);
+                missed.push(*seed);
+            }
         }
+    }
+    if missed.len() == SEEDS.len() {
+        return Err(EstimateError::NoCapacity { slo: objective.describe(), seed: SEEDS[0] });
     }
     let (mean, sd, ci) = mean_sd_ci(&per_seed);
     let all = |f: fn(&CapacityAnswer) -> Option<f64>| -> Option<f64> {
@@ -189,6 +208,7 @@ fn compute(
         concurrency_at_capacity: all(|a| a.concurrency_at_capacity),
         cpu_utilization_at_capacity: all(|a| a.cpu_utilization_at_capacity),
         bounded: tests.iter().all(|(_, a)| a.bounded),
+        missed_seeds: missed,
         tests,
     })
 }
@@ -215,7 +235,7 @@ mod tests {
             workers: 2,
             queue_limit: Some(50),
             timeout: Some(10 * SECOND),
-            demand: Demand::Dist(Dist::exponential(0.1)),
+            demand: Demand::Dist(Dist::lognormal_mean_p99(0.1, 0.3).unwrap()),
             slowdown: None,
             overhead: None,
             startup: Dist::Deterministic { value: 30.0 },
@@ -235,6 +255,7 @@ mod tests {
         assert_eq!(e.per_seed_rps.len(), 8);
         assert!(e.ci95_rps.0 < e.mean_rps && e.mean_rps < e.ci95_rps.1, "{e:?}");
         assert!(e.sd_rps > 0.0);
+        assert!(e.missed_seeds.is_empty(), "{e:?}");
         // Each per-seed value is exactly what one step test with that seed gives.
         let test = StepTest::for_service(&svc, None);
         for (i, &seed) in SEEDS.iter().enumerate() {

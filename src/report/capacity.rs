@@ -212,6 +212,7 @@ pub fn estimate_json(e: &CapacityEstimate) -> Value {
         "max_rps_within_slo_ci95": [e.ci95_rps.0, e.ci95_rps.1],
         "seeds": e.seeds,
         "max_rps_within_slo_per_seed": e.per_seed_rps,
+        "missed_seeds": e.missed_seeds,
         "bounded": e.bounded,
         "saturation_rps": e.saturation_rps,
         "concurrency_at_capacity": e.concurrency_at_capacity,
