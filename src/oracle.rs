@@ -99,8 +99,9 @@ pub fn replica_capacity(
         return Err(OracleError::NoReferenceDemand);
     }
     let objective = capacity_slo(slo);
-    capacity::replica_capacity(service, &objective)
-        .map_err(|_| OracleError::NoCapacity { slo: objective.describe() })
+    let e = capacity::replica_capacity(service, &objective);
+    e.within().map_err(|_| OracleError::NoCapacity { slo: objective.describe() })?;
+    Ok(e)
 }
 
 /// Most oracle runs the capacity search makes.

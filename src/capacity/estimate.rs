@@ -76,6 +76,20 @@ pub struct CapacityEstimate {
 }
 
 impl CapacityEstimate {
+    /// The capacity (the mean), or why there is none: every test missed the objective even at
+    /// its lowest step.
+    pub fn within(&self) -> Result<f64, EstimateError> {
+        if self.missed_seeds.len() < self.seeds.len() && self.mean_rps > 0.0 {
+            return Ok(self.mean_rps);
+        }
+        let seeds = match (self.seeds.first(), self.seeds.last()) {
+            (Some(a), Some(b)) if a != b => format!("{a}–{b}"),
+            (Some(a), _) => a.to_string(),
+            _ => String::new(),
+        };
+        Err(EstimateError::NoCapacity { slo: self.objective.describe(), seeds })
+    }
+
     /// How the figure was found, e.g. `mean of 8 open-loop step tests (seeds 1–8), p99 < 500 ms,
     /// errors <= 1%`.
     pub fn method(&self) -> String {
@@ -113,13 +127,13 @@ impl CapacityEstimate {
 pub enum EstimateError {
     /// A test found no load at which one replica meets the objective.
     #[error(
-        "one replica misses the objective ({slo}) even at the lowest load of the step test with seed {seed}"
+        "one replica misses the objective ({slo}) even at the lowest load of every step test (seeds {seeds})"
     )]
     NoCapacity {
         /// The objective, as text.
         slo: String,
-        /// The first seed.
-        seed: u64,
+        /// The seeds, as text (`1–8`).
+        seeds: String,
     },
 }
 
@@ -136,7 +150,7 @@ pub fn mean_sd_ci(xs: &[f64]) -> (f64, f64, (f64, f64)) {
     (mean, sd, (mean - half, mean + half))
 }
 
-type Memo = Mutex<HashMap<String, Arc<Result<CapacityEstimate, EstimateError>>>>;
+type Memo = Mutex<HashMap<String, Arc<CapacityEstimate>>>;
 
 fn memo() -> &'static Memo {
     static MEMO: OnceLock<Memo> = OnceLock::new();
@@ -144,28 +158,21 @@ fn memo() -> &'static Memo {
 }
 
 /// The estimate of `service`'s capacity from `test` run with every seed of [`SEEDS`], judged
-/// against `objective` (memoised: the same inputs are computed once per process).
+/// against `objective` (memoised: the same inputs are computed once per process). When every
+/// test misses the objective at its lowest step the mean is 0: see [`CapacityEstimate::within`].
 ///
 /// Panics if `test.check()` fails; check it first when it comes from user input.
-pub fn estimate(
-    service: &ServiceModel,
-    test: &StepTest,
-    objective: &CapacitySlo,
-) -> Result<Arc<CapacityEstimate>, EstimateError> {
+pub fn estimate(service: &ServiceModel, test: &StepTest, objective: &CapacitySlo) -> Arc<CapacityEstimate> {
     let key = format!("{service:?}|{test:?}|{objective:?}");
     if let Some(hit) = memo().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return (**hit).clone().map(Arc::new);
+        return hit.clone();
     }
-    let computed = compute(service, test, objective);
-    memo().lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::new(computed.clone()));
-    computed.map(Arc::new)
+    let computed: Arc<CapacityEstimate> = Arc::new(compute(service, test, objective));
+    memo().lock().unwrap_or_else(|e| e.into_inner()).insert(key, computed.clone());
+    computed
 }
 
-fn compute(
-    service: &ServiceModel,
-    test: &StepTest,
-    objective: &CapacitySlo,
-) -> Result<CapacityEstimate, EstimateError> {
+fn compute(service: &ServiceModel, test: &StepTest, objective: &CapacitySlo) -> CapacityEstimate {
     // Seed order whatever the scheduling: `collect` on an indexed parallel iterator keeps it.
     let tests: Vec<(StepTestResult, CapacityAnswer)> = SEEDS
         .par_iter()
@@ -188,15 +195,12 @@ fn compute(
             }
         }
     }
-    if missed.len() == SEEDS.len() {
-        return Err(EstimateError::NoCapacity { slo: objective.describe(), seed: SEEDS[0] });
-    }
     let (mean, sd, ci) = mean_sd_ci(&per_seed);
     let all = |f: fn(&CapacityAnswer) -> Option<f64>| -> Option<f64> {
         let v: Option<Vec<f64>> = tests.iter().map(|(_, a)| f(a)).collect();
         v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
     };
-    Ok(CapacityEstimate {
+    CapacityEstimate {
         objective: *objective,
         mode: test.mode().into(),
         seeds: SEEDS.to_vec(),
@@ -210,16 +214,13 @@ fn compute(
         bounded: tests.iter().all(|(_, a)| a.bounded),
         missed_seeds: missed,
         tests,
-    })
+    }
 }
 
 /// The replica capacity of a service under a scenario's SLO: [`estimate`] of the open-loop
 /// [`StepTest::for_service`] against `objective` (for a scenario,
 /// [`crate::oracle::capacity_slo`] of its SLO).
-pub fn replica_capacity(
-    service: &ServiceModel,
-    objective: &CapacitySlo,
-) -> Result<Arc<CapacityEstimate>, EstimateError> {
+pub fn replica_capacity(service: &ServiceModel, objective: &CapacitySlo) -> Arc<CapacityEstimate> {
     estimate(service, &StepTest::for_service(service, None), objective)
 }
 
@@ -250,7 +251,7 @@ mod tests {
     fn eight_seeds_give_a_mean_inside_its_interval_and_each_is_a_step_test() {
         let svc = service();
         let slo = CapacitySlo::default();
-        let e = replica_capacity(&svc, &slo).unwrap();
+        let e = replica_capacity(&svc, &slo);
         assert_eq!(e.seeds, SEEDS.to_vec());
         assert_eq!(e.per_seed_rps.len(), 8);
         assert!(e.ci95_rps.0 < e.mean_rps && e.mean_rps < e.ci95_rps.1, "{e:?}");
@@ -266,7 +267,7 @@ mod tests {
         let half = T975_DF7 * e.sd_rps / 8f64.sqrt();
         assert!((hi - lo - 2.0 * half).abs() < 1e-9);
         // Memoised: the same object's figures, the same bytes.
-        assert_eq!(*replica_capacity(&svc, &slo).unwrap(), *e);
+        assert_eq!(*replica_capacity(&svc, &slo), *e);
         assert!(
             e.method().starts_with("mean of 8 open-loop step tests (seeds 1–8), p99 < 500 ms"),
             "{}",
@@ -288,6 +289,10 @@ mod tests {
     fn an_objective_no_step_meets_is_an_error() {
         let svc = service();
         let slo = CapacitySlo { latency: Some((99.0, 1e-6)), max_error_rate: 0.01 };
-        assert!(matches!(replica_capacity(&svc, &slo), Err(EstimateError::NoCapacity { seed: 1, .. })));
+        let e = replica_capacity(&svc, &slo);
+        assert_eq!(e.missed_seeds, SEEDS.to_vec());
+        assert_eq!(e.per_seed_rps, vec![0.0; 8]);
+        let err = e.within().unwrap_err().to_string();
+        assert!(err.contains("every step test (seeds 1–8)"), "{err}");
     }
 }

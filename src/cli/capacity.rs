@@ -135,9 +135,7 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
     let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
     let test = StepTest::for_service(&loaded.service, think);
     super::check_budget(&step_test_estimate(&test, &loaded.service), cmd.allow_large)?;
-    let est = capacity::estimate(&loaded.service, &test, &slo).map_err(|e| {
-        CliError::Usage(format!("{}: {e}; nothing to report as a capacity", cmd.file.display()))
-    })?;
+    let est = capacity::estimate(&loaded.service, &test, &slo);
     // The step table and the chart show the first test (seed 1); --json holds all of them.
     let (result, answer) = &est.tests[0];
     let name = loaded.scenario.as_ref().map_or_else(|| stem(&cmd.file), |s| s.name.clone());
@@ -407,7 +405,9 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
     let test = StepTest::for_service(&plan.service, think);
     super::check_budget(&step_test_estimate(&test, &plan.service), cmd.allow_large)?;
-    let est = with_spinner("step tests of one replica", || capacity::estimate(&plan.service, &test, &slo));
+    let estimate =
+        with_spinner("step tests of one replica", || capacity::estimate(&plan.service, &test, &slo));
+    let est = estimate.within().map(|_| estimate.clone());
     // The default CPU model is a placeholder: a target read from it would be a guess.
     let cpu_given = has_cpu_model(&cmd.file);
     let (cap, cpu_at, conc_at) = match (cmd.capacity_rps, &est) {

@@ -152,6 +152,16 @@ pub fn seeds_table(e: &CapacityEstimate) -> String {
 pub fn estimate_text(e: &CapacityEstimate) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "SLO: {}", e.objective.describe());
+    if e.within().is_err() {
+        let _ =
+            writeln!(s, "max rps within SLO:       none (every test's first step already misses the SLO)");
+        let _ = writeln!(
+            s,
+            "saturation throughput:    {:.2} req/s (mean; the most one replica serves, SLO or not)",
+            e.saturation_rps
+        );
+        return s;
+    }
     let note = if e.bounded {
         ""
     } else {
@@ -189,7 +199,8 @@ pub fn estimate_text(e: &CapacityEstimate) -> String {
 
 /// The JSON object `capacity --json` prints: the estimate at the top level
 /// (`max_rps_within_slo` is the mean over the seeds, `max_rps_within_slo_ci95` its 95 %
-/// interval), then `tests`, one per seed, each as [`json_value`] gives it with its `seed`.
+/// interval), `steps` (seed 1's test, as the table shows), then `tests`, one per seed, each
+/// as [`json_value`] gives it with its `seed`.
 pub fn estimate_json(e: &CapacityEstimate) -> Value {
     let tests: Vec<Value> = e
         .seeds
@@ -203,13 +214,14 @@ pub fn estimate_json(e: &CapacityEstimate) -> Value {
             v
         })
         .collect();
+    let some = e.within().is_ok();
     json!({
         "mode": e.mode,
         "slo": e.objective.describe(),
         "method": e.method(),
-        "max_rps_within_slo": e.mean_rps,
-        "max_rps_within_slo_sd": e.sd_rps,
-        "max_rps_within_slo_ci95": [e.ci95_rps.0, e.ci95_rps.1],
+        "max_rps_within_slo": some.then_some(e.mean_rps),
+        "max_rps_within_slo_sd": some.then_some(e.sd_rps),
+        "max_rps_within_slo_ci95": some.then_some([e.ci95_rps.0, e.ci95_rps.1]),
         "seeds": e.seeds,
         "max_rps_within_slo_per_seed": e.per_seed_rps,
         "missed_seeds": e.missed_seeds,
@@ -217,6 +229,7 @@ pub fn estimate_json(e: &CapacityEstimate) -> Value {
         "saturation_rps": e.saturation_rps,
         "concurrency_at_capacity": e.concurrency_at_capacity,
         "cpu_utilization_at_capacity": e.cpu_utilization_at_capacity,
+        "steps": e.tests.first().map(|(r, _)| json!(r.steps)).unwrap_or(Value::Null),
         "tests": tests,
     })
 }
