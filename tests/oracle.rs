@@ -32,8 +32,9 @@ fn oracle_is_no_dearer_than_the_cheapest_fixed_policy_that_meets_the_slo() {
     let sc = constant_rate();
     let o = oracle::spec_for(&sc).unwrap();
     let PolicyKind::Oracle(spec) = &o.kind else { panic!("not an oracle") };
-    // Searched capacity: at most saturation (80 req/s), well above half of it.
-    assert!(spec.capacity_rps > 40.0 && spec.capacity_rps <= 80.0 + 1e-9, "{spec:?}");
+    // Searched capacity: at most the measured saturation (80 req/s, ±2 % noise), well above
+    // half of it.
+    assert!(spec.capacity_rps > 40.0 && spec.capacity_rps <= 80.0 * 1.02, "{spec:?}");
     assert_eq!(spec.lead, 40 * SECOND, "uniform startup: its maximum");
     let oracle_run = simulate(&sc, &o, sc.seed, 0, None);
     assert_eq!(oracle_run.summary.slo_violation_minutes, 0.0, "{:?}", oracle_run.summary);

@@ -153,8 +153,11 @@ pub fn estimate_text(e: &CapacityEstimate) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "SLO: {}", e.objective.describe());
     if e.within().is_err() {
-        let _ =
-            writeln!(s, "max rps within SLO:       none (every test's first step already misses the SLO)");
+        let _ = writeln!(
+            s,
+            "max rps within SLO:       none (the first step of the test with seed {} already misses the SLO)",
+            e.missed_seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        );
         let _ = writeln!(
             s,
             "saturation throughput:    {:.2} req/s (mean; the most one replica serves, SLO or not)",
