@@ -4,10 +4,12 @@
 //! arrivals, the fewest replicas that meet the SLO in each interval, started early enough to be
 //! ready in time. This module is the layer above the engine that sets it up and uses it:
 //!
-//! * [`build`] turns a scenario's oracle settings into a [`PolicySpec`]: one replica's capacity
-//!   within the SLO is measured by the simulated step test of [`crate::capacity`] (unless given),
-//!   the startup lead is read off the service's startup distribution, and the replicas ready at
-//!   time 0 are the schedule's first value for the scenario seed;
+//! * [`build`] turns a scenario's oracle settings into a [`PolicySpec`]: the capacity it plans
+//!   with (unless given) is found by [`search_capacity`] — a bisection, starting from the replica
+//!   capacity of [`replica_capacity`] (the mean of 8 step tests), for the highest capacity at
+//!   which the oracle's own run meets the SLO — the startup lead is read off the service's
+//!   startup distribution, and the replicas ready at time 0 are the schedule's first value for
+//!   the scenario seed;
 //! * [`spec_for`] is the oracle `scalesim run` (and `tune`) add as a baseline, with default
 //!   settings; [`with_baseline`] adds it to a scenario that has none;
 //! * [`attach`] fills in, for every run, the figures measured against the oracle: its cost above
@@ -17,13 +19,16 @@
 //!
 //! Deterministic (fixed seeds throughout) and pure: no I/O.
 
-use crate::capacity::{self, CapacitySlo, SLO_PERCENTILES, StepTest};
+use crate::capacity::{self, CapacityEstimate, CapacitySlo, SLO_PERCENTILES};
 use crate::policy::{OraclePlan, OracleSpec, PolicyKind, PolicySpec, RunContext, oracle};
 use crate::record::{DemandCurve, RunResult, elasticity};
 use crate::scenario::{Scenario, Slo};
 use crate::service::{Demand, ServiceModel};
 use crate::time::{Time, from_secs_f64};
 use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Name of the oracle [`spec_for`] adds (`oracle-2`, … when a policy already has it).
 pub const NAME: &str = "oracle";
@@ -38,7 +43,8 @@ pub struct OracleSettings {
     pub window: Option<Time>,
     /// How long ahead replicas are requested (default [`startup_lead`]).
     pub lead: Option<Time>,
-    /// Requests per second one replica serves within the SLO (default: [`measure_capacity`]).
+    /// Requests per second one replica serves within the SLO, kept as given (default: the one
+    /// [`search_capacity`] finds).
     pub capacity_rps: Option<f64>,
     /// Fewest replicas (default 0).
     pub min: Option<u32>,
@@ -81,38 +87,113 @@ pub fn capacity_slo(slo: Option<&Slo>) -> CapacitySlo {
     CapacitySlo { latency, max_error_rate: slo.and_then(|s| s.error_rate).unwrap_or(0.01) }
 }
 
-/// One replica's capacity within `slo` (requests per second, with the requests of
-/// [`ServiceModel::demand`] without sizes), measured by the open-loop step test
-/// [`StepTest::for_service`] with `seed`, and a description of where it comes from.
-pub fn measure_capacity(
+/// One replica's capacity within the scenario's objective ([`capacity_slo`] of `slo`): the mean
+/// of the 8 open-loop step tests of [`capacity::replica_capacity`] (seeds 1–8, memoised), the
+/// figure `validate`, `capacity`, `run` and the oracle's search start from. Requests of
+/// [`ServiceModel::demand`] without sizes.
+pub fn replica_capacity(
     service: &ServiceModel,
     slo: Option<&Slo>,
-    seed: u64,
-) -> Result<(f64, String), OracleError> {
+) -> Result<Arc<CapacityEstimate>, OracleError> {
     if matches!(service.demand, Demand::Linear { base, .. } if base <= 0.0) {
         return Err(OracleError::NoReferenceDemand);
     }
     let objective = capacity_slo(slo);
-    let test = StepTest::for_service(service, None);
-    let answer = capacity::capacity(&capacity::run_step_test(service, &test, seed), &objective);
-    match answer.max_rps_within_slo.filter(|c| c.is_finite() && *c > 0.0) {
-        Some(c) => Ok((c, format!("step test, {}", objective.describe()))),
-        None => Err(OracleError::NoCapacity { slo: objective.describe() }),
+    let e = capacity::replica_capacity(service, &objective);
+    e.within().map_err(|_| OracleError::NoCapacity { slo: objective.describe() })?;
+    Ok(e)
+}
+
+/// Most oracle runs the capacity search makes.
+pub const SEARCH_RUNS: u32 = 8;
+/// The search stops when the capacity that misses is within this fraction above the one that
+/// meets the SLO.
+pub const SEARCH_TOLERANCE: f64 = 0.01;
+/// Factor of the search's first steps away from the starting capacity.
+const SEARCH_STEP: f64 = 1.25;
+
+/// How the capacity search ended.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchEnd {
+    /// Bracketed: `rps` meets the SLO and a capacity at most [`SEARCH_TOLERANCE`] above it
+    /// misses.
+    Tight,
+    /// `rps` meets the SLO, but the run bound ([`SEARCH_RUNS`]) ended the search before the
+    /// bracket was that tight.
+    Bound,
+    /// `rps` is the replica's saturation throughput and meets the SLO: the search does not plan
+    /// one replica beyond what it can serve at all.
+    Saturation,
+    /// No capacity tried met the SLO: the oracle plans with the starting capacity.
+    NoneMet,
+    /// The scenario has no SLO to meet: the oracle plans with the starting capacity.
+    NoSlo,
+}
+
+/// The capacity the oracle plans with, found by [`search_capacity`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanningCapacity {
+    /// Requests per second per replica the oracle plans with.
+    pub rps: f64,
+    /// Where the search started: the replica capacity (mean of the step tests).
+    pub start_rps: f64,
+    /// Each oracle run of the search, in order: (capacity, SLO-violating minutes).
+    pub trials: Vec<(f64, f64)>,
+    /// How the search ended.
+    pub end: SearchEnd,
+    /// The seed of the runs (the scenario's: replication 0's).
+    pub seed: u64,
+}
+
+impl PlanningCapacity {
+    /// How the capacity was found, for reports.
+    pub fn describe(&self) -> String {
+        let runs = self.trials.len();
+        let from = format!("from the replica capacity {:.2} req/s", self.start_rps);
+        match self.end {
+            SearchEnd::Tight => {
+                let miss = self
+                    .trials
+                    .iter()
+                    .filter(|t| t.1 > 0.0 && t.0 > self.rps)
+                    .map(|t| t.0)
+                    .fold(f64::INFINITY, f64::min);
+                format!(
+                    "bisection {from}: the highest that meets the SLO in the oracle's own run (seed {}); {miss:.2} misses; {runs} runs",
+                    self.seed
+                )
+            }
+            SearchEnd::Bound => format!(
+                "bisection {from}: the highest found that meets the SLO in the oracle's own run (seed {}) within {runs} runs",
+                self.seed
+            ),
+            SearchEnd::Saturation => format!(
+                "bisection {from}: one replica's saturation throughput, which still meets the SLO in the oracle's own run (seed {}); {runs} runs",
+                self.seed
+            ),
+            SearchEnd::NoneMet => format!(
+                "the replica capacity: no capacity the search tried ({runs} runs, down to {:.2} req/s) met the SLO in the oracle's own run (seed {})",
+                self.trials.iter().map(|t| t.0).fold(f64::INFINITY, f64::min),
+                self.seed
+            ),
+            SearchEnd::NoSlo => "the replica capacity (no SLO to search against)".into(),
+        }
     }
 }
 
-/// How long before an interval the oracle requests its replicas: the startup time's upper
-/// bound when it has one (deterministic, uniform, empirical), else its 99th percentile
-/// (exponential, log-normal, gamma), so that replicas are ready in time but for the slowest
-/// 1 % of starts of an unbounded distribution. A pending time ends before the startup does,
-/// so it adds nothing.
-pub fn startup_lead(service: &ServiceModel) -> Time {
-    let s = service.startup.upper_bound().unwrap_or_else(|| service.startup.p99());
-    from_secs_f64(s.max(0.0))
+/// Oracle settings after defaults, without the capacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Resolved {
+    interval: Time,
+    window: Time,
+    lead: Time,
+    min: u32,
+    max: u32,
+    initial: Option<u32>,
 }
 
-/// The oracle policy `name` for `scenario` with `settings` (see the module notes).
-pub fn build(scenario: &Scenario, name: &str, settings: &OracleSettings) -> Result<PolicySpec, OracleError> {
+fn resolve(scenario: &Scenario, settings: &OracleSettings) -> Result<Resolved, OracleError> {
     let interval = settings.interval.unwrap_or(oracle::DEFAULT_INTERVAL);
     if interval == 0 {
         return Err(OracleError::Invalid("interval: expected a positive duration".into()));
@@ -128,6 +209,201 @@ pub fn build(scenario: &Scenario, name: &str, settings: &OracleSettings) -> Resu
     if min > max {
         return Err(OracleError::Invalid(format!("min ({min}) is greater than max ({max})")));
     }
+    if let Some(i) = settings.initial
+        && (i < min || i > max)
+    {
+        return Err(OracleError::Invalid(format!(
+            "initial: found {i}, expected a value between min ({min}) and max ({max})"
+        )));
+    }
+    Ok(Resolved {
+        interval,
+        window,
+        lead: settings.lead.unwrap_or_else(|| startup_lead(&scenario.service)),
+        min,
+        max,
+        initial: settings.initial,
+    })
+}
+
+/// The oracle policy with `capacity_rps`.
+fn assemble(
+    scenario: &Scenario,
+    name: &str,
+    r: &Resolved,
+    capacity_rps: f64,
+    capacity_source: String,
+) -> PolicySpec {
+    let spec = OracleSpec {
+        interval: r.interval,
+        window: r.window,
+        lead: r.lead,
+        capacity_rps,
+        reference_demand_s: scenario.service.demand.mean_without_sizes(),
+        capacity_source,
+    };
+    // Only the intervals that overlap [0, lead] matter for the first value.
+    let initial = r.initial.unwrap_or_else(|| {
+        OraclePlan::compute(
+            &spec,
+            r.min,
+            r.max,
+            &run_context(scenario, scenario.seed),
+            spec.lead + r.interval,
+        )
+        .schedule
+        .at(0)
+    });
+    PolicySpec {
+        name: name.to_string(),
+        min: r.min,
+        max: r.max,
+        initial,
+        start: crate::policy::Start::Given,
+        kind: PolicyKind::Oracle(spec),
+        activator: None,
+    }
+}
+
+/// A [`std::fmt::Write`] that hashes what is written (a memo key without the text).
+struct HashWriter(std::collections::hash_map::DefaultHasher);
+
+impl std::fmt::Write for HashWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        use std::hash::Hasher;
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
+type SearchMemo = Mutex<HashMap<u64, Result<PlanningCapacity, OracleError>>>;
+
+/// The capacity the oracle of `scenario` with `settings` (its capacity left out) plans with:
+/// the highest per-replica capacity at which the oracle's own run of replication 0 (the
+/// scenario's seed) has no SLO-violating minute after the warm-up (`slo_violation_minutes`,
+/// the summary's criterion), so that the oracle is the cheapest schedule of its kind that meets
+/// the SLO.
+///
+/// The search starts at the replica capacity ([`replica_capacity`], the mean of the step
+/// tests). If that meets the SLO it steps up by ×1.25 (never beyond the replica's saturation
+/// throughput) until a capacity misses, else down by ÷1.25 until one meets; then it bisects
+/// the bracket until the capacity that misses is within [`SEARCH_TOLERANCE`] (1 %) above the
+/// one that meets, in at most [`SEARCH_RUNS`] (8) oracle runs in all. If none meets, the
+/// starting capacity stays; without an SLO there is nothing to search and it stays too.
+/// Deterministic; memoised in-process by a hash of the scenario (its policies left out) and
+/// the settings, so `tune`'s candidates share one search.
+pub fn search_capacity(
+    scenario: &Scenario,
+    settings: &OracleSettings,
+) -> Result<PlanningCapacity, OracleError> {
+    let resolved = resolve(scenario, settings)?;
+    let key = {
+        use std::fmt::Write;
+        use std::hash::Hasher;
+        let mut bare = scenario.clone();
+        bare.policies.clear();
+        let mut w = HashWriter(Default::default());
+        let _ = write!(w, "{bare:?}|{resolved:?}");
+        w.0.finish()
+    };
+    static MEMO: OnceLock<SearchMemo> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let found = search_uncached(scenario, &resolved);
+    memo.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found.clone());
+    found
+}
+
+fn search_uncached(scenario: &Scenario, r: &Resolved) -> Result<PlanningCapacity, OracleError> {
+    let est = replica_capacity(&scenario.service, scenario.slo.as_ref())?;
+    let start = est.mean_rps;
+    let seed = scenario.seed;
+    let mut out =
+        PlanningCapacity { rps: start, start_rps: start, trials: Vec::new(), end: SearchEnd::NoSlo, seed };
+    if scenario.slo.is_none() {
+        return Ok(out);
+    }
+    let mut trials: Vec<(f64, f64)> = Vec::new();
+    let meets = |c: f64, trials: &mut Vec<(f64, f64)>| -> bool {
+        let spec = assemble(scenario, NAME, r, c, "search".into());
+        let run = crate::engine::simulate(scenario, &spec, seed, 0, None);
+        let v = run.summary.slo_violation_minutes;
+        trials.push((c, v));
+        v == 0.0
+    };
+    let n = |t: &Vec<(f64, f64)>| t.len() as u32;
+    let saturation = est.saturation_rps.max(start);
+    // lo: the highest capacity known to meet the SLO; hi: the lowest known to miss it.
+    let (mut lo, mut hi): (Option<f64>, Option<f64>) = (None, None);
+    let mut at_saturation = false;
+    if meets(start, &mut trials) {
+        lo = Some(start);
+        let mut c = start;
+        while n(&trials) < SEARCH_RUNS && !at_saturation {
+            c = (c * SEARCH_STEP).min(saturation);
+            if c <= lo.unwrap_or(0.0) {
+                at_saturation = true;
+                break;
+            }
+            if meets(c, &mut trials) {
+                lo = Some(c);
+                at_saturation = c >= saturation;
+            } else {
+                hi = Some(c);
+                break;
+            }
+        }
+    } else {
+        hi = Some(start);
+        let mut c = start;
+        while n(&trials) < SEARCH_RUNS {
+            c /= SEARCH_STEP;
+            if meets(c, &mut trials) {
+                lo = Some(c);
+                break;
+            }
+            hi = Some(c);
+        }
+    }
+    if let (Some(mut l), Some(mut h)) = (lo, hi) {
+        while n(&trials) < SEARCH_RUNS && h > l * (1.0 + SEARCH_TOLERANCE) {
+            let mid = 0.5 * (l + h);
+            if meets(mid, &mut trials) {
+                l = mid;
+            } else {
+                h = mid;
+            }
+        }
+        lo = Some(l);
+        hi = Some(h);
+    }
+    out.end = match (lo, hi) {
+        (None, _) => SearchEnd::NoneMet,
+        (Some(_), _) if at_saturation => SearchEnd::Saturation,
+        (Some(l), Some(h)) if h <= l * (1.0 + SEARCH_TOLERANCE) => SearchEnd::Tight,
+        (Some(_), _) => SearchEnd::Bound,
+    };
+    out.rps = lo.unwrap_or(start);
+    out.trials = trials;
+    Ok(out)
+}
+
+/// How long before an interval the oracle requests its replicas: the startup time's upper
+/// bound when it has one (deterministic, uniform, empirical), else its 99th percentile
+/// (exponential, log-normal, gamma), so that replicas are ready in time but for the slowest
+/// 1 % of starts of an unbounded distribution. A pending time ends before the startup does,
+/// so it adds nothing.
+pub fn startup_lead(service: &ServiceModel) -> Time {
+    let s = service.startup.upper_bound().unwrap_or_else(|| service.startup.p99());
+    from_secs_f64(s.max(0.0))
+}
+
+/// The oracle policy `name` for `scenario` with `settings` (see the module notes): with no
+/// capacity given, the one [`search_capacity`] finds.
+pub fn build(scenario: &Scenario, name: &str, settings: &OracleSettings) -> Result<PolicySpec, OracleError> {
+    let resolved = resolve(scenario, settings)?;
     let (capacity_rps, capacity_source) = match settings.capacity_rps {
         Some(c) if c.is_finite() && c > 0.0 => (c, "given".to_string()),
         Some(c) => {
@@ -135,39 +411,12 @@ pub fn build(scenario: &Scenario, name: &str, settings: &OracleSettings) -> Resu
                 "capacity: found {c}, expected requests per second > 0"
             )));
         }
-        None => measure_capacity(&scenario.service, scenario.slo.as_ref(), scenario.seed)?,
-    };
-    let spec = OracleSpec {
-        interval,
-        window,
-        lead: settings.lead.unwrap_or_else(|| startup_lead(&scenario.service)),
-        capacity_rps,
-        reference_demand_s: scenario.service.demand.mean_without_sizes(),
-        capacity_source,
-    };
-    let initial = match settings.initial {
-        Some(i) if i < min || i > max => {
-            return Err(OracleError::Invalid(format!(
-                "initial: found {i}, expected a value between min ({min}) and max ({max})"
-            )));
-        }
-        Some(i) => i,
-        // Only the intervals that overlap [0, lead] matter for the first value.
         None => {
-            OraclePlan::compute(&spec, min, max, &run_context(scenario, scenario.seed), spec.lead + interval)
-                .schedule
-                .at(0)
+            let found = search_capacity(scenario, settings)?;
+            (found.rps, found.describe())
         }
     };
-    Ok(PolicySpec {
-        name: name.to_string(),
-        min,
-        max,
-        initial,
-        start: crate::policy::Start::Given,
-        kind: PolicyKind::Oracle(spec),
-        activator: None,
-    })
+    Ok(assemble(scenario, name, &resolved, capacity_rps, capacity_source))
 }
 
 fn run_context(scenario: &Scenario, seed: u64) -> RunContext<'_> {

@@ -34,7 +34,21 @@ fn capacity_on_quickstart_prints_the_answers_and_saturates_at_workers_over_deman
     assert!((sat - 20.0).abs() / 20.0 < 0.03, "{sat}");
     let cap = v["max_rps_within_slo"].as_f64().unwrap();
     assert!(cap > 8.0 && cap < sat, "{cap}");
-    let steps = v["steps"].as_array().unwrap();
+    // The mean of 8 step tests, its interval around it, each test's own figure beside it.
+    let ci = v["max_rps_within_slo_ci95"].as_array().unwrap();
+    let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+    assert!(lo < cap && cap < hi, "{lo} {cap} {hi}");
+    let per_seed: Vec<f64> =
+        v["max_rps_within_slo_per_seed"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(per_seed.len(), 8);
+    assert!((per_seed.iter().sum::<f64>() / 8.0 - cap).abs() < 1e-9);
+    let tests = v["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 8);
+    for (i, t) in tests.iter().enumerate() {
+        assert_eq!(t["seed"].as_u64(), Some(i as u64 + 1));
+        assert_eq!(t["max_rps_within_slo"].as_f64(), Some(per_seed[i]));
+    }
+    let steps = tests[0]["steps"].as_array().unwrap();
     assert!(steps.len() >= 10);
     for k in [
         "offered_rps",
@@ -157,7 +171,9 @@ fn recommend_writes_a_scenario_that_validates_and_runs() {
         .stdout(contains("rec-rps"))
         .stdout(contains("rec-cpu"))
         .stdout(contains("rec-concurrency"))
-        .stdout(contains("meets SLO"));
+        .stdout(contains("meets SLO"))
+        .stdout(contains("step tests: within the SLO "))
+        .stdout(contains("across the capacity's 95 % interval ("));
     let rec = out.join("recommended.toml");
     scalesim().arg("validate").arg(&rec).assert().success().stdout(contains("rec-rps"));
     scalesim().arg("run").arg(&rec).arg("--out").arg(dir.path().join("run")).assert().success();
@@ -196,7 +212,7 @@ fn recommend_on_a_service_only_file_plans_a_default_weekday_and_writes_a_whole_s
         .assert()
         .success()
         .stdout(contains("replica: SLO p95 < 400 ms, errors <= 2%"))
-        .stdout(contains("traffic: 50.0 to 200.0 req/s"))
+        .stdout(contains("traffic: 50 to 200 req/s"))
         .stdout(contains("recommended: min"))
         .stdout(contains("simulated against the traffic (86400s)"))
         .stdout(contains("rec-rps"));
@@ -299,4 +315,76 @@ fn recommend_is_realistic_min_two_rounded_targets_no_guessed_cpu() {
     let target: f64 = text.lines().find_map(|l| l.strip_prefix("target = ")).unwrap().parse().unwrap();
     assert_eq!(target, target.floor(), "a whole-number rps target: {target}");
     assert!(text.contains("interval = \"15s\""), "{text}");
+}
+
+/// The first number of `text` after `key` (e.g. `capacity   12.67 ± …`).
+fn number_after(text: &str, key: &str) -> f64 {
+    let rest = &text[text.find(key).unwrap_or_else(|| panic!("{key} not in {text}")) + key.len()..];
+    let num: String = rest.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    num.parse().unwrap_or_else(|_| panic!("no number after {key}: {rest}"))
+}
+
+/// Issue 20: validate, capacity --json and summary.json give one replica capacity (the mean of
+/// the 8 step tests), with the same interval; the oracle's planning capacity sits beside it.
+#[test]
+fn one_capacity_figure_in_validate_capacity_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = short_quickstart(dir.path(), "1h");
+    let validate = scalesim().arg("validate").arg(&f).assert().success().get_output().stdout.clone();
+    let validate = String::from_utf8(validate).unwrap();
+    assert!(validate.contains("per replica within the SLO (p99 < 500 ms, errors <= 1%"), "{validate}");
+    assert!(validate.contains("saturation ≈ 20.00 req/s per replica"), "{validate}");
+    let from_validate = number_after(&validate, "capacity");
+    let out = scalesim()
+        .args(["capacity", "--json", "--out"])
+        .arg(dir.path().join("cap"))
+        .arg(&f)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let cap = json(&out);
+    let from_capacity = cap["max_rps_within_slo"].as_f64().unwrap();
+    scalesim().args(["run", "--out"]).arg(dir.path().join("run")).arg(&f).assert().success();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("run/summary.json")).unwrap()).unwrap();
+    let rc = &summary["replica_capacity"];
+    // summary.json rounds to 6 decimals.
+    let same = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    assert!(same(rc["rps"].as_f64().unwrap(), from_capacity), "{rc} {from_capacity}");
+    assert_eq!(format!("{from_capacity:.2}"), format!("{from_validate:.2}"));
+    for i in 0..2 {
+        assert!(same(rc["ci95"][i].as_f64().unwrap(), cap["max_rps_within_slo_ci95"][i].as_f64().unwrap()));
+    }
+    assert_eq!(rc["seeds"], serde_json::json!([1, 2, 3, 4, 5, 6, 7, 8]));
+    assert!(rc["method"].as_str().unwrap().starts_with("mean of 8 open-loop step tests (seeds 1–8)"), "{rc}");
+    // The oracle's planning capacity beside it, found by the search from it.
+    let oc = &summary["oracle_planning_capacity"];
+    assert!(oc["rps"].as_f64().unwrap() > 0.0, "{oc}");
+    assert!(
+        oc["method"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("from the replica capacity {from_capacity:.2} req/s")),
+        "{oc}"
+    );
+}
+
+/// Issue 20: the guide's own example on the guide's own file: a daily curve from 50 to 200 req/s
+/// at 10 req/s per replica is min 5, max 20 (not `ceil(50.000…1 / 10) = 6`), and the noisy
+/// traffic's own reach is said apart.
+#[test]
+fn recommend_on_quickstart_uses_the_shapes_nominal_range() {
+    let dir = tempfile::tempdir().unwrap();
+    scalesim()
+        .args(["recommend", "configs/quickstart.toml", "--capacity-rps", "10", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(contains("traffic: 50 to 200 req/s"))
+        .stdout(contains("the arrivals (seed 1, noise and Poisson scatter included) reached"))
+        .stdout(contains("min = ceil(50 / 10) = 5"))
+        .stdout(contains("max = ceil(200 / 10) = 20"))
+        .stdout(contains("recommended: min 5, max 20, rps target 10\n"));
 }

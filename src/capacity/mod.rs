@@ -4,7 +4,8 @@
 //! ([`StepTestResult`], [`StepRow`]), the SLO it is judged against ([`CapacitySlo`], with the
 //! `p99<500ms` / `1%` parsers) and the answers ([`capacity`], [`CapacityAnswer`]); [`recommend`]
 //! turns a capacity and a traffic range into min / max replicas and policy targets. Pure: no
-//! I/O, no formatting of files.
+//! I/O, no formatting of files. [`estimate`] turns 8 seeded step tests into the one replica
+//! capacity every command shows (mean, σ, 95 % interval).
 //!
 //! The step test runs the real engine ([`crate::engine::simulate_with`]) on one replica held by a
 //! `fixed` policy, so the model is exactly the one `scalesim run` uses, in one continuous run (as
@@ -21,8 +22,10 @@
 //! 50 %) of the requests that ended in the measured part failed; later steps are dropped from the
 //! result.
 
+pub mod estimate;
 pub mod recommend;
 
+pub use estimate::{CapacityEstimate, EstimateError, SEEDS, estimate, replica_capacity};
 pub use recommend::{Recommendation, TrafficRange, recommend};
 
 use crate::balancer::BalancerKind;

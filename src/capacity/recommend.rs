@@ -12,12 +12,28 @@ use serde::Serialize;
 /// The traffic a recommendation must serve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrafficRange {
-    /// Lowest rate, requests per second.
+    /// Lowest rate, requests per second: for a rate shape its nominal value (the shape's own
+    /// parameter, e.g. a daily curve's trough, when the horizon reaches it; see [`nominal`]).
     pub min_rps: f64,
-    /// Highest rate, requests per second.
+    /// Highest rate, requests per second (nominal, like `min_rps`).
     pub max_rps: f64,
     /// Steepest rise, requests per second per second (0 when unknown).
     pub max_ramp_rps_per_s: f64,
+    /// Lowest and highest per-minute rate the arrivals themselves reached (noise and Poisson
+    /// scatter included) for the scenario's seed, when they were counted.
+    pub reached: Option<(f64, f64)>,
+}
+
+/// `x` read as one of `levels` (the rates a shape's parameters name) when it is within a
+/// relative 1e-4 of it: a rate sampled on a grid falls a hair short of an extreme that lies
+/// between grid points (a daily curve's trough of 50 sampled at 50.0000001).
+pub fn nominal(x: f64, levels: &[f64]) -> f64 {
+    levels
+        .iter()
+        .copied()
+        .filter(|l| (x - l).abs() <= 1e-4 * l.abs().max(1e-9))
+        .min_by(|a, b| (x - a).abs().total_cmp(&(x - b).abs()))
+        .unwrap_or(x)
 }
 
 /// Min, max and targets for one replica capacity and traffic range.
@@ -51,9 +67,12 @@ pub struct Recommendation {
     pub arithmetic: Vec<String>,
 }
 
-/// ⌈x⌉ tolerant of rounding noise (200 / 10 is 20, not 21).
-fn ceil(x: f64) -> u32 {
-    (x - 1e-9).ceil().max(0.0) as u32
+/// ⌈x⌉ that never rounds a float artefact up: `x` within a relative 1e-9 of a whole number is
+/// that number (200 / 10 is 20, not 21; 50.000000000001 / 10 is 5, not 6).
+pub fn ceil(x: f64) -> u32 {
+    let r = x.round();
+    let v = if (x - r).abs() <= 1e-9 * r.abs().max(1.0) { r } else { x.ceil() };
+    v.max(0.0) as u32
 }
 
 /// `x` rounded down to a value a person would write as a target: a multiple of 5 from 100, a
@@ -193,8 +212,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nominal_ceil_never_rounds_an_artefact_up() {
+        assert_eq!(ceil(50.0 / 10.0), 5);
+        assert_eq!(ceil(200.0 / 10.0), 20);
+        assert_eq!(ceil(50.000_000_000_01 / 10.0), 5);
+        assert_eq!(ceil(0.1 * 3.0 / 0.1), 3);
+        assert_eq!(ceil(5.01), 6);
+        assert_eq!(ceil(4.2), 5);
+        assert_eq!(ceil(0.0), 0);
+        // Sampled extremes read as the shape's own levels; others stay as they are.
+        assert_eq!(nominal(50.000_4, &[50.0, 200.0]), 50.0);
+        assert_eq!(nominal(199.999, &[50.0, 200.0]), 200.0);
+        assert_eq!(nominal(87.5, &[50.0, 200.0]), 87.5);
+        assert_eq!(nominal(3.0, &[]), 3.0);
+        let t = TrafficRange {
+            min_rps: nominal(50.000_4, &[50.0, 200.0]),
+            max_rps: 200.0,
+            max_ramp_rps_per_s: 0.0,
+            reached: None,
+        };
+        let r = recommend(10.0, t, None, None, 15.0, 30.0);
+        assert_eq!((r.min_replicas, r.max_replicas), (5, 20));
+        assert_eq!(r.arithmetic[1], "min = ceil(50 / 10) = 5");
+    }
+
+    #[test]
     fn the_guides_example_exactly() {
-        let t = TrafficRange { min_rps: 50.0, max_rps: 200.0, max_ramp_rps_per_s: 0.0 };
+        let t = TrafficRange { min_rps: 50.0, max_rps: 200.0, max_ramp_rps_per_s: 0.0, reached: None };
         let r = recommend(10.0, t, Some(0.6), Some(2.0), 15.0, 30.0);
         assert_eq!((r.min_replicas, r.max_replicas, r.rps_target), (5, 20, 10.0));
         assert_eq!(r.arithmetic[1], "min = ceil(50 / 10) = 5");
@@ -215,7 +259,7 @@ mod tests {
         assert_eq!(nice_cpu_target(83.39), 80.0);
         assert_eq!(nice_cpu_target(95.21), 95.0);
         assert_eq!(nice_cpu_target(42.7), 42.0);
-        let t = TrafficRange { min_rps: 5.0, max_rps: 200.0, max_ramp_rps_per_s: 0.0 };
+        let t = TrafficRange { min_rps: 5.0, max_rps: 200.0, max_ramp_rps_per_s: 0.0, reached: None };
         let r = recommend(73.39, t, Some(0.8339), Some(8.04), 15.0, 30.0).with_min_floor(2);
         assert_eq!((r.min_replicas, r.max_replicas), (2, 3));
         assert_eq!((r.rps_target, r.cpu_target_pct, r.concurrency_target), (73.0, Some(80.0), Some(8.0)));
@@ -226,7 +270,7 @@ mod tests {
     #[test]
     fn headroom_is_separate() {
         // 0.5 req/s per second for 15 s + 30 s: 22.5 req/s, 3 replicas of 10.
-        let t = TrafficRange { min_rps: 50.0, max_rps: 200.0, max_ramp_rps_per_s: 0.5 };
+        let t = TrafficRange { min_rps: 50.0, max_rps: 200.0, max_ramp_rps_per_s: 0.5, reached: None };
         let r = recommend(10.0, t, None, None, 15.0, 30.0);
         assert_eq!((r.min_replicas, r.max_replicas, r.rps_target), (5, 20, 10.0));
         assert_eq!(r.headroom_replicas, 3);
@@ -237,7 +281,7 @@ mod tests {
         // Tiny traffic: at least one replica.
         let r = recommend(
             10.0,
-            TrafficRange { min_rps: 0.0, max_rps: 3.0, max_ramp_rps_per_s: 0.0 },
+            TrafficRange { min_rps: 0.0, max_rps: 3.0, max_ramp_rps_per_s: 0.0, reached: None },
             None,
             None,
             0.0,

@@ -60,8 +60,22 @@ pub struct RecommendCommand {
     pub allow_large: bool,
 }
 
-/// The cost of a step test (see [`scalesim::budget`]).
+/// The cost of the step tests of one capacity estimate, one per seed of [`capacity::SEEDS`]
+/// (see [`scalesim::budget`]).
 fn step_test_estimate(
+    test: &StepTest,
+    service: &scalesim::service::ServiceModel,
+) -> scalesim::budget::Estimate {
+    let mut e = one_step_test_estimate(test, service);
+    let n = capacity::SEEDS.len();
+    e.runs *= n as u64;
+    e.requests *= n as f64;
+    e.work *= n as f64;
+    e
+}
+
+/// The cost of one step test.
+fn one_step_test_estimate(
     test: &StepTest,
     service: &scalesim::service::ServiceModel,
 ) -> scalesim::budget::Estimate {
@@ -80,23 +94,18 @@ fn step_test_estimate(
     }
 }
 
-/// The SLO: flags first, then the scenario's `[simulation.slo]`, then p99 < 500 ms and 1 %.
+/// The objective: flags first, then the scenario's (as [`scalesim::oracle::capacity_slo`]
+/// reads its `[simulation.slo]`, the one objective `validate`, `run` and the oracle use), then
+/// p99 < 500 ms and 1 % for a service-only file.
 fn slo_from(
     slo: &Option<String>,
     max_errors: &Option<String>,
     sc: Option<&Scenario>,
 ) -> Result<CapacitySlo, CliError> {
-    let mut out = CapacitySlo::default();
-    if let Some(s) = sc.and_then(|s| s.slo.as_ref()) {
-        if let Some((p, b)) = s.latency
-            && capacity::SLO_PERCENTILES.contains(&p)
-        {
-            out.latency = Some((p, b));
-        }
-        if let Some(e) = s.error_rate {
-            out.max_error_rate = e;
-        }
-    }
+    let mut out = match sc {
+        Some(s) => scalesim::oracle::capacity_slo(s.slo.as_ref()),
+        None => CapacitySlo::default(),
+    };
     if let Some(t) = slo {
         out.latency = Some(CapacitySlo::parse_latency(t).map_err(|e| CliError::Usage(format!("--slo {e}")))?);
     }
@@ -126,29 +135,35 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
     let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
     let test = StepTest::for_service(&loaded.service, think);
     super::check_budget(&step_test_estimate(&test, &loaded.service), cmd.allow_large)?;
-    let seed = loaded.scenario.as_ref().map_or(1, |s| s.seed);
-    let result = capacity::run_step_test(&loaded.service, &test, seed);
-    let answer = capacity::capacity(&result, &slo);
+    let est = capacity::estimate(&loaded.service, &test, &slo);
+    // The step table and the chart show the first test (seed 1); --json holds all of them.
+    let (result, answer) = &est.tests[0];
     let name = loaded.scenario.as_ref().map_or_else(|| stem(&cmd.file), |s| s.name.clone());
     let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&name));
     // Both files or neither: the CSV is not replaced when the chart fails.
     let mut staging = report::atomic::Staging::new(&out)?;
-    staging.write("capacity_steps.csv", &report::capacity::steps_csv(&result))?;
-    let title = format!("{name}: one replica, {}-loop step test", result.mode);
-    report::capacity::chart(&staging.path("capacity.png"), &title, &result, &answer)?;
+    staging.write("capacity_steps.csv", &report::capacity::steps_csv(result))?;
+    let title = format!("{name}: one replica, {}-loop step test, seed {}", result.mode, est.seeds[0]);
+    report::capacity::chart(&staging.path("capacity.png"), &title, result, answer)?;
     staging.add("capacity.png");
     let written = staging.commit()?;
     if cmd.json {
-        let v = report::capacity::json_value(&result, &answer);
+        let v = report::capacity::estimate_json(&est);
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
     } else {
         let mut s = format!(
-            "{name}: {}-loop step test of one replica ({} s steps, first {} s excluded)\n",
-            result.mode, result.step_s, result.warmup_s
+            "{name}: {}-loop step test of one replica ({} s steps, first {} s excluded), seed {} of {}\n",
+            result.mode,
+            result.step_s,
+            result.warmup_s,
+            est.seeds[0],
+            est.seeds.len()
         );
-        s.push_str(&report::capacity::step_table(&result, &answer));
+        s.push_str(&report::capacity::step_table(result, answer));
         s.push('\n');
-        s.push_str(&report::capacity::answer_text(&result, &answer));
+        s.push_str(&report::capacity::seeds_table(&est));
+        s.push('\n');
+        s.push_str(&report::capacity::estimate_text(&est));
         print_stdout(&s)?;
     }
     for p in &written {
@@ -158,12 +173,14 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
 }
 
 /// Lowest and highest per-minute rate of the traffic, and the steepest rise between minutes.
+/// For a rate shape: its noise-free rate at each minute's midpoint, the extremes read as the
+/// shape's own levels ([`capacity::recommend::nominal`]: 50 and 200 for a daily curve from 50
+/// to 200, not 50.0000001), and separately what the arrivals reached per minute with the
+/// scenario's seed (noise and Poisson scatter included). For a trace: the arrivals per minute.
 fn traffic_range(sc: &Scenario) -> TrafficRange {
     let minute = 60 * SECOND;
     let n = (sc.duration / minute).max(1);
-    let rates: Vec<f64> = if sc.traffic.shape().is_some() {
-        (0..n).map(|i| sc.traffic.rate_at(&sc.clock, i * minute + minute / 2).unwrap_or(0.0)).collect()
-    } else {
+    let counted = || -> Vec<f64> {
         let mut counts = vec![0u64; n as usize];
         let mut src = sc.traffic.source(sc.seed, &sc.clock, n * minute);
         while let Some(a) = src.next_arrival() {
@@ -171,10 +188,30 @@ fn traffic_range(sc: &Scenario) -> TrafficRange {
         }
         counts.iter().map(|&c| c as f64 / 60.0).collect()
     };
-    let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = rates.iter().copied().fold(0.0, f64::max);
+    let extremes = |rates: &[f64]| {
+        let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = rates.iter().copied().fold(0.0, f64::max);
+        (if min.is_finite() { min } else { 0.0 }, max)
+    };
+    let (rates, reached) = match sc.traffic.shape() {
+        Some(shape) => {
+            let rates: Vec<f64> = (0..n)
+                .map(|i| sc.traffic.rate_at(&sc.clock, i * minute + minute / 2).unwrap_or(0.0))
+                .collect();
+            let levels = shape.levels();
+            let (lo, hi) = extremes(&rates);
+            let nominal =
+                (capacity::recommend::nominal(lo, &levels), capacity::recommend::nominal(hi, &levels));
+            (rates, Some((nominal, extremes(&counted()))))
+        }
+        None => (counted(), None),
+    };
     let ramp = rates.windows(2).map(|w| (w[1] - w[0]) / 60.0).fold(0.0, f64::max);
-    TrafficRange { min_rps: if min.is_finite() { min } else { 0.0 }, max_rps: max, max_ramp_rps_per_s: ramp }
+    let ((min, max), reached) = match reached {
+        Some((nominal, reached)) => (nominal, Some(reached)),
+        None => (extremes(&rates), None),
+    };
+    TrafficRange { min_rps: min, max_rps: max, max_ramp_rps_per_s: ramp, reached }
 }
 
 fn dur(t: Time) -> String {
@@ -351,7 +388,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
                     "--min-rps {a} --max-rps {b}: expected 0 <= min <= max and max > 0"
                 )));
             }
-            Some(TrafficRange { min_rps: a, max_rps: b, max_ramp_rps_per_s: 0.0 })
+            Some(TrafficRange { min_rps: a, max_rps: b, max_ramp_rps_per_s: 0.0, reached: None })
         }
         None => None,
     };
@@ -368,57 +405,70 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     let think = cmd.closed.then(|| Think::Exponential(cmd.think_s.unwrap_or(capacity::DEFAULT_THINK_S)));
     let test = StepTest::for_service(&plan.service, think);
     super::check_budget(&step_test_estimate(&test, &plan.service), cmd.allow_large)?;
-    let mut answer = with_spinner("step test of one replica", || {
-        capacity::capacity(&capacity::run_step_test(&plan.service, &test, plan.seed), &slo)
-    });
+    let estimate =
+        with_spinner("step tests of one replica", || capacity::estimate(&plan.service, &test, &slo));
+    let est = estimate.within().map(|_| estimate.clone());
     // The default CPU model is a placeholder: a target read from it would be a guess.
     let cpu_given = has_cpu_model(&cmd.file);
-    if !cpu_given {
-        answer.cpu_utilization_at_capacity = None;
-    }
-    if let Some(c) = cmd.capacity_rps {
-        if !(c.is_finite() && c > 0.0) {
-            return Err(CliError::Usage(format!("--capacity-rps {c}: expected requests per second > 0")));
+    let (cap, cpu_at, conc_at) = match (cmd.capacity_rps, &est) {
+        (Some(c), _) => {
+            if !(c.is_finite() && c > 0.0) {
+                return Err(CliError::Usage(format!("--capacity-rps {c}: expected requests per second > 0")));
+            }
+            (c, None, None)
         }
-        answer.max_rps_within_slo = Some(c);
-        answer.cpu_utilization_at_capacity = None;
-        answer.concurrency_at_capacity = None;
-    }
-    let Some(cap) = answer.max_rps_within_slo.filter(|c| *c > 0.0) else {
-        return Err(CliError::Usage(format!(
-            "{}: one replica misses the SLO ({}) even at the lowest load of the step test; nothing to recommend",
-            cmd.file.display(),
-            slo.describe()
-        )));
+        (None, Ok(e)) => {
+            (e.mean_rps, e.cpu_utilization_at_capacity.filter(|_| cpu_given), e.concurrency_at_capacity)
+        }
+        (None, Err(e)) => {
+            return Err(CliError::Usage(format!("{}: {e}; nothing to recommend", cmd.file.display())));
+        }
     };
     // The scenario's own decision interval (its first policy that has one), else 15 s.
     let interval = plan.interval.unwrap_or(15 * scalesim::time::SECOND);
     let interval_s = scalesim::time::to_secs_f64(interval);
     let interval_toml = format!("{}s", fmt(interval_s));
     let startup_s = plan.service.startup.mean();
-    let rec = capacity::recommend(
-        cap,
-        range,
-        answer.cpu_utilization_at_capacity,
-        answer.concurrency_at_capacity,
-        interval_s,
-        startup_s,
-    )
-    .with_min_floor(cmd.min_replicas);
+    let rec = capacity::recommend(cap, range, cpu_at, conc_at, interval_s, startup_s)
+        .with_min_floor(cmd.min_replicas);
     let mut s = String::new();
     let _ = writeln!(s, "{}: SLO {}", plan.name, slo.describe());
     let _ = writeln!(
         s,
-        "traffic: {:.1} to {:.1} req/s, steepest rise {:.3} req/s per second",
-        range.min_rps, range.max_rps, range.max_ramp_rps_per_s
+        "traffic: {} to {} req/s, steepest rise {:.3} req/s per second",
+        fmt(range.min_rps),
+        fmt(range.max_rps),
+        range.max_ramp_rps_per_s
     );
-    let _ = writeln!(
-        s,
-        "step test: saturation {:.2} req/s; within the SLO {:.2} req/s{}\n",
-        answer.saturation_rps,
-        cap,
-        if cmd.capacity_rps.is_some() { " (given by --capacity-rps)" } else { "" }
-    );
+    if let Some((lo, hi)) = range.reached {
+        let _ = writeln!(
+            s,
+            "         the arrivals (seed {}, noise and Poisson scatter included) reached {lo:.1} to {hi:.1} req/s per minute",
+            plan.seed
+        );
+    }
+    match (&est, cmd.capacity_rps) {
+        (Ok(e), None) => {
+            let _ = writeln!(
+                s,
+                "step tests: within the SLO {}, {}; saturation (the most one replica serves, SLO or not) {:.2} req/s\n",
+                e.describe(),
+                e.method(),
+                e.saturation_rps
+            );
+        }
+        (Ok(e), Some(_)) => {
+            let _ = writeln!(
+                s,
+                "capacity given by --capacity-rps (the step tests give {} within the SLO; saturation {:.2} req/s)\n",
+                e.describe(),
+                e.saturation_rps
+            );
+        }
+        (Err(e), _) => {
+            let _ = writeln!(s, "capacity given by --capacity-rps (step tests: {e})\n");
+        }
+    }
     for line in &rec.arithmetic {
         let _ = writeln!(s, "  {line}");
     }
@@ -435,6 +485,20 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
         if plan.interval.is_some() { "the scenario's interval" } else { "default" },
         test.mode()
     );
+    if let (Ok(e), None) = (&est, cmd.capacity_rps) {
+        let (lo, hi) = e.ci95_rps;
+        let at = |c: f64| {
+            capacity::recommend(c, range, None, None, interval_s, startup_s).with_min_floor(cmd.min_replicas)
+        };
+        let (a, b) = (at(hi), at(lo));
+        let span = |x: u32, y: u32| if x == y { x.to_string() } else { format!("{x}–{y}") };
+        let _ = writeln!(
+            s,
+            "  across the capacity's 95 % interval ({lo:.2}–{hi:.2} req/s): min {}, max {}",
+            span(a.min_replicas, b.min_replicas),
+            span(a.max_replicas, b.max_replicas)
+        );
+    }
     let _ = writeln!(
         s,
         "\nrecommended: min {}, max {}, rps target {}{}{}",

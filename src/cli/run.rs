@@ -12,7 +12,6 @@ use super::{
     CliError, ReportCommand, RunCommand, check_budget, check_policy_names, default_out_dir, note,
     print_stdout,
 };
-use scalesim::capacity::{self, CapacitySlo, StepTest};
 use scalesim::experiment::{self, Progress};
 use scalesim::record::RunResult;
 use scalesim::report::{self, ChartOptions, Provenance, ReplicaCapacity, ReportMeta};
@@ -256,26 +255,12 @@ fn provenance(file: &std::path::Path, overrides: &[String]) -> Provenance {
     }
 }
 
-/// One replica's capacity within the scenario's SLO (p99 < 500 ms and 1 % errors without one),
-/// from the same simulated step test as `scalesim capacity` (open loop, seed 1): about
-/// 15 × 120 s of one replica: measured at 0.01 s of CPU for quickstart, 0.06 s for llm-inference.
+/// One replica's capacity within the scenario's objective: the mean of the 8 step tests of
+/// [`oracle::replica_capacity`] (memoised: the oracle's search started from the same figure).
 fn replica_capacity(scenario: &Scenario) -> Option<ReplicaCapacity> {
-    let mut slo = CapacitySlo::default();
-    if let Some(s) = &scenario.slo {
-        if let Some((p, b)) = s.latency
-            && capacity::SLO_PERCENTILES.contains(&p)
-        {
-            slo.latency = Some((p, b));
-        }
-        if let Some(e) = s.error_rate {
-            slo.max_error_rate = e;
-        }
-    }
-    let test = StepTest::for_service(&scenario.service, None);
-    let result = capacity::run_step_test(&scenario.service, &test, 1);
-    let answer = capacity::capacity(&result, &slo);
-    let rps = answer.max_rps_within_slo.filter(|r| *r > 0.0)?;
-    Some(ReplicaCapacity { rps, method: format!("step test, {}", slo.describe()) })
+    oracle::replica_capacity(&scenario.service, scenario.slo.as_ref())
+        .ok()
+        .map(|e| ReplicaCapacity::from_estimate(&e))
 }
 
 /// Runs `work` while a thread shows `progress` against `total` on stderr (hidden when stderr is

@@ -279,20 +279,38 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
             dist(ov)
         );
     }
+    let saturation = svc.capacity_rps(mean_demand);
     let _ = writeln!(
         o,
-        "           capacity ≈ {:.2} req/s per replica{sizes}; queue {}; timeout {}; startup {}; grace {}",
-        svc.capacity_rps(mean_demand),
+        "           saturation ≈ {saturation:.2} req/s per replica (workers ÷ mean demand: the most it serves, SLO or not){sizes}; queue {}; timeout {}; startup {}; grace {}",
         svc.queue_limit.map_or("unbounded".to_string(), |q| q.to_string()),
         svc.timeout.map_or("none".to_string(), dur),
         dist(&svc.startup),
         dur(svc.grace),
     );
-    if mean_rps > 0.0 && mean_demand > 0.0 {
+    // The one replica capacity (`capacity`, summary.json, the charts and the oracle's start).
+    let within = scalesim::oracle::replica_capacity(svc, s.slo.as_ref());
+    match &within {
+        Ok(e) => {
+            let _ = writeln!(
+                o,
+                "capacity   {} per replica within the SLO ({}; {})",
+                e.describe(),
+                e.objective.describe(),
+                e.method().split(", ").next().unwrap_or_default()
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(o, "capacity   unknown: {e}");
+        }
+    }
+    let per_replica = within.as_ref().map_or(saturation, |e| e.mean_rps);
+    if mean_rps > 0.0 && per_replica > 0.0 {
         let _ = writeln!(
             o,
-            "           needs ≈ {:.1} replicas at the mean rate; balancer {}",
-            mean_rps / svc.capacity_rps(mean_demand),
+            "           needs ≈ {:.1} replicas at the mean rate ({}); balancer {}",
+            mean_rps / per_replica,
+            if within.is_ok() { "within the SLO" } else { "at saturation" },
             s.balancer.name()
         );
     } else {

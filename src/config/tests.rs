@@ -88,17 +88,27 @@ fn oracle_policy_defaults_and_rules() {
             .unwrap();
     let PolicyKind::Oracle(o) = &s.policies[1].kind else { panic!("oracle") };
     assert_eq!((o.interval, o.lead, s.policies[1].min), (60 * SECOND, 5 * SECOND, 2));
-    // Without `capacity` the step test measures it against the scenario's SLO: with none, at
-    // most 1 % errors, so (no queue limit, no timeout) up to saturation, 4 / 100 ms = 40 /s.
+    // Without `capacity` and without an SLO there is nothing to search against: the replica
+    // capacity (mean of the step tests) against at most 1 % errors, so (no queue limit, no
+    // timeout) up to saturation, 4 / 100 ms = 40 /s.
     let measured = load_text(&text.replace("capacity = 12.5\n", ""), &[]).unwrap();
     let PolicyKind::Oracle(o) = &measured.policies[1].kind else { panic!("oracle") };
     assert!(o.capacity_rps > 35.0 && o.capacity_rps < 45.0, "{o:?}");
-    assert_eq!(o.capacity_source, "step test, errors <= 1%");
-    // With a p99 < 500 ms objective much less fits (the demand's own p99 is 0.46 s).
-    let slo = format!("{text}\n[simulation.slo]\nlatency = \"500ms\"\n").replace("capacity = 12.5\n", "");
+    let replica = crate::oracle::replica_capacity(&measured.service, None).unwrap();
+    assert_eq!(o.capacity_rps, replica.mean_rps);
+    assert_eq!(o.capacity_source, "the replica capacity (no SLO to search against)");
+    // With a p99 < 1 s objective the capacity is searched from the replica capacity, which is
+    // lower (the demand's own p99 is 0.46 s).
+    let slo = format!("{text}\n[simulation.slo]\nlatency = \"1s\"\n").replace("capacity = 12.5\n", "");
     let strict = load_text(&slo, &[]).unwrap();
     let PolicyKind::Oracle(o) = &strict.policies[1].kind else { panic!("oracle") };
-    assert!(o.capacity_rps > 3.0 && o.capacity_rps < 15.0, "{o:?}");
+    let replica = crate::oracle::replica_capacity(&strict.service, strict.slo.as_ref()).unwrap();
+    assert!(replica.mean_rps > 3.0 && replica.mean_rps < 38.0, "{replica:?}");
+    assert!(o.capacity_rps > 0.0 && o.capacity_rps <= 40.0 * 1.02, "{o:?}");
+    assert!(
+        o.capacity_source.contains(&format!("from the replica capacity {:.2} req/s", replica.mean_rps)),
+        "{o:?}"
+    );
     for (set, key) in [
         ("policy.best.window=\"1m\"", "policy[1].window"),
         ("policy.best.capacity=0", "policy[1].capacity"),

@@ -3,7 +3,7 @@
 
 use super::ReportError;
 use super::chart::{FONT, PALETTE, SIZE, TickedRange, draw_mesh, font_ready, tick_label};
-use crate::capacity::{CapacityAnswer, StepTestResult};
+use crate::capacity::{CapacityAnswer, CapacityEstimate, StepTestResult};
 use plotters::prelude::*;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -129,6 +129,112 @@ pub fn steps_csv(r: &StepTestResult) -> Vec<u8> {
         ]);
     }
     w.into_inner().unwrap_or_default()
+}
+
+/// One line per seed: its capacity within the objective, its saturation, what limits it.
+pub fn seeds_table(e: &CapacityEstimate) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{:>4} {:>14} {:>14}  limited by (next step)", "seed", "within SLO", "saturation");
+    let _ = writeln!(s, "{}", "-".repeat(64));
+    for (seed, (_, a)) in e.seeds.iter().zip(&e.tests) {
+        let _ = writeln!(
+            s,
+            "{seed:>4} {:>14} {:>14.2}  {}",
+            a.max_rps_within_slo.map_or_else(|| "-".into(), |c| format!("{c:.2}")),
+            a.saturation_rps,
+            a.limited_by.as_deref().unwrap_or("-")
+        );
+    }
+    s
+}
+
+/// The answer over all seeds, hyperfine-style: mean ± σ, the interval, the saturation apart.
+pub fn estimate_text(e: &CapacityEstimate) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "SLO: {}", e.objective.describe());
+    if e.within().is_err() {
+        let _ = writeln!(
+            s,
+            "max rps within SLO:       none (the first step of the test with seed {} already misses the SLO)",
+            e.missed_seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "saturation throughput:    {:.2} req/s (mean; the most one replica serves, SLO or not)",
+            e.saturation_rps
+        );
+        return s;
+    }
+    let note = if e.bounded {
+        ""
+    } else {
+        " (some tests met the SLO at every step: at least this; extend the test)"
+    };
+    let _ = writeln!(
+        s,
+        "max rps within SLO:       {:.2} ± {:.2} req/s (mean ± σ of {} seeds){note}",
+        e.mean_rps,
+        e.sd_rps,
+        e.seeds.len()
+    );
+    let _ = writeln!(
+        s,
+        "                          95 % CI {:.2}–{:.2} req/s; range {:.2}–{:.2}",
+        e.ci95_rps.0,
+        e.ci95_rps.1,
+        e.per_seed_rps.iter().copied().fold(f64::INFINITY, f64::min),
+        e.per_seed_rps.iter().copied().fold(0.0, f64::max)
+    );
+    let _ = writeln!(
+        s,
+        "saturation throughput:    {:.2} req/s (mean; the most one replica serves, SLO or not)",
+        e.saturation_rps
+    );
+    let _ = writeln!(s, "concurrency at capacity:  {}", opt(e.concurrency_at_capacity, 2));
+    let _ = writeln!(
+        s,
+        "CPU at capacity:          {}",
+        e.cpu_utilization_at_capacity
+            .map_or_else(String::new, |c| format!("{:.1}% of the request", c * 100.0))
+    );
+    s
+}
+
+/// The JSON object `capacity --json` prints: the estimate at the top level
+/// (`max_rps_within_slo` is the mean over the seeds, `max_rps_within_slo_ci95` its 95 %
+/// interval), `steps` (seed 1's test, as the table shows), then `tests`, one per seed, each
+/// as [`json_value`] gives it with its `seed`.
+pub fn estimate_json(e: &CapacityEstimate) -> Value {
+    let tests: Vec<Value> = e
+        .seeds
+        .iter()
+        .zip(&e.tests)
+        .map(|(seed, (r, a))| {
+            let mut v = json_value(r, a);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("seed".into(), json!(seed));
+            }
+            v
+        })
+        .collect();
+    let some = e.within().is_ok();
+    json!({
+        "mode": e.mode,
+        "slo": e.objective.describe(),
+        "method": e.method(),
+        "max_rps_within_slo": some.then_some(e.mean_rps),
+        "max_rps_within_slo_sd": some.then_some(e.sd_rps),
+        "max_rps_within_slo_ci95": some.then_some([e.ci95_rps.0, e.ci95_rps.1]),
+        "seeds": e.seeds,
+        "max_rps_within_slo_per_seed": e.per_seed_rps,
+        "missed_seeds": e.missed_seeds,
+        "bounded": e.bounded,
+        "saturation_rps": e.saturation_rps,
+        "concurrency_at_capacity": e.concurrency_at_capacity,
+        "cpu_utilization_at_capacity": e.cpu_utilization_at_capacity,
+        "steps": e.tests.first().map(|(r, _)| json!(r.steps)).unwrap_or(Value::Null),
+        "tests": tests,
+    })
 }
 
 /// The JSON object `--json` prints: the answers at the top level, then `steps`.

@@ -406,11 +406,20 @@ fn replicas(ctx: &Ctx) -> Built {
     let sub = match cap {
         Some(c) => {
             legend.push(LegendItem { label: "replicas needed".into(), glyph: Glyph::Box(grey_fill) });
-            Some(format!(
-                "replicas needed = offered load ÷ {} req/s per replica ({})",
-                fmt_short(c.rps),
-                c.method
-            ))
+            Some(match c.ci95 {
+                Some((lo, hi)) => format!(
+                    "replicas needed = offered load ÷ {} req/s per replica (95 % CI {}–{}; {})",
+                    fmt_short(c.rps),
+                    fmt_short(lo),
+                    fmt_short(hi),
+                    c.method
+                ),
+                None => format!(
+                    "replicas needed = offered load ÷ {} req/s per replica ({})",
+                    fmt_short(c.rps),
+                    c.method
+                ),
+            })
         }
         None => Some("replica capacity unknown: replicas needed not shown".to_string()),
     };

@@ -257,7 +257,17 @@ pub fn summary_value(meta: &ReportMeta, runs: &[RunResult]) -> Value {
         "sha256": p.sha256,
         "overrides": p.overrides,
     });
-    let capacity = meta.capacity.as_ref().map(|c| json!({ "rps": jnum(c.rps), "method": c.method }));
+    let capacity = meta.capacity.as_ref().map(|c| {
+        json!({
+            "rps": jnum(c.rps),
+            "method": c.method,
+            "sd": c.sd.map(jnum),
+            "ci95": c.ci95.map(|(lo, hi)| [jnum(lo), jnum(hi)]),
+            "seeds": c.seeds,
+        })
+    });
+    let oracle_capacity =
+        meta.oracle_capacity.as_ref().map(|c| json!({ "rps": jnum(c.rps), "method": c.method }));
     json!({
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "scenario": meta.name,
@@ -272,6 +282,7 @@ pub fn summary_value(meta: &ReportMeta, runs: &[RunResult]) -> Value {
         "currency": meta.currency,
         "cost_per_replica_hour": jnum(meta.cost_per_replica_hour),
         "replica_capacity": capacity,
+        "oracle_planning_capacity": oracle_capacity,
         "slo": slo,
         "policies": aggs.iter().map(|a| policy_json(meta, a)).collect::<Vec<_>>(),
     })

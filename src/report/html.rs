@@ -339,11 +339,20 @@ fn scenario_section(meta: &ReportMeta) -> String {
         }
     }
     if let Some(c) = &meta.capacity {
+        let ci = c.ci95.map_or_else(String::new, |(lo, hi)| format!(" (95 % CI {lo:.2}–{hi:.2})"));
         let _ = write!(
             h,
-            "<li>one replica serves {} req/s within the objective ({})</li>",
+            "<li>one replica serves {} req/s{ci} within the objective ({})</li>",
             super::fmt_num((c.rps * 100.0).round() / 100.0),
             esc(&c.method)
+        );
+    }
+    if let Some(o) = &meta.oracle_capacity {
+        let _ = write!(
+            h,
+            "<li>the oracle plans with {} req/s per replica ({})</li>",
+            super::fmt_num((o.rps * 100.0).round() / 100.0),
+            esc(&o.method)
         );
     }
     h.push_str("</ul>\n");

@@ -33,12 +33,51 @@ pub struct Provenance {
     pub text: Option<String>,
 }
 
-/// One replica's capacity within the SLO, as `capacity` computes it.
-#[derive(Debug, Clone, PartialEq)]
+/// One replica's capacity within the SLO, as `capacity` computes it
+/// ([`crate::capacity::replica_capacity`]).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReplicaCapacity {
-    /// Requests per second one replica serves within the objective.
+    /// Requests per second one replica serves within the objective (the mean over the seeds).
     pub rps: f64,
-    /// How it was found (e.g. `step test, p99 < 500 ms, errors <= 1%`).
+    /// How it was found (e.g. `mean of 8 open-loop step tests (seeds 1–8), p99 < 500 ms,
+    /// errors <= 1%`).
+    pub method: String,
+    /// Sample standard deviation over the seeds.
+    pub sd: Option<f64>,
+    /// 95 % confidence interval of the mean.
+    pub ci95: Option<(f64, f64)>,
+    /// The seeds of the step tests.
+    pub seeds: Vec<u64>,
+}
+
+impl ReplicaCapacity {
+    /// The report's view of an estimate.
+    pub fn from_estimate(e: &crate::capacity::CapacityEstimate) -> ReplicaCapacity {
+        ReplicaCapacity {
+            rps: e.mean_rps,
+            method: e.method(),
+            sd: Some(e.sd_rps),
+            ci95: Some(e.ci95_rps),
+            seeds: e.seeds.clone(),
+        }
+    }
+
+    /// `13.48 req/s (95 % CI 12.79–14.17)`, or just the rate without an interval.
+    pub fn short(&self) -> String {
+        match self.ci95 {
+            Some((lo, hi)) => format!("{:.2} req/s (95 % CI {lo:.2}–{hi:.2})", self.rps),
+            None => format!("{:.2} req/s", self.rps),
+        }
+    }
+}
+
+/// The capacity per replica the oracle baseline plans with (`oracle_planning_capacity` in
+/// `summary.json`), beside the replica capacity it started from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OracleCapacity {
+    /// Requests per second per replica.
+    pub rps: f64,
+    /// How it was found (the search, or `given`).
     pub method: String,
 }
 
@@ -67,6 +106,8 @@ pub struct ReportMeta {
     pub provenance: Provenance,
     /// One replica's capacity, when known.
     pub capacity: Option<ReplicaCapacity>,
+    /// The capacity the oracle baseline plans with, when there is one.
+    pub oracle_capacity: Option<OracleCapacity>,
 }
 
 impl ReportMeta {
@@ -93,6 +134,12 @@ impl ReportMeta {
                 .collect(),
             provenance: Provenance::default(),
             capacity: None,
+            oracle_capacity: scenario.oracle().and_then(|o| match &o.kind {
+                crate::policy::PolicyKind::Oracle(spec) => {
+                    Some(OracleCapacity { rps: spec.capacity_rps, method: spec.capacity_source.clone() })
+                }
+                _ => None,
+            }),
         }
     }
 
@@ -157,6 +204,22 @@ impl ReportMeta {
             Some(ReplicaCapacity {
                 rps: x.get("rps")?.as_f64()?,
                 method: x.get("method").and_then(Value::as_str).unwrap_or("").to_string(),
+                sd: x.get("sd").and_then(Value::as_f64),
+                ci95: x
+                    .get("ci95")
+                    .and_then(Value::as_array)
+                    .and_then(|a| Some((a.first()?.as_f64()?, a.get(1)?.as_f64()?))),
+                seeds: x
+                    .get("seeds")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                    .unwrap_or_default(),
+            })
+        });
+        let oracle_capacity = v.get("oracle_planning_capacity").filter(|x| !x.is_null()).and_then(|x| {
+            Some(OracleCapacity {
+                rps: x.get("rps")?.as_f64()?,
+                method: x.get("method").and_then(Value::as_str).unwrap_or("").to_string(),
             })
         });
         Ok(ReportMeta {
@@ -171,6 +234,7 @@ impl ReportMeta {
             policies,
             provenance,
             capacity,
+            oracle_capacity,
         })
     }
 }

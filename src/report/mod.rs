@@ -24,7 +24,7 @@ pub mod tune;
 pub mod verdict;
 
 pub use charts::{ChartOptions, ChartsMode};
-pub use meta::{PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};
+pub use meta::{OracleCapacity, PolicyMeta, Provenance, ReplicaCapacity, ReportMeta};
 
 use crate::record::RunResult;
 use crate::scenario::Scenario;

@@ -387,6 +387,33 @@ impl Shape {
         }
     }
 
+    /// The rates the shape's own parameters name: a daily curve's trough and peak (and both
+    /// times its weekend factor), a ramp's `from` and `to`, a sine's crest and trough (clipped at
+    /// 0), the rates of steps, points and recorded series, and those of the parts of a spike or a
+    /// scaled shape. A sum names none (its extremes are not its parts'). Sampling the rate on a
+    /// grid falls a hair short of an extreme between grid points (50.0000001 for a trough of 50);
+    /// these are the values to read such a sample as.
+    pub fn levels(&self) -> Vec<f64> {
+        match self {
+            Shape::Constant(r) => vec![*r],
+            Shape::Steps(p) | Shape::Piecewise(p) => p.iter().map(|&(_, r)| r).collect(),
+            Shape::Ramp { from, to, .. } => vec![*from, *to],
+            Shape::Daily { trough, peak, weekend_factor, .. } => {
+                vec![*trough, *peak, trough * weekend_factor, peak * weekend_factor]
+            }
+            Shape::Sine { mean, amplitude, .. } => {
+                vec![(mean + amplitude.abs()).max(0.0), (mean - amplitude.abs()).max(0.0)]
+            }
+            Shape::Spike { base, multiplier, .. } => {
+                let b = base.levels();
+                b.iter().copied().chain(b.iter().map(|x| x * multiplier)).collect()
+            }
+            Shape::Sum(_) => Vec::new(),
+            Shape::Scale { factor, of } => of.levels().into_iter().map(|x| factor * x).collect(),
+            Shape::Series { data, speedup, .. } => data.rates.iter().map(|r| r * speedup).collect(),
+        }
+    }
+
     /// The same shape seen from `by` seconds later: its rate at `s` is this shape's at `by + s`
     /// (the daily curve reads the clock, which the caller shifts with [`Clock::shifted`]).
     pub fn shifted(&self, by: f64) -> Shape {
