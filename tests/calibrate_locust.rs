@@ -183,7 +183,7 @@ fn three_commands_from_a_locust_csv_to_a_checked_recommendation() {
     let trimmed = |x: f64| format!("{x:.2}").trim_end_matches('0').trim_end_matches('.').to_string();
     let want_max = (200.0 / cap).ceil() as u32;
     for want in [
-        "traffic: 50.0 to 200.0 req/s".to_string(),
+        "traffic: 50 to 200 req/s".to_string(),
         format!("max = ceil(200 / {}) = {want_max}\n", trimmed(cap)),
         "recommended: min".to_string(),
         "meets SLO".to_string(),

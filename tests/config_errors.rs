@@ -131,7 +131,9 @@ fn validate_describes_a_good_scenario() {
         .success()
         .stdout(contains("scenario   good"))
         .stdout(contains("36000 requests expected, mean 10.00 req/s"))
-        .stdout(contains("capacity ≈ 33.33 req/s per replica"))
+        .stdout(contains(
+            "saturation ≈ 33.33 req/s per replica (workers ÷ mean demand: the most it serves, SLO or not)",
+        ))
         .stdout(contains("hpa      cpu"))
         .stdout(contains("baseline   an `oracle` policy with perfect foresight"))
         .stdout(contains("output/good/"));

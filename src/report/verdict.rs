@@ -113,6 +113,8 @@ pub struct Verdict {
     pub currency: String,
     /// One replica's capacity within the SLO, when known (for the below-oracle reason).
     pub capacity: Option<ReplicaCapacity>,
+    /// The capacity per replica the oracle plans with (`oracle_planning_capacity`), when known.
+    pub oracle_capacity: Option<super::meta::OracleCapacity>,
 }
 
 /// Whether a policy (its aggregate, with an SLO set) misses the SLO: SLO-violating minutes after
@@ -189,6 +191,7 @@ pub fn verdict(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> Verdict {
         has_slo,
         currency: meta.currency.clone(),
         capacity: meta.capacity.clone(),
+        oracle_capacity: meta.oracle_capacity.clone(),
     }
 }
 
@@ -338,6 +341,9 @@ impl Verdict {
                 f.push_str(&format!(", the oracle {ol:.2}"));
             }
             figures.push(f);
+        }
+        if let Some(c) = &self.oracle_capacity {
+            figures.push(format!("the oracle plans with {:.2} req/s per replica", c.rps));
         }
         if let Some(c) = &self.capacity {
             figures.push(format!(
@@ -503,6 +509,12 @@ mod tests {
             ),
             "{t}"
         );
+        // With the oracle's planning capacity known, the reason names it.
+        let mut m = m;
+        m.oracle_capacity =
+            Some(super::super::meta::OracleCapacity { rps: 16.08, method: "searched".into() });
+        let t = verdict(&m, &more).sentences(&PLAIN).join(" ");
+        assert!(t.contains("the oracle 0.40; the oracle plans with 16.08 req/s per replica)"), "{t}");
     }
 
     #[test]
