@@ -138,7 +138,8 @@ pub struct PlanningCapacity {
     pub rps: f64,
     /// Where the search started: the replica capacity (mean of the step tests).
     pub start_rps: f64,
-    /// Each oracle run of the search, in order: (capacity, SLO-violating minutes).
+    /// Each oracle run of the search, in order: (capacity, SLO-violating minutes; a run that
+    /// misses the SLO stops at its first violating interval, so its minutes are a lower bound).
     pub trials: Vec<(f64, f64)>,
     /// How the search ended.
     pub end: SearchEnd,
@@ -227,6 +228,19 @@ fn resolve(scenario: &Scenario, settings: &OracleSettings) -> Result<Resolved, O
 }
 
 /// The oracle policy with `capacity_rps`.
+/// The oracle's settings with `capacity_rps`.
+fn oracle_spec(scenario: &Scenario, r: &Resolved, capacity_rps: f64, capacity_source: String) -> OracleSpec {
+    OracleSpec {
+        interval: r.interval,
+        window: r.window,
+        lead: r.lead,
+        capacity_rps,
+        reference_demand_s: scenario.service.demand.mean_without_sizes(),
+        capacity_source,
+        pre_pass: None,
+    }
+}
+
 fn assemble(
     scenario: &Scenario,
     name: &str,
@@ -234,14 +248,7 @@ fn assemble(
     capacity_rps: f64,
     capacity_source: String,
 ) -> PolicySpec {
-    let spec = OracleSpec {
-        interval: r.interval,
-        window: r.window,
-        lead: r.lead,
-        capacity_rps,
-        reference_demand_s: scenario.service.demand.mean_without_sizes(),
-        capacity_source,
-    };
+    let spec = oracle_spec(scenario, r, capacity_rps, capacity_source);
     // Only the intervals that overlap [0, lead] matter for the first value.
     let initial = r.initial.unwrap_or_else(|| {
         OraclePlan::compute(
@@ -326,9 +333,20 @@ fn search_uncached(scenario: &Scenario, r: &Resolved) -> Result<PlanningCapacity
         return Ok(out);
     }
     let mut trials: Vec<(f64, f64)> = Vec::new();
+    // One pre-pass for every trial: the peak rates depend on the arrivals, not the capacity.
+    let pre_pass = {
+        let spec = oracle_spec(scenario, r, start, String::new());
+        let plan = OraclePlan::compute(&spec, r.min, r.max, &run_context(scenario, seed), Time::MAX);
+        oracle::PrePass { seed, peak_rps: plan.peak_rps.into() }
+    };
     let meets = |c: f64, trials: &mut Vec<(f64, f64)>| -> bool {
-        let spec = assemble(scenario, NAME, r, c, "search".into());
-        let run = crate::engine::simulate(scenario, &spec, seed, 0, None);
+        let mut spec = assemble(scenario, NAME, r, c, "search".into());
+        if let PolicyKind::Oracle(o) = &mut spec.kind {
+            o.pre_pass = Some(pre_pass.clone());
+        }
+        // A trial that misses the SLO stops at its first violating interval.
+        let extras = crate::engine::Extras { stop_at_slo_violation: true, ..Default::default() };
+        let (run, _) = crate::engine::simulate_with(scenario, &spec, seed, 0, None, &extras);
         let v = run.summary.slo_violation_minutes;
         trials.push((c, v));
         v == 0.0

@@ -54,6 +54,7 @@ prop_compose! {
                 lead: lead * SECOND,
                 capacity_rps: capacity,
                 reference_demand_s: 0.1,
+                pre_pass: None,
                 capacity_source: "given".into(),
             };
             return PolicySpec {

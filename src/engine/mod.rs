@@ -545,6 +545,11 @@ pub struct Extras {
     /// Explain the first decision at or after this time and stop the run there (the policy's
     /// [`Policy::explain`](crate::policy::Policy::explain) replaces `decide` from then on).
     pub explain_at: Option<Time>,
+    /// Stop the run at the end of the first recording interval that violates the SLO (after
+    /// the warm-up), to answer "does it meet the SLO?" (the oracle's capacity search) without
+    /// simulating the rest. The result is then only good for that answer: its rows end there,
+    /// and its summary mixes the part simulated with whole-horizon figures (billing).
+    pub stop_at_slo_violation: bool,
 }
 
 /// [`simulate`], also returning the raw [`RunDetail`].
@@ -700,7 +705,7 @@ pub fn simulate_with(
                 sim.peak = sim.cluster.billed();
             }
             next_record = if t >= horizon { Time::MAX } else { next_boundary(t) };
-            if t >= horizon {
+            if t >= horizon || (extras.stop_at_slo_violation && sim.rec.slo_violated()) {
                 break;
             }
             continue;

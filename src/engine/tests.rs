@@ -322,6 +322,30 @@ fn overhead_uses_its_own_stream() {
 }
 
 #[test]
+fn a_run_asked_to_stop_at_a_violation_stops_there() {
+    // One replica for 80 req/s violates the SLO in its first minute: the run stops at the end
+    // of that interval, and what it simulated is the whole run's start.
+    let mut sc = scenario(80.0, 600, service(2, 0.1), vec![rps_policy(10.0, 1, 20)]);
+    sc.slo = Some(crate::scenario::Slo { latency: Some((99.0, 0.5)), error_rate: Some(0.01) });
+    sc.service.queue_limit = Some(10);
+    let p = &sc.policies[0];
+    let whole = simulate(&sc, p, 3, 0, None);
+    let stop = Extras { stop_at_slo_violation: true, ..Extras::default() };
+    let (early, _) = simulate_with(&sc, p, 3, 0, None, &stop);
+    let first = whole.intervals.iter().position(|r| r.slo_violated).expect("a violating interval");
+    assert_eq!(early.intervals, whole.intervals[..=first]);
+    assert!(early.summary.slo_violation_minutes > 0.0);
+    // A run that meets the SLO is simulated whole, unchanged.
+    let mut fine = sc.clone();
+    fine.traffic = TrafficSpec::constant_poisson(1.0);
+    fine.slo = Some(crate::scenario::Slo { latency: Some((99.0, 5.0)), error_rate: Some(0.01) });
+    let all = simulate(&fine, &fine.policies[0], 3, 0, None);
+    assert_eq!((all.summary.slo_violation_minutes, all.intervals.len()), (0.0, 10));
+    let (a, _) = simulate_with(&fine, &fine.policies[0], 3, 0, None, &stop);
+    assert_eq!(a, all);
+}
+
+#[test]
 fn a_warm_up_is_simulated_but_not_measured() {
     // Traffic from 0, a policy that scales up from one replica: the first minutes fail.
     let mut sc = scenario(80.0, 600, service(2, 0.1), vec![rps_policy(10.0, 1, 20)]);

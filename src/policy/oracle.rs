@@ -1,4 +1,4 @@
-//! The oracle: a policy with perfect foresight of the arrivals, the cost lower bound other
+//! The oracle: a policy with perfect foresight of the arrivals, the cost yardstick other
 //! policies are measured against.
 //!
 //! It is a policy like the others, not an engine mode. When it is built for a run it makes a
@@ -53,6 +53,20 @@ pub struct OracleSpec {
     pub reference_demand_s: f64,
     /// Where `capacity_rps` comes from, for reports (e.g. `step test, p99 < 500 ms` or `given`).
     pub capacity_source: String,
+    /// The pre-pass's peak rates, already computed for the run with this seed (the capacity
+    /// search of [`crate::oracle::search_capacity`] runs one pre-pass for all its trials, whose
+    /// arrivals are the same); `None` (every oracle a scenario builds) computes them.
+    pub pre_pass: Option<PrePass>,
+}
+
+/// Peak rates of a pre-pass ([`OraclePlan::peak_rps`]) over the whole horizon of the run with
+/// `seed`: they depend on the arrivals, the interval and the window, not on the capacity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrePass {
+    /// The run's seed.
+    pub seed: u64,
+    /// Peak rate of each interval of the horizon.
+    pub peak_rps: std::sync::Arc<[f64]>,
 }
 
 /// What the pre-pass found for one run: the demand per interval and the replica schedule.
@@ -83,7 +97,6 @@ impl OraclePlan {
         let window = spec.window.clamp(1, interval);
         let end = horizon.min(until);
         let n = end.div_ceil(interval) as usize;
-        let per = interval.div_ceil(window) as usize;
         // Every request counts 1, or with per-request sizes its expected demand in units of
         // the reference request's.
         let reference = match demand_model {
@@ -91,7 +104,31 @@ impl OraclePlan {
             _ => None,
         };
         let weigh = |a: &crate::traffic::Arrival| reference.map_or(1.0, |r| demand_model.expected(a) / r);
+        let known = spec.pre_pass.as_ref().filter(|f| f.seed == run.seed && f.peak_rps.len() >= n);
         let mut peak_rps = Vec::with_capacity(n);
+        if let Some(f) = known {
+            // Interval k's peak depends only on the arrivals within it (and the horizon).
+            peak_rps.extend_from_slice(&f.peak_rps[..n]);
+        } else {
+            Self::pre_pass(run, interval, window, n, weigh, &mut peak_rps);
+        }
+        let cap = spec.capacity_rps;
+        let demand: Vec<u32> = peak_rps.iter().map(|&r| ceil_u32(r / cap)).collect();
+        let schedule = schedule(&demand, interval, spec.lead, min, max);
+        OraclePlan { interval, peak_rps, demand, schedule }
+    }
+
+    /// The peak sub-window rate of each of the first `n` intervals, from the run's arrivals.
+    fn pre_pass(
+        run: &RunContext,
+        interval: Time,
+        window: Time,
+        n: usize,
+        weigh: impl Fn(&crate::traffic::Arrival) -> f64,
+        peak_rps: &mut Vec<f64>,
+    ) {
+        let horizon = run.horizon;
+        let per = interval.div_ceil(window) as usize;
         let mut sums = vec![0.0f64; per];
         let mut source = run.traffic.source(run.seed, run.clock, horizon);
         let mut pending = source.next_arrival();
@@ -109,10 +146,6 @@ impl OraclePlan {
             }
             peak_rps.push(peak_rate(&sums, start, stop, window));
         }
-        let cap = spec.capacity_rps;
-        let demand: Vec<u32> = peak_rps.iter().map(|&r| ceil_u32(r / cap)).collect();
-        let schedule = schedule(&demand, interval, spec.lead, min, max);
-        OraclePlan { interval, peak_rps, demand, schedule }
     }
 
     /// The demand as a step curve (replicas per interval, unclamped): the reference of the
@@ -244,6 +277,7 @@ mod tests {
             lead: lead_s * SECOND,
             capacity_rps: capacity,
             reference_demand_s: 0.1,
+            pre_pass: None,
             capacity_source: "given".into(),
         }
     }
@@ -301,6 +335,35 @@ mod tests {
         assert_eq!(o.next_tick(None), 0);
         assert_eq!(o.next_tick(Some(0)), 55 * SECOND);
         assert_eq!(o.next_tick(Some(55 * SECOND)), Time::MAX);
+    }
+
+    #[test]
+    fn a_known_pre_pass_gives_the_plan_the_arrivals_give() {
+        // Poisson arrivals stepping 40 → 100 /s: the peaks of one pre-pass, reused at another
+        // capacity (the capacity search), give exactly the plan a fresh pre-pass gives, for the
+        // whole horizon or its head; another seed's peaks are not used.
+        let shape = Shape::Steps(Arc::from(vec![(0.0, 40.0), (60.0, 100.0)]));
+        let traffic = TrafficSpec::from_shape(shape, Process::Poisson, None);
+        let horizon = 125 * SECOND;
+        let clock = Clock::utc_monday(horizon);
+        let demand = Demand::Dist(Dist::exponential(0.1));
+        let run = RunContext { clock: &clock, horizon, seed: 3, traffic: &traffic, demand: &demand };
+        let first = OraclePlan::compute(&spec(10.5, 30), 1, 50, &run, Time::MAX);
+        let known = PrePass { seed: 3, peak_rps: first.peak_rps.clone().into() };
+        for (capacity, until) in [(7.0, Time::MAX), (13.0, Time::MAX), (7.0, 30 * SECOND), (9.0, 61 * SECOND)]
+        {
+            let fresh = OraclePlan::compute(&spec(capacity, 30), 1, 50, &run, until);
+            let mut reused = spec(capacity, 30);
+            reused.pre_pass = Some(known.clone());
+            assert_eq!(OraclePlan::compute(&reused, 1, 50, &run, until), fresh, "{capacity} until {until}");
+        }
+        // Peaks of another seed are ignored: the plan is this seed's.
+        let mut other = spec(7.0, 30);
+        other.pre_pass = Some(PrePass { seed: 4, peak_rps: vec![1e6; first.peak_rps.len()].into() });
+        assert_eq!(
+            OraclePlan::compute(&other, 1, 50, &run, Time::MAX),
+            OraclePlan::compute(&spec(7.0, 30), 1, 50, &run, Time::MAX)
+        );
     }
 
     #[test]

@@ -260,6 +260,11 @@ impl Recorder {
         }
     }
 
+    /// Whether a closed interval counted so far violated the SLO.
+    pub fn slo_violated(&self) -> bool {
+        self.slo_violation_s > 0.0
+    }
+
     /// Ends a warm-up (call right after a `close_interval`): the whole-run figures of
     /// [`Recorder::finish`] count from here on; the interval rows and decisions already
     /// recorded are kept.
