@@ -19,6 +19,7 @@ pub mod dist;
 pub mod engine;
 pub mod experiment;
 pub mod input;
+pub mod memo;
 pub mod metrics;
 pub mod oracle;
 pub mod policy;

@@ -20,6 +20,7 @@
 //! Deterministic (fixed seeds throughout) and pure: no I/O.
 
 use crate::capacity::{self, CapacityEstimate, CapacitySlo, SLO_PERCENTILES};
+use crate::memo::Memo;
 use crate::policy::{OraclePlan, OracleSpec, PolicyKind, PolicySpec, RunContext, oracle};
 use crate::record::{DemandCurve, RunResult, elasticity};
 use crate::scenario::{Scenario, Slo};
@@ -27,8 +28,7 @@ use crate::service::{Demand, ServiceModel};
 use crate::time::{Time, from_secs_f64};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// Name of the oracle [`spec_for`] adds (`oracle-2`, … when a policy already has it).
 pub const NAME: &str = "oracle";
@@ -272,19 +272,6 @@ fn assemble(
     }
 }
 
-/// A [`std::fmt::Write`] that hashes what is written (a memo key without the text).
-struct HashWriter(std::collections::hash_map::DefaultHasher);
-
-impl std::fmt::Write for HashWriter {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        use std::hash::Hasher;
-        self.0.write(s.as_bytes());
-        Ok(())
-    }
-}
-
-type SearchMemo = Mutex<HashMap<u64, Result<PlanningCapacity, OracleError>>>;
-
 /// The capacity the oracle of `scenario` with `settings` (its capacity left out) plans with:
 /// the highest per-replica capacity at which the oracle's own run of replication 0 (the
 /// scenario's seed) has no SLO-violating minute after the warm-up (`slo_violation_minutes`,
@@ -304,23 +291,10 @@ pub fn search_capacity(
     settings: &OracleSettings,
 ) -> Result<PlanningCapacity, OracleError> {
     let resolved = resolve(scenario, settings)?;
-    let key = {
-        use std::fmt::Write;
-        use std::hash::Hasher;
-        let mut bare = scenario.clone();
-        bare.policies.clear();
-        let mut w = HashWriter(Default::default());
-        let _ = write!(w, "{bare:?}|{resolved:?}");
-        w.0.finish()
-    };
-    static MEMO: OnceLock<SearchMemo> = OnceLock::new();
-    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(hit) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return hit.clone();
-    }
-    let found = search_uncached(scenario, &resolved);
-    memo.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found.clone());
-    found
+    let mut bare = scenario.clone();
+    bare.policies.clear();
+    static MEMO: Memo<Result<PlanningCapacity, OracleError>> = Memo::new();
+    MEMO.get_or(format_args!("{bare:?}|{resolved:?}"), || search_uncached(scenario, &resolved))
 }
 
 fn search_uncached(scenario: &Scenario, r: &Resolved) -> Result<PlanningCapacity, OracleError> {

@@ -15,11 +15,11 @@
 //! however many places show it. No I/O.
 
 use super::{CapacityAnswer, CapacitySlo, StepTest, StepTestResult, capacity, run_step_test};
+use crate::memo::Memo;
 use crate::service::ServiceModel;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// The seeds of the step tests behind one estimate.
 pub const SEEDS: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -147,26 +147,16 @@ pub fn mean_sd_ci(xs: &[f64]) -> (f64, f64, (f64, f64)) {
     (mean, sd, (mean - half, mean + half))
 }
 
-type Memo = Mutex<HashMap<String, Arc<CapacityEstimate>>>;
-
-fn memo() -> &'static Memo {
-    static MEMO: OnceLock<Memo> = OnceLock::new();
-    MEMO.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
 /// The estimate of `service`'s capacity from `test` run with every seed of [`SEEDS`], judged
 /// against `objective` (memoised: the same inputs are computed once per process). When every
 /// test misses the objective at its lowest step the mean is 0: see [`CapacityEstimate::within`].
 ///
 /// Panics if `test.check()` fails; check it first when it comes from user input.
 pub fn estimate(service: &ServiceModel, test: &StepTest, objective: &CapacitySlo) -> Arc<CapacityEstimate> {
-    let key = format!("{service:?}|{test:?}|{objective:?}");
-    if let Some(hit) = memo().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return hit.clone();
-    }
-    let computed: Arc<CapacityEstimate> = Arc::new(compute(service, test, objective));
-    memo().lock().unwrap_or_else(|e| e.into_inner()).insert(key, computed.clone());
-    computed
+    static MEMO: Memo<Arc<CapacityEstimate>> = Memo::new();
+    MEMO.get_or(format_args!("{service:?}|{test:?}|{objective:?}"), || {
+        Arc::new(compute(service, test, objective))
+    })
 }
 
 fn compute(service: &ServiceModel, test: &StepTest, objective: &CapacitySlo) -> CapacityEstimate {
