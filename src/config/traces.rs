@@ -349,12 +349,14 @@ pub fn azure_functions(
     let sel =
         Selection { function: t.function.as_deref(), app: t.app.as_deref(), trigger: t.trigger.as_deref() };
     let mut counts = Vec::with_capacity(days.len() * azure_functions::MINUTES);
-    let (mut rows, mut matched) = (0u64, 0u64);
+    let (mut rows, mut matched, mut total) = (0u64, 0u64, 0u64);
     for (_, p) in &days {
         let (text, shown) = read_path(p, false)?;
-        let day = azure_functions::parse_invocations(&text, sel).map_err(|e| trace_error(&shown, e))?;
-        rows += day.rows;
-        matched += day.matched;
+        // The days before count toward the trace's limit on requests (checked in the parser).
+        let day = azure_functions::parse_day(&text, sel, total).map_err(|e| trace_error(&shown, e))?;
+        rows = rows.saturating_add(day.rows);
+        matched = matched.saturating_add(day.matched);
+        total = total.saturating_add(day.total);
         counts.extend_from_slice(&day.counts);
     }
     let mut wanted = Vec::new();

@@ -578,12 +578,13 @@ pub(super) fn read_path(full: &Path, lossy: bool) -> Result<(String, String), Tr
 
 /// A parser error, located as `file:line:column:` (or `file:` when it names a field instead).
 pub(super) fn trace_error(file: &str, e: TraceError) -> TrafficConfigError {
+    // The location once (`file:line:column`), then the column's name, then the message.
     let loc = match &e.column {
         _ if e.line == 0 => file.to_string(),
-        Some((c, _)) => format!("{file}:{}:{c}", e.line),
+        Some((c, name)) => format!("{file}:{}:{c}: column `{name}`", e.line),
         None => format!("{file}:{}", e.line),
     };
-    TrafficConfigError { key: "traffic.trace.path".into(), message: format!("{loc}: {e}") }
+    TrafficConfigError { key: "traffic.trace.path".into(), message: format!("{loc}: {}", e.message) }
 }
 
 /// Checked replay options common to every trace format.
@@ -599,6 +600,26 @@ fn replay_options(
         looping,
         start_offset: duration(start_offset, "traffic.trace.start_offset")?,
     })
+}
+
+/// Refuses a speed-up that plays the whole trace (`span` seconds of trace time) in less than the
+/// simulation's 1 µs time step: every request of a lap would land on one instant, so the replay
+/// would no longer have the trace's shape (and a loop would repeat it astronomically often).
+fn check_speedup(opts: &ReplayOptions, span: f64) -> Result<(), TrafficConfigError> {
+    let lap = span / opts.speedup;
+    if span > 0.0 && lap < 1e-6 {
+        return fail(
+            "traffic.trace.speedup",
+            format!(
+                "found {}, which plays the trace's {} s in {lap:.1e} s, less than the simulation's time step \
+                 of 1 µs (every request would arrive at the same instant); expected a speed-up of at most {}",
+                crate::time::fmt_big(opts.speedup),
+                crate::time::fmt_big(span),
+                crate::time::fmt_big((span * 1e6).floor())
+            ),
+        );
+    }
+    Ok(())
 }
 
 impl TrafficConfig {
@@ -759,6 +780,7 @@ impl TrafficConfig {
                 let opts = replay_options(a.speedup, a.scale, a.looping, &a.start_offset)?;
                 let (data, info) = super::traces::azure_functions(base_dir, a)?;
                 let span = data.span();
+                check_speedup(&opts, span)?;
                 if !opts.looping && opts.start_offset >= span {
                     return fail(
                         "traffic.trace.start_offset",
@@ -783,6 +805,7 @@ fn series_spec(
     process: Process,
     noise: Option<NoiseSpec>,
 ) -> Result<TrafficSpec, TrafficConfigError> {
+    check_speedup(&opts, data.end - data.starts.first().copied().unwrap_or(0.0))?;
     if !opts.looping && opts.start_offset >= data.end {
         return fail(
             "traffic.trace.start_offset",
@@ -809,6 +832,7 @@ fn replay_spec(
     parsed: RequestTrace,
     opts: ReplayOptions,
 ) -> Result<TrafficSpec, TrafficConfigError> {
+    check_speedup(&opts, parsed.period().unwrap_or(0.0))?;
     if opts.looping && parsed.period().is_none() {
         return fail(
             "traffic.trace.loop",
@@ -1347,7 +1371,7 @@ mod tests {
         let e = cfg.into_spec(dir.path(), &Files::default(), &Clock::utc_monday(SECOND), SECOND).unwrap_err();
         assert_eq!(e.key, "traffic.trace.path");
         let want = format!(
-            "{}:3:2: line 3, column 2 (`n`): found `oops`, expected a non-negative number",
+            "{}:3:2: column `n`: found `oops`, expected a non-negative number",
             dir.path().join("bad.csv").display()
         );
         assert_eq!(e.message, want);

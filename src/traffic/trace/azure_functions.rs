@@ -6,7 +6,7 @@
 //! layer puts the days in order (by the `dNN` of their names, [`day_number`]) into a
 //! [`super::counts::CountSeries`], replayed with exactly those counts.
 
-use super::{TraceError, csv_error, err, lf};
+use super::{MAX_TRACE_REQUESTS, MAX_TRACE_REQUESTS_TEXT, TraceError, csv_error, err, lf};
 
 /// Minutes in a day file.
 pub const MINUTES: usize = 1440;
@@ -35,6 +35,8 @@ pub struct AzureDay {
     pub rows: u64,
     /// Rows the selection kept.
     pub matched: u64,
+    /// Invocations in the day (the sum of `counts`).
+    pub total: u64,
 }
 
 /// The day number `NN` of a file named like `invocations_per_function_md.anon.dNN.csv`
@@ -51,6 +53,13 @@ pub fn day_number(file_name: &str) -> Option<u32> {
 
 /// Parses one day file.
 pub fn parse_invocations(text: &str, sel: Selection<'_>) -> Result<AzureDay, TraceError> {
+    parse_day(text, sel, 0)
+}
+
+/// Parses one day file that follows days holding `before` invocations: the counts are summed
+/// in checked arithmetic, and a value that brings the trace past [`MAX_TRACE_REQUESTS`] is an
+/// error naming its line and minute.
+pub fn parse_day(text: &str, sel: Selection<'_>, before: u64) -> Result<AzureDay, TraceError> {
     let text = lf(text.strip_prefix('\u{feff}').unwrap_or(text));
     let text = text.as_ref();
     let expected_header = "HashOwner,HashApp,HashFunction,Trigger,1,2,…,1440";
@@ -84,7 +93,8 @@ pub fn parse_invocations(text: &str, sel: Selection<'_>) -> Result<AzureDay, Tra
             ),
         ));
     }
-    let mut day = AzureDay { counts: vec![0; MINUTES], rows: 0, matched: 0 };
+    let mut day = AzureDay { counts: vec![0; MINUTES], rows: 0, matched: 0, total: 0 };
+    let room = MAX_TRACE_REQUESTS.saturating_sub(before);
     let mut rec = csv::StringRecord::new();
     loop {
         match rdr.read_record(&mut rec) {
@@ -106,7 +116,8 @@ pub fn parse_invocations(text: &str, sel: Selection<'_>) -> Result<AzureDay, Tra
             let n = match s.parse::<u64>() {
                 Ok(n) => n,
                 Err(_) => match s.parse::<f64>() {
-                    Ok(x) if x >= 0.0 && x.fract() == 0.0 && x < 1e18 => x as u64,
+                    // `1e3`, or a count past u64 (saturated, then refused below).
+                    Ok(x) if x >= 0.0 && x.fract() == 0.0 => x as u64,
                     _ => {
                         return Err(err(
                             line,
@@ -116,7 +127,22 @@ pub fn parse_invocations(text: &str, sel: Selection<'_>) -> Result<AzureDay, Tra
                     }
                 },
             };
-            *slot = slot.saturating_add(n);
+            // `room` is at most 10^12, so neither sum can wrap round once this check passed.
+            if n > room - day.total {
+                return Err(err(
+                    line,
+                    Some((4 + m, &headers[4 + m])),
+                    format!(
+                        "found `{s}` invocations in minute {}, which brings the trace to more than the \
+                         {MAX_TRACE_REQUESTS_TEXT} requests a trace may hold (every request is simulated); \
+                         expected the count the trace recorded: check this value, or select fewer rows \
+                         with function, app or trigger, or fewer day files",
+                        m + 1
+                    ),
+                ));
+            }
+            day.total += n;
+            *slot += n;
         }
     }
     Ok(day)

@@ -29,9 +29,10 @@ impl CountSeries {
         self.counts.len() as f64 * self.bin
     }
 
-    /// Total requests.
+    /// Total requests (saturating: the readers hold a trace to
+    /// [`super::MAX_TRACE_REQUESTS`], so this never wraps round).
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().fold(0u64, |a, &c| a.saturating_add(c))
     }
 
     /// Expected requests in trace time `[0, tau)`, `0 <= tau <= span` (a partial bin counts in
@@ -39,7 +40,7 @@ impl CountSeries {
     fn cumulative(&self, tau: f64) -> f64 {
         let tau = tau.clamp(0.0, self.span());
         let whole = ((tau / self.bin).floor() as usize).min(self.counts.len());
-        let done: u64 = self.counts[..whole].iter().sum();
+        let done = self.counts[..whole].iter().fold(0u64, |a, &c| a.saturating_add(c));
         let part = self.counts.get(whole).map_or(0.0, |&c| c as f64 * (tau / self.bin - whole as f64));
         done as f64 + part
     }

@@ -43,6 +43,45 @@ use rand::Rng;
 use std::fmt;
 use std::sync::Arc;
 
+/// The most requests one recorded trace may hold (10^12): the simulation generates every one of
+/// them (about a day of CPU at 10^7 requests a second), so a larger count is a corrupt value or a
+/// selection far wider than anything that can be simulated. Exact counts are summed in checked
+/// `u64` arithmetic against this bound; a rate series' integral is held to it too.
+pub const MAX_TRACE_REQUESTS: u64 = 1_000_000_000_000;
+
+/// The limit as people read it, for messages.
+pub(crate) const MAX_TRACE_REQUESTS_TEXT: &str = "1,000,000,000,000 (10^12)";
+
+/// What to do about a trace above [`MAX_TRACE_REQUESTS`], for messages.
+const TOO_MANY_HINT: &str = "every request is simulated, so this is beyond what a run can do; check the value, \
+     or replay a part of the trace (fewer files, a narrower selection)";
+
+/// The index of the first interval of `s` at whose end the expected requests (the integral of
+/// the rate) pass [`MAX_TRACE_REQUESTS`], with that running total; `None` when the whole series
+/// stays within it.
+fn series_past_limit(s: &RateSeries) -> Option<(usize, f64)> {
+    let n = s.starts.len();
+    let mut total = 0.0f64;
+    for i in 0..n {
+        let end = if i + 1 < n { s.starts[i + 1] } else { s.end };
+        total += s.rates[i] * (end - s.starts[i]);
+        if !(total <= MAX_TRACE_REQUESTS as f64) {
+            return Some((i, total));
+        }
+    }
+    None
+}
+
+/// The message for a rate series whose integral passes [`MAX_TRACE_REQUESTS`] at a value `shown`.
+fn series_limit_message(shown: &str, total: f64) -> String {
+    let total =
+        if total.is_finite() { crate::time::fmt_big(total.round()) } else { "unboundedly many".into() };
+    format!(
+        "found {shown}, which brings the trace to {total} requests (the integral of the rate), more than \
+         the {MAX_TRACE_REQUESTS_TEXT} a trace may hold; {TOO_MANY_HINT}"
+    )
+}
+
 /// A problem in a trace file, located by line and column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceError {
@@ -257,9 +296,15 @@ pub fn parse_rate_csv(text: &str, cols: RateColumns<'_>) -> Result<RateSeries, T
             })
             .collect()
     } else {
-        values
+        std::mem::take(&mut values)
     };
-    Ok(RateSeries { starts, rates, end })
+    let series = RateSeries { starts, rates, end };
+    if let Some((i, total)) = series_past_limit(&series) {
+        let value = if cols.is_count { values[i] } else { series.rates[i] };
+        let shown = format!("`{}`", crate::time::fmt_big(value));
+        return Err(err(lines[i], Some((vi, &headers[vi])), series_limit_message(&shown, total)));
+    }
+    Ok(series)
 }
 
 /// Per-request data of a recorded trace.
@@ -480,11 +525,21 @@ pub fn expected_replay(trace: &RequestTrace, opts: &ReplayOptions, horizon_s: f6
     let t = &trace.times;
     let below = |x: f64| t.partition_point(|&v| v < x);
     let mut count = below(limit).saturating_sub(below(offset)) as f64;
-    if period > 0.0 {
-        let mut k = 1.0;
-        while limit - k * period > t[0] {
+    if period > 0.0 && !t.is_empty() {
+        // Lap k >= 1 adds the requests with times[i] + k·period < limit. The laps that end
+        // before `limit` add the whole trace; count them in one step (a speed-up of 10^12 makes
+        // astronomically many), then the few partial laps one by one: times lie within
+        // [t[0], t[0] + span] and period > span, so at most two laps are partial.
+        let (first, last) = (t[0], t[t.len() - 1]);
+        // Whole laps: k >= 1 with limit − k·period > last.
+        let whole = (((limit - last) / period).ceil() - 1.0).max(0.0);
+        count += whole * t.len() as f64;
+        for j in 1..=3 {
+            let k = whole + f64::from(j);
+            if limit - k * period <= first {
+                break;
+            }
             count += below(limit - k * period) as f64;
-            k += 1.0;
         }
     }
     count * opts.scale.max(0.0)

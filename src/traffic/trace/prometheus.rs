@@ -12,7 +12,7 @@
 //! with 0 or the series' last value ([`Missing`]). Outside that range a series adds 0 (a pod that
 //! did not exist yet, or no longer).
 
-use super::{TraceError, csv_error, err, lf, quote_list};
+use super::{TraceError, csv_error, err, lf, quote_list, series_limit_message, series_past_limit};
 use crate::traffic::shape::RateSeries;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -286,13 +286,24 @@ fn build_grid(series: &[Series], opts: GridOptions) -> Result<MetricTrace, Trace
         Values::Count => totals.into_iter().map(|c| c / step_s).collect(),
     };
     let starts = (0..n).map(|k| k as f64 * step_s).collect();
-    Ok(MetricTrace {
-        series: RateSeries { starts, rates, end: n as f64 * step_s },
-        start_ms: t0 - step,
-        step_ms: step,
-        summed: series.len(),
-        filled,
-    })
+    let grid_series = RateSeries { starts, rates, end: n as f64 * step_s };
+    if let Some((g, total)) = series_past_limit(&grid_series) {
+        // Name the largest value read at that step (a held value has no point of its own).
+        let ms = t0 + g as i64 * step;
+        let biggest = series
+            .iter()
+            .filter_map(|s| s.points.iter().find(|p| p.ms == ms).map(|p| (s, p)))
+            .filter_map(|(s, p)| match p.val {
+                Val::Num(v) => Some((s, p, v)),
+                _ => None,
+            })
+            .max_by(|a, b| a.2.total_cmp(&b.2));
+        return Err(match biggest {
+            Some((s, p, v)) => at(s, p, series_limit_message(&crate::time::fmt_big(v), total)),
+            None => whole(series_limit_message(&format!("the held values at {}", format_ms(ms)), total)),
+        });
+    }
+    Ok(MetricTrace { series: grid_series, start_ms: t0 - step, step_ms: step, summed: series.len(), filled })
 }
 
 // ---- Prometheus --------------------------------------------------------------------------
