@@ -5,8 +5,10 @@
 //! regular file (`/dev/zero`, a FIFO, a directory) and files above a size cap
 //! ([`InputKind::cap`]: 16 MiB for hand-written files, 512 MiB for data files). Text must be
 //! UTF-8; a file that is not is refused with the byte offset (and line and column) of the first
-//! invalid byte. [`check_nesting`] bounds how deeply a YAML or JSON document nests, in one
-//! linear pass, before a parser whose cost grows faster than the input sees it.
+//! invalid byte; a leading byte-order mark is dropped. [`check_nesting`] bounds how deeply a YAML
+//! or JSON document nests, in one linear pass, before a parser whose cost grows faster than the
+//! input sees it. [`expand`] turns a glob into the files to read (no symlink loops, each real
+//! file once, anything but a directory kept so that the reader refuses it by name).
 
 use std::fmt;
 use std::io::Read;
@@ -96,10 +98,20 @@ pub fn read_text_gz(path: &Path, kind: InputKind) -> Result<String, InputError> 
 /// stray byte in a user agent must not hide the timestamp next to it.
 pub fn read_text_gz_lossy(path: &Path, kind: InputKind) -> Result<String, InputError> {
     let bytes = read_maybe_gz(path, kind)?;
-    Ok(match String::from_utf8(bytes) {
+    Ok(without_bom(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    }))
+}
+
+/// `text` without a leading byte-order mark (U+FEFF, which Windows editors write at the start
+/// of UTF-8 files): no parser here expects one, and a YAML parser would take it for content
+/// (a BOM before `---` reads as a second document). Lines and columns are unchanged.
+fn without_bom(mut text: String) -> String {
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    text
 }
 
 fn read_maybe_gz(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
@@ -130,7 +142,15 @@ fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
     let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
     let noun = kind.noun();
     // `metadata` does not open the file: opening a FIFO would block until a writer comes.
-    let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the {noun}: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| match std::fs::read_link(path) {
+        // A dangling link: say so, rather than "No such file" for a name that is listed.
+        Ok(target) if e.kind() == std::io::ErrorKind::NotFound => fail(format!(
+            "cannot read the {noun}: it is a symbolic link to `{}`, which does not exist; expected a \
+             regular file (fix or remove the link)",
+            target.display()
+        )),
+        _ => fail(format!("cannot read the {noun}: {e}")),
+    })?;
     if !meta.is_file() {
         let what =
             if meta.is_dir() { "a directory" } else { "not a regular file (a device, FIFO or socket)" };
@@ -155,7 +175,7 @@ fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
 }
 
 fn utf8(path: &Path, kind: InputKind, bytes: Vec<u8>) -> Result<String, InputError> {
-    String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map(without_bom).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let ok = &e.as_bytes()[..at];
         let line = ok.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -181,46 +201,221 @@ pub fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])
 }
 
-/// The files `pattern` names, relative to `base_dir` unless absolute, sorted by path. A pattern
-/// without metacharacters names one path (checked when it is read); a glob (`*`, `?`, `[a-z]`,
-/// `**` for any depth) must match at least one regular file and at most [`MAX_GLOB_FILES`].
-/// Metacharacters in `base_dir` itself are taken literally.
+/// Most directory entries one glob may examine while it walks (a pattern like `/**/*.log`
+/// would otherwise list a whole disk).
+pub const MAX_GLOB_ENTRIES: usize = 10 * MAX_GLOB_FILES;
+
+/// What a glob names: its files, sorted by path, each real file once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expansion {
+    /// The paths to read, sorted. Matches that are not directories are all here — FIFOs,
+    /// devices, dangling links included — so that reading them gives the same error as naming
+    /// them directly.
+    pub files: Vec<PathBuf>,
+    /// Matches left out because they are another name (a symbolic or hard link) of a file in
+    /// `files`: (the name left out, the name read).
+    pub same_as: Vec<(PathBuf, PathBuf)>,
+}
+
+/// The files `pattern` names, relative to `base_dir` unless absolute, sorted by path (see
+/// [`expand`]).
 pub fn expand_paths(base_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, InputError> {
+    expand(base_dir, pattern).map(|e| e.files)
+}
+
+/// The files `pattern` names, relative to `base_dir` unless absolute. A pattern without
+/// metacharacters names one path (checked when it is read). A glob (`*`, `?`, `[a-z]` within a
+/// path component, `**` for any number of directories) must match at least one file and at
+/// most [`MAX_GLOB_FILES`]:
+///
+/// * a directory is never a match; anything else is (a FIFO, a device or a dangling link
+///   too), so that reading it is the same error as naming it directly;
+/// * `**` does not descend into symbolic links to directories (as bash's `globstar` since 4.3),
+///   so a link to `..` cannot make the walk loop; a link named by the pattern's other
+///   components (`logs/*/access.log` with `logs/current -> 2024-11`) is followed;
+/// * a file reached under two names (a link to a file also matched) is read once, under the
+///   first name in path order ([`Expansion::same_as`] lists the others).
+///
+/// Metacharacters in `base_dir` itself are taken literally.
+pub fn expand(base_dir: &Path, pattern: &str) -> Result<Expansion, InputError> {
     let joined = base_dir.join(pattern);
     if !is_glob(pattern) {
-        return Ok(vec![joined]);
+        return Ok(Expansion { files: vec![joined], same_as: Vec::new() });
     }
     let fail = |m: String| InputError { path: joined.clone(), message: m };
-    let full = if Path::new(pattern).is_absolute() {
-        pattern.to_string()
-    } else {
-        let base = glob::Pattern::escape(&base_dir.to_string_lossy());
-        if base.is_empty() { pattern.to_string() } else { format!("{base}/{pattern}") }
-    };
-    let opts = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: false,
-    };
-    let entries = glob::glob_with(&full, opts)
+    glob::Pattern::new(pattern)
         .map_err(|e| fail(format!("found an invalid glob pattern ({e}); expected e.g. `logs/*.log.gz`")))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let p = entry.map_err(|e| fail(format!("cannot list `{}`: {}", e.path().display(), e.error())))?;
-        if p.is_file() {
-            files.push(p);
-            if files.len() > MAX_GLOB_FILES {
-                return Err(fail(format!(
-                    "the pattern matches more than {MAX_GLOB_FILES} files; expected a narrower pattern"
-                )));
+    let (root, rest) = match pattern.strip_prefix('/') {
+        Some(rest) => (PathBuf::from("/"), rest),
+        None => (base_dir.to_path_buf(), pattern),
+    };
+    let mut parts = Vec::new();
+    for c in rest.split('/').filter(|c| !c.is_empty()) {
+        parts.push(match c {
+            "**" => Part::AnyDirs,
+            _ if !is_glob(c) => Part::Literal(c),
+            _ => Part::Glob(glob::Pattern::new(c).map_err(|e| {
+                fail(format!("found an invalid glob pattern ({e}); expected e.g. `logs/*.log.gz`"))
+            })?),
+        });
+    }
+    let mut walk = Walk { found: Vec::new(), examined: 0 };
+    walk.visit(&root, &parts).map_err(fail)?;
+    let mut found = walk.found;
+    found.sort();
+    let mut seen: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
+    let mut out = Expansion::default();
+    for (path, id) in found {
+        if let Some(id) = id {
+            if let Some(&i) = seen.get(&id) {
+                out.same_as.push((path, out.files[i].clone()));
+                continue;
+            }
+            seen.insert(id, out.files.len());
+        }
+        out.files.push(path);
+    }
+    if out.files.is_empty() {
+        return Err(fail("no file matches the pattern; expected at least one".into()));
+    }
+    Ok(out)
+}
+
+/// One `/`-separated component of a glob.
+enum Part<'p> {
+    /// `**`: any number of directories (none included).
+    AnyDirs,
+    /// A name without metacharacters.
+    Literal(&'p str),
+    /// A name with metacharacters.
+    Glob(glob::Pattern),
+}
+
+/// The state of one glob walk: the matches so far (with their file identity, when known) and
+/// how many directory entries were examined.
+struct Walk {
+    found: Vec<(PathBuf, Option<(u64, u64)>)>,
+    examined: usize,
+}
+
+impl Walk {
+    /// Matches `parts` below `dir`.
+    fn visit(&mut self, dir: &Path, parts: &[Part<'_>]) -> Result<(), String> {
+        let Some((part, rest)) = parts.split_first() else {
+            return Ok(());
+        };
+        match part {
+            Part::AnyDirs => {
+                if rest.is_empty() {
+                    // A trailing `**`: every file below.
+                    self.each_entry(dir, |w, path, kind| {
+                        if kind.is_dir() { w.visit(&path, parts) } else { w.candidate(path) }
+                    })
+                } else {
+                    self.visit(dir, rest)?;
+                    // Real directories only: `file_type` does not follow symbolic links.
+                    self.each_entry(
+                        dir,
+                        |w, path, kind| if kind.is_dir() { w.visit(&path, parts) } else { Ok(()) },
+                    )
+                }
+            }
+            Part::Literal(name) => {
+                let path = dir.join(name);
+                if rest.is_empty() {
+                    if std::fs::symlink_metadata(&path).is_ok() {
+                        self.candidate(path)?;
+                    }
+                    Ok(())
+                } else if path.is_dir() {
+                    self.visit(&path, rest)
+                } else {
+                    Ok(())
+                }
+            }
+            Part::Glob(pat) => {
+                let opts = glob::MatchOptions {
+                    case_sensitive: true,
+                    require_literal_separator: true,
+                    require_literal_leading_dot: false,
+                };
+                self.each_entry(dir, |w, path, _| {
+                    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+                    if !pat.matches_with(&name, opts) {
+                        Ok(())
+                    } else if rest.is_empty() {
+                        w.candidate(path)
+                    } else if path.is_dir() {
+                        // Named by the pattern, so a link is followed: the depth is the pattern's.
+                        w.visit(&path, rest)
+                    } else {
+                        Ok(())
+                    }
+                })
             }
         }
     }
-    if files.is_empty() {
-        return Err(fail("no file matches the pattern; expected at least one".into()));
+
+    /// Calls `f` on each entry of `dir` (its path and its own type, links not followed); a
+    /// directory that does not exist (or is not one) has no entries.
+    fn each_entry(
+        &mut self,
+        dir: &Path,
+        mut f: impl FnMut(&mut Walk, PathBuf, std::fs::FileType) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e)
+                if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(format!("cannot list the folder `{}`: {e}", dir.display())),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot list the folder `{}`: {e}", dir.display()))?;
+            self.examined += 1;
+            if self.examined > MAX_GLOB_ENTRIES {
+                return Err(format!(
+                    "the pattern makes the search look at more than {MAX_GLOB_ENTRIES} files and folders; \
+                     expected a narrower pattern (fewer `**`, or a folder closer to the files)"
+                ));
+            }
+            let kind =
+                entry.file_type().map_err(|e| format!("cannot read `{}`: {e}", entry.path().display()))?;
+            f(self, entry.path(), kind)?;
+        }
+        Ok(())
     }
-    files.sort();
-    Ok(files)
+
+    /// Keeps a match unless it is a directory (following links).
+    fn candidate(&mut self, path: PathBuf) -> Result<(), String> {
+        let id = match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => return Ok(()),
+            Ok(m) => file_id(&m),
+            // A dangling link, or no permission: kept, so that reading it says which.
+            Err(_) => None,
+        };
+        self.found.push((path, id));
+        if self.found.len() > MAX_GLOB_FILES {
+            return Err(format!(
+                "the pattern matches more than {MAX_GLOB_FILES} files; expected a narrower pattern"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A regular file's identity (device, inode), which two names of one file share.
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    m.is_file().then(|| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 /// Checks, in one linear pass, that a YAML or JSON document nests at most [`MAX_NESTING`]

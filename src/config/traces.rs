@@ -139,12 +139,21 @@ pub struct AzureFunctionsTrace {
     pub trigger: Option<String>,
 }
 
-/// The files `pattern` names (a glob is allowed), relative to `base_dir`.
-fn files(base_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, TrafficConfigError> {
-    crate::input::expand_paths(base_dir, pattern).map_err(|e| TrafficConfigError {
+/// The files `pattern` names (a glob is allowed), relative to `base_dir`, and a note for
+/// `validate` when some matches were other names of files already read.
+fn files(base_dir: &Path, pattern: &str) -> Result<(Vec<PathBuf>, Option<String>), TrafficConfigError> {
+    let e = crate::input::expand(base_dir, pattern).map_err(|e| TrafficConfigError {
         key: "traffic.trace.path".into(),
         message: format!("`{}`: {}", e.path.display(), e.message),
-    })
+    })?;
+    let note = e.same_as.first().map(|(skipped, kept)| {
+        let more = match e.same_as.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        format!("`{}`{more} read once: the same file as `{}` (a link)", skipped.display(), kept.display())
+    });
+    Ok((e.files, note))
 }
 
 fn values_note(values: Values) -> Option<String> {
@@ -225,7 +234,7 @@ pub fn access_log(
             format!("found {} columns, expected at most {}", size_fields.len(), crate::traffic::MAX_SIZES),
         );
     }
-    let paths = files(base_dir, &t.path)?;
+    let (paths, same_note) = files(base_dir, &t.path)?;
     let mut parts: Vec<ParsedLog> = Vec::with_capacity(paths.len());
     let (mut skipped, mut first_skipped, mut undefined) = (0u64, None, 0u64);
     for p in &paths {
@@ -262,6 +271,7 @@ pub fn access_log(
     if t.log_format == LogFormat::Combined {
         info.notes.push("1 s timestamps spread evenly within their second".into());
     }
+    info.notes.extend(same_note);
     if undefined > 0 {
         let fields: Vec<&str> = t.size_columns.iter().map(String::as_str).collect();
         info.notes
@@ -301,7 +311,7 @@ pub fn azure_functions(
             );
         }
     }
-    let paths = files(base_dir, &t.path)?;
+    let (paths, same_note) = files(base_dir, &t.path)?;
     let mut days: Vec<(u32, &PathBuf)> = Vec::with_capacity(paths.len());
     let single_day = paths.len() == 1;
     if single_day {
@@ -387,6 +397,7 @@ pub fn azure_functions(
     let selection = if wanted.is_empty() { "all rows".to_string() } else { wanted.join(", ") };
     info.notes.push(format!("{span}: {matched} of {rows} rows summed ({selection})"));
     info.notes.push("exact counts per minute at seeded uniform times within each minute".into());
+    info.notes.extend(same_note);
     Ok((data, info))
 }
 
