@@ -548,6 +548,46 @@ mod tests {
         assert!(e.message.contains("invalid glob pattern"), "{e}");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn globstar_skips_linked_folders_and_keeps_what_is_not_a_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        std::fs::create_dir_all(base.join("logs/real")).unwrap();
+        std::fs::write(base.join("logs/a.log"), "a").unwrap();
+        std::fs::write(base.join("logs/real/b.log"), "b").unwrap();
+        // Loops under `**`: not followed, and no hang.
+        std::os::unix::fs::symlink("..", base.join("logs/up")).unwrap();
+        std::os::unix::fs::symlink(".", base.join("logs/real/self")).unwrap();
+        // A second name of a file: read once.
+        std::os::unix::fs::symlink("a.log", base.join("logs/z.log")).unwrap();
+        // Not regular files, but matches: the reader refuses them by name.
+        std::os::unix::fs::symlink("/nowhere", base.join("logs/gone.log")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", base.join("logs/null.log")).unwrap();
+        let e = expand(base, "logs/**/*.log").unwrap();
+        let names: Vec<String> =
+            e.files.iter().map(|p| p.strip_prefix(base).unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, vec!["logs/a.log", "logs/gone.log", "logs/null.log", "logs/real/b.log"]);
+        assert_eq!(e.same_as, vec![(base.join("logs/z.log"), base.join("logs/a.log"))]);
+        let err = read_text(&base.join("logs/gone.log"), InputKind::Trace).unwrap_err();
+        assert!(err.message.contains("symbolic link to `/nowhere`, which does not exist"), "{err}");
+        // A link the pattern names explicitly is followed (its depth is the pattern's).
+        std::os::unix::fs::symlink("real", base.join("logs/current")).unwrap();
+        let e = expand(base, "logs/c*/b.log").unwrap();
+        assert_eq!(e.files, vec![base.join("logs/current/b.log")]);
+        // A trailing `**`: every file below, links to folders not followed.
+        assert_eq!(expand(base, "logs/real/**").unwrap().files, vec![base.join("logs/real/b.log")]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m.yaml");
+        std::fs::write(&p, "\u{feff}---\na: 1\n").unwrap();
+        assert_eq!(read_text(&p, InputKind::Manifest).unwrap(), "---\na: 1\n");
+        assert_eq!(read_text_gz_lossy(&p, InputKind::Trace).unwrap(), "---\na: 1\n");
+    }
+
     #[test]
     fn nesting_is_bounded_linearly() {
         assert!(check_nesting("a:\n  b:\n    - c: [1, {d: 2}]\n").is_ok());

@@ -612,3 +612,260 @@ fn recommend_writes_paths_that_resolve_from_its_folder() {
     let v = c.run(&["validate", "rec/here/recommended.toml"]);
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
+
+// ---- issue 21: traces and globs ----
+
+/// The base scenario with `trace` (the lines of a `[traffic.trace]` section) as its traffic.
+fn with_trace(trace: &str) -> String {
+    BASE.replace("[traffic]\nrate = 5", &format!("[traffic.trace]\n{trace}"))
+}
+
+/// An Azure Functions day file: one `http` row with `count(minute)` invocations a minute.
+fn azure_day(count: impl Fn(usize) -> String) -> String {
+    let mut text = String::from("HashOwner,HashApp,HashFunction,Trigger");
+    for m in 1..=1440 {
+        text.push_str(&format!(",{m}"));
+    }
+    text.push_str("\no1,a1,f1,http");
+    for m in 0..1440 {
+        text.push_str(&format!(",{}", count(m)));
+    }
+    text.push('\n');
+    text
+}
+
+/// `validate` succeeds; its stdout.
+fn validates(c: &Case, file: &str) -> String {
+    let out = c.run(&["validate", file]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn azure_count_of_u64_max_is_refused() {
+    let c = Case::new(&with_trace(
+        "format = \"azure_functions\"\npath = \"invocations_per_function_md.anon.d*.csv\"",
+    ));
+    // 2^64 − 1 plus 29 more wrapped round to "28 requests expected"; run then aborted.
+    let day = azure_day(|m| match m {
+        10 => u64::MAX.to_string(),
+        20 => "29".into(),
+        _ => "0".into(),
+    });
+    c.write("invocations_per_function_md.anon.d01.csv", &day);
+    let want = [
+        "invocations_per_function_md.anon.d01.csv:2:15: column `11`",
+        "found `18446744073709551615` invocations in minute 11",
+        "more than the 1,000,000,000,000 (10^12) requests a trace may hold",
+        "select fewer rows with function, app or trigger",
+    ];
+    c.refuses(&["validate", "s.toml"], 2, &want);
+    c.refuses(&["run", "s.toml", "--out", "out"], 2, &want);
+    // Past u64 altogether, and as a float.
+    for big in ["18446744073709551616", "1e300"] {
+        c.write(
+            "invocations_per_function_md.anon.d01.csv",
+            &azure_day(|m| if m == 3 { big.into() } else { "1".into() }),
+        );
+        c.refuses(
+            &["validate", "s.toml"],
+            2,
+            &[":2:8: column `4`", &format!("found `{big}` invocations in minute 4")],
+        );
+    }
+}
+
+#[test]
+fn azure_counts_summed_over_days_past_the_limit_are_refused() {
+    let c = Case::new(&with_trace(
+        "format = \"azure_functions\"\npath = \"invocations_per_function_md.anon.d*.csv\"",
+    ));
+    // 600 G in each day: each day alone is within 10^12, the two together are not.
+    let day = azure_day(|m| if m == 0 { "600000000000".into() } else { "0".into() });
+    c.write("invocations_per_function_md.anon.d01.csv", &day);
+    c.write("invocations_per_function_md.anon.d02.csv", &day);
+    c.refuses(
+        &["validate", "s.toml"],
+        2,
+        &[
+            "invocations_per_function_md.anon.d02.csv:2:5: column `1`",
+            "found `600000000000` invocations in minute 1",
+        ],
+    );
+}
+
+#[test]
+fn rate_trace_past_the_request_limit_is_refused() {
+    let c = Case::new(&with_trace("format = \"rate_csv\"\npath = \"r.csv\""));
+    c.write("r.csv", "time,rate\n0,5\n60,1e300\n120,5\n");
+    c.refuses(
+        &["validate", "s.toml"],
+        2,
+        &[
+            "r.csv:3:2: column `rate`",
+            "found `1e300`",
+            "more than the 1,000,000,000,000 (10^12) a trace may hold",
+        ],
+    );
+}
+
+/// A requests CSV of 2000 requests every 0.5 s (a period of 1000 s when looped) at `speedup`.
+fn looped(speedup: &str) -> Case {
+    let c = Case::new(&with_trace(&format!(
+        "format = \"requests_csv\"\npath = \"r.csv\"\nloop = true\nspeedup = {speedup}"
+    )));
+    let mut csv = String::from("time\n");
+    for i in 0..2000 {
+        csv.push_str(&format!("{}\n", f64::from(i) * 0.5));
+    }
+    c.write("r.csv", &csv);
+    c
+}
+
+#[test]
+fn looped_trace_estimate_does_not_walk_every_loop() {
+    // 10 minutes at 1000× is 600 laps of 2000 requests, counted exactly.
+    let out = validates(&looped("1e3"), "s.toml");
+    assert!(out.contains("traffic    1200000 requests expected"), "{out}");
+    // At 1e8 (3.6 G laps) the estimate walked every lap (4.8 s in a release build, minutes in
+    // a debug one); now it is one multiplication and the cost check refuses at once.
+    let c = looped("1e8");
+    let t = std::time::Instant::now();
+    c.refuses(&["validate", "s.toml"], 2, &["this would take more than", "240G requests", "--allow-large"]);
+    assert!(t.elapsed().as_secs() < 10, "validate took {:?}", t.elapsed());
+}
+
+#[test]
+fn speedup_that_plays_a_trace_in_under_a_microsecond_is_refused() {
+    // At 1e12 even `validate` was still estimating after 30 s.
+    let c = looped("1e12");
+    let t = std::time::Instant::now();
+    let want = [
+        "traffic.trace.speedup",
+        "found 1e12",
+        "less than the simulation's time step of 1 µs",
+        "at most 1000000000",
+    ];
+    c.refuses(&["validate", "s.toml"], 2, &want);
+    c.refuses(&["run", "s.toml", "--out", "out", "--allow-large"], 2, &want);
+    assert!(t.elapsed().as_secs() < 10, "took {:?}", t.elapsed());
+}
+
+/// A folder `logs/` holding one combined log of `n` requests, and a scenario reading `pattern`.
+fn logs(pattern: &str, n: usize) -> Case {
+    let c = Case::new(&with_trace(&format!(
+        "format = \"access_log\"\nlog_format = \"combined\"\npath = \"{pattern}\""
+    )));
+    std::fs::create_dir(c.path("logs")).expect("logs");
+    let mut log = String::new();
+    for i in 0..n {
+        log.push_str(&format!(
+            "10.0.0.1 - - [30/Nov/2024:10:{:02}:{:02} +0000] \"GET / HTTP/1.1\" 200 12 \"-\" \"t\"\n",
+            i / 60,
+            i % 60
+        ));
+    }
+    c.write("logs/a.log", &log);
+    c
+}
+
+fn symlink(target: &str, link: &Path) {
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}
+
+#[test]
+fn globstar_does_not_follow_symlink_loops() {
+    let c = logs("logs/**/*.log", 300);
+    // One link to `..` read the same log 41 times; two made the walk exponential (a hang).
+    symlink("..", &c.path("logs/up"));
+    symlink(".", &c.path("logs/self"));
+    let t = std::time::Instant::now();
+    let out = validates(&c, "s.toml");
+    assert!(t.elapsed().as_secs() < 20, "validate took {:?}", t.elapsed());
+    assert!(out.contains("trace      access_log (1 file)"), "{out}");
+    assert!(out.contains(", 300 requests,"), "{out}");
+    // A real subfolder is still searched, and a link the pattern names is followed.
+    std::fs::create_dir(c.path("logs/old")).expect("dir");
+    std::fs::copy(c.path("logs/a.log"), c.path("logs/old/b.log")).expect("copy");
+    assert!(validates(&c, "s.toml").contains("access_log (2 files)"));
+}
+
+#[test]
+fn glob_reads_a_file_behind_two_names_once() {
+    let c = logs("logs/*.log", 300);
+    symlink("a.log", &c.path("logs/latest.log"));
+    let out = validates(&c, "s.toml");
+    assert!(out.contains("access_log (1 file)"), "{out}");
+    assert!(out.contains("latest.log` read once: the same file as"), "{out}");
+    assert!(out.contains(", 300 requests,"), "{out}");
+}
+
+#[test]
+fn glob_matching_a_fifo_dangling_link_or_device_is_refused() {
+    // Each was dropped silently ("(1 file)", exit 0) while naming it directly is exit 2.
+    type Make = fn(&Path);
+    let cases: [(&str, Make, &str); 3] = [
+        ("b.log", |p| mkfifo(p), "it is not a regular file (a device, FIFO or socket)"),
+        (
+            "c.log",
+            |p| symlink("/nonexistent/c.log", p),
+            "it is a symbolic link to `/nonexistent/c.log`, which does not exist",
+        ),
+        ("d.log", |p| symlink("/dev/zero", p), "it is not a regular file (a device, FIFO or socket)"),
+    ];
+    for (name, make, why) in cases {
+        let c = logs("logs/*.log", 10);
+        make(&c.path(&format!("logs/{name}")));
+        let shown = format!("logs/{name}`: cannot read the trace file: {why}");
+        c.refuses(&["validate", "s.toml"], 2, &["traffic.trace.path", &shown]);
+        c.refuses(&["run", "s.toml", "--out", "out"], 2, &[&shown]);
+        // The same as naming it directly.
+        let direct = Case::new(&with_trace(&format!(
+            "format = \"access_log\"\nlog_format = \"combined\"\npath = \"logs/{name}\""
+        )));
+        std::fs::create_dir(direct.path("logs")).expect("logs");
+        make(&direct.path(&format!("logs/{name}")));
+        direct.refuses(&["validate", "s.toml"], 2, &[&shown]);
+    }
+}
+
+#[test]
+fn byte_order_mark_before_a_yaml_manifest_is_ignored() {
+    // Read as content, the BOM made `---` a string: "invalid type: string \"---\"".
+    let hpa = "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n\
+               spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 1\n  \
+               maxReplicas: 5\n  metrics:\n  - type: Resource\n    resource:\n      name: cpu\n      \
+               target: {type: Utilization, averageUtilization: 60}\n";
+    let c = Case::new(&BASE.replace(
+        "[[policy]]\nname = \"fixed-2\"",
+        "[[policy]]\nname = \"h\"\ntype = \"hpa\"\nmanifest = \"hpa.yaml\"\n\n[[policy]]\nname = \"fixed-2\"",
+    ));
+    c.write("hpa.yaml", &format!("\u{feff}{hpa}"));
+    assert!(validates(&c, "s.toml").contains("HPA every 15s: Resource cpu"));
+    // A scenario and an explain case with a BOM too.
+    c.write("bom.toml", &format!("\u{feff}{}", std::fs::read_to_string(c.path("s.toml")).expect("read")));
+    validates(&c, "bom.toml");
+    // An explain case: the same answer with and without a BOM.
+    let case =
+        std::fs::read_to_string(format!("{FIXTURES}/../explain/hpa/A1-scale-up.yaml")).expect("a case");
+    let case = if case.starts_with("---") { case } else { format!("---\n{case}") };
+    c.write("case.yaml", &case);
+    c.write("bom.yaml", &format!("\u{feff}{case}"));
+    let (plain, bom) = (c.run(&["explain", "hpa", "case.yaml"]), c.run(&["explain", "hpa", "bom.yaml"]));
+    assert_eq!(plain.status.code(), bom.status.code(), "{}", String::from_utf8_lossy(&bom.stderr));
+    assert_eq!(plain.stdout, bom.stdout);
+}
+
+#[test]
+fn trace_timestamps_far_apart_are_refused() {
+    let c = Case::new(&with_trace("format = \"requests_csv\"\npath = \"r.csv\""));
+    c.write("r.csv", "time\n-1e308\n1e308\n");
+    c.refuses(
+        &["validate", "s.toml"],
+        2,
+        &["r.csv:3:1: column `time`", "found `1e308`", "at most 3660 days"],
+    );
+    // Date-times 400,000 years apart differ by more microseconds than an i64 holds.
+    c.write("r.csv", "time\n-200000-01-01 00:00:00\n+200000-01-01 00:00:00\n");
+    c.refuses(&["validate", "s.toml"], 2, &["r.csv:3:1: column `time`", "at most 3660 days"]);
+}

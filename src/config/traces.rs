@@ -262,6 +262,38 @@ pub fn access_log(
             ),
         );
     }
+    // The span, checked before the merge: a corrupt year in one line must not become a trace
+    // of millennia (every later figure is in seconds from the first request).
+    let ends = |pick: fn(&ParsedLog) -> Option<i64>, later: bool| {
+        parts
+            .iter()
+            .zip(&paths)
+            .filter_map(|(p, path)| pick(p).map(|t| (t, path)))
+            .reduce(|a, b| if (b.0 > a.0) == later { b } else { a })
+    };
+    if let (Some((lo, lo_file)), Some((hi, hi_file))) =
+        (ends(|p| p.micros.iter().copied().min(), false), ends(|p| p.micros.iter().copied().max(), true))
+    {
+        let span = (i128::from(hi) - i128::from(lo)) as f64 * 1e-6;
+        if span > crate::time::MAX_VALUE_SECS {
+            let when = |us: i64| {
+                chrono::DateTime::from_timestamp_micros(us)
+                    .map_or(format!("{us} µs"), |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            };
+            return fail(
+                "traffic.trace.path",
+                format!(
+                    "found requests from {} (`{}`) to {} (`{}`), {:.0} days apart; expected a trace spanning \
+                     at most 3660 days (the longest simulation): check those files' timestamps",
+                    when(lo),
+                    lo_file.display(),
+                    when(hi),
+                    hi_file.display(),
+                    span / 86_400.0
+                ),
+            );
+        }
+    }
     let (trace, first) = access_log::assemble(parts, t.log_format, t.size_columns.clone());
     let mut info = TraceInfo::of_requests("access_log", &trace);
     info.files = paths.len();

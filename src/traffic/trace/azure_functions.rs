@@ -221,4 +221,44 @@ mod tests {
         assert_eq!(day_number("invocations.csv"), None);
         assert_eq!(day_number("x.dat.csv"), None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(crate::traffic::trace::fuzz::CASES))]
+
+        /// Arbitrary bytes and mutated day files never panic; every error has a line; what
+        /// parses stays within the trace's request limit.
+        #[test]
+        fn day_files_fuzz(noise in crate::traffic::trace::fuzz::bytes(), edits in crate::traffic::trace::fuzz::edits(), before in 0u64..=MAX_TRACE_REQUESTS) {
+            use crate::traffic::trace::fuzz;
+            let valid = format!(
+                "{}\n{}\n{}\n",
+                header(),
+                row("o1", "a1", "f1", "http", |m| (m % 7) as u64),
+                row("o2", "a2", "f2", "timer", |m| if m == 5 { 999_999_999_999 } else { 0 }),
+            );
+            for text in [noise, fuzz::mutate(&valid, &edits)] {
+                match parse_day(&text, Selection::default(), before) {
+                    Err(e) => proptest::prop_assert!(fuzz::located(&e), "{e:?}"),
+                    Ok(d) => {
+                        proptest::prop_assert_eq!(d.total, d.counts.iter().sum::<u64>());
+                        proptest::prop_assert!(d.total <= MAX_TRACE_REQUESTS - before);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counts_past_the_limit_are_refused_with_their_place() {
+        let big = row("o1", "a1", "f1", "http", |m| if m == 10 { u64::MAX } else { u64::from(m == 20) * 29 });
+        let e = parse_invocations(&format!("{}\n{big}\n", header()), Selection::default()).unwrap_err();
+        assert_eq!((e.line, e.column.clone()), (2, Some((15, "11".to_string()))));
+        assert!(e.message.starts_with("found `18446744073709551615` invocations in minute 11"), "{e}");
+        // The days before count: 10^12 − 5 already, then 6 more.
+        let six = row("o1", "a1", "f1", "http", |m| u64::from(m < 6));
+        let text = format!("{}\n{six}\n", header());
+        assert!(parse_day(&text, Selection::default(), MAX_TRACE_REQUESTS - 6).is_ok());
+        let e = parse_day(&text, Selection::default(), MAX_TRACE_REQUESTS - 5).unwrap_err();
+        assert_eq!(e.column, Some((10, "6".to_string())));
+    }
 }

@@ -265,4 +265,29 @@ mod tests {
         let v = run(&data, ReplayOptions::default(), 30 * SECOND, 1);
         assert!(v.len() <= 10 && v.iter().all(|&t| t < 30.0));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(crate::traffic::trace::fuzz::CASES))]
+
+        /// Any counts, offset, speed-up and loop replay without a panic, in time order, within
+        /// the horizon, and as many as expected when nothing is cut or thinned.
+        #[test]
+        fn replay_of_any_counts(
+            counts in proptest::collection::vec(0u64..50, 1..40),
+            offset in 0.0..5000.0f64,
+            speedup in 0.1..100.0f64,
+            looping: bool,
+        ) {
+            let data = CountSeries { bin: 60.0, counts };
+            let o = ReplayOptions { looping, speedup, start_offset: offset, ..Default::default() };
+            let v = run(&data, o, 600 * SECOND, 3);
+            proptest::prop_assert!(v.windows(2).all(|w| w[0] <= w[1]));
+            proptest::prop_assert!(v.iter().all(|&t| t < 600.0));
+            let expect = expected_counts(&data, &o, 600.0);
+            proptest::prop_assert!(expect >= 0.0 && expect.is_finite());
+            // Whole bins inside the horizon are exact; only the cut bins are random.
+            let cut = 2.0 * (*data.counts.iter().max().unwrap_or(&0) as f64) + 1.0;
+            proptest::prop_assert!((v.len() as f64 - expect).abs() <= cut, "{} vs {expect}", v.len());
+        }
+    }
 }

@@ -65,7 +65,7 @@ fn series_past_limit(s: &RateSeries) -> Option<(usize, f64)> {
     for i in 0..n {
         let end = if i + 1 < n { s.starts[i + 1] } else { s.end };
         total += s.rates[i] * (end - s.starts[i]);
-        if !(total <= MAX_TRACE_REQUESTS as f64) {
+        if total.is_nan() || total > MAX_TRACE_REQUESTS as f64 {
             return Some((i, total));
         }
     }
@@ -148,20 +148,38 @@ impl StampReader {
             return Err(err(line, Some(col), format!("found `{s}`, {STAMP_EXPECTED}")));
         };
         let first = *self.first.get_or_insert(st);
-        match (first, st) {
-            (Stamp::Secs(a), Stamp::Secs(b)) => Ok(b - a),
-            (Stamp::Micros(a), Stamp::Micros(b)) => Ok((b - a) as f64 * 1e-6),
-            (Stamp::Secs(_), Stamp::Micros(_)) => Err(err(
+        let rel = match (first, st) {
+            (Stamp::Secs(a), Stamp::Secs(b)) => b - a,
+            // In i128: two date-times of chrono's range (±262,000 years) differ by more than
+            // an i64 holds in microseconds.
+            (Stamp::Micros(a), Stamp::Micros(b)) => (i128::from(b) - i128::from(a)) as f64 * 1e-6,
+            (Stamp::Secs(_), Stamp::Micros(_)) => {
+                return Err(err(
+                    line,
+                    Some(col),
+                    format!("found the date-time `{s}`, expected seconds like the first data row"),
+                ));
+            }
+            (Stamp::Micros(_), Stamp::Secs(_)) => {
+                return Err(err(
+                    line,
+                    Some(col),
+                    format!("found the number `{s}`, expected a date-time like the first data row"),
+                ));
+            }
+        };
+        if rel.is_nan() || rel.abs() > crate::time::MAX_VALUE_SECS {
+            return Err(err(
                 line,
                 Some(col),
-                format!("found the date-time `{s}`, expected seconds like the first data row"),
-            )),
-            (Stamp::Micros(_), Stamp::Secs(_)) => Err(err(
-                line,
-                Some(col),
-                format!("found the number `{s}`, expected a date-time like the first data row"),
-            )),
+                format!(
+                    "found `{s}`, {} s from the first data row; expected a trace spanning at most 3660 days \
+                     (the longest simulation): check the timestamp",
+                    crate::time::fmt_big(rel)
+                ),
+            ));
         }
+        Ok(rel)
     }
 }
 
@@ -545,6 +563,50 @@ pub fn expected_replay(trace: &RequestTrace, opts: &ReplayOptions, horizon_s: f6
     count * opts.scale.max(0.0)
 }
 
+/// Fuzz-style helpers shared by the parsers' tests: arbitrary bytes, and valid files with a few
+/// bytes replaced, inserted or removed (which reach far deeper into a parser than noise does).
+#[cfg(test)]
+pub(crate) mod fuzz {
+    use super::TraceError;
+    use proptest::prelude::*;
+
+    /// Cases per fuzz test: enough to find the shallow holes, brief enough for every push.
+    pub(crate) const CASES: u32 = 256;
+
+    /// Up to 600 arbitrary bytes, as the lossy text the reader hands a parser.
+    pub(crate) fn bytes() -> impl Strategy<Value = String> {
+        prop::collection::vec(any::<u8>(), 0..600).prop_map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Edits of a file: (where, as a fraction of its length; replace, insert or remove; the byte).
+    pub(crate) fn edits() -> impl Strategy<Value = Vec<(f64, u8, u8)>> {
+        let bytes = b",;\n\r\t\" -+.:0123456789eE[]{}TZx\xff".to_vec();
+        prop::collection::vec((0.0..1.0f64, 0u8..3, prop::sample::select(bytes)), 1..6)
+    }
+
+    /// `text` with `edits` applied.
+    pub(crate) fn mutate(text: &str, edits: &[(f64, u8, u8)]) -> String {
+        let mut b = text.as_bytes().to_vec();
+        for &(at, kind, byte) in edits {
+            let i = ((b.len() as f64 * at) as usize).min(b.len());
+            match kind {
+                0 if i < b.len() => b[i] = byte,
+                1 => b.insert(i, byte),
+                _ if i < b.len() => {
+                    b.remove(i);
+                }
+                _ => {}
+            }
+        }
+        String::from_utf8_lossy(&b).into_owned()
+    }
+
+    /// An error says where: a line (1-based) and a message saying what was found.
+    pub(crate) fn located(e: &TraceError) -> bool {
+        e.line >= 1 && !e.message.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,5 +753,38 @@ mod tests {
             e.to_string(),
             "line 3, column 2 (`requests`): found `lots`, expected a non-negative count"
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(fuzz::CASES))]
+
+        /// The CSV formats of this file never panic on arbitrary bytes or a mutated valid
+        /// file; every error has a line.
+        #[test]
+        fn csv_formats_fuzz(noise in fuzz::bytes(), edits in fuzz::edits()) {
+            let rate = "time,rate\n0,5\n60,10.5\n120,0\n";
+            let reqs = "time,ctx,gen\n2024-01-01T00:00:00Z,10,1\n2024-01-01T00:00:01.5Z,20,2\n";
+            let az = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.9799600,4808,10\n\
+                      2023-11-16 18:17:04.0319600,3180,8\n";
+            for text in [noise.clone(), fuzz::mutate(rate, &edits)] {
+                for is_count in [false, true] {
+                    let cols = RateColumns { time: "time", value: "rate", is_count };
+                    if let Err(e) = parse_rate_csv(&text, cols) {
+                        proptest::prop_assert!(fuzz::located(&e), "{e:?}");
+                    }
+                }
+            }
+            for text in [noise.clone(), fuzz::mutate(reqs, &edits)] {
+                if let Err(e) = parse_requests_csv(&text, "time", &["ctx".into(), "gen".into()]) {
+                    proptest::prop_assert!(fuzz::located(&e), "{e:?}");
+                }
+            }
+            for text in [noise, fuzz::mutate(az, &edits)] {
+                match parse_azure_llm(&text) {
+                    Err(e) => proptest::prop_assert!(fuzz::located(&e), "{e:?}"),
+                    Ok(t) => proptest::prop_assert!(t.times.iter().all(|x| x.abs() <= crate::time::MAX_VALUE_SECS)),
+                }
+            }
+        }
     }
 }

@@ -838,4 +838,41 @@ mod tests {
             "{e}"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(crate::traffic::trace::fuzz::CASES))]
+
+        /// Prometheus JSON and Grafana CSV never panic on arbitrary bytes or a mutated export.
+        /// A CSV error has a line; a JSON error has a line or names the place in the document
+        /// (`data.result[i]…`, a series) or the document as a whole (its status, result type,
+        /// timestamps).
+        #[test]
+        fn exports_fuzz(noise in crate::traffic::trace::fuzz::bytes(), edits in crate::traffic::trace::fuzz::edits()) {
+            use crate::traffic::trace::fuzz;
+            let json = prom(&[
+                ("\"pod\":\"a\"", &[(T, "1"), (T + 15.0, "2.5"), (T + 30.0, "3")]),
+                ("\"pod\":\"b\"", &[(T + 15.0, "NaN"), (T + 30.0, "10")]),
+            ]);
+            let csv = "Time,a,b\n2024-11-30 10:00:00,1,2\n2024-11-30 10:00:15,,3\n2024-11-30 10:00:30,4,5\n";
+            for missing in [Missing::Error, Missing::Zero, Missing::Hold] {
+                for values in [Values::Rate, Values::Count] {
+                    let opts = GridOptions { values, missing };
+                    for text in [noise.clone(), fuzz::mutate(&json, &edits)] {
+                        if let Err(e) = parse_prometheus(&text, &BTreeMap::new(), opts) {
+                            proptest::prop_assert!(
+                                fuzz::located(&e) || e.message.starts_with("data.result[") || e.message.starts_with("series ")
+                                    || e.message.starts_with("found") || e.message.starts_with("no series"),
+                                "{e:?}"
+                            );
+                        }
+                    }
+                    for text in [noise.clone(), fuzz::mutate(csv, &edits)] {
+                        if let Err(e) = parse_grafana_csv(&text, "Time", &[], opts) {
+                            proptest::prop_assert!(fuzz::located(&e) || e.message.starts_with("found"), "{e:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
