@@ -10,13 +10,33 @@
 //!
 //! Results travel in postcard ([`encode`], [`decode`]): exact bytes for every `f64` (NaN and
 //! infinities included), so nothing is rounded on the way. The manifest is JSON, for people and
-//! for the checks of [`check_parts`]. Pure: the CLI reads and writes the files.
+//! for the checks of [`parse_manifest`] and [`check_parts`]: it records the scalesim version and
+//! git commit that wrote it ([`COMMIT`]), the size and SHA-256 of every file the scenario read
+//! (scenario, traces — every match of a glob —, manifests), the SHA-256 of the results, and the
+//! SHA-256 of everything it says (`manifest_sha256`), so that parts of different builds or of
+//! different input files are refused, and an edited or damaged manifest is refused before any
+//! figure in it is trusted (shard counts and job lists are bounded: [`MAX_SHARDS`],
+//! [`MAX_JOBS`]). Pure: the CLI reads and writes the files (through [`crate::input`]).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
 /// The `format` of a part manifest; a different one is not a part this version can merge.
-pub const FORMAT: &str = "scalesim-part/1";
+pub const FORMAT: &str = "scalesim-part/2";
+
+/// The scalesim version that writes and merges parts.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit this binary was built from (`git rev-parse HEAD` at build time, see build.rs),
+/// or `unknown commit` when it was built outside a git checkout.
+pub const COMMIT: &str = env!("SCALESIM_GIT_COMMIT");
+
+/// Most jobs one command may split into shards (a tune of 100,000 candidates × 10 seeds); a part
+/// manifest listing more is refused before anything is allocated for them.
+pub const MAX_JOBS: u64 = 1_000_000;
+
+/// Most input files a part may list.
+pub const MAX_INPUTS: usize = 1_000_000;
 
 /// Name of the manifest file in a part directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -53,7 +73,9 @@ impl Shard {
             return Err(format!("`{text}`: the shard count must be at least 1"));
         }
         if count > MAX_SHARDS {
-            return Err(format!("`{text}`: the shard count is above the limit of {MAX_SHARDS}"));
+            return Err(format!(
+                "`{text}`: the shard count is above the limit of {MAX_SHARDS}; use fewer shards"
+            ));
         }
         if index >= count {
             return Err(format!(
@@ -69,9 +91,20 @@ impl Shard {
         j % self.count as u64 == self.index as u64
     }
 
-    /// This shard's jobs among `total`, in order.
-    pub fn jobs(&self, total: u64) -> Vec<u64> {
-        (self.index as u64..total).step_by(self.count as usize).collect()
+    /// This shard's jobs among `total`, in order; refuses more than [`MAX_JOBS`] in all.
+    pub fn jobs(&self, total: u64) -> Result<Vec<u64>, String> {
+        if total > MAX_JOBS {
+            return Err(format!(
+                "--shard {self}: the command has {total} jobs, more than the {MAX_JOBS} a sharded sweep may have; \
+                 split it into several commands (e.g. fewer --vary values or --seeds per command)"
+            ));
+        }
+        Ok((self.index as u64..total).step_by(self.count.max(1) as usize).collect())
+    }
+
+    /// How many of `total` jobs this shard owns.
+    pub fn owned(&self, total: u64) -> u64 {
+        total.saturating_sub(self.index as u64).div_ceil(self.count.max(1) as u64)
     }
 }
 
@@ -90,8 +123,26 @@ pub struct JobEntry {
     pub label: String,
 }
 
+/// A file the scenario read, as a part records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The path, as the shard opened it (relative to the folder it ran in, unless absolute).
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+impl From<&crate::input::FileRead> for InputFile {
+    fn from(r: &crate::input::FileRead) -> Self {
+        InputFile { path: r.path.display().to_string(), bytes: r.bytes, sha256: r.sha256.clone() }
+    }
+}
+
 /// The manifest of a part directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// [`FORMAT`].
     pub format: String,
@@ -99,8 +150,11 @@ pub struct Manifest {
     pub command: String,
     /// The scalesim version that wrote it.
     pub version: String,
-    /// SHA-256 of the scenario file's bytes, hex.
-    pub scenario_sha256: String,
+    /// The git commit of the binary that wrote it ([`COMMIT`]).
+    pub commit: String,
+    /// Every file the scenario read (the scenario included), sorted by path.
+    #[serde(deserialize_with = "bounded_inputs")]
+    pub inputs: Vec<InputFile>,
     /// SHA-256 of the command's settings (everything that changes results), hex.
     pub settings_sha256: String,
     /// Which shard this is.
@@ -108,13 +162,193 @@ pub struct Manifest {
     /// Jobs of the whole command.
     pub total_jobs: u64,
     /// The jobs this part holds, in order.
+    #[serde(deserialize_with = "bounded_jobs")]
     pub jobs: Vec<JobEntry>,
     /// SHA-256 of [`RESULTS_FILE`], hex.
     pub results_sha256: String,
     /// The command's settings, as hashed (merge re-creates the command from them).
     pub settings: serde_json::Value,
-    /// Settings that change only what is printed (not hashed).
+    /// Settings that change only what is printed (not in `settings_sha256`).
     pub display: serde_json::Value,
+    /// SHA-256 of everything above ([`Manifest::content_hash`]), hex.
+    pub manifest_sha256: String,
+}
+
+/// A list of at most `max` items, refused as soon as it holds more (nothing is allocated for
+/// what a file merely claims).
+fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+    max: usize,
+    what: &'static str,
+) -> Result<Vec<T>, D::Error> {
+    struct V<T> {
+        max: usize,
+        what: &'static str,
+        t: std::marker::PhantomData<T>,
+    }
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a list of at most {} {}", self.max, self.what)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut v = Vec::new();
+            while let Some(x) = seq.next_element()? {
+                if v.len() >= self.max {
+                    return Err(serde::de::Error::custom(format!(
+                        "more than {} {}, the most a part may list",
+                        self.max, self.what
+                    )));
+                }
+                v.push(x);
+            }
+            Ok(v)
+        }
+    }
+    d.deserialize_seq(V { max, what, t: std::marker::PhantomData })
+}
+
+fn bounded_jobs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<JobEntry>, D::Error> {
+    bounded(d, MAX_JOBS as usize, "jobs")
+}
+
+fn bounded_inputs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<InputFile>, D::Error> {
+    bounded(d, MAX_INPUTS, "input files")
+}
+
+/// Feeds what is written into a SHA-256.
+struct HashWriter(crate::report::sha256::Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Manifest {
+    /// SHA-256, hex, of the manifest's JSON without `manifest_sha256` (computed as it is
+    /// serialised: no copy of the job list).
+    pub fn content_hash(&self) -> String {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            format: &'a str,
+            command: &'a str,
+            version: &'a str,
+            commit: &'a str,
+            inputs: &'a [InputFile],
+            settings_sha256: &'a str,
+            shard: Shard,
+            total_jobs: u64,
+            jobs: &'a [JobEntry],
+            results_sha256: &'a str,
+            settings: &'a serde_json::Value,
+            display: &'a serde_json::Value,
+        }
+        let body = Body {
+            format: &self.format,
+            command: &self.command,
+            version: &self.version,
+            commit: &self.commit,
+            inputs: &self.inputs,
+            settings_sha256: &self.settings_sha256,
+            shard: self.shard,
+            total_jobs: self.total_jobs,
+            jobs: &self.jobs,
+            results_sha256: &self.results_sha256,
+            settings: &self.settings,
+            display: &self.display,
+        };
+        let mut w = HashWriter(crate::report::sha256::Sha256::new());
+        serde_json::to_writer(&mut w, &body).expect("a manifest is plain data");
+        w.0.finish_hex()
+    }
+
+    /// "scalesim VERSION (commit …)", as messages name a build.
+    pub fn build(&self) -> String {
+        build_name(&self.version, &self.commit)
+    }
+
+    /// Checks the manifest on its own: its own hash, its settings' hash, the shard's bounds and
+    /// that it lists exactly the jobs its shard owns. `name` names it in errors. Allocates
+    /// nothing in proportion to what the manifest claims.
+    pub fn check(&self, name: &str) -> Result<(), String> {
+        let redo = "re-run this shard to write it again";
+        if self.content_hash() != self.manifest_sha256 {
+            return Err(format!(
+                "{name}: the manifest does not match its manifest_sha256: it was edited or damaged after the shard wrote it; {redo}"
+            ));
+        }
+        if settings_hash(&self.settings) != self.settings_sha256 {
+            return Err(format!(
+                "{name}: the recorded settings do not match their settings_sha256: the manifest was edited; {redo}"
+            ));
+        }
+        let Shard { index: i, count: n } = self.shard;
+        if n == 0 || n > MAX_SHARDS {
+            return Err(format!(
+                "{name}: the manifest says shard {i}/{n}, but a shard count is 1 to {MAX_SHARDS}; {redo}"
+            ));
+        }
+        if i >= n {
+            return Err(format!(
+                "{name}: the manifest says shard {i}/{n}, but the index of {n} shards is 0 to {}; {redo}",
+                n - 1
+            ));
+        }
+        if self.total_jobs > MAX_JOBS {
+            return Err(format!(
+                "{name}: the manifest says the command has {} jobs, more than the {MAX_JOBS} a sharded sweep may have; {redo}",
+                self.total_jobs
+            ));
+        }
+        let owned = self.shard.owned(self.total_jobs);
+        let listed_ok = self.jobs.len() as u64 == owned
+            && self.jobs.iter().enumerate().all(|(k, j)| {
+                (k as u64).checked_mul(n as u64).and_then(|x| x.checked_add(i as u64)) == Some(j.job)
+            });
+        if !listed_ok {
+            return Err(format!(
+                "{name}: shard {i}/{n} of {} jobs owns {owned} (jobs {i}, {}, … every {n}th), but its manifest lists {}; {redo}",
+                self.total_jobs,
+                i as u64 + n as u64,
+                self.jobs.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `scalesim 0.1.0 (commit 0123456789ab)`, or `scalesim 0.1.0 (unknown commit)`: a build as
+/// messages name it.
+pub fn build_name(version: &str, commit: &str) -> String {
+    let commit = if commit.len() >= 12 && commit.chars().all(|c| c.is_ascii_hexdigit()) {
+        format!("commit {}", &commit[..12])
+    } else {
+        commit.chars().take(64).collect()
+    };
+    format!("scalesim {version} ({commit})")
+}
+
+/// Reads a part manifest's text (`name` names it in errors) and checks it ([`Manifest::check`]).
+pub fn parse_manifest(text: &str, name: &str) -> Result<Manifest, String> {
+    let redo = "re-run this shard to write it again";
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| format!("{name}: not a part manifest, the JSON does not parse ({e}); {redo}"))?;
+    let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
+    if format != FORMAT {
+        return Err(format!(
+            "{name}: the part's format is `{}`, this scalesim ({VERSION}) merges `{FORMAT}`: re-run the shards with this scalesim",
+            if format.is_empty() { "none" } else { format }
+        ));
+    }
+    let m: Manifest =
+        serde_json::from_value(v).map_err(|e| format!("{name}: not a part manifest ({e}); {redo}"))?;
+    m.check(name)?;
+    Ok(m)
 }
 
 /// The SHA-256, hex, of a settings value's JSON text (object keys sorted, so the same settings
@@ -128,75 +362,165 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_stdvec(value).expect("postcard encodes any value of plain data types into memory")
 }
 
-/// Decodes results written by [`encode`]; the error says why they do not decode.
+/// Decodes results written by [`encode`]; the error says why they do not decode. Allocates at
+/// most in proportion to `bytes` (a length prefix is not trusted with an allocation).
 pub fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    postcard::from_bytes(bytes).map_err(|e| format!("the results do not decode ({e})"))
+    postcard::from_bytes(bytes).map_err(|e| {
+        format!("the results do not decode ({e}): the file is damaged or was not written by this scalesim")
+    })
 }
 
-/// Checks that `parts` (each with the name it is known by, e.g. its directory) belong together:
-/// one format, command, version, scenario hash, settings hash and shard count; every shard
-/// exactly once; each part holding exactly its shard's jobs. Returns the parts' positions in
-/// shard order. Every error names the parts concerned.
+/// Shards listed compactly: `1/8, 3/8 to 5/8`, at most the first `FIRST` runs, then how many
+/// more. `missing` is sorted.
+fn ranges(missing: &[(u32, u32)], n: u32) -> String {
+    const FIRST: usize = 5;
+    let mut out: Vec<String> = missing
+        .iter()
+        .take(FIRST)
+        .map(|&(a, b)| if a == b { format!("{a}/{n}") } else { format!("{a}/{n} to {b}/{n}") })
+        .collect();
+    if missing.len() > FIRST {
+        let rest: u64 = missing[FIRST..].iter().map(|&(a, b)| (b - a) as u64 + 1).sum();
+        out.push(format!("and {rest} more"));
+    }
+    out.join(", ")
+}
+
+/// Checks that `parts` (each with the name it is known by, e.g. its directory; each already
+/// checked on its own by [`parse_manifest`]) belong together: one format, command, build,
+/// settings, input files and shard count; every shard exactly once. Returns the parts'
+/// positions in shard order. Every error names the parts concerned and says what to do; nothing
+/// is allocated in proportion to the shard count.
 pub fn check_parts(parts: &[(String, Manifest)]) -> Result<Vec<usize>, String> {
     let Some((first_name, first)) = parts.first() else {
-        return Err("no part directories given".into());
+        return Err("no part directories given; expected the --out folder of every shard".into());
     };
     for (name, m) in parts {
         if m.format != FORMAT {
-            return Err(format!("{name}: the manifest's format is `{}`, expected `{FORMAT}`", m.format));
-        }
-    }
-    let same = |what: &str, get: &dyn Fn(&Manifest) -> String| -> Result<(), String> {
-        let want = get(first);
-        match parts.iter().find(|(_, m)| get(m) != want) {
-            Some((name, m)) => Err(format!(
-                "{name} and {first_name} are not parts of the same command: {what} {} and {want}",
-                get(m)
-            )),
-            None => Ok(()),
-        }
-    };
-    same("the command is", &|m| m.command.clone())?;
-    same("written by scalesim", &|m| m.version.clone())?;
-    same("the scenario file's SHA-256 is", &|m| m.scenario_sha256.clone())?;
-    same("the settings' SHA-256 is", &|m| m.settings_sha256.clone())?;
-    same("the shard count is", &|m| m.shard.count.to_string())?;
-    same("the total of jobs is", &|m| m.total_jobs.to_string())?;
-    let n = first.shard.count;
-    let mut by_index: Vec<Option<usize>> = vec![None; n as usize];
-    for (k, (name, m)) in parts.iter().enumerate() {
-        let i = m.shard.index;
-        if i >= n {
-            return Err(format!("{name}: shard {i}/{n} is out of range (0 to {})", n - 1));
-        }
-        if let Some(prev) = by_index[i as usize] {
-            return Err(format!("shard {i}/{n} is given twice: {} and {name}", parts[prev].0));
-        }
-        // (Compared lazily: a manifest's total is not trusted with an allocation.)
-        let owned = m.total_jobs.saturating_sub(i as u64).div_ceil(n as u64);
-        let listed_ok = m.jobs.len() as u64 == owned
-            && m.jobs.iter().enumerate().all(|(k, j)| j.job == i as u64 + k as u64 * n as u64);
-        if !listed_ok {
             return Err(format!(
-                "{name}: shard {i}/{n} lists {} jobs, not the {owned} it owns of {}",
-                m.jobs.len(),
-                m.total_jobs
+                "{name}: the part's format is `{}`, this scalesim merges `{FORMAT}`: re-run the shards with this scalesim",
+                m.format
             ));
         }
-        by_index[i as usize] = Some(k);
     }
-    let missing: Vec<String> =
-        (0..n).filter(|&i| by_index[i as usize].is_none()).map(|i| format!("{i}/{n}")).collect();
+    let of = |name: &str, m: &Manifest| format!("{name} (shard {})", m.shard);
+    let differ = |what: &str, name: &str, m: &Manifest, a: String, b: String, todo: &str| {
+        format!(
+            "{} and {} are not parts of the same command: {what} {a} and {b}; {todo}",
+            of(name, m),
+            of(first_name, first)
+        )
+    };
+    let rerun = "run every shard with the same command line and merge the parts of one sweep";
+    for (name, m) in parts {
+        if m.command != first.command {
+            return Err(differ("the command is", name, m, m.command.clone(), first.command.clone(), rerun));
+        }
+        if m.version != first.version || m.commit != first.commit {
+            return Err(differ(
+                "they were written by",
+                name,
+                m,
+                m.build(),
+                first.build(),
+                "re-run the shards with one build of scalesim (the same version and commit on every machine)",
+            ));
+        }
+        if m.settings_sha256 != first.settings_sha256 {
+            return Err(differ(
+                "the settings (scenario path, --set, --seed, --seeds, --policy, --vary, …) differ: their SHA-256 is",
+                name,
+                m,
+                short(&m.settings_sha256),
+                short(&first.settings_sha256),
+                rerun,
+            ));
+        }
+        if m.shard.count != first.shard.count || m.total_jobs != first.total_jobs {
+            return Err(differ(
+                "the shard count is",
+                name,
+                m,
+                format!("{} ({} jobs)", m.shard.count, m.total_jobs),
+                format!("{} ({} jobs)", first.shard.count, first.total_jobs),
+                "merge the parts of one --shard I/N sweep, all with the same N",
+            ));
+        }
+        if let Some(e) = inputs_differ(first_name, first, name, m) {
+            return Err(e);
+        }
+    }
+    let n = first.shard.count;
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by_key(|&k| parts[k].1.shard.index);
+    for w in order.windows(2) {
+        let (a, b) = (&parts[w[0]], &parts[w[1]]);
+        if a.1.shard.index == b.1.shard.index {
+            return Err(format!(
+                "shard {} is given twice: {} and {}; give each shard's folder once",
+                a.1.shard, a.0, b.0
+            ));
+        }
+    }
+    // Gaps between the given indices (sorted, distinct, each below n).
+    let mut missing: Vec<(u32, u32)> = Vec::new();
+    let mut next = 0u32;
+    for &k in &order {
+        let i = parts[k].1.shard.index;
+        if i > next {
+            missing.push((next, i - 1));
+        }
+        next = i.saturating_add(1);
+    }
+    if next < n {
+        missing.push((next, n - 1));
+    }
     if !missing.is_empty() {
+        let count: u64 = missing.iter().map(|&(a, b)| (b - a) as u64 + 1).sum();
         return Err(format!(
-            "shard{} {} {} missing (every shard 0/{n} to {}/{n} must be given once)",
-            if missing.len() == 1 { "" } else { "s" },
-            missing.join(", "),
-            if missing.len() == 1 { "is" } else { "are" },
+            "{count} of {n} shards {} missing: {}; merge needs every shard 0/{n} to {}/{n} once (run the missing ones, or check the folders given)",
+            if count == 1 { "is" } else { "are" },
+            ranges(&missing, n),
             n - 1
         ));
     }
-    Ok(by_index.into_iter().flatten().collect())
+    Ok(order)
+}
+
+fn short(hash: &str) -> String {
+    hash.get(..12).map_or_else(|| hash.to_string(), |h| format!("{h}…"))
+}
+
+/// The first input file that differs between two parts, as an error saying what to do.
+fn inputs_differ(a_name: &str, a: &Manifest, b_name: &str, b: &Manifest) -> Option<String> {
+    let describe = |f: &InputFile| format!("{} bytes, SHA-256 {}", f.bytes, short(&f.sha256));
+    let todo = "the shards read different versions of their input files, so their results cannot be merged: \
+                re-run the shards against the same files (copy them to every machine, then run every shard again)";
+    let (sa, sb) = (format!("shard {} ({a_name})", a.shard), format!("shard {} ({b_name})", b.shard));
+    let mut ia = a.inputs.iter().peekable();
+    let mut ib = b.inputs.iter().peekable();
+    loop {
+        match (ia.peek(), ib.peek()) {
+            (None, None) => return None,
+            (Some(x), Some(y)) if x.path == y.path => {
+                if x.sha256 != y.sha256 || x.bytes != y.bytes {
+                    return Some(format!(
+                        "`{}` differs between {sb} ({}) and {sa} ({}): {todo}",
+                        x.path,
+                        describe(y),
+                        describe(x)
+                    ));
+                }
+                ia.next();
+                ib.next();
+            }
+            (Some(x), None) => return Some(format!("{sa} read `{}` and {sb} did not: {todo}", x.path)),
+            (Some(x), Some(y)) if x.path < y.path => {
+                return Some(format!("{sa} read `{}` and {sb} did not: {todo}", x.path));
+            }
+            (_, Some(y)) => return Some(format!("{sb} read `{}` and {sa} did not: {todo}", y.path)),
+        }
+    }
 }
 
 #[cfg(test)]
