@@ -312,9 +312,8 @@ impl Manifest {
             });
         if !listed_ok {
             return Err(format!(
-                "{name}: shard {i}/{n} of {} jobs owns {owned} (jobs {i}, {}, … every {n}th), but its manifest lists {}; {redo}",
+                "{name}: shard {i}/{n} of {} jobs owns the {owned} jobs j with j mod {n} = {i}, but its manifest lists {} jobs, not exactly those; {redo}",
                 self.total_jobs,
-                i as u64 + n as u64,
                 self.jobs.len()
             ));
         }
@@ -338,12 +337,18 @@ pub fn parse_manifest(text: &str, name: &str) -> Result<Manifest, String> {
     let redo = "re-run this shard to write it again";
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| format!("{name}: not a part manifest, the JSON does not parse ({e}); {redo}"))?;
-    let format = v.get("format").and_then(|f| f.as_str()).unwrap_or("");
-    if format != FORMAT {
-        return Err(format!(
-            "{name}: the part's format is `{}`, this scalesim ({VERSION}) merges `{FORMAT}`: re-run the shards with this scalesim",
-            if format.is_empty() { "none" } else { format }
-        ));
+    match v.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => {}
+        Some(f) if f.starts_with("scalesim-part/") => {
+            return Err(format!(
+                "{name}: the part's format is `{f}`, this scalesim ({VERSION}) merges `{FORMAT}`: re-run the shards with this scalesim"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "{name}: not a part manifest (no \"format\": \"{FORMAT}\"); expected the manifest.json a shard wrote"
+            ));
+        }
     }
     let m: Manifest =
         serde_json::from_value(v).map_err(|e| format!("{name}: not a part manifest ({e}); {redo}"))?;
@@ -494,8 +499,12 @@ fn short(hash: &str) -> String {
 /// The first input file that differs between two parts, as an error saying what to do.
 fn inputs_differ(a_name: &str, a: &Manifest, b_name: &str, b: &Manifest) -> Option<String> {
     let describe = |f: &InputFile| format!("{} bytes, SHA-256 {}", f.bytes, short(&f.sha256));
-    let todo = "the shards read different versions of their input files, so their results cannot be merged: \
-                re-run the shards against the same files (copy them to every machine, then run every shard again)";
+    let redo =
+        "re-run the shards against the same files (copy them to every machine, then run every shard again)";
+    let todo = format!("the shards read different versions of it, so their results cannot be merged: {redo}");
+    let other = format!(
+        "the shards read different files (did a glob match other files?), so their results cannot be merged: {redo}"
+    );
     let (sa, sb) = (format!("shard {} ({a_name})", a.shard), format!("shard {} ({b_name})", b.shard));
     let mut ia = a.inputs.iter().peekable();
     let mut ib = b.inputs.iter().peekable();
@@ -514,11 +523,11 @@ fn inputs_differ(a_name: &str, a: &Manifest, b_name: &str, b: &Manifest) -> Opti
                 ia.next();
                 ib.next();
             }
-            (Some(x), None) => return Some(format!("{sa} read `{}` and {sb} did not: {todo}", x.path)),
+            (Some(x), None) => return Some(format!("{sa} read `{}` and {sb} did not: {other}", x.path)),
             (Some(x), Some(y)) if x.path < y.path => {
-                return Some(format!("{sa} read `{}` and {sb} did not: {todo}", x.path));
+                return Some(format!("{sa} read `{}` and {sb} did not: {other}", x.path));
             }
-            (_, Some(y)) => return Some(format!("{sb} read `{}` and {sa} did not: {todo}", y.path)),
+            (_, Some(y)) => return Some(format!("{sb} read `{}` and {sa} did not: {other}", y.path)),
         }
     }
 }
@@ -535,10 +544,14 @@ mod tests {
         assert!(Shard::parse("x").unwrap_err().contains("not I/N"));
         assert!(Shard::parse("a/2").unwrap_err().contains("`a` is not a whole number"));
         assert!(Shard::parse("-1/2").is_err());
-        let all: Vec<Vec<u64>> = (0..3).map(|i| Shard { index: i, count: 3 }.jobs(7)).collect();
+        let all: Vec<Vec<u64>> = (0..3).map(|i| Shard { index: i, count: 3 }.jobs(7).unwrap()).collect();
         assert_eq!(all, [vec![0, 3, 6], vec![1, 4], vec![2, 5]]);
-        assert!(Shard { index: 4, count: 5 }.jobs(2).is_empty());
+        assert!(Shard { index: 4, count: 5 }.jobs(2).unwrap().is_empty());
         assert!(Shard { index: 1, count: 3 }.owns(4) && !Shard { index: 1, count: 3 }.owns(5));
+        let e = Shard { index: 0, count: 2 }.jobs(MAX_JOBS + 1).unwrap_err();
+        assert!(e.contains("more than the 1000000"), "{e}");
+        // A count of 0 (only a hand-made manifest can hold one) owns nothing and does not panic.
+        assert_eq!(Shard { index: 0, count: 0 }.owned(5), 5);
     }
 
     #[test]
@@ -554,19 +567,34 @@ mod tests {
 
     fn manifest(i: u32, n: u32, total: u64) -> Manifest {
         let s = Shard { index: i, count: n };
-        Manifest {
+        let settings = serde_json::json!({"file": "s.toml"});
+        let mut m = Manifest {
             format: FORMAT.into(),
             command: "run".into(),
             version: "1".into(),
-            scenario_sha256: "a".into(),
-            settings_sha256: "b".into(),
+            commit: "c".into(),
+            inputs: vec![InputFile { path: "s.toml".into(), bytes: 3, sha256: "a".into() }],
+            settings_sha256: settings_hash(&settings),
             shard: s,
             total_jobs: total,
-            jobs: s.jobs(total).into_iter().map(|job| JobEntry { job, label: String::new() }).collect(),
+            jobs: s
+                .jobs(total)
+                .unwrap()
+                .into_iter()
+                .map(|job| JobEntry { job, label: String::new() })
+                .collect(),
             results_sha256: String::new(),
-            settings: serde_json::Value::Null,
+            settings,
             display: serde_json::Value::Null,
-        }
+            manifest_sha256: String::new(),
+        };
+        m.manifest_sha256 = m.content_hash();
+        m
+    }
+
+    fn rehash(mut m: Manifest) -> Manifest {
+        m.manifest_sha256 = m.content_hash();
+        m
     }
 
     #[test]
@@ -575,26 +603,186 @@ mod tests {
         let ok = [p("b", manifest(1, 2, 5)), p("a", manifest(0, 2, 5))];
         assert_eq!(check_parts(&ok), Ok(vec![1, 0]));
         let e = check_parts(&[p("a", manifest(0, 3, 5)), p("c", manifest(2, 3, 5))]).unwrap_err();
-        assert!(e.contains("shard 1/3 is missing"), "{e}");
+        assert!(e.contains("1 of 3 shards is missing: 1/3;"), "{e}");
         let e = check_parts(&[p("a", manifest(0, 2, 5)), p("b", manifest(0, 2, 5))]).unwrap_err();
         assert!(e.contains("shard 0/2 is given twice: a and b"), "{e}");
         let e = check_parts(&[p("a", manifest(0, 2, 5)), p("b", manifest(1, 3, 5))]).unwrap_err();
-        assert!(e.contains("b and a are not parts of the same command: the shard count is 3 and 2"), "{e}");
-        let mut other = manifest(1, 2, 5);
-        other.scenario_sha256 = "z".into();
-        let e = check_parts(&[p("a", manifest(0, 2, 5)), p("b", other)]).unwrap_err();
-        assert!(e.contains("scenario file's SHA-256 is z and a"), "{e}");
-        let mut other = manifest(1, 2, 5);
-        other.version = "2".into();
         assert!(
-            check_parts(&[p("a", manifest(0, 2, 5)), p("b", other)])
-                .unwrap_err()
-                .contains("scalesim 2 and 1")
+            e.contains(
+                "b (shard 1/3) and a (shard 0/2) are not parts of the same command: the shard count is 3"
+            ),
+            "{e}"
         );
-        let mut short = manifest(1, 2, 5);
-        short.jobs.pop();
+        let mut other = manifest(1, 2, 5);
+        other.inputs[0].sha256 = "z".into();
+        let e = check_parts(&[p("a", manifest(0, 2, 5)), p("b", rehash(other))]).unwrap_err();
         assert!(
-            check_parts(&[p("a", manifest(0, 2, 5)), p("b", short)]).unwrap_err().contains("lists 1 jobs")
+            e.contains("`s.toml` differs between shard 1/2 (b) (3 bytes, SHA-256 z) and shard 0/2 (a)"),
+            "{e}"
         );
+        assert!(e.contains("re-run the shards against the same files"), "{e}");
+        let mut other = manifest(1, 2, 5);
+        other.inputs.push(InputFile { path: "t.csv".into(), bytes: 1, sha256: "b".into() });
+        let e = check_parts(&[p("a", manifest(0, 2, 5)), p("b", rehash(other))]).unwrap_err();
+        assert!(e.contains("shard 1/2 (b) read `t.csv` and shard 0/2 (a) did not"), "{e}");
+        let mut other = manifest(1, 2, 5);
+        other.commit = "d".into();
+        let e = check_parts(&[p("a", manifest(0, 2, 5)), p("b", rehash(other))]).unwrap_err();
+        assert!(e.contains("written by scalesim 1 (d) and scalesim 1 (c)"), "{e}");
+        assert!(e.contains("the same version and commit on every machine"), "{e}");
+    }
+
+    #[test]
+    fn missing_shards_are_listed_as_ranges_without_allocating_per_shard() {
+        let p = |name: &str, m: Manifest| (name.to_string(), m);
+        let n = MAX_SHARDS;
+        let parts: Vec<_> =
+            [0, 2, 7, 9, 11, 13, 20].iter().map(|&i| p(&format!("p{i}"), manifest(i, n, 30))).collect();
+        let e = check_parts(&parts).unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "{} of {n} shards are missing: 1/{n}, 3/{n} to 6/{n}, 8/{n}, 10/{n}, 12/{n}, and ",
+                n - 7
+            )),
+            "{e}"
+        );
+        assert!(e.len() < 400, "{e}");
+    }
+
+    #[test]
+    fn a_manifest_is_checked_before_its_figures_are_trusted() {
+        let text = |m: &Manifest| serde_json::to_string_pretty(m).unwrap();
+        let good = manifest(1, 3, 7);
+        assert_eq!(parse_manifest(&text(&good), "m").unwrap(), good);
+        // Edited without rehashing: refused, whatever was edited.
+        let mut edited = good.clone();
+        edited.total_jobs = 50_000_000;
+        let e = parse_manifest(&text(&edited), "m").unwrap_err();
+        assert!(e.contains("m: the manifest does not match its manifest_sha256"), "{e}");
+        // Rehashed, the bounds still hold: a count of 0, of 50 million, an index past it.
+        for (i, n, want) in [
+            (0, 0, "a shard count is 1 to 100000"),
+            (0, 50_000_000, "a shard count is 1 to 100000"),
+            (3, 3, "the index of 3 shards is 0 to 2"),
+        ] {
+            let mut m = good.clone();
+            m.shard = Shard { index: i, count: n };
+            let e = parse_manifest(&text(&rehash(m)), "m").unwrap_err();
+            assert!(e.contains(want), "{e}");
+        }
+        let mut m = good.clone();
+        m.total_jobs = MAX_JOBS + 1;
+        assert!(parse_manifest(&text(&rehash(m)), "m").unwrap_err().contains("more than the 1000000"));
+        let mut m = good.clone();
+        m.jobs.pop();
+        let e = parse_manifest(&text(&rehash(m)), "m").unwrap_err();
+        assert!(
+            e.contains("shard 1/3 of 7 jobs owns the 2 jobs j with j mod 3 = 1, but its manifest lists 1 jobs, not exactly those"),
+            "{e}"
+        );
+        let mut m = good.clone();
+        m.settings = serde_json::json!({"file": "other.toml"});
+        let e = parse_manifest(&text(&rehash(m)), "m").unwrap_err();
+        assert!(e.contains("settings do not match their settings_sha256"), "{e}");
+        let e = parse_manifest(&text(&good).replace(FORMAT, "scalesim-part/1"), "m").unwrap_err();
+        assert!(e.contains("format is `scalesim-part/1`, this scalesim"), "{e}");
+        assert!(parse_manifest("{", "m").unwrap_err().contains("m: not a part manifest"));
+    }
+
+    #[test]
+    fn job_lists_are_bounded_while_they_are_read() {
+        // A list longer than MAX_JOBS is refused at entry MAX_JOBS + 1 (not read whole first).
+        let mut text = String::from("[");
+        for k in 0..=MAX_JOBS {
+            text.push_str(&format!("{{\"job\":{k},\"label\":\"\"}},"));
+        }
+        text.pop();
+        text.push(']');
+        let mut d = serde_json::Deserializer::from_str(&text);
+        let e = bounded_jobs(&mut d).unwrap_err().to_string();
+        assert!(e.contains("more than 1000000 jobs"), "{e}");
+    }
+
+    /// A real part's results: a short run of a small scenario.
+    fn real_results() -> Vec<u8> {
+        let toml = "[simulation]\nduration = \"10m\"\nseed = 3\n[traffic]\nrate = 5\n[service]\nworkers = 2\n\
+                    [service.demand]\ndistribution = \"exponential\"\nmean = \"200ms\"\n\
+                    [[policy]]\nname = \"rps\"\ntype = \"rps\"\ntarget = 2\nmax = 5\n";
+        let sc = crate::config::load_str(toml, "f.toml", std::path::Path::new("."), &[]).unwrap();
+        let opts = crate::experiment::RunOptions { seeds: 1, threads: Some(1), policies: vec![] };
+        let runs = crate::experiment::run(&sc, &opts, &crate::experiment::Progress::default()).unwrap();
+        let held: Vec<(u64, crate::record::RunResult)> =
+            runs.into_iter().enumerate().map(|(k, r)| (k as u64, r)).collect();
+        encode(&held)
+    }
+
+    use proptest::prelude::*;
+
+    fn valid_manifest_text() -> String {
+        serde_json::to_string_pretty(&manifest(1, 3, 7)).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary bytes as results: an error naming what went wrong, never a panic or a huge
+        /// allocation (postcard's length prefixes are not trusted with memory).
+        #[test]
+        fn arbitrary_results_bytes_are_refused_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            if let Err(e) = decode::<Vec<(u64, crate::record::RunResult)>>(&bytes) {
+                prop_assert!(e.contains("do not decode"), "{}", e);
+            }
+            if let Err(e) = decode::<crate::tune::ShardRuns>(&bytes) {
+                prop_assert!(e.contains("do not decode"), "{}", e);
+            }
+        }
+
+        /// A real part's results, with bytes flipped, cut short or extended: decoded or refused.
+        #[test]
+        fn mutated_results_are_refused_cleanly(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+            cut in any::<prop::sample::Index>(),
+            tail in proptest::collection::vec(any::<u8>(), 0..16),
+        ) {
+            let mut bytes = REAL.with(|r| r.clone());
+            for (at, b) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] ^= b;
+            }
+            bytes.truncate(cut.index(bytes.len() + 1));
+            bytes.extend(tail);
+            if let Err(e) = decode::<Vec<(u64, crate::record::RunResult)>>(&bytes) {
+                prop_assert!(e.contains("do not decode"), "{}", e);
+            }
+        }
+
+        /// Arbitrary text as a manifest: refused with the file's name.
+        #[test]
+        fn arbitrary_manifest_text_is_refused_cleanly(text in "\\PC{0,400}") {
+            let e = parse_manifest(&text, "p/manifest.json").unwrap_err();
+            prop_assert!(e.starts_with("p/manifest.json: "), "{}", e);
+        }
+
+        /// A valid manifest with bytes changed: accepted only if unchanged in meaning, else
+        /// refused naming the file (the count, the jobs and every figure are covered by its hash).
+        #[test]
+        fn mutated_manifests_are_refused_cleanly(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), proptest::char::range('0', '}')), 1..4),
+        ) {
+            let mut chars: Vec<char> = valid_manifest_text().chars().collect();
+            for (at, c) in edits {
+                let i = at.index(chars.len());
+                chars[i] = c;
+            }
+            let text: String = chars.into_iter().collect();
+            match parse_manifest(&text, "p/manifest.json") {
+                Ok(m) => prop_assert_eq!(m, manifest(1, 3, 7)),
+                Err(e) => prop_assert!(e.starts_with("p/manifest.json: "), "{}", e),
+            }
+        }
+    }
+
+    thread_local! {
+        static REAL: Vec<u8> = real_results();
     }
 }
