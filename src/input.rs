@@ -30,12 +30,23 @@ pub enum InputKind {
     /// A file of an output folder read back (`report`, `compare`): summary.json,
     /// timeseries.csv, decisions.csv.
     Output,
+    /// A shard's part manifest (`manifest.json`, read by `merge`).
+    PartManifest,
+    /// A shard's part results (`results.bin`, read by `merge`).
+    PartResults,
 }
 
 /// Largest hand-written input (scenario, manifest, explain case): 16 MiB.
 pub const MAX_TEXT_BYTES: u64 = 16 << 20;
 /// Largest data input (trace, Locust CSV): 512 MiB.
 pub const MAX_DATA_BYTES: u64 = 512 << 20;
+/// Largest part manifest: 256 MiB. It lists at most `shard::MAX_JOBS` (1,000,000) jobs of about
+/// 100 bytes each (index and label, pretty-printed), plus the settings and the input hashes.
+pub const MAX_PART_MANIFEST_BYTES: u64 = 256 << 20;
+/// Largest part results file: 1 GiB. A job's result is its per-interval aggregates, about 150
+/// bytes per recording interval: 1 GiB holds some 5,000 day-long runs at 1-minute intervals. A
+/// merge holds every part in memory, so a sweep larger than that is split into more shards.
+pub const MAX_PART_RESULTS_BYTES: u64 = 1 << 30;
 /// Deepest nesting accepted in a YAML or JSON input (manifests, explain cases).
 pub const MAX_NESTING: usize = 64;
 
@@ -45,6 +56,8 @@ impl InputKind {
         match self {
             InputKind::Scenario | InputKind::Manifest | InputKind::ExplainCase => MAX_TEXT_BYTES,
             InputKind::Trace | InputKind::Locust | InputKind::Output => MAX_DATA_BYTES,
+            InputKind::PartManifest => MAX_PART_MANIFEST_BYTES,
+            InputKind::PartResults => MAX_PART_RESULTS_BYTES,
         }
     }
 
@@ -57,6 +70,8 @@ impl InputKind {
             InputKind::Trace => "trace file",
             InputKind::Locust => "Locust file",
             InputKind::Output => "output file",
+            InputKind::PartManifest => "part manifest",
+            InputKind::PartResults => "part results file",
         }
     }
 }
@@ -137,8 +152,13 @@ fn read_maybe_gz(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
 }
 
 /// The bytes of the regular file at `path`, refusing devices, FIFOs, directories and files above
-/// `kind`'s cap.
-fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
+/// `kind`'s cap; `each` sees every piece as it is read (to hash a file without a second pass or
+/// a second copy).
+pub fn read_bytes_with(
+    path: &Path,
+    kind: InputKind,
+    mut each: impl FnMut(&[u8]),
+) -> Result<Vec<u8>, InputError> {
     let fail = |m: String| InputError { path: path.to_path_buf(), message: m };
     let noun = kind.noun();
     // `metadata` does not open the file: opening a FIFO would block until a writer comes.
@@ -157,21 +177,86 @@ fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
         return Err(fail(format!("cannot read the {noun}: it is {what}; expected a regular file")));
     }
     let cap = kind.cap();
+    let too_big = || format!("more than the {} MiB accepted for a {noun}", cap >> 20);
     if meta.len() > cap {
-        return Err(fail(format!(
-            "the {noun} is {} bytes, more than the {} MiB accepted for a {noun}",
-            meta.len(),
-            cap >> 20
-        )));
+        return Err(fail(format!("the {noun} is {} bytes, {}", meta.len(), too_big())));
     }
     let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read the {noun}: {e}")))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // Read at most one byte past the cap, in case the file grows while being read.
-    file.take(cap + 1).read_to_end(&mut bytes).map_err(|e| fail(format!("cannot read the {noun}: {e}")))?;
-    if bytes.len() as u64 > cap {
-        return Err(fail(format!("the {noun} is more than the {} MiB accepted for a {noun}", cap >> 20)));
+    let mut reader = file.take(cap + 1);
+    let mut piece = vec![0u8; 1 << 16];
+    loop {
+        let n = match reader.read(&mut piece) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(fail(format!("cannot read the {noun}: {e}"))),
+        };
+        if bytes.len() as u64 + n as u64 > cap {
+            return Err(fail(format!("the {noun} is {}", too_big())));
+        }
+        each(&piece[..n]);
+        bytes.extend_from_slice(&piece[..n]);
     }
+    record(path, &bytes);
     Ok(bytes)
+}
+
+fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
+    read_bytes_with(path, kind, |_| {})
+}
+
+/// A file read through this module while [`recording`] was on: its path (as given), size and
+/// SHA-256 (of its bytes as stored, before any decompression).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRead {
+    /// The path, as the reader was given it.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+thread_local! {
+    static RECORDING: std::cell::RefCell<Option<Vec<FileRead>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn record(path: &Path, bytes: &[u8]) {
+    RECORDING.with(|r| {
+        if let Some(log) = r.borrow_mut().as_mut() {
+            let sha256 = crate::report::sha256::hex(bytes);
+            log.push(FileRead { path: path.to_path_buf(), bytes: bytes.len() as u64, sha256 });
+        }
+    });
+}
+
+/// Runs `f` and returns, with its value, every file this thread read through this module
+/// meanwhile (hashed as read: the content the caller saw). How `config::Files` learns every
+/// file a scenario load reads, trace globs included, without each reader reporting it.
+pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Vec<FileRead>) {
+    /// Restores the outer recording (if any) even if `f` unwinds, and hands it the inner reads.
+    struct Restore(Option<Vec<FileRead>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let outer = self.0.take();
+            RECORDING.with(|r| {
+                let mut r = r.borrow_mut();
+                let inner = r.take().unwrap_or_default();
+                *r = outer.map(|mut o| {
+                    o.extend(inner);
+                    o
+                });
+            });
+        }
+    }
+    let outer = RECORDING.with(|r| r.borrow_mut().replace(Vec::new()));
+    let restore = Restore(outer);
+    let value = f();
+    let reads = RECORDING.with(|r| r.borrow().clone().unwrap_or_default());
+    drop(restore);
+    (value, reads)
 }
 
 fn utf8(path: &Path, kind: InputKind, bytes: Vec<u8>) -> Result<String, InputError> {

@@ -165,6 +165,9 @@ fn the_dockerfile_builds_with_cargo_and_runs_on_slim_debian() {
             "{job}"
         );
     }
+    // build.rs (the commit a part records) is built in, and the commit can be passed in.
+    assert!(text.contains("COPY Cargo.toml Cargo.lock build.rs ./"));
+    assert!(text.contains("ARG SCALESIM_GIT_COMMIT"));
     // Everything the build stage copies exists in the repository.
     for l in text.lines().filter(|l| l.starts_with("COPY ") && !l.contains("--from")) {
         for src in l.split_whitespace().skip(1).collect::<Vec<_>>().split_last().unwrap().1 {

@@ -27,12 +27,15 @@ struct Prepared {
     overrides: Vec<String>,
     charts: ChartOptions,
     out_dir: PathBuf,
+    /// Every file the scenario's load read (recorded in a shard's part).
+    inputs: Vec<scalesim::input::FileRead>,
 }
 
 /// Loads and checks what `cmd` asks for; `budget` applies the cost bounds (a merge does not:
 /// the work is done).
 fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
-    let (mut scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
+    let files = config::Files::default();
+    let (mut scenario, warnings) = config::load_with_files(&cmd.file, &cmd.overrides, &files)?;
     for w in &warnings {
         eprintln!("{w}");
     }
@@ -91,7 +94,7 @@ fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
             None => dir,
         }
     });
-    Ok(Prepared { scenario, options, overrides, charts, out_dir })
+    Ok(Prepared { scenario, options, overrides, charts, out_dir, inputs: files.read() })
 }
 
 /// Runs the scenario (or, with `--shard I/N`, its shard's jobs into a part directory).
@@ -100,7 +103,7 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
     let progress = Progress::default();
     if let Some(shard) = cmd.shard {
         let jobs = experiment::jobs(&prep.scenario, &prep.options)?;
-        let owned: Vec<u64> = shard.jobs(jobs.len() as u64);
+        let owned: Vec<u64> = shard.jobs(jobs.len() as u64).map_err(CliError::Usage)?;
         let mine: Vec<experiment::Job> = owned.iter().map(|&j| jobs[j as usize]).collect();
         let total = prep.scenario.duration * mine.len() as u64;
         let runs = with_progress_bar(total, &progress, || {
@@ -127,6 +130,7 @@ pub fn run(cmd: RunCommand) -> Result<(), CliError> {
             total_jobs: jobs.len() as u64,
             jobs: entries,
             results: scalesim::shard::encode(&results),
+            inputs: prep.inputs.clone(),
         };
         return part.write(&prep.out_dir);
     }

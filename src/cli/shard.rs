@@ -6,16 +6,19 @@
 //! The settings recorded are those that change results (the scenario path, `--set`, `--seed`,
 //! `--seeds`, `--policy`, `--no-oracle`, `--vary`, `--strategy`, …) and the files written
 //! (`--report`, `--window`, `--charts`); `--threads`, `--out`, `--allow-large`, `--json` and
-//! `--top` are not part of them. A merge re-creates the command from them, re-reads the
-//! scenario at the recorded path (its SHA-256 must still be the recorded one) and runs the
-//! command's own output code.
+//! `--top` are not part of them. A part also records every file the scenario read (from
+//! [`scalesim::config::Files::read`]) with its SHA-256. A merge reads every part file through
+//! the guarded reader ([`scalesim::input`]), re-creates the command from the settings, loads
+//! the scenario at the recorded path once to check that the files it reads now are the ones the
+//! shards read, and runs the command's own output code.
 
 use super::{ChartArgsCommand, CliError, RunCommand, TuneCommand};
 use scalesim::experiment::RunOptions;
+use scalesim::input::{FileRead, InputKind};
 use scalesim::report::ChartsMode;
 use scalesim::report::atomic::Staging;
 use scalesim::report::sha256;
-use scalesim::shard::{self, JobEntry, Manifest, Shard};
+use scalesim::shard::{self, InputFile, JobEntry, Manifest, Shard};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -187,20 +190,31 @@ pub(super) struct Part<'a> {
     pub jobs: Vec<JobEntry>,
     /// The encoded results ([`shard::encode`]).
     pub results: Vec<u8>,
+    /// Every file the scenario's loads read ([`scalesim::config::Files::read`]); the scenario
+    /// file is added if it is not among them.
+    pub inputs: Vec<FileRead>,
 }
 
 impl Part<'_> {
     /// Writes manifest.json and results.bin into `dir`, both or neither.
     pub fn write(self, dir: &Path) -> Result<(), CliError> {
-        let bytes = std::fs::read(self.scenario).map_err(|e| {
-            CliError::Usage(format!("{}: cannot read the scenario file: {e}", self.scenario.display()))
-        })?;
+        let mut inputs: Vec<InputFile> = self.inputs.iter().map(InputFile::from).collect();
+        let shown = self.scenario.display().to_string();
+        if !inputs.iter().any(|f| f.path == shown) {
+            let mut h = sha256::Sha256::new();
+            let bytes = scalesim::input::read_bytes_with(self.scenario, InputKind::Scenario, |b| h.update(b))
+                .map_err(|e| CliError::Usage(e.to_string()))?;
+            inputs.push(InputFile { path: shown, bytes: bytes.len() as u64, sha256: h.finish_hex() });
+        }
+        inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        inputs.dedup_by(|a, b| a.path == b.path);
         let jobs = self.jobs.len();
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             format: shard::FORMAT.into(),
             command: self.command.into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            scenario_sha256: sha256::hex(&bytes),
+            version: shard::VERSION.into(),
+            commit: shard::COMMIT.into(),
+            inputs,
             settings_sha256: shard::settings_hash(&self.settings),
             shard: self.shard,
             total_jobs: self.total_jobs,
@@ -208,7 +222,9 @@ impl Part<'_> {
             results_sha256: sha256::hex(&self.results),
             settings: self.settings,
             display: self.display,
+            manifest_sha256: String::new(),
         };
+        manifest.manifest_sha256 = manifest.content_hash();
         let mut text = serde_json::to_string_pretty(&manifest).expect("a manifest is plain data");
         text.push('\n');
         let mut staging = Staging::new(dir)?;
@@ -230,53 +246,82 @@ fn usage(m: impl Into<String>) -> CliError {
     CliError::Usage(m.into())
 }
 
-/// Reads a part directory's manifest.
+/// Reads a part directory's manifest (through the guarded reader) and checks it on its own.
 fn read_manifest(dir: &Path) -> Result<Manifest, CliError> {
     let shown = dir.display();
-    let hint = "a part directory is the --out folder of `scalesim run` or `scalesim tune` with --shard I/N";
-    if !dir.exists() {
-        return Err(usage(format!("{shown}: no such directory; {hint}")));
-    }
-    if !dir.is_dir() {
+    let hint = "expected the --out folder of `scalesim run` or `scalesim tune` with --shard I/N";
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| usage(format!("{shown}: cannot open the part folder ({e}); {hint}")))?;
+    if !meta.is_dir() {
         return Err(usage(format!("{shown}: not a directory; {hint}")));
     }
     let path = dir.join(shard::MANIFEST_FILE);
-    if !path.is_file() {
+    if std::fs::symlink_metadata(&path).is_err() {
         return Err(usage(format!("{shown}: not a part directory (no {}); {hint}", shard::MANIFEST_FILE)));
     }
-    let text = scalesim::input::read_text(&path, scalesim::input::InputKind::Output)
-        .map_err(|e| usage(e.to_string()))?;
-    let m: Manifest = serde_json::from_str(&text)
-        .map_err(|e| usage(format!("{}: not a part manifest: {e}", path.display())))?;
-    if m.format != shard::FORMAT {
-        return Err(usage(format!(
-            "{}: the format is `{}`, expected `{}`",
-            path.display(),
-            m.format,
-            shard::FORMAT
-        )));
-    }
-    if shard::settings_hash(&m.settings) != m.settings_sha256 {
-        return Err(usage(format!(
-            "{}: the settings do not hash to the recorded settings_sha256 (was the manifest edited?)",
-            path.display()
-        )));
-    }
-    Ok(m)
+    let text =
+        scalesim::input::read_text(&path, InputKind::PartManifest).map_err(|e| usage(e.to_string()))?;
+    shard::parse_manifest(&text, &path.display().to_string()).map_err(usage)
 }
 
-/// Reads and decodes a part's results, checked against the manifest's hash.
+/// Reads a part's results through the guarded reader, hashing them as they are read (no second
+/// copy), checks the hash against the manifest's and decodes them.
 fn read_results<T: serde::de::DeserializeOwned>(dir: &Path, m: &Manifest) -> Result<T, CliError> {
     let path = dir.join(shard::RESULTS_FILE);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| usage(format!("{}: cannot read the results: {e}", path.display())))?;
-    if sha256::hex(&bytes) != m.results_sha256 {
+    let mut h = sha256::Sha256::new();
+    let bytes = scalesim::input::read_bytes_with(&path, InputKind::PartResults, |b| h.update(b))
+        .map_err(|e| usage(format!("{e}; re-run shard {} to write it again", m.shard)))?;
+    if h.finish_hex() != m.results_sha256 {
         return Err(usage(format!(
-            "{}: the results do not hash to the manifest's results_sha256 (damaged, or from another part)",
-            path.display()
+            "{}: the results do not match the manifest's results_sha256: the file is damaged or comes from another part; re-run shard {} to write it again",
+            path.display(),
+            m.shard
         )));
     }
-    shard::decode(&bytes).map_err(|e| usage(format!("{}: {e}", path.display())))
+    shard::decode(&bytes).map_err(|e| usage(format!("{}: {e}; re-run shard {}", path.display(), m.shard)))
+}
+
+/// Loads the scenario as the shards did and checks that every file it reads now is the one the
+/// shards read (`all`: and that it reads every file they read; a tune's candidates may read
+/// files the base scenario does not).
+fn check_inputs_now(
+    file: &Path,
+    overrides: &[String],
+    recorded: &[InputFile],
+    all: bool,
+) -> Result<(), CliError> {
+    let files = scalesim::config::Files::default();
+    scalesim::config::load_with_files(file, overrides, &files)?;
+    let now: Vec<InputFile> = files.read().iter().map(InputFile::from).collect();
+    let todo = "merge against the files the shards read (restore them), or re-run every shard against the files as they are now";
+    for f in &now {
+        match recorded.iter().find(|r| r.path == f.path) {
+            Some(r) if r.sha256 != f.sha256 || r.bytes != f.bytes => {
+                return Err(usage(format!(
+                    "`{}` changed since the shards ran (the shards read {} bytes, SHA-256 {}; it is now {} bytes, SHA-256 {}): {todo}",
+                    f.path,
+                    r.bytes,
+                    &r.sha256[..r.sha256.len().min(12)],
+                    f.bytes,
+                    &f.sha256[..f.sha256.len().min(12)]
+                )));
+            }
+            Some(_) => {}
+            None => {
+                return Err(usage(format!(
+                    "the scenario now reads `{}`, which the shards did not read (a new file matching a glob?): {todo}",
+                    f.path
+                )));
+            }
+        }
+    }
+    if all && let Some(r) = recorded.iter().find(|r| !now.iter().any(|f| f.path == r.path)) {
+        return Err(usage(format!(
+            "the shards read `{}`, which the scenario no longer reads (moved, or no longer matching a glob): {todo}",
+            r.path
+        )));
+    }
+    Ok(())
 }
 
 /// `scalesim merge PART_DIR… [--out DIR]`.
@@ -286,38 +331,37 @@ pub fn merge(cmd: MergeCommand) -> Result<(), CliError> {
         parts.push((dir.display().to_string(), read_manifest(dir)?));
     }
     let order = shard::check_parts(&parts).map_err(CliError::Usage)?;
-    let first = &parts[order[0]].1;
-    let ours = env!("CARGO_PKG_VERSION");
-    if first.version != ours {
+    let (first_name, first) = (&parts[order[0]].0, &parts[order[0]].1);
+    if first.version != shard::VERSION || first.commit != shard::COMMIT {
         return Err(usage(format!(
-            "{}: the parts were written by scalesim {}; this is scalesim {ours}, which merges only its own",
-            parts[order[0]].0, first.version
+            "{first_name}: the parts were written by {}; this is {}, which merges only parts of its own build: \
+             merge with the scalesim that ran the shards, or re-run the shards with this one",
+            first.build(),
+            shard::build_name(shard::VERSION, shard::COMMIT)
         )));
     }
-    let file = first
-        .settings
-        .get("file")
-        .and_then(|f| f.as_str())
-        .map(PathBuf::from)
-        .ok_or_else(|| usage(format!("{}: the settings name no scenario file", parts[order[0]].0)))?;
-    let bytes = std::fs::read(&file).map_err(|e| {
+    let recorded = |key: &str| first.settings.get(key);
+    let file = recorded("file").and_then(|f| f.as_str()).map(PathBuf::from).ok_or_else(|| {
         usage(format!(
-            "{}: cannot read the scenario file the parts were made from ({e}); run merge from the folder the shards ran in",
-            file.display()
+            "{first_name}: the settings name no scenario file; re-run the shards with this scalesim"
         ))
     })?;
-    if sha256::hex(&bytes) != first.scenario_sha256 {
+    let overrides: Vec<String> =
+        recorded("overrides").and_then(|o| serde_json::from_value(o.clone()).ok()).unwrap_or_default();
+    if std::fs::symlink_metadata(&file).is_err() {
         return Err(usage(format!(
-            "{}: the scenario file changed since the parts were written (its SHA-256 is {}, the parts' {})",
-            file.display(),
-            sha256::hex(&bytes),
-            first.scenario_sha256
+            "{}: the scenario file the shards ran is not there; run merge from the folder the shards ran in",
+            file.display()
         )));
     }
+    check_inputs_now(&file, &overrides, &first.inputs, first.command == "run")?;
     let dirs: Vec<&Path> = order.iter().map(|&k| cmd.parts[k].as_path()).collect();
     let manifests: Vec<&Manifest> = order.iter().map(|&k| &parts[k].1).collect();
-    let bad_settings =
-        |e: String| usage(format!("{}: the recorded settings are not valid: {e}", parts[order[0]].0));
+    let bad_settings = |e: String| {
+        usage(format!(
+            "{first_name}: the recorded settings are not valid ({e}); re-run the shards with this scalesim"
+        ))
+    };
     match first.command.as_str() {
         "run" => {
             let run = run_command(&first.settings, cmd.out.clone()).map_err(bad_settings)?;
@@ -340,23 +384,34 @@ pub fn merge(cmd: MergeCommand) -> Result<(), CliError> {
             }
             super::tune::merge(&tune, results)
         }
-        other => Err(usage(format!("{}: the command `{other}` is not run or tune", parts[order[0]].0))),
+        other => Err(usage(format!(
+            "{first_name}: the part was written by `scalesim {other}`, and merge puts together parts of run or tune; re-run the shards with this scalesim"
+        ))),
     }
 }
 
 /// The results hold exactly the jobs the manifest lists.
 fn check_jobs(dir: &Path, m: &Manifest, held: impl Iterator<Item = u64>) -> Result<(), CliError> {
-    let held: Vec<u64> = held.collect();
-    let listed: Vec<u64> = m.jobs.iter().map(|j| j.job).collect();
-    if held != listed {
-        return Err(usage(format!(
-            "{}: the results hold {} jobs, not the {} the manifest lists",
-            dir.display(),
-            held.len(),
-            listed.len()
-        )));
+    let mut listed = m.jobs.iter().map(|j| j.job);
+    let mut held = held;
+    let mut k = 0usize;
+    loop {
+        match (held.next(), listed.next()) {
+            (None, None) => return Ok(()),
+            (h, l) if h == l => k += 1,
+            (h, l) => {
+                let say = |x: Option<u64>| x.map_or_else(|| "nothing".to_string(), |j| format!("job {j}"));
+                return Err(usage(format!(
+                    "{}: entry {k} of {} is {}, but the manifest lists {} there: the part is damaged; re-run shard {} to write it again",
+                    dir.display(),
+                    shard::RESULTS_FILE,
+                    say(h),
+                    say(l),
+                    m.shard
+                )));
+            }
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
     let progress = TuneProgress::default();
     if let Some(shard) = cmd.shard {
         let all = tune::shard_jobs(&p.spec, p.candidates.len()).map_err(|e| usage(e.to_string()))?;
-        let owned = shard.jobs(all.len() as u64);
+        let owned = shard.jobs(all.len() as u64).map_err(usage)?;
         let runs = with_progress(&progress, p.candidates.len(), || {
             tune::run_shard(&p.spec, &p.base, &p.setups, p.oracle.as_ref(), &owned, cmd.threads, &progress)
         })
@@ -132,6 +132,8 @@ pub fn tune(cmd: TuneCommand) -> Result<(), CliError> {
             total_jobs: all.len() as u64,
             jobs,
             results: scalesim::shard::encode(&runs),
+            // Every file the base and the candidates read (trace, manifests).
+            inputs: p.sources.read(),
         };
         return part.write(&out_dir);
     }

@@ -3,10 +3,15 @@
 //! same [`Files`]: `tune` checks each candidate as a whole scenario, and the candidates would
 //! otherwise read and parse every trace once each. A `Files` lives as long as one command; it is
 //! not a cache across runs.
+//!
+//! It also keeps the list of every file read through it, with its size and SHA-256 as read
+//! ([`Files::read`]): a shard's part records it, and `merge` refuses parts whose inputs differ.
+//! Trace readers need not report their files: every read under [`Files::text`] and
+//! [`Files::trace`] is seen by [`crate::input::recording`].
 
-use crate::input::{InputError, InputKind};
+use crate::input::{FileRead, InputError, InputKind};
 use crate::traffic::TrafficSpec;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -15,6 +20,7 @@ use std::sync::{Arc, Mutex};
 pub struct Files {
     texts: Mutex<HashMap<PathBuf, Arc<str>>>,
     traces: Mutex<HashMap<String, TrafficSpec>>,
+    read: Mutex<BTreeMap<PathBuf, FileRead>>,
 }
 
 impl Files {
@@ -23,7 +29,9 @@ impl Files {
         if let Some(t) = self.texts.lock().expect("not poisoned").get(path) {
             return Ok(t.clone());
         }
-        let t: Arc<str> = crate::input::read_text(path, kind)?.into();
+        let (t, read) = crate::input::recording(|| crate::input::read_text(path, kind));
+        self.note(read);
+        let t: Arc<str> = t?.into();
         self.texts.lock().expect("not poisoned").insert(path.to_path_buf(), t.clone());
         Ok(t)
     }
@@ -38,9 +46,23 @@ impl Files {
         if let Some(v) = self.traces.lock().expect("not poisoned").get(&key) {
             return Ok(v.clone());
         }
-        let v = build()?;
+        let (v, read) = crate::input::recording(build);
+        self.note(read);
+        let v = v?;
         self.traces.lock().expect("not poisoned").insert(key, v.clone());
         Ok(v)
+    }
+
+    fn note(&self, read: Vec<FileRead>) {
+        let mut log = self.read.lock().expect("not poisoned");
+        for r in read {
+            log.entry(r.path.clone()).or_insert(r);
+        }
+    }
+
+    /// Every file read so far (the first read of each path), sorted by path.
+    pub fn read(&self) -> Vec<FileRead> {
+        self.read.lock().expect("not poisoned").values().cloned().collect()
     }
 
     /// How many distinct files and trace sections were read (for tests).
@@ -82,5 +104,19 @@ mod tests {
         assert!(ok.is_ok(), "errors are not kept");
         assert_eq!(files.reads(), 3);
         assert!(files.text(&dir.path().join("missing"), InputKind::Manifest).is_err());
+        // Every file read is listed once, with the hash of what was read.
+        let t = dir.path().join("t.csv");
+        std::fs::write(&t, "time,rate\n0,1\n").unwrap();
+        files
+            .trace("t".into(), || {
+                crate::input::read_text(&t, InputKind::Trace).unwrap();
+                crate::input::read_text(&t, InputKind::Trace).unwrap();
+                Ok::<_, ()>(TrafficSpec::from_shape(Shape::Constant(1.0), Process::Poisson, None))
+            })
+            .unwrap();
+        let read = files.read();
+        assert_eq!(read.iter().map(|r| r.path.clone()).collect::<Vec<_>>(), vec![p, t]);
+        assert_eq!(read[0].sha256, crate::report::sha256::hex(b"x"));
+        assert_eq!(read[1].bytes, 14);
     }
 }

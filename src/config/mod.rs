@@ -42,14 +42,25 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ConfigError> 
 /// [`load`], with the warnings about suspicious but runnable settings, one line each
 /// (`warning: file:line:col: key: message`).
 pub fn load_with_warnings(path: &Path, overrides: &[String]) -> Result<(Scenario, Vec<String>), ConfigError> {
+    load_with_files(path, overrides, &Files::default())
+}
+
+/// [`load_with_warnings`], reading the scenario and every file it names through `files`, which
+/// then lists them all ([`Files::read`]).
+pub fn load_with_files(
+    path: &Path,
+    overrides: &[String],
+    files: &Files,
+) -> Result<(Scenario, Vec<String>), ConfigError> {
     let origin = path.display().to_string();
-    let text = crate::input::read_text(path, crate::input::InputKind::Scenario)
+    let text = files
+        .text(path, crate::input::InputKind::Scenario)
         .map_err(|e| ConfigError::file(&origin, e.message))?;
     let base_dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    load_str_with_warnings(&text, &origin, base_dir, overrides)
+    load_str_with_files(&text, &origin, base_dir, overrides, files)
 }
 
 /// The scenario text with `--set` overrides applied (as the run saw it), or why they cannot be.
