@@ -15,6 +15,7 @@ pub mod charts;
 pub mod compare;
 pub mod files;
 pub mod html;
+pub mod markup;
 pub mod meta;
 pub mod read;
 pub mod sha256;
