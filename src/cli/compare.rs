@@ -21,7 +21,14 @@ pub fn compare(cmd: CompareCommand) -> Result<(), CliError> {
     let out = cmd.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join("compare").join(format!("{}--{}", name(&cmd.base), name(&cmd.other)))
     });
-    for p in compare::write_compare(&out, &base, &other)? {
+    let mut staging = scalesim::report::atomic::Staging::new(&out, "compare")?;
+    for dir in [&cmd.base, &cmd.other] {
+        for name in read::FILES_READ {
+            staging.protect(&dir.join(name));
+        }
+    }
+    compare::stage_compare(&mut staging, &base, &other)?;
+    for p in super::commit(staging)? {
         note(format_args!("wrote {}", p.display()));
     }
     Ok(())

@@ -21,7 +21,7 @@ pub fn export(cmd: ExportCommand) -> Result<(), CliError> {
     let exported = p.export(&opts).map_err(|e| CliError::Usage(e.to_string()))?;
     match &cmd.out {
         Some(path) => {
-            super::write_file_atomic(path, exported.yaml.as_bytes())?;
+            super::write_file_atomic(path, exported.yaml.as_bytes(), &[&cmd.file])?;
             note(format_args!("wrote {}", path.display()));
         }
         None => print_stdout(&exported.yaml)?,

@@ -34,7 +34,7 @@ struct Prepared {
 fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
     let (mut scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
     for w in &warnings {
-        eprintln!("{w}");
+        eprintln!("{}", super::terminal_safe(w));
     }
     if let Some(seed) = cmd.seed {
         scenario.seed = seed;
@@ -91,6 +91,13 @@ fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
             None => dir,
         }
     });
+    // Outputs never replace an input: refused here, before simulating (the commit checks again).
+    let names: Vec<&str> = if cmd.shard.is_some() {
+        vec![scalesim::shard::RESULTS_FILE, scalesim::shard::MANIFEST_FILE]
+    } else {
+        report::OUTPUT_FILES.iter().copied().chain(cmd.report.then_some("report.html")).collect()
+    };
+    report::atomic::check_outputs(&out_dir, &names, std::slice::from_ref(&cmd.file))?;
     Ok(Prepared { scenario, options, overrides, charts, out_dir })
 }
 
@@ -173,10 +180,10 @@ fn write_outputs(cmd: &RunCommand, prep: &Prepared, runs: &[RunResult]) -> Resul
     let mut meta = ReportMeta::from_scenario(scenario);
     meta.provenance = provenance(&cmd.file, &prep.overrides);
     meta.capacity = replica_capacity(scenario);
-    let mut written = report::write_report(out_dir, &meta, runs, charts)?;
-    if cmd.report {
-        written.push(report::html::write(out_dir, &meta, runs, charts)?);
-    }
+    let mut staging = report::atomic::Staging::new(out_dir, "run")?;
+    staging.protect(&cmd.file);
+    report::stage_report(&mut staging, &meta, runs, charts, cmd.report)?;
+    let written = super::commit(staging)?;
     let verdict = report::verdict::verdict(&meta, &scalesim::record::aggregate::aggregate(runs));
     print_stdout(&format!("{}\n{}", report::summary_table_meta(&meta, runs), verdict.text()))?;
     for (file, why) in report::empty_charts(&meta, runs, charts) {
@@ -210,20 +217,43 @@ pub fn report(cmd: ReportCommand) -> Result<(), CliError> {
                 "--window: a tune folder's charts are not time series; leave --window out".into(),
             ));
         }
-        let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
-        let path = report::html::write_tune(&cmd.dir, &out).map_err(CliError::Usage)?;
-        note(format_args!("wrote {}", path.display()));
+        let mut staging = report_staging(&cmd, "tune")?;
+        report::html::stage_tune(&cmd.dir, &mut staging).map_err(CliError::Usage)?;
+        for p in super::commit(staging)? {
+            note(format_args!("wrote {}", p.display()));
+        }
         return Ok(());
     }
     let loaded = report::read::read_dir(&cmd.dir).map_err(CliError::Usage)?;
     let charts = chart_options(&cmd.charts, &loaded.meta.clock, loaded.meta.duration_s)?;
-    let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
-    let path = report::html::write_with_summary(&out, &loaded.meta, &loaded.summary, &loaded.runs, &charts)?;
+    let mut staging = report_staging(&cmd, "run")?;
+    report::html::stage(&mut staging, &loaded.meta, &loaded.summary, &loaded.runs, &charts)?;
+    let written = super::commit(staging)?;
     for (file, why) in report::empty_charts(&loaded.meta, &loaded.runs, &charts) {
         note(format_args!("{file}: {why}"));
     }
-    note(format_args!("wrote {}", path.display()));
+    for p in written {
+        note(format_args!("wrote {}", p.display()));
+    }
     Ok(())
+}
+
+/// Where `report` stages report.html: into the folder it reads, the page joins the output set
+/// of the command that wrote the folder (`set`: a later run or tune there removes it); into
+/// another folder (`--out`), it is the `report` command's own set. The files read are inputs.
+fn report_staging(cmd: &ReportCommand, set: &str) -> Result<report::atomic::Staging, CliError> {
+    let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
+    let same =
+        out == cmd.dir || matches!((out.canonicalize(), cmd.dir.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    let mut staging = if same {
+        report::atomic::Staging::adding_to(&out, set)?
+    } else {
+        report::atomic::Staging::new(&out, "report")?
+    };
+    for name in report::read::FILES_READ {
+        staging.protect(&cmd.dir.join(name));
+    }
+    Ok(staging)
 }
 
 fn chart_options(

@@ -367,17 +367,26 @@ pub(crate) fn compare_figure(base: &Loaded, other: &Loaded) -> Figure {
     }
 }
 
-/// Writes `compare.json` and `compare.png` into `dir`. Returns the paths.
+/// Writes `compare.json` and `compare.png` into `dir`, both or neither. Returns the paths.
 pub fn write_compare(dir: &Path, base: &Loaded, other: &Loaded) -> Result<Vec<PathBuf>, ReportError> {
-    // Both files or neither ([`super::atomic::Staging`]).
-    let mut staging = super::atomic::Staging::new(dir)?;
+    let mut staging = super::atomic::Staging::new(dir, "compare")?;
+    stage_compare(&mut staging, base, other)?;
+    Ok(staging.commit()?.written)
+}
+
+/// Stages `compare.json` and `compare.png` into `staging`; the caller commits.
+pub fn stage_compare(
+    staging: &mut super::atomic::Staging,
+    base: &Loaded,
+    other: &Loaded,
+) -> Result<(), ReportError> {
+    let dir = staging.dest().to_path_buf();
     let mut s = serde_json::to_string_pretty(&compare_value(base, other)).expect("JSON values serialise");
     s.push('\n');
     staging.write("compare.json", s.as_bytes())?;
     let png =
         render_png(&compare_figure(base, other)).map_err(|e| ReportError::io(&dir.join("compare.png"), e))?;
-    staging.write("compare.png", &png)?;
-    staging.commit()
+    staging.write("compare.png", &png)
 }
 
 #[cfg(test)]

@@ -7,43 +7,30 @@
 //!
 //! The same inputs give the same bytes (no timestamps; SVG text is deterministic).
 
+use super::atomic::Staging;
 use super::chart::render_svg;
 use super::charts::{ChartOptions, build_all, first_replications};
 use super::markup::{Html, html};
 use super::read::{aggregates, cost_above_oracle};
-use super::{ReportError, ReportMeta, files};
+use super::{ReportError, ReportMeta};
 use crate::record::aggregate::PolicyAggregate;
 use crate::record::{DecisionRow, RunResult};
 use crate::time::from_secs_f64;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Writes `report.html` into `dir` (created if needed), atomically (a temporary file renamed
-/// into place). Returns its path.
-pub fn write(
-    dir: &Path,
-    meta: &ReportMeta,
-    runs: &[RunResult],
-    opts: &ChartOptions,
-) -> Result<PathBuf, ReportError> {
-    let summary = files::summary_value(meta, runs);
-    write_with_summary(dir, meta, &summary, runs, opts)
-}
-
-/// [`write`] with the figures taken from a `summary.json` document (as `report DIR` reads it).
-pub fn write_with_summary(
-    dir: &Path,
+/// Stages `report.html` into `staging`, with the figures taken from a `summary.json`
+/// document (as `report DIR` reads it, or as `run` writes it); the caller commits.
+pub fn stage(
+    staging: &mut Staging,
     meta: &ReportMeta,
     summary: &serde_json::Value,
     runs: &[RunResult],
     opts: &ChartOptions,
-) -> Result<PathBuf, ReportError> {
-    let path = dir.join("report.html");
+) -> Result<(), ReportError> {
+    let path = staging.dest().join("report.html");
     let html = render(meta, summary, runs, opts).map_err(|e| ReportError::io(&path, e))?.into_string();
-    let mut staging = super::atomic::Staging::new(dir)?;
-    staging.write("report.html", html.as_bytes())?;
-    staging.commit()?;
-    Ok(path)
+    staging.write("report.html", html.as_bytes())
 }
 
 const CSS: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1320px;color:#222;padding:0 1em}\
@@ -389,10 +376,10 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> Html {
     h
 }
 
-/// `report.html` for a `tune` output folder: the search and its verdict (the best candidate,
-/// its margin to each constraint, its cost against the oracle's), `pareto.png` and
-/// `sensitivity.png` inline, and the candidates table (sortable). Returns the path written.
-pub fn write_tune(dir: &Path, out: &Path) -> Result<PathBuf, String> {
+/// `report.html` for a `tune` output folder `dir`, staged into `staging`: the search and its
+/// verdict (the best candidate, its margin to each constraint, its cost against the oracle's),
+/// `pareto.png` and `sensitivity.png` inline, and the candidates table (sortable).
+pub fn stage_tune(dir: &Path, staging: &mut Staging) -> Result<(), String> {
     use crate::input::{InputKind, read_text};
     let tune: serde_json::Value = serde_json::from_str(
         &read_text(&dir.join("tune.json"), InputKind::Output).map_err(|e| e.to_string())?,
@@ -409,10 +396,7 @@ pub fn write_tune(dir: &Path, out: &Path) -> Result<PathBuf, String> {
     let html = render_tune(&tune, &charts)
         .map_err(|e| format!("{}: {e}", dir.join("tune.json").display()))?
         .into_string();
-    let mut staging = super::atomic::Staging::new(out).map_err(|e| e.to_string())?;
-    staging.write("report.html", html.as_bytes()).map_err(|e| e.to_string())?;
-    staging.commit().map_err(|e| e.to_string())?;
-    Ok(out.join("report.html"))
+    staging.write("report.html", html.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// A number of tune.json as the table shows it.
@@ -570,6 +554,7 @@ pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::files;
     use crate::report::testdata::fixture;
 
     #[test]
