@@ -418,7 +418,7 @@ fn commit(staging: scalesim::report::atomic::Staging) -> Result<Vec<PathBuf>, Cl
     let done = staging.commit()?;
     for p in &done.removed {
         note(format_args!(
-            "removed {} (written by this command's previous run in the folder, not by this one)",
+            "removed {} (an output of an earlier write into this folder that this one replaces and does not produce)",
             p.display()
         ));
     }
