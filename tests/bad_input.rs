@@ -661,7 +661,11 @@ fn scenario_named_scenario_toml_run_with_out_dot_is_refused() {
         for want in ["scenario.toml", "input", "--out"] {
             assert!(err.contains(want), "--out {out}: wanted `{want}` in {err}");
         }
-        assert_eq!(std::fs::read_to_string(c.path("scenario.toml")).expect("read"), BASE, "the scenario changed");
+        assert_eq!(
+            std::fs::read_to_string(c.path("scenario.toml")).expect("read"),
+            BASE,
+            "the scenario changed"
+        );
         assert!(!c.path("summary.json").exists(), "--out {out}: simulated and wrote outputs");
     }
     // The same through a symbolic link to the scenario's folder.
@@ -683,7 +687,11 @@ fn stale_report_html_is_removed_by_a_later_run() {
     // A later run without --report: the page of the earlier run goes, with the commit.
     let o = c.run(&["run", "s.toml", "--set", "traffic.rate=9", "--out", "out"]);
     ok(&o, "second run");
-    assert!(!c.path("out/report.html").exists(), "a stale report.html survived: {:?}", listing(&c.path("out")));
+    assert!(
+        !c.path("out/report.html").exists(),
+        "a stale report.html survived: {:?}",
+        listing(&c.path("out"))
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("removed") && err.contains("report.html"), "{err}");
     // The file it did not write is left, with a warning naming it.
@@ -704,15 +712,22 @@ fn stale_report_html_is_removed_by_a_later_run() {
 #[test]
 fn stale_report_html_is_removed_by_a_later_tune() {
     let c = Case::new(BASE);
-    let tune = |target: &str| {
-        c.run(&["tune", "s.toml", "--policy", "rps-5", "--vary", target, "--out", "t"])
-    };
+    let tune = |target: &str| c.run(&["tune", "s.toml", "--policy", "rps-5", "--vary", target, "--out", "t"]);
     ok(&tune("policy.rps-5.target=4,5"), "tune");
     ok(&c.run(&["report", "t"]), "report");
     assert!(c.path("t/report.html").exists() && c.path("t/best.toml").exists());
     // A tune where no candidate is feasible writes no best.*, and the old page goes with them.
     let o = c.run(&[
-        "tune", "s.toml", "--policy", "rps-5", "--vary", "policy.rps-5.target=4,5", "--require", "cost<0", "--out", "t",
+        "tune",
+        "s.toml",
+        "--policy",
+        "rps-5",
+        "--vary",
+        "policy.rps-5.target=4,5",
+        "--require",
+        "cost<0",
+        "--out",
+        "t",
     ]);
     assert!(matches!(o.status.code(), Some(0) | Some(3)), "{}", String::from_utf8_lossy(&o.stderr));
     let names = listing(&c.path("t"));
@@ -739,7 +754,9 @@ fn report_on_a_half_deleted_folder_names_the_missing_file() {
 
 #[test]
 fn terminal_escape_codes_in_policy_names_are_not_printed_raw() {
-    let c = Case::new(&BASE.replace("name = \"fixed-2\"", "name = \"fixed-\\u001b[31mRED\\u001b]0;pwned\\u0007\""));
+    let c = Case::new(
+        &BASE.replace("name = \"fixed-2\"", "name = \"fixed-\\u001b[31mRED\\u001b]0;pwned\\u0007\""),
+    );
     let o = c.run(&["run", "s.toml", "--out", "out"]);
     ok(&o, "run");
     for (what, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {

@@ -138,7 +138,9 @@ fn tune_report_loads_in_headless_chromium() {
 #[test]
 fn injected_currency_handler_does_not_run_in_chromium() {
     if !Path::new(CHROMIUM).exists() {
-        eprintln!("\n\n*** SKIPPED injected_currency_handler_does_not_run_in_chromium: {CHROMIUM} is absent ***\n\n");
+        eprintln!(
+            "\n\n*** SKIPPED injected_currency_handler_does_not_run_in_chromium: {CHROMIUM} is absent ***\n\n"
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

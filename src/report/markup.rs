@@ -170,7 +170,8 @@ mod tests {
         let currency = "<img src=x onerror=alert(1)>";
         let name = String::from("a&b \"c\" 'd'");
         let mut h = Html::new();
-        html!(h; "<p class=\"v\">", currency, " ", name, " ", 3u32, "</p>");
+        let n = 3u32;
+        html!(h; "<p class=\"v\">", currency, " ", name, " ", n, "</p>");
         assert_eq!(
             h.as_str(),
             "<p class=\"v\">&lt;img src=x onerror=alert(1)&gt; a&amp;b &quot;c&quot; &#39;d&#39; 3</p>"

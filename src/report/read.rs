@@ -45,8 +45,18 @@ pub fn read_dir(dir: &Path) -> Result<Loaded, String> {
     }
     let text = crate::input::read_text(&sp, crate::input::InputKind::Output)
         .map_err(|e| format!("{e} (expected an output folder written by `scalesim run`)"))?;
-    let summary: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", sp.display()))?;
-    let mut meta = ReportMeta::from_summary(&summary).map_err(|e| format!("{}: {e}", sp.display()))?;
+    let summary: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not valid JSON ({e}); expected the summary.json `scalesim run` writes; run the scenario again into this folder",
+            sp.display()
+        )
+    })?;
+    let mut meta = ReportMeta::from_summary(&summary).map_err(|e| {
+        format!(
+            "{}: {e}; expected the summary.json `scalesim run` writes (docs/summary.schema.json); run the scenario again into this folder",
+            sp.display()
+        )
+    })?;
     meta.provenance.text =
         crate::input::read_text(&dir.join("scenario.toml"), crate::input::InputKind::Scenario).ok();
     let mut runs = read_timeseries(&dir.join("timeseries.csv"))?;
@@ -104,7 +114,11 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<RunResult>, String> {
     let c = Cols::new(&rd.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone());
     for need in ["start_s", "end_s", "policy", "replication"] {
         if !c.0.contains_key(need) {
-            return Err(format!("{}: no `{need}` column", path.display()));
+            return Err(format!(
+                "{}: the header has no `{need}` column; expected the timeseries.csv `scalesim run` writes; \
+                 run the scenario again into this folder",
+                path.display()
+            ));
         }
     }
     let mut runs: Vec<RunResult> = Vec::new();
