@@ -15,7 +15,7 @@ fn main() -> ExitCode {
     match cli::execute(args.into_command()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", cli::terminal_safe(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -869,3 +869,204 @@ fn trace_timestamps_far_apart_are_refused() {
     c.write("r.csv", "time\n-200000-01-01 00:00:00\n+200000-01-01 00:00:00\n");
     c.refuses(&["validate", "s.toml"], 2, &["r.csv:3:1: column `time`", "at most 3660 days"]);
 }
+
+// ---- issue 21: outputs and report ----------------------------------------------------------
+
+/// Names in `dir` (sorted).
+fn listing(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn ok(out: &std::process::Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: exit {:?}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn currency_with_markup_is_escaped_in_report_html() {
+    let c = Case::new(&format!("{BASE}\n[cost]\ncurrency = \"<img src=x onerror=alert(1)>\"\n"));
+    ok(&c.run(&["run", "s.toml", "--report", "--out", "out"]), "run --report");
+    let page = std::fs::read_to_string(c.path("out/report.html")).expect("report.html");
+    assert!(!page.contains("<img"), "a live <img> in report.html");
+    let verdict = page.split("id=\"verdict-text\">").nth(1).expect("the verdict");
+    assert!(verdict.contains("&lt;img src=x onerror=alert(1)&gt;"), "{}", &verdict[..verdict.len().min(300)]);
+    // `report DIR` writes the page again through the same path.
+    std::fs::remove_file(c.path("out/report.html")).expect("rm");
+    ok(&c.run(&["report", "out"]), "report");
+    let again = std::fs::read_to_string(c.path("out/report.html")).expect("report.html");
+    assert!(!again.contains("<img") && again.contains("&lt;img src=x"), "report DIR");
+}
+
+#[test]
+fn scenario_named_scenario_toml_run_with_out_dot_is_refused() {
+    let c = Case::new(BASE);
+    c.write("scenario.toml", BASE);
+    for out in [".", "./", c.dir.path().to_str().expect("utf-8 path")] {
+        let o = c.run(&["run", "scenario.toml", "--set", "simulation.duration=5m", "--out", out]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "--out {out}: {err}");
+        assert!(err.starts_with("error: "), "{err}");
+        for want in ["scenario.toml", "input", "--out"] {
+            assert!(err.contains(want), "--out {out}: wanted `{want}` in {err}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(c.path("scenario.toml")).expect("read"),
+            BASE,
+            "the scenario changed"
+        );
+        assert!(!c.path("summary.json").exists(), "--out {out}: simulated and wrote outputs");
+    }
+    // The same through a symbolic link to the scenario's folder.
+    std::os::unix::fs::symlink(c.dir.path(), c.path("link")).expect("symlink");
+    let o = c.run(&["run", "scenario.toml", "--out", "link"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(c.path("scenario.toml")).expect("read"), BASE);
+    // export and tune refuse to replace their scenario too.
+    let o = c.run(&["export", "scenario.toml", "--policy", "rps-5", "--out", "scenario.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(c.path("scenario.toml")).expect("read"), BASE);
+}
+
+#[test]
+fn stale_report_html_is_removed_by_a_later_run() {
+    let c = Case::new(BASE);
+    ok(&c.run(&["run", "s.toml", "--report", "--out", "out"]), "run --report");
+    assert!(c.path("out/report.html").exists());
+    // A later run without --report: the page of the earlier run goes, with the commit.
+    let o = c.run(&["run", "s.toml", "--set", "traffic.rate=9", "--out", "out"]);
+    ok(&o, "second run");
+    assert!(
+        !c.path("out/report.html").exists(),
+        "a stale report.html survived: {:?}",
+        listing(&c.path("out"))
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("removed") && err.contains("report.html"), "{err}");
+    // The file it did not write is left, with a warning naming it.
+    assert!(err.contains("warning:") && err.contains("previous.txt"), "{err}");
+    assert_eq!(std::fs::read_to_string(c.path("out/previous.txt")).expect("kept"), "previous run\n");
+    // A page written by `report DIR` joins the run's outputs: the next run removes it too.
+    ok(&c.run(&["report", "out"]), "report");
+    assert!(c.path("out/report.html").exists());
+    ok(&c.run(&["run", "s.toml", "--out", "out"]), "third run");
+    assert!(!c.path("out/report.html").exists(), "report DIR's page survived a later run");
+    let mut want: Vec<String> =
+        scalesim::report::OUTPUT_FILES.iter().map(|s| s.to_string()).chain(["previous.txt".into()]).collect();
+    want.push(scalesim::report::atomic::RECORD.into());
+    want.sort();
+    assert_eq!(listing(&c.path("out")), want);
+}
+
+#[test]
+fn stale_report_html_is_removed_by_a_later_tune() {
+    let c = Case::new(BASE);
+    let tune = |target: &str| c.run(&["tune", "s.toml", "--policy", "rps-5", "--vary", target, "--out", "t"]);
+    ok(&tune("policy.rps-5.target=4,5"), "tune");
+    ok(&c.run(&["report", "t"]), "report");
+    assert!(c.path("t/report.html").exists() && c.path("t/best.toml").exists());
+    // A tune where no candidate is feasible writes no best.*, and the old page goes with them.
+    let o = c.run(&[
+        "tune",
+        "s.toml",
+        "--policy",
+        "rps-5",
+        "--vary",
+        "policy.rps-5.target=4,5",
+        "--require",
+        "cost<0",
+        "--out",
+        "t",
+    ]);
+    assert!(matches!(o.status.code(), Some(0) | Some(3)), "{}", String::from_utf8_lossy(&o.stderr));
+    let names = listing(&c.path("t"));
+    assert!(!names.contains(&"report.html".to_string()), "a stale report.html survived a tune: {names:?}");
+    assert!(!names.contains(&"best.toml".to_string()), "a stale best.toml survived: {names:?}");
+    assert!(names.contains(&"tune.json".to_string()), "{names:?}");
+}
+
+#[test]
+fn report_on_a_half_deleted_folder_names_the_missing_file() {
+    let c = Case::new(BASE);
+    ok(&c.run(&["run", "s.toml", "--out", "r"]), "run");
+    std::fs::remove_file(c.path("r/timeseries.csv")).expect("rm");
+    for args in [&["report", "r"][..], &["compare", "r", "r", "--out", "out"][..]] {
+        let o = c.run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("timeseries.csv") && err.contains("missing"), "{args:?}: {err}");
+        assert!(!err.contains("No request was served"), "{err}");
+    }
+    assert!(!c.path("r/report.html").exists());
+    c.assert_out_intact();
+}
+
+#[test]
+fn terminal_escape_codes_in_policy_names_are_not_printed_raw() {
+    let c = Case::new(
+        &BASE.replace("name = \"fixed-2\"", "name = \"fixed-\\u001b[31mRED\\u001b]0;pwned\\u0007\""),
+    );
+    let o = c.run(&["run", "s.toml", "--out", "out"]);
+    ok(&o, "run");
+    for (what, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+        assert!(!bytes.contains(&0x1b) && !bytes.contains(&0x07), "{what} holds raw control characters");
+    }
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("fixed-\\u{1b}[31mRED"), "{out}");
+    let v = c.run(&["validate", "s.toml"]);
+    assert!(!v.stdout.contains(&0x1b) && !v.stderr.contains(&0x1b), "validate printed raw escapes");
+}
+
+#[test]
+fn compare_of_unrelated_folders_warns() {
+    let c = Case::new(BASE);
+    c.write("other.toml", &BASE.replace("seed = 3", "seed = 9").replace("rate = 5", "rate = 8"));
+    ok(&c.run(&["run", "s.toml", "--out", "a"]), "run a");
+    ok(&c.run(&["run", "s.toml", "--out", "a2"]), "run a2");
+    ok(&c.run(&["run", "other.toml", "--out", "b"]), "run b");
+    let o = c.run(&["compare", "a", "b", "--out", "cmp"]);
+    ok(&o, "compare");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("warning:") && err.contains("not like for like"), "{err}");
+    assert!(err.contains("seeds [3] vs [9]") && err.contains("requests offered"), "{err}");
+    // Two runs of one scenario: no such warning.
+    let o = c.run(&["compare", "a", "a2", "--out", "cmp2"]);
+    ok(&o, "compare like for like");
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("not like for like"));
+}
+
+#[test]
+fn export_prometheus_with_a_newline_writes_yaml_that_parses() {
+    let c = Case::new(&BASE.replace("name = \"rps-5\"", "name = \"rps-5\\nevil: 1\""));
+    let o = c.run(&[
+        "export",
+        "s.toml",
+        "--policy",
+        "rps-5\nevil: 1",
+        "--prometheus",
+        "http://prom:9090\nfoo: bar",
+        "--target",
+        "web\nx: 1",
+        "--out",
+        "out/m.yaml",
+    ]);
+    ok(&o, "export");
+    let text = std::fs::read_to_string(c.path("out/m.yaml")).expect("written");
+    let docs = scalesim::policy::export::yaml_docs(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(docs.len(), 1, "{text}");
+    let trigger = &docs[0]["spec"]["triggers"][0]["metadata"];
+    assert_eq!(trigger["serverAddress"].as_str(), Some("http://prom:9090\nfoo: bar"), "{text}");
+    assert!(docs[0].get("foo").is_none() && docs[0].get("evil").is_none(), "{text}");
+    // The header's comments stay comments: no line of it starts a key.
+    for line in text.lines().take_while(|l| !l.starts_with("apiVersion")) {
+        assert!(line.starts_with('#'), "a header line is not a comment: {line}\n{text}");
+    }
+}

@@ -132,3 +132,38 @@ fn tune_report_loads_in_headless_chromium() {
     );
     assert!(html.contains("Best: <b>target="), "the verdict names the best candidate");
 }
+
+/// Issue 21: a currency carrying markup is text in report.html — the injected `onerror`
+/// handler does not run in the browser.
+#[test]
+fn injected_currency_handler_does_not_run_in_chromium() {
+    if !Path::new(CHROMIUM).exists() {
+        eprintln!(
+            "\n\n*** SKIPPED injected_currency_handler_does_not_run_in_chromium: {CHROMIUM} is absent ***\n\n"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[simulation]\nname = \"xss\"\nduration = \"10m\"\nseed = 3\n\n[traffic]\nrate = 5\n\n[service]\nworkers = 2\n\n\
+         [service.demand]\ndistribution = \"exponential\"\nmean = \"100ms\"\n\n\
+         [cost]\ncurrency = \"<img src=x onerror=\\\"document.documentElement.setAttribute('data-pwned','yes')\\\">\"\n\n\
+         [[policy]]\nname = \"fixed-2\"\ntype = \"fixed\"\nreplicas = 2\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let st = Command::new(env!("CARGO_BIN_EXE_scalesim"))
+        .args(["run", scenario.to_str().unwrap(), "--report", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let url = format!("file://{}", out.join("report.html").display());
+    let dom = chromium(&tmp.path().join("profile-dom"), &["--dump-dom", &url]);
+    let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(html.contains("data-ready=\"yes\""), "the page's script did not finish");
+    assert!(!html.contains("data-pwned=\"yes\""), "the injected onerror handler ran");
+    assert!(!html.contains("<img src=\"x\""), "the injected <img> is an element of the DOM");
+    assert!(html.contains("&lt;img src=x onerror="), "the currency is not shown as text");
+}

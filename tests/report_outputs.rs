@@ -143,10 +143,12 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
     out
 }
 
+/// The output files in `dir` (not the record of what was written, `.scalesim-outputs`).
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != scalesim::report::atomic::RECORD)
         .collect();
     v.sort();
     v
@@ -173,6 +175,11 @@ fn every_file_is_written_and_parseable() {
     let written = write_outputs(&out, &s, &r).unwrap();
     assert_eq!(written.len(), FILES.len());
     assert_eq!(names(&out), FILES);
+    // The record names every file written, as the run's.
+    let record = std::fs::read_to_string(out.join(scalesim::report::atomic::RECORD)).unwrap();
+    for f in FILES {
+        assert!(record.contains(&format!("run\t{f}\n")), "{f} not in the record:\n{record}");
+    }
 
     // timeseries.csv: header and one row per policy × replication × interval.
     let mut rd = csv::Reader::from_path(out.join("timeseries.csv")).unwrap();

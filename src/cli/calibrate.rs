@@ -36,7 +36,7 @@ pub fn calibrate(cmd: CalibrateCommand) -> Result<(), CliError> {
         .map_err(CliError::Calibrate)?;
     let toml = service_toml(&cal.fit.params, &origin);
     if let Some(out) = &cmd.out {
-        super::write_file_atomic(out, toml.as_bytes())?;
+        super::write_file_atomic(out, toml.as_bytes(), &[&cmd.locust])?;
     }
     if cmd.json {
         let mut v = json_report(&cal, &toml);

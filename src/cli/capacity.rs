@@ -141,12 +141,13 @@ pub fn capacity(cmd: CapacityCommand) -> Result<(), CliError> {
     let name = loaded.scenario.as_ref().map_or_else(|| stem(&cmd.file), |s| s.name.clone());
     let out = cmd.out_dir.clone().unwrap_or_else(|| PathBuf::from("output").join(&name));
     // Both files or neither: the CSV is not replaced when the chart fails.
-    let mut staging = report::atomic::Staging::new(&out)?;
+    let mut staging = report::atomic::Staging::new(&out, "capacity")?;
+    staging.protect(&cmd.file);
     staging.write("capacity_steps.csv", &report::capacity::steps_csv(result))?;
     let title = format!("{name}: one replica, {}-loop step test, seed {}", result.mode, est.seeds[0]);
     report::capacity::chart(&staging.path("capacity.png"), &title, result, answer)?;
     staging.add("capacity.png");
-    let written = staging.commit()?;
+    let written = super::commit(staging)?;
     if cmd.json {
         let v = report::capacity::estimate_json(&est);
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
@@ -619,7 +620,7 @@ pub fn recommend(cmd: RecommendCommand) -> Result<(), CliError> {
     // Relative paths in the text are relative to the scenario it came from; the file is written
     // elsewhere, so they are rewritten relative to its own folder (it runs from there).
     let toml = super::paths::rebase_text(&toml, &plan.base_dir, &out);
-    super::write_file_atomic(&path, toml.as_bytes())?;
+    super::write_file_atomic(&path, toml.as_bytes(), &[&cmd.file])?;
     let _ = writeln!(s, "\nwrote {} (run it with `scalesim run {}`)", path.display(), path.display());
     print_stdout(&s)
 }

@@ -9,6 +9,17 @@ use std::path::PathBuf;
 pub fn compare(cmd: CompareCommand) -> Result<(), CliError> {
     let base = read::read_dir(&cmd.base).map_err(CliError::Usage)?;
     let other = read::read_dir(&cmd.other).map_err(CliError::Usage)?;
+    let differ = compare::differences(&base, &other);
+    if !differ.is_empty() {
+        super::warn(format_args!(
+            "{} and {} are not like for like: {}; every policy's figures move with these, so a \
+             difference below is not the policies' alone (compare runs of one scenario, seed and \
+             horizon to compare policies; a what-if changes one thing on purpose)",
+            cmd.base.display(),
+            cmd.other.display(),
+            differ.join(", ")
+        ));
+    }
     if cmd.json {
         let mut s =
             serde_json::to_string_pretty(&compare::compare_value(&base, &other)).expect("JSON serialises");
@@ -21,7 +32,14 @@ pub fn compare(cmd: CompareCommand) -> Result<(), CliError> {
     let out = cmd.out.clone().unwrap_or_else(|| {
         PathBuf::from("output").join("compare").join(format!("{}--{}", name(&cmd.base), name(&cmd.other)))
     });
-    for p in compare::write_compare(&out, &base, &other)? {
+    let mut staging = scalesim::report::atomic::Staging::new(&out, "compare")?;
+    for dir in [&cmd.base, &cmd.other] {
+        for name in read::FILES_READ {
+            staging.protect(&dir.join(name));
+        }
+    }
+    compare::stage_compare(&mut staging, &base, &other)?;
+    for p in super::commit(staging)? {
         note(format_args!("wrote {}", p.display()));
     }
     Ok(())

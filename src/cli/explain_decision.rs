@@ -110,8 +110,16 @@ pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
         };
         let mut text = serde_json::to_string_pretty(&case.body).expect("JSON values serialize");
         text.push('\n');
-        super::write_file_atomic(path, text.as_bytes())?;
-        eprintln!("wrote {} (scalesim explain {} {})", path.display(), case.kind, path.display());
+        super::write_file_atomic(path, text.as_bytes(), &[])?;
+        eprintln!(
+            "{}",
+            super::terminal_safe(&format!(
+                "wrote {} (scalesim explain {} {})",
+                path.display(),
+                case.kind,
+                path.display()
+            ))
+        );
     }
     if c.json {
         let v = serde_json::json!({

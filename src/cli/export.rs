@@ -19,9 +19,20 @@ pub fn export(cmd: ExportCommand) -> Result<(), CliError> {
         ..ExportOptions::for_scenario(&scenario.name, cmd.target.as_deref())
     };
     let exported = p.export(&opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    // What is written must parse back: names, addresses and queries go through the YAML
+    // serializer, and the header comment escapes line breaks.
+    if let Err(e) = scalesim::policy::export::yaml_docs(&exported.yaml) {
+        return Err(CliError::Report(scalesim::report::ReportError::io(
+            cmd.out.as_deref().unwrap_or(std::path::Path::new("<stdout>")),
+            format!(
+                "the manifest of policy `{}` does not parse back as YAML ({e}); nothing was written; please report this",
+                cmd.policy
+            ),
+        )));
+    }
     match &cmd.out {
         Some(path) => {
-            super::write_file_atomic(path, exported.yaml.as_bytes())?;
+            super::write_file_atomic(path, exported.yaml.as_bytes(), &[&cmd.file])?;
             note(format_args!("wrote {}", path.display()));
         }
         None => print_stdout(&exported.yaml)?,

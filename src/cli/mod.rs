@@ -214,6 +214,7 @@ impl CliError {
         match self {
             CliError::Check(_) => 3,
             CliError::Config(_) | CliError::Usage(_) | CliError::Calibrate(_) => 2,
+            CliError::Report(ReportError::OverwritesInput { .. }) => 2,
             CliError::Experiment(ExperimentError::UnknownPolicy { .. }) => 2,
             CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) => 1,
         }
@@ -301,7 +302,7 @@ fn quiet() -> bool {
 /// warnings are printed with `eprintln!` and never silenced.
 fn note(line: impl fmt::Display) {
     if !quiet() {
-        eprintln!("{line}");
+        eprintln!("{}", terminal_safe(&line.to_string()));
     }
 }
 
@@ -339,6 +340,7 @@ fn with_painted_bar<T>(
 
 /// Writes `text` to stdout; a closed pipe (`| head`) is not an error.
 fn print_stdout(text: &str) -> Result<(), CliError> {
+    let text = terminal_safe(text);
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Io(e)),
@@ -362,7 +364,7 @@ fn check_budget_plan(
     match e.check_plan(plan) {
         Verdict::Ok => Ok(()),
         Verdict::Warn(m) => {
-            eprintln!("{m}");
+            eprintln!("{}", terminal_safe(&m));
             Ok(())
         }
         Verdict::Refuse(_) if allow_large => {
@@ -377,9 +379,14 @@ fn check_budget_plan(
     }
 }
 
-/// Writes one file all or nothing ([`scalesim::report::atomic::Staging`] in its folder): on
-/// failure the previous file, if any, is left as it was. A failure exits 1.
-fn write_file_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliError> {
+/// Writes one file the user named, all or nothing ([`scalesim::report::atomic::Staging::file`]
+/// in its folder): on failure the previous file, if any, is left as it was (exit 1); a file
+/// among `inputs` (the files the command read) is never replaced (exit 2).
+fn write_file_atomic(
+    path: &std::path::Path,
+    bytes: &[u8],
+    inputs: &[&std::path::Path],
+) -> Result<(), CliError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),
@@ -389,10 +396,84 @@ fn write_file_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), CliErro
         .ok_or_else(|| CliError::Usage(format!("{}: expected a file name", path.display())))?
         .to_string_lossy()
         .into_owned();
-    let mut staging = scalesim::report::atomic::Staging::new(dir)?;
+    scalesim::report::atomic::check_outputs(
+        dir,
+        &[&name],
+        &inputs.iter().map(|p| p.to_path_buf()).collect::<Vec<_>>(),
+    )?;
+    let mut staging = scalesim::report::atomic::Staging::file(dir)?;
+    for i in inputs {
+        staging.protect(i);
+    }
     staging.write(&name, bytes)?;
-    staging.commit()?;
+    commit(staging)?;
     Ok(())
+}
+
+/// Commits `staging` ([`scalesim::report::atomic::Staging::commit`]) and says on stderr which
+/// files of the command's previous write it removed and which other files it found in the
+/// folder. Returns the paths written.
+fn commit(staging: scalesim::report::atomic::Staging) -> Result<Vec<PathBuf>, CliError> {
+    let dir = staging.dest().to_path_buf();
+    let done = staging.commit()?;
+    for p in &done.removed {
+        note(format_args!(
+            "removed {} (an output of an earlier write into this folder that this one replaces and does not produce)",
+            p.display()
+        ));
+    }
+    if !done.unknown.is_empty() {
+        const SHOWN: usize = 5;
+        let names: Vec<String> = done
+            .unknown
+            .iter()
+            .take(SHOWN)
+            .map(|p| {
+                p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+            })
+            .collect();
+        let more = done.unknown.len().saturating_sub(SHOWN);
+        warn(format_args!(
+            "{} also holds {} that scalesim did not write there: {}{}; left as {}; give each run a folder of its own (--out) so its outputs are not mixed with other files",
+            dir.display(),
+            if done.unknown.len() == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{} files", done.unknown.len())
+            },
+            names.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() },
+            if done.unknown.len() == 1 { "it is" } else { "they are" },
+        ));
+    }
+    Ok(done.written)
+}
+
+/// A warning on stderr (`warning: …`), control characters made visible
+/// ([`terminal_safe`]); not silenced by `--quiet`.
+fn warn(line: impl fmt::Display) {
+    eprintln!("warning: {}", terminal_safe(&line.to_string()));
+}
+
+/// Text from user input (policy and scenario names, paths, messages quoting a file) made safe
+/// for a terminal: every control character other than newline and tab — escape sequences that
+/// recolour, move the cursor or retitle the window, carriage returns that overwrite a line — is
+/// shown as a visible escape (`\u{1b}`). The one filter for everything scalesim prints.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Reads an input file through the shared reader ([`scalesim::input::read_text`]), checking the

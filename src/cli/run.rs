@@ -17,7 +17,7 @@ use scalesim::record::RunResult;
 use scalesim::report::{self, ChartOptions, Provenance, ReplicaCapacity, ReportMeta};
 use scalesim::scenario::Scenario;
 use scalesim::{budget, config, oracle, report::sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A run ready to simulate: the scenario (with the oracle baseline), the options, and where
 /// and how the outputs go.
@@ -37,7 +37,7 @@ fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
     let files = config::Files::default();
     let (mut scenario, warnings) = config::load_with_files(&cmd.file, &cmd.overrides, &files)?;
     for w in &warnings {
-        eprintln!("{w}");
+        eprintln!("{}", super::terminal_safe(w));
     }
     if let Some(seed) = cmd.seed {
         scenario.seed = seed;
@@ -94,7 +94,21 @@ fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
             None => dir,
         }
     });
-    Ok(Prepared { scenario, options, overrides, charts, out_dir, inputs: files.read() })
+    // Outputs never replace an input (the scenario, a trace, a manifest): refused here, before
+    // simulating (the commit checks again).
+    let inputs = files.read();
+    let names: Vec<&str> = if cmd.shard.is_some() {
+        vec![scalesim::shard::RESULTS_FILE, scalesim::shard::MANIFEST_FILE]
+    } else {
+        report::OUTPUT_FILES.iter().copied().chain(cmd.report.then_some("report.html")).collect()
+    };
+    report::atomic::check_outputs(&out_dir, &names, &input_paths(&cmd.file, &inputs))?;
+    Ok(Prepared { scenario, options, overrides, charts, out_dir, inputs })
+}
+
+/// Every file a run reads: the scenario and the files it names.
+fn input_paths(scenario: &Path, inputs: &[scalesim::input::FileRead]) -> Vec<PathBuf> {
+    std::iter::once(scenario.to_path_buf()).chain(inputs.iter().map(|f| f.path.clone())).collect()
 }
 
 /// Runs the scenario (or, with `--shard I/N`, its shard's jobs into a part directory).
@@ -177,10 +191,12 @@ fn write_outputs(cmd: &RunCommand, prep: &Prepared, runs: &[RunResult]) -> Resul
     let mut meta = ReportMeta::from_scenario(scenario);
     meta.provenance = provenance(&cmd.file, &prep.overrides);
     meta.capacity = replica_capacity(scenario);
-    let mut written = report::write_report(out_dir, &meta, runs, charts)?;
-    if cmd.report {
-        written.push(report::html::write(out_dir, &meta, runs, charts)?);
+    let mut staging = report::atomic::Staging::new(out_dir, "run")?;
+    for p in input_paths(&cmd.file, &prep.inputs) {
+        staging.protect(&p);
     }
+    report::stage_report(&mut staging, &meta, runs, charts, cmd.report)?;
+    let written = super::commit(staging)?;
     let verdict = report::verdict::verdict(&meta, &scalesim::record::aggregate::aggregate(runs));
     print_stdout(&format!("{}\n{}", report::summary_table_meta(&meta, runs), verdict.text()))?;
     for (file, why) in report::empty_charts(&meta, runs, charts) {
@@ -214,20 +230,43 @@ pub fn report(cmd: ReportCommand) -> Result<(), CliError> {
                 "--window: a tune folder's charts are not time series; leave --window out".into(),
             ));
         }
-        let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
-        let path = report::html::write_tune(&cmd.dir, &out).map_err(CliError::Usage)?;
-        note(format_args!("wrote {}", path.display()));
+        let mut staging = report_staging(&cmd, "tune")?;
+        report::html::stage_tune(&cmd.dir, &mut staging).map_err(CliError::Usage)?;
+        for p in super::commit(staging)? {
+            note(format_args!("wrote {}", p.display()));
+        }
         return Ok(());
     }
     let loaded = report::read::read_dir(&cmd.dir).map_err(CliError::Usage)?;
     let charts = chart_options(&cmd.charts, &loaded.meta.clock, loaded.meta.duration_s)?;
-    let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
-    let path = report::html::write_with_summary(&out, &loaded.meta, &loaded.summary, &loaded.runs, &charts)?;
+    let mut staging = report_staging(&cmd, "run")?;
+    report::html::stage(&mut staging, &loaded.meta, &loaded.summary, &loaded.runs, &charts)?;
+    let written = super::commit(staging)?;
     for (file, why) in report::empty_charts(&loaded.meta, &loaded.runs, &charts) {
         note(format_args!("{file}: {why}"));
     }
-    note(format_args!("wrote {}", path.display()));
+    for p in written {
+        note(format_args!("wrote {}", p.display()));
+    }
     Ok(())
+}
+
+/// Where `report` stages report.html: into the folder it reads, the page joins the output set
+/// of the command that wrote the folder (`set`: a later run or tune there removes it); into
+/// another folder (`--out`), it is the `report` command's own set. The files read are inputs.
+fn report_staging(cmd: &ReportCommand, set: &str) -> Result<report::atomic::Staging, CliError> {
+    let out = cmd.out.clone().unwrap_or_else(|| cmd.dir.clone());
+    let same =
+        out == cmd.dir || matches!((out.canonicalize(), cmd.dir.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    let mut staging = if same {
+        report::atomic::Staging::adding_to(&out, set)?
+    } else {
+        report::atomic::Staging::new(&out, "report")?
+    };
+    for name in report::read::FILES_READ {
+        staging.protect(&cmd.dir.join(name));
+    }
+    Ok(staging)
 }
 
 fn chart_options(

@@ -227,10 +227,11 @@ impl Part<'_> {
         manifest.manifest_sha256 = manifest.content_hash();
         let mut text = serde_json::to_string_pretty(&manifest).expect("a manifest is plain data");
         text.push('\n');
-        let mut staging = Staging::new(dir)?;
+        let mut staging = Staging::new(dir, "part")?;
+        staging.protect(self.scenario);
         staging.write(shard::RESULTS_FILE, &self.results)?;
         staging.write(shard::MANIFEST_FILE, text.as_bytes())?;
-        let written = staging.commit()?;
+        let written = super::commit(staging)?;
         super::note(format_args!(
             "shard {}: {jobs} of {} jobs; merge every shard's folder with `scalesim merge`",
             self.shard, self.total_jobs

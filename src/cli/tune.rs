@@ -438,7 +438,8 @@ fn finish(cmd: &TuneCommand, p: &Prepared, outcome: &tune::TuneOutcome) -> Resul
         }
     }
     let title = format!("{}: tune {} ({})", base.name, cmd.policy, spec.strategy.name());
-    let written = write_outputs(&out_dir, &files, |staging| charts(staging, &title, spec, space, outcome))?;
+    let written =
+        write_outputs(&out_dir, &files, &cmd.file, |staging| charts(staging, &title, spec, space, outcome))?;
     if cmd.json {
         print_stdout(&String::from_utf8_lossy(&files[0].1))?;
     } else {
@@ -591,29 +592,21 @@ impl BestFile<'_> {
 
 /// Writes `files` and the charts into `dir`, whole or not at all ([`Staging`]: everything is
 /// written into a staging folder inside `dir` and moved into place only when all of it was
-/// written); a best.toml / best.yaml of an earlier tune that this one did not produce is removed.
+/// written); the files of an earlier tune into `dir` that this one did not write (a best.toml,
+/// a report.html) are removed with the commit, and `scenario` is never replaced.
 fn write_outputs(
     dir: &Path,
     files: &[(String, Vec<u8>)],
+    scenario: &Path,
     charts: impl FnOnce(&mut Staging) -> Result<(), ReportError>,
 ) -> Result<Vec<PathBuf>, CliError> {
-    let mut staging = Staging::new(dir)?;
+    let mut staging = Staging::new(dir, "tune")?;
+    staging.protect(scenario);
     for (name, bytes) in files {
         staging.write(name, bytes)?;
     }
     charts(&mut staging)?;
-    let written = staging.commit()?;
-    for stale in ["best.toml", "best.yaml"] {
-        if !files.iter().any(|(n, _)| n == stale) {
-            let p = dir.join(stale);
-            if p.is_file() {
-                std::fs::remove_file(&p).map_err(|e| {
-                    CliError::Report(ReportError::Io { path: p.clone(), message: e.to_string() })
-                })?;
-            }
-        }
-    }
-    Ok(written)
+    super::commit(staging)
 }
 
 /// pareto.png and sensitivity.png, into `staging`.
@@ -747,7 +740,7 @@ pub(super) fn search_target_and_min(
         ("tune.csv".to_string(), out::tune_csv(&spec, &space, &outcome)),
     ];
     let title = format!("{}: recommend, search for {policy}", base.name);
-    write_outputs(&dir, &files, |staging| charts(staging, &title, &spec, &space, &outcome))?;
+    write_outputs(&dir, &files, path, |staging| charts(staging, &title, &spec, &space, &outcome))?;
     let best = outcome.best.map(|b| {
         let p = &outcome.candidates[b].candidate.params;
         (p[0].1.text.clone(), p[1].1.text.parse().unwrap_or(min))

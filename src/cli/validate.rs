@@ -14,7 +14,7 @@ use std::fmt::Write;
 pub fn validate(cmd: ValidateCommand) -> Result<(), CliError> {
     let (scenario, warnings) = config::load_with_warnings(&cmd.file, &cmd.overrides)?;
     for w in &warnings {
-        eprintln!("{w}");
+        eprintln!("{}", super::terminal_safe(w));
     }
     let all: Vec<_> = scenario.policies.iter().collect();
     let estimate = scalesim::budget::estimate(&scenario, &all, 1);

@@ -334,17 +334,35 @@ fn secs_ceil(t: Time) -> u64 {
     t.div_ceil(SECOND)
 }
 
+/// Text for a YAML comment line: a line break (or any other control character) would end the
+/// comment and turn the rest of a name, an address or a query into YAML, so each is shown as a
+/// visible escape (`\n`, `\u{1b}`).
+fn comment_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn header(kind: &str, policy: &PolicySpec, exact: &[String], approx: &[String], todo: &[String]) -> String {
     let mut h = format!(
         "# {kind} written by `scalesim export` from the `{}` policy `{}`.\n",
         policy.family(),
-        policy.name
+        comment_text(&policy.name)
     );
     let mut list = |title: &str, items: &[String]| {
         if !items.is_empty() {
             let _ = writeln!(h, "# {title}");
             for i in items {
-                let _ = writeln!(h, "#   - {i}");
+                let _ = writeln!(h, "#   - {}", comment_text(i));
             }
         }
     };

@@ -367,17 +367,60 @@ pub(crate) fn compare_figure(base: &Loaded, other: &Loaded) -> Figure {
     }
 }
 
-/// Writes `compare.json` and `compare.png` into `dir`. Returns the paths.
+/// What makes two output folders not like for like: the settings that change every policy's
+/// figures at once — the scenario, the seeds, the horizon, the warm-up, the recording interval
+/// and the traffic (the requests offered, the same for every policy of one run: common random
+/// numbers) — each as "what: base vs other". Empty when they match. A what-if changes some on
+/// purpose; the command line says which, so a difference is not read as the policies'.
+pub fn differences(base: &Loaded, other: &Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    let s = |l: &Loaded, k: &str| l.summary.get(k).map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+    if base.meta.name != other.meta.name {
+        out.push(format!("scenario {} vs {}", base.meta.name, other.meta.name));
+    }
+    for (key, what) in [("seeds", "seeds"), ("start", "start"), ("time_zone", "time zone")] {
+        let (a, b) = (s(base, key), s(other, key));
+        if a != b {
+            out.push(format!("{what} {a} vs {b}"));
+        }
+    }
+    let secs = |a: f64, b: f64, what: &str, out: &mut Vec<String>| {
+        if (a - b).abs() > 1e-9 {
+            out.push(format!("{what} {} vs {}", super::fmt_duration(a), super::fmt_duration(b)));
+        }
+    };
+    secs(base.meta.duration_s, other.meta.duration_s, "duration", &mut out);
+    secs(base.meta.warmup_s, other.meta.warmup_s, "warm-up", &mut out);
+    secs(base.meta.record_interval_s, other.meta.record_interval_s, "recording interval", &mut out);
+    let offered = |l: &Loaded| aggregates(&l.summary).first().and_then(|a| a.get("requests").mean);
+    if let (Some(a), Some(b)) = (offered(base), offered(other))
+        && (a - b).abs() > 0.5
+    {
+        out.push(format!("traffic {} vs {} requests offered", super::fmt_num(a), super::fmt_num(b)));
+    }
+    out
+}
+
+/// Writes `compare.json` and `compare.png` into `dir`, both or neither. Returns the paths.
 pub fn write_compare(dir: &Path, base: &Loaded, other: &Loaded) -> Result<Vec<PathBuf>, ReportError> {
-    // Both files or neither ([`super::atomic::Staging`]).
-    let mut staging = super::atomic::Staging::new(dir)?;
+    let mut staging = super::atomic::Staging::new(dir, "compare")?;
+    stage_compare(&mut staging, base, other)?;
+    Ok(staging.commit()?.written)
+}
+
+/// Stages `compare.json` and `compare.png` into `staging`; the caller commits.
+pub fn stage_compare(
+    staging: &mut super::atomic::Staging,
+    base: &Loaded,
+    other: &Loaded,
+) -> Result<(), ReportError> {
+    let dir = staging.dest().to_path_buf();
     let mut s = serde_json::to_string_pretty(&compare_value(base, other)).expect("JSON values serialise");
     s.push('\n');
     staging.write("compare.json", s.as_bytes())?;
     let png =
         render_png(&compare_figure(base, other)).map_err(|e| ReportError::io(&dir.join("compare.png"), e))?;
-    staging.write("compare.png", &png)?;
-    staging.commit()
+    staging.write("compare.png", &png)
 }
 
 #[cfg(test)]

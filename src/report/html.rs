@@ -7,58 +7,30 @@
 //!
 //! The same inputs give the same bytes (no timestamps; SVG text is deterministic).
 
+use super::atomic::Staging;
 use super::chart::render_svg;
 use super::charts::{ChartOptions, build_all, first_replications};
+use super::markup::{Html, html};
 use super::read::{aggregates, cost_above_oracle};
-use super::{ReportError, ReportMeta, files};
+use super::{ReportError, ReportMeta};
 use crate::record::aggregate::PolicyAggregate;
 use crate::record::{DecisionRow, RunResult};
 use crate::time::from_secs_f64;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Writes `report.html` into `dir` (created if needed), atomically (a temporary file renamed
-/// into place). Returns its path.
-pub fn write(
-    dir: &Path,
-    meta: &ReportMeta,
-    runs: &[RunResult],
-    opts: &ChartOptions,
-) -> Result<PathBuf, ReportError> {
-    let summary = files::summary_value(meta, runs);
-    write_with_summary(dir, meta, &summary, runs, opts)
-}
-
-/// [`write`] with the figures taken from a `summary.json` document (as `report DIR` reads it).
-pub fn write_with_summary(
-    dir: &Path,
+/// Stages `report.html` into `staging`, with the figures taken from a `summary.json`
+/// document (as `report DIR` reads it, or as `run` writes it); the caller commits.
+pub fn stage(
+    staging: &mut Staging,
     meta: &ReportMeta,
     summary: &serde_json::Value,
     runs: &[RunResult],
     opts: &ChartOptions,
-) -> Result<PathBuf, ReportError> {
-    let path = dir.join("report.html");
-    let html = render(meta, summary, runs, opts).map_err(|e| ReportError::io(&path, e))?;
-    let mut staging = super::atomic::Staging::new(dir)?;
-    staging.write("report.html", html.as_bytes())?;
-    staging.commit()?;
-    Ok(path)
-}
-
-/// Escapes text for HTML.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+) -> Result<(), ReportError> {
+    let path = staging.dest().join("report.html");
+    let html = render(meta, summary, runs, opts).map_err(|e| ReportError::io(&path, e))?.into_string();
+    staging.write("report.html", html.as_bytes())
 }
 
 const CSS: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1320px;color:#222;padding:0 1em}\
@@ -91,40 +63,35 @@ pub fn render(
     summary: &serde_json::Value,
     runs: &[RunResult],
     opts: &ChartOptions,
-) -> Result<String, String> {
+) -> Result<Html, String> {
     let aggs = aggregates(summary);
-    let mut h = String::new();
+    let mut h = Html::new();
     let title = match meta.overrides_text() {
         Some(o) => format!("{} (--set {o})", meta.name),
         None => meta.name.clone(),
     };
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+    html!(h; "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>scalesim: {t}</title><style>{CSS}</style><script>{SCRIPT}</script></head><body>\n<h1>scalesim: {t}</h1>\n",
-        t = esc(&title)
-    );
-    let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(&describe_run(meta, &aggs)));
-    h.push_str(&verdict(meta, summary, &aggs));
-    h.push_str("<h2 id=\"summary\">Summary</h2>\n");
-    h.push_str(&summary_table(meta, &aggs));
-    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+<title>scalesim: ", title, "</title><style>", Html::trusted(CSS.to_string()), "</style><script>",
+        Html::trusted(SCRIPT.to_string()), "</script></head><body>\n<h1>scalesim: ", title, "</h1>\n");
+    html!(h; "<p class=\"note\">", describe_run(meta, &aggs), "</p>\n");
+    html!(h; verdict(meta, summary, &aggs));
+    html!(h; "<h2 id=\"summary\">Summary</h2>\n");
+    html!(h; summary_table(meta, &aggs));
+    html!(h; "<h2 id=\"charts\">Charts</h2>\n");
     for b in build_all(meta, runs, *opts) {
         match &b.empty {
-            Some(why) => {
-                let _ = writeln!(h, "<p class=\"note chart-skipped\">{}.png: {}</p>", b.name, esc(why));
-            }
+            Some(why) => html!(h; "<p class=\"note chart-skipped\">", b.name, ".png: ", why, "</p>\n"),
             None => {
-                let svg = render_svg(&b.figure)?;
-                let _ = writeln!(h, "<figure class=\"chart\" id=\"chart-{}\">{svg}</figure>", b.name);
+                let svg = Html::trusted(render_svg(&b.figure)?);
+                html!(h; "<figure class=\"chart\" id=\"chart-", b.name, "\">", svg, "</figure>\n");
             }
         }
     }
-    h.push_str(&zoomed(meta, runs, opts)?);
-    h.push_str(&scenario_section(meta));
-    h.push_str(&decision_logs(meta, runs));
-    h.push_str("</body></html>\n");
+    html!(h; zoomed(meta, runs, opts)?);
+    html!(h; scenario_section(meta));
+    html!(h; decision_logs(meta, runs));
+    html!(h; "</body></html>\n");
     Ok(h)
 }
 
@@ -179,34 +146,31 @@ fn fmt_secs(b: f64) -> String {
 
 /// The verdict ([`super::verdict`]: the cheapest deployable policy that meets the SLO, the
 /// runner-up, the oracle as the yardstick), then each policy's cost above the oracle.
-fn verdict(meta: &ReportMeta, summary: &serde_json::Value, aggs: &[PolicyAggregate]) -> String {
+fn verdict(meta: &ReportMeta, summary: &serde_json::Value, aggs: &[PolicyAggregate]) -> Html {
     let v = super::verdict::verdict(meta, aggs);
-    let style = super::verdict::Style { em: |s| format!("<b>{s}</b>"), esc };
-    let mut out = String::from("<h2 id=\"verdict\">Verdict</h2>\n");
-    let _ = writeln!(
-        out,
-        "<p class=\"verdict{}\" id=\"verdict-text\">{}</p>",
-        if v.ok() { "" } else { " bad" },
-        v.sentences(&style).join(" ")
-    );
+    let mut out = Html::new();
+    html!(out; "<h2 id=\"verdict\">Verdict</h2>\n");
+    let sentences: Vec<Html> = v.sentences().iter().map(|s| s.html()).collect();
+    html!(out; "<p class=\"verdict", if v.ok() { "" } else { " bad" }, "\" id=\"verdict-text\">",
+        Html::join(&sentences, " "), "</p>\n");
     let gaps: Vec<String> = aggs
         .iter()
         .filter(|a| !super::verdict::is_oracle(meta, &a.policy))
         .filter_map(|a| {
             cost_above_oracle(summary, &a.policy).map(|g| {
                 let mark = if super::verdict::flagged_below_oracle(meta, a) { " *" } else { "" };
-                format!("{} {:+.1} %{mark}", esc(&a.policy), g)
+                format!("{} {:+.1} %{mark}", a.policy, g)
             })
         })
         .collect();
     if !gaps.is_empty() {
-        let _ = writeln!(out, "<p>Cost above the oracle (perfect foresight): {}.</p>", gaps.join(", "));
+        html!(out; "<p>Cost above the oracle (perfect foresight): ", gaps.join(", "), ".</p>\n");
     }
     out
 }
 
 /// The summary table, one row per policy, with 95 % confidence half-widths.
-fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
+fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> Html {
     let cols: [(&str, &str, f64, usize); 12] = [
         ("requests", "requests", 1.0, 0),
         ("failed %", "failed_pct", 1.0, 3),
@@ -221,27 +185,23 @@ fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
         ("peak replicas", "peak_replicas", 1.0, 1),
         ("failed", "failed", 1.0, 0),
     ];
-    let mut h = String::from("<table class=\"sortable\" id=\"summary-table\"><thead><tr><th>policy</th>");
+    let mut h = Html::new();
+    html!(h; "<table class=\"sortable\" id=\"summary-table\"><thead><tr><th>policy</th>");
     for c in &cols {
         let label = if c.1 == "cost" { format!("cost {}", meta.currency) } else { c.0.to_string() };
-        let _ = write!(h, "<th>{}</th>", esc(&label));
+        html!(h; "<th>", label, "</th>");
     }
-    h.push_str("</tr></thead><tbody>\n");
+    html!(h; "</tr></thead><tbody>\n");
     let mut marked = false;
     for a in aggs {
         let below = super::verdict::flagged_below_oracle(meta, a);
         marked |= below;
-        let _ = write!(
-            h,
-            "<tr class=\"policy-row\"><td>{}{}</td>",
-            esc(&a.policy),
-            if below { " *" } else { "" }
-        );
+        html!(h; "<tr class=\"policy-row\"><td>", a.policy, if below { " *" } else { "" }, "</td>");
         for &(_, f, scale, d) in &cols {
             let e = a.get(f);
             let undefined = f == "slo_violation_minutes" && meta.slo.is_none();
             match e.mean.filter(|_| !undefined) {
-                None => h.push_str("<td data-v=\"\">–</td>"),
+                None => html!(h; "<td data-v=\"\">–</td>"),
                 Some(m) => {
                     let d = if a.replications() <= 1 && (f == "scaling_actions" || f == "peak_replicas") {
                         0
@@ -250,34 +210,32 @@ fn summary_table(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
                     };
                     let mut cell = format!("{:.*}", d, m * scale);
                     if let Some(hw) = e.half_width() {
-                        let _ = write!(cell, " ± {:.*}", d, hw * scale);
+                        cell.push_str(&format!(" ± {:.*}", d, hw * scale));
                     }
-                    let _ = write!(h, "<td data-v=\"{}\">{}</td>", super::fmt_num(m * scale), cell);
+                    html!(h; "<td data-v=\"", super::fmt_num(m * scale), "\">", cell, "</td>");
                 }
             }
         }
-        h.push_str("</tr>\n");
+        html!(h; "</tr>\n");
     }
-    h.push_str("</tbody></table>\n");
+    html!(h; "</tbody></table>\n");
     let reps = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
     if reps > 1 {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">Means of {reps} replications; ± is the 95 % confidence half-width (Student t).</p>"
-        );
+        html!(h; "<p class=\"note\">Means of ", reps,
+            " replications; ± is the 95 % confidence half-width (Student t).</p>\n");
     }
     if marked {
-        h.push_str("<p class=\"note\">* costs less than the oracle (perfect foresight): it loads its replicas beyond the capacity the oracle plans with (see the verdict).</p>\n");
+        html!(h; "<p class=\"note\">* costs less than the oracle (perfect foresight): it loads its replicas beyond the capacity the oracle plans with (see the verdict).</p>\n");
     }
-    h.push_str("<p class=\"note\">“–”: undefined (no SLO, nothing served, or a policy whose min equals its max). Click a header to sort.</p>\n");
+    html!(h; "<p class=\"note\">“–”: undefined (no SLO, nothing served, or a policy whose min equals its max). Click a header to sort.</p>\n");
     h
 }
 
 /// Zoomed views around the largest failure burst and the highest latency of replication 0.
-fn zoomed(meta: &ReportMeta, runs: &[RunResult], opts: &ChartOptions) -> Result<String, String> {
+fn zoomed(meta: &ReportMeta, runs: &[RunResult], opts: &ChartOptions) -> Result<Html, String> {
     let firsts = first_replications(runs);
     let span = (meta.record_interval_s * 30.0).min(meta.duration_s / 4.0).max(meta.record_interval_s * 4.0);
-    let mut out = String::new();
+    let mut out = Html::new();
     let peak = |f: &dyn Fn(&crate::record::IntervalRow) -> f64| {
         firsts
             .iter()
@@ -304,74 +262,64 @@ fn zoomed(meta: &ReportMeta, runs: &[RunResult], opts: &ChartOptions) -> Result<
     if views.is_empty() {
         return Ok(out);
     }
-    out.push_str("<h2 id=\"zoom\">Zoomed views</h2>\n");
+    html!(out; "<h2 id=\"zoom\">Zoomed views</h2>\n");
     for (which, text, s, e) in views {
         let mid = 0.5 * (s + e);
         let window = ((mid - span / 2.0).max(0.0), (mid + span / 2.0).min(meta.duration_s));
         let zopts = ChartOptions { window: Some(window), mode: opts.mode };
         let c = &meta.clock;
         let with_day = meta.duration_s > 86_400.0;
-        let _ = writeln!(out, "<p>{} at {}:</p>", esc(&text), esc(&c.label(from_secs_f64(s), with_day)));
+        html!(out; "<p>", text, " at ", c.label(from_secs_f64(s), with_day), ":</p>\n");
         for b in build_all(meta, runs, zopts) {
             if (b.name == which || b.name == "replicas") && b.empty.is_none() {
-                let svg = render_svg(&b.figure)?;
-                let _ = writeln!(out, "<figure class=\"chart zoom\">{svg}</figure>");
+                let svg = Html::trusted(render_svg(&b.figure)?);
+                html!(out; "<figure class=\"chart zoom\">", svg, "</figure>\n");
             }
         }
     }
     Ok(out)
 }
 
-fn scenario_section(meta: &ReportMeta) -> String {
+fn scenario_section(meta: &ReportMeta) -> Html {
     let p = &meta.provenance;
-    let mut h = String::from("<h2 id=\"scenario\">Scenario as run</h2>\n<ul>");
+    let mut h = Html::new();
+    html!(h; "<h2 id=\"scenario\">Scenario as run</h2>\n<ul>");
     if let Some(path) = &p.path {
-        let _ = write!(h, "<li>file: <code>{}</code></li>", esc(path));
+        html!(h; "<li>file: <code>", path, "</code></li>");
     }
     if let Some(sha) = &p.sha256 {
-        let _ = write!(h, "<li>SHA-256 of the file: <code>{}</code></li>", esc(sha));
+        html!(h; "<li>SHA-256 of the file: <code>", sha, "</code></li>");
     }
     if p.overrides.is_empty() {
-        h.push_str("<li>no <code>--set</code> overrides</li>");
+        html!(h; "<li>no <code>--set</code> overrides</li>");
     } else {
         for o in &p.overrides {
-            let _ = write!(h, "<li>override: <code>--set {}</code></li>", esc(o));
+            html!(h; "<li>override: <code>--set ", o, "</code></li>");
         }
     }
     if let Some(c) = &meta.capacity {
         let ci = c.ci95.map_or_else(String::new, |(lo, hi)| format!(" (95 % CI {lo:.2}–{hi:.2})"));
-        let _ = write!(
-            h,
-            "<li>one replica serves {} req/s{ci} within the objective ({})</li>",
-            super::fmt_num((c.rps * 100.0).round() / 100.0),
-            esc(&c.method)
-        );
+        html!(h; "<li>one replica serves ", super::fmt_num((c.rps * 100.0).round() / 100.0), " req/s", ci,
+            " within the objective (", c.method, ")</li>");
     }
     if let Some(o) = &meta.oracle_capacity {
-        let _ = write!(
-            h,
-            "<li>the oracle plans with {} req/s per replica ({})</li>",
-            super::fmt_num((o.rps * 100.0).round() / 100.0),
-            esc(&o.method)
-        );
+        html!(h; "<li>the oracle plans with ", super::fmt_num((o.rps * 100.0).round() / 100.0),
+            " req/s per replica (", o.method, ")</li>");
     }
-    h.push_str("</ul>\n");
+    html!(h; "</ul>\n");
     match &p.text {
-        Some(t) => {
-            let _ = writeln!(h, "<pre id=\"scenario-text\">{}</pre>", esc(t));
-        }
-        None => {
-            h.push_str("<p class=\"note\">The scenario text is not in this folder (scenario.toml).</p>\n")
-        }
+        Some(t) => html!(h; "<pre id=\"scenario-text\">", t, "</pre>\n"),
+        None => html!(h; "<p class=\"note\">The scenario text is not in this folder (scenario.toml).</p>\n"),
     }
     h
 }
 
 /// Per policy (replication 0): the decisions around its largest scaling actions and its
 /// largest failure bursts.
-fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
-    let mut h = String::from("<h2 id=\"decisions\">Decision logs</h2>\n");
-    h.push_str("<p class=\"note\">Per policy, the decisions around its three largest scaling actions and its three largest failure bursts (replication 0); changed decisions are highlighted. Every decision is in decisions.csv.</p>\n");
+fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> Html {
+    let mut h = Html::new();
+    html!(h; "<h2 id=\"decisions\">Decision logs</h2>\n");
+    html!(h; "<p class=\"note\">Per policy, the decisions around its three largest scaling actions and its three largest failure bursts (replication 0); changed decisions are highlighted. Every decision is in decisions.csv.</p>\n");
     // Clock times to the second (with the date when the run covers several dates), as
     // `explain decision --at` takes them.
     let with_date = meta.clock.spans_days(from_secs_f64(meta.duration_s));
@@ -395,19 +343,13 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
             marks.push((iv.start_s, format!("{} failed in the interval", iv.failed_total())));
         }
         marks.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let _ = writeln!(
-            h,
-            "<details class=\"decision-log\"><summary>{} ({} decisions, {} scaling actions)</summary>",
-            esc(&r.policy),
-            d.len(),
-            acts.len()
-        );
+        html!(h; "<details class=\"decision-log\"><summary>", r.policy, " (", d.len(), " decisions, ", acts.len(),
+            " scaling actions)</summary>\n");
         if marks.is_empty() || d.is_empty() {
-            h.push_str("<p class=\"note\">No scaling action and no failure.</p>");
+            html!(h; "<p class=\"note\">No scaling action and no failure.</p>");
         }
         for (t, why) in marks {
-            let at = at_time(t);
-            let _ = writeln!(h, "<p><b>{}</b> — {}</p>", esc(&at), esc(&why));
+            html!(h; "<p><b>", at_time(t), "</b> — ", why, "</p>\n");
             // Two decisions before and three after.
             let k = d.partition_point(|x| x.time_s < t);
             let lo = k.saturating_sub(2);
@@ -415,35 +357,29 @@ fn decision_logs(meta: &ReportMeta, runs: &[RunResult]) -> String {
             if lo >= hi {
                 continue;
             }
-            h.push_str("<table><thead><tr><th>time</th><th>current</th><th>ready</th><th>metrics</th><th>proposal</th><th>stabilized</th><th>limited</th><th>desired</th><th>reason</th></tr></thead><tbody>");
+            html!(h; "<table><thead><tr><th>time</th><th>current</th><th>ready</th><th>metrics</th><th>proposal</th><th>stabilized</th><th>limited</th><th>desired</th><th>reason</th></tr></thead><tbody>");
             let opt = |x: Option<u32>| x.map_or(String::new(), |v| v.to_string());
             for x in &d[lo..hi] {
-                let _ = write!(
-                    h,
-                    "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    if x.desired != x.current { " class=\"changed\"" } else { "" },
-                    esc(&at_time(x.time_s)),
-                    x.current,
-                    x.ready,
-                    esc(&x.metrics),
-                    opt(x.proposal),
-                    opt(x.stabilized),
-                    opt(x.limited),
-                    x.desired,
-                    esc(&x.reason)
-                );
+                if x.desired != x.current {
+                    html!(h; "<tr class=\"changed\">");
+                } else {
+                    html!(h; "<tr>");
+                }
+                html!(h; "<td>", at_time(x.time_s), "</td><td>", x.current, "</td><td>", x.ready, "</td><td>",
+                    x.metrics, "</td><td>", opt(x.proposal), "</td><td>", opt(x.stabilized), "</td><td>",
+                    opt(x.limited), "</td><td>", x.desired, "</td><td>", x.reason, "</td></tr>");
             }
-            h.push_str("</tbody></table>\n");
+            html!(h; "</tbody></table>\n");
         }
-        h.push_str("</details>\n");
+        html!(h; "</details>\n");
     }
     h
 }
 
-/// `report.html` for a `tune` output folder: the search and its verdict (the best candidate,
-/// its margin to each constraint, its cost against the oracle's), `pareto.png` and
-/// `sensitivity.png` inline, and the candidates table (sortable). Returns the path written.
-pub fn write_tune(dir: &Path, out: &Path) -> Result<PathBuf, String> {
+/// `report.html` for a `tune` output folder `dir`, staged into `staging`: the search and its
+/// verdict (the best candidate, its margin to each constraint, its cost against the oracle's),
+/// `pareto.png` and `sensitivity.png` inline, and the candidates table (sortable).
+pub fn stage_tune(dir: &Path, staging: &mut Staging) -> Result<(), String> {
     use crate::input::{InputKind, read_text};
     let tune: serde_json::Value = serde_json::from_str(
         &read_text(&dir.join("tune.json"), InputKind::Output).map_err(|e| e.to_string())?,
@@ -457,12 +393,10 @@ pub fn write_tune(dir: &Path, out: &Path) -> Result<PathBuf, String> {
             charts.push((name, bytes));
         }
     }
-    let html =
-        render_tune(&tune, &charts).map_err(|e| format!("{}: {e}", dir.join("tune.json").display()))?;
-    let mut staging = super::atomic::Staging::new(out).map_err(|e| e.to_string())?;
-    staging.write("report.html", html.as_bytes()).map_err(|e| e.to_string())?;
-    staging.commit().map_err(|e| e.to_string())?;
-    Ok(out.join("report.html"))
+    let html = render_tune(&tune, &charts)
+        .map_err(|e| format!("{}: {e}", dir.join("tune.json").display()))?
+        .into_string();
+    staging.write("report.html", html.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// A number of tune.json as the table shows it.
@@ -489,32 +423,28 @@ fn tune_cell(v: &serde_json::Value) -> (String, String) {
 }
 
 /// The tune page (see [`write_tune`]).
-pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Result<String, String> {
+pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Result<Html, String> {
     use base64::Engine as _;
     let candidates = tune["candidates"].as_array().ok_or("expected a `candidates` array (a tune.json)")?;
     let policy = tune["policy"].as_str().unwrap_or("?");
     let objective = tune["objective"]["minimize"].as_str().unwrap_or("cost");
     let title = format!("{}: tune {policy}", tune["scenario"].as_str().unwrap_or("scenario"));
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+    let mut h = Html::new();
+    html!(h; "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>scalesim: {t}</title><style>{CSS}figure img{{max-width:100%;border:1px solid #eee}}</style>\
-<script>{SCRIPT}</script></head><body>\n<h1>scalesim: {t}</h1>\n",
-        t = esc(&title)
-    );
+<title>scalesim: ", title, "</title><style>", Html::trusted(CSS.to_string()),
+        "figure img{max-width:100%;border:1px solid #eee}</style><script>", Html::trusted(SCRIPT.to_string()),
+        "</script></head><body>\n<h1>scalesim: ", title, "</h1>\n");
     let constraints: Vec<String> = tune["constraints"]
         .as_array()
-        .map(|a| a.iter().filter_map(|c| c["text"].as_str().map(esc)).collect())
+        .map(|a| a.iter().filter_map(|c| c["text"].as_str().map(str::to_string)).collect())
         .unwrap_or_default();
-    let _ = writeln!(
-        h,
-        "<p class=\"note\">{} candidates, strategy {}, {} replication(s) at full fidelity; minimise {}; {}; {} runs and {} requests simulated.</p>",
+    html!(h; "<p class=\"note\">", format!(
+        "{} candidates, strategy {}, {} replication(s) at full fidelity; minimise {}; {}; {} runs and {} requests simulated.",
         candidates.len(),
-        esc(tune["strategy"]["name"].as_str().unwrap_or("?")),
+        tune["strategy"]["name"].as_str().unwrap_or("?"),
         tune["replications"],
-        esc(objective),
+        objective,
         if constraints.is_empty() {
             "no constraints".to_string()
         } else {
@@ -522,61 +452,50 @@ pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Resu
         },
         tune["runs_simulated"],
         tune["requests_simulated"],
-    );
+    ), "</p>\n");
     let currency = tune["currency"].as_str().unwrap_or("");
     match tune["best"].as_object() {
         Some(b) => {
-            let mut s = format!(
-                "Best: <b>{}</b>, {} {}",
-                esc(b.get("label").and_then(|l| l.as_str()).unwrap_or("?")),
-                esc(objective),
+            let mut rest = format!(
+                ", {objective} {}",
                 tune_cell(b.get("objective").unwrap_or(&serde_json::Value::Null)).0
             );
             if objective == "cost" {
-                s.push_str(&format!(" {}", esc(currency)));
+                rest.push_str(&format!(" {currency}"));
             }
             if let Some(g) = b.get("cost_above_oracle_pct").and_then(|g| g.as_f64()) {
-                s.push_str(&format!(", {g:+.1} % above the oracle (perfect foresight)"));
+                rest.push_str(&format!(", {g:+.1} % above the oracle (perfect foresight)"));
             }
-            s.push('.');
-            let _ = writeln!(h, "<div class=\"verdict\" id=\"verdict-text\">{s}</div>");
+            rest.push('.');
+            html!(h; "<div class=\"verdict\" id=\"verdict-text\">Best: <b>",
+                b.get("label").and_then(|l| l.as_str()).unwrap_or("?"), "</b>", rest, "</div>\n");
         }
         None => {
-            let _ = writeln!(
-                h,
-                "<div class=\"verdict bad\" id=\"verdict-text\">{}</div>",
-                esc(tune["message"].as_str().unwrap_or("no candidate meets every constraint"))
-            );
+            html!(h; "<div class=\"verdict bad\" id=\"verdict-text\">",
+                tune["message"].as_str().unwrap_or("no candidate meets every constraint"), "</div>\n");
         }
     }
     if let Some(ws) = tune["warnings"].as_array().filter(|w| !w.is_empty()) {
-        h.push_str("<div class=\"warnings\" id=\"tune-warnings\"><h2>Warnings</h2>\n<ul>\n");
+        html!(h; "<div class=\"warnings\" id=\"tune-warnings\"><h2>Warnings</h2>\n<ul>\n");
         for w in ws {
-            let _ = write!(h, "<li class=\"tune-warning\">{}", esc(w["message"].as_str().unwrap_or("")));
+            html!(h; "<li class=\"tune-warning\">", w["message"].as_str().unwrap_or(""));
             if let Some(s) = w["suggestion"].as_str() {
-                let _ = write!(h, " Try: <code>{}</code>", esc(s));
+                html!(h; " Try: <code>", s, "</code>");
             }
-            h.push_str("</li>\n");
+            html!(h; "</li>\n");
         }
-        h.push_str("</ul></div>\n");
+        html!(h; "</ul></div>\n");
     }
     if let Some(o) = tune["oracle"].as_object() {
-        let _ = writeln!(
-            h,
-            "<p>Oracle baseline: cost {} {}, failed {} %.</p>",
-            tune_cell(o.get("cost").unwrap_or(&serde_json::Value::Null)).0,
-            esc(currency),
-            tune_cell(o.get("failed_pct").unwrap_or(&serde_json::Value::Null)).0
-        );
+        html!(h; "<p>Oracle baseline: cost ", tune_cell(o.get("cost").unwrap_or(&serde_json::Value::Null)).0, " ",
+            currency, ", failed ", tune_cell(o.get("failed_pct").unwrap_or(&serde_json::Value::Null)).0,
+            " %.</p>\n");
     }
-    h.push_str("<h2 id=\"charts\">Charts</h2>\n");
+    html!(h; "<h2 id=\"charts\">Charts</h2>\n");
     for (name, bytes) in charts {
-        let _ = writeln!(
-            h,
-            "<figure class=\"chart\" id=\"chart-{}\"><img alt=\"{name}\" src=\"data:image/png;base64,{}\"></figure>",
-            name.trim_end_matches(".png"),
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        );
+        html!(h; "<figure class=\"chart\" id=\"chart-", name.trim_end_matches(".png"), "\"><img alt=\"", name,
+            "\" src=\"data:image/png;base64,", base64::engine::general_purpose::STANDARD.encode(bytes),
+            "\"></figure>\n");
     }
     // Columns: rank, every varied key, feasible, pareto, the objective, each constraint's figure,
     // the cost above the oracle, the fidelity reached.
@@ -595,43 +514,47 @@ pub fn render_tune(tune: &serde_json::Value, charts: &[(&str, Vec<u8>)]) -> Resu
     if !figures.iter().any(|f| f == "cost_above_oracle_pct") {
         figures.push("cost_above_oracle_pct".into());
     }
-    h.push_str("<h2 id=\"candidates\">Candidates</h2>\n<table class=\"sortable\" id=\"candidates-table\"><thead><tr><th>rank</th>");
+    html!(h; "<h2 id=\"candidates\">Candidates</h2>\n<table class=\"sortable\" id=\"candidates-table\"><thead><tr><th>rank</th>");
     for k in keys.iter().chain(["feasible".to_string(), "pareto".to_string()].iter()).chain(figures.iter()) {
-        let _ = write!(h, "<th>{}</th>", esc(k));
+        html!(h; "<th>", k, "</th>");
     }
-    h.push_str("<th>fidelity</th></tr></thead><tbody>\n");
+    html!(h; "<th>fidelity</th></tr></thead><tbody>\n");
     let mut order: Vec<&serde_json::Value> = candidates.iter().collect();
     order.sort_by_key(|c| c["rank"].as_u64().unwrap_or(u64::MAX));
     for c in order {
-        let best = c["rank"].as_u64() == Some(1);
-        let _ = write!(h, "<tr class=\"candidate-row{}\">", if best { " changed" } else { "" });
+        if c["rank"].as_u64() == Some(1) {
+            html!(h; "<tr class=\"candidate-row changed\">");
+        } else {
+            html!(h; "<tr class=\"candidate-row\">");
+        }
         let (r, rv) = tune_cell(&c["rank"]);
-        let _ = write!(h, "<td data-v=\"{rv}\">{}</td>", esc(&r));
+        html!(h; "<td data-v=\"", rv, "\">", r, "</td>");
         for k in &keys {
             let (v, d) = tune_cell(&c["params"][k]);
-            let _ = write!(h, "<td data-v=\"{d}\">{}</td>", esc(&v));
+            html!(h; "<td data-v=\"", d, "\">", v, "</td>");
         }
         for k in ["feasible", "pareto"] {
-            let _ = write!(h, "<td>{}</td>", tune_cell(&c[k]).0);
+            html!(h; "<td>", tune_cell(&c[k]).0, "</td>");
         }
         for f in &figures {
             let (v, d) = tune_cell(&c[f.as_str()]);
-            let _ = write!(h, "<td data-v=\"{d}\">{}</td>", esc(&v));
+            html!(h; "<td data-v=\"", d, "\">", v, "</td>");
         }
         let fid = &c["fidelity"];
         let fid_text = match (fid["replications"].as_u64(), fid["horizon_fraction"].as_f64()) {
             (Some(r), Some(f)) => format!("{r} × {:.0} %", f * 100.0),
             _ => tune_cell(fid).0,
         };
-        let _ = writeln!(h, "<td>{}</td></tr>", esc(&fid_text));
+        html!(h; "<td>", fid_text, "</td></tr>\n");
     }
-    h.push_str("</tbody></table>\n</body></html>\n");
+    html!(h; "</tbody></table>\n</body></html>\n");
     Ok(h)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::files;
     use crate::report::testdata::fixture;
 
     #[test]
@@ -650,13 +573,13 @@ mod tests {
         };
         runs[0].decisions = vec![row(1200.0, 2, 2), row(1230.0, 2, 5), row(1245.5, 5, 5)];
         let meta = ReportMeta::from_scenario(&s);
-        let h = decision_logs(&meta, &runs);
+        let h = decision_logs(&meta, &runs).into_string();
         assert!(h.contains("<b>00:20:30</b> — scaling 2 → 5"), "{h}");
         assert!(h.contains("<td>00:20:00</td>") && h.contains("<td>00:20:45.500</td>"), "{h}");
         // Two days: the date too (2025-01-06 is the fixture's start).
         let mut meta = meta;
         meta.duration_s = 2.0 * 86_400.0;
-        assert!(decision_logs(&meta, &runs).contains("<td>2025-01-06 00:20:30</td>"));
+        assert!(decision_logs(&meta, &runs).as_str().contains("<td>2025-01-06 00:20:30</td>"));
     }
 
     #[test]
@@ -664,7 +587,7 @@ mod tests {
         let (s, runs) = fixture(2);
         let meta = ReportMeta::from_scenario(&s);
         let summary = files::summary_value(&meta, &runs);
-        let page = render(&meta, &summary, &runs, &ChartOptions::default()).unwrap();
+        let page = render(&meta, &summary, &runs, &ChartOptions::default()).unwrap().into_string();
         assert_eq!(page.matches("class=\"policy-row\"").count(), 2);
         assert!(page.contains("<svg"));
         for banned in ["http://", "https://", "src=\"", "@import"] {
@@ -675,7 +598,7 @@ mod tests {
             assert!(hits.is_empty(), "{banned} in the page");
         }
         assert!(page.contains("id=\"verdict-text\""));
-        assert_eq!(page, render(&meta, &summary, &runs, &ChartOptions::default()).unwrap());
+        assert_eq!(page, render(&meta, &summary, &runs, &ChartOptions::default()).unwrap().into_string());
     }
 
     #[test]
@@ -686,7 +609,7 @@ mod tests {
         }
         let meta = ReportMeta::from_scenario(&s);
         let mut summary = files::summary_value(&meta, &runs);
-        let v = verdict(&meta, &summary, &aggregates(&summary));
+        let v = verdict(&meta, &summary, &aggregates(&summary)).into_string();
         assert!(
             v.contains("<b>four</b> is the cheapest deployable policy that meets the SLO throughout"),
             "{v}"
@@ -694,23 +617,23 @@ mod tests {
         assert!(v.contains("Cheaper but missing the SLO: two (5.0 SLO-violating min"), "{v}");
         assert!(!v.contains("verdict bad"), "{v}");
         summary["policies"][1]["cost_above_oracle_pct"] = serde_json::json!(12.5);
-        let v = verdict(&meta, &summary, &aggregates(&summary));
+        let v = verdict(&meta, &summary, &aggregates(&summary)).into_string();
         assert!(v.contains("four +12.5 %"), "{v}");
         // A policy cheaper than the oracle is flagged, in the verdict and in the table.
         summary["policies"][1]["cost_above_oracle_pct"] = serde_json::json!(-8.5);
         let aggs = aggregates(&summary);
-        let v = verdict(&meta, &summary, &aggs);
+        let v = verdict(&meta, &summary, &aggs).into_string();
         assert!(v.contains("four -8.5 % *"), "{v}");
         assert!(v.contains("four costs 8.5 % less than the oracle: it loads its replicas beyond"), "{v}");
-        let t = summary_table(&meta, &aggs);
+        let t = summary_table(&meta, &aggs).into_string();
         assert!(t.contains("<td>four *</td>") && t.contains("* costs less than the oracle"), "{t}");
         // One cheaper than the oracle because it misses the SLO is not flagged.
         summary["policies"][0]["cost_above_oracle_pct"] = serde_json::json!(-50.0);
-        let v = verdict(&meta, &summary, &aggregates(&summary));
+        let v = verdict(&meta, &summary, &aggregates(&summary)).into_string();
         assert!(v.contains("two -50.0 %,") && !v.contains("two costs"), "{v}");
         // Every policy misses the SLO: the verdict box says so.
         summary["policies"][1]["slo_violation_minutes"] = serde_json::json!(1.0);
-        let v = verdict(&meta, &summary, &aggregates(&summary));
+        let v = verdict(&meta, &summary, &aggregates(&summary)).into_string();
         assert!(
             v.contains("verdict bad") && v.contains("The closest is <b>four</b>: 1.0 SLO-violating min"),
             "{v}"

@@ -158,12 +158,14 @@ impl ReportMeta {
     pub fn from_summary(v: &Value) -> Result<ReportMeta, String> {
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         let f = |k: &str| v.get(k).and_then(Value::as_f64);
-        let name = s("scenario").ok_or("no `scenario` name")?;
-        let start = s("start").ok_or("no `start`")?;
+        let name = s("scenario").ok_or("the key `scenario` is missing")?;
+        let start = s("start").ok_or("the key `start` is missing")?;
         let start = chrono::DateTime::parse_from_rfc3339(&start).map_err(|e| format!("`start`: {e}"))?;
-        let tz: chrono_tz::Tz =
-            s("time_zone").ok_or("no `time_zone`")?.parse().map_err(|e| format!("`time_zone`: {e}"))?;
-        let duration_s = f("duration_s").ok_or("no `duration_s`")?;
+        let tz: chrono_tz::Tz = s("time_zone")
+            .ok_or("the key `time_zone` is missing")?
+            .parse()
+            .map_err(|e| format!("`time_zone`: {e}"))?;
+        let duration_s = f("duration_s").ok_or("the key `duration_s` is missing")?;
         let clock = Clock::new(start.naive_local(), tz, from_secs_f64(duration_s));
         let slo = v.get("slo").filter(|x| !x.is_null()).map(|x| Slo {
             latency: match (

@@ -15,6 +15,7 @@ pub mod charts;
 pub mod compare;
 pub mod files;
 pub mod html;
+pub mod markup;
 pub mod meta;
 pub mod read;
 pub mod sha256;
@@ -40,6 +41,17 @@ pub enum ReportError {
         path: PathBuf,
         /// Why.
         message: String,
+    },
+    /// An output would replace a file the command reads (bad input).
+    #[error(
+        "{output} is an input of this command ({input}): an output never replaces an input; \
+         choose another --out folder, or rename the input"
+    )]
+    OverwritesInput {
+        /// The output's path.
+        output: PathBuf,
+        /// The input, as the command named it.
+        input: PathBuf,
     },
 }
 
@@ -85,7 +97,30 @@ pub fn write_report(
     runs: &[RunResult],
     charts: &ChartOptions,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    write_outputs_inner(dir, meta, runs, charts, None)
+    Ok(write_outputs_inner(dir, meta, runs, charts, None)?.written)
+}
+
+/// Stages every output file of a run into `staging` (the files of [`OUTPUT_FILES`], and
+/// report.html when `html`); the caller commits. `run` and `merge` use it, with the scenario
+/// registered as an input ([`atomic::Staging::protect`]).
+pub fn stage_report(
+    staging: &mut atomic::Staging,
+    meta: &ReportMeta,
+    runs: &[RunResult],
+    charts: &ChartOptions,
+    html: bool,
+) -> Result<(), ReportError> {
+    for name in OUTPUT_FILES.iter().chain(html.then_some(&"report.html")) {
+        let dest = staging.dest().join(name);
+        if dest.is_dir() {
+            return Err(ReportError::io(&dest, "a folder of that name is in the way; remove or rename it"));
+        }
+    }
+    write_all(staging, meta, runs, charts, None)?;
+    if html {
+        html::stage(staging, meta, &files::summary_value(meta, runs), runs, charts)?;
+    }
+    Ok(())
 }
 
 /// [`write_report`] with an injected failure before the `fail_at`-th file (tests only).
@@ -95,15 +130,15 @@ fn write_outputs_inner(
     runs: &[RunResult],
     charts: &ChartOptions,
     fail_at: Option<usize>,
-) -> Result<Vec<PathBuf>, ReportError> {
+) -> Result<atomic::Committed, ReportError> {
     // Refuse early if a destination is in the way (e.g. a folder named summary.json).
     for name in OUTPUT_FILES {
         let dest = dir.join(name);
         if dest.is_dir() {
-            return Err(ReportError::io(&dest, "a directory is in the way"));
+            return Err(ReportError::io(&dest, "a folder of that name is in the way; remove or rename it"));
         }
     }
-    let mut staging = atomic::Staging::new(dir)?;
+    let mut staging = atomic::Staging::new(dir, "run")?;
     write_all(&mut staging, meta, runs, charts, fail_at)?;
     staging.commit()
 }
@@ -225,7 +260,7 @@ mod tests {
         for (k, name) in OUTPUT_FILES.iter().enumerate() {
             let err = write_outputs_inner(&out, &meta, &runs, &ChartOptions::default(), Some(k)).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
-            let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+            let left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
             assert!(left.is_empty(), "left {left:?}");
         }
         // A failed final rename leaves the previous outputs exactly as they were.
@@ -233,13 +268,13 @@ mod tests {
         let before: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
         let (_, runs3) = crate::report::testdata::fixture(3);
         for k in 0..OUTPUT_FILES.len() {
-            let mut st = atomic::Staging::new(&out).unwrap();
+            let mut st = atomic::Staging::new(&out, "run").unwrap();
             write_all(&mut st, &meta, &runs3, &ChartOptions::default(), None).unwrap();
             st.fail_rename_at(k);
             assert!(st.commit().is_err());
             let after: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
             assert!(after == before, "outputs changed after a rename failure at {k}");
-            assert_eq!(std::fs::read_dir(&out).unwrap().count(), OUTPUT_FILES.len());
+            assert_eq!(std::fs::read_dir(&out).unwrap().count(), OUTPUT_FILES.len() + 1, "and the record");
         }
     }
 }

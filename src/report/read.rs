@@ -19,22 +19,48 @@ pub struct Loaded {
     pub runs: Vec<RunResult>,
 }
 
-/// Reads `dir`: `summary.json` is required, `timeseries.csv` and `decisions.csv` are read when
-/// present.
+/// The files of a run's output folder that `report` and `compare` read.
+pub const FILES_READ: [&str; 4] = ["summary.json", "timeseries.csv", "decisions.csv", "scenario.toml"];
+
+/// Reads `dir`: `summary.json`, `timeseries.csv` and `decisions.csv` are required (a folder
+/// missing one is refused, naming it, rather than drawn as if nothing had been served);
+/// `scenario.toml` is shown when present.
 pub fn read_dir(dir: &Path) -> Result<Loaded, String> {
     let sp = dir.join("summary.json");
+    if !sp.exists() {
+        return Err(format!(
+            "{}: no summary.json in this folder; expected an output folder written by `scalesim run` \
+             (or `merge`); give the folder `run --out` wrote",
+            dir.display()
+        ));
+    }
+    for need in ["timeseries.csv", "decisions.csv"] {
+        if !dir.join(need).exists() {
+            return Err(format!(
+                "{}: {need} is missing (summary.json is there): the folder is incomplete, and the charts \
+                 and decision logs need it; restore the file, or run the scenario again into this folder",
+                dir.display()
+            ));
+        }
+    }
     let text = crate::input::read_text(&sp, crate::input::InputKind::Output)
         .map_err(|e| format!("{e} (expected an output folder written by `scalesim run`)"))?;
-    let summary: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", sp.display()))?;
-    let mut meta = ReportMeta::from_summary(&summary).map_err(|e| format!("{}: {e}", sp.display()))?;
+    let summary: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}: not valid JSON ({e}); expected the summary.json `scalesim run` writes; run the scenario again into this folder",
+            sp.display()
+        )
+    })?;
+    let mut meta = ReportMeta::from_summary(&summary).map_err(|e| {
+        format!(
+            "{}: {e}; expected the summary.json `scalesim run` writes (docs/summary.schema.json); run the scenario again into this folder",
+            sp.display()
+        )
+    })?;
     meta.provenance.text =
         crate::input::read_text(&dir.join("scenario.toml"), crate::input::InputKind::Scenario).ok();
-    let ts = dir.join("timeseries.csv");
-    let mut runs = if ts.exists() { read_timeseries(&ts)? } else { Vec::new() };
-    let dp = dir.join("decisions.csv");
-    if dp.exists() {
-        read_decisions(&dp, &mut runs)?;
-    }
+    let mut runs = read_timeseries(&dir.join("timeseries.csv"))?;
+    read_decisions(&dir.join("decisions.csv"), &mut runs)?;
     Ok(Loaded { meta, summary, runs })
 }
 
@@ -88,7 +114,11 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<RunResult>, String> {
     let c = Cols::new(&rd.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone());
     for need in ["start_s", "end_s", "policy", "replication"] {
         if !c.0.contains_key(need) {
-            return Err(format!("{}: no `{need}` column", path.display()));
+            return Err(format!(
+                "{}: the header has no `{need}` column; expected the timeseries.csv `scalesim run` writes; \
+                 run the scenario again into this folder",
+                path.display()
+            ));
         }
     }
     let mut runs: Vec<RunResult> = Vec::new();

@@ -195,17 +195,59 @@ pub fn verdict(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> Verdict {
     }
 }
 
-/// How a rendering marks names and escapes text (plain text for the terminal, HTML for the
-/// report).
-pub struct Style {
-    /// Emphasis of the recommended policy's name (already escaped text in, markup out).
-    pub em: fn(&str) -> String,
-    /// Escaping of any text taken from the data (policy names, method texts).
-    pub esc: fn(&str) -> String,
+/// One piece of a verdict sentence: text, or a policy name to emphasise. The verdict holds
+/// no markup: the terminal joins the pieces, `report.html` escapes each one
+/// ([`super::markup`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Plain text (names and figures included).
+    Text(String),
+    /// The recommended (or closest) policy's name, emphasised in HTML.
+    Strong(String),
 }
 
-/// The terminal's style: no markup.
-pub const PLAIN: Style = Style { em: |s| s.to_string(), esc: |s| s.to_string() };
+/// A verdict sentence: pieces of text, some emphasised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sentence(pub Vec<Piece>);
+
+impl Sentence {
+    fn t(mut self, s: impl Into<String>) -> Sentence {
+        self.0.push(Piece::Text(s.into()));
+        self
+    }
+
+    fn b(mut self, s: impl Into<String>) -> Sentence {
+        self.0.push(Piece::Strong(s.into()));
+        self
+    }
+
+    /// The sentence as plain text.
+    pub fn plain(&self) -> String {
+        self.0
+            .iter()
+            .map(|p| match p {
+                Piece::Text(s) | Piece::Strong(s) => s.as_str(),
+            })
+            .collect()
+    }
+
+    /// The sentence as HTML: every piece escaped, the emphasised ones in `<b>`.
+    pub fn html(&self) -> super::markup::Html {
+        use super::markup::{Html, html};
+        let mut h = Html::new();
+        for p in &self.0 {
+            match p {
+                Piece::Text(s) => html!(h; s),
+                Piece::Strong(s) => html!(h; "<b>", s, "</b>"),
+            }
+        }
+        h
+    }
+}
+
+fn text(s: impl Into<String>) -> Sentence {
+    Sentence::default().t(s)
+}
 
 impl Verdict {
     /// Whether the verdict is good news: a deployable policy meets the SLO (or there is no SLO
@@ -244,32 +286,28 @@ impl Verdict {
         }
     }
 
-    /// The verdict as sentences, names and data escaped and emphasised by `style`.
-    pub fn sentences(&self, style: &Style) -> Vec<String> {
-        let (em, esc) = (style.em, style.esc);
-        let name = |s: &Standing| esc(&s.policy);
+    /// The verdict as sentences (the recommended policy's name emphasised).
+    pub fn sentences(&self) -> Vec<Sentence> {
         let mut out = Vec::new();
         match &self.outcome {
-            Outcome::NoDeployable => out.push(
-                "No deployable policy ran (the oracle baseline is a yardstick, not a candidate).".into(),
-            ),
-            Outcome::NoSlo { cheapest } => out.push(format!(
-                "No SLO is set: {} is the cheapest deployable policy ({}); check its failures and latency.",
-                em(&name(cheapest)),
-                self.money(cheapest.cost)
+            Outcome::NoDeployable => out.push(text(
+                "No deployable policy ran (the oracle baseline is a yardstick, not a candidate).",
             )),
+            Outcome::NoSlo { cheapest } => out.push(text("No SLO is set: ").b(&cheapest.policy).t(format!(
+                " is the cheapest deployable policy ({}); check its failures and latency.",
+                self.money(cheapest.cost)
+            ))),
             Outcome::Meets { best, runner_up, cheaper_missing } => {
-                out.push(format!(
-                    "{} is the cheapest deployable policy that meets the SLO throughout: {}.",
-                    em(&name(best)),
+                out.push(Sentence::default().b(&best.policy).t(format!(
+                    " is the cheapest deployable policy that meets the SLO throughout: {}.",
                     self.money(best.cost)
-                ));
+                )));
                 match runner_up {
-                    Some(next) if (next.cost - best.cost).abs() < 0.005 => out.push(format!(
+                    Some(next) if (next.cost - best.cost).abs() < 0.005 => out.push(text(format!(
                         "The runner-up, {}, costs the same ({}): they are tied on cost.",
-                        name(next),
+                        next.policy,
                         self.money(next.cost)
-                    )),
+                    ))),
                     Some(next) => {
                         let d = next.cost - best.cost;
                         let pct = if best.cost > 0.0 {
@@ -277,32 +315,31 @@ impl Verdict {
                         } else {
                             "the cheapest costs nothing".into()
                         };
-                        out.push(format!(
+                        out.push(text(format!(
                             "The runner-up, {}, costs {} more ({pct}).",
-                            name(next),
+                            next.policy,
                             self.money(d)
-                        ));
+                        )));
                     }
-                    None if self.deployable > 1 => out.push("No other deployable policy meets it.".into()),
+                    None if self.deployable > 1 => out.push(text("No other deployable policy meets it.")),
                     None => {}
                 }
                 if !cheaper_missing.is_empty() {
                     let list: Vec<String> =
-                        cheaper_missing.iter().map(|s| format!("{} ({})", name(s), s.shortfall())).collect();
-                    out.push(format!("Cheaper but missing the SLO: {}.", list.join(", ")));
+                        cheaper_missing.iter().map(|s| format!("{} ({})", s.policy, s.shortfall())).collect();
+                    out.push(text(format!("Cheaper but missing the SLO: {}.", list.join(", "))));
                 }
             }
-            Outcome::NoneMeets { closest } => out.push(format!(
-                "No deployable policy meets the SLO throughout. The closest is {}: {}; {}.",
-                em(&name(closest)),
-                closest.shortfall(),
-                self.money(closest.cost)
-            )),
+            Outcome::NoneMeets { closest } => out.push(
+                text("No deployable policy meets the SLO throughout. The closest is ")
+                    .b(&closest.policy)
+                    .t(format!(": {}; {}.", closest.shortfall(), self.money(closest.cost))),
+            ),
         }
         if let (Some(o), Some(n)) = (&self.oracle, self.named()) {
             let mut s = format!(
                 "Yardstick: {} (perfect foresight, not deployable) costs {}",
-                oracle_name(&o.policy, esc),
+                oracle_name(&o.policy),
                 self.money(o.cost)
             );
             if o.misses_slo() {
@@ -311,28 +348,28 @@ impl Verdict {
             if let Some(p) = n.cost_above_oracle_pct {
                 s.push_str(&format!(
                     "; {} is {:.1} % {} it",
-                    name(n),
+                    n.policy,
                     p.abs(),
                     if p < 0.0 { "below" } else { "above" }
                 ));
             }
             s.push('.');
-            out.push(s);
+            out.push(text(s));
         }
         for b in &self.below_oracle {
-            out.push(self.below_oracle_reason(b, esc));
+            out.push(text(self.below_oracle_reason(b)));
         }
         out
     }
 
     /// Why `b` costs less than the oracle, with the figures the run has.
-    fn below_oracle_reason(&self, b: &Standing, esc: fn(&str) -> String) -> String {
+    fn below_oracle_reason(&self, b: &Standing) -> String {
         let o = self.oracle.as_ref();
         let mut s = format!(
             "{} costs {:.1} % less than {}: it loads its replicas beyond the capacity the oracle plans with",
-            esc(&b.policy),
+            b.policy,
             b.cost_above_oracle_pct.unwrap_or(0.0).abs(),
-            o.map_or_else(|| "the oracle".into(), |o| oracle_name(&o.policy, esc)),
+            o.map_or_else(|| "the oracle".into(), |o| oracle_name(&o.policy)),
         );
         let mut figures = Vec::new();
         if let Some(l) = b.load_per_replica_rps {
@@ -346,11 +383,7 @@ impl Verdict {
             figures.push(format!("the oracle plans with {:.2} req/s per replica", c.rps));
         }
         if let Some(c) = &self.capacity {
-            figures.push(format!(
-                "one replica's capacity within the SLO: {:.2} req/s, {}",
-                c.rps,
-                esc(&c.method)
-            ));
+            figures.push(format!("one replica's capacity within the SLO: {:.2} req/s, {}", c.rps, c.method));
         }
         if !figures.is_empty() {
             s.push_str(&format!(" ({})", figures.join("; ")));
@@ -363,7 +396,7 @@ impl Verdict {
     /// columns (as the table).
     pub fn text(&self) -> String {
         let mut out = String::new();
-        for (k, s) in self.sentences(&PLAIN).iter().enumerate() {
+        for (k, s) in self.sentences().iter().map(Sentence::plain).enumerate() {
             let mut line = String::from(if k == 0 { "verdict:" } else { " " });
             // A "%" stays with its number.
             let mut words: Vec<String> = Vec::new();
@@ -409,12 +442,8 @@ impl Verdict {
     }
 }
 
-fn oracle_name(policy: &str, esc: fn(&str) -> String) -> String {
-    if policy == crate::oracle::NAME {
-        "the oracle".into()
-    } else {
-        format!("the oracle baseline {}", esc(policy))
-    }
+fn oracle_name(policy: &str) -> String {
+    if policy == crate::oracle::NAME { "the oracle".into() } else { format!("the oracle baseline {policy}") }
 }
 
 #[cfg(test)]
@@ -468,7 +497,7 @@ mod tests {
         let text = v.text();
         assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
         assert!(text.lines().skip(1).all(|l| l.starts_with("  ")), "{text}");
-        let t = v.sentences(&PLAIN).join(" ");
+        let t = v.sentences().iter().map(Sentence::plain).collect::<Vec<_>>().join(" ");
         assert!(text.starts_with("verdict: hpa is the cheapest deployable policy that meets the SLO"), "{t}");
         // The runner-up's percentage is of the cheapest's cost: 5.49 / 31.00 = 17.7 %.
         assert!(
@@ -500,7 +529,7 @@ mod tests {
         let v = verdict(&m, &more);
         assert_eq!(v.named().unwrap().policy, "rps-14");
         assert!(flagged_below_oracle(&m, &more[4]));
-        let t = v.sentences(&PLAIN).join(" ");
+        let t = v.sentences().iter().map(Sentence::plain).collect::<Vec<_>>().join(" ");
         assert!(t.contains("costs 25.22 USD; rps-14 is 8.5 % below it."), "{t}");
         assert!(
             t.contains(
@@ -513,7 +542,7 @@ mod tests {
         let mut m = m;
         m.oracle_capacity =
             Some(super::super::meta::OracleCapacity { rps: 16.08, method: "searched".into() });
-        let t = verdict(&m, &more).sentences(&PLAIN).join(" ");
+        let t = verdict(&m, &more).sentences().iter().map(Sentence::plain).collect::<Vec<_>>().join(" ");
         assert!(t.contains("the oracle 0.40; the oracle plans with 16.08 req/s per replica)"), "{t}");
     }
 
@@ -528,7 +557,7 @@ mod tests {
         let v = verdict(&m, &aggs);
         assert!(!v.ok());
         assert_eq!(v.named().unwrap().policy, "b");
-        let t = v.sentences(&PLAIN).join(" ");
+        let t = v.sentences().iter().map(Sentence::plain).collect::<Vec<_>>().join(" ");
         assert!(t.contains("The closest is b: 2.0 SLO-violating min, 0.50 % failed; 2.00 USD."), "{t}");
         assert!(t.contains("costs 3.00 USD."), "no percentage without cost_above_oracle_pct: {t}");
         assert!(v.check_failure().unwrap().starts_with("2 of 2 deployable policies miss the SLO: a (5.0"));
@@ -538,7 +567,7 @@ mod tests {
     fn a_tie_on_cost_is_said_as_such() {
         let m = meta(&[("a", "fixed"), ("b", "fixed")]);
         let v = verdict(&m, &[agg("b", 1.1, 0.0, 0.0, None), agg("a", 1.1, 0.0, 0.0, None)]);
-        let t = v.sentences(&PLAIN).join(" ");
+        let t = v.sentences().iter().map(Sentence::plain).collect::<Vec<_>>().join(" ");
         assert!(
             t.starts_with("a is the cheapest") && t.contains("The runner-up, b, costs the same (1.10 USD)"),
             "{t}"
@@ -560,13 +589,11 @@ mod tests {
     }
 
     #[test]
-    fn html_style_escapes_and_emphasises() {
+    fn html_escapes_and_emphasises() {
         let m = meta(&[("<a>", "fixed")]);
         let v = verdict(&m, &[agg("<a>", 2.0, 0.0, 0.0, None)]);
-        let style =
-            Style { em: |s| format!("<b>{s}</b>"), esc: |s| s.replace('<', "&lt;").replace('>', "&gt;") };
         assert_eq!(
-            v.sentences(&style)[0],
+            v.sentences()[0].html().as_str(),
             "<b>&lt;a&gt;</b> is the cheapest deployable policy that meets the SLO throughout: 2.00 USD."
         );
     }
