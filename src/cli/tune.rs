@@ -161,21 +161,20 @@ fn default_dir(base: &Scenario, policy: &str) -> PathBuf {
 /// is done).
 fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
     let origin = cmd.file.display().to_string();
-    let text = std::fs::read_to_string(&cmd.file).map_err(|e| {
-        CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))
-    })?;
-    let base_dir = match cmd.file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    // Through the guarded reader: a FIFO, a device or an oversized file is refused unread.
+    let text = config::read_scenario(&cmd.file)?;
+    let base_dir = config::base_dir(&cmd.file);
     // Trace and manifest files are read (and traces parsed) once, for the base and every
     // candidate.
     let sources = config::Files::default();
     let mut base = config::load_str_with(&text, &origin, &base_dir, &cmd.overrides, &sources)?;
     if let Some(seed) = cmd.seed {
-        base.seed = seed;
+        base.seed = super::run::check_seed(seed)?;
     }
     check_policy_names(&base, std::slice::from_ref(&cmd.policy))?;
+    if budget {
+        scalesim::budget::check_seeds(cmd.seeds, cmd.allow_large).map_err(CliError::Usage)?;
+    }
     if cmd.check && base.slo.is_none() {
         return Err(super::run::no_slo_to_check(&cmd.file));
     }

@@ -42,14 +42,25 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ConfigError> 
 /// [`load`], with the warnings about suspicious but runnable settings, one line each
 /// (`warning: file:line:col: key: message`).
 pub fn load_with_warnings(path: &Path, overrides: &[String]) -> Result<(Scenario, Vec<String>), ConfigError> {
-    let origin = path.display().to_string();
-    let text = crate::input::read_text(path, crate::input::InputKind::Scenario)
-        .map_err(|e| ConfigError::file(&origin, e.message))?;
-    let base_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    load_str_with_warnings(&text, &origin, base_dir, overrides)
+    let text = read_scenario(path)?;
+    load_str_with_warnings(&text, &path.display().to_string(), &base_dir(path), overrides)
+}
+
+/// The text of the scenario file at `path`, read through the guarded reader
+/// ([`crate::input::read_text`]: a regular file of at most 16 MiB of UTF-8), for a command that
+/// loads it with [`load_str`] & co and keeps the text (to hash it, or to edit it into another
+/// file) — read once, so what is hashed or edited is what was loaded.
+pub fn read_scenario(path: &Path) -> Result<String, ConfigError> {
+    crate::input::read_text(path, crate::input::InputKind::Scenario)
+        .map_err(|e| ConfigError::file(&path.display().to_string(), e.message))
+}
+
+/// The folder relative paths in the scenario file at `path` resolve from: its own.
+pub fn base_dir(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
 }
 
 /// The scenario text with `--set` overrides applied (as the run saw it), or why they cannot be.
