@@ -199,6 +199,16 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
         let c = tune::parse_constraint(r).map_err(|m| usage(format!("--require {r}: {m}")))?;
         constraints.push(c);
     }
+    // An objective or a constraint on a figure this scenario leaves undefined could never be
+    // judged (an undefined figure is not 0): refused before anything is simulated.
+    let judged = std::iter::once(("--minimize", cmd.minimize.clone(), cmd.minimize.as_str())).chain(
+        cmd.require.iter().zip(&constraints).map(|(r, c)| ("--require", r.clone(), c.figure.as_str())),
+    );
+    for (flag, arg, figure) in judged {
+        if let Some(why) = tune::undefined_reason(&base, figure) {
+            return Err(usage(format!("{flag} {arg}: {}: {why}", cmd.file.display())));
+        }
+    }
     if let Some(slo) = &base.slo {
         for c in tune::slo_constraints(slo) {
             if !constraints.iter().any(|k| k.figure == c.figure) {
@@ -273,6 +283,19 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
     let oracle = match scalesim::oracle::spec_for(&base) {
         Ok(o) => Some(o),
         Err(e) => {
+            // The figures measured against the oracle are then undefined for every candidate.
+            let judged = std::iter::once(("--minimize", &cmd.minimize, cmd.minimize.as_str())).chain(
+                cmd.require.iter().zip(&spec.constraints).map(|(r, c)| ("--require", r, c.figure.as_str())),
+            );
+            for (flag, arg, figure) in judged {
+                if tune::ORACLE_FIGURES.contains(&figure) {
+                    return Err(usage(format!(
+                        "{flag} {arg}: {figure} is measured against the oracle baseline, and {} has none: {e}; \
+                         constrain cost, or the SLO figures, instead",
+                        cmd.file.display()
+                    )));
+                }
+            }
             note(format_args!("note: no oracle baseline: {e}"));
             None
         }
