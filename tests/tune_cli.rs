@@ -260,11 +260,11 @@ fn best_toml_runs_and_the_tuned_hpa_manifest_validates_against_the_kubernetes_sc
     let dir = t.path().join("t");
     let best = &json["best"];
     assert!(!best.is_null(), "{}", json["message"]);
-    // best.toml runs where it was written (relative manifest paths rewritten) and its run line
-    // (the search's one-hour horizon as --set) reproduces the best candidate's figures.
+    // best.toml runs where it was written (relative manifest paths rewritten, the search's
+    // one-hour horizon applied) and its run line reproduces the best candidate's figures.
     let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
     let line = toml.lines().find_map(|l| l.strip_prefix("#   scalesim run ")).expect("a run line");
-    assert_eq!(line, "best.toml --policy hpa-fast --seeds 1 --set simulation.duration=1h");
+    assert_eq!(line, "best.toml --policy hpa-fast");
     let run_out = t.path().join("run");
     bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
     let s = read_json(&run_out.join("summary.json"));
@@ -445,14 +445,18 @@ fn a_search_of_the_night_warns_and_best_toml_is_the_original_scenario_with_a_run
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(page.contains("id=\"tune-warnings\"") && page.contains("12..20:4"), "no warnings in report.html");
 
-    // best.toml: the original file (its comments, its 24-hour duration), the tuned target and
-    // the seed applied, the duration override only named.
+    // best.toml: the original file (its comments), with the search's one-hour horizon, the
+    // tuned target and the seed applied: the scenario the search ranked, exactly.
     let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
     let original = std::fs::read_to_string("configs/quickstart.toml").unwrap();
     assert!(toml.contains(original.lines().next().unwrap()), "{toml}");
-    assert!(toml.contains("duration = \"24h\""), "{toml}");
+    assert!(toml.contains("duration = \"1h\""), "{toml}");
     assert!(toml.contains("seed = 5"), "{toml}");
-    assert!(toml.contains("#   --set simulation.duration=1h"), "{toml}");
+    assert!(toml.contains("#   the search's --set: simulation.duration=1h"), "{toml}");
+    assert!(
+        toml.contains("#   scalesim run configs/quickstart.toml --set policy.rps-10.target=12 --seed 5"),
+        "{toml}"
+    );
     let doc: toml::Value = toml::from_str(&toml).unwrap();
     let pol =
         doc["policy"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("rps-10")).unwrap();
@@ -462,7 +466,7 @@ fn a_search_of_the_night_warns_and_best_toml_is_the_original_scenario_with_a_run
         .lines()
         .find_map(|l| l.strip_prefix("#   scalesim run "))
         .unwrap_or_else(|| panic!("no run line in\n{toml}"));
-    assert_eq!(line, "best.toml --policy rps-10 --seeds 2 --set simulation.duration=1h");
+    assert_eq!(line, "best.toml --policy rps-10 --seeds 2");
     let run_out = t.path().join("run");
     bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
     let s = read_json(&run_out.join("summary.json"));

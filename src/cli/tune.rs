@@ -529,54 +529,57 @@ fn shell_word(s: &str) -> String {
 }
 
 impl BestFile<'_> {
-    /// The overrides of the search that best.toml does not apply (all but the tuned keys and
-    /// `simulation.seed`, which it does).
-    fn other_overrides(&self, overrides: &[String]) -> Vec<String> {
-        overrides
-            .iter()
-            .filter(|o| {
-                let k = set_key(o);
-                k != "simulation.seed" && !self.best.params.iter().any(|(key, _)| key == k)
-            })
-            .cloned()
-            .collect()
+    /// Everything best.toml applies to the scenario file, in the order the search applied it:
+    /// the search's `--set`, the best candidate's values, then its base seed (`--seed` replaces
+    /// `simulation.seed` after the overrides).
+    fn applied(&self, overrides: &[String]) -> Vec<String> {
+        let mut applied = overrides.to_vec();
+        applied.extend(self.best.overrides());
+        applied.push(format!("simulation.seed={}", self.seed));
+        applied
     }
 
     /// The `scalesim run` line (from best.toml's folder) that reproduces the best candidate's
-    /// figures: the tuned policy, the search's replications and its other overrides.
-    fn run_line(&self, others: &[String]) -> String {
-        let mut line = format!(
-            "scalesim run best.toml --policy {} --seeds {}",
-            shell_word(&self.spec.policy),
-            self.spec.seeds.max(1)
-        );
-        for o in others {
-            line.push_str(&format!(" --set {}", shell_word(o)));
+    /// figures: the tuned policy and, when the search ran more than one, its replications.
+    fn run_line(&self) -> String {
+        let mut line = format!("scalesim run best.toml --policy {}", shell_word(&self.spec.policy));
+        if self.spec.seeds > 1 {
+            line.push_str(&format!(" --seeds {}", self.spec.seeds));
         }
         line
     }
 
-    /// best.toml: the scenario file as written, with the best candidate's values and the
-    /// search's seed applied (text-preserving: comments and layout kept), its relative paths
-    /// rewritten to resolve from the output folder, and a header naming the search's other
-    /// overrides (not applied) and the run line that reproduces the best candidate's figures.
+    /// best.toml: the scenario the search ranked best, exactly — the scenario file as written
+    /// (text-preserving: comments and layout kept) with the search's `--set`, the best
+    /// candidate's values and the search's seed applied, its relative paths rewritten to resolve
+    /// from the output folder — so that its run line gives the figures tune.json reports for the
+    /// best. The header names what was applied, the run line and, when the search had `--set`
+    /// of its own, the run of the original file with only the best values.
     fn toml(&self, overrides: &[String]) -> Result<Vec<u8>, CliError> {
-        let mut applied = self.best.overrides();
-        applied.push(format!("simulation.seed={}", self.seed));
-        let mut doc: toml_edit::DocumentMut = self
-            .text
-            .parse()
-            .map_err(|e| usage(format!("{}: cannot re-read the scenario: {e}", self.origin)))?;
+        let applied = self.applied(overrides);
+        let mut doc: toml_edit::DocumentMut = self.text.parse().map_err(|e| {
+            usage(format!("{}: the scenario file is not valid TOML any more: {e}", self.origin))
+        })?;
         config::overrides::apply(&mut doc, &applied)
             .map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
         super::paths::rebase_paths(doc.as_table_mut(), self.base_dir, self.out_dir);
-        let others = self.other_overrides(overrides);
         let spec = self.spec;
         let mut s = format!(
-            "# Written by `scalesim tune` from {}: that scenario as written, with the best settings of\n\
-             # policy `{}` found (minimize {}; {}) and the search's seed applied:\n#   {}, simulation.seed={}\n\
-             # Relative paths in it resolve from this file's folder.\n",
-            self.origin,
+            "# Written by `scalesim tune` from {}: the scenario the search ranked best, exactly: that\n\
+             # file as written, with these applied:\n",
+            self.origin
+        );
+        if !overrides.is_empty() {
+            s.push_str(&format!(
+                "#   the search's --set: {}\n",
+                overrides.iter().map(|o| shell_word(o)).collect::<Vec<_>>().join(" ")
+            ));
+        }
+        s.push_str(&format!(
+            "#   the best settings of policy `{}` found (minimize {}; {}): {}\n\
+             #   the search's seed: simulation.seed={}\n\
+             # Relative paths in it resolve from this file's folder.\n\
+             # The best candidate's figures (tune.json `best`), exactly, from this folder:\n#   {}\n",
             spec.policy,
             spec.objective,
             if spec.constraints.is_empty() {
@@ -586,25 +589,25 @@ impl BestFile<'_> {
             },
             self.best.overrides().join(", "),
             self.seed,
-        );
-        if others.is_empty() {
-            s.push_str("# The search ran with no other overrides.\n");
-        } else {
-            s.push_str("# The search also ran with these overrides, NOT applied to this file:\n");
-            for o in &others {
-                s.push_str(&format!("#   --set {}\n", shell_word(o)));
-            }
-        }
-        s.push_str(&format!(
-            "# The best candidate's figures (tune.json `best`), exactly, from this folder:\n#   {}\n\n",
-            self.run_line(&others)
+            self.run_line(),
         ));
+        if !overrides.is_empty() {
+            let mut line = format!("scalesim run {}", shell_word(self.origin));
+            for o in self.best.overrides() {
+                line.push_str(&format!(" --set {}", shell_word(&o)));
+            }
+            line.push_str(&format!(" --seed {}", self.seed));
+            s.push_str(&format!(
+                "# The best settings on the original scenario, without the search's --set (from where tune ran):\n#   {line}\n"
+            ));
+        }
+        s.push('\n');
         s.push_str(&doc.to_string());
-        // The file must load from where it is written, with the run line's overrides.
+        // The file must load from where it is written, as it is.
         std::fs::create_dir_all(self.out_dir).map_err(|e| {
             CliError::Report(ReportError::Io { path: self.out_dir.to_path_buf(), message: e.to_string() })
         })?;
-        config::load_str(&s, &self.out_dir.join("best.toml").display().to_string(), self.out_dir, &others)?;
+        config::load_str(&s, &self.out_dir.join("best.toml").display().to_string(), self.out_dir, &[])?;
         Ok(s.into_bytes())
     }
 }
