@@ -570,3 +570,83 @@ fn the_halving_budget_message_states_the_runs_halving_plans() {
     let ratio = hq / gq;
     assert!((ratio / (41.0 / 245.0) - 1.0).abs() < 0.01, "halving {hq} vs grid {gq}");
 }
+
+#[test]
+fn tune_seed_7_writes_best_toml_that_a_plain_run_reproduces() {
+    // `tune --seed 7` wrote best.toml with the file's seed, and the search's other --set only
+    // named in its header: `run best.toml` gave other figures than the best tune reported.
+    // best.toml is the ranked scenario exactly; its run line adds only the policy and --seeds.
+    let (t, json, _) = tune(&[
+        "tests/fixtures/tune/mmc.toml",
+        "--policy",
+        "one",
+        "--vary",
+        "service.workers=4,5",
+        "--seed",
+        "7",
+        "--seeds",
+        "2",
+        "--set",
+        "simulation.duration=20m",
+    ]);
+    let dir = t.path().join("t");
+    let best = &json["best"];
+    assert!(!best.is_null(), "{}", json["message"]);
+    let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
+    let doc: toml::Value = toml::from_str(&toml).unwrap();
+    assert_eq!(doc["simulation"]["seed"].as_integer(), Some(7), "{toml}");
+    assert_eq!(doc["simulation"]["duration"].as_str(), Some("20m"), "{toml}");
+    let line = toml.lines().find_map(|l| l.strip_prefix("#   scalesim run ")).expect("a run line");
+    assert_eq!(line, "best.toml --policy one --seeds 2");
+    let run_out = t.path().join("run");
+    bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
+    let s = read_json(&run_out.join("summary.json"));
+    let plain = &s["policies"][0];
+    assert_eq!(plain["seeds"][0], 7);
+    let mut compared = 0;
+    for (k, v) in plain.as_object().unwrap() {
+        if v.is_number() && !["replications", "min_replicas", "max_replicas"].contains(&k.as_str()) {
+            assert_eq!(&best[k], v, "{k}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 14, "compared {compared} figures");
+}
+
+#[test]
+fn without_an_slo_tune_treats_the_undefined_slo_minutes_as_0() {
+    // mmc.toml has no [simulation.slo]: run reports slo_violation_minutes as null, and so must
+    // tune; a constraint or objective on it is refused before anything is simulated.
+    let (_t, json, _) = tune(&[
+        "tests/fixtures/tune/mmc.toml",
+        "--policy",
+        "one",
+        "--vary",
+        "service.workers=4,5",
+        "--set",
+        "simulation.duration=10m",
+    ]);
+    for c in json["candidates"].as_array().unwrap() {
+        assert!(c["slo_violation_minutes"].is_null(), "{c:#}");
+    }
+    assert!(json["best"]["slo_violation_minutes"].is_null(), "{:#}", json["best"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let q = "tests/fixtures/tune/mmc.toml";
+    for extra in [["--require", "slo_violation_minutes<=0"], ["--minimize", "slo_violation_minutes"]] {
+        let o = bin()
+            .args(["tune", q, "--policy", "one", "--vary", "service.workers=4,5"])
+            .args(extra)
+            .arg("--out")
+            .arg(tmp.path().join("r"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{} {}: {q}: the scenario has no [simulation.slo]", extra[0], extra[1])),
+            "{stderr}"
+        );
+        assert!(stderr.contains("add an SLO to the scenario"), "{stderr}");
+        assert!(!tmp.path().join("r").exists(), "{extra:?} wrote outputs");
+    }
+}

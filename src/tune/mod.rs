@@ -218,7 +218,10 @@ pub fn choose_points(size: u64, strategy: &Strategy, seed: u64) -> Result<Vec<u6
     match budget {
         Some(b) if b < size => {
             if b > MAX_CANDIDATES {
-                return Err(format!("--budget {b} is above the limit of {MAX_CANDIDATES} candidates"));
+                return Err(format!(
+                    "--budget {b}: more than {MAX_CANDIDATES} candidates; expected at most {MAX_CANDIDATES} \
+                     (narrow the --vary ranges, or search in steps)"
+                ));
             }
             Ok(sample(size, b, seed))
         }
@@ -619,17 +622,26 @@ impl StoredRuns {
                     && (prev.0 != summary || prev.1 != curve)
                 {
                     return Err(TuneError::Stored(format!(
-                        "the parts disagree on the oracle's replication {rep}"
+                        "two parts hold different runs of the oracle baseline's replication {rep}, so they \
+                         were not run from the same scenario, settings and scalesim; run every shard of \
+                         one search again and merge those parts"
                     )));
                 }
                 out.oracle.insert(rep, (summary, curve));
             }
             for (j, summary, simulated) in part.runs {
                 let &(c, r) = all.get(j as usize).ok_or_else(|| {
-                    TuneError::Stored(format!("job {j} is not one of the search's {} jobs", all.len()))
+                    TuneError::Stored(format!(
+                        "a part holds run {j}, but this search has {} runs (candidates × replications), so \
+                         that part comes from another search; merge only the parts of one search",
+                        all.len()
+                    ))
                 })?;
                 if out.runs.insert((c, r), (summary, simulated)).is_some() {
-                    return Err(TuneError::Stored(format!("job {j} is given twice")));
+                    return Err(TuneError::Stored(format!(
+                        "two parts hold run {j} (a candidate's replication {r}): one shard's part is given \
+                         twice; give each shard's part once"
+                    )));
                 }
             }
         }
@@ -792,7 +804,11 @@ fn search(
                 .iter()
                 .map(|j| {
                     st.oracle.get(&j.rep).cloned().ok_or_else(|| {
-                        TuneError::Stored(format!("no part holds the oracle's replication {}", j.rep))
+                        TuneError::Stored(format!(
+                            "no part holds the oracle baseline's replication {}: a shard's part is \
+                             missing; give the parts of every shard, 0/N to (N-1)/N",
+                            j.rep
+                        ))
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -823,60 +839,61 @@ fn search(
         oracle_rung = Some(rung);
     }
     // Runs `cands` at `step` (what the cache lacks) and records the rung.
-    let run_rung = |cands: &[usize],
-                    step: Step,
-                    refill: bool,
-                    cache: &mut Cache|
-     -> Result<Rung, TuneError> {
-        let mut jobs: Vec<Job> = Vec::new();
-        for &c in cands {
-            for rep in 0..step.seeds {
-                let j = Job { cand: c, rep, window: step.window };
-                if !cache.contains_key(&j) {
-                    jobs.push(j);
+    let run_rung =
+        |cands: &[usize], step: Step, refill: bool, cache: &mut Cache| -> Result<Rung, TuneError> {
+            let mut jobs: Vec<Job> = Vec::new();
+            for &c in cands {
+                for rep in 0..step.seeds {
+                    let j = Job { cand: c, rep, window: step.window };
+                    if !cache.contains_key(&j) {
+                        jobs.push(j);
+                    }
                 }
             }
-        }
-        progress.total.fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
-        progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        let results: Vec<(RunSummary, u64)> = match stored {
-            Some(st) => jobs
-                .iter()
-                .map(|j| {
-                    st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
+            progress
+                .total
+                .fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
+            progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            let results: Vec<(RunSummary, u64)> = match stored {
+                Some(st) => jobs
+                    .iter()
+                    .map(|j| {
+                        st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
                         TuneError::Stored(format!(
-                            "no part holds candidate {}'s replication {}",
+                            "no part holds candidate {}'s replication {}: a shard's part is missing; give \
+                             the parts of every shard, 0/N to (N-1)/N (run a missing one with `tune \
+                             --shard I/N` and the same arguments)",
                             candidates[j.cand].label(),
                             j.rep
                         ))
                     })
-                })
-                .collect::<Result<_, _>>()?,
-            None => jobs
-                .par_iter()
-                .map(|j| {
-                    let reference =
-                        oracle_runs.get(j.rep as usize).map(|o| (o, curves[j.rep as usize].as_ref()));
-                    candidate_run(base, &setups[j.cand], *j, reference, progress)
-                })
-                .collect(),
+                    })
+                    .collect::<Result<_, _>>()?,
+                None => jobs
+                    .par_iter()
+                    .map(|j| {
+                        let reference =
+                            oracle_runs.get(j.rep as usize).map(|o| (o, curves[j.rep as usize].as_ref()));
+                        candidate_run(base, &setups[j.cand], *j, reference, progress)
+                    })
+                    .collect(),
+            };
+            let mut rung = Rung {
+                candidates: cands.len(),
+                seeds: step.seeds,
+                horizon: step.window.fraction(base),
+                window: step.window,
+                refill,
+                requests: 0,
+                runs: 0,
+            };
+            for (j, (s, simulated)) in jobs.into_iter().zip(results) {
+                rung.requests += simulated;
+                rung.runs += 1;
+                cache.insert(j, s);
+            }
+            Ok(rung)
         };
-        let mut rung = Rung {
-            candidates: cands.len(),
-            seeds: step.seeds,
-            horizon: step.window.fraction(base),
-            window: step.window,
-            refill,
-            requests: 0,
-            runs: 0,
-        };
-        for (j, (s, simulated)) in jobs.into_iter().zip(results) {
-            rung.requests += simulated;
-            rung.runs += 1;
-            cache.insert(j, s);
-        }
-        Ok(rung)
-    };
     // The rung before the last, ranked: where a re-fill takes its candidates from.
     let mut before_last: Vec<(usize, bool)> = Vec::new();
     for (r, &step) in plan.iter().enumerate() {
