@@ -489,14 +489,6 @@ fn missing_traffic_table() {
 }
 
 #[test]
-fn largest_seed_is_accepted() {
-    let c = Case::new(BASE);
-    let out =
-        c.run(&["run", "s.toml", "--out", "new", "--seed", "18446744073709551615", "--policy", "fixed-2"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-#[test]
 fn scenario_name_with_nul_or_too_long() {
     scenario_refused(
         "name = \"base\"",
