@@ -32,6 +32,18 @@ pub const MAX_THREADS: u32 = 1024;
 /// The most replications `--seeds` accepts without `--allow-large`.
 pub const MAX_SEEDS: u32 = 10_000;
 
+/// The one check of `--seeds` (run and tune): more than [`MAX_SEEDS`] replications are refused
+/// unless `allow_large`; the refusal says what was asked and what to do.
+pub fn check_seeds(seeds: u32, allow_large: bool) -> Result<(), String> {
+    if seeds > MAX_SEEDS && !allow_large {
+        return Err(format!(
+            "--seeds {seeds}: more than {MAX_SEEDS} replications; ask for {MAX_SEEDS} or fewer, or pass \
+             --allow-large to run them anyway"
+        ));
+    }
+    Ok(())
+}
+
 /// Bytes held per recording interval of a run (its `timeseries.csv` row).
 const INTERVAL_BYTES: f64 = 256.0;
 /// Bytes held per policy decision of a run (its `decisions.csv` row, with its texts).

@@ -35,6 +35,26 @@ pub enum Stream {
     Overhead = 8,
 }
 
+/// The largest base seed: 2^63 − 1, the largest integer a TOML file holds, so that every seed
+/// a command accepts can be written into the scenario files it writes (scenario.toml,
+/// best.toml) and read back, and a run of those files reproduces the run that wrote them.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
+/// Checks a base seed is within 0..=[`MAX_SEED`]: the one check of every entry point (`--seed`
+/// of run, tune and explain decision, `--set simulation.seed=`, `[simulation] seed`, the
+/// settings a shard recorded). The error says what was found and what to do.
+pub fn check_seed(seed: u64) -> Result<u64, String> {
+    if seed <= MAX_SEED {
+        Ok(seed)
+    } else {
+        Err(format!(
+            "found the seed {seed}, above {MAX_SEED} (2^63 − 1, the largest integer a scenario file \
+             can hold, so the scenario.toml a run writes could not be run again); expected a seed \
+             from 0 to {MAX_SEED}"
+        ))
+    }
+}
+
 /// SplitMix64 step: a good, cheap mixer for deriving seeds.
 #[inline]
 pub fn splitmix64(mut z: u64) -> u64 {

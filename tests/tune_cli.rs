@@ -260,11 +260,11 @@ fn best_toml_runs_and_the_tuned_hpa_manifest_validates_against_the_kubernetes_sc
     let dir = t.path().join("t");
     let best = &json["best"];
     assert!(!best.is_null(), "{}", json["message"]);
-    // best.toml runs where it was written (relative manifest paths rewritten) and its run line
-    // (the search's one-hour horizon as --set) reproduces the best candidate's figures.
+    // best.toml runs where it was written (relative manifest paths rewritten, the search's
+    // one-hour horizon applied) and its run line reproduces the best candidate's figures.
     let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
     let line = toml.lines().find_map(|l| l.strip_prefix("#   scalesim run ")).expect("a run line");
-    assert_eq!(line, "best.toml --policy hpa-fast --seeds 1 --set simulation.duration=1h");
+    assert_eq!(line, "best.toml --policy hpa-fast");
     let run_out = t.path().join("run");
     bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
     let s = read_json(&run_out.join("summary.json"));
@@ -445,14 +445,18 @@ fn a_search_of_the_night_warns_and_best_toml_is_the_original_scenario_with_a_run
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(page.contains("id=\"tune-warnings\"") && page.contains("12..20:4"), "no warnings in report.html");
 
-    // best.toml: the original file (its comments, its 24-hour duration), the tuned target and
-    // the seed applied, the duration override only named.
+    // best.toml: the original file (its comments), with the search's one-hour horizon, the
+    // tuned target and the seed applied: the scenario the search ranked, exactly.
     let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
     let original = std::fs::read_to_string("configs/quickstart.toml").unwrap();
     assert!(toml.contains(original.lines().next().unwrap()), "{toml}");
-    assert!(toml.contains("duration = \"24h\""), "{toml}");
+    assert!(toml.contains("duration = \"1h\""), "{toml}");
     assert!(toml.contains("seed = 5"), "{toml}");
-    assert!(toml.contains("#   --set simulation.duration=1h"), "{toml}");
+    assert!(toml.contains("#   the search's --set: simulation.duration=1h"), "{toml}");
+    assert!(
+        toml.contains("#   scalesim run configs/quickstart.toml --set policy.rps-10.target=12 --seed 5"),
+        "{toml}"
+    );
     let doc: toml::Value = toml::from_str(&toml).unwrap();
     let pol =
         doc["policy"].as_array().unwrap().iter().find(|p| p["name"].as_str() == Some("rps-10")).unwrap();
@@ -462,7 +466,7 @@ fn a_search_of_the_night_warns_and_best_toml_is_the_original_scenario_with_a_run
         .lines()
         .find_map(|l| l.strip_prefix("#   scalesim run "))
         .unwrap_or_else(|| panic!("no run line in\n{toml}"));
-    assert_eq!(line, "best.toml --policy rps-10 --seeds 2 --set simulation.duration=1h");
+    assert_eq!(line, "best.toml --policy rps-10 --seeds 2");
     let run_out = t.path().join("run");
     bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
     let s = read_json(&run_out.join("summary.json"));
@@ -565,4 +569,84 @@ fn the_halving_budget_message_states_the_runs_halving_plans() {
     // In whole horizons: 245 for the grid, 48 / 4 + 12 + 12 + 5 = 41 for halving.
     let ratio = hq / gq;
     assert!((ratio / (41.0 / 245.0) - 1.0).abs() < 0.01, "halving {hq} vs grid {gq}");
+}
+
+#[test]
+fn tune_seed_7_writes_best_toml_that_a_plain_run_reproduces() {
+    // `tune --seed 7` wrote best.toml with the file's seed, and the search's other --set only
+    // named in its header: `run best.toml` gave other figures than the best tune reported.
+    // best.toml is the ranked scenario exactly; its run line adds only the policy and --seeds.
+    let (t, json, _) = tune(&[
+        "tests/fixtures/tune/mmc.toml",
+        "--policy",
+        "one",
+        "--vary",
+        "service.workers=4,5",
+        "--seed",
+        "7",
+        "--seeds",
+        "2",
+        "--set",
+        "simulation.duration=20m",
+    ]);
+    let dir = t.path().join("t");
+    let best = &json["best"];
+    assert!(!best.is_null(), "{}", json["message"]);
+    let toml = std::fs::read_to_string(dir.join("best.toml")).unwrap();
+    let doc: toml::Value = toml::from_str(&toml).unwrap();
+    assert_eq!(doc["simulation"]["seed"].as_integer(), Some(7), "{toml}");
+    assert_eq!(doc["simulation"]["duration"].as_str(), Some("20m"), "{toml}");
+    let line = toml.lines().find_map(|l| l.strip_prefix("#   scalesim run ")).expect("a run line");
+    assert_eq!(line, "best.toml --policy one --seeds 2");
+    let run_out = t.path().join("run");
+    bin().current_dir(&dir).arg("run").args(shell_words(line)).arg("--out").arg(&run_out).assert().success();
+    let s = read_json(&run_out.join("summary.json"));
+    let plain = &s["policies"][0];
+    assert_eq!(plain["seeds"][0], 7);
+    let mut compared = 0;
+    for (k, v) in plain.as_object().unwrap() {
+        if v.is_number() && !["replications", "min_replicas", "max_replicas"].contains(&k.as_str()) {
+            assert_eq!(&best[k], v, "{k}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 14, "compared {compared} figures");
+}
+
+#[test]
+fn without_an_slo_tune_treats_the_undefined_slo_minutes_as_0() {
+    // mmc.toml has no [simulation.slo]: run reports slo_violation_minutes as null, and so must
+    // tune; a constraint or objective on it is refused before anything is simulated.
+    let (_t, json, _) = tune(&[
+        "tests/fixtures/tune/mmc.toml",
+        "--policy",
+        "one",
+        "--vary",
+        "service.workers=4,5",
+        "--set",
+        "simulation.duration=10m",
+    ]);
+    for c in json["candidates"].as_array().unwrap() {
+        assert!(c["slo_violation_minutes"].is_null(), "{c:#}");
+    }
+    assert!(json["best"]["slo_violation_minutes"].is_null(), "{:#}", json["best"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let q = "tests/fixtures/tune/mmc.toml";
+    for extra in [["--require", "slo_violation_minutes<=0"], ["--minimize", "slo_violation_minutes"]] {
+        let o = bin()
+            .args(["tune", q, "--policy", "one", "--vary", "service.workers=4,5"])
+            .args(extra)
+            .arg("--out")
+            .arg(tmp.path().join("r"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{} {}: {q}: the scenario has no [simulation.slo]", extra[0], extra[1])),
+            "{stderr}"
+        );
+        assert!(stderr.contains("add an SLO to the scenario"), "{stderr}");
+        assert!(!tmp.path().join("r").exists(), "{extra:?} wrote outputs");
+    }
 }

@@ -104,8 +104,8 @@ struct ExplainDecisionArgs {
     /// Which replication, as `run --seeds N` numbers them (0 to N-1).
     #[arg(long, default_value_t = 0)]
     replication: u32,
-    /// Base seed (overrides simulation.seed), as `run --seed`.
-    #[arg(long)]
+    /// Base seed (overrides simulation.seed), as `run --seed`: 0 to 2^63 − 1.
+    #[arg(long, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -250,8 +250,8 @@ struct RunArgs {
     /// Output folder [default: output/<scenario name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Base seed (overrides simulation.seed).
-    #[arg(long)]
+    /// Base seed (overrides simulation.seed): 0 to 2^63 − 1.
+    #[arg(long, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Replications per policy, each with its own seed.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
@@ -284,6 +284,16 @@ struct RunArgs {
     /// (manifest.json, results.bin) into --out, for `scalesim merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     shard: Option<scalesim::shard::Shard>,
+}
+
+/// `--seed`: a whole number from 0 to [`scalesim::rng::MAX_SEED`] (the seeds a scenario file
+/// can hold).
+fn parse_seed(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let n: u64 = t
+        .parse()
+        .map_err(|_| format!("found `{t}`; expected a whole number from 0 to {}", scalesim::rng::MAX_SEED))?;
+    scalesim::rng::check_seed(n)
 }
 
 fn parse_shard(text: &str) -> Result<scalesim::shard::Shard, String> {
@@ -342,8 +352,8 @@ struct TuneArgs {
     /// Replications per candidate at full fidelity (common random numbers across candidates).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     seeds: u32,
-    /// Base seed (overrides simulation.seed).
-    #[arg(long)]
+    /// Base seed (overrides simulation.seed): 0 to 2^63 − 1.
+    #[arg(long, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Worker threads, at most 1024 [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scalesim::budget::MAX_THREADS as i64))]
@@ -565,21 +575,16 @@ impl Cli {
             Sub::Explain(Explain::Hpa(a)) => {
                 Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
             }
-            Sub::Explain(Explain::Decision(a)) => {
-                let mut overrides = a.set.set;
-                if let Some(seed) = a.seed {
-                    overrides.push(format!("simulation.seed={seed}"));
-                }
-                Command::ExplainDecision(ExplainDecisionCommand {
-                    file: a.file,
-                    policy: a.policy,
-                    at: a.at,
-                    replication: a.replication,
-                    overrides,
-                    json: a.json,
-                    case: a.case,
-                })
-            }
+            Sub::Explain(Explain::Decision(a)) => Command::ExplainDecision(ExplainDecisionCommand {
+                file: a.file,
+                policy: a.policy,
+                at: a.at,
+                replication: a.replication,
+                seed: a.seed,
+                overrides: a.set.set,
+                json: a.json,
+                case: a.case,
+            }),
             Sub::Explain(Explain::Kpa(a)) => {
                 Command::ExplainKpa(ExplainKpaCommand { case: a.case, json: a.json })
             }

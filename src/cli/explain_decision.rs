@@ -26,7 +26,9 @@ pub struct ExplainDecisionCommand {
     pub at: String,
     /// Which replication (0-based), as `run --seeds` numbers them.
     pub replication: u32,
-    /// `--set` overrides (with `--seed` last, as `simulation.seed=N`).
+    /// `--seed`: the base seed, replacing `simulation.seed`.
+    pub seed: Option<u64>,
+    /// `--set` overrides, as typed.
     pub overrides: Vec<String>,
     /// One JSON object instead of text.
     pub json: bool,
@@ -36,7 +38,10 @@ pub struct ExplainDecisionCommand {
 
 /// Runs `scalesim explain decision`.
 pub fn explain_decision(c: ExplainDecisionCommand) -> Result<(), CliError> {
-    let scenario = config::load(&c.file, &c.overrides)?;
+    let mut scenario = config::load(&c.file, &c.overrides)?;
+    if let Some(seed) = c.seed {
+        scenario.seed = seed;
+    }
     check_policy_names(&scenario, std::slice::from_ref(&c.policy))?;
     let clock = &scenario.clock;
     let with_date = clock.spans_days(scenario.duration);

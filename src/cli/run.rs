@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 /// A run ready to simulate: the scenario (with the oracle baseline), the options, and where
 /// and how the outputs go.
 struct Prepared {
+    /// The scenario file's text, read once: what was loaded is what the outputs hash and copy.
+    text: String,
     scenario: Scenario,
     options: experiment::RunOptions,
     overrides: Vec<String>,
@@ -35,23 +37,22 @@ struct Prepared {
 /// the work is done).
 fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
     let files = config::Files::default();
-    let (mut scenario, warnings) = config::load_with_files(&cmd.file, &cmd.overrides, &files)?;
+    let text = config::read_scenario_via(&cmd.file, &files)?.to_string();
+    let origin = cmd.file.display().to_string();
+    let (mut scenario, warnings) =
+        config::load_str_with_files(&text, &origin, &config::base_dir(&cmd.file), &cmd.overrides, &files)?;
     for w in &warnings {
         eprintln!("{}", super::terminal_safe(w));
     }
     if let Some(seed) = cmd.seed {
-        scenario.seed = seed;
+        scenario.seed = check_seed(seed)?;
     }
     check_policy_names(&scenario, &cmd.options.policies)?;
     if cmd.check && scenario.slo.is_none() {
         return Err(no_slo_to_check(&cmd.file));
     }
-    if budget && cmd.options.seeds > budget::MAX_SEEDS && !cmd.allow_large {
-        return Err(CliError::Usage(format!(
-            "--seeds {}: more than {} replications; pass --allow-large to run them anyway",
-            cmd.options.seeds,
-            budget::MAX_SEEDS
-        )));
+    if budget {
+        budget::check_seeds(cmd.options.seeds, cmd.allow_large).map_err(CliError::Usage)?;
     }
     // The cost bound, before the oracle is built (it plans from the whole run's arrivals); the
     // oracle baseline is one more run of about the same cost as the others.
@@ -103,7 +104,7 @@ fn prepare(cmd: &RunCommand, budget: bool) -> Result<Prepared, CliError> {
         report::OUTPUT_FILES.iter().copied().chain(cmd.report.then_some("report.html")).collect()
     };
     report::atomic::check_outputs(&out_dir, &names, &input_paths(&cmd.file, &inputs))?;
-    Ok(Prepared { scenario, options, overrides, charts, out_dir, inputs })
+    Ok(Prepared { text, scenario, options, overrides, charts, out_dir, inputs })
 }
 
 /// Every file a run reads: the scenario and the files it names.
@@ -189,7 +190,7 @@ pub(super) fn merge(cmd: &RunCommand, parts: Vec<Vec<(u64, RunResult)>>) -> Resu
 fn write_outputs(cmd: &RunCommand, prep: &Prepared, runs: &[RunResult]) -> Result<(), CliError> {
     let (scenario, out_dir, charts) = (&prep.scenario, &prep.out_dir, &prep.charts);
     let mut meta = ReportMeta::from_scenario(scenario);
-    meta.provenance = provenance(&cmd.file, &prep.overrides);
+    meta.provenance = provenance(&cmd.file, &prep.text, &prep.overrides);
     meta.capacity = replica_capacity(scenario);
     let mut staging = report::atomic::Staging::new(out_dir, "run")?;
     for p in input_paths(&cmd.file, &prep.inputs) {
@@ -209,6 +210,12 @@ fn write_outputs(cmd: &RunCommand, prep: &Prepared, runs: &[RunResult]) -> Resul
         Some(m) if cmd.check => Err(CliError::Check(m)),
         _ => Ok(()),
     }
+}
+
+/// `--seed`, checked against the seeds a scenario file can hold ([`scalesim::rng::check_seed`]):
+/// the command line checks it as it is parsed; this catches the settings a shard recorded.
+pub(super) fn check_seed(seed: u64) -> Result<u64, CliError> {
+    scalesim::rng::check_seed(seed).map_err(|m| CliError::Usage(format!("--seed: {m}")))
 }
 
 /// The `--check` refusal of a scenario without an SLO (bad input, exit 2).
@@ -284,15 +291,17 @@ fn chart_options(
     Ok(ChartOptions { window, mode: args.mode })
 }
 
-/// Where the scenario came from: path, content hash, overrides and the text as run.
-fn provenance(file: &std::path::Path, overrides: &[String]) -> Provenance {
-    let bytes = std::fs::read(file).unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let as_run =
-        if overrides.is_empty() { Some(text) } else { config::apply_overrides_text(&text, overrides).ok() };
+/// Where the scenario came from: path, content hash, overrides and the text as run (`text` is
+/// the file as it was read for the run, not read again).
+fn provenance(file: &std::path::Path, text: &str, overrides: &[String]) -> Provenance {
+    let as_run = if overrides.is_empty() {
+        Some(text.to_string())
+    } else {
+        config::apply_overrides_text(text, overrides).ok()
+    };
     Provenance {
         path: Some(file.display().to_string()),
-        sha256: Some(sha256::hex(&bytes)),
+        sha256: Some(sha256::hex(text.as_bytes())),
         overrides: overrides.to_vec(),
         text: as_run,
     }

@@ -163,21 +163,20 @@ fn default_dir(base: &Scenario, policy: &str) -> PathBuf {
 /// is done).
 fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
     let origin = cmd.file.display().to_string();
-    let text = std::fs::read_to_string(&cmd.file).map_err(|e| {
-        CliError::Config(config::ConfigError::file(&origin, format!("cannot read the scenario file: {e}")))
-    })?;
-    let base_dir = match cmd.file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    // Through the guarded reader: a FIFO, a device or an oversized file is refused unread.
+    let text = config::read_scenario(&cmd.file)?;
+    let base_dir = config::base_dir(&cmd.file);
     // Trace and manifest files are read (and traces parsed) once, for the base and every
     // candidate.
     let sources = config::Files::default();
     let mut base = config::load_str_with(&text, &origin, &base_dir, &cmd.overrides, &sources)?;
     if let Some(seed) = cmd.seed {
-        base.seed = seed;
+        base.seed = super::run::check_seed(seed)?;
     }
     check_policy_names(&base, std::slice::from_ref(&cmd.policy))?;
+    if budget {
+        scalesim::budget::check_seeds(cmd.seeds, cmd.allow_large).map_err(CliError::Usage)?;
+    }
     if cmd.check && base.slo.is_none() {
         return Err(super::run::no_slo_to_check(&cmd.file));
     }
@@ -201,6 +200,16 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
     for r in &cmd.require {
         let c = tune::parse_constraint(r).map_err(|m| usage(format!("--require {r}: {m}")))?;
         constraints.push(c);
+    }
+    // An objective or a constraint on a figure this scenario leaves undefined could never be
+    // judged (an undefined figure is not 0): refused before anything is simulated.
+    let judged = std::iter::once(("--minimize", cmd.minimize.clone(), cmd.minimize.as_str())).chain(
+        cmd.require.iter().zip(&constraints).map(|(r, c)| ("--require", r.clone(), c.figure.as_str())),
+    );
+    for (flag, arg, figure) in judged {
+        if let Some(why) = tune::undefined_reason(&base, figure) {
+            return Err(usage(format!("{flag} {arg}: {}: {why}", cmd.file.display())));
+        }
     }
     if let Some(slo) = &base.slo {
         for c in tune::slo_constraints(slo) {
@@ -276,6 +285,19 @@ fn prepare(cmd: &TuneCommand, budget: bool) -> Result<Prepared, CliError> {
     let oracle = match scalesim::oracle::spec_for(&base) {
         Ok(o) => Some(o),
         Err(e) => {
+            // The figures measured against the oracle are then undefined for every candidate.
+            let judged = std::iter::once(("--minimize", &cmd.minimize, cmd.minimize.as_str())).chain(
+                cmd.require.iter().zip(&spec.constraints).map(|(r, c)| ("--require", r, c.figure.as_str())),
+            );
+            for (flag, arg, figure) in judged {
+                if tune::ORACLE_FIGURES.contains(&figure) {
+                    return Err(usage(format!(
+                        "{flag} {arg}: {figure} is measured against the oracle baseline, and {} has none: {e}; \
+                         constrain cost, or the SLO figures, instead",
+                        cmd.file.display()
+                    )));
+                }
+            }
             note(format_args!("note: no oracle baseline: {e}"));
             None
         }
@@ -510,54 +532,57 @@ fn shell_word(s: &str) -> String {
 }
 
 impl BestFile<'_> {
-    /// The overrides of the search that best.toml does not apply (all but the tuned keys and
-    /// `simulation.seed`, which it does).
-    fn other_overrides(&self, overrides: &[String]) -> Vec<String> {
-        overrides
-            .iter()
-            .filter(|o| {
-                let k = set_key(o);
-                k != "simulation.seed" && !self.best.params.iter().any(|(key, _)| key == k)
-            })
-            .cloned()
-            .collect()
+    /// Everything best.toml applies to the scenario file, in the order the search applied it:
+    /// the search's `--set`, the best candidate's values, then its base seed (`--seed` replaces
+    /// `simulation.seed` after the overrides).
+    fn applied(&self, overrides: &[String]) -> Vec<String> {
+        let mut applied = overrides.to_vec();
+        applied.extend(self.best.overrides());
+        applied.push(format!("simulation.seed={}", self.seed));
+        applied
     }
 
     /// The `scalesim run` line (from best.toml's folder) that reproduces the best candidate's
-    /// figures: the tuned policy, the search's replications and its other overrides.
-    fn run_line(&self, others: &[String]) -> String {
-        let mut line = format!(
-            "scalesim run best.toml --policy {} --seeds {}",
-            shell_word(&self.spec.policy),
-            self.spec.seeds.max(1)
-        );
-        for o in others {
-            line.push_str(&format!(" --set {}", shell_word(o)));
+    /// figures: the tuned policy and, when the search ran more than one, its replications.
+    fn run_line(&self) -> String {
+        let mut line = format!("scalesim run best.toml --policy {}", shell_word(&self.spec.policy));
+        if self.spec.seeds > 1 {
+            line.push_str(&format!(" --seeds {}", self.spec.seeds));
         }
         line
     }
 
-    /// best.toml: the scenario file as written, with the best candidate's values and the
-    /// search's seed applied (text-preserving: comments and layout kept), its relative paths
-    /// rewritten to resolve from the output folder, and a header naming the search's other
-    /// overrides (not applied) and the run line that reproduces the best candidate's figures.
+    /// best.toml: the scenario the search ranked best, exactly — the scenario file as written
+    /// (text-preserving: comments and layout kept) with the search's `--set`, the best
+    /// candidate's values and the search's seed applied, its relative paths rewritten to resolve
+    /// from the output folder — so that its run line gives the figures tune.json reports for the
+    /// best. The header names what was applied, the run line and, when the search had `--set`
+    /// of its own, the run of the original file with only the best values.
     fn toml(&self, overrides: &[String]) -> Result<Vec<u8>, CliError> {
-        let mut applied = self.best.overrides();
-        applied.push(format!("simulation.seed={}", self.seed));
-        let mut doc: toml_edit::DocumentMut = self
-            .text
-            .parse()
-            .map_err(|e| usage(format!("{}: cannot re-read the scenario: {e}", self.origin)))?;
+        let applied = self.applied(overrides);
+        let mut doc: toml_edit::DocumentMut = self.text.parse().map_err(|e| {
+            usage(format!("{}: the scenario file is not valid TOML any more: {e}", self.origin))
+        })?;
         config::overrides::apply(&mut doc, &applied)
             .map_err(|e| usage(format!("--set {}: {}", e.arg, e.message)))?;
         super::paths::rebase_paths(doc.as_table_mut(), self.base_dir, self.out_dir);
-        let others = self.other_overrides(overrides);
         let spec = self.spec;
         let mut s = format!(
-            "# Written by `scalesim tune` from {}: that scenario as written, with the best settings of\n\
-             # policy `{}` found (minimize {}; {}) and the search's seed applied:\n#   {}, simulation.seed={}\n\
-             # Relative paths in it resolve from this file's folder.\n",
-            self.origin,
+            "# Written by `scalesim tune` from {}: the scenario the search ranked best, exactly: that\n\
+             # file as written, with these applied:\n",
+            self.origin
+        );
+        if !overrides.is_empty() {
+            s.push_str(&format!(
+                "#   the search's --set: {}\n",
+                overrides.iter().map(|o| shell_word(o)).collect::<Vec<_>>().join(" ")
+            ));
+        }
+        s.push_str(&format!(
+            "#   the best settings of policy `{}` found (minimize {}; {}): {}\n\
+             #   the search's seed: simulation.seed={}\n\
+             # Relative paths in it resolve from this file's folder.\n\
+             # The best candidate's figures (tune.json `best`), exactly, from this folder:\n#   {}\n",
             spec.policy,
             spec.objective,
             if spec.constraints.is_empty() {
@@ -567,25 +592,25 @@ impl BestFile<'_> {
             },
             self.best.overrides().join(", "),
             self.seed,
-        );
-        if others.is_empty() {
-            s.push_str("# The search ran with no other overrides.\n");
-        } else {
-            s.push_str("# The search also ran with these overrides, NOT applied to this file:\n");
-            for o in &others {
-                s.push_str(&format!("#   --set {}\n", shell_word(o)));
-            }
-        }
-        s.push_str(&format!(
-            "# The best candidate's figures (tune.json `best`), exactly, from this folder:\n#   {}\n\n",
-            self.run_line(&others)
+            self.run_line(),
         ));
+        if !overrides.is_empty() {
+            let mut line = format!("scalesim run {}", shell_word(self.origin));
+            for o in self.best.overrides() {
+                line.push_str(&format!(" --set {}", shell_word(&o)));
+            }
+            line.push_str(&format!(" --seed {}", self.seed));
+            s.push_str(&format!(
+                "# The best settings on the original scenario, without the search's --set (from where tune ran):\n#   {line}\n"
+            ));
+        }
+        s.push('\n');
         s.push_str(&doc.to_string());
-        // The file must load from where it is written, with the run line's overrides.
+        // The file must load from where it is written, as it is.
         std::fs::create_dir_all(self.out_dir).map_err(|e| {
             CliError::Report(ReportError::Io { path: self.out_dir.to_path_buf(), message: e.to_string() })
         })?;
-        config::load_str(&s, &self.out_dir.join("best.toml").display().to_string(), self.out_dir, &others)?;
+        config::load_str(&s, &self.out_dir.join("best.toml").display().to_string(), self.out_dir, &[])?;
         Ok(s.into_bytes())
     }
 }

@@ -166,7 +166,14 @@ pub fn scenario_key_docs() -> Vec<KeyDoc> {
             "IANA time zone of the clock (daylight saving included).",
             "\"Europe/Paris\"",
         ),
-        k("simulation.seed", "", "integer", "1", "Base seed: the same seed gives the same results.", "42"),
+        k(
+            "simulation.seed",
+            "",
+            "integer",
+            "1",
+            "Base seed, 0 to 2^63 − 1: the same seed gives the same results.",
+            "42",
+        ),
         k(
             "simulation.record_interval",
             "",

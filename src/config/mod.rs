@@ -52,15 +52,32 @@ pub fn load_with_files(
     overrides: &[String],
     files: &Files,
 ) -> Result<(Scenario, Vec<String>), ConfigError> {
-    let origin = path.display().to_string();
-    let text = files
+    let text = read_scenario_via(path, files)?;
+    load_str_with_files(&text, &path.display().to_string(), &base_dir(path), overrides, files)
+}
+
+/// The text of the scenario file at `path`, read through the guarded reader
+/// ([`crate::input::read_text`]: a regular file of at most 16 MiB of UTF-8), for a command that
+/// loads it with [`load_str`] & co and keeps the text (to hash it, or to edit it into another
+/// file) — read once, so what is hashed or edited is what was loaded.
+pub fn read_scenario(path: &Path) -> Result<String, ConfigError> {
+    read_scenario_via(path, &Files::default()).map(|t| t.to_string())
+}
+
+/// [`read_scenario`] through `files`, which records it (and hands the same text to a later
+/// load of the same path).
+pub fn read_scenario_via(path: &Path, files: &Files) -> Result<std::sync::Arc<str>, ConfigError> {
+    files
         .text(path, crate::input::InputKind::Scenario)
-        .map_err(|e| ConfigError::file(&origin, e.message))?;
-    let base_dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    load_str_with_files(&text, &origin, base_dir, overrides, files)
+        .map_err(|e| ConfigError::file(&path.display().to_string(), e.message))
+}
+
+/// The folder relative paths in the scenario file at `path` resolve from: its own.
+pub fn base_dir(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
 }
 
 /// The scenario text with `--set` overrides applied (as the run saw it), or why they cannot be.
@@ -144,7 +161,9 @@ pub fn load_str_with_warnings(
     load_str_with_files(text, origin, base_dir, overrides, &Files::default())
 }
 
-fn load_str_with_files(
+/// [`load_str_with_warnings`], reading every file the scenario names through `files`, which
+/// then lists them all ([`Files::read`]).
+pub fn load_str_with_files(
     text: &str,
     origin: &str,
     base_dir: &Path,

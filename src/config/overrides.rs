@@ -50,12 +50,36 @@ pub fn apply(doc: &mut DocumentMut, overrides: &[String]) -> Result<Vec<Applied>
         if segs.iter().any(|s| s.is_empty()) {
             return Err(fail(None, format!("`{}` is not a dotted key such as service.timeout", key.trim())));
         }
+        let v = value.trim();
+        if is_out_of_range_integer(v) {
+            return Err(fail(
+                Some(segs.join(".")),
+                format!(
+                    "found the integer {v}, outside the range a scenario file can hold ({} to {}); \
+                     expected a number within it",
+                    i64::MIN,
+                    i64::MAX
+                ),
+            ));
+        }
         let mut path = KeyPath::root();
         set_in(doc.as_table_mut(), &segs, parse_value(value), &mut path)
             .map_err(|m| fail(Some(path.to_string()).filter(|p| !p.is_empty() && p != "(top level)"), m))?;
         out.push(Applied { path, arg: arg.clone() });
     }
     Ok(out)
+}
+
+/// Whether `t` is written as a decimal integer (`-12`, `+3`, `1_000`, no leading zero) beyond
+/// what a TOML integer holds: such a value is refused, not taken as the string of its digits.
+fn is_out_of_range_integer(t: &str) -> bool {
+    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let digits: String = body.chars().filter(|&c| c != '_').collect();
+    !digits.is_empty()
+        && !digits.starts_with('0')
+        && body.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && t.parse::<Value>().is_err()
+        && digits.len() >= 19
 }
 
 fn type_name(item: &Item) -> &'static str {
@@ -214,6 +238,18 @@ mod tests {
         assert_eq!(parse_value("10s").as_str(), Some("10s"));
         assert_eq!(parse_value("\"x y\"").as_str(), Some("x y"));
         assert!(parse_value("[1, 2]").is_array());
+    }
+
+    #[test]
+    fn an_integer_beyond_toml_is_refused_not_taken_as_a_string() {
+        let e = set(&["simulation.seed=18446744073709551615"]).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("simulation.seed"));
+        assert!(e.message.contains("found the integer 18446744073709551615, outside the range"), "{e:?}");
+        assert!(set(&["simulation.seed=-9223372036854775809"]).is_err());
+        // In range, or not an integer: as before.
+        assert!(set(&["simulation.seed=9223372036854775807"]).is_ok());
+        let (doc, _) = set(&["simulation.name=007"]).unwrap();
+        assert!(doc.contains("name = \"007\""), "{doc}");
     }
 
     #[test]

@@ -218,7 +218,10 @@ pub fn choose_points(size: u64, strategy: &Strategy, seed: u64) -> Result<Vec<u6
     match budget {
         Some(b) if b < size => {
             if b > MAX_CANDIDATES {
-                return Err(format!("--budget {b} is above the limit of {MAX_CANDIDATES} candidates"));
+                return Err(format!(
+                    "--budget {b}: more than {MAX_CANDIDATES} candidates; expected at most {MAX_CANDIDATES} \
+                     (narrow the --vary ranges, or search in steps)"
+                ));
             }
             Ok(sample(size, b, seed))
         }
@@ -619,17 +622,26 @@ impl StoredRuns {
                     && (prev.0 != summary || prev.1 != curve)
                 {
                     return Err(TuneError::Stored(format!(
-                        "the parts disagree on the oracle's replication {rep}"
+                        "two parts hold different runs of the oracle baseline's replication {rep}, so they \
+                         were not run from the same scenario, settings and scalesim; run every shard of \
+                         one search again and merge those parts"
                     )));
                 }
                 out.oracle.insert(rep, (summary, curve));
             }
             for (j, summary, simulated) in part.runs {
                 let &(c, r) = all.get(j as usize).ok_or_else(|| {
-                    TuneError::Stored(format!("job {j} is not one of the search's {} jobs", all.len()))
+                    TuneError::Stored(format!(
+                        "a part holds run {j}, but this search has {} runs (candidates × replications), so \
+                         that part comes from another search; merge only the parts of one search",
+                        all.len()
+                    ))
                 })?;
                 if out.runs.insert((c, r), (summary, simulated)).is_some() {
-                    return Err(TuneError::Stored(format!("job {j} is given twice")));
+                    return Err(TuneError::Stored(format!(
+                        "two parts hold run {j} (a candidate's replication {r}): one shard's part is given \
+                         twice; give each shard's part once"
+                    )));
                 }
             }
         }
@@ -792,7 +804,11 @@ fn search(
                 .iter()
                 .map(|j| {
                     st.oracle.get(&j.rep).cloned().ok_or_else(|| {
-                        TuneError::Stored(format!("no part holds the oracle's replication {}", j.rep))
+                        TuneError::Stored(format!(
+                            "no part holds the oracle baseline's replication {}: a shard's part is \
+                             missing; give the parts of every shard, 0/N to (N-1)/N",
+                            j.rep
+                        ))
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -823,60 +839,61 @@ fn search(
         oracle_rung = Some(rung);
     }
     // Runs `cands` at `step` (what the cache lacks) and records the rung.
-    let run_rung = |cands: &[usize],
-                    step: Step,
-                    refill: bool,
-                    cache: &mut Cache|
-     -> Result<Rung, TuneError> {
-        let mut jobs: Vec<Job> = Vec::new();
-        for &c in cands {
-            for rep in 0..step.seeds {
-                let j = Job { cand: c, rep, window: step.window };
-                if !cache.contains_key(&j) {
-                    jobs.push(j);
+    let run_rung =
+        |cands: &[usize], step: Step, refill: bool, cache: &mut Cache| -> Result<Rung, TuneError> {
+            let mut jobs: Vec<Job> = Vec::new();
+            for &c in cands {
+                for rep in 0..step.seeds {
+                    let j = Job { cand: c, rep, window: step.window };
+                    if !cache.contains_key(&j) {
+                        jobs.push(j);
+                    }
                 }
             }
-        }
-        progress.total.fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
-        progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        let results: Vec<(RunSummary, u64)> = match stored {
-            Some(st) => jobs
-                .iter()
-                .map(|j| {
-                    st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
+            progress
+                .total
+                .fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
+            progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+            let results: Vec<(RunSummary, u64)> = match stored {
+                Some(st) => jobs
+                    .iter()
+                    .map(|j| {
+                        st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
                         TuneError::Stored(format!(
-                            "no part holds candidate {}'s replication {}",
+                            "no part holds candidate {}'s replication {}: a shard's part is missing; give \
+                             the parts of every shard, 0/N to (N-1)/N (run a missing one with `tune \
+                             --shard I/N` and the same arguments)",
                             candidates[j.cand].label(),
                             j.rep
                         ))
                     })
-                })
-                .collect::<Result<_, _>>()?,
-            None => jobs
-                .par_iter()
-                .map(|j| {
-                    let reference =
-                        oracle_runs.get(j.rep as usize).map(|o| (o, curves[j.rep as usize].as_ref()));
-                    candidate_run(base, &setups[j.cand], *j, reference, progress)
-                })
-                .collect(),
+                    })
+                    .collect::<Result<_, _>>()?,
+                None => jobs
+                    .par_iter()
+                    .map(|j| {
+                        let reference =
+                            oracle_runs.get(j.rep as usize).map(|o| (o, curves[j.rep as usize].as_ref()));
+                        candidate_run(base, &setups[j.cand], *j, reference, progress)
+                    })
+                    .collect(),
+            };
+            let mut rung = Rung {
+                candidates: cands.len(),
+                seeds: step.seeds,
+                horizon: step.window.fraction(base),
+                window: step.window,
+                refill,
+                requests: 0,
+                runs: 0,
+            };
+            for (j, (s, simulated)) in jobs.into_iter().zip(results) {
+                rung.requests += simulated;
+                rung.runs += 1;
+                cache.insert(j, s);
+            }
+            Ok(rung)
         };
-        let mut rung = Rung {
-            candidates: cands.len(),
-            seeds: step.seeds,
-            horizon: step.window.fraction(base),
-            window: step.window,
-            refill,
-            requests: 0,
-            runs: 0,
-        };
-        for (j, (s, simulated)) in jobs.into_iter().zip(results) {
-            rung.requests += simulated;
-            rung.runs += 1;
-            cache.insert(j, s);
-        }
-        Ok(rung)
-    };
     // The rung before the last, ranked: where a re-fill takes its candidates from.
     let mut before_last: Vec<(usize, bool)> = Vec::new();
     for (r, &step) in plan.iter().enumerate() {
@@ -895,7 +912,7 @@ fn search(
         if !is_last {
             // Keep the best 1/eta (at least one; at least two while a later rung compares).
             let mut ranked: Vec<(usize, PolicyAggregate)> =
-                alive.iter().map(|&c| (c, evaluate(&cache, c, step.seeds, step.window))).collect();
+                alive.iter().map(|&c| (c, evaluate(&cache, c, step.seeds, step.window, base))).collect();
             ranked.sort_by(|a, b| order(spec, &a.1, &b.1).then(a.0.cmp(&b.0)));
             let keep = survivors(alive.len(), eta);
             before_last = ranked.iter().map(|(c, a)| (*c, feasible(spec, a))).collect();
@@ -909,7 +926,7 @@ fn search(
     let promoted = alive.clone();
     let mut next = before_last.iter().filter(|(c, ok)| *ok && !promoted.contains(c));
     let full_feasible = |cache: &Cache, cands: &[usize]| {
-        cands.iter().any(|&c| feasible(spec, &evaluate(cache, c, last_step.seeds, last_step.window)))
+        cands.iter().any(|&c| feasible(spec, &evaluate(cache, c, last_step.seeds, last_step.window, base)))
     };
     while !full_feasible(&cache, &alive) {
         let Some(&(c, _)) = next.next() else { break };
@@ -929,12 +946,12 @@ fn search(
             .enumerate()
             .map(|(i, s)| as_run("oracle", i as u32, replication_seed(base.seed, i as u32), s))
             .collect();
-        aggregate(&runs).remove(0)
+        defined_for(base, aggregate(&runs).remove(0))
     });
     let mut results: Vec<CandidateResult> = (0..n)
         .map(|c| {
             let f = last[c].expect("every candidate runs at rung 0");
-            let figures = evaluate(&cache, c, f.seeds, f.window);
+            let figures = evaluate(&cache, c, f.seeds, f.window, base);
             let violation: f64 = spec.constraints.iter().map(|k| k.excess(figures.get(&k.figure).mean)).sum();
             let feasible = feasible(spec, &figures);
             let cost_above_oracle_pct = if f.full { figures.get("cost_above_oracle_pct").mean } else { None };
@@ -1084,15 +1101,60 @@ fn figure_of(s: &RunSummary, name: &str) -> Option<f64> {
     figure_values(s)[i]
 }
 
-/// The aggregate of candidate `c`'s first `seeds` replications of `window`.
-fn evaluate(cache: &Cache, c: usize, seeds: u32, window: Window) -> PolicyAggregate {
+/// The aggregate of candidate `c`'s first `seeds` replications of `window`, the figures
+/// undefined for `base` ([`undefined_figures`]) left undefined.
+fn evaluate(cache: &Cache, c: usize, seeds: u32, window: Window, base: &Scenario) -> PolicyAggregate {
     let runs: Vec<RunResult> = (0..seeds)
         .filter_map(|rep| {
             let s = cache.get(&Job { cand: c, rep, window })?;
             Some(as_run("candidate", rep, rep as u64, s.clone()))
         })
         .collect();
-    aggregate(&runs).remove(0)
+    defined_for(base, aggregate(&runs).remove(0))
+}
+
+/// `a` with the figures undefined for `base` ([`undefined_figures`]) set to undefined, as
+/// `run`'s summary.json reports them.
+fn defined_for(base: &Scenario, mut a: PolicyAggregate) -> PolicyAggregate {
+    for name in undefined_figures(base) {
+        if let Some(i) = FIGURES.iter().position(|f| *f == name) {
+            a.figures[i] = Estimate { mean: None, ci95_low: None, ci95_high: None, n: 0 };
+        }
+    }
+    a
+}
+
+/// The figures measured against the oracle baseline (the last seven of [`FIGURES`]): undefined
+/// for every candidate when the oracle cannot be built.
+pub const ORACLE_FIGURES: [&str; 7] = [
+    "cost_above_oracle_pct",
+    "elasticity_theta_under_pct",
+    "elasticity_theta_over_pct",
+    "elasticity_tau_under_pct",
+    "elasticity_tau_over_pct",
+    "elasticity_instability_pct",
+    "elasticity_jitter_per_h",
+];
+
+/// The figures undefined for every run of `base`, whatever the candidate:
+/// `slo_violation_minutes` when it has no `[simulation.slo]` (no minute can violate an SLO there
+/// is not; `run`'s summary.json reports it as null, and so does tune.json).
+pub fn undefined_figures(base: &Scenario) -> Vec<&'static str> {
+    if base.slo.is_none() { vec!["slo_violation_minutes"] } else { Vec::new() }
+}
+
+/// Why `figure` cannot be judged for `base` (it is one of [`undefined_figures`]): what is missing
+/// and how to add it. For the refusal of an objective or a constraint on it, before anything is
+/// simulated.
+pub fn undefined_reason(base: &Scenario, figure: &str) -> Option<String> {
+    if !undefined_figures(base).contains(&figure) {
+        return None;
+    }
+    Some(format!(
+        "the scenario has no [simulation.slo], so {figure} is undefined for it (null in summary.json and \
+         tune.json), not 0; add an SLO to the scenario (a `[simulation.slo]` section with e.g. \
+         `latency = \"500ms\"` and `error_rate = \"1%\"`), or constrain latency_p99_s or failed_pct instead"
+    ))
 }
 
 /// Feasible first (by objective, lower is better), then infeasible by total violation, then by
@@ -1230,6 +1292,11 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(7, 2)]
         );
+    }
+
+    #[test]
+    fn oracle_figures_are_the_last_of_the_figures() {
+        assert_eq!(&FIGURES[FIGURES.len() - ORACLE_FIGURES.len()..], &ORACLE_FIGURES[..]);
     }
 
     #[test]
