@@ -323,7 +323,7 @@ pub fn expand_paths(base_dir: &Path, pattern: &str) -> Result<Vec<PathBuf>, Inpu
 ///
 /// Metacharacters in `base_dir` itself are taken literally.
 pub fn expand(base_dir: &Path, pattern: &str) -> Result<Expansion, InputError> {
-    let joined = base_dir.join(pattern);
+    let joined = tidy(base_dir.join(pattern));
     if !is_glob(pattern) {
         return Ok(Expansion { files: vec![joined], same_as: Vec::new() });
     }
@@ -346,7 +346,7 @@ pub fn expand(base_dir: &Path, pattern: &str) -> Result<Expansion, InputError> {
     }
     let mut walk = Walk { found: Vec::new(), examined: 0 };
     walk.visit(&root, &parts).map_err(fail)?;
-    let mut found = walk.found;
+    let mut found: Vec<_> = walk.found.into_iter().map(|(p, id)| (tidy(p), id)).collect();
     found.sort();
     let mut seen: std::collections::HashMap<(u64, u64), usize> = std::collections::HashMap::new();
     let mut out = Expansion::default();
@@ -364,6 +364,15 @@ pub fn expand(base_dir: &Path, pattern: &str) -> Result<Expansion, InputError> {
         return Err(fail("no file matches the pattern; expected at least one".into()));
     }
     Ok(out)
+}
+
+/// `path` without a leading `./` (a scenario in the working directory has the base `.`): the
+/// name the user wrote, in messages and in what a part records.
+fn tidy(path: PathBuf) -> PathBuf {
+    match path.strip_prefix(".") {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest.to_path_buf(),
+        _ => path,
+    }
 }
 
 /// One `/`-separated component of a glob.
