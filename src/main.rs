@@ -16,7 +16,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", cli::terminal_safe(&e.to_string()));
-            ExitCode::from(e.exit_code())
+            ExitCode::from(cli::exit_code(&e))
         }
     }
 }

@@ -6,6 +6,7 @@
 //! whose simulated step test reproduces them, and [`service_toml`] writes the result as the
 //! `[service]` section of a scenario file.
 
+pub mod command;
 pub mod fit;
 pub mod locust;
 pub mod steps;

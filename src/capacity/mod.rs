@@ -22,6 +22,7 @@
 //! 50 %) of the requests that ended in the measured part failed; later steps are dropped from the
 //! result.
 
+pub mod command;
 pub mod estimate;
 pub mod recommend;
 

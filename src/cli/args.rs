@@ -5,11 +5,14 @@
 
 use super::{
     CalibrateCommand, CapacityCommand, Command, CompareCommand, ExplainCommand, ExplainDecisionCommand,
-    ExplainFamily, ExplainKpaCommand, ExportCommand, MergeCommand, RecommendCommand, ReportCommand,
-    RunCommand, TuneCommand, ValidateCommand,
+    ExplainFamily, ExplainKpaCommand, ExportCommand, MergeCommand, TuneCommand, ValidateCommand,
 };
 use clap::{Args, Parser, Subcommand};
+use scalesim::calibrate::command::CalibrateRequest;
+use scalesim::capacity::command::{CapacityRequest, RecommendRequest};
 use scalesim::experiment::RunOptions;
+use scalesim::run::{ChartRequest, ReportRequest, RunRequest};
+use scalesim::tune::command::TuneRequest;
 use std::path::PathBuf;
 
 /// Simulate how a service's replicas autoscale under traffic, comparing policies side by side.
@@ -410,8 +413,8 @@ enum ChartsArg {
 }
 
 impl ChartArgs {
-    fn into_options(self) -> super::ChartArgsCommand {
-        super::ChartArgsCommand {
+    fn into_options(self) -> ChartRequest {
+        ChartRequest {
             window: self.window,
             mode: match self.charts {
                 None => scalesim::report::ChartsMode::Auto,
@@ -500,7 +503,7 @@ impl Cli {
                 ShellArg::Elvish => clap_complete::Shell::Elvish,
             }),
             Sub::Man => Command::Man,
-            Sub::Run(a) => Command::Run(RunCommand {
+            Sub::Run(a) => Command::Run(RunRequest {
                 file: a.file,
                 out_dir: a.out,
                 allow_large: a.large.allow_large,
@@ -519,33 +522,35 @@ impl Cli {
             }),
             Sub::Merge(a) => Command::Merge(MergeCommand { parts: a.parts, out: a.out }),
             Sub::Tune(a) => Command::Tune(TuneCommand {
-                file: a.file,
-                policy: a.policy,
-                vary: a.vary,
-                minimize: a.minimize,
-                require: a.require,
-                strategy: match a.strategy {
-                    StrategyArg::Grid => "grid",
-                    StrategyArg::Random => "random",
-                    StrategyArg::Halving => "halving",
-                }
-                .to_string(),
-                budget: a.budget,
-                eta: a.eta,
-                screen_horizon: a.screen_horizon,
-                seeds: a.seeds,
-                seed: a.seed,
-                overrides: a.set.set,
-                threads: a.threads.map(|t| t as usize),
-                out_dir: a.out,
                 json: a.json,
-                check: a.check,
                 top: a.top,
-                allow_large: a.large.allow_large,
-                shard: a.shard,
+                request: TuneRequest {
+                    file: a.file,
+                    policy: a.policy,
+                    vary: a.vary,
+                    minimize: a.minimize,
+                    require: a.require,
+                    strategy: match a.strategy {
+                        StrategyArg::Grid => "grid",
+                        StrategyArg::Random => "random",
+                        StrategyArg::Halving => "halving",
+                    }
+                    .to_string(),
+                    budget: a.budget,
+                    eta: a.eta,
+                    screen_horizon: a.screen_horizon,
+                    seeds: a.seeds,
+                    seed: a.seed,
+                    overrides: a.set.set,
+                    threads: a.threads.map(|t| t as usize),
+                    out_dir: a.out,
+                    check: a.check,
+                    allow_large: a.large.allow_large,
+                    shard: a.shard,
+                },
             }),
             Sub::Report(a) => {
-                Command::Report(ReportCommand { dir: a.dir, out: a.out, charts: a.charts.into_options() })
+                Command::Report(ReportRequest { dir: a.dir, out: a.out, charts: a.charts.into_options() })
             }
             Sub::Compare(a) => {
                 Command::Compare(CompareCommand { base: a.base, other: a.other, json: a.json, out: a.out })
@@ -566,11 +571,9 @@ impl Cli {
                 prometheus: a.prometheus,
             }),
             Sub::Calibrate(a) => Command::Calibrate(CalibrateCommand {
-                locust: a.locust,
+                request: CalibrateRequest { locust: a.locust, ramp_s: a.ramp, overhead: a.overhead },
                 out: a.out,
                 json: a.json,
-                ramp_s: a.ramp,
-                overhead: a.overhead,
             }),
             Sub::Explain(Explain::Hpa(a)) => {
                 Command::Explain(ExplainCommand { family: ExplainFamily::Hpa, case: a.case, json: a.json })
@@ -589,16 +592,18 @@ impl Cli {
                 Command::ExplainKpa(ExplainKpaCommand { case: a.case, json: a.json })
             }
             Sub::Capacity(a) => Command::Capacity(CapacityCommand {
-                file: a.file,
-                slo: a.slo,
-                max_errors: a.max_errors,
-                closed: a.mode == Mode::Closed,
-                think_s: a.think,
                 json: a.json,
-                out_dir: a.out,
-                allow_large: a.large.allow_large,
+                request: CapacityRequest {
+                    file: a.file,
+                    slo: a.slo,
+                    max_errors: a.max_errors,
+                    closed: a.mode == Mode::Closed,
+                    think_s: a.think,
+                    out_dir: a.out,
+                    allow_large: a.large.allow_large,
+                },
             }),
-            Sub::Recommend(a) => Command::Recommend(RecommendCommand {
+            Sub::Recommend(a) => Command::Recommend(RecommendRequest {
                 file: a.file,
                 traffic: a.traffic,
                 range: a.min_rps.zip(a.max_rps),
@@ -693,7 +698,7 @@ mod tests {
             panic!("calibrate")
         };
         assert_eq!(
-            (c.locust, c.out, c.json, c.ramp_s),
+            (c.request.locust, c.out, c.json, c.request.ramp_s),
             (PathBuf::from("h.csv"), Some(PathBuf::from("r.toml")), true, None)
         );
         assert!(Cli::try_parse_from(["scalesim", "calibrate"]).is_err());

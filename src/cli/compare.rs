@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 /// Runs `scalesim compare`.
 pub fn compare(cmd: CompareCommand) -> Result<(), CliError> {
-    let base = read::read_dir(&cmd.base).map_err(CliError::Usage)?;
-    let other = read::read_dir(&cmd.other).map_err(CliError::Usage)?;
+    let base = read::read_dir(&cmd.base).map_err(CliError::Invalid)?;
+    let other = read::read_dir(&cmd.other).map_err(CliError::Invalid)?;
     let differ = compare::differences(&base, &other);
     if !differ.is_empty() {
         super::warn(format_args!(

@@ -31,7 +31,7 @@ pub fn explain(c: ExplainCommand) -> Result<(), CliError> {
     match c.family {
         ExplainFamily::Hpa => {
             let e = scalesim::policy::hpa::explain::explain(&text, &origin)
-                .map_err(|e| CliError::Usage(e.to_string()))?;
+                .map_err(|e| CliError::Invalid(e.to_string()))?;
             if c.json {
                 let mut s = serde_json::to_string_pretty(&e.to_json()).expect("JSON values serialize");
                 s.push('\n');

@@ -10,7 +10,7 @@ pub fn explain_kpa(cmd: ExplainKpaCommand) -> Result<(), CliError> {
     let name = cmd.case.display().to_string();
     let text = super::read_input(&cmd.case, scalesim::input::InputKind::ExplainCase)?;
     let case = explain::parse_case(&text)
-        .map_err(|e| CliError::Usage(scalesim::yaml_pos::at_field(&text, &name, &e.to_string())))?;
+        .map_err(|e| CliError::Invalid(scalesim::yaml_pos::at_field(&text, &name, &e.to_string())))?;
     let results = explain::run_case(&case);
     let out = if cmd.json { explain::format_json(&results) } else { explain::format_text(&results) };
     print_stdout(&out)

@@ -4,9 +4,10 @@
 //! policy is written as its closest HPA or KEDA ScaledObject, with a header saying what is
 //! exact, what is approximate and what to fill in ([`scalesim::policy::export`]).
 
-use super::{CliError, ExportCommand, check_policy_names, note, print_stdout};
+use super::{CliError, ExportCommand, note, print_stdout};
 use scalesim::config;
 use scalesim::policy::{ExportOptions, export::DEFAULT_PROMETHEUS};
+use scalesim::run::check_policy_names;
 
 /// Writes the manifest of one policy.
 pub fn export(cmd: ExportCommand) -> Result<(), CliError> {
@@ -18,7 +19,7 @@ pub fn export(cmd: ExportCommand) -> Result<(), CliError> {
         prometheus: cmd.prometheus.clone().unwrap_or_else(|| DEFAULT_PROMETHEUS.to_string()),
         ..ExportOptions::for_scenario(&scenario.name, cmd.target.as_deref())
     };
-    let exported = p.export(&opts).map_err(|e| CliError::Usage(e.to_string()))?;
+    let exported = p.export(&opts).map_err(|e| CliError::Invalid(e.to_string()))?;
     // What is written must parse back: names, addresses and queries go through the YAML
     // serializer, and the header comment escapes line breaks.
     if let Err(e) = scalesim::policy::export::yaml_docs(&exported.yaml) {

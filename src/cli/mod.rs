@@ -1,12 +1,12 @@
-//! The command-line front end: typed commands, one handler per subcommand, and the mapping of
-//! failures to exit codes.
+//! The command-line front end: clap's arguments mapped to the library's requests, one
+//! handler per subcommand that calls the library and prints, and the mapping of failures to
+//! exit codes.
 //!
-//! clap's types stay in [`args`]; handlers take plain structs and call the library
-//! (`config::load`, `experiment::run`, `report::write_outputs`), so the library never sees the
-//! command line.
-
-// `CliError` wraps a `ConfigError` by value; it exists once per failed command.
-#![allow(clippy::result_large_err)]
+//! clap's types stay in [`args`]; every subcommand is a library call (`scalesim::run`,
+//! `scalesim::tune::command`, `scalesim::capacity::command`, `scalesim::shard::parts`, …) that
+//! returns data and staged files; the handlers commit the files, print, and implement the
+//! library's [`Feedback`] on the terminal ([`Terminal`]: warnings and notes on stderr, progress
+//! bars). No handler file imports another: what they share is here.
 
 pub mod args;
 mod calibrate;
@@ -16,17 +16,14 @@ mod explain;
 mod explain_decision;
 mod explain_kpa;
 mod export;
-mod paths;
 mod run;
-mod shard;
 mod tune;
 mod validate;
 
 pub use explain::{ExplainCommand, ExplainFamily};
 pub use explain_decision::ExplainDecisionCommand;
-use scalesim::config::ConfigError;
-use scalesim::experiment::{ExperimentError, RunOptions};
-use scalesim::report::ReportError;
+use scalesim::command::{Feedback, Phase};
+use scalesim::run::{ReportRequest, RunRequest};
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,9 +32,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub enum Command {
     /// `scalesim run`.
-    Run(RunCommand),
+    Run(RunRequest),
     /// `scalesim report`.
-    Report(ReportCommand),
+    Report(ReportRequest),
     /// `scalesim compare`.
     Compare(CompareCommand),
     /// `scalesim validate`.
@@ -49,7 +46,7 @@ pub enum Command {
     /// `scalesim capacity`.
     Capacity(capacity::CapacityCommand),
     /// `scalesim recommend`.
-    Recommend(capacity::RecommendCommand),
+    Recommend(scalesim::capacity::command::RecommendRequest),
     /// `scalesim explain hpa`.
     Explain(ExplainCommand),
     /// `scalesim explain kpa`.
@@ -68,19 +65,15 @@ pub enum Command {
     Merge(MergeCommand),
 }
 
-/// What `scalesim calibrate` was asked to do.
+/// What `scalesim calibrate` was asked to do: the fit, where to write it, how to print it.
 #[derive(Debug, Clone)]
 pub struct CalibrateCommand {
-    /// The Locust `*_stats_history.csv`.
-    pub locust: PathBuf,
+    /// The fit.
+    pub request: scalesim::calibrate::command::CalibrateRequest,
     /// Where to write the `[service]` section; `None` prints it.
     pub out: Option<PathBuf>,
     /// One JSON object instead of the table.
     pub json: bool,
-    /// Seconds dropped at the start of each step; `None` for the default.
-    pub ramp_s: Option<f64>,
-    /// The overhead as the user knows it (`--overhead`), unparsed; `None` fits it.
-    pub overhead: Option<String>,
 }
 
 /// What `scalesim explain kpa` was asked to replay.
@@ -92,9 +85,17 @@ pub struct ExplainKpaCommand {
     pub json: bool,
 }
 
-pub use capacity::{CapacityCommand, RecommendCommand};
-pub use shard::MergeCommand;
+pub use capacity::CapacityCommand;
 pub use tune::TuneCommand;
+
+/// What `scalesim merge` was asked to do.
+#[derive(Debug, Clone)]
+pub struct MergeCommand {
+    /// The part directories, in any order.
+    pub parts: Vec<PathBuf>,
+    /// Output folder; `None` for the command's own default.
+    pub out: Option<PathBuf>,
+}
 
 /// What `scalesim export` was asked to write.
 #[derive(Debug, Clone)]
@@ -115,27 +116,6 @@ pub struct ExportCommand {
     pub prometheus: Option<String>,
 }
 
-/// Chart options as given on the command line (the window is parsed against the scenario's
-/// clock once it is known).
-#[derive(Debug, Clone, Default)]
-pub struct ChartArgsCommand {
-    /// `--window START..END`, unparsed.
-    pub window: Option<String>,
-    /// `--charts`.
-    pub mode: scalesim::report::ChartsMode,
-}
-
-/// What `scalesim report` was asked to do.
-#[derive(Debug, Clone)]
-pub struct ReportCommand {
-    /// The output folder of a run.
-    pub dir: PathBuf,
-    /// Where to write (default: `dir`).
-    pub out: Option<PathBuf>,
-    /// Chart options.
-    pub charts: ChartArgsCommand,
-}
-
 /// What `scalesim compare` was asked to do.
 #[derive(Debug, Clone)]
 pub struct CompareCommand {
@@ -149,34 +129,6 @@ pub struct CompareCommand {
     pub out: Option<PathBuf>,
 }
 
-/// What `scalesim run` was asked to do.
-#[derive(Debug, Clone)]
-pub struct RunCommand {
-    /// Scenario file.
-    pub file: PathBuf,
-    /// Output folder; `None` for `output/<scenario name>`.
-    pub out_dir: Option<PathBuf>,
-    /// `--set key=value` overrides.
-    pub overrides: Vec<String>,
-    /// Add the oracle baseline when the scenario has no oracle policy (not `--no-oracle`).
-    pub oracle: bool,
-    /// `--seed`: the base seed, replacing `simulation.seed` (any `u64`, including those a TOML
-    /// integer cannot hold).
-    pub seed: Option<u64>,
-    /// Options for the experiment.
-    pub options: RunOptions,
-    /// `--allow-large`: run above the cost limits.
-    pub allow_large: bool,
-    /// Chart options.
-    pub charts: ChartArgsCommand,
-    /// Also write report.html.
-    pub report: bool,
-    /// `--check`: exit 3 when a deployable policy misses the SLO.
-    pub check: bool,
-    /// `--shard I/N`: run only this shard's jobs and write a part directory.
-    pub shard: Option<scalesim::shard::Shard>,
-}
-
 /// What `scalesim validate` was asked to check.
 #[derive(Debug, Clone)]
 pub struct ValidateCommand {
@@ -188,70 +140,16 @@ pub struct ValidateCommand {
     pub allow_large: bool,
 }
 
-/// Why a command failed.
-#[derive(Debug)]
-pub enum CliError {
-    /// The scenario file (or an override) is wrong.
-    Config(ConfigError),
-    /// The command line asks for something that does not exist.
-    Usage(String),
-    /// The experiment could not run.
-    Experiment(ExperimentError),
-    /// Outputs could not be written.
-    Report(ReportError),
-    /// Writing to the terminal failed.
-    Io(std::io::Error),
-    /// The Locust file cannot be calibrated from.
-    Calibrate(scalesim::calibrate::CalibrateError),
-    /// `--check`: the run went well, but a policy misses the SLO (what misses it, by how much).
-    Check(String),
-}
+/// Why a command failed: the library's error ([`scalesim::command::Error`]).
+pub type CliError = scalesim::command::Error;
 
-impl CliError {
-    /// The process exit code: 2 for bad input, 1 for failures while running, 3 when `--check`
-    /// finds a policy that misses the SLO.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Check(_) => 3,
-            CliError::Config(_) | CliError::Usage(_) | CliError::Calibrate(_) => 2,
-            CliError::Report(ReportError::OverwritesInput { .. }) => 2,
-            CliError::Experiment(ExperimentError::UnknownPolicy { .. }) => 2,
-            CliError::Experiment(_) | CliError::Report(_) | CliError::Io(_) => 1,
-        }
-    }
-}
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Config(e) => e.fmt(f),
-            CliError::Usage(m) => f.write_str(m),
-            CliError::Experiment(e) => e.fmt(f),
-            CliError::Report(e) => e.fmt(f),
-            CliError::Io(e) => write!(f, "cannot write to the terminal: {e}"),
-            CliError::Calibrate(e) => e.fmt(f),
-            CliError::Check(m) => write!(f, "SLO check failed: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for CliError {}
-
-impl From<ConfigError> for CliError {
-    fn from(e: ConfigError) -> Self {
-        CliError::Config(e)
-    }
-}
-
-impl From<ExperimentError> for CliError {
-    fn from(e: ExperimentError) -> Self {
-        CliError::Experiment(e)
-    }
-}
-
-impl From<ReportError> for CliError {
-    fn from(e: ReportError) -> Self {
-        CliError::Report(e)
+/// The process exit code of a failure: 2 for bad input, 1 for failures while running, 3 when
+/// `--check` finds a policy that misses the SLO.
+pub fn exit_code(e: &CliError) -> u8 {
+    match e {
+        CliError::Check(_) => 3,
+        _ if e.is_bad_input() => 2,
+        _ => 1,
     }
 }
 
@@ -283,7 +181,14 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
             clap_mangen::Man::new(args::Cli::command()).render(&mut out).map_err(CliError::Io)?;
             print_stdout(&String::from_utf8_lossy(&out))
         }
-        Command::Merge(c) => shard::merge(c),
+        Command::Merge(c) => {
+            let parts = scalesim::shard::parts::read(&c.parts)?;
+            match parts.command.as_str() {
+                "run" => run::merge(&parts, c.out),
+                "tune" => tune::merge(&parts, c.out),
+                _ => Err(parts.not_mergeable()),
+            }
+        }
     }
 }
 
@@ -348,37 +253,6 @@ fn print_stdout(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// Applies the cost bounds ([`scalesim::budget`]) to an estimate: a warning line on stderr, or
-/// a refusal (exit 2) unless `allow_large`.
-fn check_budget(e: &scalesim::budget::Estimate, allow_large: bool) -> Result<(), CliError> {
-    check_budget_plan(e, allow_large, None)
-}
-
-/// [`check_budget`], the messages saying first what is planned (`plan`), when given.
-fn check_budget_plan(
-    e: &scalesim::budget::Estimate,
-    allow_large: bool,
-    plan: Option<&str>,
-) -> Result<(), CliError> {
-    use scalesim::budget::Verdict;
-    match e.check_plan(plan) {
-        Verdict::Ok => Ok(()),
-        Verdict::Warn(m) => {
-            eprintln!("{}", terminal_safe(&m));
-            Ok(())
-        }
-        Verdict::Refuse(_) if allow_large => {
-            eprintln!(
-                "warning: --allow-large: {}{}",
-                plan.map(|p| format!("{p}: ")).unwrap_or_default(),
-                e.describe()
-            );
-            Ok(())
-        }
-        Verdict::Refuse(m) => Err(CliError::Usage(m)),
-    }
-}
-
 /// Writes one file the user named, all or nothing ([`scalesim::report::atomic::Staging::file`]
 /// in its folder): on failure the previous file, if any, is left as it was (exit 1); a file
 /// among `inputs` (the files the command read) is never replaced (exit 2).
@@ -387,23 +261,77 @@ fn write_file_atomic(
     bytes: &[u8],
     inputs: &[&std::path::Path],
 ) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| CliError::Usage(format!("{}: expected a file name", path.display())))?
-        .to_string_lossy()
-        .into_owned();
-    // The commit refuses to replace an input (checked there, once).
-    let mut staging = scalesim::report::atomic::Staging::file(dir)?;
-    for i in inputs {
-        staging.protect(i);
-    }
-    staging.write(&name, bytes)?;
-    commit(staging)?;
+    commit(scalesim::command::stage_file(path, bytes, inputs)?)?;
     Ok(())
+}
+
+/// Commits a shard's part directory and says what it holds.
+fn write_part(part: scalesim::shard::parts::Part, dir: &std::path::Path) -> Result<(), CliError> {
+    let (staging, said) = part.stage(dir)?;
+    let written = commit(staging)?;
+    note(said);
+    for p in written {
+        note(format_args!("wrote {}", p.display()));
+    }
+    Ok(())
+}
+
+/// The terminal as the library's [`Feedback`]: warnings on stderr (never silenced), notes on
+/// stderr (silenced by `--quiet`), progress bars while simulating or tuning and a spinner for
+/// other long work (only when stderr is a terminal).
+struct Terminal;
+
+impl Feedback for Terminal {
+    fn warn(&self, line: &str) {
+        eprintln!("{}", terminal_safe(line));
+    }
+
+    fn note(&self, line: &str) {
+        note(line);
+    }
+
+    fn during(&self, phase: Phase<'_>, work: &mut dyn FnMut()) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match phase {
+            Phase::Simulating { total, progress } => with_painted_bar(
+                "{spinner} simulating [{elapsed_precise}] {wide_bar} {percent:>3}% eta {eta}",
+                |bar| {
+                    bar.set_length(total.max(1));
+                    bar.set_position(progress.done.load(Relaxed).min(total));
+                },
+                work,
+            ),
+            Phase::Tuning { candidates, progress } => with_painted_bar(
+                "{spinner} tuning [{elapsed_precise}] {wide_bar} {msg} eta {eta}",
+                |bar| {
+                    let total = progress.total.load(Relaxed).max(1);
+                    bar.set_length(total);
+                    bar.set_position(progress.done.load(Relaxed).min(total));
+                    bar.set_message(format!(
+                        "{candidates} candidates, runs {}/{}",
+                        progress.jobs_done.load(Relaxed),
+                        progress.jobs_total.load(Relaxed)
+                    ));
+                },
+                work,
+            ),
+            Phase::Working(what) => with_spinner(what, work),
+        }
+    }
+}
+
+/// Runs `work` with a spinner labelled `what` on stderr (only when stderr is a terminal).
+fn with_spinner<T>(what: &str, work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    let out = work();
+    bar.finish_and_clear();
+    out
 }
 
 /// Commits `staging` ([`scalesim::report::atomic::Staging::commit`]) and says on stderr which
@@ -475,33 +403,11 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 /// Reads an input file through the shared reader ([`scalesim::input::read_text`]), checking the
 /// nesting of YAML and JSON cases; a failure is bad input (exit 2).
 fn read_input(path: &std::path::Path, kind: scalesim::input::InputKind) -> Result<String, CliError> {
-    let text = scalesim::input::read_text(path, kind).map_err(|e| CliError::Usage(e.to_string()))?;
+    let text = scalesim::input::read_text(path, kind).map_err(|e| CliError::Invalid(e.to_string()))?;
     if kind == scalesim::input::InputKind::ExplainCase
         && let Err((line, m)) = scalesim::input::check_nesting(&text)
     {
-        return Err(CliError::Usage(format!("{}:{line}: the case file {m}", path.display())));
+        return Err(CliError::Invalid(format!("{}:{line}: the case file {m}", path.display())));
     }
     Ok(text)
-}
-
-/// The default output folder of a scenario: `output/<name>`, with a slug of the overrides
-/// (`output/quickstart+traffic.scale=2`) so that a what-if never overwrites its baseline.
-fn default_out_dir(name: &str, overrides: &[String]) -> PathBuf {
-    PathBuf::from("output").join(scalesim::report::meta::output_slug(name, overrides))
-}
-
-/// Checks `--policy` names against the scenario, suggesting the closest.
-fn check_policy_names(scenario: &scalesim::scenario::Scenario, wanted: &[String]) -> Result<(), CliError> {
-    let known: Vec<&str> = scenario.policies.iter().map(|p| p.name.as_str()).collect();
-    for w in wanted {
-        if !known.contains(&w.as_str()) {
-            let mut m = format!("--policy {w}: no policy named `{w}` in the scenario");
-            if let Some(s) = scalesim::config::error::suggest(w, known.iter().copied()) {
-                m.push_str(&format!("; did you mean `{s}`?"));
-            }
-            m.push_str(&format!(" (policies: {})", known.join(", ")));
-            return Err(CliError::Usage(m));
-        }
-    }
-    Ok(())
 }

@@ -35,7 +35,7 @@ use crate::balancer::Balancer;
 use crate::metrics::{MetricsHistory, MetricsView, Snapshot};
 use crate::policy::Explanation;
 use crate::policy::{
-    ActivatorBuffer, Decision, Observation, PodPhase, PodView, PolicySpec, Start, SteadyState,
+    ActivatorBuffer, Decision, Observation, PodPhase, PodView, Policy, PolicySpec, Start, SteadyState,
 };
 use crate::record::DecisionRow;
 use crate::record::{FailReason, Gauges, Recorder, RunResult};
@@ -117,6 +117,128 @@ struct Sim<'a> {
 }
 
 impl<'a> Sim<'a> {
+    /// The state of a run at time 0: `initial` replicas ready (and billed), every random
+    /// stream seeded from `seed`, nothing in flight.
+    fn new(sc: &'a Scenario, policy: &PolicySpec, seed: u64, initial: u32, extras: &Extras) -> Self {
+        let svc = &sc.service;
+        let mut sim = Sim {
+            sc,
+            timeout: svc.timeout,
+            queue_limit: svc.queue_limit.map_or(usize::MAX, |q| q as usize),
+            workers: svc.workers.max(1),
+            cluster: Cluster::default(),
+            balancer: Balancer::new(sc.balancer),
+            lb_rng: stream(seed, Stream::Balancer),
+            demand_rng: stream(seed, Stream::Demand),
+            overhead_rng: stream(seed, Stream::Overhead),
+            startup_rng: stream(seed, Stream::Startup),
+            completions: BinaryHeap::with_capacity(1024),
+            controls: BinaryHeap::new(),
+            seq: 0,
+            rec: Recorder::new(sc.slo.clone(), &sc.cost)
+                .with_limits(policy.min, policy.max)
+                .with_warmup(sc.warmup),
+            arrivals_total: 0,
+            served_total: 0,
+            inflight: Integral::default(),
+            ready: Integral::default(),
+            busy_ready: Integral::default(),
+            billed: Integral::default(),
+            cpu_request_starts: 0,
+            desired: initial,
+            peak: 0,
+            held: VecDeque::new(),
+            activator: policy.activator,
+            poke: false,
+            pods: Vec::new(),
+            users: extras.closed_loop.clone().map(|c| Users::new(c, seed)),
+        };
+        for _ in 0..initial {
+            sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
+            sim.ready.add(0, 1.0);
+            sim.billed.add(0, 1.0);
+        }
+        sim.peak = initial;
+        sim.rec.on_ready(0, sim.cluster.ready_count());
+        sim.rec.on_desired(0, initial);
+        sim
+    }
+
+    /// A policy tick at `t`: the observation (replica counts, metrics, pods, held requests) goes
+    /// to the controller; a decision is logged, clamped to the policy's bounds and applied.
+    /// Returns the decision [`Extras::explain_at`] asked for, which ends the run.
+    fn on_policy_tick(
+        &mut self,
+        t: Time,
+        controller: &mut dyn Policy,
+        history: &MetricsHistory,
+        policy: &PolicySpec,
+        extras: &Extras,
+    ) -> Option<ExplainedDecision> {
+        let (ready, starting, draining) =
+            (self.cluster.ready_count(), self.cluster.starting, self.cluster.draining);
+        let current = ready + starting;
+        self.fill_pods(t);
+        let view = MetricsView {
+            history,
+            now: self.snapshot(t),
+            cpu_request_cores: self.sc.service.cpu.request_cores,
+        };
+        let seen = Observation {
+            now: t,
+            clock: &self.sc.clock,
+            current,
+            ready,
+            starting,
+            draining,
+            metrics: view,
+            pods: &self.pods,
+            buffered: self.held.len() as u32,
+        };
+        let mut explanation = None;
+        let decided = if extras.explain_at.is_some_and(|a| t >= a) {
+            controller.explain(&seen).map(|(d, e)| {
+                explanation = Some(e);
+                d
+            })
+        } else {
+            controller.decide(&seen)
+        };
+        let Decision { desired, reason, metrics, proposal, stabilized, limited } = decided?;
+        let desired = desired.clamp(policy.min, policy.max);
+        let row = DecisionRow {
+            time_s: 0.0,
+            current: self.desired,
+            ready,
+            metrics,
+            proposal,
+            stabilized,
+            limited,
+            desired,
+            reason,
+        };
+        if let Some(explanation) = explanation {
+            let mut row = row;
+            row.time_s = crate::time::to_secs_f64(t);
+            return Some(ExplainedDecision { row, explanation });
+        }
+        self.rec.on_decision(t, row);
+        self.rec.on_desired(t, desired);
+        self.desired = desired;
+        if desired != current {
+            self.scale_to(t, desired);
+        }
+        None
+    }
+
+    /// A closed-loop user's think time ends at `t`: it sends a request (or has retired).
+    fn on_user(&mut self, t: Time) {
+        let users = self.users.as_mut().expect("users are the next event");
+        if users.step(t) {
+            self.on_arrival(Arrival { time: t, ..Arrival::default() });
+        }
+    }
+
     fn push_completion(&mut self, time: Time, replica: u32, w: Waiting, timed_out: bool) {
         self.seq += 1;
         self.completions.push(Reverse(Completion {
@@ -563,7 +685,9 @@ pub fn simulate_detailed(
     simulate_with(scenario, policy, seed, replication, progress, &Extras::default())
 }
 
-/// [`simulate_detailed`] with optional [`Extras`].
+/// [`simulate_detailed`] with optional [`Extras`]: the event loop. Each turn takes the earliest
+/// event — at equal times in the fixed order record, snapshot, replica event, completion,
+/// policy, closed-loop user, arrival — and hands it to its handler.
 pub fn simulate_with(
     scenario: &Scenario,
     policy: &PolicySpec,
@@ -574,13 +698,12 @@ pub fn simulate_with(
 ) -> (RunResult, RunDetail) {
     let sc = scenario;
     let horizon = sc.duration;
-    let svc = &sc.service;
     let run = crate::policy::RunContext {
         clock: &sc.clock,
         horizon,
         seed,
         traffic: &sc.traffic,
-        demand: &svc.demand,
+        demand: &sc.service.demand,
     };
     let mut controller = policy.build(&run);
     if extras.explain_at.is_some() {
@@ -588,234 +711,183 @@ pub fn simulate_with(
     }
     let mut history = MetricsHistory::new(METRICS_HISTORY);
     let initial = start_count(sc, policy, controller.as_mut(), &mut history);
-    let mut explained = None;
-    let mut explanation = None;
-    let mut sim = Sim {
-        sc,
-        timeout: svc.timeout,
-        queue_limit: svc.queue_limit.map_or(usize::MAX, |q| q as usize),
-        workers: svc.workers.max(1),
-        cluster: Cluster::default(),
-        balancer: Balancer::new(sc.balancer),
-        lb_rng: stream(seed, Stream::Balancer),
-        demand_rng: stream(seed, Stream::Demand),
-        overhead_rng: stream(seed, Stream::Overhead),
-        startup_rng: stream(seed, Stream::Startup),
-        completions: BinaryHeap::with_capacity(1024),
-        controls: BinaryHeap::new(),
-        seq: 0,
-        rec: Recorder::new(sc.slo.clone(), &sc.cost)
-            .with_limits(policy.min, policy.max)
-            .with_warmup(sc.warmup),
-        arrivals_total: 0,
-        served_total: 0,
-        inflight: Integral::default(),
-        ready: Integral::default(),
-        busy_ready: Integral::default(),
-        billed: Integral::default(),
-        cpu_request_starts: 0,
-        desired: initial,
-        peak: 0,
-        held: VecDeque::new(),
-        activator: policy.activator,
-        poke: false,
-        pods: Vec::new(),
-        users: extras.closed_loop.clone().map(|c| Users::new(c, seed)),
-    };
-    for _ in 0..initial {
-        sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
-        sim.ready.add(0, 1.0);
-        sim.billed.add(0, 1.0);
-    }
-    sim.peak = initial;
-    sim.rec.on_ready(0, sim.cluster.ready_count());
-    sim.rec.on_desired(0, initial);
-
+    let mut sim = Sim::new(sc, policy, seed, initial, extras);
     let mut source = sc.traffic.source(seed, &sc.clock, horizon);
     let mut pending = source.next_arrival();
     history.push(sim.snapshot(0));
-    let record = sc.record_interval.max(1);
-    let mut next_sample = MetricsHistory::RESOLUTION;
-    let mut next_policy = controller.next_tick(None);
-    let warmup = sc.warmup;
-    let next_boundary = |t: Time| -> Time {
-        match &extras.record_marks {
-            // The warm-up's end is a boundary, so every interval is either in it or out.
-            // (The next multiple of the interval: the same as t + record on the grid.)
-            None if t < warmup => ((t / record + 1) * record).min(warmup).min(horizon),
-            None => ((t / record + 1) * record).min(horizon),
-            Some(marks) => marks.iter().copied().find(|&m| m > t).unwrap_or(horizon).min(horizon),
-        }
-    };
-    let mut next_record = next_boundary(0);
-    let mut interval_ends = Vec::new();
-    let mut interval_histograms = Vec::new();
-    let mut last_record = 0;
-    let mut billed_at_last_record = 0.0;
-    let mut snap_at_last_record = sim.snapshot(0);
-    let mut measuring = extras.measure_from == 0;
-    let mut billed_at_measure = 0.0;
-
+    let mut ticks = Ticks::new(sc, extras, controller.next_tick(None), sim.snapshot(0));
+    let mut explained = None;
     loop {
         let t_arrival = pending.map_or(Time::MAX, |a| a.time);
         let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
         let t_control = sim.controls.peek().map_or(Time::MAX, |c| c.0.time);
-        let t_tick = next_record.min(next_sample).min(next_policy);
+        let t_tick = ticks.next();
         let t_users = sim.users.as_ref().map_or(Time::MAX, Users::next_time);
         let t = t_arrival.min(t_completion).min(t_control).min(t_tick).min(t_users);
         if t > horizon {
             break;
         }
-        if t == t_tick && t == next_record {
-            // Close the interval [last_record, t): purge expired queue heads so timeouts are
-            // dated inside it.
-            if sim.timeout.is_some() {
-                for i in 0..sim.cluster.alive.len() {
-                    let r = sim.cluster.alive[i];
-                    sim.purge_expired(r, t);
-                }
-            }
-            sim.purge_held(t);
-            let snap = sim.snapshot(t);
-            let rs = snap.ready_replica_seconds - snap_at_last_record.ready_replica_seconds;
-            let cpu = (rs > 1e-9 && svc.cpu.request_cores > 0.0)
-                .then(|| (snap.cpu_seconds - snap_at_last_record.cpu_seconds) / (rs * svc.cpu.request_cores));
-            let billed = sim.billed.at(t);
-            let g = sim.gauges();
-            if extras.interval_histograms {
-                interval_histograms.push(sim.rec.interval_histogram().clone());
-            }
-            interval_ends.push(snap);
-            sim.rec.close_interval(t, g, cpu, billed - billed_at_last_record, billed);
-            if let Some(p) = progress {
-                p.fetch_add(t - last_record, Ordering::Relaxed);
-            }
-            if t == warmup {
-                // Peak replicas count from the end of the warm-up.
-                sim.peak = sim.cluster.billed();
-            }
-            last_record = t;
-            billed_at_last_record = billed;
-            snap_at_last_record = snap;
-            if !measuring && t >= extras.measure_from {
-                // The warm-up ends: the summary starts here.
-                measuring = true;
-                sim.rec.start_measuring();
-                billed_at_measure = billed;
-                sim.peak = sim.cluster.billed();
-            }
-            next_record = if t >= horizon { Time::MAX } else { next_boundary(t) };
-            if t >= horizon || (extras.stop_at_slo_violation && sim.rec.slo_violated()) {
+        if t == t_tick && t == ticks.next_record {
+            if ticks.close_interval(&mut sim, t, progress) {
                 break;
             }
-            continue;
-        }
-        if t == t_tick && t == next_sample {
+        } else if t == t_tick && t == ticks.next_sample {
             history.push(sim.snapshot(t));
-            next_sample += MetricsHistory::RESOLUTION;
-            continue;
-        }
-        if t == t_control {
+            ticks.next_sample += MetricsHistory::RESOLUTION;
+        } else if t == t_control {
             let Reverse(c) = sim.controls.pop().expect("peeked");
             sim.on_control(c);
-            continue;
-        }
-        if t == t_completion {
+        } else if t == t_completion {
             let Reverse(c) = sim.completions.pop().expect("peeked");
             sim.on_completion(c);
-            continue;
-        }
-        if t == t_tick && t == next_policy {
-            let (ready, starting, draining) =
-                (sim.cluster.ready_count(), sim.cluster.starting, sim.cluster.draining);
-            let current = ready + starting;
-            sim.fill_pods(t);
-            let view = MetricsView {
-                history: &history,
-                now: sim.snapshot(t),
-                cpu_request_cores: svc.cpu.request_cores,
-            };
-            let seen = Observation {
-                now: t,
-                clock: &sc.clock,
-                current,
-                ready,
-                starting,
-                draining,
-                metrics: view,
-                pods: &sim.pods,
-                buffered: sim.held.len() as u32,
-            };
-            let decided = if extras.explain_at.is_some_and(|a| t >= a) {
-                controller.explain(&seen).map(|(d, e)| {
-                    explanation = Some(e);
-                    d
-                })
-            } else {
-                controller.decide(&seen)
-            };
-            if let Some(d) = decided {
-                let Decision { desired, reason, metrics, proposal, stabilized, limited } = d;
-                let desired = desired.clamp(policy.min, policy.max);
-                let row = DecisionRow {
-                    time_s: 0.0,
-                    current: sim.desired,
-                    ready,
-                    metrics,
-                    proposal,
-                    stabilized,
-                    limited,
-                    desired,
-                    reason,
-                };
-                if let Some(explanation) = explanation.take() {
-                    let mut row = row;
-                    row.time_s = crate::time::to_secs_f64(t);
-                    explained = Some(ExplainedDecision { row, explanation });
-                    break;
-                }
-                sim.rec.on_decision(t, row);
-                sim.rec.on_desired(t, desired);
-                sim.desired = desired;
-                if desired != current {
-                    sim.scale_to(t, desired);
-                }
+        } else if t == t_tick && t == ticks.next_policy {
+            explained = sim.on_policy_tick(t, controller.as_mut(), &history, policy, extras);
+            if explained.is_some() {
+                break;
             }
-            next_policy = controller.next_tick(Some(t)).max(t + 1);
-            continue;
-        }
-        if t == t_users {
-            let users = sim.users.as_mut().expect("users are the next event");
-            if users.step(t) {
-                sim.on_arrival(Arrival { time: t, ..Arrival::default() });
-            }
-            continue;
-        }
-        let a = pending.take().expect("arrival is the next event");
-        sim.on_arrival(a);
-        pending = source.next_arrival();
-        if sim.poke {
-            // A request is held while the policy wants no replica: it may decide right away.
-            sim.poke = false;
-            if controller.poke_on_demand() {
-                next_policy = next_policy.min(t);
+            ticks.next_policy = controller.next_tick(Some(t)).max(t + 1);
+        } else if t == t_users {
+            sim.on_user(t);
+        } else {
+            let a = pending.take().expect("arrival is the next event");
+            sim.on_arrival(a);
+            pending = source.next_arrival();
+            if sim.poke {
+                // A request is held while the policy wants no replica: it may decide right away.
+                sim.poke = false;
+                if controller.poke_on_demand() {
+                    ticks.next_policy = ticks.next_policy.min(t);
+                }
             }
         }
     }
-
-    let in_flight = sim.cluster.in_flight() + sim.held.len() as u64;
-    let billed = sim.billed.at(horizon);
     let detail = RunDetail {
         latency_us: sim.rec.latency_histogram().clone(),
         in_flight_integral: sim.inflight.at(horizon),
-        interval_ends,
-        interval_histograms,
+        interval_ends: ticks.interval_ends,
+        interval_histograms: ticks.interval_histograms,
         explained,
     };
-    let mut result =
-        sim.rec.finish(&policy.name, replication, seed, in_flight, billed - billed_at_measure, sim.peak);
+    let in_flight = sim.cluster.in_flight() + sim.held.len() as u64;
+    let billed = sim.billed.at(horizon);
+    let mut result = sim.rec.finish(
+        &policy.name,
+        replication,
+        seed,
+        in_flight,
+        billed - ticks.billed_at_measure,
+        sim.peak,
+    );
     result.foresight = controller.foresight();
     (result, detail)
+}
+
+/// The periodic ticks of a run — recording-interval ends, 1 s metric snapshots, policy
+/// evaluations — and what closing an interval needs from the one before.
+struct Ticks<'e> {
+    extras: &'e Extras,
+    horizon: Time,
+    record: Time,
+    warmup: Time,
+    next_record: Time,
+    next_sample: Time,
+    next_policy: Time,
+    last_record: Time,
+    billed_at_last_record: f64,
+    snap_at_last_record: Snapshot,
+    /// Whether the summary measures yet (the warm-up of [`Extras::measure_from`] is over).
+    measuring: bool,
+    billed_at_measure: f64,
+    interval_ends: Vec<Snapshot>,
+    interval_histograms: Vec<Histogram<u64>>,
+}
+
+impl<'e> Ticks<'e> {
+    /// The ticks of a run starting at 0, the policy's first at `first_policy`.
+    fn new(sc: &Scenario, extras: &'e Extras, first_policy: Time, snap0: Snapshot) -> Self {
+        let mut ticks = Ticks {
+            extras,
+            horizon: sc.duration,
+            record: sc.record_interval.max(1),
+            warmup: sc.warmup,
+            next_record: 0,
+            next_sample: MetricsHistory::RESOLUTION,
+            next_policy: first_policy,
+            last_record: 0,
+            billed_at_last_record: 0.0,
+            snap_at_last_record: snap0,
+            measuring: extras.measure_from == 0,
+            billed_at_measure: 0.0,
+            interval_ends: Vec::new(),
+            interval_histograms: Vec::new(),
+        };
+        ticks.next_record = ticks.boundary_after(0);
+        ticks
+    }
+
+    /// The earliest tick.
+    #[inline]
+    fn next(&self) -> Time {
+        self.next_record.min(self.next_sample).min(self.next_policy)
+    }
+
+    /// The recording-interval boundary after `t`: the next multiple of the interval, the
+    /// warm-up's end (so every interval is either in it or out), or the next explicit mark.
+    fn boundary_after(&self, t: Time) -> Time {
+        let (record, warmup, horizon) = (self.record, self.warmup, self.horizon);
+        match &self.extras.record_marks {
+            // (The next multiple of the interval: the same as t + record on the grid.)
+            None if t < warmup => ((t / record + 1) * record).min(warmup).min(horizon),
+            None => ((t / record + 1) * record).min(horizon),
+            Some(marks) => marks.iter().copied().find(|&m| m > t).unwrap_or(horizon).min(horizon),
+        }
+    }
+
+    /// Closes the recording interval [last boundary, t): purges expired queue heads so timeouts
+    /// are dated inside it, records the interval's row, and starts measuring at the end of the
+    /// warm-up. Returns whether the run stops here (the horizon, or the first SLO-violating
+    /// interval when [`Extras::stop_at_slo_violation`] asks for it).
+    fn close_interval(&mut self, sim: &mut Sim<'_>, t: Time, progress: Option<&AtomicU64>) -> bool {
+        if sim.timeout.is_some() {
+            for i in 0..sim.cluster.alive.len() {
+                let r = sim.cluster.alive[i];
+                sim.purge_expired(r, t);
+            }
+        }
+        sim.purge_held(t);
+        let snap = sim.snapshot(t);
+        let svc = &sim.sc.service;
+        let rs = snap.ready_replica_seconds - self.snap_at_last_record.ready_replica_seconds;
+        let cpu = (rs > 1e-9 && svc.cpu.request_cores > 0.0).then(|| {
+            (snap.cpu_seconds - self.snap_at_last_record.cpu_seconds) / (rs * svc.cpu.request_cores)
+        });
+        let billed = sim.billed.at(t);
+        let g = sim.gauges();
+        if self.extras.interval_histograms {
+            self.interval_histograms.push(sim.rec.interval_histogram().clone());
+        }
+        self.interval_ends.push(snap);
+        sim.rec.close_interval(t, g, cpu, billed - self.billed_at_last_record, billed);
+        if let Some(p) = progress {
+            p.fetch_add(t - self.last_record, Ordering::Relaxed);
+        }
+        if t == self.warmup {
+            // Peak replicas count from the end of the warm-up.
+            sim.peak = sim.cluster.billed();
+        }
+        self.last_record = t;
+        self.billed_at_last_record = billed;
+        self.snap_at_last_record = snap;
+        if !self.measuring && t >= self.extras.measure_from {
+            // The warm-up ends: the summary starts here.
+            self.measuring = true;
+            sim.rec.start_measuring();
+            self.billed_at_measure = billed;
+            sim.peak = sim.cluster.billed();
+        }
+        self.next_record = if t >= self.horizon { Time::MAX } else { self.boundary_after(t) };
+        t >= self.horizon || (self.extras.stop_at_slo_violation && sim.rec.slo_violated())
+    }
 }
 
 #[cfg(test)]

@@ -9,15 +9,18 @@
 //! Nothing here simulates; replication statistics come from [`crate::record::aggregate`].
 
 pub mod atomic;
+pub mod calibrate;
 pub mod capacity;
 mod chart;
 pub mod charts;
 pub mod compare;
+pub mod describe;
 pub mod files;
 pub mod html;
 pub mod markup;
 pub mod meta;
 pub mod read;
+pub mod rebase;
 pub mod sha256;
 mod table;
 mod ticks;

@@ -11,6 +11,7 @@
 //! same arrivals and per-request demand, a candidate's figures equal those of a plain run with
 //! the same `--set` values, and differences between candidates are paired.
 
+pub mod command;
 pub mod guard;
 pub mod space;
 
@@ -768,6 +769,37 @@ pub fn planned_rungs(spec: &TuneSpec, base: &Scenario, candidates: usize) -> Vec
     out
 }
 
+/// One search in progress: what it runs on, and the runs done so far (each simulated once,
+/// keyed by candidate, replication and window, whichever rung asked for it).
+struct Search<'a> {
+    spec: &'a TuneSpec,
+    base: &'a Scenario,
+    candidates: &'a [Candidate],
+    setups: &'a [CandidateSetup],
+    stored: Option<&'a StoredRuns>,
+    progress: &'a TuneProgress,
+    cache: Cache,
+    /// The oracle's run summaries, one per replication (empty without an oracle).
+    oracle_runs: Vec<RunSummary>,
+    /// The demand curves the oracle planned for, one per replication.
+    curves: Vec<Option<crate::record::DemandCurve>>,
+}
+
+/// Where the rungs of a search left the candidates.
+struct Screened {
+    /// The rungs run, in order.
+    rungs: Vec<Rung>,
+    /// The candidates at full fidelity.
+    alive: Vec<usize>,
+    /// The rung before the last, ranked, with each candidate's feasibility there: where a
+    /// re-fill takes its candidates from.
+    before_last: Vec<(usize, bool)>,
+    /// Each candidate's highest fidelity.
+    last: Vec<Option<Fidelity>>,
+}
+
+/// The search behind [`run`] and [`run_stored`]: the oracle's runs, the rungs of the plan
+/// (screen and promote), the re-fill, then the ranking.
 fn search(
     spec: &TuneSpec,
     base: &Scenario,
@@ -777,29 +809,39 @@ fn search(
     stored: Option<&StoredRuns>,
     progress: &TuneProgress,
 ) -> Result<TuneOutcome, TuneError> {
-    let full_seeds = spec.seeds.max(1);
-    let whole = Window::whole(base);
-    let n = candidates.len();
-    let mut cache = Cache::new();
-    let mut rungs = Vec::new();
-    let mut oracle_rung: Option<Rung> = None;
-    let mut last: Vec<Option<Fidelity>> = vec![None; n];
-    let mut alive: Vec<usize> = (0..n).collect();
-    let plan = plan(spec, base);
-    let eta = match spec.strategy {
-        Strategy::Halving { eta, .. } => eta.max(2) as usize,
-        _ => 1,
+    let mut s = Search {
+        spec,
+        base,
+        candidates,
+        setups,
+        stored,
+        progress,
+        cache: Cache::new(),
+        oracle_runs: Vec::new(),
+        curves: Vec::new(),
     };
-    // The oracle first: its runs (for the cost above it) and the demand curves it planned
-    // (for the elasticity metrics of every whole-horizon candidate run), one per replication.
-    let mut oracle_runs: Vec<RunSummary> = Vec::new();
-    let mut curves: Vec<Option<crate::record::DemandCurve>> = Vec::new();
-    if let Some(o) = oracle {
+    let oracle_rung = match oracle {
+        Some(o) => Some(s.run_oracle(o)?),
+        None => None,
+    };
+    let plan = plan(spec, base);
+    let mut screened = s.screen(&plan)?;
+    s.refill(&plan, &mut screened)?;
+    Ok(s.rank(screened, oracle_rung))
+}
+
+impl Search<'_> {
+    /// The oracle's runs first, one per replication at full fidelity: its summaries (for the
+    /// cost above it) and the demand curves it planned (its foresight, for the elasticity
+    /// metrics of every whole-horizon candidate run).
+    fn run_oracle(&mut self, o: &PolicySpec) -> Result<Rung, TuneError> {
+        let (base, progress) = (self.base, self.progress);
+        let full_seeds = self.spec.seeds.max(1);
+        let whole = Window::whole(base);
         let jobs: Vec<Job> = (0..full_seeds).map(|rep| Job { cand: ORACLE, rep, window: whole }).collect();
         progress.total.fetch_add(base.duration * jobs.len() as u64, Ordering::Relaxed);
         progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        // (The oracle's run reports the demand curve it planned: its foresight.)
-        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = match stored {
+        let done: Vec<(RunSummary, Option<crate::record::DemandCurve>)> = match self.stored {
             Some(st) => jobs
                 .iter()
                 .map(|j| {
@@ -833,172 +875,228 @@ fn search(
         for (summary, curve) in done {
             rung.requests += summary.requests;
             rung.runs += 1;
-            oracle_runs.push(summary);
-            curves.push(curve);
+            self.oracle_runs.push(summary);
+            self.curves.push(curve);
         }
-        oracle_rung = Some(rung);
+        Ok(rung)
     }
-    // Runs `cands` at `step` (what the cache lacks) and records the rung.
-    let run_rung =
-        |cands: &[usize], step: Step, refill: bool, cache: &mut Cache| -> Result<Rung, TuneError> {
-            let mut jobs: Vec<Job> = Vec::new();
-            for &c in cands {
-                for rep in 0..step.seeds {
-                    let j = Job { cand: c, rep, window: step.window };
-                    if !cache.contains_key(&j) {
-                        jobs.push(j);
-                    }
+
+    /// Runs `cands` at `step` (what the cache lacks: simulated, or looked up in the stored
+    /// runs) and records the rung.
+    fn run_rung(&mut self, cands: &[usize], step: Step, refill: bool) -> Result<Rung, TuneError> {
+        let (base, progress) = (self.base, self.progress);
+        let whole = Window::whole(base);
+        let mut jobs: Vec<Job> = Vec::new();
+        for &c in cands {
+            for rep in 0..step.seeds {
+                let j = Job { cand: c, rep, window: step.window };
+                if !self.cache.contains_key(&j) {
+                    jobs.push(j);
                 }
             }
-            progress
-                .total
-                .fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
-            progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-            let results: Vec<(RunSummary, u64)> = match stored {
-                Some(st) => jobs
-                    .iter()
-                    .map(|j| {
-                        st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
+        }
+        progress.total.fetch_add(jobs.iter().map(|j| j.window.simulated()).sum::<Time>(), Ordering::Relaxed);
+        progress.jobs_total.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        let results: Vec<(RunSummary, u64)> = match self.stored {
+            Some(st) => jobs
+                .iter()
+                .map(|j| {
+                    st.runs.get(&(j.cand, j.rep)).filter(|_| j.window == whole).cloned().ok_or_else(|| {
                         TuneError::Stored(format!(
                             "no part holds candidate {}'s replication {}: a shard's part is missing; give \
                              the parts of every shard, 0/N to (N-1)/N (run a missing one with `tune \
                              --shard I/N` and the same arguments)",
-                            candidates[j.cand].label(),
+                            self.candidates[j.cand].label(),
                             j.rep
                         ))
                     })
-                    })
-                    .collect::<Result<_, _>>()?,
-                None => jobs
-                    .par_iter()
+                })
+                .collect::<Result<_, _>>()?,
+            None => {
+                let (oracle_runs, curves, setups) = (&self.oracle_runs, &self.curves, self.setups);
+                jobs.par_iter()
                     .map(|j| {
                         let reference =
                             oracle_runs.get(j.rep as usize).map(|o| (o, curves[j.rep as usize].as_ref()));
                         candidate_run(base, &setups[j.cand], *j, reference, progress)
                     })
-                    .collect(),
-            };
-            let mut rung = Rung {
-                candidates: cands.len(),
-                seeds: step.seeds,
-                horizon: step.window.fraction(base),
-                window: step.window,
-                refill,
-                requests: 0,
-                runs: 0,
-            };
-            for (j, (s, simulated)) in jobs.into_iter().zip(results) {
-                rung.requests += simulated;
-                rung.runs += 1;
-                cache.insert(j, s);
+                    .collect()
             }
-            Ok(rung)
         };
-    // The rung before the last, ranked: where a re-fill takes its candidates from.
-    let mut before_last: Vec<(usize, bool)> = Vec::new();
-    for (r, &step) in plan.iter().enumerate() {
-        let is_last = r + 1 == plan.len();
-        rungs.push(run_rung(&alive, step, false, &mut cache)?);
-        let fidelity = Fidelity {
-            rung: r,
+        let mut rung = Rung {
+            candidates: cands.len(),
             seeds: step.seeds,
             horizon: step.window.fraction(base),
             window: step.window,
-            full: is_last,
+            refill,
+            requests: 0,
+            runs: 0,
         };
-        for &c in &alive {
-            last[c] = Some(fidelity);
+        for (j, (s, simulated)) in jobs.into_iter().zip(results) {
+            rung.requests += simulated;
+            rung.runs += 1;
+            self.cache.insert(j, s);
         }
-        if !is_last {
-            // Keep the best 1/eta (at least one; at least two while a later rung compares).
-            let mut ranked: Vec<(usize, PolicyAggregate)> =
-                alive.iter().map(|&c| (c, evaluate(&cache, c, step.seeds, step.window, base))).collect();
-            ranked.sort_by(|a, b| order(spec, &a.1, &b.1).then(a.0.cmp(&b.0)));
-            let keep = survivors(alive.len(), eta);
-            before_last = ranked.iter().map(|(c, a)| (*c, feasible(spec, a))).collect();
-            alive = ranked.into_iter().take(keep).map(|(c, _)| c).collect();
-            alive.sort_unstable();
-        }
+        Ok(rung)
     }
-    // Re-fill: while no full-fidelity candidate is feasible, run the next candidate of the rung
-    // before (in its order, among those feasible there) at full fidelity, one at a time.
-    let last_step = *plan.last().expect("a plan has a rung");
-    let promoted = alive.clone();
-    let mut next = before_last.iter().filter(|(c, ok)| *ok && !promoted.contains(c));
-    let full_feasible = |cache: &Cache, cands: &[usize]| {
-        cands.iter().any(|&c| feasible(spec, &evaluate(cache, c, last_step.seeds, last_step.window, base)))
-    };
-    while !full_feasible(&cache, &alive) {
-        let Some(&(c, _)) = next.next() else { break };
-        rungs.push(run_rung(&[c], last_step, true, &mut cache)?);
-        last[c] = Some(Fidelity {
-            rung: plan.len() - 1,
-            seeds: last_step.seeds,
-            horizon: last_step.window.fraction(base),
-            window: last_step.window,
-            full: true,
-        });
-        alive.push(c);
-    }
-    let oracle_agg = (!oracle_runs.is_empty()).then(|| {
-        let runs: Vec<RunResult> = oracle_runs
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| as_run("oracle", i as u32, replication_seed(base.seed, i as u32), s))
-            .collect();
-        defined_for(base, aggregate(&runs).remove(0))
-    });
-    let mut results: Vec<CandidateResult> = (0..n)
-        .map(|c| {
-            let f = last[c].expect("every candidate runs at rung 0");
-            let figures = evaluate(&cache, c, f.seeds, f.window, base);
-            let violation: f64 = spec.constraints.iter().map(|k| k.excess(figures.get(&k.figure).mean)).sum();
-            let feasible = feasible(spec, &figures);
-            let cost_above_oracle_pct = if f.full { figures.get("cost_above_oracle_pct").mean } else { None };
-            CandidateResult {
-                candidate: candidates[c].clone(),
-                figures,
-                fidelity: f,
-                feasible,
-                pareto: false,
-                rank: None,
-                diff_to_best: None,
-                indistinguishable: None,
-                cost_above_oracle_pct,
-                violation,
+
+    /// Runs the plan's rungs: every candidate at the first, then at each rung the best 1/η of
+    /// the one before (at least one; at least two while a later rung compares).
+    fn screen(&mut self, plan: &[Step]) -> Result<Screened, TuneError> {
+        let (spec, base) = (self.spec, self.base);
+        let n = self.candidates.len();
+        let eta = match spec.strategy {
+            Strategy::Halving { eta, .. } => eta.max(2) as usize,
+            _ => 1,
+        };
+        let mut out = Screened {
+            rungs: Vec::new(),
+            alive: (0..n).collect(),
+            before_last: Vec::new(),
+            last: vec![None; n],
+        };
+        for (r, &step) in plan.iter().enumerate() {
+            let is_last = r + 1 == plan.len();
+            let alive = std::mem::take(&mut out.alive);
+            out.rungs.push(self.run_rung(&alive, step, false)?);
+            let fidelity = Fidelity {
+                rung: r,
+                seeds: step.seeds,
+                horizon: step.window.fraction(base),
+                window: step.window,
+                full: is_last,
+            };
+            for &c in &alive {
+                out.last[c] = Some(fidelity);
             }
-        })
-        .collect();
-    // Rank the full-fidelity candidates.
-    let mut full: Vec<usize> = (0..n).filter(|&c| results[c].fidelity.full).collect();
-    full.sort_by(|&a, &b| order(spec, &results[a].figures, &results[b].figures).then(a.cmp(&b)));
-    for (i, &c) in full.iter().enumerate() {
-        results[c].rank = Some(i + 1);
+            out.alive = alive;
+            if !is_last {
+                let mut ranked: Vec<(usize, PolicyAggregate)> = out
+                    .alive
+                    .iter()
+                    .map(|&c| (c, evaluate(&self.cache, c, step.seeds, step.window, base)))
+                    .collect();
+                ranked.sort_by(|a, b| order(spec, &a.1, &b.1).then(a.0.cmp(&b.0)));
+                let keep = survivors(out.alive.len(), eta);
+                out.before_last = ranked.iter().map(|(c, a)| (*c, feasible(spec, a))).collect();
+                out.alive = ranked.into_iter().take(keep).map(|(c, _)| c).collect();
+                out.alive.sort_unstable();
+            }
+        }
+        Ok(out)
     }
-    let best = full.first().copied().filter(|&c| results[c].feasible);
-    let tradeoff = tradeoff_figure(spec);
-    // Pareto: no other full-fidelity candidate is at least as good on both and better on one.
-    let pts: Vec<(usize, f64, f64)> = full
-        .iter()
-        .filter_map(|&c| Some((c, results[c].mean(&spec.objective)?, results[c].mean(&tradeoff)?)))
-        .collect();
-    for &(c, x, y) in &pts {
-        let dominated = pts.iter().any(|&(d, x2, y2)| d != c && x2 <= x && y2 <= y && (x2 < x || y2 < y));
-        results[c].pareto = !dominated;
+
+    /// Re-fill: while no full-fidelity candidate is feasible, runs the next candidate of the
+    /// rung before (in its order, among those feasible there) at full fidelity, one at a time.
+    fn refill(&mut self, plan: &[Step], s: &mut Screened) -> Result<(), TuneError> {
+        let (spec, base) = (self.spec, self.base);
+        let last_step = *plan.last().expect("a plan has a rung");
+        let promoted = s.alive.clone();
+        let before_last = std::mem::take(&mut s.before_last);
+        let mut next = before_last.iter().filter(|(c, ok)| *ok && !promoted.contains(c));
+        let full_feasible = |cache: &Cache, cands: &[usize]| {
+            cands
+                .iter()
+                .any(|&c| feasible(spec, &evaluate(cache, c, last_step.seeds, last_step.window, base)))
+        };
+        while !full_feasible(&self.cache, &s.alive) {
+            let Some(&(c, _)) = next.next() else { break };
+            s.rungs.push(self.run_rung(&[c], last_step, true)?);
+            s.last[c] = Some(Fidelity {
+                rung: plan.len() - 1,
+                seeds: last_step.seeds,
+                horizon: last_step.window.fraction(base),
+                window: last_step.window,
+                full: true,
+            });
+            s.alive.push(c);
+        }
+        s.before_last = before_last;
+        Ok(())
     }
-    // Paired differences to the best (or, with nothing feasible, to the first ranked).
-    if let Some(&anchor) = full.first() {
+
+    /// Every candidate's figures at its highest fidelity, the full-fidelity ones ranked (the
+    /// best, the Pareto front, paired differences to the best), and the closest candidate when
+    /// none is feasible.
+    fn rank(self, s: Screened, oracle_rung: Option<Rung>) -> TuneOutcome {
+        let (spec, base) = (self.spec, self.base);
+        let oracle_agg = (!self.oracle_runs.is_empty()).then(|| {
+            let runs: Vec<RunResult> = self
+                .oracle_runs
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, s)| as_run("oracle", i as u32, replication_seed(base.seed, i as u32), s))
+                .collect();
+            defined_for(base, aggregate(&runs).remove(0))
+        });
+        let mut results: Vec<CandidateResult> =
+            (0..self.candidates.len()).map(|c| self.candidate_result(c, &s.last)).collect();
+        // Rank the full-fidelity candidates.
+        let mut full: Vec<usize> = (0..results.len()).filter(|&c| results[c].fidelity.full).collect();
+        full.sort_by(|&a, &b| order(spec, &results[a].figures, &results[b].figures).then(a.cmp(&b)));
+        for (i, &c) in full.iter().enumerate() {
+            results[c].rank = Some(i + 1);
+        }
+        let best = full.first().copied().filter(|&c| results[c].feasible);
+        let tradeoff = tradeoff_figure(spec);
+        mark_pareto(spec, &tradeoff, &full, &mut results);
+        self.paired_differences(&full, &mut results);
+        let closest =
+            if best.is_none() { full.first().map(|&c| (c, missed(spec, &results[c]))) } else { None };
+        let requests_simulated = s.rungs.iter().chain(&oracle_rung).map(|r| r.requests).sum();
+        let runs_simulated = s.rungs.iter().chain(&oracle_rung).map(|r| r.runs).sum();
+        TuneOutcome {
+            candidates: results,
+            best,
+            closest,
+            tradeoff,
+            oracle: oracle_agg,
+            rungs: s.rungs,
+            requests_simulated,
+            runs_simulated,
+        }
+    }
+
+    /// Candidate `c`'s figures at its highest fidelity, whether it is feasible, and by how much
+    /// it misses the constraints.
+    fn candidate_result(&self, c: usize, last: &[Option<Fidelity>]) -> CandidateResult {
+        let spec = self.spec;
+        let f = last[c].expect("every candidate runs at rung 0");
+        let figures = evaluate(&self.cache, c, f.seeds, f.window, self.base);
+        let violation: f64 = spec.constraints.iter().map(|k| k.excess(figures.get(&k.figure).mean)).sum();
+        let feasible = feasible(spec, &figures);
+        let cost_above_oracle_pct = if f.full { figures.get("cost_above_oracle_pct").mean } else { None };
+        CandidateResult {
+            candidate: self.candidates[c].clone(),
+            figures,
+            fidelity: f,
+            feasible,
+            pareto: false,
+            rank: None,
+            diff_to_best: None,
+            indistinguishable: None,
+            cost_above_oracle_pct,
+            violation,
+        }
+    }
+
+    /// Paired differences of the objective to the best (or, with nothing feasible, to the first
+    /// ranked), replication by replication, and whether each is indistinguishable from it.
+    fn paired_differences(&self, full: &[usize], results: &mut [CandidateResult]) {
+        let Some(&anchor) = full.first() else { return };
+        let whole = Window::whole(self.base);
         let per_rep = |c: usize| -> Vec<Option<f64>> {
-            (0..full_seeds)
+            (0..self.spec.seeds.max(1))
                 .map(|rep| {
-                    cache
+                    self.cache
                         .get(&Job { cand: c, rep, window: whole })
-                        .and_then(|s| figure_of(s, &spec.objective))
+                        .and_then(|s| figure_of(s, &self.spec.objective))
                 })
                 .collect()
         };
         let a = per_rep(anchor);
-        for &c in &full {
+        for &c in full {
             let d: Vec<f64> = per_rep(c).iter().zip(&a).filter_map(|(x, y)| Some((*x)? - (*y)?)).collect();
             let e = mean_ci95(&d);
             results[c].indistinguishable = match (e.ci95_low, e.ci95_high) {
@@ -1009,35 +1107,33 @@ fn search(
             results[c].diff_to_best = Some(e);
         }
     }
-    let closest = if best.is_none() {
-        full.first().map(|&c| {
-            let r = &results[c];
-            let missed: Vec<String> = spec
-                .constraints
-                .iter()
-                .filter(|k| !k.holds(r.mean(&k.figure)))
-                .map(|k| {
-                    let v = r.mean(&k.figure).map_or_else(|| "undefined".to_string(), crate::report::fmt_num);
-                    format!("{} (found {v})", k.text())
-                })
-                .collect();
-            (c, missed.join(", "))
+}
+
+/// Pareto: marks the full-fidelity candidates no other is at least as good as on both the
+/// objective and `tradeoff` and better on one.
+fn mark_pareto(spec: &TuneSpec, tradeoff: &str, full: &[usize], results: &mut [CandidateResult]) {
+    let pts: Vec<(usize, f64, f64)> = full
+        .iter()
+        .filter_map(|&c| Some((c, results[c].mean(&spec.objective)?, results[c].mean(tradeoff)?)))
+        .collect();
+    for &(c, x, y) in &pts {
+        let dominated = pts.iter().any(|&(d, x2, y2)| d != c && x2 <= x && y2 <= y && (x2 < x || y2 < y));
+        results[c].pareto = !dominated;
+    }
+}
+
+/// The constraints a candidate misses, each with the value found.
+fn missed(spec: &TuneSpec, r: &CandidateResult) -> String {
+    let missed: Vec<String> = spec
+        .constraints
+        .iter()
+        .filter(|k| !k.holds(r.mean(&k.figure)))
+        .map(|k| {
+            let v = r.mean(&k.figure).map_or_else(|| "undefined".to_string(), crate::report::fmt_num);
+            format!("{} (found {v})", k.text())
         })
-    } else {
-        None
-    };
-    let requests_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.requests).sum();
-    let runs_simulated = rungs.iter().chain(&oracle_rung).map(|r| r.runs).sum();
-    Ok(TuneOutcome {
-        candidates: results,
-        best,
-        closest,
-        tradeoff,
-        oracle: oracle_agg,
-        rungs,
-        requests_simulated,
-        runs_simulated,
-    })
+        .collect();
+    missed.join(", ")
 }
 
 /// Whether figures meet every constraint.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// The scenario text with its relative paths rewritten from `from` (the folder they were
 /// relative to) to `to` (where the text is written). Text that does not parse is returned as is.
-pub(super) fn rebase_text(text: &str, from: &Path, to: &Path) -> String {
+pub fn rebase_text(text: &str, from: &Path, to: &Path) -> String {
     let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else { return text.to_string() };
     rebase_paths(doc.as_table_mut(), from, to);
     doc.to_string()
@@ -14,7 +14,7 @@ pub(super) fn rebase_text(text: &str, from: &Path, to: &Path) -> String {
 
 /// Rewrites every relative `path` and `manifest` string so it resolves from `to` instead of
 /// `from`.
-pub(super) fn rebase_paths(t: &mut dyn toml_edit::TableLike, from: &Path, to: &Path) {
+pub fn rebase_paths(t: &mut dyn toml_edit::TableLike, from: &Path, to: &Path) {
     let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
     for k in keys {
         let Some(item) = t.get_mut(&k) else { continue };

@@ -16,7 +16,10 @@
 //! SHA-256 of everything it says (`manifest_sha256`), so that parts of different builds or of
 //! different input files are refused, and an edited or damaged manifest is refused before any
 //! figure in it is trusted (shard counts and job lists are bounded: [`MAX_SHARDS`],
-//! [`MAX_JOBS`]). Pure: the CLI reads and writes the files (through [`crate::input`]).
+//! [`MAX_JOBS`]). Pure, except [`parts`], the edge that writes a part directory and reads the
+//! parts of a merge (through [`crate::input`] and [`crate::report::atomic`]).
+
+pub mod parts;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -354,6 +357,11 @@ pub fn parse_manifest(text: &str, name: &str) -> Result<Manifest, String> {
         serde_json::from_value(v).map_err(|e| format!("{name}: not a part manifest ({e}); {redo}"))?;
     m.check(name)?;
     Ok(m)
+}
+
+/// A command's settings as the JSON value a part records.
+pub fn to_value<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("settings are plain data")
 }
 
 /// The SHA-256, hex, of a settings value's JSON text (object keys sorted, so the same settings
