@@ -5,8 +5,11 @@
 //! independent [`engine`] simulation of [`traffic`] against the replica model ([`service`],
 //! [`balancer`]) steered by a [`policy`] that reads [`metrics`]; [`record`] aggregates each run;
 //! [`report`] writes files and charts. [`calibrate`] fits the replica model to a real Locust step
-//! test. Only `config`, `report` and `cli` touch the file system, and every input file is read
-//! through [`input`] (size caps, regular files only, UTF-8 checked).
+//! test. Every subcommand is one library call in the module that owns it ([`run`],
+//! [`tune::command`], [`capacity::command`], [`calibrate::command`], [`explain`],
+//! [`shard::parts`]), sharing [`command`]'s error, feedback and cost gate. Only [`config`] and
+//! [`input`] read files (size caps, regular files only, UTF-8 checked) and only [`report`]
+//! writes them; the binary's `cli` maps arguments to those calls and prints.
 
 #![warn(missing_docs)]
 

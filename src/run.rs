@@ -1,7 +1,7 @@
 //! `scalesim run` and `scalesim report DIR` as library calls: load and check what a
 //! [`RunRequest`] asks for ([`plan`]), simulate it ([`simulate`], or one shard's jobs:
 //! [`simulate_shard`]; or put the parts of a sharded run back together: [`merge`]), and stage
-//! the outputs ([`stage_outputs`]) for the caller to commit. [`report`] writes report.html (and
+//! the outputs ([`stage_outputs`]) for the caller to commit. [`report()`] writes report.html (and
 //! the charts) again from an output folder.
 //!
 //! The oracle baseline ([`crate::oracle::with_baseline`]) runs as one more policy, last, unless

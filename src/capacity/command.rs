@@ -1,5 +1,5 @@
 //! `scalesim capacity` and `scalesim recommend` as library calls: the step test of one
-//! replica and its answers ([`capacity`]), and min / max / targets from it checked by
+//! replica and its answers ([`capacity()`]), and min / max / targets from it checked by
 //! simulation ([`recommend`]). The edge of the pure capacity module: these read the files the
 //! requests name (through `config`) and stage the files they write for the caller to commit.
 

@@ -4,7 +4,12 @@
 //! request ends, one user starts thinking. The population follows a schedule of user counts;
 //! when it shrinks, users retire as their requests end.
 //!
-//! Costs nothing when unused: the engine holds `Option<Users>` and checks it once per event.
+//! Costs nothing when unused: the engine holds [`Clients::Open`] and checks it once per event.
+//!
+//! [`Clients`] is the seam of the client model (ARCHITECTURE.md, "Seams"): who sends requests
+//! besides the scenario's open-loop traffic, and what a client does when its request ends —
+//! today nothing (open loop) or think and send again (closed loop). Clients that time out and
+//! retry (with back-off, budgets) are a further variant here, fed by the same `ended` calls.
 
 use crate::dist::Dist;
 use crate::rng::{SimRng, Stream, stream};
@@ -22,6 +27,50 @@ pub struct ClosedLoop {
     pub users: Vec<(Time, u32)>,
     /// Think time between a request's end and the user's next request, seconds.
     pub think: Dist,
+}
+
+/// The clients of a run beyond the scenario's open-loop arrivals.
+#[derive(Debug)]
+pub(super) enum Clients {
+    /// Open loop only: a request's end changes nothing upstream.
+    Open,
+    /// A closed-loop population: a request's end sets a user thinking.
+    Closed(Users),
+}
+
+impl Clients {
+    /// The clients of a run: a closed loop when `closed` asks for one.
+    pub fn new(closed: Option<ClosedLoop>, seed: u64) -> Self {
+        match closed {
+            Some(c) => Clients::Closed(Users::new(c, seed)),
+            None => Clients::Open,
+        }
+    }
+
+    /// When a client next sends a request; `Time::MAX` when none will.
+    #[inline]
+    pub fn next_time(&self) -> Time {
+        match self {
+            Clients::Open => Time::MAX,
+            Clients::Closed(u) => u.next_time(),
+        }
+    }
+
+    /// `n` requests ended at `at` (noticed at `now`).
+    #[inline]
+    pub fn ended(&mut self, at: Time, now: Time, n: u64) {
+        if let Clients::Closed(u) = self {
+            u.ended(at, now, n);
+        }
+    }
+
+    /// The client due at `t` acts; returns whether it sends a request.
+    pub fn step(&mut self, t: Time) -> bool {
+        match self {
+            Clients::Open => false,
+            Clients::Closed(u) => u.step(t),
+        }
+    }
 }
 
 /// Run-time state of the population.

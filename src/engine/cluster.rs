@@ -1,8 +1,8 @@
 //! Replica lifecycle bookkeeping for the engine: states (starting, ready, draining, gone), the
 //! per-replica FIFO queue, and the list of ready replicas the balancer chooses from.
 
+use super::replica::ReplicaWork;
 use crate::time::Time;
-use std::collections::VecDeque;
 
 /// Where a replica is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +59,8 @@ pub(super) struct Replica {
     pub ready_at: Option<Time>,
     /// When its pod started running (`status.startTime`); `Pending` before.
     pub started: Time,
-    pub busy: u32,
-    /// Waiting requests, oldest first.
-    pub queue: VecDeque<Waiting>,
+    /// The requests it holds and how it takes more.
+    pub work: ReplicaWork,
     /// CPU-seconds used: level = cores in use now.
     pub cpu: Integral,
 }
@@ -69,7 +68,7 @@ pub(super) struct Replica {
 impl Replica {
     #[inline]
     pub fn outstanding(&self) -> u32 {
-        self.busy + self.queue.len() as u32
+        self.work.outstanding()
     }
 }
 
@@ -96,8 +95,7 @@ impl Cluster {
             created: now,
             ready_at,
             started: now,
-            busy: 0,
-            queue: VecDeque::new(),
+            work: ReplicaWork::idle(),
             cpu,
         });
         self.alive.push(r);
@@ -159,8 +157,7 @@ impl Cluster {
                 if let Some(i) = self.alive.iter().position(|&x| x == r) {
                     self.alive.remove(i);
                 }
-                let rep = &mut self.replicas[r as usize];
-                rep.queue = VecDeque::new();
+                self.replicas[r as usize].work.release();
             }
         }
         self.replicas[r as usize].state = to;

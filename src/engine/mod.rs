@@ -25,9 +25,16 @@
 //! closed-loop user population ([`ClosedLoop`]) whose users send their next request a think time
 //! after the previous one ends, explicit recording-interval boundaries, and per-interval latency
 //! histograms. The step test of `capacity` uses them.
+//!
+//! Seams for what comes next (ARCHITECTURE.md, "Seams"), each one type the event loop reaches
+//! through: what a replica is (`replica::ReplicaWork`), where replicas run
+//! (`placement::Placement`), what happens to a replica at a scheduled time (`Lifecycle`, where
+//! faults enter), and who sends requests besides the open-loop traffic (`closed::Clients`).
 
 mod closed;
 mod cluster;
+mod placement;
+mod replica;
 
 pub use closed::ClosedLoop;
 
@@ -43,9 +50,10 @@ use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
 use crate::time::{SECOND, Time, from_secs_f64};
 use crate::traffic::Arrival;
-use closed::Users;
+use closed::Clients;
 use cluster::{Cluster, Integral, RState, Waiting};
 use hdrhistogram::Histogram;
+use placement::Placement;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,18 +73,25 @@ struct Completion {
     overhead: Time,
 }
 
-/// A replica lifecycle event.
+/// What happens to a replica at a scheduled time, apart from its requests' completions: the
+/// seam where faults enter the event loop (ARCHITECTURE.md, "Seams"). A crash, a hang, a
+/// restart after back-off, a zone or a node lost are further variants, scheduled on the same
+/// heap and handled in [`Sim::on_lifecycle`] at the place replica events hold among events at
+/// one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum ControlKind {
+enum Lifecycle {
+    /// The replica's start-up ends: it takes traffic.
     Ready,
+    /// A draining replica's grace period ends: what it still holds fails as `terminated`.
     DrainDeadline,
 }
 
+/// A [`Lifecycle`] event of one replica, ordered by time, then by scheduling order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Control {
+struct LifecycleEvent {
     time: Time,
     seq: u64,
-    kind: ControlKind,
+    kind: Lifecycle,
     replica: u32,
 }
 
@@ -94,7 +109,7 @@ struct Sim<'a> {
     overhead_rng: SimRng,
     startup_rng: SimRng,
     completions: BinaryHeap<Reverse<Completion>>,
-    controls: BinaryHeap<Reverse<Control>>,
+    lifecycle: BinaryHeap<Reverse<LifecycleEvent>>,
     seq: u64,
     rec: Recorder,
     arrivals_total: u64,
@@ -112,8 +127,10 @@ struct Sim<'a> {
     /// A request was held while the policy wanted zero replicas.
     poke: bool,
     pods: Vec<PodView>,
-    /// Closed-loop users, if any.
-    users: Option<Users>,
+    /// Who sends requests besides the open-loop traffic.
+    clients: Clients,
+    /// Where replicas run.
+    placement: Placement,
 }
 
 impl<'a> Sim<'a> {
@@ -133,7 +150,7 @@ impl<'a> Sim<'a> {
             overhead_rng: stream(seed, Stream::Overhead),
             startup_rng: stream(seed, Stream::Startup),
             completions: BinaryHeap::with_capacity(1024),
-            controls: BinaryHeap::new(),
+            lifecycle: BinaryHeap::new(),
             seq: 0,
             rec: Recorder::new(sc.slo.clone(), &sc.cost)
                 .with_limits(policy.min, policy.max)
@@ -151,7 +168,8 @@ impl<'a> Sim<'a> {
             activator: policy.activator,
             poke: false,
             pods: Vec::new(),
-            users: extras.closed_loop.clone().map(|c| Users::new(c, seed)),
+            clients: Clients::new(extras.closed_loop.clone(), seed),
+            placement: Placement::Unbounded,
         };
         for _ in 0..initial {
             sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
@@ -233,8 +251,7 @@ impl<'a> Sim<'a> {
 
     /// A closed-loop user's think time ends at `t`: it sends a request (or has retired).
     fn on_user(&mut self, t: Time) {
-        let users = self.users.as_mut().expect("users are the next event");
-        if users.step(t) {
+        if self.clients.step(t) {
             self.on_arrival(Arrival { time: t, ..Arrival::default() });
         }
     }
@@ -251,17 +268,15 @@ impl<'a> Sim<'a> {
         }));
     }
 
-    fn push_control(&mut self, time: Time, kind: ControlKind, replica: u32) {
+    fn push_lifecycle(&mut self, time: Time, kind: Lifecycle, replica: u32) {
         self.seq += 1;
-        self.controls.push(Reverse(Control { time, seq: self.seq, kind, replica }));
+        self.lifecycle.push(Reverse(LifecycleEvent { time, seq: self.seq, kind, replica }));
     }
 
     /// `n` requests ended at `at` (noticed at `now`): closed-loop users start thinking.
     #[inline]
     fn ended(&mut self, at: Time, now: Time, n: u64) {
-        if let Some(u) = &mut self.users {
-            u.ended(at, now, n);
-        }
+        self.clients.ended(at, now, n);
     }
 
     fn snapshot(&self, now: Time) -> Snapshot {
@@ -288,10 +303,9 @@ impl<'a> Sim<'a> {
     fn start_service(&mut self, r: u32, now: Time, w: Waiting) {
         let cpu = &self.sc.service.cpu;
         let rep = &mut self.cluster.replicas[r as usize];
-        rep.busy += 1;
+        let busy = rep.work.start();
         rep.cpu.add(now, cpu.busy_worker_cores);
         rep.cpu.value += cpu.per_request_cpu_s;
-        let busy = rep.busy;
         if rep.state == RState::Ready {
             self.busy_ready.add(now, 1.0);
             self.cpu_request_starts += 1;
@@ -312,12 +326,12 @@ impl<'a> Sim<'a> {
     /// Drops queued requests of replica `r` whose deadline has passed by `now`.
     fn purge_expired(&mut self, r: u32, now: Time) {
         let Some(to) = self.timeout else { return };
-        while let Some(front) = self.cluster.replicas[r as usize].queue.front() {
+        while let Some(front) = self.cluster.replicas[r as usize].work.oldest_waiting() {
             let deadline = front.arrival + to;
             if deadline > now {
                 break;
             }
-            self.cluster.replicas[r as usize].queue.pop_front();
+            self.cluster.replicas[r as usize].work.take_oldest();
             self.rec.on_failed(FailReason::Timeout, 1);
             // It left at its deadline, not now.
             self.inflight.add(now, -1.0);
@@ -367,7 +381,7 @@ impl<'a> Sim<'a> {
         let idx =
             self.balancer.pick(n, |i| cl.replicas[cl.active[i] as usize].outstanding(), &mut self.lb_rng);
         let r = self.cluster.active[idx];
-        if self.cluster.replicas[r as usize].busy < self.workers {
+        if self.cluster.replicas[r as usize].work.can_start(self.workers) {
             self.inflight.add(now, 1.0);
             self.start_service(r, now, w);
             return;
@@ -375,9 +389,7 @@ impl<'a> Sim<'a> {
         if self.timeout.is_some() {
             self.purge_expired(r, now);
         }
-        let q = &mut self.cluster.replicas[r as usize].queue;
-        if q.len() < self.queue_limit {
-            q.push_back(w);
+        if self.cluster.replicas[r as usize].work.enqueue(w, self.queue_limit) {
             self.inflight.add(now, 1.0);
         } else {
             self.rec.on_failed(FailReason::QueueFull, 1);
@@ -428,7 +440,7 @@ impl<'a> Sim<'a> {
         if rep.state == RState::Gone {
             return; // already failed as `terminated` at the drain deadline
         }
-        rep.busy -= 1;
+        rep.work.finish();
         rep.cpu.add(now, -self.sc.service.cpu.busy_worker_cores);
         if rep.state == RState::Ready {
             self.busy_ready.add(now, -1.0);
@@ -444,11 +456,11 @@ impl<'a> Sim<'a> {
             self.ended(now + c.overhead, now, 1);
         }
         self.purge_expired(r, now);
-        if let Some(w) = self.cluster.replicas[r as usize].queue.pop_front() {
+        if let Some(w) = self.cluster.replicas[r as usize].work.take_oldest() {
             self.start_service(r, now, w);
         } else {
             let rep = &self.cluster.replicas[r as usize];
-            if rep.state == RState::Draining && rep.busy == 0 {
+            if rep.state == RState::Draining && rep.work.in_service() == 0 {
                 self.remove(r, now);
             }
         }
@@ -470,11 +482,11 @@ impl<'a> Sim<'a> {
         self.billed.add(now, -1.0);
     }
 
-    fn on_control(&mut self, c: Control) {
+    fn on_lifecycle(&mut self, c: LifecycleEvent) {
         let now = c.time;
         let r = c.replica;
         match c.kind {
-            ControlKind::Ready => {
+            Lifecycle::Ready => {
                 if self.cluster.replicas[r as usize].state == RState::Starting {
                     self.cluster.set_state(r, RState::Ready);
                     self.cluster.replicas[r as usize].ready_at = Some(now);
@@ -485,12 +497,10 @@ impl<'a> Sim<'a> {
                     }
                 }
             }
-            ControlKind::DrainDeadline => {
+            Lifecycle::DrainDeadline => {
                 let rep = &mut self.cluster.replicas[r as usize];
                 if rep.state == RState::Draining {
-                    let n = rep.queue.len() as u64 + rep.busy as u64;
-                    rep.queue.clear();
-                    rep.busy = 0;
+                    let n = rep.work.drop_all();
                     self.rec.on_failed(FailReason::Terminated, n);
                     self.inflight.add(now, -(n as f64));
                     self.ended(now, now, n);
@@ -534,10 +544,11 @@ impl<'a> Sim<'a> {
                     Some(d) => from_secs_f64(d.sample(&mut self.startup_rng)).min(startup),
                     None => 0,
                 };
+                let placed = self.placement.place(now, pending, startup);
                 let r = self.cluster.add(now, RState::Starting, self.sc.service.cpu.idle_cores);
-                self.cluster.replicas[r as usize].started = now + pending;
+                self.cluster.replicas[r as usize].started = placed.running;
                 self.billed.add(now, 1.0);
-                self.push_control(now + startup, ControlKind::Ready, r);
+                self.push_lifecycle(placed.ready, Lifecycle::Ready, r);
             }
         } else {
             for _ in desired..current {
@@ -545,15 +556,15 @@ impl<'a> Sim<'a> {
                 if let Some(r) = self.cluster.newest(RState::Starting) {
                     self.remove(r, now);
                 } else if let Some(r) = self.cluster.newest(RState::Ready) {
-                    let busy = self.cluster.replicas[r as usize].busy;
+                    let busy = self.cluster.replicas[r as usize].work.in_service();
                     self.cluster.set_state(r, RState::Draining);
                     self.ready.add(now, -1.0);
                     self.rec.on_ready(now, self.cluster.ready_count());
                     self.busy_ready.add(now, -(busy as f64));
-                    if busy == 0 && self.cluster.replicas[r as usize].queue.is_empty() {
+                    if self.cluster.replicas[r as usize].work.is_idle() {
                         self.remove(r, now);
                     } else {
-                        self.push_control(now + self.sc.service.grace, ControlKind::DrainDeadline, r);
+                        self.push_lifecycle(now + self.sc.service.grace, Lifecycle::DrainDeadline, r);
                     }
                 }
             }
@@ -665,7 +676,7 @@ pub struct Extras {
     /// the ready-replica curve keep the whole run. 0 (the default) measures everything.
     pub measure_from: Time,
     /// Explain the first decision at or after this time and stop the run there (the policy's
-    /// [`Policy::explain`](crate::policy::Policy::explain) replaces `decide` from then on).
+    /// [`Policy::explain`] replaces `decide` from then on).
     pub explain_at: Option<Time>,
     /// Stop the run at the end of the first recording interval that violates the SLO (after
     /// the warm-up), to answer "does it meet the SLO?" (the oracle's capacity search) without
@@ -720,10 +731,10 @@ pub fn simulate_with(
     loop {
         let t_arrival = pending.map_or(Time::MAX, |a| a.time);
         let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
-        let t_control = sim.controls.peek().map_or(Time::MAX, |c| c.0.time);
+        let t_lifecycle = sim.lifecycle.peek().map_or(Time::MAX, |c| c.0.time);
         let t_tick = ticks.next();
-        let t_users = sim.users.as_ref().map_or(Time::MAX, Users::next_time);
-        let t = t_arrival.min(t_completion).min(t_control).min(t_tick).min(t_users);
+        let t_users = sim.clients.next_time();
+        let t = t_arrival.min(t_completion).min(t_lifecycle).min(t_tick).min(t_users);
         if t > horizon {
             break;
         }
@@ -734,9 +745,9 @@ pub fn simulate_with(
         } else if t == t_tick && t == ticks.next_sample {
             history.push(sim.snapshot(t));
             ticks.next_sample += MetricsHistory::RESOLUTION;
-        } else if t == t_control {
-            let Reverse(c) = sim.controls.pop().expect("peeked");
-            sim.on_control(c);
+        } else if t == t_lifecycle {
+            let Reverse(c) = sim.lifecycle.pop().expect("peeked");
+            sim.on_lifecycle(c);
         } else if t == t_completion {
             let Reverse(c) = sim.completions.pop().expect("peeked");
             sim.on_completion(c);
