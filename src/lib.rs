@@ -6,7 +6,7 @@
 //! [`balancer`]) steered by a [`policy`] that reads [`metrics`]; [`record`] aggregates each run;
 //! [`report`] writes files and charts. [`calibrate`] fits the replica model to a real Locust step
 //! test. Every subcommand is one library call in the module that owns it ([`run`],
-//! [`tune::command`], [`capacity::command`], [`calibrate::command`], [`explain`],
+//! [`tune::command`], [`capacity::command`], [`calibrate::command`], [`explain`], [`export`],
 //! [`shard::parts`]), sharing [`command`]'s error, feedback and cost gate. Only [`config`] and
 //! [`input`] read files (size caps, regular files only, UTF-8 checked) and only [`report`]
 //! writes them; the binary's `cli` maps arguments to those calls and prints.
@@ -23,6 +23,7 @@ pub mod dist;
 pub mod engine;
 pub mod experiment;
 pub mod explain;
+pub mod export;
 pub mod input;
 pub mod memo;
 pub mod metrics;

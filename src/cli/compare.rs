@@ -1,45 +1,27 @@
-//! `scalesim compare BASE OTHER`: every summary figure of two output folders side by side,
-//! with the difference (and its confidence interval with replications), and compare.png.
+//! `scalesim compare BASE OTHER` on the terminal: the library's
+//! [`scalesim::report::compare::compare_dirs`] call, every summary figure of the two folders
+//! printed side by side (with the difference and, with replications, its confidence interval),
+//! compare.json and compare.png committed.
 
-use super::{CliError, CompareCommand, note, print_stdout};
-use scalesim::report::{compare, read};
-use std::path::PathBuf;
+use super::{CliError, CompareCommand, commit, note, print_stdout, warn};
+use scalesim::report::compare::{self, CompareRequest};
 
 /// Runs `scalesim compare`.
 pub fn compare(cmd: CompareCommand) -> Result<(), CliError> {
-    let base = read::read_dir(&cmd.base).map_err(CliError::Invalid)?;
-    let other = read::read_dir(&cmd.other).map_err(CliError::Invalid)?;
-    let differ = compare::differences(&base, &other);
-    if !differ.is_empty() {
-        super::warn(format_args!(
-            "{} and {} are not like for like: {}; every policy's figures move with these, so a \
-             difference below is not the policies' alone (compare runs of one scenario, seed and \
-             horizon to compare policies; a what-if changes one thing on purpose)",
-            cmd.base.display(),
-            cmd.other.display(),
-            differ.join(", ")
-        ));
+    let req = CompareRequest { base: cmd.base, other: cmd.other, out: cmd.out };
+    let c = compare::compare_dirs(&req)?;
+    if let Some(w) = &c.not_like_for_like {
+        warn(w);
     }
     if cmd.json {
-        let mut s =
-            serde_json::to_string_pretty(&compare::compare_value(&base, &other)).expect("JSON serialises");
+        let mut s = serde_json::to_string_pretty(&compare::compare_value(&c.base, &c.other))
+            .expect("JSON serialises");
         s.push('\n');
         print_stdout(&s)?;
     } else {
-        print_stdout(&compare::compare_table(&base, &other))?;
+        print_stdout(&compare::compare_table(&c.base, &c.other))?;
     }
-    let name = |p: &PathBuf| p.file_name().map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
-    let out = cmd.out.clone().unwrap_or_else(|| {
-        PathBuf::from("output").join("compare").join(format!("{}--{}", name(&cmd.base), name(&cmd.other)))
-    });
-    let mut staging = scalesim::report::atomic::Staging::new(&out, "compare")?;
-    for dir in [&cmd.base, &cmd.other] {
-        for name in read::FILES_READ {
-            staging.protect(&dir.join(name));
-        }
-    }
-    compare::stage_compare(&mut staging, &base, &other)?;
-    for p in super::commit(staging)? {
+    for p in commit(c.stage()?)? {
         note(format_args!("wrote {}", p.display()));
     }
     Ok(())

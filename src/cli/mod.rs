@@ -86,6 +86,7 @@ pub struct ExplainKpaCommand {
 }
 
 pub use capacity::CapacityCommand;
+pub use export::ExportCommand;
 pub use tune::TuneCommand;
 
 /// What `scalesim merge` was asked to do.
@@ -97,26 +98,7 @@ pub struct MergeCommand {
     pub out: Option<PathBuf>,
 }
 
-/// What `scalesim export` was asked to write.
-#[derive(Debug, Clone)]
-pub struct ExportCommand {
-    /// Scenario file.
-    pub file: PathBuf,
-    /// The policy to export.
-    pub policy: String,
-    /// Output file; `None` for standard output.
-    pub out: Option<PathBuf>,
-    /// `--set key=value` overrides.
-    pub overrides: Vec<String>,
-    /// `--target`: the Deployment of a manifest written from scratch.
-    pub target: Option<String>,
-    /// `--namespace` of a manifest written from scratch.
-    pub namespace: Option<String>,
-    /// `--prometheus`: the address of generated prometheus triggers.
-    pub prometheus: Option<String>,
-}
-
-/// What `scalesim compare` was asked to do.
+/// What `scalesim compare` was asked to do: the comparison, and how to print it.
 #[derive(Debug, Clone)]
 pub struct CompareCommand {
     /// Baseline output folder.

@@ -423,6 +423,73 @@ pub fn stage_compare(
     staging.write("compare.png", &png)
 }
 
+/// What `scalesim compare` is asked to do.
+#[derive(Debug, Clone)]
+pub struct CompareRequest {
+    /// Baseline output folder.
+    pub base: PathBuf,
+    /// The other output folder.
+    pub other: PathBuf,
+    /// Where to write compare.json and compare.png; `None` for
+    /// `output/compare/<base>--<other>`.
+    pub out: Option<PathBuf>,
+}
+
+/// Two output folders read back for comparison.
+#[derive(Debug)]
+pub struct Compared {
+    /// The request.
+    pub request: CompareRequest,
+    /// The baseline.
+    pub base: Loaded,
+    /// The other.
+    pub other: Loaded,
+    /// Why the two are not like for like (scenario, seed, horizon…), worded as a warning;
+    /// `None` when they are.
+    pub not_like_for_like: Option<String>,
+}
+
+/// `scalesim compare BASE OTHER` as a library call: both folders read back, and whether they
+/// compare like for like.
+pub fn compare_dirs(req: &CompareRequest) -> Result<Compared, crate::command::Error> {
+    use crate::command::Error;
+    let base = super::read::read_dir(&req.base).map_err(Error::Invalid)?;
+    let other = super::read::read_dir(&req.other).map_err(Error::Invalid)?;
+    let differ = differences(&base, &other);
+    let not_like_for_like = (!differ.is_empty()).then(|| {
+        format!(
+            "{} and {} are not like for like: {}; every policy's figures move with these, so a \
+             difference below is not the policies' alone (compare runs of one scenario, seed and \
+             horizon to compare policies; a what-if changes one thing on purpose)",
+            req.base.display(),
+            req.other.display(),
+            differ.join(", ")
+        )
+    });
+    Ok(Compared { request: req.clone(), base, other, not_like_for_like })
+}
+
+impl Compared {
+    /// compare.json and compare.png, staged in the output folder (the folders read are never
+    /// replaced); the caller commits them.
+    pub fn stage(&self) -> Result<super::atomic::Staging, crate::command::Error> {
+        let req = &self.request;
+        let name =
+            |p: &PathBuf| p.file_name().map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+        let out = req.out.clone().unwrap_or_else(|| {
+            PathBuf::from("output").join("compare").join(format!("{}--{}", name(&req.base), name(&req.other)))
+        });
+        let mut staging = super::atomic::Staging::new(&out, "compare")?;
+        for dir in [&req.base, &req.other] {
+            for name in super::read::FILES_READ {
+                staging.protect(&dir.join(name));
+            }
+        }
+        stage_compare(&mut staging, &self.base, &self.other)?;
+        Ok(staging)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

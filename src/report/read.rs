@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// An output folder, read back.
+#[derive(Debug)]
 pub struct Loaded {
     /// The run's meta (from `summary.json`).
     pub meta: ReportMeta,
