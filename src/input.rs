@@ -565,6 +565,16 @@ pub fn check_nesting(text: &str) -> Result<(), (usize, String)> {
     Ok(())
 }
 
+/// An explain case file (YAML or JSON) read through [`read_text`] with its nesting checked
+/// ([`check_nesting`]) before a parser sees it; the message names the file (and the line).
+pub fn read_case(path: &Path) -> Result<String, String> {
+    let text = read_text(path, InputKind::ExplainCase).map_err(|e| e.to_string())?;
+    if let Err((line, m)) = check_nesting(&text) {
+        return Err(format!("{}:{line}: the case file {m}", path.display()));
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 //! (`scalesim::policy::hpa::explain`).
 
 use super::{CliError, print_stdout};
-use scalesim::input::InputKind;
 use std::path::PathBuf;
 
 /// Which controller family to explain.
@@ -27,7 +26,7 @@ pub struct ExplainCommand {
 /// Runs `scalesim explain`.
 pub fn explain(c: ExplainCommand) -> Result<(), CliError> {
     let origin = c.case.display().to_string();
-    let text = super::read_input(&c.case, InputKind::ExplainCase)?;
+    let text = scalesim::input::read_case(&c.case).map_err(CliError::Invalid)?;
     match c.family {
         ExplainFamily::Hpa => {
             let e = scalesim::policy::hpa::explain::explain(&text, &origin)

@@ -8,7 +8,7 @@ use scalesim::policy::knative::explain;
 /// Runs the case and prints the decisions.
 pub fn explain_kpa(cmd: ExplainKpaCommand) -> Result<(), CliError> {
     let name = cmd.case.display().to_string();
-    let text = super::read_input(&cmd.case, scalesim::input::InputKind::ExplainCase)?;
+    let text = scalesim::input::read_case(&cmd.case).map_err(CliError::Invalid)?;
     let case = explain::parse_case(&text)
         .map_err(|e| CliError::Invalid(scalesim::yaml_pos::at_field(&text, &name, &e.to_string())))?;
     let results = explain::run_case(&case);

@@ -381,15 +381,3 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     }
     std::borrow::Cow::Owned(out)
 }
-
-/// Reads an input file through the shared reader ([`scalesim::input::read_text`]), checking the
-/// nesting of YAML and JSON cases; a failure is bad input (exit 2).
-fn read_input(path: &std::path::Path, kind: scalesim::input::InputKind) -> Result<String, CliError> {
-    let text = scalesim::input::read_text(path, kind).map_err(|e| CliError::Invalid(e.to_string()))?;
-    if kind == scalesim::input::InputKind::ExplainCase
-        && let Err((line, m)) = scalesim::input::check_nesting(&text)
-    {
-        return Err(CliError::Invalid(format!("{}:{line}: the case file {m}", path.display())));
-    }
-    Ok(text)
-}
