@@ -616,13 +616,12 @@ impl Aws {
             None if !wishes.blocked.is_empty() => wishes.blocked.join("; "),
             None => "ok".to_string(),
         };
-        let proposal =
-            match (wishes.raw_out.iter().copied().filter(|&p| p > desired).max(), wishes.raw_in.iter().max())
-            {
-                (Some(p), _) => p,
-                (None, Some(&p)) => p,
-                (None, None) => desired,
-            };
+        let largest_out = wishes.raw_out.iter().copied().filter(|&p| p > desired).max();
+        let proposal = match (largest_out, wishes.raw_in.iter().max()) {
+            (Some(p), _) => p,
+            (None, Some(&p)) => p,
+            (None, None) => desired,
+        };
         let mut next = chosen.as_ref().map_or(desired, |w| w.capacity);
         let stabilized = next;
         let clamped = next.clamp(self.min, self.max);
