@@ -80,12 +80,7 @@ const REQUIRED: [&str; 5] = ["Timestamp", "User Count", "Name", "Total Request C
 
 /// Parses the text of a Locust stats-history file; `origin` names it in errors.
 pub fn parse(text: &str, origin: &str) -> Result<LocustHistory, CalibrateError> {
-    let err = |line: usize, column: Option<&str>, message: String| CalibrateError {
-        origin: origin.to_string(),
-        line: Some(line),
-        column: column.map(str::to_string),
-        message,
-    };
+    let err = |line: usize, column: Option<&str>, message: String| at(origin, line, column, message);
     if text.trim().is_empty() {
         return Err(CalibrateError {
             origin: origin.to_string(),
@@ -101,10 +96,67 @@ pub fn parse(text: &str, origin: &str) -> Result<LocustHistory, CalibrateError> 
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    let (levels, cols) = columns(&header, origin)?;
+    let mut rows = Vec::new();
+    let mut endpoint_rows = 0usize;
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(line, |p| p.line() as usize);
+            err(line, None, format!("malformed CSV row: {e}"))
+        })?;
+        if rec.get(cols.name).unwrap_or("").trim() != "Aggregated" {
+            endpoint_rows += 1;
+            continue;
+        }
+        let row = aggregated_row(&rec, line, &header, &cols, rows.last(), origin)?;
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(CalibrateError {
+            origin: origin.to_string(),
+            line: None,
+            column: Some("Name".into()),
+            message: "no `Aggregated` rows: nothing to calibrate from".into(),
+        });
+    }
+    let mode = detect_mode(&rows, endpoint_rows, levels.iter().position(|l| (l - 0.5).abs() < 1e-9));
+    Ok(LocustHistory { origin: origin.to_string(), levels, rows, mode })
+}
+
+/// An error at `line` of the file `origin`, in `column` if one is at fault.
+fn at(origin: &str, line: usize, column: Option<&str>, message: String) -> CalibrateError {
+    CalibrateError {
+        origin: origin.to_string(),
+        line: Some(line),
+        column: column.map(str::to_string),
+        message,
+    }
+}
+
+/// Where the columns the parser reads sit in the header (0-based).
+struct Columns {
+    ts: usize,
+    users: usize,
+    name: usize,
+    req: usize,
+    fail: usize,
+    rps: Option<usize>,
+    median: Option<usize>,
+    mean: Option<usize>,
+    min: Option<usize>,
+    /// The percentile columns, in the header's order.
+    pct: Vec<usize>,
+}
+
+/// The header checked (every [`REQUIRED`] column, and the `50%` and `95%` percentiles): the
+/// percentile levels as fractions, and where each column sits.
+fn columns(header: &[String], origin: &str) -> Result<(Vec<f64>, Columns), CalibrateError> {
     let col = |name: &str| header.iter().position(|h| h == name);
     for name in REQUIRED {
         if col(name).is_none() {
-            return Err(err(
+            return Err(at(
+                origin,
                 1,
                 Some(name),
                 format!(
@@ -127,90 +179,93 @@ pub fn parse(text: &str, origin: &str) -> Result<LocustHistory, CalibrateError> 
     for need in [0.5, 0.95] {
         if !levels.iter().any(|l| (l - need).abs() < 1e-9) {
             let name = format!("{}%", need * 100.0);
-            return Err(err(1, Some(&name), format!("the header lacks the `{name}` percentile column")));
+            return Err(at(
+                origin,
+                1,
+                Some(&name),
+                format!("the header lacks the `{name}` percentile column"),
+            ));
         }
     }
-    let [c_ts, c_users, c_name, c_req, c_fail] = REQUIRED.map(|n| col(n).expect("checked"));
-    let c_rps = col("Requests/s");
-    let c_median = col("Total Median Response Time");
-    let c_mean = col("Total Average Response Time");
-    let c_min = col("Total Min Response Time");
+    let [ts, users, name, req, fail] = REQUIRED.map(|n| col(n).expect("checked"));
+    let cols = Columns {
+        ts,
+        users,
+        name,
+        req,
+        fail,
+        rps: col("Requests/s"),
+        median: col("Total Median Response Time"),
+        mean: col("Total Average Response Time"),
+        min: col("Total Min Response Time"),
+        pct: pct_cols,
+    };
+    Ok((levels, cols))
+}
 
-    let mut rows = Vec::new();
-    let mut endpoint_rows = 0usize;
-    for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(line, |p| p.line() as usize);
-            err(line, None, format!("malformed CSV row: {e}"))
-        })?;
-        let field = |c: usize| rec.get(c).unwrap_or("").trim();
-        if field(c_name) != "Aggregated" {
-            endpoint_rows += 1;
-            continue;
+/// One `Aggregated` row at `line`, typed and checked against the row before (`prev`): times in
+/// order, cumulative counts that never go down, no more failures than requests.
+fn aggregated_row(
+    rec: &csv::StringRecord,
+    line: usize,
+    header: &[String],
+    cols: &Columns,
+    prev: Option<&HistoryRow>,
+    origin: &str,
+) -> Result<HistoryRow, CalibrateError> {
+    let err = |line: usize, column: Option<&str>, message: String| at(origin, line, column, message);
+    let field = |c: usize| rec.get(c).unwrap_or("").trim();
+    let num = |c: usize| -> Result<Option<f64>, CalibrateError> {
+        let s = field(c);
+        if s.is_empty() || s == "N/A" {
+            return Ok(None);
         }
-        let num = |c: usize| -> Result<Option<f64>, CalibrateError> {
-            let s = field(c);
-            if s.is_empty() || s == "N/A" {
-                return Ok(None);
-            }
-            match s.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
-                _ => Err(err(line, Some(&header[c]), format!("expected a non-negative number, found `{s}`"))),
-            }
-        };
-        let int = |c: usize| -> Result<u64, CalibrateError> {
-            let s = field(c);
-            s.parse::<u64>()
-                .map_err(|_| err(line, Some(&header[c]), format!("expected a whole number, found `{s}`")))
-        };
-        let timestamp = int(c_ts)? as i64;
-        if let Some(prev) = rows.last().map(|r: &HistoryRow| r.timestamp)
-            && timestamp < prev
-        {
-            return Err(err(
-                line,
-                Some("Timestamp"),
-                format!("timestamps go backwards ({timestamp} after {prev}); rows must be in time order"),
-            ));
+        match s.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Ok(Some(v)),
+            _ => Err(err(line, Some(&header[c]), format!("expected a non-negative number, found `{s}`"))),
         }
-        let row = HistoryRow {
+    };
+    let int = |c: usize| -> Result<u64, CalibrateError> {
+        let s = field(c);
+        s.parse::<u64>()
+            .map_err(|_| err(line, Some(&header[c]), format!("expected a whole number, found `{s}`")))
+    };
+    let timestamp = int(cols.ts)? as i64;
+    if let Some(prev) = prev.map(|r| r.timestamp)
+        && timestamp < prev
+    {
+        return Err(err(
             line,
-            timestamp,
-            users: u32::try_from(int(c_users)?)
-                .map_err(|_| err(line, Some("User Count"), "too many users".into()))?,
-            rps: c_rps.map(num).transpose()?.flatten(),
-            percentiles: pct_cols.iter().map(|&c| num(c)).collect::<Result<_, _>>()?,
-            total_requests: int(c_req)?,
-            total_failures: int(c_fail)?,
-            total_median_ms: c_median.map(num).transpose()?.flatten(),
-            total_mean_ms: c_mean.map(num).transpose()?.flatten(),
-            total_min_ms: c_min.map(num).transpose()?.flatten(),
-        };
-        if let Some(prev) = rows.last()
-            && (row.total_requests < prev.total_requests || row.total_failures < prev.total_failures)
-        {
-            return Err(err(
-                line,
-                Some("Total Request Count"),
-                "cumulative counts go down; is this one Locust run, in time order?".into(),
-            ));
-        }
-        if row.total_failures > row.total_requests {
-            return Err(err(line, Some("Total Failure Count"), "more failures than requests".into()));
-        }
-        rows.push(row);
+            Some("Timestamp"),
+            format!("timestamps go backwards ({timestamp} after {prev}); rows must be in time order"),
+        ));
     }
-    if rows.is_empty() {
-        return Err(CalibrateError {
-            origin: origin.to_string(),
-            line: None,
-            column: Some("Name".into()),
-            message: "no `Aggregated` rows: nothing to calibrate from".into(),
-        });
+    let row = HistoryRow {
+        line,
+        timestamp,
+        users: u32::try_from(int(cols.users)?)
+            .map_err(|_| err(line, Some("User Count"), "too many users".into()))?,
+        rps: cols.rps.map(num).transpose()?.flatten(),
+        percentiles: cols.pct.iter().map(|&c| num(c)).collect::<Result<_, _>>()?,
+        total_requests: int(cols.req)?,
+        total_failures: int(cols.fail)?,
+        total_median_ms: cols.median.map(num).transpose()?.flatten(),
+        total_mean_ms: cols.mean.map(num).transpose()?.flatten(),
+        total_min_ms: cols.min.map(num).transpose()?.flatten(),
+    };
+    if let Some(prev) = prev
+        && (row.total_requests < prev.total_requests || row.total_failures < prev.total_failures)
+    {
+        return Err(err(
+            line,
+            Some("Total Request Count"),
+            "cumulative counts go down; is this one Locust run, in time order?".into(),
+        ));
     }
-    let mode = detect_mode(&rows, endpoint_rows, levels.iter().position(|l| (l - 0.5).abs() < 1e-9));
-    Ok(LocustHistory { origin: origin.to_string(), levels, rows, mode })
+    if row.total_failures > row.total_requests {
+        return Err(err(line, Some("Total Failure Count"), "more failures than requests".into()));
+    }
+    Ok(row)
 }
 
 /// Per-endpoint rows exist only with `--csv-full-history` (window percentiles). Without them, a

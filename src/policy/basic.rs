@@ -213,180 +213,223 @@ impl Basic {
     }
 
     /// One decision; with `steps`, each rule's window and arithmetic are written there.
-    fn decide_noting(&mut self, seen: &Observation, mut steps: Option<&mut Vec<String>>) -> Decision {
+    fn decide_noting(&mut self, seen: &Observation, steps: Option<&mut Vec<String>>) -> Decision {
         let explaining = steps.is_some();
-        let mut say = |f: &dyn Fn() -> String| {
-            if let Some(s) = steps.as_deref_mut() {
-                s.push(f());
-            }
-        };
-        let secs = |t: Time| crate::time::to_secs_f64(t);
-        let mut metrics = String::new();
-        // (proposal, which rule) of the largest proposal so far.
-        let mut best: Option<(u32, &'static str)> = None;
-        let mut propose = |v: u32, why: &'static str| {
-            if best.is_none_or(|(b, _)| v > b) {
-                best = Some((v, why));
-            }
-        };
-        let note = |metrics: &mut String, args: std::fmt::Arguments| {
-            if !metrics.is_empty() {
-                metrics.push(' ');
-            }
-            let _ = metrics.write_fmt(args);
-        };
+        let mut tally = Tally { steps, metrics: String::new(), best: None };
         for rule in &self.spec.metrics {
             match *rule {
-                MetricRule::Rps { target, tolerance, window } => match seen.metrics.rps(window) {
-                    Some(r) => {
-                        note(&mut metrics, format_args!("rps={r:.2}"));
-                        let (ratio, keep) = within_band(r, target, tolerance, seen.current);
-                        say(&|| {
-                            let head = format!(
-                                "rps over the last {}s: {r:.3} req/s (every arrival, served or not), ratio {ratio:.4} to {target} × {} replicas",
-                                secs(window),
-                                seen.current
-                            );
-                            if keep {
-                                format!("{head} within tolerance {tolerance} → keep {}", seen.current)
-                            } else {
-                                format!("{head} → ceil({r:.3} / {target}) = {}", ceil_u32(r / target))
-                            }
-                        });
-                        if keep {
-                            propose(seen.current, "rps within tolerance");
-                        } else {
-                            propose(ceil_u32(r / target), "rps");
-                        }
-                    }
-                    None => {
-                        say(&|| "rps: no data yet, proposes the current count".to_string());
-                        propose(seen.current, "rps: no data")
-                    }
-                },
+                MetricRule::Rps { target, tolerance, window } => {
+                    rps_rule(&mut tally, seen, target, tolerance, window)
+                }
                 MetricRule::Cpu { target, tolerance, window } => {
-                    match seen.metrics.cpu_utilization(window).filter(|_| seen.ready > 0) {
-                        Some(u) => {
-                            note(&mut metrics, format_args!("cpu={:.1}%", u * 100.0));
-                            let ratio = u / target;
-                            if (ratio - 1.0).abs() <= tolerance {
-                                say(&|| {
-                                    format!(
-                                        "cpu over the last {}s: {:.2}% of the request, ratio {ratio:.4} to {:.1}% within tolerance {tolerance} → keep {}",
-                                        secs(window),
-                                        u * 100.0,
-                                        target * 100.0,
-                                        seen.current
-                                    )
-                                });
-                                propose(seen.current, "cpu within tolerance");
-                            } else {
-                                say(&|| {
-                                    format!(
-                                        "cpu over the last {}s: {:.2}% of the request, ratio {ratio:.4} to {:.1}% → ceil({} ready × {ratio:.4}) = {}",
-                                        secs(window),
-                                        u * 100.0,
-                                        target * 100.0,
-                                        seen.ready,
-                                        ceil_u32(seen.ready as f64 * ratio)
-                                    )
-                                });
-                                propose(ceil_u32(seen.ready as f64 * ratio), "cpu");
-                            }
-                        }
-                        None => {
-                            say(&|| {
-                                "cpu: no data (or no ready replica), proposes the current count".to_string()
-                            });
-                            propose(seen.current, "cpu: no data")
-                        }
-                    }
+                    cpu_rule(&mut tally, seen, target, tolerance, window)
                 }
                 MetricRule::Concurrency { target, tolerance, window } => {
-                    match seen.metrics.concurrency_total(window) {
-                        Some(c) => {
-                            note(&mut metrics, format_args!("concurrency={c:.2}"));
-                            let (ratio, keep) = within_band(c, target, tolerance, seen.current);
-                            say(&|| {
-                                let head = format!(
-                                    "mean requests in flight over the last {}s: {c:.3}, ratio {ratio:.4} to {target} × {} replicas",
-                                    secs(window),
-                                    seen.current
-                                );
-                                if keep {
-                                    format!("{head} within tolerance {tolerance} → keep {}", seen.current)
-                                } else {
-                                    format!("{head} → ceil({c:.3} / {target}) = {}", ceil_u32(c / target))
-                                }
-                            });
-                            if keep {
-                                propose(seen.current, "concurrency within tolerance");
-                            } else {
-                                propose(ceil_u32(c / target), "concurrency");
-                            }
-                        }
-                        None => {
-                            say(&|| "concurrency: no data yet, proposes the current count".to_string());
-                            propose(seen.current, "concurrency: no data")
-                        }
-                    }
+                    concurrency_rule(&mut tally, seen, target, tolerance, window)
                 }
             }
         }
         for sch in &self.schedules {
             if sch.active(seen.now) {
-                say(&|| format!("schedule window active: {} replicas", sch.replicas));
-                propose(sch.replicas, "schedule");
+                tally.say(&|| format!("schedule window active: {} replicas", sch.replicas));
+                tally.propose(sch.replicas, "schedule");
             }
         }
-        let (raw, mut reason) = best.map_or((self.min, "no rule active".to_string()), |(v, w)| (v, w.into()));
-        say(&|| format!("proposal: the largest, {raw} ({reason})"));
+        let (raw, mut reason) =
+            tally.best.map_or((self.min, "no rule active".to_string()), |(v, w)| (v, w.into()));
+        tally.say(&|| format!("proposal: the largest, {raw} ({reason})"));
         let clamped = raw.clamp(self.min, self.max);
         if clamped != raw {
             reason = if raw > self.max { "TooManyReplicas".into() } else { "TooFewReplicas".into() };
-            say(&|| format!("bounds [{}, {}] → {clamped}", self.min, self.max));
+            tally.say(&|| format!("bounds [{}, {}] → {clamped}", self.min, self.max));
         }
         let (desired, stabilised) = self.stabilise(seen.now, clamped, seen.current);
         if explaining {
-            let (down, up) = (self.spec.down_stabilization, self.spec.up_stabilization);
-            if down > 0 || up > 0 {
-                // Oldest first (the deque is in time order); an entry older than a window in
-                // use is marked (a window of 0 s is not in use).
-                let recs: Vec<String> = self
-                    .recent
-                    .iter()
-                    .map(|(t, r)| {
-                        let age = seen.now.saturating_sub(*t);
-                        let mark = match (down > 0 && age > down, up > 0 && age > up) {
-                            (true, true) => " (outside both windows)",
-                            (true, false) => " (outside the down window)",
-                            (false, true) => " (outside the up window)",
-                            (false, false) => "",
-                        };
-                        format!("{r}@-{}s{mark}", secs(age))
-                    })
-                    .collect();
-                say(&|| {
-                    format!(
-                        "stabilisation (down {}s: highest, up {}s: lowest) over recommendations, oldest first [{}] → {desired}",
-                        secs(down),
-                        secs(up),
-                        recs.join(", ")
-                    )
-                });
-            }
+            self.say_stabilisation(&mut tally, seen.now, desired);
         }
         if stabilised {
             reason = "stabilized".into();
         }
-        say(&|| format!("desired {desired} (was {}): {reason}", seen.current));
+        tally.say(&|| format!("desired {desired} (was {}): {reason}", seen.current));
         Decision {
             desired,
             reason,
-            metrics,
+            metrics: tally.metrics,
             proposal: Some(raw),
             stabilized: Some(desired),
             limited: Some(desired),
+        }
+    }
+
+    /// The stabilisation step of an explanation: the remembered recommendations, oldest first,
+    /// each marked with the window(s) it falls outside of, and the `desired` they gave.
+    fn say_stabilisation(&self, tally: &mut Tally, now: Time, desired: u32) {
+        let secs = crate::time::to_secs_f64;
+        let (down, up) = (self.spec.down_stabilization, self.spec.up_stabilization);
+        if down > 0 || up > 0 {
+            // Oldest first (the deque is in time order); an entry older than a window in
+            // use is marked (a window of 0 s is not in use).
+            let recs: Vec<String> = self
+                .recent
+                .iter()
+                .map(|(t, r)| {
+                    let age = now.saturating_sub(*t);
+                    let mark = match (down > 0 && age > down, up > 0 && age > up) {
+                        (true, true) => " (outside both windows)",
+                        (true, false) => " (outside the down window)",
+                        (false, true) => " (outside the up window)",
+                        (false, false) => "",
+                    };
+                    format!("{r}@-{}s{mark}", secs(age))
+                })
+                .collect();
+            tally.say(&|| {
+                format!(
+                    "stabilisation (down {}s: highest, up {}s: lowest) over recommendations, oldest first [{}] → {desired}",
+                    secs(down),
+                    secs(up),
+                    recs.join(", ")
+                )
+            });
+        }
+    }
+}
+
+/// What one decision gathers while its rules run: the explanation's steps (when explaining),
+/// the decision log's metrics line, and the largest proposal so far with the rule that made it.
+struct Tally<'s> {
+    steps: Option<&'s mut Vec<String>>,
+    metrics: String,
+    /// (proposal, which rule) of the largest proposal so far.
+    best: Option<(u32, &'static str)>,
+}
+
+impl Tally<'_> {
+    /// Writes the step `f` makes, only when explaining (so nothing is formatted otherwise).
+    fn say(&mut self, f: &dyn Fn() -> String) {
+        if let Some(s) = self.steps.as_deref_mut() {
+            s.push(f());
+        }
+    }
+
+    /// Offers a proposal: kept when it is the first or larger than the largest so far.
+    fn propose(&mut self, v: u32, why: &'static str) {
+        if self.best.is_none_or(|(b, _)| v > b) {
+            self.best = Some((v, why));
+        }
+    }
+
+    /// Appends `args` to the metrics line, space-separated.
+    fn note(&mut self, args: std::fmt::Arguments) {
+        if !self.metrics.is_empty() {
+            self.metrics.push(' ');
+        }
+        let _ = self.metrics.write_fmt(args);
+    }
+}
+
+/// The `rps` rule: ceil(offered rps over `window` / `target`), or the current count within the
+/// tolerance band or without data.
+fn rps_rule(tally: &mut Tally, seen: &Observation, target: f64, tolerance: f64, window: Time) {
+    let secs = crate::time::to_secs_f64;
+    match seen.metrics.rps(window) {
+        Some(r) => {
+            tally.note(format_args!("rps={r:.2}"));
+            let (ratio, keep) = within_band(r, target, tolerance, seen.current);
+            tally.say(&|| {
+                let head = format!(
+                    "rps over the last {}s: {r:.3} req/s (every arrival, served or not), ratio {ratio:.4} to {target} × {} replicas",
+                    secs(window),
+                    seen.current
+                );
+                if keep {
+                    format!("{head} within tolerance {tolerance} → keep {}", seen.current)
+                } else {
+                    format!("{head} → ceil({r:.3} / {target}) = {}", ceil_u32(r / target))
+                }
+            });
+            if keep {
+                tally.propose(seen.current, "rps within tolerance");
+            } else {
+                tally.propose(ceil_u32(r / target), "rps");
+            }
+        }
+        None => {
+            tally.say(&|| "rps: no data yet, proposes the current count".to_string());
+            tally.propose(seen.current, "rps: no data")
+        }
+    }
+}
+
+/// The `cpu` rule: ceil(ready × utilisation over `window` / `target`), or the current count
+/// within the tolerance band, without data or without a ready replica.
+fn cpu_rule(tally: &mut Tally, seen: &Observation, target: f64, tolerance: f64, window: Time) {
+    let secs = crate::time::to_secs_f64;
+    match seen.metrics.cpu_utilization(window).filter(|_| seen.ready > 0) {
+        Some(u) => {
+            tally.note(format_args!("cpu={:.1}%", u * 100.0));
+            let ratio = u / target;
+            if (ratio - 1.0).abs() <= tolerance {
+                tally.say(&|| {
+                    format!(
+                        "cpu over the last {}s: {:.2}% of the request, ratio {ratio:.4} to {:.1}% within tolerance {tolerance} → keep {}",
+                        secs(window),
+                        u * 100.0,
+                        target * 100.0,
+                        seen.current
+                    )
+                });
+                tally.propose(seen.current, "cpu within tolerance");
+            } else {
+                tally.say(&|| {
+                    format!(
+                        "cpu over the last {}s: {:.2}% of the request, ratio {ratio:.4} to {:.1}% → ceil({} ready × {ratio:.4}) = {}",
+                        secs(window),
+                        u * 100.0,
+                        target * 100.0,
+                        seen.ready,
+                        ceil_u32(seen.ready as f64 * ratio)
+                    )
+                });
+                tally.propose(ceil_u32(seen.ready as f64 * ratio), "cpu");
+            }
+        }
+        None => {
+            tally.say(&|| "cpu: no data (or no ready replica), proposes the current count".to_string());
+            tally.propose(seen.current, "cpu: no data")
+        }
+    }
+}
+
+/// The `concurrency` rule: ceil(mean in-flight requests over `window` / `target`), or the
+/// current count within the tolerance band or without data.
+fn concurrency_rule(tally: &mut Tally, seen: &Observation, target: f64, tolerance: f64, window: Time) {
+    let secs = crate::time::to_secs_f64;
+    match seen.metrics.concurrency_total(window) {
+        Some(c) => {
+            tally.note(format_args!("concurrency={c:.2}"));
+            let (ratio, keep) = within_band(c, target, tolerance, seen.current);
+            tally.say(&|| {
+                let head = format!(
+                    "mean requests in flight over the last {}s: {c:.3}, ratio {ratio:.4} to {target} × {} replicas",
+                    secs(window),
+                    seen.current
+                );
+                if keep {
+                    format!("{head} within tolerance {tolerance} → keep {}", seen.current)
+                } else {
+                    format!("{head} → ceil({c:.3} / {target}) = {}", ceil_u32(c / target))
+                }
+            });
+            if keep {
+                tally.propose(seen.current, "concurrency within tolerance");
+            } else {
+                tally.propose(ceil_u32(c / target), "concurrency");
+            }
+        }
+        None => {
+            tally.say(&|| "concurrency: no data yet, proposes the current count".to_string());
+            tally.propose(seen.current, "concurrency: no data")
         }
     }
 }

@@ -480,9 +480,23 @@ fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
-/// A basic policy as its closest Kubernetes object.
+/// A basic policy as its closest Kubernetes object: an HPA when it has only CPU rules, else a
+/// KEDA ScaledObject.
 fn basic(p: &PolicySpec, name: &str, b: &BasicSpec, opts: &ExportOptions) -> Result<Exported, ExportError> {
-    let mut exact = vec![
+    let (exact, approx) = basic_notes(p, b);
+    let only_cpu = b.schedules.is_empty() && b.metrics.iter().all(|m| matches!(m, MetricRule::Cpu { .. }));
+    if only_cpu && !b.metrics.is_empty() {
+        return Ok(basic_as_hpa(p, name, b, opts, exact, approx));
+    }
+    // Everything else: a KEDA ScaledObject.
+    Ok(basic_as_keda(p, name, b, opts, exact, approx))
+}
+
+/// The header lines every rendering of a basic policy shares: what is exact (bounds, the
+/// largest proposal, stabilisation, no rate limit) and what approximates it (scale to zero,
+/// capped windows, the initial count).
+fn basic_notes(p: &PolicySpec, b: &BasicSpec) -> (Vec<String>, Vec<String>) {
+    let exact = vec![
         format!("replicas between {} and {} (minReplicas/maxReplicas)", p.min.max(1), p.max),
         "desired is the largest proposal over the metrics, as the basic policy's".to_string(),
         format!(
@@ -510,117 +524,77 @@ fn basic(p: &PolicySpec, name: &str, b: &BasicSpec, opts: &ExportOptions) -> Res
             p.initial
         ));
     }
-    let only_cpu = b.schedules.is_empty() && b.metrics.iter().all(|m| matches!(m, MetricRule::Cpu { .. }));
-    if only_cpu && !b.metrics.is_empty() {
-        let mut metrics = Vec::new();
-        for m in &b.metrics {
-            let MetricRule::Cpu { target, tolerance, window } = *m else { unreachable!() };
-            let pct = (target * 100.0).round();
-            if (target * 100.0 - pct).abs() > 1e-9 {
-                approx.push(format!(
-                    "target {} % rounded to {pct} % (averageUtilization is whole)",
-                    target * 100.0
-                ));
-            }
-            if (tolerance - 0.1).abs() > 1e-12 {
-                approx.push(format!(
-                    "tolerance {tolerance}: the HPA's is the cluster's --horizontal-pod-autoscaler-tolerance \
-                     (default 0.1)"
-                ));
-            } else {
-                exact.push("the 10 % tolerance band (the HPA's default)".into());
-            }
+    (exact, approx)
+}
+
+/// A basic policy with only CPU rules as an autoscaling/v2 HPA: one Resource cpu Utilization
+/// metric per rule.
+fn basic_as_hpa(
+    p: &PolicySpec,
+    name: &str,
+    b: &BasicSpec,
+    opts: &ExportOptions,
+    mut exact: Vec<String>,
+    mut approx: Vec<String>,
+) -> Exported {
+    let mut metrics = Vec::new();
+    for m in &b.metrics {
+        let MetricRule::Cpu { target, tolerance, window } = *m else { unreachable!() };
+        let pct = (target * 100.0).round();
+        if (target * 100.0 - pct).abs() > 1e-9 {
             approx.push(format!(
-                "CPU averaged over {} s in the simulation; the HPA reads metrics-server's latest sample \
-                 (15 s resolution, about 30-60 s behind)",
-                secs_ceil(window)
+                "target {} % rounded to {pct} % (averageUtilization is whole)",
+                target * 100.0
             ));
-            exact.push(format!("CPU utilisation target {pct} % of the request (Resource cpu, Utilization)"));
-            metrics.push(MetricSpec::resource_utilization("cpu", pct as i32));
         }
-        approx.push(format!(
-            "decisions every {} s in the simulation; the HPA syncs every 15 s (--horizontal-pod-autoscaler-sync-period)",
-            secs_ceil(b.interval)
-        ));
-        approx.push("the HPA ignores pods not yet ready for CPU during their first minutes (cpu-initialization-period)".into());
-        let spec = HpaSpec {
-            scale_target_ref: Some(deployment(&opts.target)),
-            min_replicas: Some(p.min.max(1) as i32),
-            max_replicas: p.max as i32,
-            metrics,
-            behavior: Some(basic_behavior(b, p.max)),
-        };
-        let todo = vec![format!("scaleTargetRef.name `{}`: the Deployment to scale", opts.target)];
-        let head = header("HorizontalPodAutoscaler (autoscaling/v2)", p, &exact, &approx, &todo);
-        return Ok(rendered_hpa(name, &spec, opts, &head, todo));
-    }
-    // Everything else: a KEDA ScaledObject.
-    /// The basic rule's tolerance against the cluster-wide one of the HPA that KEDA creates.
-    fn tolerance_note(tolerance: f64, rule: &str, exact: &mut Vec<String>, approx: &mut Vec<String>) {
         if (tolerance - 0.1).abs() > 1e-12 {
             approx.push(format!(
-                "{rule} tolerance {tolerance}: the HPA KEDA creates uses the cluster's \
-                 --horizontal-pod-autoscaler-tolerance (default 0.1)"
+                "tolerance {tolerance}: the HPA's is the cluster's --horizontal-pod-autoscaler-tolerance \
+                 (default 0.1)"
             ));
         } else {
-            let line = "the 10 % tolerance band (the default of the HPA KEDA creates)".to_string();
-            if !exact.contains(&line) {
-                exact.push(line);
-            }
+            exact.push("the 10 % tolerance band (the HPA's default)".into());
         }
+        approx.push(format!(
+            "CPU averaged over {} s in the simulation; the HPA reads metrics-server's latest sample \
+             (15 s resolution, about 30-60 s behind)",
+            secs_ceil(window)
+        ));
+        exact.push(format!("CPU utilisation target {pct} % of the request (Resource cpu, Utilization)"));
+        metrics.push(MetricSpec::resource_utilization("cpu", pct as i32));
     }
-    let mut triggers = Vec::new();
+    approx.push(format!(
+        "decisions every {} s in the simulation; the HPA syncs every 15 s (--horizontal-pod-autoscaler-sync-period)",
+        secs_ceil(b.interval)
+    ));
+    approx.push(
+        "the HPA ignores pods not yet ready for CPU during their first minutes (cpu-initialization-period)"
+            .into(),
+    );
+    let spec = HpaSpec {
+        scale_target_ref: Some(deployment(&opts.target)),
+        min_replicas: Some(p.min.max(1) as i32),
+        max_replicas: p.max as i32,
+        metrics,
+        behavior: Some(basic_behavior(b, p.max)),
+    };
+    let todo = vec![format!("scaleTargetRef.name `{}`: the Deployment to scale", opts.target)];
+    let head = header("HorizontalPodAutoscaler (autoscaling/v2)", p, &exact, &approx, &todo);
+    rendered_hpa(name, &spec, opts, &head, todo)
+}
+
+/// A basic policy with a non-CPU rule or a schedule as a KEDA ScaledObject: one trigger per
+/// rule and per schedule window, polling at the basic interval.
+fn basic_as_keda(
+    p: &PolicySpec,
+    name: &str,
+    b: &BasicSpec,
+    opts: &ExportOptions,
+    mut exact: Vec<String>,
+    mut approx: Vec<String>,
+) -> Exported {
     let mut todo = vec![format!("scaleTargetRef.name `{}`: the Deployment to scale", opts.target)];
-    let selector = format!("{{service=\"{}\"}}", opts.target);
-    for m in &b.metrics {
-        match *m {
-            MetricRule::Rps { target, window, tolerance } => {
-                tolerance_note(tolerance, "rps", &mut exact, &mut approx);
-                let q = format!("sum(rate(http_requests_total{selector}[{}]))", prom_range(window));
-                exact.push(format!(
-                    "{} req/s per replica: a prometheus trigger on the total request rate over {} with threshold {} \
-                     (AverageValue: desired = ceil(total / threshold))",
-                    fmt_num(target),
-                    prom_range(window),
-                    fmt_num(target)
-                ));
-                triggers.push(KedaTrigger::Prometheus {
-                    series: Series::Rps { window },
-                    query: q,
-                    server_address: opts.prometheus.clone(),
-                    threshold: target,
-                    activation_threshold: 0.0,
-                    metric_type: MetricType::AverageValue,
-                });
-            }
-            MetricRule::Concurrency { target, window, tolerance } => {
-                tolerance_note(tolerance, "concurrency", &mut exact, &mut approx);
-                let q =
-                    format!("sum(avg_over_time(http_requests_in_flight{selector}[{}]))", prom_range(window));
-                exact.push(format!(
-                    "{} requests in flight per replica: a prometheus trigger on the total in flight averaged over {} \
-                     with threshold {}",
-                    fmt_num(target),
-                    prom_range(window),
-                    fmt_num(target)
-                ));
-                triggers.push(KedaTrigger::Prometheus {
-                    series: Series::Concurrency { window: Some(window) },
-                    query: q,
-                    server_address: opts.prometheus.clone(),
-                    threshold: target,
-                    activation_threshold: 0.0,
-                    metric_type: MetricType::AverageValue,
-                });
-            }
-            MetricRule::Cpu { target, tolerance, .. } => {
-                let pct = (target * 100.0).round();
-                exact.push(format!("CPU utilisation target {pct} % (a cpu trigger, Utilization)"));
-                tolerance_note(tolerance, "cpu", &mut exact, &mut approx);
-                triggers.push(KedaTrigger::Cpu { utilization: pct as u32 });
-            }
-        }
-    }
+    let mut triggers = basic_metric_triggers(b, opts, &mut exact, &mut approx);
     if b.metrics.iter().any(|m| !matches!(m, MetricRule::Cpu { .. })) {
         approx.push(
             "the simulation reads the offered load directly; Prometheus adds its scrape interval and rate() lag"
@@ -663,7 +637,84 @@ fn basic(p: &PolicySpec, name: &str, b: &BasicSpec, opts: &ExportOptions) -> Res
     let head = header("KEDA ScaledObject (keda.sh/v1alpha1)", p, &exact, &approx, &todo);
     let mut out = rendered_keda(name, &spec, opts, &head, vec![]);
     out.todo = todo;
-    Ok(out)
+    out
+}
+
+/// The KEDA triggers of a basic policy's metric rules, in order (prometheus for `rps` and
+/// `concurrency`, cpu for `cpu`), each noting what it keeps exactly and what it approximates.
+fn basic_metric_triggers(
+    b: &BasicSpec,
+    opts: &ExportOptions,
+    exact: &mut Vec<String>,
+    approx: &mut Vec<String>,
+) -> Vec<KedaTrigger> {
+    let mut triggers = Vec::new();
+    let selector = format!("{{service=\"{}\"}}", opts.target);
+    for m in &b.metrics {
+        match *m {
+            MetricRule::Rps { target, window, tolerance } => {
+                keda_tolerance_note(tolerance, "rps", exact, approx);
+                let q = format!("sum(rate(http_requests_total{selector}[{}]))", prom_range(window));
+                exact.push(format!(
+                    "{} req/s per replica: a prometheus trigger on the total request rate over {} with threshold {} \
+                     (AverageValue: desired = ceil(total / threshold))",
+                    fmt_num(target),
+                    prom_range(window),
+                    fmt_num(target)
+                ));
+                triggers.push(KedaTrigger::Prometheus {
+                    series: Series::Rps { window },
+                    query: q,
+                    server_address: opts.prometheus.clone(),
+                    threshold: target,
+                    activation_threshold: 0.0,
+                    metric_type: MetricType::AverageValue,
+                });
+            }
+            MetricRule::Concurrency { target, window, tolerance } => {
+                keda_tolerance_note(tolerance, "concurrency", exact, approx);
+                let q =
+                    format!("sum(avg_over_time(http_requests_in_flight{selector}[{}]))", prom_range(window));
+                exact.push(format!(
+                    "{} requests in flight per replica: a prometheus trigger on the total in flight averaged over {} \
+                     with threshold {}",
+                    fmt_num(target),
+                    prom_range(window),
+                    fmt_num(target)
+                ));
+                triggers.push(KedaTrigger::Prometheus {
+                    series: Series::Concurrency { window: Some(window) },
+                    query: q,
+                    server_address: opts.prometheus.clone(),
+                    threshold: target,
+                    activation_threshold: 0.0,
+                    metric_type: MetricType::AverageValue,
+                });
+            }
+            MetricRule::Cpu { target, tolerance, .. } => {
+                let pct = (target * 100.0).round();
+                exact.push(format!("CPU utilisation target {pct} % (a cpu trigger, Utilization)"));
+                keda_tolerance_note(tolerance, "cpu", exact, approx);
+                triggers.push(KedaTrigger::Cpu { utilization: pct as u32 });
+            }
+        }
+    }
+    triggers
+}
+
+/// The basic rule's tolerance against the cluster-wide one of the HPA that KEDA creates.
+fn keda_tolerance_note(tolerance: f64, rule: &str, exact: &mut Vec<String>, approx: &mut Vec<String>) {
+    if (tolerance - 0.1).abs() > 1e-12 {
+        approx.push(format!(
+            "{rule} tolerance {tolerance}: the HPA KEDA creates uses the cluster's \
+             --horizontal-pod-autoscaler-tolerance (default 0.1)"
+        ));
+    } else {
+        let line = "the 10 % tolerance band (the default of the HPA KEDA creates)".to_string();
+        if !exact.contains(&line) {
+            exact.push(line);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,36 @@ pub fn render(meta: &ReportMeta, runs: &[RunResult]) -> String {
 /// Renders the table from aggregates.
 pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String {
     let reps = aggs.iter().map(|a| a.replications()).max().unwrap_or(0);
+    let mut cols = columns(meta, aggs);
+    let mut marked = false;
+    // Within 100 columns: the median, then the p95, give way when the table is wider (both stay
+    // in summary.csv and summary.json).
+    let (mut grid, mut widths) = build_grid(meta, aggs, &cols, reps, &mut marked);
+    let mut left_out = Vec::new();
+    for drop in ["latency_p50_s", "latency_p95_s"] {
+        if widths.iter().sum::<usize>() + widths.len() - 1 <= 100 {
+            break;
+        }
+        if let Some(i) = cols.iter().position(|c| c.figure == drop) {
+            left_out.push(cols.remove(i).header);
+            (grid, widths) = build_grid(meta, aggs, &cols, reps, &mut marked);
+        }
+    }
+    let mut out = heading(meta, reps, &left_out);
+    write_rows(&mut out, &grid, &widths);
+    if marked {
+        out.push_str(
+            "* costs less than the oracle (perfect foresight): it loads its replicas beyond the capacity\n  \
+             the oracle plans with (see the verdict)\n",
+        );
+    }
+    write_failures(&mut out, aggs, reps);
+    out
+}
+
+/// The columns, in order; with an oracle baseline, the cost above it in place of the
+/// replica-hours.
+fn columns(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> Vec<Col> {
     let mut cols = vec![
         col("requests", "requests", 1.0, 0, false),
         col("failed %", "failed_pct", 1.0, 2, true),
@@ -70,56 +100,53 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
         let i = cols.iter().position(|c| c.figure == "replica_hours").expect("a replica-hours column");
         cols[i] = col("+oracle %", "cost_above_oracle_pct", 1.0, 1, false);
     }
+    cols
+}
+
+/// The cells (two header lines, then one row per policy) and each column's width; `marked`
+/// becomes true when a policy's cost above the oracle is marked as below it.
+fn build_grid(
+    meta: &ReportMeta,
+    aggs: &[PolicyAggregate],
+    cols: &[Col],
+    reps: usize,
+    marked: &mut bool,
+) -> (Vec<Vec<String>>, Vec<usize>) {
     // A deployable policy cheaper than the oracle is marked (the verdict says why).
     let below_oracle = |a: &PolicyAggregate| super::verdict::flagged_below_oracle(meta, a);
-    let mut marked = false;
-    let build = |cols: &[Col], marked: &mut bool| -> (Vec<Vec<String>>, Vec<usize>) {
-        let mut grid: Vec<Vec<String>> = Vec::new();
-        // Two header lines: a header with a line break puts its first part on the upper one.
-        let mut upper = vec![String::new()];
-        let mut header = vec!["policy".to_string()];
-        for c in cols {
-            let (u, l) = c.header.split_once('\n').unwrap_or(("", &c.header));
-            upper.push(u.to_string());
-            header.push(l.to_string());
-        }
-        grid.push(upper);
-        grid.push(header);
-        for a in aggs {
-            let mut row = vec![a.policy.clone()];
-            row.extend(cols.iter().map(|c| {
-                if c.figure == "slo_violation_minutes" && meta.slo.is_none() {
-                    UNDEFINED.to_string()
-                } else if c.figure == "cost_above_oracle_pct" && below_oracle(a) {
-                    *marked = true;
-                    format!("{}*", cell(c, a.get(c.figure), reps))
-                } else {
-                    cell(c, a.get(c.figure), reps)
-                }
-            }));
-            grid.push(row);
-        }
-        let widths: Vec<usize> = (0..grid[0].len())
-            .map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-            .collect();
-        (grid, widths)
-    };
-    // Within 100 columns: the median, then the p95, give way when the table is wider (both stay
-    // in summary.csv and summary.json).
-    let (mut grid, mut widths) = build(&cols, &mut marked);
-    let mut left_out = Vec::new();
-    for drop in ["latency_p50_s", "latency_p95_s"] {
-        if widths.iter().sum::<usize>() + widths.len() - 1 <= 100 {
-            break;
-        }
-        if let Some(i) = cols.iter().position(|c| c.figure == drop) {
-            left_out.push(cols.remove(i).header);
-            (grid, widths) = build(&cols, &mut marked);
-        }
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    // Two header lines: a header with a line break puts its first part on the upper one.
+    let mut upper = vec![String::new()];
+    let mut header = vec!["policy".to_string()];
+    for c in cols {
+        let (u, l) = c.header.split_once('\n').unwrap_or(("", &c.header));
+        upper.push(u.to_string());
+        header.push(l.to_string());
     }
-    // Two spaces between columns, one if that keeps the table within 100 columns.
-    let content: usize = widths.iter().sum();
-    let gap = if content + 2 * (widths.len() - 1) <= 100 { 2 } else { 1 };
+    grid.push(upper);
+    grid.push(header);
+    for a in aggs {
+        let mut row = vec![a.policy.clone()];
+        row.extend(cols.iter().map(|c| {
+            if c.figure == "slo_violation_minutes" && meta.slo.is_none() {
+                UNDEFINED.to_string()
+            } else if c.figure == "cost_above_oracle_pct" && below_oracle(a) {
+                *marked = true;
+                format!("{}*", cell(c, a.get(c.figure), reps))
+            } else {
+                cell(c, a.get(c.figure), reps)
+            }
+        }));
+        grid.push(row);
+    }
+    let widths: Vec<usize> =
+        (0..grid[0].len()).map(|i| grid.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    (grid, widths)
+}
+
+/// The lines above the table: the scenario (with its overrides and warm-up), the replications,
+/// and the columns left out to fit.
+fn heading(meta: &ReportMeta, reps: usize, left_out: &[String]) -> String {
     let mut out = String::new();
     let mut head = meta.name.clone();
     if let Some(o) = meta.overrides_text() {
@@ -136,6 +163,14 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
     if !left_out.is_empty() {
         out.push_str(&format!("({} left out to fit 100 columns; see summary.csv)\n", left_out.join(", ")));
     }
+    out
+}
+
+/// The aligned rows (policy names left, figures right), with a rule under the headers: two
+/// spaces between columns, one if that keeps the table within 100 columns.
+fn write_rows(out: &mut String, grid: &[Vec<String>], widths: &[usize]) {
+    let content: usize = widths.iter().sum();
+    let gap = if content + 2 * (widths.len() - 1) <= 100 { 2 } else { 1 };
     for (k, row) in grid.iter().enumerate() {
         let mut line = String::new();
         for (i, c) in row.iter().enumerate() {
@@ -157,13 +192,10 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
             out.push('\n');
         }
     }
-    if marked {
-        out.push_str(
-            "* costs less than the oracle (perfect foresight): it loads its replicas beyond the capacity\n  \
-             the oracle plans with (see the verdict)\n",
-        );
-    }
-    // Failures by reason, for the policies that had any.
+}
+
+/// Failures by reason, for the policies that had any.
+fn write_failures(out: &mut String, aggs: &[PolicyAggregate], reps: usize) {
     let mut lines = Vec::new();
     for a in aggs {
         let parts: Vec<String> = FailReason::ALL
@@ -187,7 +219,6 @@ pub fn render_aggregates(meta: &ReportMeta, aggs: &[PolicyAggregate]) -> String 
             out.push('\n');
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -387,6 +387,21 @@ struct Wish {
     tt: Option<usize>,
 }
 
+/// What the dynamic policies ask for at one evaluation, as they are evaluated.
+#[derive(Debug, Default)]
+struct Wishes {
+    /// Scale-outs that apply.
+    outs: Vec<Wish>,
+    /// Scale-ins that apply (target tracking's only when every policy agrees).
+    ins: Vec<Wish>,
+    /// Why a wish does not apply (no data, warm-up, cooldown).
+    blocked: Vec<String>,
+    /// Every scale-out capacity asked for, before cooldowns, warm-up and the agreement rule.
+    raw_out: Vec<u32>,
+    /// Every scale-in capacity asked for, before cooldowns, warm-up and the agreement rule.
+    raw_in: Vec<u32>,
+}
+
 impl Aws {
     /// A controller for a checked `spec`, with scheduled actions resolved on `clock` up to
     /// `horizon`.
@@ -581,6 +596,45 @@ impl Aws {
     fn evaluate(&mut self, seen: &Observation, desired: u32) -> Outcome {
         let now = seen.now;
         let mut note = String::new();
+        self.note_datapoints(&mut note);
+        let group = self.count_group(seen, desired);
+        let _ = write!(note, "warm={} warming={} ", group.warm, group.warming);
+        if group.terminating > 0 {
+            let _ = write!(note, "terminating={} ", group.terminating);
+        }
+        let mut wishes = Wishes::default();
+        self.target_tracking(now, desired, group, &mut note, &mut wishes);
+        self.step_scaling(desired, group, &mut note, &mut wishes);
+        // Combine: any scale-out wins (largest); otherwise the largest scale-in.
+        let chosen = if !wishes.outs.is_empty() {
+            wishes.outs.iter().max_by_key(|w| w.capacity).cloned()
+        } else {
+            wishes.ins.iter().max_by_key(|w| w.capacity).cloned()
+        };
+        let mut reason = match &chosen {
+            Some(w) => w.why.clone(),
+            None if !wishes.blocked.is_empty() => wishes.blocked.join("; "),
+            None => "ok".to_string(),
+        };
+        let largest_out = wishes.raw_out.iter().copied().filter(|&p| p > desired).max();
+        let proposal = match (largest_out, wishes.raw_in.iter().max()) {
+            (Some(p), _) => p,
+            (None, Some(&p)) => p,
+            (None, None) => desired,
+        };
+        let mut next = chosen.as_ref().map_or(desired, |w| w.capacity);
+        let stabilized = next;
+        let clamped = next.clamp(self.min, self.max);
+        if clamped != next {
+            reason.push_str(if next > self.max { " (max)" } else { " (min)" });
+            next = clamped;
+        }
+        self.start_cooldowns(now, desired, next, &wishes);
+        Outcome { next, proposal, stabilized, metrics: note.trim_end().to_string(), reason }
+    }
+
+    /// Notes the latest datapoint of every metric in use (`none` when missing).
+    fn note_datapoints(&self, note: &mut String) {
         for m in AwsMetric::ALL.iter().filter(|m| self.used[m.index()]) {
             match self.series[m.index()].latest() {
                 Some(v) if *m == AwsMetric::CpuUtilization => {
@@ -594,18 +648,19 @@ impl Aws {
                 }
             }
         }
-        let group = self.count_group(seen, desired);
+    }
+
+    /// The target-tracking policies' wishes: a scale-out on the high alarm; a scale-in on the
+    /// low alarm, kept only when every policy that may scale in agrees (none vetoes).
+    fn target_tracking(
+        &self,
+        now: Time,
+        desired: u32,
+        group: GroupCount,
+        note: &mut String,
+        wishes: &mut Wishes,
+    ) {
         let warming = group.warming;
-        let _ = write!(note, "warm={} warming={} ", group.warm, group.warming);
-        if group.terminating > 0 {
-            let _ = write!(note, "terminating={} ", group.terminating);
-        }
-        let mut outs: Vec<Wish> = Vec::new();
-        let mut ins: Vec<Wish> = Vec::new();
-        let mut blocked: Vec<String> = Vec::new();
-        // Every capacity asked for, before cooldowns, warm-up and the agreement rule.
-        let (mut raw_out, mut raw_in): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
-        // Target tracking.
         let mut tt_ins: Vec<Wish> = Vec::new();
         let mut tt_veto = false;
         for (i, t) in self.spec.target_tracking.iter().enumerate() {
@@ -623,7 +678,7 @@ impl Aws {
                 a.low_datapoints
             );
             let Some(v) = s.latest() else {
-                blocked.push(format!("INSUFFICIENT_DATA {}", t.name));
+                wishes.blocked.push(format!("INSUFFICIENT_DATA {}", t.name));
                 tt_veto |= !t.disable_scale_in;
                 continue;
             };
@@ -643,13 +698,17 @@ impl Aws {
                     desired as f64
                 };
                 let p = ceil_u32(base * ratio);
-                raw_out.push(p);
+                wishes.raw_out.push(p);
                 if p > desired {
-                    outs.push(Wish { capacity: p, why: format!("alarm high {}", t.name), tt: Some(i) });
+                    wishes.outs.push(Wish {
+                        capacity: p,
+                        why: format!("alarm high {}", t.name),
+                        tt: Some(i),
+                    });
                 } else if self.warmup_mode() && warming > 0 {
-                    blocked.push(format!("warm-up {}", t.name));
+                    wishes.blocked.push(format!("warm-up {}", t.name));
                 } else if now < cd.out_until {
-                    blocked.push(format!("cooldown {}", t.name));
+                    wishes.blocked.push(format!("cooldown {}", t.name));
                 }
             }
             if t.disable_scale_in {
@@ -669,21 +728,26 @@ impl Aws {
                 tt_veto = true;
                 continue;
             }
-            raw_in.push(p);
+            wishes.raw_in.push(p);
             if self.warmup_mode() && warming > 0 {
-                blocked.push(format!("warm-up {}", t.name));
+                wishes.blocked.push(format!("warm-up {}", t.name));
                 tt_veto = true;
             } else if now < cd.in_until {
-                blocked.push(format!("cooldown {}", t.name));
+                wishes.blocked.push(format!("cooldown {}", t.name));
                 tt_veto = true;
             } else {
                 tt_ins.push(Wish { capacity: p, why: format!("alarm low {}", t.name), tt: Some(i) });
             }
         }
         if !tt_veto {
-            ins.extend(tt_ins);
+            wishes.ins.extend(tt_ins);
         }
-        // Step scaling.
+    }
+
+    /// The step-scaling policies' wishes: on an alarm, the step of the latest datapoint's
+    /// breach applied to the warm capacity (adding) or to `desired` (removing).
+    fn step_scaling(&self, desired: u32, group: GroupCount, note: &mut String, wishes: &mut Wishes) {
+        let warming = group.warming;
         for sp in &self.spec.step_scaling {
             let s = &self.series[sp.metric.index()];
             let n = sp.evaluation_periods;
@@ -691,7 +755,7 @@ impl Aws {
             let _ = write!(note, "{}: alarm {breaching}/{n} ", sp.name);
             let present = s.count(n, |_| true);
             if s.last(n).is_none() || present == 0 {
-                blocked.push(format!("INSUFFICIENT_DATA {}", sp.name));
+                wishes.blocked.push(format!("INSUFFICIENT_DATA {}", sp.name));
                 continue;
             }
             if breaching < sp.datapoints_to_alarm {
@@ -717,65 +781,48 @@ impl Aws {
                 // Warming (and booting) instances are not part of the current capacity.
                 let base = group.warm;
                 let p = step::apply(sp.adjustment_type, st.adjustment, base, sp.min_adjustment_magnitude);
-                raw_out.push(p);
+                wishes.raw_out.push(p);
                 if p > desired {
-                    outs.push(Wish { capacity: p, why: label, tt: None });
+                    wishes.outs.push(Wish { capacity: p, why: label, tt: None });
                 } else {
-                    blocked.push(format!("warm-up {}", sp.name));
+                    wishes.blocked.push(format!("warm-up {}", sp.name));
                 }
             } else if removing {
                 let p = step::apply(sp.adjustment_type, st.adjustment, desired, sp.min_adjustment_magnitude);
                 if p >= desired {
                     continue;
                 }
-                raw_in.push(p);
+                wishes.raw_in.push(p);
                 if self.warmup_mode() && warming > 0 {
-                    blocked.push(format!("warm-up {}", sp.name));
+                    wishes.blocked.push(format!("warm-up {}", sp.name));
                 } else {
-                    ins.push(Wish { capacity: p, why: label, tt: None });
+                    wishes.ins.push(Wish { capacity: p, why: label, tt: None });
                 }
             }
         }
-        // Combine: any scale-out wins (largest); otherwise the largest scale-in.
-        let chosen = if !outs.is_empty() {
-            outs.iter().max_by_key(|w| w.capacity).cloned()
-        } else {
-            ins.iter().max_by_key(|w| w.capacity).cloned()
-        };
-        let mut reason = match &chosen {
-            Some(w) => w.why.clone(),
-            None if !blocked.is_empty() => blocked.join("; "),
-            None => "ok".to_string(),
-        };
-        let proposal = match (raw_out.iter().copied().filter(|&p| p > desired).max(), raw_in.iter().max()) {
-            (Some(p), _) => p,
-            (None, Some(&p)) => p,
-            (None, None) => desired,
-        };
-        let mut next = chosen.as_ref().map_or(desired, |w| w.capacity);
-        let stabilized = next;
-        let clamped = next.clamp(self.min, self.max);
-        if clamped != next {
-            reason.push_str(if next > self.max { " (max)" } else { " (min)" });
-            next = clamped;
-        }
+    }
+
+    /// The target-tracking cooldowns a change from `desired` to `next` starts: a scale-out
+    /// cancels every scale-in cooldown and starts the scale-out cooldown of each policy that
+    /// asked for it (unless one runs); a scale-in starts the scale-in cooldown of each policy
+    /// that asked for it.
+    fn start_cooldowns(&mut self, now: Time, desired: u32, next: u32, wishes: &Wishes) {
         if next > desired {
             for (i, t) in self.spec.target_tracking.iter().enumerate() {
                 // A scale-out cancels every scale-in cooldown.
                 self.cooldowns[i].in_until = 0;
-                if outs.iter().any(|w| w.tt == Some(i)) && now >= self.cooldowns[i].out_until {
+                if wishes.outs.iter().any(|w| w.tt == Some(i)) && now >= self.cooldowns[i].out_until {
                     self.cooldowns[i].out_until = now + t.scale_out_cooldown;
                     self.cooldowns[i].out_base = desired as f64;
                 }
             }
         } else if next < desired {
             for (i, t) in self.spec.target_tracking.iter().enumerate() {
-                if ins.iter().any(|w| w.tt == Some(i)) {
+                if wishes.ins.iter().any(|w| w.tt == Some(i)) {
                     self.cooldowns[i].in_until = now + t.scale_in_cooldown;
                 }
             }
         }
-        Outcome { next, proposal, stabilized, metrics: note.trim_end().to_string(), reason }
     }
 }
 

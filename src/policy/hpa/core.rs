@@ -265,6 +265,8 @@ struct PodCalc<'a> {
     target_milli: i64,
 }
 
+/// One pod-based metric's proposal, as `GetResourceReplicas` / `calcPlainMetricReplicas` compute
+/// it: `groupPods`, the usage ratio over the ready pods, then the missing/unready rebalance.
 fn pod_based(c: &PodCalc, input: &SyncInput, ctl: &ControllerSettings, tol: Tolerances) -> MetricResult {
     let cpu = c.resource && c.name == "cpu";
     let g = group_pods(c.pods, c.name, cpu, ctl, input.now);
@@ -288,63 +290,20 @@ fn pod_based(c: &PodCalc, input: &SyncInput, ctl: &ControllerSettings, tol: Tole
         r.proposal = Err("no pods returned by selector while calculating replica count".into());
         return r;
     }
-    // Remaining metrics: ready pods with samples.
-    let mut metrics: Vec<(usize, i64)> = g.ready.iter().map(|&i| (i, c.pods[i].metrics[c.name])).collect();
+    let mut metrics = remove_metrics_for_pods(c, &g);
     if metrics.is_empty() {
         r.proposal =
             Err(format!("did not receive metrics for targeted pods (pods might be unready) ({counts})"));
         return r;
     }
-    let requests: Option<Vec<i64>> = if c.utilization.is_some() {
-        let mut v = Vec::with_capacity(c.pods.len());
-        for p in c.pods {
-            match p.requests.get(c.name) {
-                Some(&q) => v.push(q),
-                None => {
-                    r.proposal = Err(format!("missing request for {} in pod {}", c.name, p.name));
-                    return r;
-                }
-            }
-        }
-        Some(v)
-    } else {
-        None
-    };
-    // Returns (ratio, shown value).
-    let ratio_of = |m: &[(usize, i64)]| -> Result<(f64, i64, String), String> {
-        match (&requests, c.utilization) {
-            (Some(req), Some(target)) => {
-                let (mut total, mut reqs) = (0i64, 0i64);
-                for &(i, v) in m {
-                    total += v;
-                    reqs += req[i];
-                }
-                if reqs == 0 {
-                    return Err("no metrics returned matched known pods".into());
-                }
-                let util = (total * 100 / reqs) as i32;
-                Ok((
-                    util as f64 / target as f64,
-                    util as i64,
-                    format!(
-                        "utilization {util}% = {} used / {} requested",
-                        milli_str(total),
-                        milli_str(reqs)
-                    ),
-                ))
-            }
-            _ => {
-                let total: i64 = m.iter().map(|x| x.1).sum();
-                let avg = total / m.len() as i64;
-                Ok((
-                    avg as f64 / c.target_milli as f64,
-                    avg,
-                    format!("average {} = {} / {} pods", milli_str(avg), milli_str(total), m.len()),
-                ))
-            }
+    let requests = match calculate_pod_requests(c) {
+        Ok(v) => v,
+        Err(e) => {
+            r.proposal = Err(e);
+            return r;
         }
     };
-    let (ratio, shown, how) = match ratio_of(&metrics) {
+    let (ratio, shown, how) = match usage_ratio(c, requests.as_deref(), &metrics) {
         Ok(x) => x,
         Err(e) => {
             r.proposal = Err(e);
@@ -376,34 +335,12 @@ fn pod_based(c: &PodCalc, input: &SyncInput, ctl: &ControllerSettings, tol: Tole
         return r;
     }
     if !g.missing.is_empty() {
-        if ratio < 1.0 {
-            for &i in &g.missing {
-                let v = match (&requests, c.utilization) {
-                    (Some(req), Some(t)) => req[i] * (t.max(100) as i64) / 100,
-                    _ => c.target_milli,
-                };
-                metrics.push((i, v));
-            }
-            let _ = write!(
-                d,
-                "; scale-down: {} missing pod(s) assumed at {}",
-                g.missing.len(),
-                if c.utilization.is_some() { "max(100%, target) of their request" } else { "the target" }
-            );
-        } else if ratio > 1.0 {
-            for &i in &g.missing {
-                metrics.push((i, 0));
-            }
-            let _ = write!(d, "; scale-up: {} missing pod(s) assumed at 0", g.missing.len());
-        }
+        rebalance_missing_pods(c, requests.as_deref(), &g, ratio, &mut metrics, &mut d);
     }
     if scale_up_with_unready {
-        for &i in &g.unready {
-            metrics.push((i, 0));
-        }
-        let _ = write!(d, "; scale-up: {} unready pod(s) assumed at 0", g.unready.len());
+        rebalance_unready_pods(&g, &mut metrics, &mut d);
     }
-    let (new_ratio, _, new_how) = match ratio_of(&metrics) {
+    let (new_ratio, _, new_how) = match usage_ratio(c, requests.as_deref(), &metrics) {
         Ok(x) => x,
         Err(e) => {
             r.proposal = Err(e);
@@ -411,33 +348,143 @@ fn pod_based(c: &PodCalc, input: &SyncInput, ctl: &ControllerSettings, tol: Tole
         }
     };
     let _ = write!(d, "; recomputed {new_how}, ratio {new_ratio:.4}");
+    let (p, within) = rebalanced_replicas(ratio, new_ratio, metrics.len(), input.current, tol, &band, &mut d);
+    r.within_tolerance = within;
+    r.proposal = Ok(p);
+    r.detail = d;
+    r
+}
+
+/// `removeMetricsForPods` for the ignored and the unready pods: the samples that remain are
+/// those of the ready pods, as (pod index, value) in pod order.
+fn remove_metrics_for_pods(c: &PodCalc, g: &Groups) -> Vec<(usize, i64)> {
+    g.ready.iter().map(|&i| (i, c.pods[i].metrics[c.name])).collect()
+}
+
+/// `calculatePodRequests`: each pod's request for the resource, in pod order, when the target
+/// is a utilization (`None` otherwise); an error names the first pod without one.
+fn calculate_pod_requests(c: &PodCalc) -> Result<Option<Vec<i64>>, String> {
+    if c.utilization.is_none() {
+        return Ok(None);
+    }
+    let mut v = Vec::with_capacity(c.pods.len());
+    for p in c.pods {
+        match p.requests.get(c.name) {
+            Some(&q) => v.push(q),
+            None => return Err(format!("missing request for {} in pod {}", c.name, p.name)),
+        }
+    }
+    Ok(Some(v))
+}
+
+/// `GetResourceUtilizationRatio` (with `requests` and a utilization target) or
+/// `GetMetricUsageRatio` (the average against `target_milli`) over the samples `m`: the ratio,
+/// the value shown (utilization % or average milli-units) and how it was computed.
+fn usage_ratio(
+    c: &PodCalc,
+    requests: Option<&[i64]>,
+    m: &[(usize, i64)],
+) -> Result<(f64, i64, String), String> {
+    match (requests, c.utilization) {
+        (Some(req), Some(target)) => {
+            let (mut total, mut reqs) = (0i64, 0i64);
+            for &(i, v) in m {
+                total += v;
+                reqs += req[i];
+            }
+            if reqs == 0 {
+                return Err("no metrics returned matched known pods".into());
+            }
+            let util = (total * 100 / reqs) as i32;
+            Ok((
+                util as f64 / target as f64,
+                util as i64,
+                format!("utilization {util}% = {} used / {} requested", milli_str(total), milli_str(reqs)),
+            ))
+        }
+        _ => {
+            let total: i64 = m.iter().map(|x| x.1).sum();
+            let avg = total / m.len() as i64;
+            Ok((
+                avg as f64 / c.target_milli as f64,
+                avg,
+                format!("average {} = {} / {} pods", milli_str(avg), milli_str(total), m.len()),
+            ))
+        }
+    }
+}
+
+/// The missing pods' rebalance: on a scale-down (`ratio` < 1) they count as using
+/// max(100 %, target) of their request (utilization) or the target (plain metrics); on a
+/// scale-up (`ratio` > 1) as using 0.
+fn rebalance_missing_pods(
+    c: &PodCalc,
+    requests: Option<&[i64]>,
+    g: &Groups,
+    ratio: f64,
+    metrics: &mut Vec<(usize, i64)>,
+    d: &mut String,
+) {
+    if ratio < 1.0 {
+        for &i in &g.missing {
+            let v = match (requests, c.utilization) {
+                (Some(req), Some(t)) => req[i] * (t.max(100) as i64) / 100,
+                _ => c.target_milli,
+            };
+            metrics.push((i, v));
+        }
+        let _ = write!(
+            d,
+            "; scale-down: {} missing pod(s) assumed at {}",
+            g.missing.len(),
+            if c.utilization.is_some() { "max(100%, target) of their request" } else { "the target" }
+        );
+    } else if ratio > 1.0 {
+        for &i in &g.missing {
+            metrics.push((i, 0));
+        }
+        let _ = write!(d, "; scale-up: {} missing pod(s) assumed at 0", g.missing.len());
+    }
+}
+
+/// The unready pods' rebalance, on a scale-up only: they count as using 0.
+fn rebalance_unready_pods(g: &Groups, metrics: &mut Vec<(usize, i64)>, d: &mut String) {
+    for &i in &g.unready {
+        metrics.push((i, 0));
+    }
+    let _ = write!(d, "; scale-up: {} unready pod(s) assumed at 0", g.unready.len());
+}
+
+/// The replicas after the rebalance, from the ratio before (`ratio`) and after (`new_ratio`)
+/// over `n` samples: `current` when the new ratio is within tolerance (then also `true`), flips
+/// the direction, or gives a count that moves against it; else ceil(new_ratio × n).
+fn rebalanced_replicas(
+    ratio: f64,
+    new_ratio: f64,
+    n: usize,
+    current: i64,
+    tol: Tolerances,
+    band: &str,
+    d: &mut String,
+) -> (i64, bool) {
     if tol.is_within(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
-        if tol.is_within(new_ratio) {
+        let within = tol.is_within(new_ratio);
+        if within {
             let _ = write!(d, " within tolerance {band}");
-            r.within_tolerance = true;
         } else {
             let _ = write!(d, " flips the direction");
         }
-        let _ = write!(d, " → keep {}", input.current);
-        r.proposal = Ok(input.current);
-        r.detail = d;
-        return r;
+        let _ = write!(d, " → keep {current}");
+        return (current, within);
     }
-    let p = ceil_i32(new_ratio * metrics.len() as f64);
-    if (new_ratio < 1.0 && p > input.current) || (new_ratio > 1.0 && p < input.current) {
-        let _ = write!(
-            d,
-            " → ceil({new_ratio:.4} × {}) = {p} moves against the ratio → keep {}",
-            metrics.len(),
-            input.current
-        );
-        r.proposal = Ok(input.current);
+    let p = ceil_i32(new_ratio * n as f64);
+    if (new_ratio < 1.0 && p > current) || (new_ratio > 1.0 && p < current) {
+        let _ = write!(d, " → ceil({new_ratio:.4} × {n}) = {p} moves against the ratio → keep {current}");
+        (current, false)
     } else {
-        let _ = write!(d, " → ceil({new_ratio:.4} × {} pods) = {p}", metrics.len());
-        r.proposal = Ok(p);
+        let _ = write!(d, " → ceil({new_ratio:.4} × {n} pods) = {p}");
+        (p, false)
     }
-    r.detail = d;
-    r
 }
 
 fn ready_pods(pods: &[PodState]) -> i64 {
@@ -778,6 +825,8 @@ fn change_in_period(events: &[ScaleEvent], now: Micros, period_s: i32) -> i64 {
     events.iter().filter(|e| e.time > cutoff).map(|e| e.change).sum()
 }
 
+/// `normalizeDesiredReplicasWithBehaviors`: the stabilised recommendation, then the rate limits
+/// of the direction it moves (`convertDesiredReplicasWithBehaviorRate`) and the bounds.
 fn normalize_with_behavior(
     spec: &HpaSpec,
     ctl: &ControllerSettings,
@@ -792,8 +841,34 @@ fn normalize_with_behavior(
     let w_up = up.stabilization_window_seconds.unwrap_or(0) as i64 * SEC;
     // maybeInitScaleDownStabilizationWindow.
     let w_down = down.stabilization_window_seconds.map_or(ctl.downscale_stabilization, |w| w as i64 * SEC);
-    let (up_cut, down_cut) = (now - w_up, now - w_down);
     let recs = state.recommendations.get_or_insert_with(Vec::new);
+    let stabilized = stabilize_recommendation_with_behaviors(recs, o, now, current, desired, w_up, w_down);
+    let min = spec.min() as i64;
+    let max = spec.max_replicas as i64;
+    if stabilized > current {
+        scale_up_with_behavior_rate(&up, state, o, now, current, stabilized, max)
+    } else if stabilized < current {
+        scale_down_with_behavior_rate(&down, state, o, now, current, stabilized, min)
+    } else {
+        o.limited = Some(stabilized);
+        o.steps.push(format!("no change after stabilization: {stabilized}"));
+        (stabilized, None)
+    }
+}
+
+/// `stabilizeRecommendationWithBehaviors`: `current` clamped between the lowest recommendation
+/// of the scaleUp window `w_up` and the highest of the scaleDown window `w_down` (`desired`
+/// included), then `desired` stored in the slot of an entry older than both windows, or added.
+fn stabilize_recommendation_with_behaviors(
+    recs: &mut Vec<Recommendation>,
+    o: &mut Outcome,
+    now: Micros,
+    current: i64,
+    desired: i64,
+    w_up: Micros,
+    w_down: Micros,
+) -> i64 {
+    let (up_cut, down_cut) = (now - w_up, now - w_down);
     let (mut up_rec, mut down_rec) = (desired, desired);
     let mut old = None;
     for (i, r) in recs.iter().enumerate() {
@@ -832,96 +907,134 @@ fn normalize_with_behavior(
         secs(w_up),
         secs(w_down)
     ));
-    let min = spec.min() as i64;
-    let max = spec.max_replicas as i64;
-    let policies_text = |r: &ScalingRules| {
-        r.policies
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .map(|p| format!("{:?} {} per {}s", p.kind, p.value, p.period_seconds))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    if stabilized > current {
-        let select = up.select_policy.unwrap_or(SelectPolicy::Max);
-        let mut limit = if select == SelectPolicy::Min { i64::from(i32::MAX) } else { i64::from(i32::MIN) };
-        let mut parts = Vec::new();
-        if select == SelectPolicy::Disabled {
-            limit = current;
-        } else {
-            for p in up.policies.as_deref().unwrap_or(&[]) {
-                let added = change_in_period(&state.scale_up_events, now, p.period_seconds);
-                let deleted = change_in_period(&state.scale_down_events, now, p.period_seconds);
-                let start = current - added + deleted;
-                let proposed = match p.kind {
-                    ScalingPolicyType::Pods => start + p.value as i64,
-                    ScalingPolicyType::Percent => ceil_i32(start as f64 * (1.0 + p.value as f64 / 100.0)),
-                };
-                parts.push(format!(
-                    "{:?} {}/{}s from {start} → {proposed}",
-                    p.kind, p.value, p.period_seconds
-                ));
-                limit = if select == SelectPolicy::Min { limit.min(proposed) } else { limit.max(proposed) };
-            }
-        }
-        if limit < current {
-            limit = current;
-        }
-        let (max_allowed, cond) =
-            if max > limit { (limit, "ScaleUpLimit") } else { (max, "TooManyReplicas") };
-        let (out, reason) =
-            if stabilized > max_allowed { (max_allowed, Some(cond)) } else { (stabilized, None) };
-        o.limited = Some(out);
-        o.steps.push(format!(
-            "scaleUp rate limit (selectPolicy {select:?}; {}): [{}] → limit {limit}, maxAllowed {max_allowed} → {out}{}",
-            policies_text(&up),
-            parts.join("; "),
-            reason.map_or(String::new(), |r| format!(" ({r})"))
-        ));
-        (out, reason)
-    } else if stabilized < current {
-        let select = down.select_policy.unwrap_or(SelectPolicy::Max);
-        let mut limit = if select == SelectPolicy::Min { i64::from(i32::MIN) } else { i64::from(i32::MAX) };
-        let mut parts = Vec::new();
-        if select == SelectPolicy::Disabled {
-            limit = current;
-        } else {
-            for p in down.policies.as_deref().unwrap_or(&[]) {
-                let added = change_in_period(&state.scale_up_events, now, p.period_seconds);
-                let deleted = change_in_period(&state.scale_down_events, now, p.period_seconds);
-                let start = current - added + deleted;
-                let proposed = match p.kind {
-                    ScalingPolicyType::Pods => start - p.value as i64,
-                    ScalingPolicyType::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
-                };
-                parts.push(format!(
-                    "{:?} {}/{}s from {start} → {proposed}",
-                    p.kind, p.value, p.period_seconds
-                ));
-                limit = if select == SelectPolicy::Min { limit.max(proposed) } else { limit.min(proposed) };
-            }
-        }
-        if limit > current {
-            limit = current;
-        }
-        let (min_allowed, cond) =
-            if min < limit { (limit, "ScaleDownLimit") } else { (min, "TooFewReplicas") };
-        let (out, reason) =
-            if stabilized < min_allowed { (min_allowed, Some(cond)) } else { (stabilized, None) };
-        o.limited = Some(out);
-        o.steps.push(format!(
-            "scaleDown rate limit (selectPolicy {select:?}; {}): [{}] → limit {limit}, minAllowed {min_allowed} → {out}{}",
-            policies_text(&down),
-            parts.join("; "),
-            reason.map_or(String::new(), |r| format!(" ({r})"))
-        ));
-        (out, reason)
-    } else {
-        o.limited = Some(stabilized);
-        o.steps.push(format!("no change after stabilization: {stabilized}"));
-        (stabilized, None)
+    stabilized
+}
+
+/// A rules' policies as the explanation lists them: `Pods 4 per 15s, Percent 100 per 15s`.
+fn policies_text(r: &ScalingRules) -> String {
+    r.policies
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .map(|p| format!("{:?} {} per {}s", p.kind, p.value, p.period_seconds))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The scale-up half of `convertDesiredReplicasWithBehaviorRate`: `stabilized` capped by the
+/// scale-up limit (never below `current`) and by `max`.
+fn scale_up_with_behavior_rate(
+    up: &ScalingRules,
+    state: &ControllerState,
+    o: &mut Outcome,
+    now: Micros,
+    current: i64,
+    stabilized: i64,
+    max: i64,
+) -> (i64, Option<&'static str>) {
+    let select = up.select_policy.unwrap_or(SelectPolicy::Max);
+    let (mut limit, parts) = calculate_scale_up_limit_with_scaling_rules(up, select, state, now, current);
+    if limit < current {
+        limit = current;
     }
+    let (max_allowed, cond) = if max > limit { (limit, "ScaleUpLimit") } else { (max, "TooManyReplicas") };
+    let (out, reason) = if stabilized > max_allowed { (max_allowed, Some(cond)) } else { (stabilized, None) };
+    o.limited = Some(out);
+    o.steps.push(format!(
+        "scaleUp rate limit (selectPolicy {select:?}; {}): [{}] → limit {limit}, maxAllowed {max_allowed} → {out}{}",
+        policies_text(up),
+        parts.join("; "),
+        reason.map_or(String::new(), |r| format!(" ({r})"))
+    ));
+    (out, reason)
+}
+
+/// `calculateScaleUpLimitWithScalingRules`: over the policies, the highest (`Max`) or lowest
+/// (`Min`) of each period's start replicas plus its allowance; `current` when `Disabled`. With
+/// each policy's arithmetic, for the explanation.
+fn calculate_scale_up_limit_with_scaling_rules(
+    up: &ScalingRules,
+    select: SelectPolicy,
+    state: &ControllerState,
+    now: Micros,
+    current: i64,
+) -> (i64, Vec<String>) {
+    let mut limit = if select == SelectPolicy::Min { i64::from(i32::MAX) } else { i64::from(i32::MIN) };
+    let mut parts = Vec::new();
+    if select == SelectPolicy::Disabled {
+        limit = current;
+    } else {
+        for p in up.policies.as_deref().unwrap_or(&[]) {
+            let added = change_in_period(&state.scale_up_events, now, p.period_seconds);
+            let deleted = change_in_period(&state.scale_down_events, now, p.period_seconds);
+            let start = current - added + deleted;
+            let proposed = match p.kind {
+                ScalingPolicyType::Pods => start + p.value as i64,
+                ScalingPolicyType::Percent => ceil_i32(start as f64 * (1.0 + p.value as f64 / 100.0)),
+            };
+            parts.push(format!("{:?} {}/{}s from {start} → {proposed}", p.kind, p.value, p.period_seconds));
+            limit = if select == SelectPolicy::Min { limit.min(proposed) } else { limit.max(proposed) };
+        }
+    }
+    (limit, parts)
+}
+
+/// The scale-down half of `convertDesiredReplicasWithBehaviorRate`: `stabilized` raised to the
+/// scale-down limit (never above `current`) and to `min`.
+fn scale_down_with_behavior_rate(
+    down: &ScalingRules,
+    state: &ControllerState,
+    o: &mut Outcome,
+    now: Micros,
+    current: i64,
+    stabilized: i64,
+    min: i64,
+) -> (i64, Option<&'static str>) {
+    let select = down.select_policy.unwrap_or(SelectPolicy::Max);
+    let (mut limit, parts) = calculate_scale_down_limit_with_behaviors(down, select, state, now, current);
+    if limit > current {
+        limit = current;
+    }
+    let (min_allowed, cond) = if min < limit { (limit, "ScaleDownLimit") } else { (min, "TooFewReplicas") };
+    let (out, reason) = if stabilized < min_allowed { (min_allowed, Some(cond)) } else { (stabilized, None) };
+    o.limited = Some(out);
+    o.steps.push(format!(
+        "scaleDown rate limit (selectPolicy {select:?}; {}): [{}] → limit {limit}, minAllowed {min_allowed} → {out}{}",
+        policies_text(down),
+        parts.join("; "),
+        reason.map_or(String::new(), |r| format!(" ({r})"))
+    ));
+    (out, reason)
+}
+
+/// `calculateScaleDownLimitWithBehaviors`: over the policies, the lowest (`Max`: the largest
+/// change) or highest (`Min`) of each period's start replicas minus its allowance; `current`
+/// when `Disabled`. With each policy's arithmetic, for the explanation.
+fn calculate_scale_down_limit_with_behaviors(
+    down: &ScalingRules,
+    select: SelectPolicy,
+    state: &ControllerState,
+    now: Micros,
+    current: i64,
+) -> (i64, Vec<String>) {
+    let mut limit = if select == SelectPolicy::Min { i64::from(i32::MIN) } else { i64::from(i32::MAX) };
+    let mut parts = Vec::new();
+    if select == SelectPolicy::Disabled {
+        limit = current;
+    } else {
+        for p in down.policies.as_deref().unwrap_or(&[]) {
+            let added = change_in_period(&state.scale_up_events, now, p.period_seconds);
+            let deleted = change_in_period(&state.scale_down_events, now, p.period_seconds);
+            let start = current - added + deleted;
+            let proposed = match p.kind {
+                ScalingPolicyType::Pods => start - p.value as i64,
+                ScalingPolicyType::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
+            };
+            parts.push(format!("{:?} {}/{}s from {start} → {proposed}", p.kind, p.value, p.period_seconds));
+            limit = if select == SelectPolicy::Min { limit.max(proposed) } else { limit.min(proposed) };
+        }
+    }
+    (limit, parts)
 }
 
 /// `storeScaleEvent` (behavior path only): mark events older than the longest policy period

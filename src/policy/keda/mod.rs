@@ -118,6 +118,136 @@ fn number(t: &Trigger, i: usize, key: &str, default: Option<f64>) -> Result<f64,
     }
 }
 
+/// The document is a `ScaledObject` of the `keda.sh` API group.
+fn check_kind(so: &ScaledObject) -> Result<(), KedaError> {
+    if so.kind != "ScaledObject" {
+        return Err(err("kind", format!("found `{}`, expected `ScaledObject`", so.kind)));
+    }
+    if !so.api_version.starts_with("keda.sh/") {
+        return Err(err("apiVersion", format!("found `{}`, expected `keda.sh/v1alpha1`", so.api_version)));
+    }
+    Ok(())
+}
+
+/// Trigger `i` checked: its `metricType` first, then the scaler its `type` names.
+fn trigger(
+    t: &Trigger,
+    i: usize,
+    default_tz: chrono_tz::Tz,
+    metrics_map: &BTreeMap<String, String>,
+) -> Result<KedaTrigger, KedaError> {
+    let metric_type = match t.metric_type.as_deref() {
+        None | Some("AverageValue") => MetricType::AverageValue,
+        Some("Value") => MetricType::Value,
+        Some("Utilization") if t.kind == "cpu" => MetricType::AverageValue,
+        Some(other) => {
+            return Err(err(
+                format!("spec.triggers[{i}].metricType"),
+                format!("found `{other}`, expected `AverageValue` or `Value`"),
+            ));
+        }
+    };
+    match t.kind.as_str() {
+        "cpu" => cpu_trigger(t, i),
+        "prometheus" => prometheus_trigger(t, i, metric_type, metrics_map),
+        "cron" => cron_trigger(t, i, default_tz),
+        other => Err(err(
+            format!("spec.triggers[{i}].type"),
+            format!("found `{other}`, expected one of the simulated scalers `cpu`, `prometheus`, `cron`"),
+        )),
+    }
+}
+
+/// A `cpu` trigger: `value`, a whole percentage of the CPU request.
+fn cpu_trigger(t: &Trigger, i: usize) -> Result<KedaTrigger, KedaError> {
+    let v = number(t, i, "value", None)?;
+    if v < 1.0 || v.fract() != 0.0 {
+        return Err(err(
+            format!("spec.triggers[{i}].metadata.value"),
+            format!("found {v}, expected a whole percentage of the CPU request (e.g. \"60\")"),
+        ));
+    }
+    Ok(KedaTrigger::Cpu { utilization: v as u32 })
+}
+
+/// A `prometheus` trigger: its `query` mapped onto a simulated series (through `metrics_map`,
+/// else by reading the query), a positive `threshold` and an `activationThreshold`.
+fn prometheus_trigger(
+    t: &Trigger,
+    i: usize,
+    metric_type: MetricType,
+    metrics_map: &BTreeMap<String, String>,
+) -> Result<KedaTrigger, KedaError> {
+    let query = t.metadata.get("query").ok_or_else(|| {
+        err(format!("spec.triggers[{i}].metadata.query"), "missing, expected a PromQL query")
+    })?;
+    let series = match metrics_map.get(query.trim()) {
+        Some(name) => Series::supplied(name, query).ok_or_else(|| {
+            err(
+                format!("spec.triggers[{i}].metadata.query"),
+                format!(
+                    "metrics_map maps this query to `{name}`, expected one of the supplied metrics `requests_per_second`, `concurrency`"
+                ),
+            )
+        })?,
+        None => Series::from_query(query).map_err(|QueryError { .. }| {
+            err(format!("spec.triggers[{i}].metadata.query"), QueryError { query: query.clone() }.to_string())
+        })?,
+    };
+    let threshold = number(t, i, "threshold", None)?;
+    if threshold <= 0.0 {
+        return Err(err(
+            format!("spec.triggers[{i}].metadata.threshold"),
+            format!("found {threshold}, expected a positive number"),
+        ));
+    }
+    let activation_threshold = number(t, i, "activationThreshold", Some(0.0))?;
+    Ok(KedaTrigger::Prometheus {
+        series,
+        query: query.clone(),
+        server_address: t.metadata.get("serverAddress").cloned().unwrap_or_default(),
+        threshold,
+        activation_threshold,
+        metric_type,
+    })
+}
+
+/// A `cron` trigger: distinct `start` and `end` expressions in `timezone` (else `default_tz`)
+/// and a whole `desiredReplicas` of at least 1.
+fn cron_trigger(t: &Trigger, i: usize, default_tz: chrono_tz::Tz) -> Result<KedaTrigger, KedaError> {
+    let get = |k: &str| {
+        t.metadata.get(k).ok_or_else(|| {
+            err(format!("spec.triggers[{i}].metadata.{k}"), "missing, expected a cron expression")
+        })
+    };
+    let (start, end) = (get("start")?, get("end")?);
+    if start == end {
+        return Err(err(
+            format!("spec.triggers[{i}].metadata.end"),
+            "found the same expression as `start`, expected a different one (KEDA rejects it)",
+        ));
+    }
+    let tz = match t.metadata.get("timezone") {
+        Some(z) => z.parse::<chrono_tz::Tz>().map_err(|_| {
+            err(
+                format!("spec.triggers[{i}].metadata.timezone"),
+                format!("found `{z}`, expected an IANA time zone such as `Europe/London`"),
+            )
+        })?,
+        None => default_tz,
+    };
+    let desired = number(t, i, "desiredReplicas", None)?;
+    if desired < 1.0 || desired.fract() != 0.0 {
+        return Err(err(
+            format!("spec.triggers[{i}].metadata.desiredReplicas"),
+            format!("found {desired}, expected a whole number of at least 1"),
+        ));
+    }
+    let window = CronWindow::new(start, end, tz, desired as u32)
+        .map_err(|e: ScheduleError| err(format!("spec.triggers[{i}].metadata.start/end"), e.to_string()))?;
+    Ok(KedaTrigger::Cron { window: Box::new(window) })
+}
+
 impl KedaSpec {
     /// Checks a ScaledObject and applies KEDA's defaults. `default_tz` is used for cron
     /// triggers without a `timezone`.
@@ -133,15 +263,7 @@ impl KedaSpec {
         default_tz: chrono_tz::Tz,
         metrics_map: &BTreeMap<String, String>,
     ) -> Result<KedaSpec, KedaError> {
-        if so.kind != "ScaledObject" {
-            return Err(err("kind", format!("found `{}`, expected `ScaledObject`", so.kind)));
-        }
-        if !so.api_version.starts_with("keda.sh/") {
-            return Err(err(
-                "apiVersion",
-                format!("found `{}`, expected `keda.sh/v1alpha1`", so.api_version),
-            ));
-        }
+        check_kind(so)?;
         let s = &so.spec;
         let min = s.min_replica_count.unwrap_or(defaults::MIN_REPLICA_COUNT);
         let max = s.max_replica_count.unwrap_or(defaults::MAX_REPLICA_COUNT);
@@ -168,115 +290,7 @@ impl KedaSpec {
         }
         let mut triggers = Vec::new();
         for (i, t) in s.triggers.iter().enumerate() {
-            let metric_type = match t.metric_type.as_deref() {
-                None | Some("AverageValue") => MetricType::AverageValue,
-                Some("Value") => MetricType::Value,
-                Some("Utilization") if t.kind == "cpu" => MetricType::AverageValue,
-                Some(other) => {
-                    return Err(err(
-                        format!("spec.triggers[{i}].metricType"),
-                        format!("found `{other}`, expected `AverageValue` or `Value`"),
-                    ));
-                }
-            };
-            let trig = match t.kind.as_str() {
-                "cpu" => {
-                    let v = number(t, i, "value", None)?;
-                    if v < 1.0 || v.fract() != 0.0 {
-                        return Err(err(
-                            format!("spec.triggers[{i}].metadata.value"),
-                            format!(
-                                "found {v}, expected a whole percentage of the CPU request (e.g. \"60\")"
-                            ),
-                        ));
-                    }
-                    KedaTrigger::Cpu { utilization: v as u32 }
-                }
-                "prometheus" => {
-                    let query = t.metadata.get("query").ok_or_else(|| {
-                        err(format!("spec.triggers[{i}].metadata.query"), "missing, expected a PromQL query")
-                    })?;
-                    let series = match metrics_map.get(query.trim()) {
-                        Some(name) => Series::supplied(name, query).ok_or_else(|| {
-                            err(
-                                format!("spec.triggers[{i}].metadata.query"),
-                                format!(
-                                    "metrics_map maps this query to `{name}`, expected one of the supplied metrics `requests_per_second`, `concurrency`"
-                                ),
-                            )
-                        })?,
-                        None => Series::from_query(query).map_err(|QueryError { .. }| {
-                            err(
-                                format!("spec.triggers[{i}].metadata.query"),
-                                QueryError { query: query.clone() }.to_string(),
-                            )
-                        })?,
-                    };
-                    let threshold = number(t, i, "threshold", None)?;
-                    if threshold <= 0.0 {
-                        return Err(err(
-                            format!("spec.triggers[{i}].metadata.threshold"),
-                            format!("found {threshold}, expected a positive number"),
-                        ));
-                    }
-                    let activation_threshold = number(t, i, "activationThreshold", Some(0.0))?;
-                    KedaTrigger::Prometheus {
-                        series,
-                        query: query.clone(),
-                        server_address: t.metadata.get("serverAddress").cloned().unwrap_or_default(),
-                        threshold,
-                        activation_threshold,
-                        metric_type,
-                    }
-                }
-                "cron" => {
-                    let get = |k: &str| {
-                        t.metadata.get(k).ok_or_else(|| {
-                            err(
-                                format!("spec.triggers[{i}].metadata.{k}"),
-                                "missing, expected a cron expression",
-                            )
-                        })
-                    };
-                    let (start, end) = (get("start")?, get("end")?);
-                    if start == end {
-                        return Err(err(
-                            format!("spec.triggers[{i}].metadata.end"),
-                            "found the same expression as `start`, expected a different one (KEDA rejects it)",
-                        ));
-                    }
-                    let tz = match t.metadata.get("timezone") {
-                        Some(z) => z.parse::<chrono_tz::Tz>().map_err(|_| {
-                            err(
-                                format!("spec.triggers[{i}].metadata.timezone"),
-                                format!("found `{z}`, expected an IANA time zone such as `Europe/London`"),
-                            )
-                        })?,
-                        None => default_tz,
-                    };
-                    let desired = number(t, i, "desiredReplicas", None)?;
-                    if desired < 1.0 || desired.fract() != 0.0 {
-                        return Err(err(
-                            format!("spec.triggers[{i}].metadata.desiredReplicas"),
-                            format!("found {desired}, expected a whole number of at least 1"),
-                        ));
-                    }
-                    let window =
-                        CronWindow::new(start, end, tz, desired as u32).map_err(|e: ScheduleError| {
-                            err(format!("spec.triggers[{i}].metadata.start/end"), e.to_string())
-                        })?;
-                    KedaTrigger::Cron { window: Box::new(window) }
-                }
-                other => {
-                    return Err(err(
-                        format!("spec.triggers[{i}].type"),
-                        format!(
-                            "found `{other}`, expected one of the simulated scalers `cpu`, `prometheus`, `cron`"
-                        ),
-                    ));
-                }
-            };
-            triggers.push(trig);
+            triggers.push(trigger(t, i, default_tz, metrics_map)?);
         }
         let secs = |field: &str, v: u64| {
             crate::time::checked_whole_secs(v).ok_or_else(|| {

@@ -157,11 +157,7 @@ impl Knative {
     ) -> Explanation {
         use crate::time::to_secs_f64 as s;
         let ds = *before.spec();
-        // Shortest decimal form (targets like 0.7 × 1.5 print as 1.05, not 1.0499999999999998).
-        let n = |x: f64| {
-            let t = format!("{x:.6}");
-            t.trim_end_matches('0').trim_end_matches('.').to_string()
-        };
+        let n = shortest;
         let metric = self.spec.metric.name();
         let mut steps = vec![format!(
             "{metric} target {} per pod (total {}), {} ready pod(s), {} request(s) held by the activator",
@@ -175,64 +171,7 @@ impl Knative {
                 "no data in the {}s stable window: the decider's result is invalid, the last desired scale stands",
                 s(ds.stable_window)
             )),
-            Some(r) => {
-                steps.push(format!(
-                    "stable window {}s average {stable:.3} → ceil({stable:.3} / {}) = {} pods",
-                    s(ds.stable_window),
-                    n(ds.target),
-                    r.dspc
-                ));
-                steps.push(format!(
-                    "panic window {}s average {panic:.3} → ceil({panic:.3} / {}) = {} pods",
-                    s(self.spec.panic_window()),
-                    n(ds.target),
-                    r.dppc
-                ));
-                steps.push(format!(
-                    "rate limits: at most ceil({} × {}) up, at least floor({} / {}) down → stable {}, panic {}",
-                    n(ds.max_scale_up_rate),
-                    seen.ready.max(1),
-                    seen.ready.max(1),
-                    n(ds.max_scale_down_rate),
-                    r.desired_stable,
-                    r.desired_panic
-                ));
-                steps.push(format!(
-                    "panic threshold {} × ready: {} / {} = {:.3} → {}{}",
-                    n(ds.panic_threshold),
-                    r.dppc,
-                    seen.ready.max(1),
-                    r.dppc as f64 / seen.ready.max(1) as f64,
-                    if r.panicking { "in panic mode" } else { "not in panic mode" },
-                    if before.panicking() && r.panicking {
-                        " (panic mode holds the highest scale since it began)"
-                    } else if before.panicking() {
-                        " (panic ended: a stable window without over-threshold ticks)"
-                    } else {
-                        ""
-                    }
-                ));
-                if r.before_delay != r.desired {
-                    steps.push(format!(
-                        "scale-down delay {}s holds the highest recent scale: {} instead of {}",
-                        s(ds.scale_down_delay),
-                        r.desired,
-                        r.before_delay
-                    ));
-                }
-                steps.push(format!("decider: desired {} ({})", r.desired, r.reason));
-                steps.push(match ds.target_burst_capacity {
-                    0.0 => "excess burst capacity: not used (targetBurstCapacity 0)".to_string(),
-                    t if t < 0.0 => "excess burst capacity: unlimited (targetBurstCapacity -1): activator always in path".to_string(),
-                    t => format!(
-                        "excess burst capacity floor({} ready × {} − {t} − {panic:.3}) = {} → {}",
-                        seen.ready,
-                        n(ds.total),
-                        r.excess_burst_capacity,
-                        if r.excess_burst_capacity < 0 { "activator in the path (proxy)" } else { "serve directly" }
-                    ),
-                });
-            }
+            Some(r) => self.decider_steps(&mut steps, seen, before, stable, panic, r),
         }
         steps.push(format!(
             "PodAutoscaler: want {}, applied {}{}; SKS {}",
@@ -262,8 +201,90 @@ impl Knative {
             })),
             "reconciler": {"want": rec.want, "applied": rec.applied, "proxy": rec.proxy, "reason": rec.reason},
         });
-        let case = self.ticks.as_ref().filter(|t| !t.is_empty()).map(|ticks| {
-            let c = &ds;
+        let case = self.replay_case(&ds);
+        Explanation { steps, detail, case }
+    }
+
+    /// The decider's arithmetic for a valid result `r`: the stable and panic windows, the rate
+    /// limits, panic mode, the scale-down delay, the decision and the excess burst capacity.
+    fn decider_steps(
+        &self,
+        steps: &mut Vec<String>,
+        seen: &Observation,
+        before: &Decider,
+        stable: f64,
+        panic: f64,
+        r: ScaleResult,
+    ) {
+        use crate::time::to_secs_f64 as s;
+        let ds = *before.spec();
+        let n = shortest;
+        steps.push(format!(
+            "stable window {}s average {stable:.3} → ceil({stable:.3} / {}) = {} pods",
+            s(ds.stable_window),
+            n(ds.target),
+            r.dspc
+        ));
+        steps.push(format!(
+            "panic window {}s average {panic:.3} → ceil({panic:.3} / {}) = {} pods",
+            s(self.spec.panic_window()),
+            n(ds.target),
+            r.dppc
+        ));
+        steps.push(format!(
+            "rate limits: at most ceil({} × {}) up, at least floor({} / {}) down → stable {}, panic {}",
+            n(ds.max_scale_up_rate),
+            seen.ready.max(1),
+            seen.ready.max(1),
+            n(ds.max_scale_down_rate),
+            r.desired_stable,
+            r.desired_panic
+        ));
+        steps.push(format!(
+            "panic threshold {} × ready: {} / {} = {:.3} → {}{}",
+            n(ds.panic_threshold),
+            r.dppc,
+            seen.ready.max(1),
+            r.dppc as f64 / seen.ready.max(1) as f64,
+            if r.panicking { "in panic mode" } else { "not in panic mode" },
+            if before.panicking() && r.panicking {
+                " (panic mode holds the highest scale since it began)"
+            } else if before.panicking() {
+                " (panic ended: a stable window without over-threshold ticks)"
+            } else {
+                ""
+            }
+        ));
+        if r.before_delay != r.desired {
+            steps.push(format!(
+                "scale-down delay {}s holds the highest recent scale: {} instead of {}",
+                s(ds.scale_down_delay),
+                r.desired,
+                r.before_delay
+            ));
+        }
+        steps.push(format!("decider: desired {} ({})", r.desired, r.reason));
+        steps.push(match ds.target_burst_capacity {
+            0.0 => "excess burst capacity: not used (targetBurstCapacity 0)".to_string(),
+            t if t < 0.0 => {
+                "excess burst capacity: unlimited (targetBurstCapacity -1): activator always in path"
+                    .to_string()
+            }
+            t => format!(
+                "excess burst capacity floor({} ready × {} − {t} − {panic:.3}) = {} → {}",
+                seen.ready,
+                n(ds.total),
+                r.excess_burst_capacity,
+                if r.excess_burst_capacity < 0 { "activator in the path (proxy)" } else { "serve directly" }
+            ),
+        });
+    }
+
+    /// The `explain kpa` case that replays this decision (the decider's configuration and every
+    /// tick's inputs so far), when the ticks were kept.
+    fn replay_case(&self, c: &DeciderSpec) -> Option<ExplainCase> {
+        use crate::time::to_secs_f64 as s;
+        self.ticks.as_ref().filter(|t| !t.is_empty()).map(|ticks| {
             let body = serde_json::json!({
                 "config": {
                     "target": c.target,
@@ -284,9 +305,15 @@ impl Knative {
                 })).collect::<Vec<_>>(),
             });
             ExplainCase { kind: "kpa", body }
-        });
-        Explanation { steps, detail, case }
+        })
     }
+}
+
+/// The shortest decimal form of `x` up to 6 decimals (targets like 0.7 × 1.5 print as 1.05, not
+/// 1.0499999999999998).
+fn shortest(x: f64) -> String {
+    let t = format!("{x:.6}");
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 impl Knative {

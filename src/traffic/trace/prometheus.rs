@@ -141,8 +141,47 @@ fn loc_text(l: Loc) -> String {
     }
 }
 
+/// The common time grid of some series: the first timestamp, the step (the smallest gap between
+/// timestamps) and the number of grid points.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    t0: i64,
+    step: i64,
+    n: usize,
+}
+
+impl Grid {
+    /// The index of the grid point at `ms` (on the grid).
+    fn index(&self, ms: i64) -> usize {
+        ((ms - self.t0) / self.step) as usize
+    }
+}
+
 /// Sums `series` on their common grid into a rate series.
 fn build_grid(series: &[Series], opts: GridOptions) -> Result<MetricTrace, TraceError> {
+    let grid = common_grid(series)?;
+    let Grid { t0, step, n } = grid;
+    let mut totals = vec![0.0f64; n];
+    let mut filled = 0u64;
+    for s in series {
+        add_series(s, grid, opts, &mut totals, &mut filled)?;
+    }
+    let step_s = step as f64 / 1000.0;
+    let rates = match opts.values {
+        Values::Rate => totals,
+        Values::Count => totals.into_iter().map(|c| c / step_s).collect(),
+    };
+    let starts = (0..n).map(|k| k as f64 * step_s).collect();
+    let grid_series = RateSeries { starts, rates, end: n as f64 * step_s };
+    if let Some((g, total)) = series_past_limit(&grid_series) {
+        return Err(past_limit_error(series, grid, g, total));
+    }
+    Ok(MetricTrace { series: grid_series, start_ms: t0 - step, step_ms: step, summed: series.len(), filled })
+}
+
+/// The grid every timestamp of `series` sits on: at least two distinct timestamps, each at
+/// `t0 + k·step`, and at most [`MAX_GRID_POINTS`] steps from the first to the last.
+fn common_grid(series: &[Series]) -> Result<Grid, TraceError> {
     let mut times: Vec<i64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.ms)).collect();
     times.sort_unstable();
     times.dedup();
@@ -190,120 +229,125 @@ fn build_grid(series: &[Series], opts: GridOptions) -> Result<MetricTrace, Trace
             ),
         });
     }
-    let n = n as usize;
-    let mut totals = vec![0.0f64; n];
-    let mut filled = 0u64;
-    let grid = |ms: i64| ((ms - t0) / step) as usize;
-    for s in series {
-        let present = |p: &&Point| p.val != Val::Empty;
-        let (Some(a), Some(b)) =
-            (s.points.iter().position(|p| present(&p)), s.points.iter().rposition(|p| present(&p)))
-        else {
-            continue;
-        };
-        let mut held = 0.0;
-        let mut expect = grid(s.points[a].ms);
-        for j in a..=b {
-            let p = &s.points[j];
-            let g = grid(p.ms);
-            if g > expect {
+    Ok(Grid { t0, step, n: n as usize })
+}
+
+/// Adds one series to `totals`, from its first to its last present point: its values, and its
+/// missing points (absent, `NaN` or empty) as `opts.missing` says, counted in `filled`.
+fn add_series(
+    s: &Series,
+    grid: Grid,
+    opts: GridOptions,
+    totals: &mut [f64],
+    filled: &mut u64,
+) -> Result<(), TraceError> {
+    let present = |p: &&Point| p.val != Val::Empty;
+    let (Some(a), Some(b)) =
+        (s.points.iter().position(|p| present(&p)), s.points.iter().rposition(|p| present(&p)))
+    else {
+        return Ok(());
+    };
+    let mut held = 0.0;
+    let mut expect = grid.index(s.points[a].ms);
+    for j in a..=b {
+        let p = &s.points[j];
+        let g = grid.index(p.ms);
+        if g > expect {
+            match opts.missing {
+                Missing::Error => return Err(gap_error(s, j, grid, expect)),
+                Missing::Zero => {}
+                Missing::Hold => {
+                    for t in &mut totals[expect..g] {
+                        *t += held;
+                    }
+                }
+            }
+            *filled += (g - expect) as u64;
+        }
+        match p.val {
+            Val::Num(v) => {
+                if !(v.is_finite() && v >= 0.0) {
+                    return Err(bad_value_error(s, p, v, opts.values));
+                }
+                totals[g] += v;
+                held = v;
+            }
+            Val::Nan | Val::Empty => {
                 match opts.missing {
                     Missing::Error => {
-                        let prev = &s.points[j - 1];
-                        let missing_at = t0 + expect as i64 * step;
-                        let message = match p.loc {
-                            Loc::Json { .. } => format!(
-                                "series {} has no point at {} (between {} and {}); expected one every {}; {MISSING_HINT}",
-                                s.name,
-                                format_ms(missing_at),
-                                loc_text(prev.loc),
-                                loc_text(p.loc),
-                                format_step(step)
-                            ),
-                            Loc::Csv { .. } => format!(
-                                "no row at {} (between {} and this line); expected one every {}; {MISSING_HINT}",
-                                format_ms(missing_at),
-                                loc_text(prev.loc),
-                                format_step(step)
-                            ),
-                        };
-                        let line = match p.loc {
-                            Loc::Csv { line } => line,
-                            Loc::Json { .. } => 0,
-                        };
-                        return Err(TraceError { line, column: None, message });
+                        let found = if p.val == Val::Nan { "NaN" } else { "an empty value" };
+                        return Err(at(s, p, format!("found {found}, expected a number; {MISSING_HINT}")));
                     }
                     Missing::Zero => {}
-                    Missing::Hold => {
-                        for t in &mut totals[expect..g] {
-                            *t += held;
-                        }
-                    }
+                    Missing::Hold => totals[g] += held,
                 }
-                filled += (g - expect) as u64;
+                *filled += 1;
             }
-            match p.val {
-                Val::Num(v) => {
-                    if !(v.is_finite() && v >= 0.0) {
-                        let shown = if v == f64::INFINITY {
-                            "+Inf".to_string()
-                        } else if v == f64::NEG_INFINITY {
-                            "-Inf".to_string()
-                        } else {
-                            v.to_string()
-                        };
-                        let what = match opts.values {
-                            Values::Rate => "a non-negative rate per second",
-                            Values::Count => "a non-negative count per step",
-                        };
-                        return Err(at(s, p, format!("found {shown}, expected {what}")));
-                    }
-                    totals[g] += v;
-                    held = v;
-                }
-                Val::Nan | Val::Empty => {
-                    match opts.missing {
-                        Missing::Error => {
-                            let found = if p.val == Val::Nan { "NaN" } else { "an empty value" };
-                            return Err(at(
-                                s,
-                                p,
-                                format!("found {found}, expected a number; {MISSING_HINT}"),
-                            ));
-                        }
-                        Missing::Zero => {}
-                        Missing::Hold => totals[g] += held,
-                    }
-                    filled += 1;
-                }
-            }
-            expect = g + 1;
         }
+        expect = g + 1;
     }
-    let step_s = step as f64 / 1000.0;
-    let rates = match opts.values {
-        Values::Rate => totals,
-        Values::Count => totals.into_iter().map(|c| c / step_s).collect(),
+    Ok(())
+}
+
+/// The error for a series with no point at grid index `expect`, the gap before its point `j`.
+fn gap_error(s: &Series, j: usize, grid: Grid, expect: usize) -> TraceError {
+    let (p, prev) = (&s.points[j], &s.points[j - 1]);
+    let missing_at = grid.t0 + expect as i64 * grid.step;
+    let message = match p.loc {
+        Loc::Json { .. } => format!(
+            "series {} has no point at {} (between {} and {}); expected one every {}; {MISSING_HINT}",
+            s.name,
+            format_ms(missing_at),
+            loc_text(prev.loc),
+            loc_text(p.loc),
+            format_step(grid.step)
+        ),
+        Loc::Csv { .. } => format!(
+            "no row at {} (between {} and this line); expected one every {}; {MISSING_HINT}",
+            format_ms(missing_at),
+            loc_text(prev.loc),
+            format_step(grid.step)
+        ),
     };
-    let starts = (0..n).map(|k| k as f64 * step_s).collect();
-    let grid_series = RateSeries { starts, rates, end: n as f64 * step_s };
-    if let Some((g, total)) = series_past_limit(&grid_series) {
-        // Name the largest value read at that step (a held value has no point of its own).
-        let ms = t0 + g as i64 * step;
-        let biggest = series
-            .iter()
-            .filter_map(|s| s.points.iter().find(|p| p.ms == ms).map(|p| (s, p)))
-            .filter_map(|(s, p)| match p.val {
-                Val::Num(v) => Some((s, p, v)),
-                _ => None,
-            })
-            .max_by(|a, b| a.2.total_cmp(&b.2));
-        return Err(match biggest {
-            Some((s, p, v)) => at(s, p, series_limit_message(&crate::time::fmt_big(v), total)),
-            None => whole(series_limit_message(&format!("the held values at {}", format_ms(ms)), total)),
-        });
+    let line = match p.loc {
+        Loc::Csv { line } => line,
+        Loc::Json { .. } => 0,
+    };
+    TraceError { line, column: None, message }
+}
+
+/// The error for a value `v` at `p` that is not a finite non-negative number.
+fn bad_value_error(s: &Series, p: &Point, v: f64, values: Values) -> TraceError {
+    let shown = if v == f64::INFINITY {
+        "+Inf".to_string()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".to_string()
+    } else {
+        v.to_string()
+    };
+    let what = match values {
+        Values::Rate => "a non-negative rate per second",
+        Values::Count => "a non-negative count per step",
+    };
+    at(s, p, format!("found {shown}, expected {what}"))
+}
+
+/// The error for a sum past the series limit at grid index `g`: it names the largest value read
+/// at that step (a held value has no point of its own).
+fn past_limit_error(series: &[Series], grid: Grid, g: usize, total: f64) -> TraceError {
+    let ms = grid.t0 + g as i64 * grid.step;
+    let biggest = series
+        .iter()
+        .filter_map(|s| s.points.iter().find(|p| p.ms == ms).map(|p| (s, p)))
+        .filter_map(|(s, p)| match p.val {
+            Val::Num(v) => Some((s, p, v)),
+            _ => None,
+        })
+        .max_by(|a, b| a.2.total_cmp(&b.2));
+    match biggest {
+        Some((s, p, v)) => at(s, p, series_limit_message(&crate::time::fmt_big(v), total)),
+        None => whole(series_limit_message(&format!("the held values at {}", format_ms(ms)), total)),
     }
-    Ok(MetricTrace { series: grid_series, start_ms: t0 - step, step_ms: step, summed: series.len(), filled })
 }
 
 // ---- Prometheus --------------------------------------------------------------------------
@@ -377,6 +421,9 @@ fn whole(msg: String) -> TraceError {
     TraceError { line: 0, column: None, message: msg }
 }
 
+/// The shape of a `/api/v1/query_range` response, for messages.
+const QUERY_RANGE_SHAPE: &str = r#"{"status":"success","data":{"resultType":"matrix","result":[…]}}"#;
+
 /// Parses the JSON of `/api/v1/query_range`, keeping the series whose labels include every
 /// pair of `select` (all series when it is empty), summed.
 pub fn parse_prometheus(
@@ -403,11 +450,10 @@ pub fn parse_prometheus(
         (_, Some(d), _) => d.result_type.clone(),
         (None, None, Some(t)) => t.clone(),
         _ => {
-            return Err(whole(
+            return Err(whole(format!(
                 "found JSON without `data.resultType`, expected the response of /api/v1/query_range \
-                 ({\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[…]}})"
-                    .into(),
-            ));
+                 ({QUERY_RANGE_SHAPE})"
+            )));
         }
     };
     if result_type != "matrix" {
@@ -585,31 +631,7 @@ pub fn parse_grafana_csv(
             format!("no column `{time_column}` in the header; found {}", found()),
         ));
     };
-    let picked: Vec<usize> = if columns.is_empty() {
-        (0..headers.len()).filter(|&i| i != ti).collect()
-    } else {
-        let mut v = Vec::new();
-        for c in columns {
-            match headers.iter().position(|h| h == c) {
-                Some(i) if i != ti => v.push(i),
-                _ => {
-                    return Err(err(
-                        1 + offset,
-                        None,
-                        format!("no series column `{c}` in the header; found {}", found()),
-                    ));
-                }
-            }
-        }
-        v
-    };
-    if picked.is_empty() {
-        return Err(err(
-            1 + offset,
-            None,
-            format!("found only the time column `{time_column}`, expected one or more series columns"),
-        ));
-    }
+    let picked = pick_columns(&headers, ti, time_column, columns, offset)?;
     let mut series: Vec<Series> = picked
         .iter()
         .map(|&i| Series {
@@ -651,25 +673,7 @@ pub fn parse_grafana_csv(
         prev = Some((ms, line));
         for (s, &ci) in series.iter_mut().zip(&picked) {
             let v = &rec[ci];
-            let val = if v.is_empty() {
-                Val::Empty
-            } else if v.eq_ignore_ascii_case("nan") || v == "null" {
-                Val::Nan
-            } else {
-                match v.parse::<f64>() {
-                    Ok(x) if x.is_nan() => Val::Nan,
-                    Ok(x) => Val::Num(x),
-                    Err(_) => {
-                        return Err(err(
-                            line,
-                            Some((ci, &headers[ci])),
-                            format!(
-                                "found `{v}`, expected a number (download the CSV with \"Formatted data\" off, so values carry no units)"
-                            ),
-                        ));
-                    }
-                }
-            };
+            let val = csv_val(v, line, ci, &headers[ci])?;
             s.points.push(Point { ms, val, loc: Loc::Csv { line } });
         }
     }
@@ -677,6 +681,69 @@ pub fn parse_grafana_csv(
         return Err(err(1 + offset, None, "found a header but no data rows, expected at least two".into()));
     }
     build_grid(&series, opts)
+}
+
+/// The series columns to sum: the `columns` named, or every column but the time column `ti`;
+/// at least one.
+fn pick_columns(
+    headers: &[String],
+    ti: usize,
+    time_column: &str,
+    columns: &[String],
+    offset: u64,
+) -> Result<Vec<usize>, TraceError> {
+    let found = || quote_list(&headers.iter().map(String::as_str).collect::<Vec<_>>());
+    let picked: Vec<usize> = if columns.is_empty() {
+        (0..headers.len()).filter(|&i| i != ti).collect()
+    } else {
+        let mut v = Vec::new();
+        for c in columns {
+            match headers.iter().position(|h| h == c) {
+                Some(i) if i != ti => v.push(i),
+                _ => {
+                    return Err(err(
+                        1 + offset,
+                        None,
+                        format!("no series column `{c}` in the header; found {}", found()),
+                    ));
+                }
+            }
+        }
+        v
+    };
+    if picked.is_empty() {
+        return Err(err(
+            1 + offset,
+            None,
+            format!("found only the time column `{time_column}`, expected one or more series columns"),
+        ));
+    }
+    Ok(picked)
+}
+
+/// A Grafana value cell `v` (column `ci`, named `header`, at `line`): empty, `NaN`/`null`, or a
+/// number without units.
+fn csv_val(v: &str, line: u64, ci: usize, header: &str) -> Result<Val, TraceError> {
+    let val = if v.is_empty() {
+        Val::Empty
+    } else if v.eq_ignore_ascii_case("nan") || v == "null" {
+        Val::Nan
+    } else {
+        match v.parse::<f64>() {
+            Ok(x) if x.is_nan() => Val::Nan,
+            Ok(x) => Val::Num(x),
+            Err(_) => {
+                return Err(err(
+                    line,
+                    Some((ci, header)),
+                    format!(
+                        "found `{v}`, expected a number (download the CSV with \"Formatted data\" off, so values carry no units)"
+                    ),
+                ));
+            }
+        }
+    };
+    Ok(val)
 }
 
 #[cfg(test)]
@@ -781,6 +848,12 @@ mod tests {
         let text = prom(&[("\"pod\":\"a\"", &[(T, "1"), (T + 15.0, "1")])]);
         let e = parse_prometheus(&text, &sel, o).unwrap_err();
         assert_eq!(e.to_string(), "no series has pod=\"z\"; found 1 series: {pod=\"a\"}");
+        let e = parse_prometheus(r#"{"status":"success"}"#, &none, o).unwrap_err();
+        assert_eq!(
+            e.message,
+            "found JSON without `data.resultType`, expected the response of /api/v1/query_range \
+             ({\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[…]}})"
+        );
         // A saved `data` object is accepted too.
         let data = r#"{"resultType":"matrix","result":[{"metric":{},"values":[[10,"1"],[20,"3"]]}]}"#;
         let m = parse_prometheus(data, &none, o).unwrap();
