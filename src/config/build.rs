@@ -5,6 +5,7 @@
 use super::error::{KeyError, suggest};
 use super::files::Files;
 use super::raw::*;
+use super::shared::{parse_tz, positive};
 use super::source::KeyPath;
 use super::values::{Bytes, Dur};
 use crate::balancer::BalancerKind;
@@ -172,25 +173,6 @@ pub fn build_with_warnings(
     // The oracle plans from the rest of the scenario (its traffic, service and SLO).
     scenario.policies = build_policies(raw.policy, base_dir, files, &scenario, start_mode, warnings)?;
     Ok(scenario)
-}
-
-fn positive(path: KeyPath, d: Dur) -> R<Time> {
-    let t = d.time();
-    if t == 0 {
-        return err(path, "found a zero duration, expected a positive duration");
-    }
-    Ok(t)
-}
-
-/// Parses an IANA time-zone name, suggesting the closest when it is unknown.
-pub fn parse_tz(path: KeyPath, name: &str) -> R<Tz> {
-    name.parse::<Tz>().or_else(|_| {
-        let mut m = format!("unknown time zone \"{name}\", expected an IANA name such as \"Europe/Paris\"");
-        if let Some(s) = suggest(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())) {
-            m.push_str(&format!("; did you mean `{s}`?"));
-        }
-        err(path, m)
-    })
 }
 
 fn parse_local(s: &str) -> Option<NaiveDateTime> {

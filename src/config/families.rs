@@ -123,7 +123,7 @@ fn platform(path: &KeyPath, p: &RawPolicy) -> R<KedaSpec> {
             };
             let (start, end) = (get("start", &m.start)?, get("end", &m.end)?);
             let tz = match &m.timezone {
-                Some(z) => super::build::parse_tz(at.key("timezone"), z)?,
+                Some(z) => super::shared::parse_tz(at.key("timezone"), z)?,
                 None => chrono_tz::UTC,
             };
             let desired = m.desired_replicas.unwrap_or(max);

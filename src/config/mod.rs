@@ -20,8 +20,8 @@ pub mod keys;
 mod manifest_edit;
 pub mod overrides;
 pub mod raw;
+pub mod shared;
 pub mod source;
-pub mod traces;
 pub mod traffic;
 pub mod values;
 
