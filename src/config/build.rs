@@ -10,13 +10,12 @@ use super::source::KeyPath;
 use super::values::{Bytes, Dur};
 use crate::balancer::BalancerKind;
 use crate::dist::Dist;
-use crate::policy::{BasicSpec, CronWindow, MetricRule, PolicyKind, PolicySpec, Start};
+use crate::policy::{PolicySpec, Start};
 use crate::scenario::{CostModel, Scenario, Slo};
 use crate::service::{CpuModel, Curve, Demand, MemoryModel, ServiceModel};
 use crate::time::{Clock, SECOND, Time};
 use crate::traffic::MAX_SIZES;
 use chrono::NaiveDateTime;
-use chrono_tz::Tz;
 use std::path::Path;
 
 type R<T> = Result<T, KeyError>;
@@ -869,6 +868,8 @@ fn build_policy(
     })
 }
 
+/// Builds a policy whose keys are spelled as the build reads them: checks that its type takes
+/// them, then hands it to its family — manifests, `fixed`, `aws`, `oracle`, or the basic types.
 fn build_policy_as_written(
     path: &KeyPath,
     p: RawPolicy,
@@ -894,13 +895,7 @@ fn build_policy_as_written(
         return super::families::build(path, &p, base_dir, files, sim_tz);
     }
     if p.kind == PolicyType::Fixed {
-        let n = p
-            .replicas
-            .ok_or_else(|| KeyError::new(path.key("replicas"), "missing required key for type `fixed`"))?;
-        if n == 0 {
-            return err(path.key("replicas"), "found 0, expected at least 1 replica");
-        }
-        return Ok(PolicySpec::fixed(&p.name, n));
+        return build_fixed(path, &p);
     }
     if p.kind == PolicyType::Aws {
         return super::aws::build(path, p, sim_tz);
@@ -908,147 +903,18 @@ fn build_policy_as_written(
     if p.kind == PolicyType::Oracle {
         return build_oracle(path, &p, scenario);
     }
-    let interval = match p.interval {
-        Some(d) => positive(path.key("interval"), d)?,
-        None => 30 * SECOND,
-    };
-    let min = p.min.unwrap_or(1);
-    let mut metrics = Vec::new();
-    let mut rule =
-        |kind: MetricType, target: f64, window: Option<Dur>, tolerance: Option<f64>, at: &KeyPath| -> R<()> {
-            if !(target.is_finite() && target > 0.0) {
-                return err(at.key("target"), format!("found {target}, expected a positive target"));
-            }
-            let default_window = if kind == MetricType::Cpu { interval } else { 60 * SECOND };
-            let window = match window {
-                Some(d) => positive(at.key("window"), d)?,
-                None => default_window,
-            };
-            // The HPA's default tolerance, for every rule.
-            let tolerance = tolerance.unwrap_or(0.1);
-            if !(0.0..1.0).contains(&tolerance) {
-                return err(at.key("tolerance"), format!("found {tolerance}, expected a fraction in [0, 1)"));
-            }
-            metrics.push(match kind {
-                MetricType::Rps => MetricRule::Rps { target, tolerance, window },
-                MetricType::Concurrency => MetricRule::Concurrency { target, tolerance, window },
-                MetricType::Cpu => {
-                    if target < 1.0 {
-                        return err(
-                            at.key("target"),
-                            format!("found {target}, expected a percentage of the CPU request (60 for 60 %)"),
-                        );
-                    }
-                    MetricRule::Cpu { target: target / 100.0, tolerance, window }
-                }
-            });
-            Ok(())
-        };
-    match p.kind {
-        PolicyType::Rps | PolicyType::Cpu | PolicyType::Concurrency => {
-            let kind = match p.kind {
-                PolicyType::Rps => MetricType::Rps,
-                PolicyType::Cpu => MetricType::Cpu,
-                _ => MetricType::Concurrency,
-            };
-            let target = p.target.ok_or_else(|| {
-                KeyError::new(
-                    path.key("target"),
-                    format!("missing required key for type `{}`", p.kind.name()),
-                )
-            })?;
-            rule(kind, target, p.window, p.tolerance, path)?;
-        }
-        PolicyType::Autoscale => {
-            for (j, m) in p.metrics.iter().flatten().enumerate() {
-                let at = path.key("metrics").index(j);
-                rule(m.kind, m.target, m.window, m.tolerance, &at)?;
-            }
-            if metrics.is_empty() && p.windows.as_ref().is_none_or(Vec::is_empty) {
-                return err(
-                    path.key("metrics"),
-                    "type `autoscale` needs at least one entry in `metrics` or `windows`",
-                );
-            }
-        }
-        // Fixed returned above; manifest families are built by `families`.
-        PolicyType::Schedule
-        | PolicyType::Fixed
-        | PolicyType::Knative
-        | PolicyType::Hpa
-        | PolicyType::Keda
-        | PolicyType::Platform
-        | PolicyType::Aws
-        | PolicyType::Oracle => {}
+    super::basic::build(path, p, clock, duration, warnings)
+}
+
+/// `type = "fixed"`: `replicas`, at least 1.
+fn build_fixed(path: &KeyPath, p: &RawPolicy) -> R<PolicySpec> {
+    let n = p
+        .replicas
+        .ok_or_else(|| KeyError::new(path.key("replicas"), "missing required key for type `fixed`"))?;
+    if n == 0 {
+        return err(path.key("replicas"), "found 0, expected at least 1 replica");
     }
-    if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
-        return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");
-    }
-    let mut schedules = Vec::new();
-    for (j, w) in p.windows.iter().flatten().enumerate() {
-        let at = path.key("windows").index(j);
-        let window = build_window(&at, w, sim_tz)?;
-        check_fires(&at, &window, clock, duration, warnings)?;
-        schedules.push(window);
-    }
-    let max = match p.max {
-        Some(m) => m,
-        None if p.kind == PolicyType::Schedule => {
-            schedules.iter().map(|w| w.replicas).max().unwrap_or(1).max(min)
-        }
-        None => {
-            return err(path.key("max"), format!("missing required key for type `{}`", p.kind.name()));
-        }
-    };
-    if max == 0 {
-        return err(path.key("max"), "found 0, expected at least 1");
-    }
-    // With no replica nothing is in flight and no CPU is used: a policy that reads only those
-    // can never leave zero unless an activator holds requests (and counts them) meanwhile.
-    let reads_arrivals = metrics.iter().any(|m| matches!(m, MetricRule::Rps { .. }));
-    if min == 0 && p.activator.is_none() && !reads_arrivals && schedules.is_empty() {
-        return err(
-            path.key("min"),
-            "is 0 with no activator: at zero replicas no request is in flight and no CPU is used, so \
-             this policy could never scale up again (every request would fail as no_replica); set \
-             min to at least 1, or add `activator = { capacity = 100 }` to hold requests while it scales",
-        );
-    }
-    if min > max {
-        return err(path.key("min"), format!("min ({min}) is greater than max ({max})"));
-    }
-    let initial = p.initial.unwrap_or(min);
-    if initial < min || initial > max {
-        return err(
-            path.key("initial"),
-            format!("found {initial}, expected a value between min ({min}) and max ({max})"),
-        );
-    }
-    for (j, w) in schedules.iter().enumerate() {
-        if w.replicas > max {
-            return err(
-                path.key("windows").index(j).key("replicas"),
-                format!("found {}, more than the policy's max ({max})", w.replicas),
-            );
-        }
-    }
-    let spec = BasicSpec {
-        interval,
-        metrics,
-        schedules,
-        down_stabilization: p.scale_down_stabilization.map_or(0, Dur::time),
-        up_stabilization: p.scale_up_stabilization.map_or(0, Dur::time),
-    };
-    let activator = super::families::activator(path, &p)?;
-    Ok(PolicySpec {
-        name: p.name,
-        min,
-        max,
-        initial,
-        start: crate::policy::Start::Given,
-        kind: PolicyKind::Basic(spec),
-        activator,
-    })
+    Ok(PolicySpec::fixed(&p.name, n))
 }
 
 /// `type = "oracle"`: checks its keys and builds it against the rest of the scenario (the step
@@ -1075,60 +941,4 @@ fn build_oracle(path: &KeyPath, p: &RawPolicy, scenario: &Scenario) -> R<PolicyS
         },
         other => KeyError::new(path.key("capacity"), other.to_string()),
     })
-}
-
-/// A window whose start or end never fires is an error; one that does not fire during the
-/// simulation, a warning.
-fn check_fires(
-    path: &KeyPath,
-    w: &CronWindow,
-    clock: &Clock,
-    duration: Time,
-    warnings: &mut Vec<KeyError>,
-) -> R<()> {
-    let start = clock.start();
-    let end = clock.datetime(duration);
-    for (k, is_end, expr) in [("start", false, &w.start), ("end", true, &w.end)] {
-        match w.next_fire(is_end, &start) {
-            None => {
-                return err(
-                    path.key(k),
-                    format!("`{expr}` never fires (no date matches it), so the window would never {k}"),
-                );
-            }
-            Some(t) if t.with_timezone(&clock.tz()) > end => warnings.push(KeyError::new(
-                path.key(k),
-                format!(
-                    "`{expr}` does not fire during the simulation (first at {})",
-                    t.format("%Y-%m-%d %H:%M %Z")
-                ),
-            )),
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-fn build_window(path: &KeyPath, w: &RawWindow, sim_tz: Tz) -> R<CronWindow> {
-    let tz = match &w.timezone {
-        Some(t) => parse_tz(path.key("timezone"), t)?,
-        None => sim_tz,
-    };
-    for (k, expr) in [("start", &w.start), ("end", &w.end)] {
-        if let Err(e) = CronWindow::new(expr, expr, tz, w.replicas) {
-            return err(
-                path.key(k),
-                format!(
-                    "{e}; expected a cron expression such as \"0 9 * * 1-5\" (minute hour day month weekday)"
-                ),
-            );
-        }
-    }
-    if w.start.split_whitespace().eq(w.end.split_whitespace()) {
-        return err(path.key("end"), "is the same as `start`, so the window would never be open");
-    }
-    if w.replicas == 0 {
-        return err(path.key("replicas"), "found 0, expected at least 1 replica inside the window");
-    }
-    CronWindow::new(&w.start, &w.end, tz, w.replicas).map_err(|e| KeyError::new(path.clone(), e.to_string()))
 }

@@ -11,7 +11,9 @@
 // it is built once per failed load, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod activator;
 pub mod aws;
+mod basic;
 pub mod build;
 pub mod error;
 mod families;

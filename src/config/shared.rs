@@ -31,12 +31,12 @@ pub struct KeyDoc {
 
 /// Parses an IANA time-zone name, suggesting the closest when it is unknown.
 pub fn parse_tz(path: KeyPath, name: &str) -> Result<Tz, KeyError> {
-    name.parse::<Tz>().or_else(|_| {
+    name.parse::<Tz>().map_err(|_| {
         let mut m = format!("unknown time zone \"{name}\", expected an IANA name such as \"Europe/Paris\"");
         if let Some(s) = suggest(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())) {
             m.push_str(&format!("; did you mean `{s}`?"));
         }
-        Err(KeyError::new(path, m))
+        KeyError::new(path, m)
     })
 }
 
