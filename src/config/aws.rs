@@ -15,7 +15,7 @@ use crate::policy::aws::{
     StepScaling, TargetTracking, When,
 };
 use crate::policy::{PolicyKind, PolicySpec};
-use crate::time::SECOND;
+use crate::time::{SECOND, Time};
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 
@@ -50,6 +50,44 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
     // Application Auto Scaling's default cooldowns (ECS and most resources) without a warm-up;
     // EC2 target tracking has no cooldowns, only the warm-up.
     let default_cooldown = if warmup.is_some() { 0 } else { 300 * SECOND };
+    let tts = target_tracking(path, &p, default_cooldown)?;
+    let steps = step_scaling(path, &p)?;
+    let scheduled = scheduled_actions(path, &p, sim_tz)?;
+    if tts.is_empty() && steps.is_empty() && scheduled.is_empty() {
+        return err(
+            path.key("target_tracking"),
+            "type `aws` needs at least one entry in `target_tracking`, `step_scaling` or `scheduled_actions`",
+        );
+    }
+    let (min, max, desired) = capacity(path, &p)?;
+    let mut spec = AwsPolicySpec {
+        min,
+        max,
+        desired,
+        instance_warmup: warmup,
+        target_tracking: tts,
+        step_scaling: steps,
+        scheduled,
+        scheduled_delay: p.scheduled_delay.map_or(0, Dur::time),
+    };
+    if spec.scheduled_delay > 120 * SECOND {
+        return err(path.key("scheduled_delay"), "is more than 120s (AWS runs actions within 2 minutes)");
+    }
+    spec.check().map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
+    let (lo, hi, initial) = spec.bounds();
+    Ok(PolicySpec {
+        name: p.name,
+        min: lo,
+        max: hi,
+        initial,
+        start: crate::policy::Start::Given,
+        kind: PolicyKind::Aws(spec),
+        activator: None,
+    })
+}
+
+/// The `target_tracking` entries, checked; their cooldowns default to `default_cooldown`.
+fn target_tracking(path: &KeyPath, p: &RawPolicy, default_cooldown: Time) -> R<Vec<TargetTracking>> {
     let mut tts = Vec::new();
     for (j, t) in p.target_tracking.iter().flatten().enumerate() {
         let at = path.key("target_tracking").index(j);
@@ -83,6 +121,11 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             alarm,
         });
     }
+    Ok(tts)
+}
+
+/// The `step_scaling` entries, checked.
+fn step_scaling(path: &KeyPath, p: &RawPolicy) -> R<Vec<StepScaling>> {
     let mut steps = Vec::new();
     for (j, s) in p.step_scaling.iter().flatten().enumerate() {
         let at = path.key("step_scaling").index(j);
@@ -137,6 +180,11 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             min_adjustment_magnitude: s.min_adjustment_magnitude,
         });
     }
+    Ok(steps)
+}
+
+/// The `scheduled_actions` entries, checked; an action without `timezone` is read in `sim_tz`.
+fn scheduled_actions(path: &KeyPath, p: &RawPolicy, sim_tz: Tz) -> R<Vec<ScheduledAction>> {
     let mut scheduled = Vec::new();
     for (j, a) in p.scheduled_actions.iter().flatten().enumerate() {
         let at = path.key("scheduled_actions").index(j);
@@ -177,12 +225,12 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
         }
         scheduled.push(action);
     }
-    if tts.is_empty() && steps.is_empty() && scheduled.is_empty() {
-        return err(
-            path.key("target_tracking"),
-            "type `aws` needs at least one entry in `target_tracking`, `step_scaling` or `scheduled_actions`",
-        );
-    }
+    Ok(scheduled)
+}
+
+/// The group's capacity bounds `(min, max, desired)`: `max` required, `min` default 1,
+/// `desired` (from `initial`) default `min`, checked against each other.
+fn capacity(path: &KeyPath, p: &RawPolicy) -> R<(u32, u32, u32)> {
     let max = p.max.ok_or_else(|| KeyError::new(path.key("max"), "missing required key for type `aws`"))?;
     let min = p.min.unwrap_or(1);
     if max == 0 {
@@ -198,30 +246,7 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             format!("found {desired}, expected a value between min ({min}) and max ({max})"),
         );
     }
-    let mut spec = AwsPolicySpec {
-        min,
-        max,
-        desired,
-        instance_warmup: warmup,
-        target_tracking: tts,
-        step_scaling: steps,
-        scheduled,
-        scheduled_delay: p.scheduled_delay.map_or(0, Dur::time),
-    };
-    if spec.scheduled_delay > 120 * SECOND {
-        return err(path.key("scheduled_delay"), "is more than 120s (AWS runs actions within 2 minutes)");
-    }
-    spec.check().map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
-    let (lo, hi, initial) = spec.bounds();
-    Ok(PolicySpec {
-        name: p.name,
-        min: lo,
-        max: hi,
-        initial,
-        start: crate::policy::Start::Given,
-        kind: PolicyKind::Aws(spec),
-        activator: None,
-    })
+    Ok((min, max, desired))
 }
 
 /// How `type = "aws"` policies decide, with every point where scalesim models rather than
