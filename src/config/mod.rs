@@ -22,6 +22,7 @@ pub mod keys;
 mod manifest_edit;
 pub mod overrides;
 pub mod raw;
+pub mod service;
 pub mod shared;
 pub mod source;
 pub mod traffic;

@@ -1,7 +1,7 @@
 //! Helpers every layer of `config` may use — it imports only the other leaves (`error`,
 //! `source`, `values`), never a builder: the [`KeyDoc`] rows the key reference is made of (each
 //! family documents its own keys with them, and `keys` gathers the tables), IANA time-zone
-//! names, and the positive-duration check.
+//! names, and the positive-duration and positive-number checks.
 
 use super::error::{KeyError, suggest};
 use super::source::KeyPath;
@@ -47,4 +47,13 @@ pub fn positive(path: KeyPath, d: Dur) -> Result<Time, KeyError> {
         return Err(KeyError::new(path, "found a zero duration, expected a positive duration"));
     }
     Ok(t)
+}
+
+/// `v`, refusing a number that is not finite and above zero.
+pub fn pos(path: KeyPath, v: f64) -> Result<f64, KeyError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(KeyError::new(path, format!("found {v}, expected a positive number")))
+    }
 }
