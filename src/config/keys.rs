@@ -4,6 +4,10 @@
 //! [`reference_markdown`], and tests keep the tables, the parser and the document in step:
 //! every documented key parses when set to its example, and every key the parser accepts is
 //! documented. Regenerate the document with `UPDATE_DOCS=1 cargo test reference_doc`.
+//!
+//! The tables of `[traffic]` and of `type = "aws"` live with their builders
+//! ([`super::traffic::key_docs`], [`super::aws::key_docs`]); this file holds the rest and
+//! gathers them all, so no builder imports it (their rows are [`KeyDoc`]s, from `shared`).
 
 pub use super::shared::KeyDoc;
 
