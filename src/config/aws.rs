@@ -1,12 +1,13 @@
-//! `type = "aws"` policies in scenario files: the as-written serde types (unknown keys
-//! rejected), their conversion into a checked [`AwsPolicySpec`], and the documentation of
-//! every key. The shared files only hook these in ([`super::raw::RawPolicy`] holds the five
-//! top-level aws keys, [`super::build`] calls [`build`], [`super::keys`] appends
-//! [`key_docs`]).
+//! `type = "aws"` policies in scenario files: the conversion of their as-written keys
+//! ([`super::raw::aws`]) into a checked [`AwsPolicySpec`], and the documentation of every key.
+//! The shared files only hook these in ([`super::raw::RawPolicy`] holds the five top-level aws
+//! keys, the scenario's `build` calls [`build`], and the reference in `keys` appends
+//! [`key_docs`] and [`NOTES`]).
 
 use super::error::KeyError;
-use super::keys::KeyDoc;
 use super::raw::RawPolicy;
+use super::raw::aws::{RawAdjustmentType, RawAwsMetric, RawComparison};
+use super::shared::KeyDoc;
 use super::source::KeyPath;
 use super::values::Dur;
 use crate::policy::aws::{
@@ -14,133 +15,14 @@ use crate::policy::aws::{
     StepScaling, TargetTracking, When,
 };
 use crate::policy::{PolicyKind, PolicySpec};
-use crate::time::SECOND;
+use crate::time::{SECOND, Time};
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
-use serde::Deserialize;
 
 type R<T> = Result<T, KeyError>;
 
 fn err<T>(path: KeyPath, message: impl Into<String>) -> R<T> {
     Err(KeyError::new(path, message))
-}
-
-/// Metric names, as AWS spells the predefined ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum RawAwsMetric {
-    /// `ASGAverageCPUUtilization`, percent.
-    #[serde(rename = "ASGAverageCPUUtilization")]
-    Cpu,
-    /// `ALBRequestCountPerTarget`, requests per target per minute.
-    #[serde(rename = "ALBRequestCountPerTarget")]
-    Alb,
-    /// A custom metric: in-flight requests per target.
-    #[serde(rename = "ConcurrencyPerTarget")]
-    Concurrency,
-}
-
-/// Alarm comparisons, as CloudWatch spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum RawComparison {
-    /// `>=`.
-    GreaterThanOrEqualToThreshold,
-    /// `>`.
-    GreaterThanThreshold,
-    /// `<`.
-    LessThanThreshold,
-    /// `<=`.
-    LessThanOrEqualToThreshold,
-}
-
-/// Adjustment types, as AWS spells them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum RawAdjustmentType {
-    /// Add or remove instances.
-    ChangeInCapacity,
-    /// Set the capacity.
-    ExactCapacity,
-    /// Add or remove a percentage.
-    PercentChangeInCapacity,
-}
-
-/// One entry of `target_tracking = [...]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawTargetTracking {
-    /// Name in the decision log.
-    pub name: Option<String>,
-    /// The tracked metric.
-    pub metric: RawAwsMetric,
-    /// Target value.
-    pub target: f64,
-    /// `DisableScaleIn`.
-    pub disable_scale_in: Option<bool>,
-    /// `ScaleOutCooldown`.
-    pub scale_out_cooldown: Option<Dur>,
-    /// `ScaleInCooldown`.
-    pub scale_in_cooldown: Option<Dur>,
-    /// Datapoints of the scale-out alarm (modelled: 3).
-    pub scale_out_datapoints: Option<u32>,
-    /// Datapoints of the scale-in alarm (modelled: 15).
-    pub scale_in_datapoints: Option<u32>,
-    /// Scale-in alarm threshold / target (modelled: 0.9).
-    pub scale_in_ratio: Option<f64>,
-}
-
-/// One entry of `steps = [...]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStep {
-    /// `MetricIntervalLowerBound`, relative to the threshold.
-    pub lower: Option<f64>,
-    /// `MetricIntervalUpperBound`, relative to the threshold.
-    pub upper: Option<f64>,
-    /// `ScalingAdjustment`.
-    pub adjustment: f64,
-}
-
-/// One entry of `step_scaling = [...]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStepScaling {
-    /// Name in the decision log.
-    pub name: Option<String>,
-    /// The alarm's metric.
-    pub metric: RawAwsMetric,
-    /// The alarm's threshold.
-    pub threshold: f64,
-    /// The alarm's comparison.
-    pub comparison: RawComparison,
-    /// `EvaluationPeriods`.
-    pub evaluation_periods: Option<u32>,
-    /// `DatapointsToAlarm`.
-    pub datapoints_to_alarm: Option<u32>,
-    /// `AdjustmentType`.
-    pub adjustment_type: RawAdjustmentType,
-    /// `MinAdjustmentMagnitude`.
-    pub min_adjustment_magnitude: Option<u32>,
-    /// `StepAdjustments`.
-    pub steps: Vec<RawStep>,
-}
-
-/// One entry of `scheduled_actions = [...]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawScheduledAction {
-    /// Name in the decision log.
-    pub name: Option<String>,
-    /// `Recurrence`: 5-field cron.
-    pub cron: Option<String>,
-    /// `StartTime` of a one-off action: local date-time.
-    pub at: Option<String>,
-    /// `TimeZone`.
-    pub timezone: Option<String>,
-    /// `MinSize`.
-    pub min: Option<u32>,
-    /// `MaxSize`.
-    pub max: Option<u32>,
-    /// `DesiredCapacity`.
-    pub desired: Option<u32>,
 }
 
 fn metric(m: RawAwsMetric) -> AwsMetric {
@@ -168,6 +50,44 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
     // Application Auto Scaling's default cooldowns (ECS and most resources) without a warm-up;
     // EC2 target tracking has no cooldowns, only the warm-up.
     let default_cooldown = if warmup.is_some() { 0 } else { 300 * SECOND };
+    let tts = target_tracking(path, &p, default_cooldown)?;
+    let steps = step_scaling(path, &p)?;
+    let scheduled = scheduled_actions(path, &p, sim_tz)?;
+    if tts.is_empty() && steps.is_empty() && scheduled.is_empty() {
+        return err(
+            path.key("target_tracking"),
+            "type `aws` needs at least one entry in `target_tracking`, `step_scaling` or `scheduled_actions`",
+        );
+    }
+    let (min, max, desired) = capacity(path, &p)?;
+    let mut spec = AwsPolicySpec {
+        min,
+        max,
+        desired,
+        instance_warmup: warmup,
+        target_tracking: tts,
+        step_scaling: steps,
+        scheduled,
+        scheduled_delay: p.scheduled_delay.map_or(0, Dur::time),
+    };
+    if spec.scheduled_delay > 120 * SECOND {
+        return err(path.key("scheduled_delay"), "is more than 120s (AWS runs actions within 2 minutes)");
+    }
+    spec.check().map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
+    let (lo, hi, initial) = spec.bounds();
+    Ok(PolicySpec {
+        name: p.name,
+        min: lo,
+        max: hi,
+        initial,
+        start: crate::policy::Start::Given,
+        kind: PolicyKind::Aws(spec),
+        activator: None,
+    })
+}
+
+/// The `target_tracking` entries, checked; their cooldowns default to `default_cooldown`.
+fn target_tracking(path: &KeyPath, p: &RawPolicy, default_cooldown: Time) -> R<Vec<TargetTracking>> {
     let mut tts = Vec::new();
     for (j, t) in p.target_tracking.iter().flatten().enumerate() {
         let at = path.key("target_tracking").index(j);
@@ -201,6 +121,11 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             alarm,
         });
     }
+    Ok(tts)
+}
+
+/// The `step_scaling` entries, checked.
+fn step_scaling(path: &KeyPath, p: &RawPolicy) -> R<Vec<StepScaling>> {
     let mut steps = Vec::new();
     for (j, s) in p.step_scaling.iter().flatten().enumerate() {
         let at = path.key("step_scaling").index(j);
@@ -255,11 +180,16 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             min_adjustment_magnitude: s.min_adjustment_magnitude,
         });
     }
+    Ok(steps)
+}
+
+/// The `scheduled_actions` entries, checked; an action without `timezone` is read in `sim_tz`.
+fn scheduled_actions(path: &KeyPath, p: &RawPolicy, sim_tz: Tz) -> R<Vec<ScheduledAction>> {
     let mut scheduled = Vec::new();
     for (j, a) in p.scheduled_actions.iter().flatten().enumerate() {
         let at = path.key("scheduled_actions").index(j);
         let tz = match &a.timezone {
-            Some(t) => super::build::parse_tz(at.key("timezone"), t)?,
+            Some(t) => super::shared::parse_tz(at.key("timezone"), t)?,
             None => sim_tz,
         };
         let when = match (&a.cron, &a.at) {
@@ -295,12 +225,12 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
         }
         scheduled.push(action);
     }
-    if tts.is_empty() && steps.is_empty() && scheduled.is_empty() {
-        return err(
-            path.key("target_tracking"),
-            "type `aws` needs at least one entry in `target_tracking`, `step_scaling` or `scheduled_actions`",
-        );
-    }
+    Ok(scheduled)
+}
+
+/// The group's capacity bounds `(min, max, desired)`: `max` required, `min` default 1,
+/// `desired` (from `initial`) default `min`, checked against each other.
+fn capacity(path: &KeyPath, p: &RawPolicy) -> R<(u32, u32, u32)> {
     let max = p.max.ok_or_else(|| KeyError::new(path.key("max"), "missing required key for type `aws`"))?;
     let min = p.min.unwrap_or(1);
     if max == 0 {
@@ -316,30 +246,7 @@ pub fn build(path: &KeyPath, p: RawPolicy, sim_tz: Tz) -> R<PolicySpec> {
             format!("found {desired}, expected a value between min ({min}) and max ({max})"),
         );
     }
-    let mut spec = AwsPolicySpec {
-        min,
-        max,
-        desired,
-        instance_warmup: warmup,
-        target_tracking: tts,
-        step_scaling: steps,
-        scheduled,
-        scheduled_delay: p.scheduled_delay.map_or(0, Dur::time),
-    };
-    if spec.scheduled_delay > 120 * SECOND {
-        return err(path.key("scheduled_delay"), "is more than 120s (AWS runs actions within 2 minutes)");
-    }
-    spec.check().map_err(|e| KeyError::new(path.clone(), e.to_string()))?;
-    let (lo, hi, initial) = spec.bounds();
-    Ok(PolicySpec {
-        name: p.name,
-        min: lo,
-        max: hi,
-        initial,
-        start: crate::policy::Start::Given,
-        kind: PolicyKind::Aws(spec),
-        activator: None,
-    })
+    Ok((min, max, desired))
 }
 
 /// How `type = "aws"` policies decide, with every point where scalesim models rather than

@@ -1,21 +1,26 @@
 //! Checking a parsed scenario and turning it into a [`Scenario`]: defaults, cross-key rules
 //! (which keys go with which `type` or `distribution`, min ≤ initial ≤ max, unique names, …)
 //! and conversion into the library's types. Every failure names the key at fault.
+//!
+//! This is the top of the building layers: it checks `[simulation]` and `[cost]` itself and
+//! assembles the scenario from the family builders below it — `traffic`, `service`, and per
+//! policy (after the keys its type takes are checked here) `basic`, `families` (manifests and
+//! `platform`), `aws`, `fixed` and `oracle` (these two here). No builder imports this file.
 
-use super::error::{KeyError, suggest};
+use super::error::KeyError;
 use super::files::Files;
+use super::raw::traffic::TrafficConfig;
 use super::raw::*;
+use super::shared::{parse_tz, pos, positive};
 use super::source::KeyPath;
-use super::values::{Bytes, Dur};
-use crate::balancer::BalancerKind;
+use super::values::Dur;
 use crate::dist::Dist;
-use crate::policy::{BasicSpec, CronWindow, MetricRule, PolicyKind, PolicySpec, Start};
+use crate::policy::{PolicySpec, Start};
 use crate::scenario::{CostModel, Scenario, Slo};
-use crate::service::{CpuModel, Curve, Demand, MemoryModel, ServiceModel};
+use crate::service::ServiceModel;
 use crate::time::{Clock, SECOND, Time};
-use crate::traffic::MAX_SIZES;
+use crate::traffic::TrafficSpec;
 use chrono::NaiveDateTime;
-use chrono_tz::Tz;
 use std::path::Path;
 
 type R<T> = Result<T, KeyError>;
@@ -26,12 +31,6 @@ fn err<T>(path: KeyPath, message: impl Into<String>) -> R<T> {
 
 /// The longest simulation accepted (ten years): calendars and schedules are resolved over it.
 pub const MAX_DURATION: Time = 3660 * 86_400 * SECOND;
-
-/// The largest log-normal sigma accepted: above it the sampled mean needs more than ~10⁷ draws
-/// to come within 10 % of the declared mean. Above [`WARN_SIGMA`] a warning says so.
-pub const MAX_SIGMA: f64 = 4.0;
-/// Above this log-normal sigma, validation warns that the mean converges slowly.
-pub const WARN_SIGMA: f64 = 2.5;
 
 /// The longest scenario name, in characters (it names the output folder).
 pub const MAX_NAME_CHARS: usize = 200;
@@ -56,49 +55,12 @@ pub fn build_with_warnings(
     let sim = KeyPath::root().key("simulation");
     let s = raw.simulation;
     let name = s.name.unwrap_or_else(|| default_name.to_string());
-    if name.trim().is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
-        return err(sim.key("name"), format!("found \"{name}\", expected a non-empty name without slashes"));
-    }
-    // The name becomes a folder name (output/<name>) and a column value.
-    if name.chars().any(char::is_control) {
-        return err(
-            sim.key("name"),
-            format!("found {name:?}, expected a name without control characters (NUL, newline, …)"),
-        );
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return err(
-            sim.key("name"),
-            format!(
-                "is {} characters long, expected at most {MAX_NAME_CHARS} (it names the output folder)",
-                name.chars().count()
-            ),
-        );
-    }
+    check_name(sim.key("name"), &name)?;
     let duration = positive(sim.key("duration"), s.duration)?;
     if duration > MAX_DURATION {
         return err(sim.key("duration"), "is longer than the longest supported simulation (3660 days)");
     }
-    let tz = match &s.timezone {
-        Some(t) => parse_tz(sim.key("timezone"), t)?,
-        None => chrono_tz::UTC,
-    };
-    let start = match &s.start {
-        Some(v) => parse_start(sim.key("start"), v)?,
-        None => parse_local(DEFAULT_START).expect("valid default"),
-    };
-    if let chrono::LocalResult::None = chrono::TimeZone::from_local_datetime(&tz, &start) {
-        let moved = crate::time::resolve_local(tz, start);
-        warnings.push(KeyError::new(
-            sim.key("start"),
-            format!(
-                "{start} does not exist in {} (clocks jump forward there); the simulation starts at {}",
-                tz.name(),
-                moved.format("%Y-%m-%dT%H:%M:%S%:z")
-            ),
-        ));
-    }
-    let clock = Clock::new(start, tz, duration);
+    let clock = build_clock(&sim, s.timezone.as_deref(), s.start.as_ref(), duration, warnings)?;
     let record_interval = match s.record_interval {
         Some(d) => positive(sim.key("record_interval"), d)?,
         None => 60 * SECOND,
@@ -118,42 +80,10 @@ pub fn build_with_warnings(
         Some(raw) => build_slo(&sim.key("slo"), raw)?,
         None => None,
     };
-
-    let traffic = raw.traffic.into_spec(base_dir, files, &clock, duration).map_err(|e| {
-        let key = if e.key == "traffic" || e.key.starts_with("traffic.") || e.key.starts_with("traffic[") {
-            e.key.clone()
-        } else {
-            format!("traffic.{}", e.key)
-        };
-        KeyError::new(KeyPath::parse(&key), e.message)
-    })?;
-
-    if let Some(info) = traffic.trace_info()
-        && info.skipped > 0
-    {
-        warnings.push(KeyError::new(
-            KeyPath::parse("traffic.trace.skip_malformed"),
-            format!(
-                "skipped {} malformed line(s); the first: {}",
-                info.skipped,
-                info.first_skipped.as_deref().unwrap_or("?")
-            ),
-        ));
-    }
-    let (service, balancer) = build_service(raw.service, &traffic.size_columns(), &traffic.max_sizes())?;
-    for (k, d) in [("demand", service.demand.dist()), ("startup", Some(&service.startup))] {
-        if let Some(Dist::LogNormal { sigma, .. }) = d
-            && *sigma > WARN_SIGMA
-        {
-            warnings.push(KeyError::new(
-                KeyPath::root().key("service").key(k).key("sigma"),
-                format!(
-                    "sigma {sigma} is large: the sampled mean approaches the declared mean only over \
-                     millions of requests"
-                ),
-            ));
-        }
-    }
+    let traffic = build_traffic(raw.traffic, base_dir, files, &clock, duration, warnings)?;
+    let (service, balancer) =
+        super::service::build_service(raw.service, &traffic.size_columns(), &traffic.max_sizes())?;
+    warn_large_sigmas(&service, warnings);
     let cost = build_cost(raw.cost)?;
     let mut scenario = Scenario {
         name,
@@ -174,23 +104,111 @@ pub fn build_with_warnings(
     Ok(scenario)
 }
 
-fn positive(path: KeyPath, d: Dur) -> R<Time> {
-    let t = d.time();
-    if t == 0 {
-        return err(path, "found a zero duration, expected a positive duration");
+/// Checks the scenario's name: not empty, without slashes or control characters, and at most
+/// [`MAX_NAME_CHARS`] characters.
+fn check_name(path: KeyPath, name: &str) -> R<()> {
+    if name.trim().is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return err(path, format!("found \"{name}\", expected a non-empty name without slashes"));
     }
-    Ok(t)
+    // The name becomes a folder name (output/<name>) and a column value.
+    if name.chars().any(char::is_control) {
+        return err(
+            path,
+            format!("found {name:?}, expected a name without control characters (NUL, newline, …)"),
+        );
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return err(
+            path,
+            format!(
+                "is {} characters long, expected at most {MAX_NAME_CHARS} (it names the output folder)",
+                name.chars().count()
+            ),
+        );
+    }
+    Ok(())
 }
 
-/// Parses an IANA time-zone name, suggesting the closest when it is unknown.
-pub fn parse_tz(path: KeyPath, name: &str) -> R<Tz> {
-    name.parse::<Tz>().or_else(|_| {
-        let mut m = format!("unknown time zone \"{name}\", expected an IANA name such as \"Europe/Paris\"");
-        if let Some(s) = suggest(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())) {
-            m.push_str(&format!("; did you mean `{s}`?"));
+/// The simulation's clock from `simulation.timezone` (default UTC) and `simulation.start`
+/// (default [`DEFAULT_START`]); a start the clocks skip (a daylight-saving gap) is a warning.
+fn build_clock(
+    sim: &KeyPath,
+    timezone: Option<&str>,
+    start: Option<&toml::Value>,
+    duration: Time,
+    warnings: &mut Vec<KeyError>,
+) -> R<Clock> {
+    let tz = match timezone {
+        Some(t) => parse_tz(sim.key("timezone"), t)?,
+        None => chrono_tz::UTC,
+    };
+    let start = match start {
+        Some(v) => parse_start(sim.key("start"), v)?,
+        None => parse_local(DEFAULT_START).expect("valid default"),
+    };
+    if let chrono::LocalResult::None = chrono::TimeZone::from_local_datetime(&tz, &start) {
+        let moved = crate::time::resolve_local(tz, start);
+        warnings.push(KeyError::new(
+            sim.key("start"),
+            format!(
+                "{start} does not exist in {} (clocks jump forward there); the simulation starts at {}",
+                tz.name(),
+                moved.format("%Y-%m-%dT%H:%M:%S%:z")
+            ),
+        ));
+    }
+    Ok(Clock::new(start, tz, duration))
+}
+
+/// The `[traffic]` section built (its errors' keys made absolute), with a warning when a trace
+/// skipped malformed lines.
+fn build_traffic(
+    raw: TrafficConfig,
+    base_dir: &Path,
+    files: &Files,
+    clock: &Clock,
+    duration: Time,
+    warnings: &mut Vec<KeyError>,
+) -> R<TrafficSpec> {
+    let traffic = raw.into_spec(base_dir, files, clock, duration).map_err(|e| {
+        let key = if e.key == "traffic" || e.key.starts_with("traffic.") || e.key.starts_with("traffic[") {
+            e.key.clone()
+        } else {
+            format!("traffic.{}", e.key)
+        };
+        KeyError::new(KeyPath::parse(&key), e.message)
+    })?;
+
+    if let Some(info) = traffic.trace_info()
+        && info.skipped > 0
+    {
+        warnings.push(KeyError::new(
+            KeyPath::parse("traffic.trace.skip_malformed"),
+            format!(
+                "skipped {} malformed line(s); the first: {}",
+                info.skipped,
+                info.first_skipped.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    Ok(traffic)
+}
+
+/// Warns about a log-normal demand or startup whose sigma is above [`super::service::WARN_SIGMA`].
+fn warn_large_sigmas(service: &ServiceModel, warnings: &mut Vec<KeyError>) {
+    for (k, d) in [("demand", service.demand.dist()), ("startup", Some(&service.startup))] {
+        if let Some(Dist::LogNormal { sigma, .. }) = d
+            && *sigma > super::service::WARN_SIGMA
+        {
+            warnings.push(KeyError::new(
+                KeyPath::root().key("service").key(k).key("sigma"),
+                format!(
+                    "sigma {sigma} is large: the sampled mean approaches the declared mean only over \
+                     millions of requests"
+                ),
+            ));
         }
-        err(path, m)
-    })
+    }
 }
 
 fn parse_local(s: &str) -> Option<NaiveDateTime> {
@@ -257,361 +275,6 @@ fn build_slo(path: &KeyPath, raw: RawSlo) -> R<Option<Slo>> {
     Ok(Some(Slo { latency, error_rate }))
 }
 
-fn build_service(
-    raw: RawService,
-    sizes: &[String],
-    max_sizes: &[f64; MAX_SIZES],
-) -> R<(ServiceModel, BalancerKind)> {
-    let p = KeyPath::root().key("service");
-    if raw.workers == 0 {
-        return err(p.key("workers"), "found 0, expected at least 1 worker per replica");
-    }
-    let timeout = match raw.timeout {
-        Some(d) => Some(positive(p.key("timeout"), d)?),
-        None => None,
-    };
-    let grace = raw.termination_grace.map_or(30 * SECOND, Dur::time);
-    let balancer = match raw.load_balancer {
-        None | Some(RawBalancer::RoundRobin) => BalancerKind::RoundRobin,
-        Some(RawBalancer::Random) => BalancerKind::Random,
-        Some(RawBalancer::LeastOutstanding) => BalancerKind::LeastOutstanding,
-        Some(RawBalancer::PowerOfTwo) => BalancerKind::PowerOfTwo,
-    };
-    let demand = build_demand(&p.key("demand"), &raw.demand, sizes, max_sizes)?;
-    let slowdown = match raw.slowdown {
-        Some(s) => Some(build_curve(&p.key("slowdown").key("points"), s.points)?),
-        None => None,
-    };
-    let startup = match raw.startup {
-        Some(d) => build_dist(&p.key("startup"), &d.into())?,
-        None => Dist::Deterministic { value: 30.0 },
-    };
-    let pending = match raw.pending {
-        Some(d) => Some(build_dist(&p.key("pending"), &d.into())?),
-        None => None,
-    };
-    let overhead = match raw.overhead {
-        Some(d) => Some(build_dist(&p.key("overhead"), &d.into())?),
-        None => None,
-    };
-    let cpu = match raw.cpu {
-        Some(c) => build_cpu(&p.key("cpu"), c)?,
-        None => CpuModel::default(),
-    };
-    let memory = match raw.memory {
-        Some(m) => build_memory(&p.key("memory"), m)?,
-        None => MemoryModel::default(),
-    };
-    let service = ServiceModel {
-        workers: raw.workers,
-        queue_limit: raw.queue_limit,
-        timeout,
-        demand,
-        slowdown,
-        overhead,
-        startup,
-        pending,
-        grace,
-        cpu,
-        memory,
-    };
-    Ok((service, balancer))
-}
-
-fn build_curve(path: &KeyPath, points: Vec<(f64, f64)>) -> R<Curve> {
-    if points.is_empty() {
-        return err(path.clone(), "is empty, expected at least one [in_flight, factor] point");
-    }
-    for (i, &(x, y)) in points.iter().enumerate() {
-        if !(x.is_finite() && x >= 0.0) {
-            return err(path.index(i), format!("found in_flight {x}, expected a non-negative number"));
-        }
-        if !(y.is_finite() && y > 0.0) {
-            return err(path.index(i), format!("found factor {y}, expected a positive number"));
-        }
-        if i > 0 && x <= points[i - 1].0 {
-            return err(path.index(i), format!("in_flight {x} does not increase on the previous point"));
-        }
-    }
-    Curve::new(points).ok_or_else(|| KeyError::new(path.clone(), "invalid curve"))
-}
-
-fn build_cpu(path: &KeyPath, c: RawCpu) -> R<CpuModel> {
-    let d = CpuModel::default();
-    let non_neg = |k: &str, v: f64| -> R<f64> {
-        if v.is_finite() && v >= 0.0 {
-            Ok(v)
-        } else {
-            err(path.key(k), format!("found {v}, expected a non-negative number"))
-        }
-    };
-    let request = c.request.unwrap_or(d.request_cores);
-    if !(request.is_finite() && request > 0.0) {
-        return err(path.key("request"), format!("found {request}, expected a positive number of cores"));
-    }
-    Ok(CpuModel {
-        request_cores: request,
-        idle_cores: non_neg("idle", c.idle.unwrap_or(d.idle_cores))?,
-        per_request_cpu_s: c.per_request.map_or(d.per_request_cpu_s, |s| s.0),
-        busy_worker_cores: non_neg("per_busy_worker", c.per_busy_worker.unwrap_or(d.busy_worker_cores))?,
-    })
-}
-
-fn build_memory(path: &KeyPath, m: RawMemory) -> R<MemoryModel> {
-    let d = MemoryModel::default();
-    let bytes = |k: &str, v: Option<Bytes>, default: f64, positive: bool| -> R<f64> {
-        let x = v.map_or(default, |b| b.0);
-        if !x.is_finite() || x < 0.0 || (positive && x == 0.0) {
-            return err(
-                path.key(k),
-                format!(
-                    "found {x} bytes, expected a {} size",
-                    if positive { "positive" } else { "non-negative" }
-                ),
-            );
-        }
-        Ok(x)
-    };
-    Ok(MemoryModel {
-        request_bytes: bytes("request", m.request, d.request_bytes, true)?,
-        base_bytes: bytes("base", m.base, d.base_bytes, false)?,
-        per_in_flight_bytes: bytes("per_in_flight", m.per_in_flight, d.per_in_flight_bytes, false)?,
-    })
-}
-
-/// The keys each distribution takes.
-pub fn dist_keys(d: DistName) -> &'static [&'static str] {
-    match d {
-        DistName::Exponential => &["mean"],
-        DistName::Deterministic => &["value"],
-        DistName::Lognormal => &["mean", "p99", "sigma"],
-        DistName::Gamma => &["mean", "cv", "shape", "scale"],
-        DistName::Uniform => &["min", "max"],
-        DistName::Empirical => &["samples"],
-        DistName::Linear => &["base", "per", "noise"],
-    }
-}
-
-const ALL_DISTS: &str =
-    "`exponential`, `deterministic`, `lognormal`, `gamma`, `uniform`, `empirical`, `linear`";
-
-fn present(raw: &RawDist) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    let mut add = |k: &'static str, on: bool| {
-        if on {
-            v.push(k)
-        }
-    };
-    add("mean", raw.mean.is_some());
-    add("value", raw.value.is_some());
-    add("p99", raw.p99.is_some());
-    add("sigma", raw.sigma.is_some());
-    add("cv", raw.cv.is_some());
-    add("shape", raw.shape.is_some());
-    add("scale", raw.scale.is_some());
-    add("min", raw.min.is_some());
-    add("max", raw.max.is_some());
-    add("samples", raw.samples.is_some());
-    add("base", raw.base.is_some());
-    add("per", raw.per.is_some());
-    add("noise", raw.noise.is_some());
-    v
-}
-
-fn dist_name(path: &KeyPath, raw: &RawDist) -> R<DistName> {
-    let name = raw.distribution.ok_or_else(|| {
-        KeyError::new(path.key("distribution"), format!("missing required key, expected one of {ALL_DISTS}"))
-    })?;
-    let allowed = dist_keys(name);
-    if let Some(k) = present(raw).into_iter().find(|k| !allowed.contains(k)) {
-        return err(
-            path.key(k),
-            format!(
-                "is not used by distribution `{}` (it takes {})",
-                name.name(),
-                allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")
-            ),
-        );
-    }
-    Ok(name)
-}
-
-fn need<T: Copy>(path: &KeyPath, name: DistName, key: &str, v: Option<T>) -> R<T> {
-    v.ok_or_else(|| {
-        KeyError::new(path.key(key), format!("missing required key for distribution `{}`", name.name()))
-    })
-}
-
-fn pos(path: KeyPath, v: f64) -> R<f64> {
-    if v.is_finite() && v > 0.0 { Ok(v) } else { err(path, format!("found {v}, expected a positive number")) }
-}
-
-/// Builds a distribution (not `linear`) from its table. Its mean must be a time the simulation
-/// can represent (at most [`crate::time::MAX_VALUE_SECS`]).
-pub fn build_dist(path: &KeyPath, raw: &RawDist) -> R<Dist> {
-    let d = build_dist_unchecked(path, raw)?;
-    let mean = d.mean();
-    if !(mean.is_finite() && mean <= crate::time::MAX_VALUE_SECS) {
-        return err(
-            path.key("distribution"),
-            format!(
-                "has mean {} s, more than the longest supported time ({} s, 3660 days)",
-                crate::time::fmt_big(mean),
-                crate::time::MAX_VALUE_SECS
-            ),
-        );
-    }
-    Ok(d)
-}
-
-fn build_dist_unchecked(path: &KeyPath, raw: &RawDist) -> R<Dist> {
-    let name = dist_name(path, raw)?;
-    let secs = |k: &str, v: Option<super::values::Seconds>| need(path, name, k, v.map(|s| s.0));
-    match name {
-        DistName::Exponential => Ok(Dist::exponential(pos(path.key("mean"), secs("mean", raw.mean)?)?)),
-        DistName::Deterministic => Ok(Dist::Deterministic { value: secs("value", raw.value)? }),
-        DistName::Lognormal => {
-            let mean = pos(path.key("mean"), secs("mean", raw.mean)?)?;
-            match (raw.p99, raw.sigma) {
-                (Some(p99), None) => Dist::lognormal_mean_p99(mean, p99.0).ok_or_else(|| {
-                    KeyError::new(
-                        path.key("p99"),
-                        format!(
-                            "no log-normal has mean {mean}s and p99 {}s: p99 must exceed the mean and be at most {:.3}s",
-                            p99.0,
-                            mean * (crate::dist::Z99 * crate::dist::Z99 / 2.0).exp()
-                        ),
-                    )
-                }),
-                (None, Some(sigma)) => {
-                    let sigma = pos(path.key("sigma"), sigma)?;
-                    if sigma > MAX_SIGMA {
-                        return err(
-                            path.key("sigma"),
-                            format!(
-                                "found {sigma}, expected at most {MAX_SIGMA}: with a larger sigma almost every \
-                                 draw is far below the mean {mean}s and the sampled mean does not approach it \
-                                 in any feasible run (give `p99` instead to describe a heavy tail)"
-                            ),
-                        );
-                    }
-                    Ok(Dist::lognormal_mean_sigma(mean, sigma))
-                }
-                (Some(_), Some(_)) => err(path.key("sigma"), "give `p99` or `sigma`, not both"),
-                (None, None) => err(path.key("p99"), "missing required key for distribution `lognormal`: give `p99` or `sigma`"),
-            }
-        }
-        DistName::Gamma => {
-            let mean = raw.mean.map(|m| pos(path.key("mean"), m.0)).transpose()?;
-            let cv = raw.cv.map(|v| pos(path.key("cv"), v)).transpose()?;
-            let shape = raw.shape.map(|v| pos(path.key("shape"), v)).transpose()?;
-            let scale = raw.scale.map(|v| pos(path.key("scale"), v.0)).transpose()?;
-            let (k, theta) = match (mean, cv, shape, scale) {
-                (Some(m), Some(cv), None, None) => (1.0 / (cv * cv), m * cv * cv),
-                (Some(m), None, Some(k), None) => (k, m / k),
-                (Some(m), None, None, Some(t)) => (m / t, t),
-                (None, None, Some(k), Some(t)) => (k, t),
-                _ => {
-                    return err(
-                        path.key("distribution"),
-                        "gamma needs `mean` with one of `cv`, `shape` or `scale`, or `shape` with `scale`",
-                    );
-                }
-            };
-            Dist::gamma(k, theta).ok_or_else(|| KeyError::new(path.clone(), "invalid gamma parameters"))
-        }
-        DistName::Uniform => {
-            let (lo, hi) = (secs("min", raw.min)?, secs("max", raw.max)?);
-            if lo > hi {
-                return err(path.key("min"), format!("min ({lo}s) is greater than max ({hi}s)"));
-            }
-            Ok(Dist::Uniform { low: lo, high: hi })
-        }
-        DistName::Empirical => {
-            let samples: Vec<f64> =
-                raw.samples.as_ref().map(|v| v.iter().map(|s| s.0).collect()).unwrap_or_default();
-            if samples.is_empty() {
-                return err(path.key("samples"), "missing or empty, expected at least one observed value");
-            }
-            Ok(Dist::Empirical { samples })
-        }
-        DistName::Linear => err(
-            path.key("distribution"),
-            "`linear` depends on per-request sizes and is only valid for service.demand",
-        ),
-    }
-}
-
-fn build_demand(path: &KeyPath, raw: &RawDist, sizes: &[String], max_sizes: &[f64; MAX_SIZES]) -> R<Demand> {
-    let name = dist_name(path, raw)?;
-    if name != DistName::Linear {
-        return build_dist(path, raw).map(Demand::Dist);
-    }
-    if sizes.is_empty() {
-        return err(
-            path.key("distribution"),
-            "`linear` needs per-request sizes, but the traffic has no size columns; use another distribution",
-        );
-    }
-    let base = raw.base.map_or(0.0, |s| s.0);
-    let mut coef = [0.0; MAX_SIZES];
-    let per = raw.per.as_ref().filter(|p| !p.is_empty()).ok_or_else(|| {
-        KeyError::new(
-            path.key("per"),
-            format!(
-                "missing required key for distribution `linear`: seconds per unit of a size column ({})",
-                sizes.join(", ")
-            ),
-        )
-    })?;
-    for (col, secs) in per {
-        let Some(i) = sizes.iter().position(|s| s == col).filter(|&i| i < MAX_SIZES) else {
-            let mut m =
-                format!("unknown size column `{col}` (the traffic's size columns: {})", sizes.join(", "));
-            if let Some(s) = suggest(col, sizes.iter().map(String::as_str)) {
-                m = format!(
-                    "unknown size column `{col}`; did you mean `{s}`? (the traffic's size columns: {})",
-                    sizes.join(", ")
-                );
-            }
-            return err(path.key("per").key(col), m);
-        };
-        coef[i] = secs.0;
-    }
-    // The largest demand any request of the trace gets must be a representable time.
-    let worst = base + coef.iter().zip(max_sizes).map(|(c, m)| c * m).sum::<f64>();
-    if !(worst.is_finite() && worst <= crate::time::MAX_VALUE_SECS) {
-        let (col, _) = per
-            .iter()
-            .filter_map(|(c, s)| sizes.iter().position(|x| x == c).map(|i| (c, s.0 * max_sizes[i])))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or((&sizes[0], 0.0));
-        let i = sizes.iter().position(|x| x == col).unwrap_or(0);
-        return err(
-            path.key("per").key(col),
-            format!(
-                "gives a request of the trace (size {} = {}) a demand of {} s, more than the longest \
-                 supported time ({} s, 3660 days); check the size column's unit",
-                col,
-                crate::time::fmt_big(max_sizes[i]),
-                crate::time::fmt_big(worst),
-                crate::time::MAX_VALUE_SECS
-            ),
-        );
-    }
-    let noise = match raw.noise {
-        Some(cv) => {
-            let cv = pos(path.key("noise"), cv)?;
-            Some(
-                Dist::gamma(1.0 / (cv * cv), cv * cv)
-                    .ok_or_else(|| KeyError::new(path.key("noise"), "invalid noise"))?,
-            )
-        }
-        None => None,
-    };
-    Ok(Demand::Linear { base, coef, noise })
-}
-
 fn build_cost(raw: RawCost) -> R<CostModel> {
     let p = KeyPath::root().key("cost");
     let per = raw.per_replica_hour.unwrap_or(0.0);
@@ -625,35 +288,39 @@ fn build_cost(raw: RawCost) -> R<CostModel> {
     Ok(CostModel { per_replica_hour: per, currency })
 }
 
+/// The scaling keys of the basic types (aws and oracle take some of them).
+const SCALING: [&str; 6] = [
+    "min_replicas",
+    "max_replicas",
+    "initial",
+    "polling_interval",
+    "scale_down_stabilization",
+    "scale_up_stabilization",
+];
+/// The short spellings the basic types, aws and oracle also accept.
+const ALIASES: [&str; 3] = ["min", "max", "interval"];
+/// Manifest-based types: the keys that edit the manifest (config/manifest_edit.rs).
+const EDITS: [&str; 5] = ["min_replicas", "max_replicas", "min", "max", "patch"];
+/// The keys of `hpa` and `keda` policies (hpa takes all but the last two, KEDA's polling and
+/// cooldown).
+const MANIFEST_KEYS: [&str; 13] = [
+    "manifest",
+    "initial",
+    "activator",
+    "controller",
+    "metrics_map",
+    EDITS[0],
+    EDITS[1],
+    EDITS[2],
+    EDITS[3],
+    EDITS[4],
+    "target",
+    "polling_interval",
+    "cooldown_period",
+];
+
 /// The keys each policy type takes (besides `name` and `type`).
 pub fn policy_keys(t: PolicyType) -> &'static [&'static str] {
-    const SCALING: [&str; 6] = [
-        "min_replicas",
-        "max_replicas",
-        "initial",
-        "polling_interval",
-        "scale_down_stabilization",
-        "scale_up_stabilization",
-    ];
-    // The short spellings the basic types, aws and oracle also accept.
-    const ALIASES: [&str; 3] = ["min", "max", "interval"];
-    // Manifest-based types: the keys that edit the manifest (config/manifest_edit.rs).
-    const EDITS: [&str; 5] = ["min_replicas", "max_replicas", "min", "max", "patch"];
-    const MANIFEST_KEYS: [&str; 13] = [
-        "manifest",
-        "initial",
-        "activator",
-        "controller",
-        "metrics_map",
-        EDITS[0],
-        EDITS[1],
-        EDITS[2],
-        EDITS[3],
-        EDITS[4],
-        "target",
-        "polling_interval",
-        "cooldown_period",
-    ];
     match t {
         PolicyType::Fixed => &["replicas"],
         PolicyType::Rps | PolicyType::Concurrency => &[
@@ -887,6 +554,8 @@ fn build_policy(
     })
 }
 
+/// Builds a policy whose keys are spelled as the build reads them: checks that its type takes
+/// them, then hands it to its family — manifests, `fixed`, `aws`, `oracle`, or the basic types.
 fn build_policy_as_written(
     path: &KeyPath,
     p: RawPolicy,
@@ -912,13 +581,7 @@ fn build_policy_as_written(
         return super::families::build(path, &p, base_dir, files, sim_tz);
     }
     if p.kind == PolicyType::Fixed {
-        let n = p
-            .replicas
-            .ok_or_else(|| KeyError::new(path.key("replicas"), "missing required key for type `fixed`"))?;
-        if n == 0 {
-            return err(path.key("replicas"), "found 0, expected at least 1 replica");
-        }
-        return Ok(PolicySpec::fixed(&p.name, n));
+        return build_fixed(path, &p);
     }
     if p.kind == PolicyType::Aws {
         return super::aws::build(path, p, sim_tz);
@@ -926,147 +589,18 @@ fn build_policy_as_written(
     if p.kind == PolicyType::Oracle {
         return build_oracle(path, &p, scenario);
     }
-    let interval = match p.interval {
-        Some(d) => positive(path.key("interval"), d)?,
-        None => 30 * SECOND,
-    };
-    let min = p.min.unwrap_or(1);
-    let mut metrics = Vec::new();
-    let mut rule =
-        |kind: MetricType, target: f64, window: Option<Dur>, tolerance: Option<f64>, at: &KeyPath| -> R<()> {
-            if !(target.is_finite() && target > 0.0) {
-                return err(at.key("target"), format!("found {target}, expected a positive target"));
-            }
-            let default_window = if kind == MetricType::Cpu { interval } else { 60 * SECOND };
-            let window = match window {
-                Some(d) => positive(at.key("window"), d)?,
-                None => default_window,
-            };
-            // The HPA's default tolerance, for every rule.
-            let tolerance = tolerance.unwrap_or(0.1);
-            if !(0.0..1.0).contains(&tolerance) {
-                return err(at.key("tolerance"), format!("found {tolerance}, expected a fraction in [0, 1)"));
-            }
-            metrics.push(match kind {
-                MetricType::Rps => MetricRule::Rps { target, tolerance, window },
-                MetricType::Concurrency => MetricRule::Concurrency { target, tolerance, window },
-                MetricType::Cpu => {
-                    if target < 1.0 {
-                        return err(
-                            at.key("target"),
-                            format!("found {target}, expected a percentage of the CPU request (60 for 60 %)"),
-                        );
-                    }
-                    MetricRule::Cpu { target: target / 100.0, tolerance, window }
-                }
-            });
-            Ok(())
-        };
-    match p.kind {
-        PolicyType::Rps | PolicyType::Cpu | PolicyType::Concurrency => {
-            let kind = match p.kind {
-                PolicyType::Rps => MetricType::Rps,
-                PolicyType::Cpu => MetricType::Cpu,
-                _ => MetricType::Concurrency,
-            };
-            let target = p.target.ok_or_else(|| {
-                KeyError::new(
-                    path.key("target"),
-                    format!("missing required key for type `{}`", p.kind.name()),
-                )
-            })?;
-            rule(kind, target, p.window, p.tolerance, path)?;
-        }
-        PolicyType::Autoscale => {
-            for (j, m) in p.metrics.iter().flatten().enumerate() {
-                let at = path.key("metrics").index(j);
-                rule(m.kind, m.target, m.window, m.tolerance, &at)?;
-            }
-            if metrics.is_empty() && p.windows.as_ref().is_none_or(Vec::is_empty) {
-                return err(
-                    path.key("metrics"),
-                    "type `autoscale` needs at least one entry in `metrics` or `windows`",
-                );
-            }
-        }
-        // Fixed returned above; manifest families are built by `families`.
-        PolicyType::Schedule
-        | PolicyType::Fixed
-        | PolicyType::Knative
-        | PolicyType::Hpa
-        | PolicyType::Keda
-        | PolicyType::Platform
-        | PolicyType::Aws
-        | PolicyType::Oracle => {}
+    super::basic::build(path, p, clock, duration, warnings)
+}
+
+/// `type = "fixed"`: `replicas`, at least 1.
+fn build_fixed(path: &KeyPath, p: &RawPolicy) -> R<PolicySpec> {
+    let n = p
+        .replicas
+        .ok_or_else(|| KeyError::new(path.key("replicas"), "missing required key for type `fixed`"))?;
+    if n == 0 {
+        return err(path.key("replicas"), "found 0, expected at least 1 replica");
     }
-    if p.kind == PolicyType::Schedule && p.windows.as_ref().is_none_or(Vec::is_empty) {
-        return err(path.key("windows"), "missing or empty, type `schedule` needs at least one window");
-    }
-    let mut schedules = Vec::new();
-    for (j, w) in p.windows.iter().flatten().enumerate() {
-        let at = path.key("windows").index(j);
-        let window = build_window(&at, w, sim_tz)?;
-        check_fires(&at, &window, clock, duration, warnings)?;
-        schedules.push(window);
-    }
-    let max = match p.max {
-        Some(m) => m,
-        None if p.kind == PolicyType::Schedule => {
-            schedules.iter().map(|w| w.replicas).max().unwrap_or(1).max(min)
-        }
-        None => {
-            return err(path.key("max"), format!("missing required key for type `{}`", p.kind.name()));
-        }
-    };
-    if max == 0 {
-        return err(path.key("max"), "found 0, expected at least 1");
-    }
-    // With no replica nothing is in flight and no CPU is used: a policy that reads only those
-    // can never leave zero unless an activator holds requests (and counts them) meanwhile.
-    let reads_arrivals = metrics.iter().any(|m| matches!(m, MetricRule::Rps { .. }));
-    if min == 0 && p.activator.is_none() && !reads_arrivals && schedules.is_empty() {
-        return err(
-            path.key("min"),
-            "is 0 with no activator: at zero replicas no request is in flight and no CPU is used, so \
-             this policy could never scale up again (every request would fail as no_replica); set \
-             min to at least 1, or add `activator = { capacity = 100 }` to hold requests while it scales",
-        );
-    }
-    if min > max {
-        return err(path.key("min"), format!("min ({min}) is greater than max ({max})"));
-    }
-    let initial = p.initial.unwrap_or(min);
-    if initial < min || initial > max {
-        return err(
-            path.key("initial"),
-            format!("found {initial}, expected a value between min ({min}) and max ({max})"),
-        );
-    }
-    for (j, w) in schedules.iter().enumerate() {
-        if w.replicas > max {
-            return err(
-                path.key("windows").index(j).key("replicas"),
-                format!("found {}, more than the policy's max ({max})", w.replicas),
-            );
-        }
-    }
-    let spec = BasicSpec {
-        interval,
-        metrics,
-        schedules,
-        down_stabilization: p.scale_down_stabilization.map_or(0, Dur::time),
-        up_stabilization: p.scale_up_stabilization.map_or(0, Dur::time),
-    };
-    let activator = super::families::activator(path, &p)?;
-    Ok(PolicySpec {
-        name: p.name,
-        min,
-        max,
-        initial,
-        start: crate::policy::Start::Given,
-        kind: PolicyKind::Basic(spec),
-        activator,
-    })
+    Ok(PolicySpec::fixed(&p.name, n))
 }
 
 /// `type = "oracle"`: checks its keys and builds it against the rest of the scenario (the step
@@ -1093,60 +627,4 @@ fn build_oracle(path: &KeyPath, p: &RawPolicy, scenario: &Scenario) -> R<PolicyS
         },
         other => KeyError::new(path.key("capacity"), other.to_string()),
     })
-}
-
-/// A window whose start or end never fires is an error; one that does not fire during the
-/// simulation, a warning.
-fn check_fires(
-    path: &KeyPath,
-    w: &CronWindow,
-    clock: &Clock,
-    duration: Time,
-    warnings: &mut Vec<KeyError>,
-) -> R<()> {
-    let start = clock.start();
-    let end = clock.datetime(duration);
-    for (k, is_end, expr) in [("start", false, &w.start), ("end", true, &w.end)] {
-        match w.next_fire(is_end, &start) {
-            None => {
-                return err(
-                    path.key(k),
-                    format!("`{expr}` never fires (no date matches it), so the window would never {k}"),
-                );
-            }
-            Some(t) if t.with_timezone(&clock.tz()) > end => warnings.push(KeyError::new(
-                path.key(k),
-                format!(
-                    "`{expr}` does not fire during the simulation (first at {})",
-                    t.format("%Y-%m-%d %H:%M %Z")
-                ),
-            )),
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-fn build_window(path: &KeyPath, w: &RawWindow, sim_tz: Tz) -> R<CronWindow> {
-    let tz = match &w.timezone {
-        Some(t) => parse_tz(path.key("timezone"), t)?,
-        None => sim_tz,
-    };
-    for (k, expr) in [("start", &w.start), ("end", &w.end)] {
-        if let Err(e) = CronWindow::new(expr, expr, tz, w.replicas) {
-            return err(
-                path.key(k),
-                format!(
-                    "{e}; expected a cron expression such as \"0 9 * * 1-5\" (minute hour day month weekday)"
-                ),
-            );
-        }
-    }
-    if w.start.split_whitespace().eq(w.end.split_whitespace()) {
-        return err(path.key("end"), "is the same as `start`, so the window would never be open");
-    }
-    if w.replicas == 0 {
-        return err(path.key("replicas"), "found 0, expected at least 1 replica inside the window");
-    }
-    CronWindow::new(&w.start, &w.end, tz, w.replicas).map_err(|e| KeyError::new(path.clone(), e.to_string()))
 }

@@ -4,14 +4,13 @@
 //! description; the scenario only names it (and, for hpa and keda, may set the replicas the
 //! workload starts with, `initial`).
 
+use super::activator::activator;
 use super::error::KeyError;
 use super::files::Files;
 use super::raw::{PlatformMetricType, PolicyType, RawPolicy};
 use super::source::KeyPath;
 use crate::policy::keda::{KedaPolicySpec, KedaSpec, KedaTrigger, MetricType, scalers::Series};
-use crate::policy::{
-    ActivatorBuffer, CronWindow, ManifestSource, PolicyKind, PolicySpec, export, hpa, keda, knative,
-};
+use crate::policy::{CronWindow, ManifestSource, PolicyKind, PolicySpec, export, hpa, keda, knative};
 use crate::time::SECOND;
 use chrono_tz::Tz;
 use std::path::Path;
@@ -22,23 +21,6 @@ type R<T> = Result<T, KeyError>;
 /// Whether policies of type `t` come from a manifest.
 pub(super) fn is_family(t: PolicyType) -> bool {
     matches!(t, PolicyType::Knative | PolicyType::Hpa | PolicyType::Keda | PolicyType::Platform)
-}
-
-/// The `activator` table of a policy, if any: requests arriving with no ready replica wait in
-/// it (at most `capacity`, default 1000, each at most `max_wait`, default 60 s) instead of
-/// failing as `no_replica`.
-pub(super) fn activator(path: &KeyPath, p: &RawPolicy) -> R<Option<ActivatorBuffer>> {
-    let Some(a) = &p.activator else { return Ok(None) };
-    let at = path.key("activator");
-    let capacity = a.capacity.unwrap_or(1000);
-    if capacity == 0 {
-        return Err(KeyError::new(at.key("capacity"), "found 0, expected at least 1 request"));
-    }
-    let max_wait = a.max_wait.map_or(60 * SECOND, |d| d.time());
-    if max_wait == 0 {
-        return Err(KeyError::new(at.key("max_wait"), "found a zero duration, expected a positive duration"));
-    }
-    Ok(Some(ActivatorBuffer { capacity, max_wait }))
 }
 
 /// The platform-style settings (`min_replicas`, `max_replicas`, `polling_interval`,
@@ -123,7 +105,7 @@ fn platform(path: &KeyPath, p: &RawPolicy) -> R<KedaSpec> {
             };
             let (start, end) = (get("start", &m.start)?, get("end", &m.end)?);
             let tz = match &m.timezone {
-                Some(z) => super::build::parse_tz(at.key("timezone"), z)?,
+                Some(z) => super::shared::parse_tz(at.key("timezone"), z)?,
                 None => chrono_tz::UTC,
             };
             let desired = m.desired_replicas.unwrap_or(max);

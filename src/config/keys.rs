@@ -4,26 +4,12 @@
 //! [`reference_markdown`], and tests keep the tables, the parser and the document in step:
 //! every documented key parses when set to its example, and every key the parser accepts is
 //! documented. Regenerate the document with `UPDATE_DOCS=1 cargo test reference_doc`.
+//!
+//! The tables of `[traffic]` and of `type = "aws"` live with their builders
+//! ([`super::traffic::key_docs`], [`super::aws::key_docs`]); this file holds the rest and
+//! gathers them all, so no builder imports it (their rows are [`KeyDoc`]s, from `shared`).
 
-/// One documented key of the scenario file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyDoc {
-    /// Dotted path, e.g. `service.workers` or `traffic.rate.peak`; `[]` marks an array of
-    /// tables (`policy[].max`).
-    pub key: &'static str,
-    /// When the key applies, e.g. `shape = "daily"`; empty when always. Comma-separated
-    /// conditions `name = value`, where `name` is a key of the same table (or of an enclosing
-    /// one) and alternatives are separated by `|` (`type = "rps" | "cpu"`).
-    pub when: &'static str,
-    /// Type as a user writes it, e.g. `duration`, `integer`, `float`, `string`.
-    pub ty: &'static str,
-    /// Default, or `required`.
-    pub default: &'static str,
-    /// What it means, one or two sentences.
-    pub meaning: &'static str,
-    /// A valid TOML value for the key, e.g. `"30s"` or `4`.
-    pub example: &'static str,
-}
+pub use super::shared::KeyDoc;
 
 const fn k(
     key: &'static str,

@@ -6,12 +6,27 @@
 //! converts into the library's types. Every failure becomes a [`ConfigError`] that names the
 //! file, line, column and key ([`source`] maps spans to key paths and back), with a
 //! did-you-mean for misspellings ([`error`]). [`keys`] documents every key.
+//!
+//! The files import one another in one direction only (no two import each other, directly or
+//! through a loop), from the leaves up:
+//! * leaves: [`source`], [`values`], [`error`], [`files`], [`overrides`], and [`shared`] (what
+//!   every layer may use: [`shared::KeyDoc`], time-zone names, positive-value checks);
+//! * [`raw`], the serde tables, which imports only `values`;
+//! * the family builders, each from `raw` to the library's types: [`traffic`], [`service`],
+//!   `basic` (rps, cpu, concurrency, schedule, autoscale), `families` (manifests and platform,
+//!   with `manifest_edit`), [`aws`], and `activator` (which basic and manifest policies share);
+//! * [`build`], which assembles the [`Scenario`], and [`keys`], which gathers the families' key
+//!   tables into the reference;
+//! * this file, the entry points ([`load`], [`load_str`], …): the only one that may import any
+//!   of them, and none imports it back.
 
 // A `ConfigError` carries the file, line, key and message by value for callers to inspect;
 // it is built once per failed load, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod activator;
 pub mod aws;
+mod basic;
 pub mod build;
 pub mod error;
 mod families;
@@ -20,8 +35,9 @@ pub mod keys;
 mod manifest_edit;
 pub mod overrides;
 pub mod raw;
+pub mod service;
+pub mod shared;
 pub mod source;
-pub mod traces;
 pub mod traffic;
 pub mod values;
 

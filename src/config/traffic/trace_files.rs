@@ -1,142 +1,52 @@
-//! The production-traffic trace formats of `[traffic.trace]`: `prometheus`, `grafana_csv`,
-//! `access_log` and `azure_functions` (serde types and the reading of their files).
+//! Reading trace files, the only file I/O of the traffic subsystem: one file of any format
+//! (gzip decompressed transparently), and for the production-traffic formats `prometheus`,
+//! `grafana_csv`, `access_log` and `azure_functions` the whole reading of their files.
 //!
 //! This is the I/O edge of those formats: paths relative to the scenario's folder, globs over
 //! several files (`access_log`, `azure_functions`), transparent gzip and size caps (all through
 //! [`crate::input`]), merging files in time or day order, and locating each parser error in its
 //! file. The parsing itself is pure, in [`crate::traffic::trace`].
 
-use super::traffic::{TrafficConfigError, fail, one, read_path, trace_error, zero_duration};
-use crate::traffic::trace::RequestTrace;
+use super::checks::{TrafficConfigError, fail};
+use crate::config::raw::traffic::{AccessLogTrace, AzureFunctionsTrace, GrafanaCsvTrace, PrometheusTrace};
 use crate::traffic::trace::access_log::{self, LogFormat, ParsedLog};
 use crate::traffic::trace::azure_functions::{self, Selection, TRIGGERS};
 use crate::traffic::trace::counts::CountSeries;
 use crate::traffic::trace::prometheus::{self, GridOptions, MetricTrace, Missing, Values};
 use crate::traffic::trace::summary::TraceInfo;
-use serde::Deserialize;
-use std::collections::BTreeMap;
+use crate::traffic::trace::{RequestTrace, TraceError};
 use std::path::{Path, PathBuf};
 
-fn grafana_time_column() -> String {
-    "Time".into()
+/// The text of the trace file at `path`, relative to `base_dir`, and its name for messages.
+pub(super) fn read(base_dir: &Path, path: &str) -> Result<(String, String), TrafficConfigError> {
+    read_path(&base_dir.join(path), false)
 }
 
-/// Keys of `format = "prometheus"`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrometheusTrace {
-    /// The saved JSON of `/api/v1/query_range`, relative to the scenario file.
-    pub path: String,
-    /// Time compression factor.
-    #[serde(default = "one")]
-    pub speedup: f64,
-    /// Rate multiplier.
-    #[serde(default = "one")]
-    pub scale: f64,
-    /// Repeat the trace to fill the horizon.
-    #[serde(default, rename = "loop")]
-    pub looping: bool,
-    /// Trace time at simulated time 0.
-    #[serde(default = "zero_duration")]
-    pub start_offset: String,
-    /// Label values a series must have to be kept (all series when empty).
-    #[serde(default)]
-    pub series: BTreeMap<String, String>,
-    /// What a value means.
-    #[serde(default)]
-    pub values: Values,
-    /// What a missing point becomes.
-    #[serde(default)]
-    pub missing: Missing,
+/// The text of the trace file `full` (gzip decompressed transparently) and its name for
+/// messages; `lossy` replaces invalid UTF-8 instead of refusing it (logs).
+pub(super) fn read_path(full: &Path, lossy: bool) -> Result<(String, String), TrafficConfigError> {
+    let shown = full.display().to_string();
+    let kind = crate::input::InputKind::Trace;
+    let read = if lossy {
+        crate::input::read_text_gz_lossy(full, kind)
+    } else {
+        crate::input::read_text_gz(full, kind)
+    };
+    match read {
+        Ok(text) => Ok((text, shown)),
+        Err(e) => fail("traffic.trace.path", format!("`{shown}`: {}", e.message)),
+    }
 }
 
-/// Keys of `format = "grafana_csv"`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GrafanaCsvTrace {
-    /// The CSV Grafana downloads, relative to the scenario file.
-    pub path: String,
-    /// Time compression factor.
-    #[serde(default = "one")]
-    pub speedup: f64,
-    /// Rate multiplier.
-    #[serde(default = "one")]
-    pub scale: f64,
-    /// Repeat the trace to fill the horizon.
-    #[serde(default, rename = "loop")]
-    pub looping: bool,
-    /// Trace time at simulated time 0.
-    #[serde(default = "zero_duration")]
-    pub start_offset: String,
-    /// The time column.
-    #[serde(default = "grafana_time_column")]
-    pub time_column: String,
-    /// The series columns to sum (all but the time column when empty).
-    #[serde(default)]
-    pub columns: Vec<String>,
-    /// What a value means.
-    #[serde(default)]
-    pub values: Values,
-    /// What a missing value becomes.
-    #[serde(default)]
-    pub missing: Missing,
-}
-
-/// Keys of `format = "access_log"`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AccessLogTrace {
-    /// A file or a glob over several (`logs/*.log.gz`), relative to the scenario file.
-    pub path: String,
-    /// Time compression factor.
-    #[serde(default = "one")]
-    pub speedup: f64,
-    /// Traffic multiplier (requests replicated or thinned).
-    #[serde(default = "one")]
-    pub scale: f64,
-    /// Repeat the trace to fill the horizon.
-    #[serde(default, rename = "loop")]
-    pub looping: bool,
-    /// Trace time at simulated time 0.
-    #[serde(default = "zero_duration")]
-    pub start_offset: String,
-    /// `combined` or `alb`.
-    pub log_format: LogFormat,
-    /// Skip and count malformed lines instead of failing.
-    #[serde(default)]
-    pub skip_malformed: bool,
-    /// Numeric fields carried as request sizes.
-    #[serde(default)]
-    pub size_columns: Vec<String>,
-}
-
-/// Keys of `format = "azure_functions"`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AzureFunctionsTrace {
-    /// A day file or a glob over several, relative to the scenario file.
-    pub path: String,
-    /// Time compression factor.
-    #[serde(default = "one")]
-    pub speedup: f64,
-    /// Traffic multiplier (requests replicated or thinned).
-    #[serde(default = "one")]
-    pub scale: f64,
-    /// Repeat the trace to fill the horizon.
-    #[serde(default, rename = "loop")]
-    pub looping: bool,
-    /// Trace time at simulated time 0.
-    #[serde(default = "zero_duration")]
-    pub start_offset: String,
-    /// Keep the rows of this `HashFunction`.
-    #[serde(default)]
-    pub function: Option<String>,
-    /// Keep the rows of this `HashApp`.
-    #[serde(default)]
-    pub app: Option<String>,
-    /// Keep the rows with this `Trigger`.
-    #[serde(default)]
-    pub trigger: Option<String>,
+/// A parser error, located as `file:line:column:` (or `file:` when it names a field instead).
+pub(super) fn trace_error(file: &str, e: TraceError) -> TrafficConfigError {
+    // The location once (`file:line:column`), then the column's name, then the message.
+    let loc = match &e.column {
+        _ if e.line == 0 => file.to_string(),
+        Some((c, name)) => format!("{file}:{}:{c}: column `{name}`", e.line),
+        None => format!("{file}:{}", e.line),
+    };
+    TrafficConfigError { key: "traffic.trace.path".into(), message: format!("{loc}: {}", e.message) }
 }
 
 /// The files `pattern` names (a glob is allowed), relative to `base_dir`, and a note for
@@ -177,7 +87,7 @@ fn metric_info(format: &'static str, m: &MetricTrace, missing: Missing, values: 
 }
 
 /// Reads a `prometheus` trace.
-pub fn prometheus(
+pub(super) fn prometheus(
     base_dir: &Path,
     t: &PrometheusTrace,
 ) -> Result<(MetricTrace, TraceInfo), TrafficConfigError> {
@@ -192,7 +102,7 @@ pub fn prometheus(
 }
 
 /// Reads a `grafana_csv` trace.
-pub fn grafana_csv(
+pub(super) fn grafana_csv(
     base_dir: &Path,
     t: &GrafanaCsvTrace,
 ) -> Result<(MetricTrace, TraceInfo), TrafficConfigError> {
@@ -205,7 +115,7 @@ pub fn grafana_csv(
 }
 
 /// Reads an `access_log` trace: every file of the glob, merged in arrival order.
-pub fn access_log(
+pub(super) fn access_log(
     base_dir: &Path,
     t: &AccessLogTrace,
 ) -> Result<(RequestTrace, TraceInfo), TrafficConfigError> {
@@ -322,7 +232,7 @@ fn format_name(f: LogFormat) -> &'static str {
 }
 
 /// Reads an `azure_functions` trace: the day files of the glob, in day order.
-pub fn azure_functions(
+pub(super) fn azure_functions(
     base_dir: &Path,
     t: &AzureFunctionsTrace,
 ) -> Result<(CountSeries, TraceInfo), TrafficConfigError> {

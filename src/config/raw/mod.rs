@@ -1,13 +1,18 @@
-//! The scenario file as written: serde types, one per table, unknown keys rejected.
+//! The scenario file as written: serde types, one per table, unknown keys rejected — the
+//! bottom of the building layers (it imports only `values`, never a builder).
 //!
 //! Tables are flat structs (every key of every variant is an `Option`), so serde can point at
 //! the exact key of a mistake; which keys go with which `type` or `distribution` is checked
-//! afterwards, in `build`, with the same precision.
+//! afterwards, by the builders, with the same precision. The `[traffic]` tables are in
+//! [`traffic`], the keys of `type = "aws"` policies in [`aws`].
 
-use super::traffic::TrafficConfig;
+pub mod aws;
+pub mod traffic;
+
 use super::values::{Bytes, Dur, Fraction, Seconds};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use traffic::TrafficConfig;
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -388,17 +393,17 @@ pub struct RawPolicy {
     pub cooldown_period: Option<Dur>,
     /// The one metric (platform).
     pub metric: Option<RawPlatformMetric>,
-    // ---- type = "aws" (serde types and checks in config/aws.rs) ----
+    // ---- type = "aws" (serde types in config/raw/aws.rs, checks in config/aws.rs) ----
     /// `DefaultInstanceWarmup` (aws).
     pub instance_warmup: Option<Dur>,
     /// Delay of scheduled actions (aws).
     pub scheduled_delay: Option<Dur>,
     /// Target-tracking policies (aws).
-    pub target_tracking: Option<Vec<super::aws::RawTargetTracking>>,
+    pub target_tracking: Option<Vec<aws::RawTargetTracking>>,
     /// Step-scaling policies (aws).
-    pub step_scaling: Option<Vec<super::aws::RawStepScaling>>,
+    pub step_scaling: Option<Vec<aws::RawStepScaling>>,
     /// Scheduled actions (aws).
-    pub scheduled_actions: Option<Vec<super::aws::RawScheduledAction>>,
+    pub scheduled_actions: Option<Vec<aws::RawScheduledAction>>,
     // ---- type = "oracle" ----
     /// Requests per second one replica serves within the SLO (oracle).
     pub capacity: Option<f64>,
