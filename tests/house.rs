@@ -222,8 +222,10 @@ fn the_length_check_sees_code_not_strings_or_comments() {
 }
 
 /// The files of `src/<dir>` (a subfolder counts as one node, its mod.rs the facade) and which
-/// of them each imports: `use super::x`, `super::x::…`, `crate::<dir>::x`, and braces
-/// (`use super::{x, y}`), outside test modules.
+/// of them each imports, outside test modules: every path that reaches `src/<dir>` — written
+/// `crate::<dir>::`, or with as many `super::` as the file sits below `src/<dir>` — followed by
+/// a node's name, directly or in a `{…}` group. Paths that stay inside a subfolder are the
+/// subfolder's own business.
 fn import_graph(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
     let mut nodes: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
@@ -245,15 +247,15 @@ fn import_graph(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
             let src = std::fs::read_to_string(f).unwrap();
             let code = code_only(&src);
             let code = code.split("#[cfg(test)]").next().unwrap_or("");
-            // Paths are normalised to `super::` (a file in a subfolder reaches a sibling of the
-            // subfolder with `super::super::`).
-            let code =
-                code.replace(&format!("crate::{dir}::"), "super::").replace("super::super::", "super::");
+            // How many `super::` reach src/<dir> from this file's module.
+            let below = f.strip_prefix(&base).unwrap().components().count();
+            let up = below - usize::from(f.file_name().unwrap() == "mod.rs");
+            let code = to_dir_paths(code, dir, up);
             for other in &names {
                 if other == node {
                     continue;
                 }
-                let direct = format!("super::{other}");
+                let direct = format!("@@::{other}");
                 let hit = code.match_indices(&direct).any(|(k, _)| {
                     !code[k + direct.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
                 }) || braces_name(&code, other);
@@ -267,9 +269,35 @@ fn import_graph(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
-/// Whether a `super::{…}` group names `name` as a module (`name`, `name::…`, `name as …`).
+/// `code` with every path to `src/<dir>` written `@@::`: `crate::<dir>::`, and runs of exactly
+/// `up` `super::` (a longer or shorter run goes elsewhere and is left as it is).
+fn to_dir_paths(code: &str, dir: &str, up: usize) -> String {
+    let code = code.replace(&format!("crate::{dir}::"), "@@::");
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code.as_str();
+    while let Some(k) = rest.find("super::") {
+        let starts_word = rest[..k].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let mut n = 0;
+        let mut after = &rest[k..];
+        while let Some(a) = after.strip_prefix("super::") {
+            n += 1;
+            after = a;
+        }
+        out.push_str(&rest[..k]);
+        if starts_word && n == up {
+            out.push_str("@@::");
+        } else {
+            out.push_str(&rest[k..rest.len() - after.len()]);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a `@@::{…}` group names `name` as a module (`name`, `name::…`, `name as …`).
 fn braces_name(code: &str, name: &str) -> bool {
-    code.match_indices("super::{").any(|(k, m)| {
+    code.match_indices("@@::{").any(|(k, m)| {
         let inner = &code[k + m.len()..];
         let end = inner.find('}').unwrap_or(inner.len());
         inner[..end].split(',').any(|item| {
@@ -339,6 +367,10 @@ fn the_import_check_finds_a_loop() {
     g.insert("d".to_string(), BTreeSet::from(["a".to_string()]));
     let l = loops(&g);
     assert_eq!(l.len(), 3, "{l:?}");
-    assert!(braces_name("use super::{x, keys::KeyDoc, y};", "keys"));
-    assert!(!braces_name("use super::{x, keysmith};", "keys"));
+    assert!(braces_name("use @@::{x, keys::KeyDoc, y};", "keys"));
+    assert!(!braces_name("use @@::{x, keysmith};", "keys"));
+    // From config/raw/traffic.rs (two below src/config): `super::super::x` is config's x,
+    // `super::x` raw's own.
+    assert_eq!(to_dir_paths("use super::super::x; use super::y;", "config", 2), "use @@::x; use super::y;");
+    assert_eq!(to_dir_paths("crate::config::z, super::w", "config", 1), "@@::z, @@::w");
 }
