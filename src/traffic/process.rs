@@ -48,6 +48,9 @@ pub struct PoissonSource {
     chunk_end: f64,
     /// Bound of the rate (noise included) over the current chunk.
     bound: f64,
+    /// A lower bound of the rate (noise included) over the current chunk ([`Shape::floor`]):
+    /// a candidate accepted below it needs no evaluation of the rate.
+    floor: f64,
     factor: f64,
     /// Where arrivals stop, seconds (horizon, or the end of a finite shape).
     stop: f64,
@@ -55,6 +58,9 @@ pub struct PoissonSource {
     /// Largest rate/bound ratio seen (tests check it never exceeds 1).
     #[cfg(test)]
     pub(crate) worst_ratio: f64,
+    /// Largest floor/rate ratio seen (tests check it never exceeds 1).
+    #[cfg(test)]
+    pub(crate) worst_floor: f64,
 }
 
 impl PoissonSource {
@@ -70,11 +76,14 @@ impl PoissonSource {
             t: 0.0,
             chunk_end: 0.0,
             bound: 0.0,
+            floor: 0.0,
             factor: 1.0,
             stop,
             horizon,
             #[cfg(test)]
             worst_ratio: 0.0,
+            #[cfg(test)]
+            worst_floor: 0.0,
         }
     }
 
@@ -87,6 +96,7 @@ impl PoissonSource {
         }
         self.chunk_end = end;
         self.bound = self.shape.bound(self.t, end, &self.clock) * self.factor * SLACK;
+        self.floor = self.shape.floor(self.t, end, &self.clock) * self.factor / SLACK;
     }
 }
 
@@ -112,13 +122,17 @@ impl ArrivalSource for PoissonSource {
                 continue;
             }
             self.t = next;
-            let r = self.shape.rate(next, &self.clock) * self.factor;
             #[cfg(test)]
             {
+                let r = self.shape.rate(next, &self.clock) * self.factor;
                 self.worst_ratio = self.worst_ratio.max(r / self.bound);
+                self.worst_floor = self.worst_floor.max(self.floor / r.max(f64::MIN_POSITIVE));
             }
             let u: f64 = self.rng.random();
-            if u * self.bound < r {
+            let level = u * self.bound;
+            // Below the chunk's floor the candidate is accepted without evaluating the rate:
+            // the same decision as `level < rate`, since floor <= rate at every point.
+            if level < self.floor || level < self.shape.rate(next, &self.clock) * self.factor {
                 let a = arrival_at(next, self.horizon);
                 if a.is_none() {
                     // Rounded onto the horizon: the stream has ended for good.
@@ -307,6 +321,7 @@ mod tests {
             PoissonSource::new(shape.clone(), c.clone(), None, stream(seed, Stream::Arrivals), horizon);
         let ts = times(&mut src);
         assert!(src.worst_ratio <= 1.0, "rate exceeded bound: {}", src.worst_ratio);
+        assert!(src.worst_floor <= 1.0, "floor exceeded rate: {}", src.worst_floor);
         let mut w = 0.0;
         while w < horizon_s {
             let hi = (w + window).min(horizon_s);
@@ -370,6 +385,7 @@ mod tests {
             );
             total += times(&mut src).len() as f64;
             assert!(src.worst_ratio <= 1.0);
+            assert!(src.worst_floor <= 1.0);
         }
         let mean = total / 4.0;
         // Mean 1e6 with noise: the count's sd is dominated by the noise (~sigma·sqrt(corr/T)).
