@@ -3,7 +3,10 @@
 //! * **Poisson** — a non-homogeneous Poisson process sampled exactly by thinning (Lewis and
 //!   Shedler). Time is cut into chunks of at most [`CHUNK`] seconds (also at every noise step);
 //!   each chunk gets a true upper bound of the rate from [`Shape::bound`], so a ×10 spike only
-//!   costs rejections inside the chunks it covers.
+//!   costs rejections inside the chunks it covers, and a lower bound from [`Shape::floor`]: a
+//!   candidate whose acceptance level falls below it is accepted without evaluating the rate
+//!   (the same decision, so the same arrivals; most candidates of a smooth curve never pay for
+//!   its cosine or time-zone conversion).
 //! * **Uniform** and **bursty** — renewal processes in *integrated-rate time* Λ(t) = ∫ rate: the
 //!   next arrival comes when Λ has grown by a gap `g`. Uniform uses `g = 1` (evenly spaced,
 //!   exactly `rate` per second when the rate is constant); bursty draws `g` from a gamma
