@@ -282,6 +282,8 @@ struct Plan {
     base_dir: PathBuf,
     /// How often the scenario's (or traffic scenario's) policies decide, if it has any.
     interval: Option<crate::time::Time>,
+    /// Whether the file sets a CPU model of its own (the default is a placeholder).
+    cpu_given: bool,
 }
 
 /// The decision interval of the first policy of `sc` that has one.
@@ -290,8 +292,8 @@ fn scenario_interval(sc: &Scenario) -> Option<crate::time::Time> {
 }
 
 /// Whether the file sets a CPU model (`[service.cpu]`) rather than leaving the default.
-fn has_cpu_model(path: &Path) -> bool {
-    read_doc(path).is_ok_and(|d| d.get("service").and_then(|s| s.get("cpu")).is_some())
+fn has_cpu_model(doc: &toml_edit::DocumentMut) -> bool {
+    doc.get("service").and_then(|s| s.get("cpu")).is_some()
 }
 
 fn parent_dir(p: &Path) -> PathBuf {
@@ -316,6 +318,7 @@ fn plan_scenario(cmd: &RecommendRequest, sc: Scenario, range: Option<TrafficRang
     let mut doc = read_doc(&cmd.file)?;
     doc.remove("policy");
     Ok(Plan {
+        cpu_given: has_cpu_model(&doc),
         interval: scenario_interval(&sc),
         name: sc.name.clone(),
         service: sc.service,
@@ -389,6 +392,7 @@ fn plan_service(
         seed,
         slo,
         range,
+        cpu_given: has_cpu_model(&svc),
         text: format!("{head}\n{}", svc.to_string().trim_start()),
         base_dir,
         interval,
@@ -424,8 +428,6 @@ struct Measured {
     cap: f64,
     cpu_at: Option<f64>,
     conc_at: Option<f64>,
-    /// Whether the file has a CPU model of its own (the default is a placeholder).
-    cpu_given: bool,
 }
 
 /// `scalesim recommend`: min, max and targets from one replica's capacity and the traffic's
@@ -549,7 +551,6 @@ fn measure(cmd: &RecommendRequest, plan: &Plan, fb: &dyn Feedback) -> Result<Mea
     });
     let est = estimate.within().map(|_| estimate.clone());
     // The default CPU model is a placeholder: a target read from it would be a guess.
-    let cpu_given = has_cpu_model(&cmd.file);
     let (cap, cpu_at, conc_at) = match (cmd.capacity_rps, &est) {
         (Some(c), _) => {
             if !(c.is_finite() && c > 0.0) {
@@ -558,13 +559,13 @@ fn measure(cmd: &RecommendRequest, plan: &Plan, fb: &dyn Feedback) -> Result<Mea
             (c, None, None)
         }
         (None, Ok(e)) => {
-            (e.mean_rps, e.cpu_utilization_at_capacity.filter(|_| cpu_given), e.concurrency_at_capacity)
+            (e.mean_rps, e.cpu_utilization_at_capacity.filter(|_| plan.cpu_given), e.concurrency_at_capacity)
         }
         (None, Err(e)) => {
             return Err(Error::Invalid(format!("{}: {e}; nothing to recommend", cmd.file.display())));
         }
     };
-    Ok(Measured { test, est: est.map_err(|e| e.to_string()), cap, cpu_at, conc_at, cpu_given })
+    Ok(Measured { test, est: est.map_err(|e| e.to_string()), cap, cpu_at, conc_at })
 }
 
 /// The report's first part: the SLO, the traffic, where the capacity comes from, the
@@ -618,7 +619,7 @@ fn describe_basis(
     for line in &rec.arithmetic {
         let _ = writeln!(s, "  {line}");
     }
-    if !m.cpu_given && cmd.capacity_rps.is_none() {
+    if !plan.cpu_given && cmd.capacity_rps.is_none() {
         let _ = writeln!(
             s,
             "  no cpu target: {} has no [service.cpu] model (the default is a placeholder); add one, measured, for a cpu target",

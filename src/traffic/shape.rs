@@ -166,9 +166,63 @@ fn with_margin(v: f64, scale: f64) -> f64 {
     v / (1.0 + 1e-9) - 1e-9 * scale
 }
 
-/// [`Shape::floor`] of a daily curve: the raised cosine's least value over the interval (0 when
-/// its trough, half a day from the peak, is inside), times the least weekday factor of the days
-/// it covers; 0 (no bound) for intervals of a quarter day or more and across a UTC-offset change.
+/// An interval `[a, b]` of a daily curve in local time: its start's second of the day and
+/// weekday, and its end as seconds from that day's midnight (past `DAY` when it crosses
+/// midnight). `None` for a quarter day or more, and across a UTC-offset change (daylight
+/// saving), where callers fall back to a bound for the whole curve.
+struct DayWindow {
+    s0: f64,
+    s1: f64,
+    weekday: u32,
+}
+
+fn day_window(a: f64, b: f64, clock: &Clock) -> Option<DayWindow> {
+    let d = b - a;
+    if d >= DAY / 4.0 {
+        return None;
+    }
+    let la = clock.local(from_secs_f64(a));
+    let lb = clock.local(from_secs_f64(b));
+    let s0 = la.seconds_of_day;
+    let s1 = s0 + d;
+    let drift = (s1 - lb.seconds_of_day).rem_euclid(DAY);
+    (drift <= 1e-3 || drift >= DAY - 1e-3).then_some(DayWindow { s0, s1, weekday: la.weekday })
+}
+
+impl DayWindow {
+    /// The least and greatest raised cosine (peak at second `p` of the day) over the window:
+    /// 0 when its trough, half a day from the peak, is inside; 1 when its peak is.
+    fn raised_cosine_range(&self, p: f64) -> (f64, f64) {
+        let q = p + DAY / 2.0;
+        let next_peak = ((self.s0 - p) / DAY).ceil() * DAY + p;
+        let next_trough = ((self.s0 - q) / DAY).ceil() * DAY + q;
+        let (c0, c1) = (raised_cosine(self.s0, p), raised_cosine(self.s1, p));
+        let lo = if next_trough <= self.s1 { 0.0 } else { c0.min(c1) };
+        let hi = if next_peak <= self.s1 { 1.0 } else { c0.max(c1) };
+        (lo, hi)
+    }
+
+    /// The least and greatest weekday factor of the days the window covers.
+    fn weekday_range(&self, weekend_factor: f64) -> (f64, f64) {
+        let w = weekday_factor(self.weekday, weekend_factor);
+        if self.s1 >= DAY {
+            let next = weekday_factor((self.weekday + 1) % 7, weekend_factor);
+            (w.min(next), w.max(next))
+        } else {
+            (w, w)
+        }
+    }
+}
+
+/// The next time at or after `a` of a point that recurs every `period` from `first`.
+#[inline]
+fn next_at_or_after(a: f64, first: f64, period: f64) -> f64 {
+    ((a - first) / period).ceil() * period + first
+}
+
+/// [`Shape::floor`] of a daily curve: the least level the raised cosine reaches over the
+/// interval, times the least weekday factor of the days it covers; 0 (no bound) where
+/// [`day_window`] gives none.
 fn daily_floor(
     trough: f64,
     peak: f64,
@@ -178,34 +232,14 @@ fn daily_floor(
     b: f64,
     clock: &Clock,
 ) -> f64 {
-    let d = b - a;
-    if d >= DAY / 4.0 {
-        return 0.0;
-    }
-    let la = clock.local(from_secs_f64(a));
-    let lb = clock.local(from_secs_f64(b));
-    let s0 = la.seconds_of_day;
-    let s1 = s0 + d;
-    let drift = (s1 - lb.seconds_of_day).rem_euclid(DAY);
-    if drift > 1e-3 && drift < DAY - 1e-3 {
-        return 0.0;
-    }
-    let p = peak_hour * 3600.0;
-    let q = p + DAY / 2.0;
-    let next_peak = ((s0 - p) / DAY).ceil() * DAY + p;
-    let next_trough = ((s0 - q) / DAY).ceil() * DAY + q;
-    let (c0, c1) = (raised_cosine(s0, p), raised_cosine(s1, p));
-    let c_hi = if next_peak <= s1 { 1.0 } else { c0.max(c1) };
-    let c_lo = if next_trough <= s1 { 0.0 } else { c0.min(c1) };
+    let Some(w) = day_window(a, b, clock) else { return 0.0 };
+    let (c_lo, c_hi) = w.raised_cosine_range(peak_hour * 3600.0);
     let level = |c: f64| trough + (peak - trough) * c;
-    let mut w = weekday_factor(la.weekday, weekend_factor);
-    if s1 >= DAY {
-        w = w.min(weekday_factor((la.weekday + 1) % 7, weekend_factor));
-    }
-    if w < 0.0 {
+    let (least, _) = w.weekday_range(weekend_factor);
+    if least < 0.0 {
         return 0.0;
     }
-    with_margin(level(c_lo).min(level(c_hi)) * w, (trough.abs() + peak.abs()) * w)
+    with_margin(level(c_lo).min(level(c_hi)) * least, (trough.abs() + peak.abs()) * least)
 }
 
 #[inline]
@@ -293,32 +327,15 @@ impl Shape {
             }
             Shape::Daily { trough, peak, peak_hour, weekend_factor } => {
                 let global = peak.max(*trough) * weekend_factor.max(1.0);
-                let d = b - a;
-                if d >= DAY / 4.0 {
-                    return global;
-                }
-                let la = clock.local(from_secs_f64(a));
-                let lb = clock.local(from_secs_f64(b));
-                let s0 = la.seconds_of_day;
-                let s1 = s0 + d;
-                let drift = (s1 - lb.seconds_of_day).rem_euclid(DAY);
-                if drift > 1e-3 && drift < DAY - 1e-3 {
-                    // A UTC-offset change (daylight saving) inside the interval.
-                    return global;
-                }
-                let p = peak_hour * 3600.0;
-                let next_peak = ((s0 - p) / DAY).ceil() * DAY + p;
-                let c = if next_peak <= s1 { 1.0 } else { raised_cosine(s0, p).max(raised_cosine(s1, p)) };
-                let mut w = weekday_factor(la.weekday, *weekend_factor);
-                if s1 >= DAY {
-                    w = w.max(weekday_factor((la.weekday + 1) % 7, *weekend_factor));
-                }
-                (trough + (peak - trough) * c).max(*trough) * w
+                let Some(w) = day_window(a, b, clock) else { return global };
+                let (_, c) = w.raised_cosine_range(peak_hour * 3600.0);
+                let (_, most) = w.weekday_range(*weekend_factor);
+                (trough + (peak - trough) * c).max(*trough) * most
             }
             Shape::Sine { mean, amplitude, period, phase } => {
                 let amp = amplitude.abs();
                 let first = if *amplitude >= 0.0 { *phase } else { phase + period / 2.0 };
-                let crest = ((a - first) / period).ceil() * period + first;
+                let crest = next_at_or_after(a, first, *period);
                 if crest <= b { (mean + amp).max(0.0) } else { self.rate(a, clock).max(self.rate(b, clock)) }
             }
             Shape::Spike { base, start, length, multiplier, rise, fall } => {
@@ -369,7 +386,7 @@ impl Shape {
             Shape::Sine { mean, amplitude, period, phase } => {
                 let amp = amplitude.abs();
                 let first_trough = if *amplitude >= 0.0 { phase + period / 2.0 } else { *phase };
-                let trough = ((a - first_trough) / period).ceil() * period + first_trough;
+                let trough = next_at_or_after(a, first_trough, *period);
                 let v = if trough <= b { mean - amp } else { self.rate(a, clock).min(self.rate(b, clock)) };
                 with_margin(v, mean.abs() + amp)
             }

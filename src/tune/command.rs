@@ -620,22 +620,16 @@ pub fn stage_outputs(p: &TunePlan, outcome: &TuneOutcome, fb: &dyn Feedback) -> 
         seed: base.seed,
         warnings: &warnings,
     };
-    let mut files: Vec<(String, Vec<u8>)> = vec![
-        ("tune.json".into(), out::tune_json(base, spec, &ctx, outcome)),
-        ("tune.csv".into(), out::tune_csv(spec, space, outcome)),
-    ];
+    let mut files = search_files(base, spec, &ctx, outcome);
     if let Some(b) = outcome.best {
         let best = &outcome.candidates[b].candidate;
         let best_file = BestFile { text, origin, base_dir, out_dir: &out_dir, spec, best, seed: base.seed };
         files.push(("best.toml".into(), best_file.toml(&cmd.overrides)?));
-        let mut overrides = cmd.overrides.clone();
-        overrides.extend(best.overrides());
-        let loader = Loader { text, origin, base_dir, sources: &p.sources };
-        let sc = loader.load(&overrides)?;
-        // Named as `scalesim export` names it: the Deployment after the scenario.
+        // The best candidate's policy as the plan checked it (the scenario with the search's
+        // `--set` and the candidate's values), named as `scalesim export` names it: the
+        // Deployment after the scenario.
         let opts = crate::policy::ExportOptions::for_scenario(&base.name, None);
-        if let Some(e) = sc.policies.iter().find(|p| p.name == cmd.policy).and_then(|p| p.export(&opts).ok())
-        {
+        if let Ok(e) = p.setups[b].policy.export(&opts) {
             files.push(("best.yaml".into(), e.yaml.into_bytes()));
         }
     }
@@ -645,6 +639,19 @@ pub fn stage_outputs(p: &TunePlan, outcome: &TuneOutcome, fb: &dyn Feedback) -> 
     let json = String::from_utf8_lossy(&files[0].1).into_owned();
     let check_failure = if cmd.check { check_failure(outcome) } else { None };
     Ok(TuneOutputs { staging, json, check_failure })
+}
+
+/// tune.json and tune.csv of a search (`tune`'s own, and `recommend`'s evidence).
+fn search_files(
+    base: &Scenario,
+    spec: &TuneSpec,
+    ctx: &out::TuneContext<'_>,
+    outcome: &TuneOutcome,
+) -> Vec<(String, Vec<u8>)> {
+    vec![
+        ("tune.json".into(), out::tune_json(base, spec, ctx, outcome)),
+        ("tune.csv".into(), out::tune_csv(spec, ctx.space, outcome)),
+    ]
 }
 
 /// `tune --check`: the best candidate must meet the SLO (the verdict's definition:
@@ -917,10 +924,7 @@ pub fn search_target_and_min(
         seed: base.seed,
         warnings: &warnings,
     };
-    let files = vec![
-        ("tune.json".to_string(), out::tune_json(&base, &spec, &ctx, &outcome)),
-        ("tune.csv".to_string(), out::tune_csv(&spec, &space, &outcome)),
-    ];
+    let files = search_files(&base, &spec, &ctx, &outcome);
     let title = format!("{}: recommend, search for {policy}", base.name);
     let staging =
         stage_files(&dir, &files, path, |staging| charts(staging, &title, &spec, &space, &outcome))?;

@@ -1018,13 +1018,12 @@ impl Search<'_> {
     /// Every candidate's figures at its highest fidelity, the full-fidelity ones ranked (the
     /// best, the Pareto front, paired differences to the best), and the closest candidate when
     /// none is feasible.
-    fn rank(self, s: Screened, oracle_rung: Option<Rung>) -> TuneOutcome {
+    fn rank(mut self, s: Screened, oracle_rung: Option<Rung>) -> TuneOutcome {
         let (spec, base) = (self.spec, self.base);
-        let oracle_agg = (!self.oracle_runs.is_empty()).then(|| {
-            let runs: Vec<RunResult> = self
-                .oracle_runs
-                .iter()
-                .cloned()
+        let oracle_runs = std::mem::take(&mut self.oracle_runs);
+        let oracle_agg = (!oracle_runs.is_empty()).then(|| {
+            let runs: Vec<RunResult> = oracle_runs
+                .into_iter()
                 .enumerate()
                 .map(|(i, s)| as_run("oracle", i as u32, replication_seed(base.seed, i as u32), s))
                 .collect();
