@@ -12,10 +12,9 @@ use scalesim::record::FailReason;
 use scalesim::service::Demand;
 
 /// Fraction of served requests slower than `t_s` seconds.
-fn tail(h: &hdrhistogram::Histogram<u64>, t_s: f64) -> f64 {
+fn tail(h: &scalesim::record::LatencyHistogram, t_s: f64) -> f64 {
     let t_us = (t_s * 1e6) as u64;
-    let above: u64 =
-        h.iter_recorded().filter(|v| v.value_iterated_to() > t_us).map(|v| v.count_at_value()).sum();
+    let above: u64 = h.recorded().filter(|&(v, _)| v > t_us).map(|(_, n)| n).sum();
     above as f64 / h.len() as f64
 }
 

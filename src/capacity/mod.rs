@@ -33,12 +33,11 @@ use crate::balancer::BalancerKind;
 use crate::dist::Dist;
 use crate::engine::{ClosedLoop, Extras, simulate_with};
 use crate::policy::PolicySpec;
-use crate::record::FailCounts;
+use crate::record::{FailCounts, LatencyHistogram};
 use crate::scenario::{CostModel, Scenario};
 use crate::service::ServiceModel;
 use crate::time::{Clock, SECOND, Time, from_secs_f64, to_secs_f64};
 use crate::traffic::{Process, Shape, TrafficSpec};
-use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -286,7 +285,7 @@ pub struct StepTestResult {
     pub stopped_early: bool,
 }
 
-fn quantile(h: &Histogram<u64>, q: f64) -> Option<f64> {
+fn quantile(h: &LatencyHistogram, q: f64) -> Option<f64> {
     (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 * 1e-6)
 }
 

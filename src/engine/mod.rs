@@ -45,14 +45,13 @@ use crate::policy::{
     ActivatorBuffer, Decision, Observation, PodPhase, PodView, Policy, PolicySpec, Start, SteadyState,
 };
 use crate::record::DecisionRow;
-use crate::record::{FailReason, Gauges, Recorder, RunResult};
+use crate::record::{FailReason, Gauges, LatencyHistogram, Recorder, RunResult};
 use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
 use crate::time::{SECOND, Time, from_secs_f64};
 use crate::traffic::Arrival;
 use closed::Clients;
 use cluster::{Cluster, Integral, RState, Waiting};
-use hdrhistogram::Histogram;
 use placement::Placement;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -637,7 +636,7 @@ pub fn simulate(
 #[derive(Debug, Clone)]
 pub struct RunDetail {
     /// Latencies of served requests, microseconds.
-    pub latency_us: Histogram<u64>,
+    pub latency_us: LatencyHistogram,
     /// ∫ requests in the system dt over the run, request-seconds (L = this / duration).
     pub in_flight_integral: f64,
     /// The cumulative counters at the end of each recording interval, in order (one per
@@ -645,7 +644,7 @@ pub struct RunDetail {
     pub interval_ends: Vec<Snapshot>,
     /// Latencies (µs) of the requests served in each recording interval, when
     /// [`Extras::interval_histograms`] asked for them; empty otherwise.
-    pub interval_histograms: Vec<Histogram<u64>>,
+    pub interval_histograms: Vec<LatencyHistogram>,
     /// The decision [`Extras::explain_at`] asked for (the run stopped after it), if one was
     /// made before the horizon.
     pub explained: Option<ExplainedDecision>,
@@ -810,7 +809,7 @@ struct Ticks<'e> {
     measuring: bool,
     billed_at_measure: f64,
     interval_ends: Vec<Snapshot>,
-    interval_histograms: Vec<Histogram<u64>>,
+    interval_histograms: Vec<LatencyHistogram>,
 }
 
 impl<'e> Ticks<'e> {

@@ -1,7 +1,8 @@
 //! The recorder: per-interval aggregates and per-run summaries.
 //!
 //! The engine feeds the recorder events (arrivals, completions, failures, replica counts); the
-//! recorder keeps constant memory per interval (counters and an HDR latency histogram) and
+//! recorder keeps constant memory per interval (counters and a latency histogram in HDR buckets,
+//! [`histogram`]) and
 //! hands the report a finished [`RunResult`]. Nothing here formats output. [`elasticity`] holds
 //! the SPEC elasticity metrics, a pure function of a run's ready-replica curve and a demand
 //! curve; the figures that compare a run with the oracle baseline (`cost_above_oracle_pct`, the
@@ -9,9 +10,11 @@
 
 pub mod aggregate;
 pub mod elasticity;
+pub mod histogram;
 mod recorder;
 
 pub use elasticity::{DemandCurve, Elasticity, StepCurve};
+pub use histogram::LatencyHistogram;
 pub use recorder::{Gauges, Recorder};
 
 use serde::{Deserialize, Serialize};

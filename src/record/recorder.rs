@@ -1,20 +1,12 @@
-//! Per-interval aggregation of one run: counters and HDR histograms, constant memory per
-//! interval. The engine calls the `on_*` methods as events happen and [`Recorder::close_interval`]
+//! Per-interval aggregation of one run: counters and latency histograms (HDR buckets), constant
+//! memory per interval. The engine calls the `on_*` methods as events happen and [`Recorder::close_interval`]
 //! at every interval boundary; [`Recorder::finish`] hands over the result.
 
-use super::{DecisionRow, FailReason, IntervalRow, RunResult, RunSummary, StepCurve};
+use super::{DecisionRow, FailReason, IntervalRow, LatencyHistogram, RunResult, RunSummary, StepCurve};
 use crate::scenario::{CostModel, Slo};
 use crate::time::{Time, to_secs_f64};
-use hdrhistogram::Histogram;
 
-/// Highest latency recorded exactly (µs): about 11.5 days; longer latencies saturate.
-const MAX_LATENCY_US: u64 = 1_000_000_000_000;
-
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("valid histogram bounds")
-}
-
-fn quantile(h: &Histogram<u64>, q: f64) -> Option<f64> {
+fn quantile(h: &LatencyHistogram, q: f64) -> Option<f64> {
     (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 * 1e-6)
 }
 
@@ -42,13 +34,14 @@ pub struct Recorder {
     served: u64,
     failed: [u64; 4],
     latency_sum_us: u128,
-    hist: Histogram<u64>,
+    hist: LatencyHistogram,
     // whole run
     total_arrived: u64,
     total_served: u64,
     total_failed: [u64; 4],
     total_latency_us: u128,
-    total_hist: Histogram<u64>,
+    /// The counted intervals' histograms, merged as each closes.
+    total_hist: LatencyHistogram,
     slo_violation_s: f64,
     rows: Vec<IntervalRow>,
     decisions: Vec<DecisionRow>,
@@ -81,12 +74,12 @@ impl Recorder {
             served: 0,
             failed: [0; 4],
             latency_sum_us: 0,
-            hist: histogram(),
+            hist: LatencyHistogram::new(),
             total_arrived: 0,
             total_served: 0,
             total_failed: [0; 4],
             total_latency_us: 0,
-            total_hist: histogram(),
+            total_hist: LatencyHistogram::new(),
             slo_violation_s: 0.0,
             rows: Vec::new(),
             decisions: Vec::new(),
@@ -143,11 +136,7 @@ impl Recorder {
     pub fn on_served(&mut self, latency: Time) {
         self.served += 1;
         self.latency_sum_us += latency as u128;
-        let v = latency.clamp(1, MAX_LATENCY_US);
-        self.hist.record(v).expect("value within histogram bounds");
-        if self.counting {
-            self.total_hist.record(v).expect("value within histogram bounds");
-        }
+        self.hist.record(latency);
     }
 
     /// A request failed.
@@ -243,6 +232,7 @@ impl Recorder {
                 *t += f;
             }
             self.total_latency_us += self.latency_sum_us;
+            self.total_hist.add(&self.hist);
             self.total_at_max_us += self.at_max_us;
             self.counted_replica_seconds += replica_seconds;
         }
@@ -255,9 +245,7 @@ impl Recorder {
         self.served = 0;
         self.failed = [0; 4];
         self.latency_sum_us = 0;
-        if !self.hist.is_empty() {
-            self.hist.reset();
-        }
+        self.hist.reset();
     }
 
     /// Whether a closed interval counted so far violated the SLO.
@@ -324,12 +312,12 @@ impl Recorder {
     }
 
     /// The latency histogram (µs) of the interval still open.
-    pub fn interval_histogram(&self) -> &Histogram<u64> {
+    pub fn interval_histogram(&self) -> &LatencyHistogram {
         &self.hist
     }
 
     /// The whole-run latency histogram so far (µs), for tests and diagnostics.
-    pub fn latency_histogram(&self) -> &Histogram<u64> {
+    pub fn latency_histogram(&self) -> &LatencyHistogram {
         &self.total_hist
     }
 }
