@@ -45,13 +45,17 @@ impl BalancerKind {
 #[derive(Debug)]
 pub struct Balancer {
     kind: BalancerKind,
+    /// Round robin: picks made so far (the next pick is `next % n`).
     next: u64,
+    /// Round robin: `next % n_seen`, kept so that a pick over an unchanged `n` needs no division.
+    at: u64,
+    n_seen: u64,
 }
 
 impl Balancer {
     /// A fresh balancer.
     pub fn new(kind: BalancerKind) -> Balancer {
-        Balancer { kind, next: 0 }
+        Balancer { kind, next: 0, at: 0, n_seen: 0 }
     }
 
     /// Picks an index in `0..n` (n > 0); `outstanding(i)` is the load of candidate i.
@@ -60,8 +64,20 @@ impl Balancer {
         debug_assert!(n > 0);
         match self.kind {
             BalancerKind::RoundRobin => {
-                let i = (self.next % n as u64) as usize;
+                let n = n as u64;
+                if n != self.n_seen {
+                    (self.at, self.n_seen) = (self.next % n, n);
+                }
+                let i = self.at as usize;
                 self.next = self.next.wrapping_add(1);
+                self.at += 1;
+                if self.at == n {
+                    self.at = 0;
+                }
+                if self.next == 0 {
+                    // Wrapped round: `next % n` starts again from 0.
+                    self.n_seen = 0;
+                }
                 i
             }
             BalancerKind::Random => rng.random_range(0..n),

@@ -36,7 +36,11 @@ pub fn from_secs_f64(s: f64) -> Time {
     if us >= MAX_SPAN as f64 {
         MAX_SPAN
     } else if us > 0.0 {
-        us.round() as Time
+        // `us.round()` (half away from zero) without a call to libm's `round`, which the
+        // baseline x86-64 has no instruction for: exact for 0 < us < 2^62, since `us - t` is
+        // exact (Sterbenz) and an `us` of 2^52 or more is already whole.
+        let t = us as i64;
+        (t + (us - t as f64 >= 0.5) as i64) as Time
     } else {
         0
     }
@@ -347,6 +351,38 @@ pub fn parse_moment(text: &str, clock: &Clock, after: Time) -> Result<Moment, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inline rounding of `from_secs_f64` is `f64::round` (half away from zero), on halves,
+    /// their neighbours, every binade and random values.
+    #[test]
+    fn from_secs_f64_rounds_as_round() {
+        let reference = |s: f64| {
+            let us = s * 1e6;
+            if us >= MAX_SPAN as f64 {
+                MAX_SPAN
+            } else if us > 0.0 {
+                us.round() as Time
+            } else {
+                0
+            }
+        };
+        let mut cases = vec![0.0, -1.0, f64::NAN, 1e-7, 4.9999999e-7, 5e-7, 1.5e-6, 2.5e-6, 1e30];
+        for k in 0..64 {
+            let us = 2f64.powi(k) + 0.5;
+            for x in [us, us.next_up(), us.next_down(), 2f64.powi(k), 2f64.powi(k).next_down()] {
+                cases.push(x / 1e6);
+            }
+        }
+        let mut z = 1u64;
+        for _ in 0..100_000 {
+            z = crate::rng::splitmix64(z);
+            let x = f64::from_bits(0x3e00_0000_0000_0000 + z % 0x0700_0000_0000_0000);
+            cases.push(x);
+        }
+        for s in cases {
+            assert_eq!(from_secs_f64(s), reference(s), "{s:e}");
+        }
+    }
 
     fn london() -> Clock {
         let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 4).unwrap().and_hms_opt(6, 0, 0).unwrap();

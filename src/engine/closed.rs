@@ -56,6 +56,12 @@ impl Clients {
         }
     }
 
+    /// Whether only the open-loop traffic sends requests.
+    #[inline]
+    pub fn is_open(&self) -> bool {
+        matches!(self, Clients::Open)
+    }
+
     /// `n` requests ended at `at` (noticed at `now`).
     #[inline]
     pub fn ended(&mut self, at: Time, now: Time, n: u64) {

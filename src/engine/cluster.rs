@@ -28,14 +28,14 @@ pub(super) struct Integral {
 impl Integral {
     #[inline]
     pub fn add(&mut self, now: Time, delta: f64) {
-        self.value += self.level * (now - self.last) as f64 * 1e-6;
+        self.value += self.level * (now - self.last) as i64 as f64 * 1e-6;
         self.last = now;
         self.level += delta;
     }
 
     #[inline]
     pub fn at(&self, now: Time) -> f64 {
-        self.value + self.level * (now - self.last) as f64 * 1e-6
+        self.value + self.level * (now - self.last) as i64 as f64 * 1e-6
     }
 }
 

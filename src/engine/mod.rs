@@ -60,8 +60,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// How much metric history policies can look back on.
 pub const METRICS_HISTORY: Time = 3600 * SECOND;
 
-/// A request in service: when it ends, on which replica, and how.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A request in service: when it ends, on which replica, and how. Ordered by time, then by
+/// scheduling order (`seq`, unique).
+#[derive(Debug, Clone, Copy)]
 struct Completion {
     time: Time,
     seq: u64,
@@ -70,6 +71,29 @@ struct Completion {
     arrival: Time,
     /// Latency outside the replica, added when served.
     overhead: Time,
+}
+
+impl PartialEq for Completion {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+
+impl Eq for Completion {}
+
+impl PartialOrd for Completion {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Completion {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.seq).cmp(&(other.time, other.seq))
+    }
 }
 
 /// What happens to a replica at a scheduled time, apart from its requests' completions: the
@@ -727,7 +751,41 @@ pub fn simulate_with(
     history.push(sim.snapshot(0));
     let mut ticks = Ticks::new(sc, extras, controller.next_tick(None), sim.snapshot(0));
     let mut explained = None;
+    let open_loop = sim.clients.is_open();
     loop {
+        if open_loop {
+            // The hot path: requests' arrivals and completions strictly before the next other
+            // event (tick, replica event), in the loop's order (a completion before an arrival
+            // at the same instant). Neither handler schedules another kind of event, except a
+            // poke, which ends the stretch.
+            let t_other = sim.lifecycle.peek().map_or(Time::MAX, |c| c.0.time).min(ticks.next());
+            loop {
+                let t_arrival = pending.map_or(Time::MAX, |a| a.time);
+                let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
+                if t_completion <= t_arrival {
+                    if t_completion >= t_other {
+                        break;
+                    }
+                    let Reverse(c) = sim.completions.pop().expect("peeked");
+                    sim.on_completion(c);
+                } else {
+                    if t_arrival >= t_other {
+                        break;
+                    }
+                    let a = pending.take().expect("arrival is the next event");
+                    sim.on_arrival(a);
+                    pending = source.next_arrival();
+                    if sim.poke {
+                        // As below: the policy may decide right away.
+                        sim.poke = false;
+                        if controller.poke_on_demand() {
+                            ticks.next_policy = ticks.next_policy.min(t_arrival);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
         let t_arrival = pending.map_or(Time::MAX, |a| a.time);
         let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
         let t_lifecycle = sim.lifecycle.peek().map_or(Time::MAX, |c| c.0.time);
