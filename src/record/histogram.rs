@@ -124,10 +124,13 @@ impl LatencyHistogram {
 
     /// Adds every value of `other`.
     pub fn add(&mut self, other: &LatencyHistogram) {
-        let Some((lo, hi)) = other.used() else { return };
-        self.cover(other.offset + lo, other.offset + hi);
-        let at = other.offset + lo - self.offset;
-        for (c, o) in self.counts[at..=at + hi - lo].iter_mut().zip(&other.counts[lo..=hi]) {
+        if other.total == 0 {
+            return;
+        }
+        let (lo, hi) = (other.offset, other.offset + other.counts.len() - 1);
+        self.cover(lo, hi);
+        let at = lo - self.offset;
+        for (c, o) in self.counts[at..=at + hi - lo].iter_mut().zip(&other.counts) {
             *c += o;
         }
         self.total += other.total;
@@ -143,21 +146,42 @@ impl LatencyHistogram {
         Some((lo, hi))
     }
 
+    /// The latencies at quantiles `qs` (each 0 to 1, in increasing order), µs, in one pass:
+    /// each as [`LatencyHistogram::value_at_quantile`] gives it.
+    pub fn values_at_quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
+        let mut out = [0; N];
+        let (mut k, mut seen) = (0, 0u64);
+        for (j, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            while k < N && seen >= self.rank(qs[k]) {
+                out[k] = self.bucket_value(j, qs[k]);
+                k += 1;
+            }
+            if k == N {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The count the cumulative count must reach for quantile `q`: ⌈q · count⌉, at least 1.
+    #[inline]
+    fn rank(&self, q: f64) -> u64 {
+        ((q.min(1.0) * self.total as f64).ceil() as u64).max(1)
+    }
+
+    /// The value HDR reports for quantile `q` found at `counts[j]`.
+    #[inline]
+    fn bucket_value(&self, j: usize, q: f64) -> u64 {
+        let (low, width) = bucket_at(self.offset + j);
+        if q == 0.0 { low } else { low + (width - 1) }
+    }
+
     /// The latency at quantile `q` (0 to 1), µs, as HDR reports it: the highest value in the
     /// bucket where the cumulative count first reaches ⌈q · count⌉ (at least 1); for `q` = 0 the
     /// lowest value of the first bucket. 0 when empty.
     pub fn value_at_quantile(&self, q: f64) -> u64 {
-        let q = q.min(1.0);
-        let want = ((q * self.total as f64).ceil() as u64).max(1);
-        let mut seen = 0u64;
-        for (j, &c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= want {
-                let (low, width) = bucket_at(self.offset + j);
-                return if q == 0.0 { low } else { low + (width - 1) };
-            }
-        }
-        0
+        self.values_at_quantiles([q])[0]
     }
 
     /// The lowest recorded value's bucket's lowest value, µs (0 when empty), as HDR's `min`.
@@ -251,6 +275,11 @@ mod tests {
             for q in qs.iter().copied().chain([0.0, 0.5, 0.95, 0.99, 1.0]) {
                 prop_assert_eq!(a.value_at_quantile(q), reference.value_at_quantile(q), "q = {}", q);
             }
+            let [p50, p95, p99] = a.values_at_quantiles([0.5, 0.95, 0.99]);
+            prop_assert_eq!(
+                [p50, p95, p99],
+                [reference.value_at_quantile(0.5), reference.value_at_quantile(0.95), reference.value_at_quantile(0.99)]
+            );
             prop_assert_eq!(a.min(), reference.min());
             prop_assert_eq!(a.max(), reference.max());
             let ours: Vec<_> = a.recorded().collect();

@@ -176,7 +176,11 @@ impl Recorder {
     ) {
         let len_s = to_secs_f64(end - self.start);
         let finished = self.served + self.failed.iter().sum::<u64>();
-        let p = |q| quantile(&self.hist, q);
+        let [p50, p95, p99] = if self.hist.is_empty() {
+            [None; 3]
+        } else {
+            self.hist.values_at_quantiles([0.5, 0.95, 0.99]).map(|v| Some(v as f64 * 1e-6))
+        };
         let mut violated = false;
         if let Some(slo) = &self.slo {
             if let Some((pct, bound)) = slo.latency
@@ -216,9 +220,9 @@ impl Recorder {
             ready_max,
             draining: gauges.draining,
             latency_mean_s: (self.served > 0).then(|| self.latency_sum_us as f64 * 1e-6 / self.served as f64),
-            latency_p50_s: p(0.5),
-            latency_p95_s: p(0.95),
-            latency_p99_s: p(0.99),
+            latency_p50_s: p50,
+            latency_p95_s: p95,
+            latency_p99_s: p99,
             cpu_utilization,
             replica_seconds,
             cost_cumulative: replica_seconds_total * self.price_per_second,

@@ -393,6 +393,24 @@ impl Shape {
             Shape::Daily { trough, peak, peak_hour, weekend_factor } => {
                 daily_floor(*trough, *peak, *peak_hour, *weekend_factor, a, b, clock)
             }
+            // Steps are exact: the least step over the interval.
+            Shape::Steps(p) => {
+                let i0 = p.partition_point(|&(t, _)| t <= a);
+                p[i0..].iter().take_while(|&&(t, _)| t <= b).fold(self.rate(a, clock), |m, &(_, r)| m.min(r))
+            }
+            // Linear between points: the least of the ends and the points inside.
+            Shape::Piecewise(p) => {
+                let (ra, rb) = (piecewise_at(p, a), piecewise_at(p, b));
+                let (mut lo, mut scale) = (ra.min(rb), ra.abs().max(rb.abs()));
+                for &(_, r) in p.iter().filter(|&&(t, _)| t > a && t < b) {
+                    (lo, scale) = (lo.min(r), scale.max(r.abs()));
+                }
+                with_margin(lo, scale)
+            }
+            Shape::Ramp { from, to, start, end } => {
+                let (ra, rb) = (ramp_at(*from, *to, *start, *end, a), ramp_at(*from, *to, *start, *end, b));
+                with_margin(ra.min(rb), from.abs().max(to.abs()))
+            }
             Shape::Scale { factor, of } if *factor >= 0.0 => factor * of.floor(a, b, clock),
             Shape::Sum(v) => v.iter().map(|x| x.floor(a, b, clock)).sum(),
             _ => 0.0,
