@@ -121,6 +121,20 @@ mod tests {
         assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
     }
 
+    /// Round robin is `picks % n` whatever `n` does between picks (the cached position is
+    /// only a shortcut).
+    #[test]
+    fn round_robin_is_picks_mod_n_as_n_changes() {
+        let mut b = Balancer::new(BalancerKind::RoundRobin);
+        let mut r = stream(1, Stream::Balancer);
+        let mut z = 7u64;
+        for k in 0..10_000u64 {
+            z = crate::rng::splitmix64(z);
+            let n = if z % 5 == 0 { 1 + (z >> 8) % 9 } else { 4 } as usize;
+            assert_eq!(b.pick(n, |_| 0, &mut r), (k % n as u64) as usize, "pick {k} of {n}");
+        }
+    }
+
     #[test]
     fn least_outstanding_picks_min() {
         let mut b = Balancer::new(BalancerKind::LeastOutstanding);

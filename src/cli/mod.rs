@@ -137,6 +137,17 @@ pub fn exit_code(e: &CliError) -> u8 {
 
 /// Runs a command.
 pub fn execute(cmd: Command) -> Result<(), CliError> {
+    let threads = match &cmd {
+        Command::Run(c) => c.options.threads,
+        Command::Tune(c) => c.request.threads,
+        _ => None,
+    };
+    if let Some(n) = threads {
+        // `--threads N` bounds every parallel part of the command, not only its simulations
+        // (the replica-capacity estimate, the oracle's demand curves run in the global pool).
+        // Only the first pool built takes effect; nothing parallel has run yet.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
     match cmd {
         Command::Run(c) => run::run(c),
         Command::Report(c) => run::report(c),

@@ -193,6 +193,8 @@ struct Sim<'a> {
     clients: Clients,
     /// Where replicas run.
     placement: Placement,
+    /// Whether each replica's CPU is integrated (the policy reads its pods' CPU).
+    pod_cpu: bool,
 }
 
 impl<'a> Sim<'a> {
@@ -233,6 +235,7 @@ impl<'a> Sim<'a> {
             pods: Vec::new(),
             clients: Clients::new(extras.closed_loop.clone(), seed),
             placement: Placement::Unbounded,
+            pod_cpu: true,
         };
         for _ in 0..initial {
             sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
@@ -361,8 +364,10 @@ impl<'a> Sim<'a> {
         let cpu = &self.sc.service.cpu;
         let rep = &mut self.cluster.replicas[r as usize];
         let busy = rep.work.start();
-        rep.cpu.add(now, cpu.busy_worker_cores);
-        rep.cpu.value += cpu.per_request_cpu_s;
+        if self.pod_cpu {
+            rep.cpu.add(now, cpu.busy_worker_cores);
+            rep.cpu.value += cpu.per_request_cpu_s;
+        }
         if rep.state == RState::Ready {
             self.busy_ready.add(now, 1.0);
             self.cpu_request_starts += 1;
@@ -499,7 +504,9 @@ impl<'a> Sim<'a> {
             return; // already failed as `terminated` at the drain deadline
         }
         rep.work.finish();
-        rep.cpu.add(now, -self.sc.service.cpu.busy_worker_cores);
+        if self.pod_cpu {
+            rep.cpu.add(now, -self.sc.service.cpu.busy_worker_cores);
+        }
         if rep.state == RState::Ready {
             self.busy_ready.add(now, -1.0);
         }
@@ -586,7 +593,7 @@ impl<'a> Sim<'a> {
                 start_time: running.then_some(rep.started),
                 ready_transition: rep.ready_at.unwrap_or(rep.started),
                 cpu_request: request,
-                cpu_seconds: rep.cpu.at(now),
+                cpu_seconds: if self.pod_cpu { rep.cpu.at(now) } else { f64::NAN },
                 in_flight: rep.outstanding(),
                 memory_bytes: self.sc.service.memory.usage(rep.outstanding()),
                 memory_request: self.sc.service.memory.request_bytes,
@@ -783,6 +790,7 @@ pub fn simulate_with(
     let mut history = MetricsHistory::new(METRICS_HISTORY);
     let initial = start_count(sc, policy, controller.as_mut(), &mut history);
     let mut sim = Sim::new(sc, policy, seed, initial, extras);
+    sim.pod_cpu = controller.reads_pod_cpu();
     let mut source = sc.traffic.source(seed, &sc.clock, horizon);
     let mut pending = source.next_arrival();
     history.push(sim.snapshot(0));

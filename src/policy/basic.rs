@@ -144,6 +144,10 @@ impl Policy for Basic {
         super::periodic(last, self.spec.interval)
     }
 
+    fn reads_pod_cpu(&self) -> bool {
+        false
+    }
+
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
         Some(self.decide_noting(seen, None))
     }

@@ -59,6 +59,7 @@ pub struct PodView {
     pub cpu_request: f64,
     /// CPU-seconds used since it started, a cumulative counter like cAdvisor's
     /// `container_cpu_usage_seconds_total`; metric pipelines difference it over their windows.
+    /// NaN for a policy that does not read it ([`Policy::reads_pod_cpu`]).
     pub cpu_seconds: f64,
     /// Requests in service or queued on it now.
     pub in_flight: u32,
@@ -166,6 +167,13 @@ pub trait Policy: Send {
     /// Looks at the service and decides the desired replica count, or returns `None` when this
     /// tick only observes (e.g. a metrics scrape between two decisions).
     fn decide(&mut self, seen: &Observation) -> Option<Decision>;
+    /// Whether the policy reads its pods' CPU seconds ([`PodView::cpu_seconds`]). The engine
+    /// integrates each replica's CPU at every request start and end only for a policy that does;
+    /// for one that does not, the field is NaN. Default: yes (a family that never looks at its
+    /// pods' CPU says no and saves that work).
+    fn reads_pod_cpu(&self) -> bool {
+        true
+    }
     /// Whether a request held at zero ready replicas should trigger an immediate decision
     /// (Knative's "poke"). Default: no.
     fn poke_on_demand(&self) -> bool {
@@ -376,6 +384,10 @@ impl Policy for Fixed {
     fn next_tick(&self, last: Option<Time>) -> Time {
         // Never changes its mind; a long interval keeps the engine idle.
         periodic(last, 3600 * crate::time::SECOND)
+    }
+
+    fn reads_pod_cpu(&self) -> bool {
+        false
     }
 
     fn decide(&mut self, _seen: &Observation) -> Option<Decision> {

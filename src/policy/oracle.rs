@@ -247,6 +247,10 @@ impl Policy for Oracle {
         }
     }
 
+    fn reads_pod_cpu(&self) -> bool {
+        false
+    }
+
     fn foresight(&self) -> Option<DemandCurve> {
         Some(DemandCurve { curve: self.plan.demand_curve(), interval: self.plan.interval })
     }

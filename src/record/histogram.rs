@@ -150,10 +150,11 @@ impl LatencyHistogram {
     /// each as [`LatencyHistogram::value_at_quantile`] gives it.
     pub fn values_at_quantiles<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         let mut out = [0; N];
+        let ranks = qs.map(|q| self.rank(q));
         let (mut k, mut seen) = (0, 0u64);
         for (j, &c) in self.counts.iter().enumerate() {
             seen += c;
-            while k < N && seen >= self.rank(qs[k]) {
+            while k < N && seen >= ranks[k] {
                 out[k] = self.bucket_value(j, qs[k]);
                 k += 1;
             }

@@ -347,6 +347,10 @@ impl Policy for Knative {
         last.map_or(SECOND, |t| (t / SECOND + 1) * SECOND)
     }
 
+    fn reads_pod_cpu(&self) -> bool {
+        false
+    }
+
     fn decide(&mut self, seen: &Observation) -> Option<Decision> {
         self.step(seen, false).map(|(d, _)| d)
     }
