@@ -130,7 +130,7 @@ mod tests {
         let mut z = 7u64;
         for k in 0..10_000u64 {
             z = crate::rng::splitmix64(z);
-            let n = if z % 5 == 0 { 1 + (z >> 8) % 9 } else { 4 } as usize;
+            let n = if z.is_multiple_of(5) { 1 + (z >> 8) % 9 } else { 4 } as usize;
             assert_eq!(b.pick(n, |_| 0, &mut r), (k % n as u64) as usize, "pick {k} of {n}");
         }
     }
