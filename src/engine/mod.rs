@@ -111,10 +111,18 @@ impl Tickets {
     }
 }
 
+impl Completion {
+    /// (time, seq) as one number, so that comparing two is one wide comparison, no branch.
+    #[inline(always)]
+    fn key(&self) -> u128 {
+        (self.time as u128) << 64 | self.seq as u128
+    }
+}
+
 impl PartialEq for Completion {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
+        self.key() == other.key()
     }
 }
 
@@ -125,12 +133,32 @@ impl PartialOrd for Completion {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
+
+    #[inline]
+    fn lt(&self, other: &Self) -> bool {
+        self.key() < other.key()
+    }
+
+    #[inline]
+    fn le(&self, other: &Self) -> bool {
+        self.key() <= other.key()
+    }
+
+    #[inline]
+    fn gt(&self, other: &Self) -> bool {
+        self.key() > other.key()
+    }
+
+    #[inline]
+    fn ge(&self, other: &Self) -> bool {
+        self.key() >= other.key()
+    }
 }
 
 impl Ord for Completion {
     #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.time, self.seq).cmp(&(other.time, other.seq))
+        self.key().cmp(&other.key())
     }
 }
 
@@ -322,6 +350,7 @@ impl<'a> Sim<'a> {
         }
     }
 
+    #[inline(always)]
     fn push_completion(&mut self, time: Time, replica: u32, w: Waiting, timed_out: bool) {
         self.seq += 1;
         let ticket = self.tickets.issue(Ticket { arrival: w.arrival, overhead: w.overhead, timed_out });
@@ -359,7 +388,7 @@ impl<'a> Sim<'a> {
     }
 
     /// Starts service of a request on replica `r` at `now`.
-    #[inline]
+    #[inline(always)]
     fn start_service(&mut self, r: u32, now: Time, w: Waiting) {
         let cpu = &self.sc.service.cpu;
         let rep = &mut self.cluster.replicas[r as usize];
@@ -402,6 +431,7 @@ impl<'a> Sim<'a> {
         }
     }
 
+    #[inline(always)]
     fn on_arrival(&mut self, a: Arrival) {
         let now = a.time;
         self.arrivals_total += 1;
@@ -437,6 +467,7 @@ impl<'a> Sim<'a> {
 
     /// Sends a request (arrived at `arrival`) to a ready replica chosen by the balancer; the
     /// request is not yet counted in flight.
+    #[inline(always)]
     fn dispatch(&mut self, now: Time, w: Waiting) {
         let n = self.cluster.active.len();
         let cl = &self.cluster;
@@ -495,6 +526,7 @@ impl<'a> Sim<'a> {
         }
     }
 
+    #[inline(always)]
     fn on_completion(&mut self, c: Completion) {
         let now = c.time;
         let r = c.replica;
