@@ -59,7 +59,7 @@ impl Balancer {
     }
 
     /// Picks an index in `0..n` (n > 0); `outstanding(i)` is the load of candidate i.
-    #[inline]
+    #[inline(always)]
     pub fn pick(&mut self, n: usize, outstanding: impl Fn(usize) -> u32, rng: &mut SimRng) -> usize {
         debug_assert!(n > 0);
         match self.kind {

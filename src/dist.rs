@@ -131,7 +131,7 @@ impl Dist {
     }
 
     /// One draw. Always consumes randomness for random variants only; never negative.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> f64 {
         match self {
             Dist::Deterministic { value } => *value,

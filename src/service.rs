@@ -74,7 +74,7 @@ pub enum Demand {
 impl Demand {
     /// The demand of one request, in seconds. Consumes the same randomness for every request,
     /// whatever the replica state, so demand streams line up across policies.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, arrival: &Arrival, rng: &mut SimRng) -> f64 {
         match self {
             Demand::Dist(d) => d.sample(rng),

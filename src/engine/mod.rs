@@ -1,7 +1,7 @@
 //! The discrete-event simulation of one policy over one traffic stream.
 //!
 //! Exact events, no time step for requests: one pending arrival from the traffic source, a
-//! binary heap of service completions, a small heap of replica events (ready, drain deadline),
+//! 4-ary heap of service completions ([`heap`]), a small heap of replica events (ready, drain deadline),
 //! and three periodic ticks (metric snapshots every second, policy decisions, recording
 //! intervals). At equal times the order is fixed — recording, snapshot, replica events,
 //! completions, policy, arrival — so a run is a pure function of its inputs.
@@ -33,6 +33,7 @@
 
 mod closed;
 mod cluster;
+mod heap;
 mod placement;
 mod replica;
 
@@ -52,6 +53,7 @@ use crate::time::{SECOND, Time, from_secs_f64};
 use crate::traffic::Arrival;
 use closed::Clients;
 use cluster::{Cluster, Integral, RState, Waiting};
+use heap::Heap4;
 use placement::Placement;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -70,7 +72,7 @@ struct Completion {
     ticket: u32,
 }
 
-const _: () = assert!(std::mem::size_of::<Reverse<Completion>>() == 24);
+const _: () = assert!(std::mem::size_of::<Completion>() == 24);
 
 /// What a completion needs besides its time, held in [`Tickets`] beside the heap.
 #[derive(Debug, Clone, Copy)]
@@ -197,7 +199,7 @@ struct Sim<'a> {
     /// Draws each request's overhead (only when the service has one).
     overhead_rng: SimRng,
     startup_rng: SimRng,
-    completions: BinaryHeap<Reverse<Completion>>,
+    completions: Heap4<Completion>,
     tickets: Tickets,
     lifecycle: BinaryHeap<Reverse<LifecycleEvent>>,
     seq: u64,
@@ -241,7 +243,7 @@ impl<'a> Sim<'a> {
             demand_rng: stream(seed, Stream::Demand),
             overhead_rng: stream(seed, Stream::Overhead),
             startup_rng: stream(seed, Stream::Startup),
-            completions: BinaryHeap::with_capacity(1024),
+            completions: Heap4::with_capacity(1024),
             tickets: Tickets::default(),
             lifecycle: BinaryHeap::new(),
             seq: 0,
@@ -354,7 +356,7 @@ impl<'a> Sim<'a> {
     fn push_completion(&mut self, time: Time, replica: u32, w: Waiting, timed_out: bool) {
         self.seq += 1;
         let ticket = self.tickets.issue(Ticket { arrival: w.arrival, overhead: w.overhead, timed_out });
-        self.completions.push(Reverse(Completion { time, seq: self.seq, replica, ticket }));
+        self.completions.push(Completion { time, seq: self.seq, replica, ticket });
     }
 
     fn push_lifecycle(&mut self, time: Time, kind: Lifecycle, replica: u32) {
@@ -838,12 +840,12 @@ pub fn simulate_with(
             let t_other = sim.lifecycle.peek().map_or(Time::MAX, |c| c.0.time).min(ticks.next());
             loop {
                 let t_arrival = pending.map_or(Time::MAX, |a| a.time);
-                let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
+                let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.time);
                 if t_completion <= t_arrival {
                     if t_completion >= t_other {
                         break;
                     }
-                    let Reverse(c) = sim.completions.pop().expect("peeked");
+                    let c = sim.completions.pop().expect("peeked");
                     sim.on_completion(c);
                 } else {
                     if t_arrival >= t_other {
@@ -864,7 +866,7 @@ pub fn simulate_with(
             }
         }
         let t_arrival = pending.map_or(Time::MAX, |a| a.time);
-        let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.0.time);
+        let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.time);
         let t_lifecycle = sim.lifecycle.peek().map_or(Time::MAX, |c| c.0.time);
         let t_tick = ticks.next();
         let t_users = sim.clients.next_time();
@@ -883,7 +885,7 @@ pub fn simulate_with(
             let Reverse(c) = sim.lifecycle.pop().expect("peeked");
             sim.on_lifecycle(c);
         } else if t == t_completion {
-            let Reverse(c) = sim.completions.pop().expect("peeked");
+            let c = sim.completions.pop().expect("peeked");
             sim.on_completion(c);
         } else if t == t_tick && t == ticks.next_policy {
             explained = sim.on_policy_tick(t, controller.as_mut(), &history, policy, extras);

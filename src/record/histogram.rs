@@ -95,7 +95,8 @@ impl LatencyHistogram {
         if lo >= start && hi < end {
             return;
         }
-        let room = self.counts.len().max(64);
+        // A doubling's worth of buckets on the side that grows: latencies drift, they seldom jump.
+        let room = HALF as usize;
         let new_start = if lo < start { lo.saturating_sub(room) } else { start };
         let new_end = if hi >= end { hi + 1 + room } else { end };
         let mut counts = vec![0; new_end - new_start];
