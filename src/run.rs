@@ -307,11 +307,17 @@ pub struct RunOutputs {
 
 /// Stages the outputs of a run (the same code for a run on one machine and for a merge of
 /// parts) and words its table and verdict.
-pub fn stage_outputs(plan: &RunPlan, runs: &[RunResult]) -> Result<RunOutputs, Error> {
+/// `capacity` is [`replica_capacity`] of the plan's scenario (a separate call, so that a caller
+/// can time it).
+pub fn stage_outputs(
+    plan: &RunPlan,
+    runs: &[RunResult],
+    capacity: Option<ReplicaCapacity>,
+) -> Result<RunOutputs, Error> {
     let (scenario, charts) = (&plan.scenario, &plan.charts);
     let mut meta = ReportMeta::from_scenario(scenario);
     meta.provenance = provenance(&plan.request.file, &plan.text, &plan.overrides);
-    meta.capacity = replica_capacity(scenario);
+    meta.capacity = capacity;
     let mut staging = Staging::new(&plan.out_dir, "run")?;
     for p in input_paths(&plan.request.file, &plan.inputs) {
         staging.protect(&p);
@@ -358,7 +364,7 @@ fn provenance(file: &Path, text: &str, overrides: &[String]) -> Provenance {
 
 /// One replica's capacity within the scenario's objective: the mean of the 8 step tests of
 /// [`oracle::replica_capacity`] (memoised: the oracle's search started from the same figure).
-fn replica_capacity(scenario: &Scenario) -> Option<ReplicaCapacity> {
+pub fn replica_capacity(scenario: &Scenario) -> Option<ReplicaCapacity> {
     oracle::replica_capacity(&scenario.service, scenario.slo.as_ref())
         .ok()
         .map(|e| ReplicaCapacity::from_estimate(&e))

@@ -184,3 +184,34 @@ fn no_oracle_runs_only_the_scenario_policies() {
     let i = header.iter().position(|h| h == "cost_above_oracle_pct").unwrap();
     assert_eq!(&rd.records().next().unwrap().unwrap()[i], "");
 }
+
+/// `--timings` prints one line on stderr naming every phase with its wall time, the phases
+/// adding up to the total; the outputs are those of a run without it.
+#[test]
+fn timings_name_each_phase_and_change_no_output() {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("configs/bench/reference.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let set = ["--set", "simulation.duration=10m", "--no-oracle", "--threads", "1"];
+    run(&config, &a, &set);
+    let out = Command::cargo_bin("scalesim")
+        .unwrap()
+        .args(["run", config.to_str().unwrap(), "--out", b.to_str().unwrap(), "--timings"])
+        .args(set)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let line = err.lines().find(|l| l.starts_with("timings: ")).expect("a timings line");
+    let ms = |name: &str| -> f64 {
+        let at = line.find(&format!("{name} ")).unwrap_or_else(|| panic!("{name} in {line}"));
+        let rest = &line[at + name.len() + 1..];
+        rest[..rest.find(" ms").unwrap()].parse().unwrap()
+    };
+    let phases = ["start-up", "simulation", "replica capacity", "outputs", "writing"];
+    let sum: f64 = phases.iter().map(|p| ms(p)).sum();
+    assert!((sum - ms("total")).abs() <= 0.1 * phases.len() as f64, "{line}");
+    assert!(ms("simulation") > 0.0, "{line}");
+    assert_eq!(read_all(&a), read_all(&b));
+}

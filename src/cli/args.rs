@@ -283,6 +283,10 @@ struct RunArgs {
     /// policies that miss it are listed on stderr. Needs a [simulation.slo].
     #[arg(long, conflicts_with = "shard")]
     check: bool,
+    /// Print on stderr how long each phase took (start-up, simulation, replica-capacity
+    /// estimate, outputs, writing), wall-clock.
+    #[arg(long)]
+    timings: bool,
     /// Run only shard I of N (jobs j with j % N == I, 0 <= I < N) and write a part directory
     /// (manifest.json, results.bin) into --out, for `scalesim merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -503,23 +507,26 @@ impl Cli {
                 ShellArg::Elvish => clap_complete::Shell::Elvish,
             }),
             Sub::Man => Command::Man,
-            Sub::Run(a) => Command::Run(RunRequest {
-                file: a.file,
-                out_dir: a.out,
-                allow_large: a.large.allow_large,
-                seed: a.seed,
-                overrides: a.set.set,
-                oracle: !a.no_oracle,
-                options: RunOptions {
-                    seeds: a.seeds,
-                    threads: a.threads.map(|t| t as usize),
-                    policies: a.policies,
+            Sub::Run(a) => Command::Run(
+                RunRequest {
+                    file: a.file,
+                    out_dir: a.out,
+                    allow_large: a.large.allow_large,
+                    seed: a.seed,
+                    overrides: a.set.set,
+                    oracle: !a.no_oracle,
+                    options: RunOptions {
+                        seeds: a.seeds,
+                        threads: a.threads.map(|t| t as usize),
+                        policies: a.policies,
+                    },
+                    charts: a.charts.into_options(),
+                    report: a.report,
+                    check: a.check,
+                    shard: a.shard,
                 },
-                charts: a.charts.into_options(),
-                report: a.report,
-                check: a.check,
-                shard: a.shard,
-            }),
+                a.timings,
+            ),
             Sub::Merge(a) => Command::Merge(MergeCommand { parts: a.parts, out: a.out }),
             Sub::Tune(a) => Command::Tune(TuneCommand {
                 json: a.json,
@@ -630,7 +637,7 @@ mod tests {
 
     #[test]
     fn run_arguments_become_options() {
-        let Command::Run(r) = parse(&[
+        let Command::Run(r, timings) = parse(&[
             "run",
             "s.toml",
             "--seed",
@@ -657,6 +664,7 @@ mod tests {
         assert_eq!(r.options.policies, vec!["a", "b"]);
         assert_eq!(r.overrides, vec!["service.timeout=10s"]);
         assert_eq!(r.seed, Some(7));
+        assert!(!timings);
     }
 
     #[test]

@@ -31,8 +31,8 @@ use std::path::PathBuf;
 /// A parsed, typed command.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// `scalesim run`.
-    Run(RunRequest),
+    /// `scalesim run`, and whether to print how long each phase took (`--timings`).
+    Run(RunRequest, bool),
     /// `scalesim report`.
     Report(ReportRequest),
     /// `scalesim compare`.
@@ -138,7 +138,7 @@ pub fn exit_code(e: &CliError) -> u8 {
 /// Runs a command.
 pub fn execute(cmd: Command) -> Result<(), CliError> {
     let threads = match &cmd {
-        Command::Run(c) => c.options.threads,
+        Command::Run(c, _) => c.options.threads,
         Command::Tune(c) => c.request.threads,
         _ => None,
     };
@@ -149,7 +149,7 @@ pub fn execute(cmd: Command) -> Result<(), CliError> {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
     }
     match cmd {
-        Command::Run(c) => run::run(c),
+        Command::Run(c, timings) => run::run(c, timings),
         Command::Report(c) => run::report(c),
         Command::Compare(c) => compare::compare(c),
         Command::Validate(c) => validate::validate(c),
