@@ -388,3 +388,35 @@ fn recommend_on_quickstart_uses_the_shapes_nominal_range() {
         .stdout(contains("max = ceil(200 / 10) = 20"))
         .stdout(contains("recommended: min 5, max 20, rps target 10\n"));
 }
+
+/// A replica whose CPU at capacity is above its request (request 0.5 cores): the cpu target
+/// recommend prints is the one recommended.toml holds (it was clamped to 100 in the file).
+#[test]
+fn recommend_writes_the_cpu_target_it_prints_even_above_100() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("configs/quickstart.toml").unwrap();
+    assert!(text.contains("\nrequest = 1.0\n"));
+    let text = text
+        .replace("duration = \"24h\"", "duration = \"2h\"")
+        .replace("\nrequest = 1.0\n", "\nrequest = 0.5\n");
+    let f = dir.path().join("half.toml");
+    std::fs::write(&f, text).unwrap();
+    let out = dir.path().join("rec");
+    let done = scalesim().arg("recommend").arg(&f).arg("--out").arg(&out).assert().success();
+    let stdout = String::from_utf8(done.get_output().stdout.clone()).unwrap();
+    let printed: f64 = stdout
+        .split(", cpu target ")
+        .nth(1)
+        .and_then(|r| r.split('%').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no cpu target in {stdout}"));
+    assert!(printed > 100.0, "{stdout}");
+    let rec = std::fs::read_to_string(out.join("recommended.toml")).unwrap();
+    let cpu = rec.split("name = \"rec-cpu\"").nth(1).expect("rec-cpu policy");
+    let written: f64 = cpu
+        .lines()
+        .find_map(|l| l.strip_prefix("target = "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("target line");
+    assert_eq!(written, printed, "{rec}");
+}

@@ -646,7 +646,9 @@ fn recommended_policies(rec: &Recommendation, interval_toml: &str) -> String {
     if let Some(c) = rec.cpu_target_pct {
         policies.push(format!(
             "[[policy]]\nname = \"rec-cpu\"\ntype = \"cpu\"\ntarget = {}\nmin_replicas = {min}\nmax_replicas = {max}\npolling_interval = \"{interval_toml}\"\n",
-            fmt(c.clamp(1.0, 100.0))
+            // The figure printed, as computed: a CPU target above 100 % of the request is valid
+            // (usage above the request, as the HPA allows).
+            fmt(c)
         ));
     }
     if let Some(c) = rec.concurrency_target.filter(|c| *c > 0.0) {
