@@ -855,7 +855,8 @@ pub fn simulate_with(
                     sim.on_arrival(a);
                     pending = source.next_arrival();
                     if sim.poke {
-                        // As below: the policy may decide right away.
+                        // As below (the same lines, kept inline: moving them into a shared
+                        // function made the whole loop 5-10 % slower, measured).
                         sim.poke = false;
                         if controller.poke_on_demand() {
                             ticks.next_policy = ticks.next_policy.min(t_arrival);

@@ -172,13 +172,12 @@ impl PoissonSource {
             // Below the chunk's floor the candidate is accepted without evaluating the rate:
             // the same decision as `level < rate`, since floor <= rate at every point.
             if level < self.floor || level < self.shape.rate(next, &self.clock) * self.factor {
-                let time = from_secs_f64(next);
-                if time >= self.horizon {
+                let a = arrival_at(next, self.horizon);
+                if a.is_none() {
                     // Rounded onto the horizon: the stream has ended for good.
                     (self.t, self.chunk_end) = (self.stop, self.stop);
-                    return None;
                 }
-                return Some(time);
+                return a.map(|a| a.time);
             }
         }
     }
