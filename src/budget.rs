@@ -44,6 +44,25 @@ pub fn check_seeds(seeds: u32, allow_large: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The most rows `run --requests` writes without `--allow-large` (each row is held in memory,
+/// about 56 bytes, until the file is written).
+pub const MAX_REQUEST_ROWS: f64 = 50e6;
+
+/// The check of `run --requests`: above [`MAX_REQUEST_ROWS`] expected rows (`rows`, requests
+/// over all runs) is refused unless `allow_large`.
+pub fn check_request_rows(rows: f64, allow_large: bool) -> Result<(), String> {
+    if rows > MAX_REQUEST_ROWS && !allow_large {
+        return Err(format!(
+            "--requests: about {} rows expected (requests over all runs), more than {} M: shorten the run, \
+             select policies with --policy, or pass --allow-large to write them anyway (about {} of memory)",
+            crate::time::fmt_big(rows.round()),
+            MAX_REQUEST_ROWS / 1e6,
+            bytes(rows * 56.0),
+        ));
+    }
+    Ok(())
+}
+
 /// Bytes held per recording interval of a run (its `timeseries.csv` row).
 const INTERVAL_BYTES: f64 = 256.0;
 /// Bytes held per policy decision of a run (its `decisions.csv` row, with its texts).

@@ -22,6 +22,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Only these policies (by name); empty for all.
     pub policies: Vec<String>,
+    /// Keep one row per request in each run (`run --requests`).
+    pub requests: bool,
 }
 
 /// Shared progress counter: simulated microseconds completed, summed over runs.
@@ -97,7 +99,7 @@ pub fn run(
 ) -> Result<Vec<RunResult>, ExperimentError> {
     let jobs = jobs(scenario, opts)?;
     in_pool(opts.threads, || {
-        let mut runs = simulate_all(scenario, &jobs, progress);
+        let mut runs = simulate_all(scenario, &jobs, opts.requests, progress);
         crate::oracle::attach(scenario, &mut runs);
         runs
     })
@@ -111,9 +113,10 @@ pub fn run_jobs(
     scenario: &Scenario,
     jobs: &[Job],
     threads: Option<usize>,
+    requests: bool,
     progress: &Progress,
 ) -> Result<Vec<RunResult>, ExperimentError> {
-    in_pool(threads, || simulate_all(scenario, jobs, progress))
+    in_pool(threads, || simulate_all(scenario, jobs, requests, progress))
 }
 
 /// The runs of every job (from [`run_jobs`], in [`jobs`] order) as [`run`] returns them: the
@@ -122,12 +125,14 @@ pub fn finish(scenario: &Scenario, runs: &mut [RunResult]) {
     crate::oracle::attach(scenario, runs);
 }
 
-fn simulate_all(scenario: &Scenario, jobs: &[Job], progress: &Progress) -> Vec<RunResult> {
+fn simulate_all(scenario: &Scenario, jobs: &[Job], requests: bool, progress: &Progress) -> Vec<RunResult> {
+    let extras = engine::Extras { requests, ..engine::Extras::default() };
     jobs.par_iter()
         .map(|j| {
             let p = &scenario.policies[j.policy];
             let i = j.replication;
-            engine::simulate(scenario, p, replication_seed(scenario.seed, i), i, Some(&progress.done))
+            let seed = replication_seed(scenario.seed, i);
+            engine::simulate_with(scenario, p, seed, i, Some(&progress.done), &extras).0
         })
         .collect()
 }

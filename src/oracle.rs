@@ -70,6 +70,12 @@ pub enum OracleError {
         "service.demand is `linear` with base 0: requests without sizes need no work, so the step test cannot measure a capacity; give the oracle one with `capacity` (requests of demand `base` per second)"
     )]
     NoReferenceDemand,
+    /// An LLM replica: its capacity depends on the token mix, which the step test of
+    /// requests without sizes does not have.
+    #[error(
+        "an LLM replica's capacity depends on the prompt and output tokens of its requests, which the step test (requests without sizes) does not model yet; give the oracle one with `capacity` (requests per second)"
+    )]
+    LlmReplica,
     /// A setting out of range (the message names it).
     #[error("{0}")]
     Invalid(String),
@@ -97,6 +103,9 @@ pub fn replica_capacity(
 ) -> Result<Arc<CapacityEstimate>, OracleError> {
     if matches!(service.demand, Demand::Linear { base, .. } if base <= 0.0) {
         return Err(OracleError::NoReferenceDemand);
+    }
+    if service.llm.is_some() {
+        return Err(OracleError::LlmReplica);
     }
     let objective = capacity_slo(slo);
     let e = capacity::replica_capacity(service, &objective);

@@ -33,6 +33,9 @@ pub enum Stream {
     /// Per-request overhead outside the replica (`service.overhead`), drawn once per request in
     /// arrival order.
     Overhead = 8,
+    /// Per-request prompt and output tokens of synthetic traffic (`[traffic.tokens]`), drawn
+    /// once per request in arrival order.
+    Tokens = 9,
 }
 
 /// The largest base seed: 2^63 − 1, the largest integer a TOML file holds, so that every seed

@@ -148,12 +148,11 @@ pub fn plan(req: &RunRequest, budget: bool, fb: &dyn Feedback) -> Result<RunPlan
             .iter()
             .filter(|p| req.options.policies.is_empty() || req.options.policies.contains(&p.name))
             .collect();
-        command::allow(
-            fb,
-            &budget::estimate(&scenario, &selected, req.options.seeds),
-            req.allow_large,
-            None,
-        )?;
+        let estimate = budget::estimate(&scenario, &selected, req.options.seeds);
+        command::allow(fb, &estimate, req.allow_large, None)?;
+        if req.options.requests {
+            budget::check_request_rows(estimate.requests, req.allow_large).map_err(Error::Invalid)?;
+        }
     }
     let mut options = req.options.clone();
     let mut overrides = req.overrides.clone();
@@ -181,7 +180,12 @@ pub fn plan(req: &RunRequest, budget: bool, fb: &dyn Feedback) -> Result<RunPlan
     let names: Vec<&str> = if req.shard.is_some() {
         vec![shard::RESULTS_FILE, shard::MANIFEST_FILE]
     } else {
-        report::OUTPUT_FILES.iter().copied().chain(req.report.then_some("report.html")).collect()
+        report::OUTPUT_FILES
+            .iter()
+            .copied()
+            .chain(req.report.then_some("report.html"))
+            .chain(req.options.requests.then_some(report::REQUESTS_FILE))
+            .collect()
     };
     report::atomic::check_outputs(&out_dir, &names, &input_paths(&req.file, &inputs))?;
     Ok(RunPlan { request: req.clone(), text, scenario, options, overrides, charts, out_dir, inputs })
@@ -223,7 +227,7 @@ pub fn simulate_shard(plan: &RunPlan, shard: Shard, fb: &dyn Feedback) -> Result
     let progress = Progress::default();
     let total = plan.scenario.duration * mine.len() as u64;
     let runs = command::during(fb, Phase::Simulating { total, progress: &progress }, || {
-        experiment::run_jobs(&plan.scenario, &mine, plan.options.threads, &progress)
+        experiment::run_jobs(&plan.scenario, &mine, plan.options.threads, plan.options.requests, &progress)
     })?;
     let entries = owned
         .iter()
@@ -318,6 +322,7 @@ pub fn stage_outputs(
     let mut meta = ReportMeta::from_scenario(scenario);
     meta.provenance = provenance(&plan.request.file, &plan.text, &plan.overrides);
     meta.capacity = capacity;
+    meta.requests = plan.options.requests;
     let mut staging = Staging::new(&plan.out_dir, "run")?;
     for p in input_paths(&plan.request.file, &plan.inputs) {
         staging.protect(&p);
@@ -384,6 +389,8 @@ struct RunSettings {
     window: Option<String>,
     charts: String,
     report: bool,
+    #[serde(default)]
+    requests: bool,
 }
 
 impl RunRequest {
@@ -404,6 +411,7 @@ impl RunRequest {
             }
             .into(),
             report: self.report,
+            requests: self.options.requests,
         })
     }
 
@@ -422,7 +430,7 @@ impl RunRequest {
             overrides: s.overrides,
             oracle: s.oracle,
             seed: s.seed,
-            options: RunOptions { seeds: s.seeds, threads: None, policies: s.policies },
+            options: RunOptions { seeds: s.seeds, threads: None, policies: s.policies, requests: s.requests },
             allow_large: true,
             charts: ChartRequest { window: s.window, mode },
             report: s.report,
@@ -488,7 +496,7 @@ mod tests {
             overrides: vec!["a=1".into()],
             oracle: true,
             seed: Some(u64::MAX),
-            options: RunOptions { seeds: 3, threads, policies: vec![] },
+            options: RunOptions { seeds: 3, threads, policies: vec![], requests: false },
             allow_large: false,
             charts: ChartRequest::default(),
             report: false,

@@ -98,7 +98,7 @@ fn every_run_is_measured_against_the_oracle() {
     assert_eq!(sc.oracle().unwrap().name, "oracle");
     // A second call adds nothing: the scenario has its oracle.
     assert_eq!(oracle::with_baseline(&sc).unwrap().policies.len(), 3);
-    let opts = |threads| RunOptions { seeds: 2, threads: Some(threads), policies: vec![] };
+    let opts = |threads| RunOptions { seeds: 2, threads: Some(threads), policies: vec![], requests: false };
     let runs = run(&sc, &opts(2), &Progress::default()).unwrap();
     assert_eq!(runs, run(&sc, &opts(1), &Progress::default()).unwrap(), "thread count");
     assert_eq!(runs.len(), 6);

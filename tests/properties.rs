@@ -180,8 +180,12 @@ fn results_do_not_depend_on_thread_count() {
     .unwrap();
     sc.policies.push(oracle);
     let go = |threads| {
-        run(&sc, &RunOptions { seeds: 3, threads: Some(threads), policies: vec![] }, &Progress::default())
-            .unwrap()
+        run(
+            &sc,
+            &RunOptions { seeds: 3, threads: Some(threads), policies: vec![], requests: false },
+            &Progress::default(),
+        )
+        .unwrap()
     };
     let one = go(1);
     let two = go(2);

@@ -42,6 +42,7 @@ fn scenario(hours: u64) -> Scenario {
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
             memory: MemoryModel::default(),
+            llm: None,
         },
         balancer: Default::default(),
         cost: CostModel { per_replica_hour: 0.05, currency: "EUR".into() },
@@ -59,7 +60,7 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
         for rep in 0..reps {
             let mut cost = 0.0;
             let mut intervals = Vec::new();
-            let mut totals = (0u64, 0u64, [0u64; 4], 0.0f64, 0u32, 0.0f64);
+            let mut totals = (0u64, 0u64, [0u64; FailReason::COUNT], 0.0f64, 0u32, 0.0f64);
             for i in 0..n {
                 let t = i as f64 * step;
                 let day = (t / 86400.0 * std::f64::consts::TAU).sin();
@@ -91,7 +92,7 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     arrived,
                     offered_rps: arrived as f64 / step,
                     served,
-                    failed: [failed_q, 0, 0, 0],
+                    failed: [failed_q, 0, 0, 0, 0],
                     desired: ready,
                     starting: 0,
                     ready,
@@ -107,6 +108,7 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     cost_cumulative: cost,
                     slo_violated: failed_q > 0,
                     at_max_s: None,
+                    llm: None,
                 });
             }
             let failed: u64 = totals.2.iter().sum();
@@ -132,11 +134,13 @@ fn runs(s: &Scenario, reps: u32) -> Vec<RunResult> {
                     cost_above_oracle_pct: None,
                     elasticity: None,
                     time_at_max_minutes: None,
+                    llm: None,
                 },
                 intervals,
                 decisions: vec![],
                 ready_curve: Default::default(),
                 foresight: None,
+                requests: Vec::new(),
             });
         }
     }
@@ -365,7 +369,8 @@ fn real_output_with_the_oracle_baseline_matches_the_schema() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/quickstart.toml");
     let s = scalesim::config::load(&path, &["simulation.duration=\"2h\"".to_string()]).unwrap();
     let s = scalesim::oracle::with_baseline(&s).unwrap();
-    let opts = scalesim::experiment::RunOptions { seeds: 2, threads: None, policies: vec![] };
+    let opts =
+        scalesim::experiment::RunOptions { seeds: 2, threads: None, policies: vec![], requests: false };
     let r = scalesim::experiment::run(&s, &opts, &Default::default()).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     write_outputs(tmp.path(), &s, &r).unwrap();

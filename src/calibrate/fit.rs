@@ -150,6 +150,7 @@ impl Params {
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
             memory: MemoryModel::default(),
+            llm: None,
         }
     }
 

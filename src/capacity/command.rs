@@ -680,7 +680,7 @@ fn simulate_recommended(
     s: &mut String,
     fb: &dyn Feedback,
 ) -> Result<Vec<(String, bool)>, Error> {
-    let opts = RunOptions { seeds: 1, threads: None, policies: vec![] };
+    let opts = RunOptions { seeds: 1, threads: None, policies: vec![], requests: false };
     let all: Vec<_> = checked.policies.iter().collect();
     command::allow(fb, &crate::budget::estimate(checked, &all, 1), cmd.allow_large, None)?;
     let progress = Progress::default();

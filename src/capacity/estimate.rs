@@ -231,6 +231,7 @@ mod tests {
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
             memory: MemoryModel::default(),
+            llm: None,
         }
     }
 

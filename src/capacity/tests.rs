@@ -16,6 +16,7 @@ fn service(workers: u32, mean: f64) -> ServiceModel {
         grace: 30 * SECOND,
         cpu: CpuModel::default(),
         memory: MemoryModel::default(),
+        llm: None,
     }
 }
 
@@ -27,7 +28,7 @@ fn row(step: usize, served: f64, p99: f64, failure_rate: f64, in_flight: f64, cp
         offered_rps: served,
         served_rps: served,
         failure_rate,
-        failed: [0; 4],
+        failed: [0; 5],
         mean_s: Some(p99 / 3.0),
         p50_s: Some(p99 / 3.0),
         p90_s: Some(p99 / 2.0),

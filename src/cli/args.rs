@@ -278,6 +278,10 @@ struct RunArgs {
     /// Also write report.html (one self-contained page: verdict, table, charts, decisions).
     #[arg(long)]
     report: bool,
+    /// Also write requests.csv: one row per request of every run (replica, first token, end,
+    /// tokens, outcome, preemptions); refused above 50 million rows without --allow-large.
+    #[arg(long)]
+    requests: bool,
     /// Exit with code 3 when any deployable policy (not the oracle baseline) misses the SLO,
     /// i.e. has SLO-violating minutes after the warm-up; the outputs are written first and the
     /// policies that miss it are listed on stderr. Needs a [simulation.slo].
@@ -519,6 +523,7 @@ impl Cli {
                         seeds: a.seeds,
                         threads: a.threads.map(|t| t as usize),
                         policies: a.policies,
+                        requests: a.requests,
                     },
                     charts: a.charts.into_options(),
                     report: a.report,

@@ -80,7 +80,9 @@ pub fn build_with_warnings(
         Some(raw) => build_slo(&sim.key("slo"), raw)?,
         None => None,
     };
-    let traffic = build_traffic(raw.traffic, base_dir, files, &clock, duration, warnings)?;
+    let mut raw_traffic = raw.traffic;
+    raw_traffic.tokens_required = raw.service.llm.is_some();
+    let traffic = build_traffic(raw_traffic, base_dir, files, &clock, duration, warnings)?;
     let (service, balancer) =
         super::service::build_service(raw.service, &traffic.size_columns(), &traffic.max_sizes())?;
     warn_large_sigmas(&service, warnings);

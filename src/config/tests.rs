@@ -512,10 +512,18 @@ fn every_documented_key_parses_with_its_example() {
     let mut failures = Vec::new();
     // `traffic.*` keys (nested shapes, trace files) are tried by `config::traffic`'s own test
     // of the same promise, against real trace files.
+    let llm = llm_minimal();
+    assert!(load_text(&llm, &[]).is_ok(), "{:?}", load_text(&llm, &[]).err());
     for d in docs.iter().filter(|d| !d.key.starts_with("traffic.")) {
         let sets = trial(&docs, d);
         let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
-        match load_text(&base, &refs) {
+        // `kv_tokens` replaces the base's `kv_blocks` (they are exclusive).
+        let llm_base = if d.key == "service.llm.kv_tokens" {
+            llm.replace("kv_blocks = 30000\n", "")
+        } else {
+            llm.clone()
+        };
+        match load_text(if llm_key(d.key) { &llm_base } else { &base }, &refs) {
             Ok(_) => {}
             // `linear` demand is checked against the traffic's size columns, which the minimal
             // traffic has none of: that rejection proves the key itself was accepted.
@@ -536,6 +544,16 @@ fn accepted_keys(text: &str, table: &str) -> Option<BTreeSet<String>> {
         return None;
     }
     Some(msg.split('`').skip(3).step_by(2).map(str::to_string).collect())
+}
+
+/// A minimal LLM scenario: synthetic traffic with a token mix, an LLM replica and its step.
+fn llm_minimal() -> String {
+    "[simulation]\nduration = \"1h\"\n\n[traffic]\nrate = 2\n[traffic.tokens]\nprompt = { distribution = \"deterministic\", value = 100 }\noutput = { distribution = \"deterministic\", value = 10 }\n\n[service]\n[service.cpu]\n[service.llm]\nkv_blocks = 30000\n[service.llm.step]\nbase = \"5ms\"\nprefill_token = 0.00004\ndecode_token = 0.0001\n\n[[policy]]\nname = \"p\"\ntype = \"fixed\"\nreplicas = 2\n".to_string()
+}
+
+/// Whether a documented key belongs to an LLM replica (probed on [`llm_minimal`]).
+fn llm_key(key: &str) -> bool {
+    key.starts_with("service.llm") || key == "service.cpu.engine"
 }
 
 /// The minimal scenario plus every optional table, an autoscale policy (policy[1]) with
@@ -568,7 +586,8 @@ fn every_accepted_key_is_documented() {
             Some(rest) => format!("policy.1{}", rest.replace("[]", ".0")),
             None => table.replace("[]", ".0"),
         };
-        let accepted = match accepted_keys(&text, &probe_table) {
+        let probe_text = if table.starts_with("service.llm") { llm_minimal() } else { text.clone() };
+        let accepted = match accepted_keys(&probe_text, &probe_table) {
             Some(a) => a,
             None if table == "traffic" => continue,
             None => panic!("probing [{table}] did not list its keys"),

@@ -44,10 +44,39 @@ impl Integral {
 pub(super) struct Waiting {
     /// When it arrived.
     pub arrival: Time,
-    /// Its demand, seconds.
-    pub demand: f64,
+    /// What it asks of a replica: its demand in seconds (as `f64` bits) for workers, its prompt
+    /// and output tokens (high and low 32 bits) for an LLM replica.
+    need: u64,
     /// Its latency outside the replica (`service.overhead`), added when it is served.
     pub overhead: Time,
+    /// Its index in arrival order.
+    pub id: u64,
+}
+
+impl Waiting {
+    /// A request for workers, with `demand` seconds of work.
+    #[inline]
+    pub fn work(id: u64, arrival: Time, demand: f64, overhead: Time) -> Self {
+        Waiting { arrival, need: demand.to_bits(), overhead, id }
+    }
+
+    /// A request for an LLM replica, with `prompt` and `output` tokens.
+    #[inline]
+    pub fn tokens(id: u64, arrival: Time, prompt: u32, output: u32, overhead: Time) -> Self {
+        Waiting { arrival, need: (prompt as u64) << 32 | output as u64, overhead, id }
+    }
+
+    /// Its demand, seconds (a request for workers).
+    #[inline]
+    pub fn demand(&self) -> f64 {
+        f64::from_bits(self.need)
+    }
+
+    /// Its prompt and output tokens (a request for an LLM replica).
+    #[inline]
+    pub fn prompt_output(&self) -> (u32, u32) {
+        ((self.need >> 32) as u32, self.need as u32)
+    }
 }
 
 #[derive(Debug)]
@@ -63,6 +92,8 @@ pub(super) struct Replica {
     pub work: ReplicaWork,
     /// CPU-seconds used: level = cores in use now.
     pub cpu: Integral,
+    /// When it was gone (`Time::MAX` while it exists).
+    pub gone_at: Time,
 }
 
 impl Replica {
@@ -82,6 +113,8 @@ pub(super) struct Cluster {
     pub alive: Vec<u32>,
     pub starting: u32,
     pub draining: u32,
+    /// KV blocks of an LLM replica (`[service.llm]`); `None`: replicas have workers.
+    pub llm_kv_blocks: Option<u32>,
 }
 
 impl Cluster {
@@ -95,8 +128,9 @@ impl Cluster {
             created: now,
             ready_at,
             started: now,
-            work: ReplicaWork::idle(),
+            work: ReplicaWork::idle(self.llm_kv_blocks),
             cpu,
+            gone_at: Time::MAX,
         });
         self.alive.push(r);
         self.set_state(r, state);

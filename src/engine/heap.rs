@@ -24,6 +24,11 @@ impl<T: Ord + Copy> Heap4<T> {
         self.v.first()
     }
 
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.v.iter()
+    }
+
     /// Entries held.
     #[cfg(test)]
     pub fn len(&self) -> usize {

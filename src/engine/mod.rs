@@ -34,6 +34,7 @@
 mod closed;
 mod cluster;
 mod heap;
+mod llm;
 mod placement;
 mod replica;
 
@@ -46,15 +47,20 @@ use crate::policy::{
     ActivatorBuffer, Decision, Observation, PodPhase, PodView, Policy, PolicySpec, Start, SteadyState,
 };
 use crate::record::DecisionRow;
+use crate::record::llm::LlmLevels;
+use crate::record::requests::{NONE_COUNT, NONE_TIME, Outcome, RequestRow};
 use crate::record::{FailReason, Gauges, LatencyHistogram, Recorder, RunResult};
 use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
+use crate::service::llm::LlmModel;
 use crate::time::{SECOND, Time, from_secs_f64};
 use crate::traffic::Arrival;
 use closed::Clients;
 use cluster::{Cluster, Integral, RState, Waiting};
 use heap::Heap4;
+use llm::{Emitted, LlmReq};
 use placement::Placement;
+use replica::Dropped;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -78,6 +84,8 @@ const _: () = assert!(std::mem::size_of::<Completion>() == 24);
 #[derive(Debug, Clone, Copy)]
 struct Ticket {
     arrival: Time,
+    /// The request's index in arrival order.
+    id: u64,
     /// Latency outside the replica, added when served.
     overhead: Time,
     timed_out: bool,
@@ -113,11 +121,22 @@ impl Tickets {
     }
 }
 
+/// Marks the `seq` of an LLM replica's step start: at equal times it sorts after every other
+/// entry (step ends, completions), and the event loop runs it after the instant's arrivals too
+/// (§1: steps that end, then arrivals, then steps that start).
+const STEP_START: u64 = 1 << 63;
+
 impl Completion {
     /// (time, seq) as one number, so that comparing two is one wide comparison, no branch.
     #[inline(always)]
     fn key(&self) -> u128 {
         (self.time as u128) << 64 | self.seq as u128
+    }
+
+    /// Whether it is an LLM replica's step start (which waits for the instant's arrivals).
+    #[inline(always)]
+    fn is_step_start(&self) -> bool {
+        self.seq & STEP_START != 0
     }
 }
 
@@ -225,6 +244,17 @@ struct Sim<'a> {
     placement: Placement,
     /// Whether each replica's CPU is integrated (the policy reads its pods' CPU).
     pod_cpu: bool,
+    /// The LLM engine of each replica (`[service.llm]`); `None`: replicas have workers.
+    llm: Option<&'a LlmModel>,
+    /// Requests an LLM replica handed back (finished, timed out), reused between steps.
+    llm_out: Vec<LlmReq>,
+    /// One row per request ended, when [`Extras::requests`] asks for them.
+    requests: Option<Vec<RequestRow>>,
+    /// LLM replicas: ∫ Σ KV usage (fraction) of ready replicas, ∫ running requests, ∫ waiting
+    /// requests (all replicas), updated at every change ([`Sim::llm_levels`]).
+    kv_ready: Integral,
+    llm_running: Integral,
+    llm_waiting: Integral,
 }
 
 impl<'a> Sim<'a> {
@@ -247,9 +277,12 @@ impl<'a> Sim<'a> {
             tickets: Tickets::default(),
             lifecycle: BinaryHeap::new(),
             seq: 0,
-            rec: Recorder::new(sc.slo.clone(), &sc.cost)
-                .with_limits(policy.min, policy.max)
-                .with_warmup(sc.warmup),
+            rec: {
+                let rec = Recorder::new(sc.slo.clone(), &sc.cost)
+                    .with_limits(policy.min, policy.max)
+                    .with_warmup(sc.warmup);
+                if svc.llm.is_some() { rec.with_llm() } else { rec }
+            },
             arrivals_total: 0,
             served_total: 0,
             inflight: Integral::default(),
@@ -266,7 +299,15 @@ impl<'a> Sim<'a> {
             clients: Clients::new(extras.closed_loop.clone(), seed),
             placement: Placement::Unbounded,
             pod_cpu: true,
+            llm: svc.llm.as_ref(),
+            llm_out: Vec::new(),
+            requests: extras.requests.then(Vec::new),
+            kv_ready: Integral::default(),
+            llm_running: Integral::default(),
+            llm_waiting: Integral::default(),
         };
+
+        sim.cluster.llm_kv_blocks = svc.llm.as_ref().map(|m| m.kv_blocks);
         for _ in 0..initial {
             sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
             sim.ready.add(0, 1.0);
@@ -355,8 +396,25 @@ impl<'a> Sim<'a> {
     #[inline(always)]
     fn push_completion(&mut self, time: Time, replica: u32, w: Waiting, timed_out: bool) {
         self.seq += 1;
-        let ticket = self.tickets.issue(Ticket { arrival: w.arrival, overhead: w.overhead, timed_out });
+        let ticket =
+            self.tickets.issue(Ticket { arrival: w.arrival, id: w.id, overhead: w.overhead, timed_out });
         self.completions.push(Completion { time, seq: self.seq, replica, ticket });
+    }
+
+    /// Schedules an LLM replica's step start at `time` (after the instant's arrivals) or the end
+    /// of its step.
+    fn push_step(&mut self, time: Time, replica: u32, start: bool) {
+        self.seq += 1;
+        let seq = if start { self.seq | STEP_START } else { self.seq };
+        self.completions.push(Completion { time, seq, replica, ticket: 0 });
+    }
+
+    /// Keeps `row` when requests are recorded.
+    #[inline(always)]
+    fn log(&mut self, row: impl FnOnce() -> RequestRow) {
+        if let Some(v) = &mut self.requests {
+            v.push(row());
+        }
     }
 
     fn push_lifecycle(&mut self, time: Time, kind: Lifecycle, replica: u32) {
@@ -403,7 +461,7 @@ impl<'a> Sim<'a> {
             self.busy_ready.add(now, 1.0);
             self.cpu_request_starts += 1;
         }
-        let st = self.sc.service.service_time(w.demand, busy);
+        let st = self.sc.service.service_time(w.demand(), busy);
         let mut end = now + from_secs_f64(st);
         let mut timed_out = false;
         if let Some(to) = self.timeout {
@@ -424,7 +482,10 @@ impl<'a> Sim<'a> {
             if deadline > now {
                 break;
             }
-            self.cluster.replicas[r as usize].work.take_oldest();
+            let w = self.cluster.replicas[r as usize].work.take_oldest().expect("front exists");
+            self.log(|| {
+                RequestRow::plain(w.id, w.arrival, r, deadline, Outcome::Failed(FailReason::Timeout))
+            });
             self.rec.on_failed(FailReason::Timeout, 1);
             // It left at its deadline, not now.
             self.inflight.add(now, -1.0);
@@ -436,6 +497,7 @@ impl<'a> Sim<'a> {
     #[inline(always)]
     fn on_arrival(&mut self, a: Arrival) {
         let now = a.time;
+        let id = self.arrivals_total;
         self.arrivals_total += 1;
         self.rec.on_arrival();
         // Drawn for every request, whatever happens to it: request k has the same demand under
@@ -445,7 +507,13 @@ impl<'a> Sim<'a> {
             Some(d) => from_secs_f64(d.sample(&mut self.overhead_rng).max(0.0)),
             None => 0,
         };
-        let w = Waiting { arrival: now, demand, overhead };
+        let w = match self.llm {
+            None => Waiting::work(id, now, demand, overhead),
+            Some(m) => match self.llm_arrival(&a, id, overhead, m) {
+                Some(w) => w,
+                None => return,
+            },
+        };
         if self.cluster.active.is_empty() {
             if self.activator.is_some() {
                 // Requests whose wait is over leave first, freeing their places.
@@ -460,6 +528,8 @@ impl<'a> Sim<'a> {
                 _ => {
                     self.rec.on_failed(FailReason::NoReplica, 1);
                     self.ended(now, now, 1);
+                    let llm = self.llm.is_some();
+                    self.log(|| failed_row(&w, NONE_COUNT, now, FailReason::NoReplica, llm));
                 }
             }
             return;
@@ -476,6 +546,10 @@ impl<'a> Sim<'a> {
         let idx =
             self.balancer.pick(n, |i| cl.replicas[cl.active[i] as usize].outstanding(), &mut self.lb_rng);
         let r = self.cluster.active[idx];
+        if self.llm.is_some() {
+            self.llm_route(r, now, w);
+            return;
+        }
         if self.cluster.replicas[r as usize].work.can_start(self.workers) {
             self.inflight.add(now, 1.0);
             self.start_service(r, now, w);
@@ -489,6 +563,7 @@ impl<'a> Sim<'a> {
         } else {
             self.rec.on_failed(FailReason::QueueFull, 1);
             self.ended(now, now, 1);
+            self.log(|| failed_row(&w, r, now, FailReason::QueueFull, false));
         }
     }
 
@@ -509,7 +584,9 @@ impl<'a> Sim<'a> {
             if deadline > now {
                 break;
             }
-            self.held.pop_front();
+            let w = self.held.pop_front().expect("front exists");
+            let llm = self.llm.is_some();
+            self.log(|| failed_row(&w, NONE_COUNT, deadline, reason, llm));
             self.rec.on_failed(reason, 1);
             self.inflight.add(now, -1.0);
             self.inflight.value -= (now - deadline) as f64 * 1e-6;
@@ -530,12 +607,19 @@ impl<'a> Sim<'a> {
 
     #[inline(always)]
     fn on_completion(&mut self, c: Completion) {
+        if let Some(m) = self.llm {
+            self.on_llm_step(c, m);
+            return;
+        }
         let now = c.time;
         let r = c.replica;
         let t = self.tickets.redeem(c.ticket);
         let rep = &mut self.cluster.replicas[r as usize];
         if rep.state == RState::Gone {
-            return; // already failed as `terminated` at the drain deadline
+            // Already failed as `terminated` at the drain deadline.
+            let gone = rep.gone_at;
+            self.log(|| RequestRow::plain(t.id, t.arrival, r, gone, Outcome::Failed(FailReason::Terminated)));
+            return;
         }
         rep.work.finish();
         if self.pod_cpu {
@@ -548,11 +632,13 @@ impl<'a> Sim<'a> {
         if t.timed_out {
             self.rec.on_failed(FailReason::Timeout, 1);
             self.ended(now, now, 1);
+            self.log(|| RequestRow::plain(t.id, t.arrival, r, now, Outcome::Failed(FailReason::Timeout)));
         } else {
             self.served_total += 1;
             self.rec.on_served(now - t.arrival + t.overhead);
             // The client has the response `overhead` after the replica finished it.
             self.ended(now + t.overhead, now, 1);
+            self.log(|| RequestRow::plain(t.id, t.arrival, r, now + t.overhead, Outcome::Served));
         }
         if self.timeout.is_some() {
             self.purge_expired(r, now);
@@ -567,10 +653,192 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// A request for an LLM service arrives: refused at once (`too_long`, before the load
+    /// balancer sees it) when its prompt is at least `max_model_len`, otherwise its output is
+    /// capped at what the model length leaves (vLLM clamps `max_tokens`). Kept out of line, so
+    /// the arrival path of worker replicas stays as short as it was.
+    #[inline(never)]
+    fn llm_arrival(&mut self, a: &Arrival, id: u64, overhead: Time, m: &LlmModel) -> Option<Waiting> {
+        let now = a.time;
+        // Token counts were checked whole and positive when the scenario was read; a request
+        // without sizes (a closed-loop user's) asks for one token of each.
+        let (p, o) = ((a.sizes[0] as u32).max(1), (a.sizes[1] as u32).max(1));
+        if p >= m.max_model_len {
+            self.rec.on_failed(FailReason::TooLong, 1);
+            self.ended(now, now, 1);
+            self.log(|| RequestRow {
+                prompt_tokens: p,
+                output_tokens: 0,
+                ..RequestRow::plain(id, now, NONE_COUNT, now, Outcome::Failed(FailReason::TooLong))
+            });
+            return None;
+        }
+        Some(Waiting::tokens(id, now, p, o.min(m.max_model_len - p), overhead))
+    }
+
+    /// An LLM replica `r` takes a routed request: it joins the waiting list (§1, "Arrival"),
+    /// unless `queue_limit` requests already wait there, and wakes the replica if it is idle.
+    #[inline(never)]
+    fn llm_route(&mut self, r: u32, now: Time, w: Waiting) {
+        let limit = self.queue_limit;
+        let l = self.cluster.replicas[r as usize].work.llm().expect("an LLM replica");
+        if l.waiting() as usize >= limit && self.timeout.is_some() {
+            // Requests whose deadline is now left before this arrival (§1's order).
+            self.llm_purge(r, now, true, false);
+        }
+        let l = self.cluster.replicas[r as usize].work.llm().expect("an LLM replica");
+        if l.waiting() as usize >= limit {
+            self.rec.on_failed(FailReason::QueueFull, 1);
+            self.ended(now, now, 1);
+            self.log(|| failed_row(&w, r, now, FailReason::QueueFull, true));
+            return;
+        }
+        let (p, o) = w.prompt_output();
+        let deadline = self.timeout.map_or(Time::MAX, |to| w.arrival + to);
+        l.push(LlmReq::new(w.id, w.arrival, deadline, w.overhead, p, o));
+        let wake = !l.in_step && !l.start_pending;
+        if wake {
+            l.start_pending = true;
+        }
+        self.inflight.add(now, 1.0);
+        self.llm_levels(r, now);
+        if wake {
+            self.push_step(now, r, true);
+        }
+    }
+
+    /// Brings the LLM integrals up to date with replica `r`'s levels at `now` (after any change
+    /// of its lists or blocks); a ready replica's KV usage counts toward the mean.
+    fn llm_levels(&mut self, r: u32, now: Time) {
+        let Some(m) = self.llm else { return };
+        let rep = &mut self.cluster.replicas[r as usize];
+        let ready = rep.state == RState::Ready;
+        let l = rep.work.llm().expect("an LLM replica");
+        let (was, is) = (l.seen, l.levels(m.kv_blocks));
+        l.seen = is;
+        if is.running != was.running {
+            self.llm_running.add(now, is.running as f64 - was.running as f64);
+        }
+        if is.waiting != was.waiting {
+            self.llm_waiting.add(now, is.waiting as f64 - was.waiting as f64);
+        }
+        if ready && is.used != was.used {
+            self.kv_ready.add(now, (is.used as f64 - was.used as f64) / m.kv_blocks as f64);
+        }
+    }
+
+    /// Fails the requests of LLM replica `r` whose deadline has passed by `now` (`strict`: is
+    /// before `now`), dated at their deadlines; `only_waiting` leaves the running list alone.
+    fn llm_purge(&mut self, r: u32, now: Time, only_waiting: bool, strict: bool) {
+        if self.timeout.is_none() {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.llm_out);
+        let l = self.cluster.replicas[r as usize].work.llm().expect("an LLM replica");
+        let cut = if strict { now.saturating_sub(1) } else { now };
+        l.purge(cut, only_waiting, |q| out.push(*q));
+        for q in out.drain(..) {
+            self.rec.on_failed(FailReason::Timeout, 1);
+            // It left at its deadline, not now.
+            self.inflight.add(now, -1.0);
+            self.inflight.value -= (now - q.deadline) as f64 * 1e-6;
+            self.ended(q.deadline, now, 1);
+            self.log(|| llm_row(&q, r, q.deadline, Outcome::Failed(FailReason::Timeout)));
+        }
+        self.llm_out = out;
+        self.llm_levels(r, now);
+    }
+
+    /// An LLM replica's step starts or ends (§1).
+    #[inline(never)]
+    fn on_llm_step(&mut self, c: Completion, m: &LlmModel) {
+        let (now, r) = (c.time, c.replica);
+        if self.cluster.replicas[r as usize].state == RState::Gone {
+            return; // its requests failed as `terminated` at the drain deadline
+        }
+        let cores = self.sc.service.cpu.busy_worker_cores;
+        if c.is_step_start() {
+            self.cluster.replicas[r as usize].work.llm().expect("an LLM replica").start_pending = false;
+            self.llm_purge(r, now, false, false);
+            let rep = &mut self.cluster.replicas[r as usize];
+            let l = rep.work.llm().expect("an LLM replica");
+            let s = l.schedule(m);
+            if s.is_empty() {
+                if rep.state == RState::Draining && l.is_idle() {
+                    self.remove(r, now);
+                }
+                return;
+            }
+            l.in_step = true;
+            let usage = l.levels(m.kv_blocks).used as f64 / m.kv_blocks as f64;
+            if self.pod_cpu {
+                rep.cpu.add(now, cores);
+            }
+            let ready = rep.state == RState::Ready;
+            if ready {
+                self.busy_ready.add(now, 1.0);
+            }
+            if let Some(lr) = self.rec.llm() {
+                lr.on_preempted(s.preempted as u64);
+                if ready {
+                    lr.on_kv(usage);
+                }
+            }
+            self.llm_levels(r, now);
+            self.push_step(now + m.step.duration(s.prefill, s.decoding, s.context), r, false);
+            return;
+        }
+        let mut out = std::mem::take(&mut self.llm_out);
+        let rep = &mut self.cluster.replicas[r as usize];
+        let l = rep.work.llm().expect("an LLM replica");
+        let lr = self.rec.llm().expect("an LLM recorder");
+        l.end_step(now, |e| match e {
+            Emitted::Token { req, previous } => {
+                lr.on_tokens(1);
+                if previous == Time::MAX {
+                    // As the client sees it: the overhead outside the replica included.
+                    lr.on_first_token(now - req.arrival + req.overhead);
+                } else {
+                    lr.on_itl(now - previous);
+                }
+            }
+            Emitted::Finished(q) => {
+                lr.on_served(q.first, now, q.g);
+                out.push(*q);
+            }
+        });
+        if self.pod_cpu {
+            rep.cpu.add(now, -cores);
+        }
+        if rep.state == RState::Ready {
+            self.busy_ready.add(now, -1.0);
+        }
+        for q in out.drain(..) {
+            self.served_total += 1;
+            self.inflight.add(now, -1.0);
+            self.rec.on_served(now - q.arrival + q.overhead);
+            // The client has the response `overhead` after the replica finished it.
+            self.ended(now + q.overhead, now, 1);
+            self.log(|| llm_row(&q, r, now + q.overhead, Outcome::Served));
+        }
+        self.llm_out = out;
+        self.llm_purge(r, now, false, false);
+        self.llm_levels(r, now);
+        let rep = &mut self.cluster.replicas[r as usize];
+        let l = rep.work.llm().expect("an LLM replica");
+        if !l.is_idle() {
+            l.start_pending = true;
+            self.push_step(now, r, true);
+        } else if rep.state == RState::Draining {
+            self.remove(r, now);
+        }
+    }
+
     /// The replica is gone: billing stops.
     fn remove(&mut self, r: u32, now: Time) {
         let was = self.cluster.replicas[r as usize].state;
         self.cluster.set_state(r, RState::Gone);
+        self.cluster.replicas[r as usize].gone_at = now;
         match was {
             RState::Starting | RState::Draining => {}
             RState::Ready => {
@@ -601,14 +869,65 @@ impl<'a> Sim<'a> {
             Lifecycle::DrainDeadline => {
                 let rep = &mut self.cluster.replicas[r as usize];
                 if rep.state == RState::Draining {
-                    let n = rep.work.drop_all();
+                    let kv = self.llm.map_or(0, |m| m.kv_blocks);
+                    let log = &mut self.requests;
+                    let n = rep.work.drop_all(kv, |d| {
+                        if let Some(v) = log {
+                            v.push(match d {
+                                Dropped::Queued(w) => failed_row(w, r, now, FailReason::Terminated, false),
+                                Dropped::Llm(q) => {
+                                    llm_row(q, r, now, Outcome::Failed(FailReason::Terminated))
+                                }
+                            });
+                        }
+                    });
                     self.rec.on_failed(FailReason::Terminated, n);
+                    self.llm_levels(r, now);
                     self.inflight.add(now, -(n as f64));
                     self.ended(now, now, n);
                     self.remove(r, now);
                 }
             }
         }
+    }
+
+    /// The rows of every request, in arrival order, once the run is over: what is still held
+    /// (queued, in service, on a step, waiting for a replica) is in flight, or terminated if its
+    /// replica is gone (it failed at the drain deadline, its completion still pending).
+    fn take_requests(&mut self) -> Vec<RequestRow> {
+        let Some(mut rows) = self.requests.take() else { return Vec::new() };
+        let llm = self.llm.is_some();
+        let in_flight = |w: &Waiting, r: u32| {
+            let row = failed_row(w, r, NONE_TIME, FailReason::Timeout, llm);
+            RequestRow { outcome: Outcome::InFlight, ..row }
+        };
+        rows.extend(self.held.iter().map(|w| in_flight(w, NONE_COUNT)));
+        for &r in &self.cluster.alive {
+            let work = &self.cluster.replicas[r as usize].work;
+            if let Some(l) = work.llm_ref() {
+                rows.extend(l.requests().map(|q| llm_row(q, r, NONE_TIME, Outcome::InFlight)));
+            } else {
+                let mut i = 0;
+                while let Some(w) = work.queued(i) {
+                    rows.push(in_flight(w, r));
+                    i += 1;
+                }
+            }
+        }
+        if !llm {
+            for c in self.completions.iter() {
+                let t = self.tickets.slots[c.ticket as usize];
+                let rep = &self.cluster.replicas[c.replica as usize];
+                let (end, outcome) = if rep.state == RState::Gone {
+                    (rep.gone_at, Outcome::Failed(FailReason::Terminated))
+                } else {
+                    (NONE_TIME, Outcome::InFlight)
+                };
+                rows.push(RequestRow::plain(t.id, t.arrival, c.replica, end, outcome));
+            }
+        }
+        rows.sort_unstable_by_key(|r| r.id);
+        rows
     }
 
     /// Fills `self.pods` with what the Kubernetes API would show at `now`.
@@ -658,6 +977,10 @@ impl<'a> Sim<'a> {
                     self.remove(r, now);
                 } else if let Some(r) = self.cluster.newest(RState::Ready) {
                     let busy = self.cluster.replicas[r as usize].work.in_service();
+                    if let (Some(m), Some(l)) = (self.llm, self.cluster.replicas[r as usize].work.llm_ref()) {
+                        // Its KV usage leaves the ready replicas' mean.
+                        self.kv_ready.add(now, -(l.seen.used as f64) / m.kv_blocks as f64);
+                    }
                     self.cluster.set_state(r, RState::Draining);
                     self.ready.add(now, -1.0);
                     self.rec.on_ready(now, self.cluster.ready_count());
@@ -671,6 +994,28 @@ impl<'a> Sim<'a> {
             }
         }
         self.peak = self.peak.max(self.cluster.billed());
+    }
+}
+
+/// The row of a request that failed for `reason` at `end` without reaching an LLM step (`llm`:
+/// the service is an LLM one, so its token counts are known).
+fn failed_row(w: &Waiting, replica: u32, end: Time, reason: FailReason, llm: bool) -> RequestRow {
+    let row = RequestRow::plain(w.id, w.arrival, replica, end, Outcome::Failed(reason));
+    if llm { RequestRow { prompt_tokens: w.prompt_output().0, output_tokens: 0, ..row } } else { row }
+}
+
+/// The row of a request of an LLM replica `replica` that ended at `end` (`NONE_TIME`: in flight).
+fn llm_row(q: &LlmReq, replica: u32, end: Time, outcome: Outcome) -> RequestRow {
+    RequestRow {
+        id: q.id,
+        arrival: q.arrival,
+        replica,
+        first_token: if q.first == Time::MAX { NONE_TIME } else { q.first + q.overhead },
+        end,
+        prompt_tokens: q.p,
+        output_tokens: q.g,
+        outcome,
+        preemptions: q.preemptions,
     }
 }
 
@@ -784,6 +1129,8 @@ pub struct Extras {
     /// simulating the rest. The result is then only good for that answer: its rows end there,
     /// and its summary mixes the part simulated with whole-horizon figures (billing).
     pub stop_at_slo_violation: bool,
+    /// Keep one [`RequestRow`] per request in [`RunResult::requests`] (`run --requests`).
+    pub requests: bool,
 }
 
 /// [`simulate`], also returning the raw [`RunDetail`].
@@ -841,7 +1188,11 @@ pub fn simulate_with(
             loop {
                 let t_arrival = pending.map_or(Time::MAX, |a| a.time);
                 let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.time);
-                if t_completion <= t_arrival {
+                // (An LLM step start waits for the arrivals of its instant.)
+                if t_completion < t_arrival
+                    || (t_completion == t_arrival
+                        && !sim.completions.peek().is_some_and(Completion::is_step_start))
+                {
                     if t_completion >= t_other {
                         break;
                     }
@@ -868,6 +1219,7 @@ pub fn simulate_with(
         }
         let t_arrival = pending.map_or(Time::MAX, |a| a.time);
         let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.time);
+        let step_start = sim.completions.peek().is_some_and(Completion::is_step_start);
         let t_lifecycle = sim.lifecycle.peek().map_or(Time::MAX, |c| c.0.time);
         let t_tick = ticks.next();
         let t_users = sim.clients.next_time();
@@ -885,7 +1237,7 @@ pub fn simulate_with(
         } else if t == t_lifecycle {
             let Reverse(c) = sim.lifecycle.pop().expect("peeked");
             sim.on_lifecycle(c);
-        } else if t == t_completion {
+        } else if t == t_completion && !step_start {
             let c = sim.completions.pop().expect("peeked");
             sim.on_completion(c);
         } else if t == t_tick && t == ticks.next_policy {
@@ -896,6 +1248,10 @@ pub fn simulate_with(
             ticks.next_policy = controller.next_tick(Some(t)).max(t + 1);
         } else if t == t_users {
             sim.on_user(t);
+        } else if t != t_arrival {
+            // The last thing at an instant: an LLM replica's step starts.
+            let c = sim.completions.pop().expect("a step start is the next event");
+            sim.on_completion(c);
         } else {
             let a = pending.take().expect("arrival is the next event");
             sim.on_arrival(a);
@@ -909,6 +1265,7 @@ pub fn simulate_with(
             }
         }
     }
+    let requests = sim.take_requests();
     let detail = RunDetail {
         latency_us: sim.rec.latency_histogram().clone(),
         in_flight_integral: sim.inflight.at(horizon),
@@ -927,6 +1284,7 @@ pub fn simulate_with(
         sim.peak,
     );
     result.foresight = controller.foresight();
+    result.requests = requests;
     (result, detail)
 }
 
@@ -948,6 +1306,8 @@ struct Ticks<'e> {
     billed_at_measure: f64,
     interval_ends: Vec<Snapshot>,
     interval_histograms: Vec<LatencyHistogram>,
+    /// The LLM integrals at the last interval end (KV usage, ready replicas, running, waiting).
+    llm_at_last_record: [f64; 4],
 }
 
 impl<'e> Ticks<'e> {
@@ -968,6 +1328,7 @@ impl<'e> Ticks<'e> {
             billed_at_measure: 0.0,
             interval_ends: Vec::new(),
             interval_histograms: Vec::new(),
+            llm_at_last_record: [0.0; 4],
         };
         ticks.next_record = ticks.boundary_after(0);
         ticks
@@ -999,7 +1360,13 @@ impl<'e> Ticks<'e> {
         if sim.timeout.is_some() {
             for i in 0..sim.cluster.alive.len() {
                 let r = sim.cluster.alive[i];
-                sim.purge_expired(r, t);
+                if sim.llm.is_some() {
+                    // Strictly before: a request whose deadline is the end of a step ending now
+                    // is served if that step finishes it (steps end after this tick).
+                    sim.llm_purge(r, t, false, true);
+                } else {
+                    sim.purge_expired(r, t);
+                }
             }
         }
         sim.purge_held(t);
@@ -1011,6 +1378,17 @@ impl<'e> Ticks<'e> {
         });
         let billed = sim.billed.at(t);
         let g = sim.gauges();
+        if sim.llm.is_some() {
+            let now = [
+                sim.kv_ready.at(t),
+                snap.ready_replica_seconds,
+                sim.llm_running.at(t),
+                sim.llm_waiting.at(t),
+            ];
+            let d = |i: usize| now[i] - self.llm_at_last_record[i];
+            sim.rec.set_llm_levels(LlmLevels { kv: d(0), ready: d(1), running: d(2), waiting: d(3) });
+            self.llm_at_last_record = now;
+        }
         if self.extras.interval_histograms {
             self.interval_histograms.push(sim.rec.interval_histogram().clone());
         }

@@ -9,6 +9,7 @@
 //! lists every place the new variant must answer.
 
 use super::cluster::Waiting;
+use super::llm::LlmReplica;
 use std::collections::VecDeque;
 
 /// The work one replica holds.
@@ -16,6 +17,18 @@ use std::collections::VecDeque;
 pub(super) enum ReplicaWork {
     /// Worker slots in front of a FIFO queue.
     Workers(WorkerQueue),
+    /// An LLM engine's step loop (`[service.llm]`). The worker-queue methods below answer
+    /// "nothing" for it; the engine drives it through [`LlmReplica`]'s own methods.
+    Llm(Box<LlmReplica>),
+}
+
+/// A request dropped by [`ReplicaWork::drop_all`].
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Dropped<'a> {
+    /// Queued for a worker.
+    Queued(&'a Waiting),
+    /// On an LLM replica.
+    Llm(&'a super::llm::LlmReq),
 }
 
 /// `busy` requests in service on the replica's workers, the others waiting, oldest first.
@@ -26,9 +39,30 @@ pub(super) struct WorkerQueue {
 }
 
 impl ReplicaWork {
-    /// A replica with nothing to do.
-    pub fn idle() -> Self {
-        ReplicaWork::Workers(WorkerQueue::default())
+    /// A replica with nothing to do: an LLM replica with `kv_blocks` free blocks, or workers.
+    pub fn idle(kv_blocks: Option<u32>) -> Self {
+        match kv_blocks {
+            None => ReplicaWork::Workers(WorkerQueue::default()),
+            Some(k) => ReplicaWork::Llm(Box::new(LlmReplica::new(k))),
+        }
+    }
+
+    /// The LLM step loop, for an LLM replica.
+    #[inline]
+    pub fn llm(&mut self) -> Option<&mut LlmReplica> {
+        match self {
+            ReplicaWork::Llm(l) => Some(l),
+            ReplicaWork::Workers(_) => None,
+        }
+    }
+
+    /// The LLM step loop, for an LLM replica (read only).
+    #[inline]
+    pub fn llm_ref(&self) -> Option<&LlmReplica> {
+        match self {
+            ReplicaWork::Llm(l) => Some(l),
+            ReplicaWork::Workers(_) => None,
+        }
     }
 
     /// Requests it holds: in service and waiting.
@@ -36,14 +70,16 @@ impl ReplicaWork {
     pub fn outstanding(&self) -> u32 {
         match self {
             ReplicaWork::Workers(q) => q.busy + q.queue.len() as u32,
+            ReplicaWork::Llm(l) => l.outstanding(),
         }
     }
 
-    /// Requests in service.
+    /// Requests in service (an LLM replica: 1 while a batch step runs, its engine busy).
     #[inline]
     pub fn in_service(&self) -> u32 {
         match self {
             ReplicaWork::Workers(q) => q.busy,
+            ReplicaWork::Llm(l) => l.in_step as u32,
         }
     }
 
@@ -52,6 +88,7 @@ impl ReplicaWork {
     pub fn can_start(&self, workers: u32) -> bool {
         match self {
             ReplicaWork::Workers(q) => q.busy < workers,
+            ReplicaWork::Llm(_) => false,
         }
     }
 
@@ -63,6 +100,7 @@ impl ReplicaWork {
                 q.busy += 1;
                 q.busy
             }
+            ReplicaWork::Llm(_) => 0,
         }
     }
 
@@ -71,6 +109,7 @@ impl ReplicaWork {
     pub fn finish(&mut self) {
         match self {
             ReplicaWork::Workers(q) => q.busy -= 1,
+            ReplicaWork::Llm(_) => {}
         }
     }
 
@@ -82,7 +121,7 @@ impl ReplicaWork {
                 q.queue.push_back(w);
                 true
             }
-            ReplicaWork::Workers(_) => false,
+            ReplicaWork::Workers(_) | ReplicaWork::Llm(_) => false,
         }
     }
 
@@ -91,6 +130,15 @@ impl ReplicaWork {
     pub fn oldest_waiting(&self) -> Option<&Waiting> {
         match self {
             ReplicaWork::Workers(q) => q.queue.front(),
+            ReplicaWork::Llm(_) => None,
+        }
+    }
+
+    /// The `i`-th waiting request, oldest first (workers).
+    pub fn queued(&self, i: usize) -> Option<&Waiting> {
+        match self {
+            ReplicaWork::Workers(q) => q.queue.get(i),
+            ReplicaWork::Llm(_) => None,
         }
     }
 
@@ -99,6 +147,7 @@ impl ReplicaWork {
     pub fn take_oldest(&mut self) -> Option<Waiting> {
         match self {
             ReplicaWork::Workers(q) => q.queue.pop_front(),
+            ReplicaWork::Llm(_) => None,
         }
     }
 
@@ -108,15 +157,19 @@ impl ReplicaWork {
         self.outstanding() == 0
     }
 
-    /// Drops everything it holds (the end of a drain's grace period); returns how many.
-    pub fn drop_all(&mut self) -> u64 {
+    /// Drops everything it holds (the end of a drain's grace period), handing each request it
+    /// can name to `gone` (queued ones, every request of an LLM replica; a worker's requests in
+    /// service are named when their completion comes); returns how many it held.
+    pub fn drop_all(&mut self, kv_blocks: u32, mut gone: impl FnMut(Dropped<'_>)) -> u64 {
         match self {
             ReplicaWork::Workers(q) => {
                 let n = q.queue.len() as u64 + q.busy as u64;
+                q.queue.iter().for_each(|w| gone(Dropped::Queued(w)));
                 q.queue.clear();
                 q.busy = 0;
                 n
             }
+            ReplicaWork::Llm(l) => l.drop_all(kv_blocks, |r| gone(Dropped::Llm(r))),
         }
     }
 
@@ -124,6 +177,7 @@ impl ReplicaWork {
     pub fn release(&mut self) {
         match self {
             ReplicaWork::Workers(q) => q.queue = VecDeque::new(),
+            ReplicaWork::Llm(l) => l.release(),
         }
     }
 }

@@ -39,6 +39,7 @@ fn service(workers: u32, mean: f64) -> ServiceModel {
         grace: 30 * SECOND,
         cpu: CpuModel::default(),
         memory: MemoryModel::default(),
+        llm: None,
     }
 }
 

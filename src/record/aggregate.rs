@@ -385,7 +385,7 @@ mod tests {
             requests,
             served: requests,
             failed: 0,
-            failed_by_reason: [0; 4],
+            failed_by_reason: [0; FailReason::COUNT],
             in_flight_at_end: 0,
             latency_mean_s: p99,
             latency_p50_s: p99,
@@ -399,6 +399,7 @@ mod tests {
             cost_above_oracle_pct: None,
             elasticity: None,
             time_at_max_minutes: None,
+            llm: None,
         };
         let run = |policy: &str, rep: u32, requests: u64, p99: Option<f64>| RunResult {
             policy: policy.into(),
@@ -409,6 +410,7 @@ mod tests {
             decisions: vec![],
             ready_curve: Default::default(),
             foresight: None,
+            requests: Vec::new(),
         };
         let runs = vec![
             run("b", 0, 10, Some(0.1)),

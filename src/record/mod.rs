@@ -11,7 +11,9 @@
 pub mod aggregate;
 pub mod elasticity;
 pub mod histogram;
+pub mod llm;
 mod recorder;
+pub mod requests;
 
 pub use elasticity::{DemandCurve, Elasticity, StepCurve};
 pub use histogram::LatencyHistogram;
@@ -31,12 +33,26 @@ pub enum FailReason {
     NoReplica = 2,
     /// Its replica was shut down before it finished (termination grace period ran out).
     Terminated = 3,
+    /// Its prompt is at least the LLM replica's `max_model_len` (refused before routing).
+    TooLong = 4,
 }
 
 impl FailReason {
-    /// Every reason, in column order.
+    /// How many reasons there are.
+    pub const COUNT: usize = 5;
+
+    /// The reasons every scenario reports, in column order.
     pub const ALL: [FailReason; 4] =
         [FailReason::QueueFull, FailReason::Timeout, FailReason::NoReplica, FailReason::Terminated];
+
+    /// Every reason, in index order: [`FailReason::ALL`] and those only an LLM replica has.
+    pub const EVERY: [FailReason; FailReason::COUNT] = [
+        FailReason::QueueFull,
+        FailReason::Timeout,
+        FailReason::NoReplica,
+        FailReason::Terminated,
+        FailReason::TooLong,
+    ];
 
     /// The name used in files.
     pub fn name(self) -> &'static str {
@@ -45,12 +61,13 @@ impl FailReason {
             FailReason::Timeout => "timeout",
             FailReason::NoReplica => "no_replica",
             FailReason::Terminated => "terminated",
+            FailReason::TooLong => "too_long",
         }
     }
 }
 
 /// Failures counted by reason, indexed by `FailReason as usize`.
-pub type FailCounts = [u64; 4];
+pub type FailCounts = [u64; FailReason::COUNT];
 
 /// One recording interval of one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,6 +115,9 @@ pub struct IntervalRow {
     /// Seconds of the interval during which the policy asked for its highest replica count
     /// (`None` for a policy whose min equals its max).
     pub at_max_s: Option<f64>,
+    /// The LLM figures (LLM scenarios only).
+    #[serde(default)]
+    pub llm: Option<llm::LlmFigures>,
 }
 
 impl IntervalRow {
@@ -147,6 +167,9 @@ pub struct RunSummary {
     /// Minutes during which the policy asked for its highest replica count (`None` for a policy
     /// whose min equals its max).
     pub time_at_max_minutes: Option<f64>,
+    /// The LLM figures (LLM scenarios only).
+    #[serde(default)]
+    pub llm: Option<llm::LlmFigures>,
 }
 
 impl RunSummary {
@@ -200,4 +223,7 @@ pub struct RunResult {
     /// The demand the policy planned for, if it has foresight (the oracle): the reference curve
     /// of the elasticity metrics, so they need no second pre-pass.
     pub foresight: Option<DemandCurve>,
+    /// One row per request, in arrival order, when the run kept them (`run --requests`);
+    /// empty otherwise.
+    pub requests: Vec<requests::RequestRow>,
 }

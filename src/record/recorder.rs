@@ -2,7 +2,10 @@
 //! memory per interval. The engine calls the `on_*` methods as events happen and [`Recorder::close_interval`]
 //! at every interval boundary; [`Recorder::finish`] hands over the result.
 
-use super::{DecisionRow, FailReason, IntervalRow, LatencyHistogram, RunResult, RunSummary, StepCurve};
+use super::llm::{LlmLevels, LlmRecorder};
+use super::{
+    DecisionRow, FailCounts, FailReason, IntervalRow, LatencyHistogram, RunResult, RunSummary, StepCurve,
+};
 use crate::scenario::{CostModel, Slo};
 use crate::time::{Time, to_secs_f64};
 
@@ -32,13 +35,13 @@ pub struct Recorder {
     start: Time,
     arrived: u64,
     served: u64,
-    failed: [u64; 4],
+    failed: FailCounts,
     latency_sum_us: u128,
     hist: LatencyHistogram,
     // whole run
     total_arrived: u64,
     total_served: u64,
-    total_failed: [u64; 4],
+    total_failed: FailCounts,
     total_latency_us: u128,
     /// The counted intervals' histograms, merged as each closes.
     total_hist: LatencyHistogram,
@@ -61,6 +64,9 @@ pub struct Recorder {
     /// Whether the current interval counts towards the summary (it starts at or after warm-up).
     counting: bool,
     counted_replica_seconds: f64,
+    /// The LLM figures (an LLM service), and the engine's levels for the interval closing next.
+    llm: Option<LlmRecorder>,
+    llm_levels: LlmLevels,
 }
 
 impl Recorder {
@@ -72,12 +78,12 @@ impl Recorder {
             start: 0,
             arrived: 0,
             served: 0,
-            failed: [0; 4],
+            failed: [0; FailReason::COUNT],
             latency_sum_us: 0,
             hist: LatencyHistogram::new(),
             total_arrived: 0,
             total_served: 0,
-            total_failed: [0; 4],
+            total_failed: [0; FailReason::COUNT],
             total_latency_us: 0,
             total_hist: LatencyHistogram::new(),
             slo_violation_s: 0.0,
@@ -94,7 +100,26 @@ impl Recorder {
             warmup: 0,
             counting: true,
             counted_replica_seconds: 0.0,
+            llm: None,
+            llm_levels: LlmLevels::default(),
         }
+    }
+
+    /// Also keeps the figures of an LLM service ([`LlmRecorder`]).
+    pub fn with_llm(mut self) -> Recorder {
+        self.llm = Some(LlmRecorder::default());
+        self
+    }
+
+    /// The LLM figures' recorder, for an LLM service.
+    #[inline]
+    pub fn llm(&mut self) -> Option<&mut LlmRecorder> {
+        self.llm.as_mut()
+    }
+
+    /// The engine's LLM levels over the interval that closes next.
+    pub fn set_llm_levels(&mut self, levels: LlmLevels) {
+        self.llm_levels = levels;
     }
 
     /// Tracks time at the policy's highest replica count `max` (when `min < max`; a policy that
@@ -194,6 +219,7 @@ impl Recorder {
                 violated |= self.failed.iter().sum::<u64>() as f64 / finished as f64 > rate;
             }
         }
+        let llm = self.llm.as_mut().map(|l| l.close(end - self.start, self.llm_levels, self.counting));
         if violated && self.counting {
             self.slo_violation_s += len_s;
         }
@@ -228,6 +254,7 @@ impl Recorder {
             cost_cumulative: replica_seconds_total * self.price_per_second,
             slo_violated: violated,
             at_max_s: self.max_replicas.map(|_| to_secs_f64(self.at_max_us)),
+            llm,
         });
         if self.counting {
             self.total_arrived += self.arrived;
@@ -247,7 +274,7 @@ impl Recorder {
         self.counting = end >= self.warmup;
         self.arrived = 0;
         self.served = 0;
-        self.failed = [0; 4];
+        self.failed = [0; FailReason::COUNT];
         self.latency_sum_us = 0;
         self.hist.reset();
     }
@@ -263,11 +290,14 @@ impl Recorder {
     pub fn start_measuring(&mut self) {
         self.total_arrived = 0;
         self.total_served = 0;
-        self.total_failed = [0; 4];
+        self.total_failed = [0; FailReason::COUNT];
         self.total_latency_us = 0;
         self.total_hist.reset();
         self.slo_violation_s = 0.0;
         self.scaling_actions = 0;
+        if let Some(l) = &mut self.llm {
+            l.start_measuring();
+        }
     }
 
     /// The finished result. Call after the last `close_interval`.
@@ -302,6 +332,7 @@ impl Recorder {
             cost_above_oracle_pct: None,
             elasticity: None,
             time_at_max_minutes: self.max_replicas.map(|_| to_secs_f64(self.total_at_max_us) / 60.0),
+            llm: self.llm.as_ref().map(LlmRecorder::figures),
         };
         RunResult {
             policy: policy.to_string(),
@@ -312,6 +343,7 @@ impl Recorder {
             decisions: self.decisions,
             ready_curve: self.ready_curve,
             foresight: None,
+            requests: Vec::new(),
         }
     }
 
@@ -369,7 +401,7 @@ mod tests {
         assert_eq!(res.summary.slo_violation_minutes, 1.5);
         assert_eq!(res.summary.requests, 210);
         assert_eq!(res.summary.served, 208);
-        assert_eq!(res.summary.failed_by_reason, [2, 0, 0, 0]);
+        assert_eq!(res.summary.failed_by_reason, [2, 0, 0, 0, 0]);
         assert!((res.summary.cost - 0.3).abs() < 1e-12, "3.6 per hour = 0.001 per second");
         assert!((res.intervals[1].cost_cumulative - 0.24).abs() < 1e-12);
         assert_eq!(res.intervals[0].offered_rps, 100.0 / 60.0);

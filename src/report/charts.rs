@@ -730,7 +730,7 @@ pub(crate) mod tests {
                     iv.ready_min = 17;
                     iv.ready_max = 17;
                 }
-                iv.failed = if r.policy == "two" && (i == 0 || i == 40) { [368, 0, 0, 0] } else { [0; 4] };
+                iv.failed = if r.policy == "two" && (i == 0 || i == 40) { [368, 0, 0, 0, 0] } else { [0; 5] };
             }
         }
         let stated = clock_stated(&meta);
@@ -761,7 +761,7 @@ pub(crate) mod tests {
         let meta = ReportMeta::from_scenario(&s);
         for r in &mut runs {
             for (i, iv) in r.intervals.iter_mut().enumerate() {
-                iv.failed = if r.policy == "two" && i == 0 { [368, 0, 0, 0] } else { [0; 4] };
+                iv.failed = if r.policy == "two" && i == 0 { [368, 0, 0, 0, 0] } else { [0; 5] };
             }
         }
         let b = failures(&Ctx::new(&meta, &runs, ChartOptions::default()));

@@ -227,6 +227,66 @@ fn trace_lines(info: &TraceInfo) -> String {
     o
 }
 
+/// A short time that may be well under a millisecond (step-time coefficients): three
+/// significant digits in µs below 1 ms.
+fn fine(x: f64) -> String {
+    if x == 0.0 || x >= 1e-3 {
+        return secs(x);
+    }
+    let us = x * 1e6;
+    let digits = (2 - us.abs().log10().floor() as i32).max(0) as usize;
+    let t = format!("{us:.digits$}");
+    let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t };
+    format!("{t}µs")
+}
+
+/// The lines of an LLM replica: its limits, its KV cache, and the step time at the extremes of
+/// the batch (llm-serving.md §1).
+fn llm_lines(m: &crate::service::llm::LlmModel) -> String {
+    use crate::service::llm::StepModel;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "service    LLM replica (vLLM V1 step loop): max_num_seqs {}, max_num_batched_tokens {}; KV cache {} blocks × {} = {} tokens; max_model_len {}{}",
+        m.max_num_seqs,
+        m.max_num_batched_tokens,
+        m.kv_blocks,
+        m.block_size,
+        m.kv_tokens(),
+        m.max_model_len,
+        m.gpu.map_or(String::new(), |g| format!("; GPU {} (vLLM's batch defaults for it)", g.name)),
+    );
+    let StepModel::Linear { base, prefill_token, decode_token, context_token } = m.step;
+    let _ = writeln!(
+        o,
+        "           step = {} + {} × prefill tokens + {} × decoding requests + {} × their context tokens",
+        fine(base),
+        fine(prefill_token),
+        fine(decode_token),
+        fine(context_token)
+    );
+    // Decoding at 1024 tokens of context each (as many as the KV cache holds at most).
+    let context = 1024u64.min(m.kv_tokens() / m.max_num_seqs.max(1) as u64);
+    let one = m.decode_step_seconds(1, context);
+    let full = m.decode_step_seconds(m.max_num_seqs, context);
+    let _ = writeln!(
+        o,
+        "           decoding at {context} tokens of context: 1 request {} a step ({:.0} tokens/s); {} requests {} a step ({:.0} tokens/s: saturation)",
+        secs(one),
+        1.0 / one,
+        m.max_num_seqs,
+        secs(full),
+        m.saturation_tokens_per_s(context)
+    );
+    let _ = writeln!(
+        o,
+        "           a prompt of {} tokens (one full step's budget) takes {} to its first token on an idle replica",
+        m.max_num_batched_tokens,
+        secs(m.step.seconds(m.max_num_batched_tokens as u64, 0, 0))
+    );
+    o
+}
+
 /// The description `validate` prints.
 pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
     let mut o = String::new();
@@ -252,7 +312,11 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
         Demand::Linear { base, .. } => format!("linear in request sizes, base {}", secs(*base)),
     };
     let sizes = if matches!(svc.demand, Demand::Linear { .. }) { " (sizes ignored)" } else { "" };
-    let _ = writeln!(o, "service    {} workers per replica; demand {demand}", svc.workers);
+    if let Some(m) = &svc.llm {
+        o.push_str(&llm_lines(m));
+    } else {
+        let _ = writeln!(o, "service    {} workers per replica; demand {demand}", svc.workers);
+    }
     if let Some(ov) = &svc.overhead {
         let _ = writeln!(
             o,
@@ -260,10 +324,17 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
             dist(ov)
         );
     }
-    let saturation = svc.capacity_rps(mean_demand);
+    let saturation = if svc.llm.is_some() { 0.0 } else { svc.capacity_rps(mean_demand) };
+    let saturation_text = if svc.llm.is_some() {
+        String::new()
+    } else {
+        format!(
+            "saturation ≈ {saturation:.2} req/s per replica (workers ÷ mean demand: the most it serves, SLO or not){sizes}; "
+        )
+    };
     let _ = writeln!(
         o,
-        "           saturation ≈ {saturation:.2} req/s per replica (workers ÷ mean demand: the most it serves, SLO or not){sizes}; queue {}; timeout {}; startup {}; grace {}",
+        "           {saturation_text}queue {}; timeout {}; startup {}; grace {}",
         svc.queue_limit.map_or("unbounded".to_string(), |q| q.to_string()),
         svc.timeout.map_or("none".to_string(), dur),
         dist(&svc.startup),
@@ -331,6 +402,7 @@ pub fn describe(s: &Scenario, file: &str, overrides: &[String]) -> String {
         Some(o) => {
             format!("{} (cost_above_oracle_pct and elasticity figures are measured against it)", o.name)
         }
+        None if s.service.llm.is_some() => format!("none ({})", crate::oracle::OracleError::LlmReplica),
         None => {
             "an `oracle` policy with perfect foresight, added by `scalesim run` (not with --no-oracle)".into()
         }

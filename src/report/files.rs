@@ -58,8 +58,46 @@ pub fn decisions_csv(meta: &ReportMeta, runs: &[RunResult]) -> Vec<u8> {
     csv_bytes(std::iter::once(header).chain(rows))
 }
 
-/// Header of `timeseries.csv`.
-pub fn timeseries_header() -> Vec<String> {
+/// The columns an LLM service adds to `timeseries.csv`, after the others.
+/// (End-to-end latency is in the `latency_*` columns, as for every service.)
+pub const LLM_COLUMNS: [&str; 20] = [
+    "failed_too_long",
+    "output_tokens",
+    "tokens_per_s",
+    "ttft_mean_s",
+    "ttft_p50_s",
+    "ttft_p95_s",
+    "ttft_p99_s",
+    "itl_mean_s",
+    "itl_p50_s",
+    "itl_p95_s",
+    "itl_p99_s",
+    "tpot_mean_s",
+    "tpot_p50_s",
+    "tpot_p95_s",
+    "tpot_p99_s",
+    "kv_usage_mean",
+    "kv_usage_max",
+    "running_mean",
+    "waiting_mean",
+    "preemptions",
+];
+
+/// The cells of [`LLM_COLUMNS`] for one interval (`too_long` failures, then its figures).
+fn llm_cells(too_long: u64, f: Option<&crate::record::llm::LlmFigures>) -> Vec<String> {
+    let Some(f) = f else { return vec![String::new(); LLM_COLUMNS.len()] };
+    let q = |x: &crate::record::llm::Quantiles| [opt(x.mean), opt(x.p50), opt(x.p95), opt(x.p99)];
+    let mut v = vec![too_long.to_string(), f.output_tokens.to_string(), fmt_num(f.tokens_per_s)];
+    v.extend(q(&f.ttft));
+    v.extend(q(&f.itl));
+    v.extend(q(&f.tpot));
+    v.extend([opt(f.kv_usage_mean), opt(f.kv_usage_max), fmt_num(f.running_mean), fmt_num(f.waiting_mean)]);
+    v.push(f.preemptions.to_string());
+    v
+}
+
+/// Header of `timeseries.csv` (`llm`: with the LLM columns).
+pub fn timeseries_header(llm: bool) -> Vec<String> {
     let mut h: Vec<String> = [
         "start_s",
         "end_s",
@@ -96,6 +134,9 @@ pub fn timeseries_header() -> Vec<String> {
         .iter()
         .map(|s| s.to_string()),
     );
+    if llm {
+        h.extend(LLM_COLUMNS.iter().map(|s| s.to_string()));
+    }
     h
 }
 
@@ -148,10 +189,13 @@ pub fn timeseries_csv(meta: &ReportMeta, runs: &[RunResult]) -> Vec<u8> {
                 iv.slo_violated.to_string(),
                 opt(iv.at_max_s),
             ]);
+            if meta.llm {
+                r.extend(llm_cells(iv.failed[FailReason::TooLong as usize], iv.llm.as_ref()));
+            }
             r
         })
     });
-    csv_bytes(std::iter::once(timeseries_header()).chain(rows))
+    csv_bytes(std::iter::once(timeseries_header(meta.llm)).chain(rows))
 }
 
 /// Header of `summary.csv`.
@@ -284,7 +328,54 @@ pub fn summary_value(meta: &ReportMeta, runs: &[RunResult]) -> Value {
         "replica_capacity": capacity,
         "oracle_planning_capacity": oracle_capacity,
         "slo": slo,
-        "policies": aggs.iter().map(|a| policy_json(meta, a)).collect::<Vec<_>>(),
+        "policies": aggs
+            .iter()
+            .map(|a| {
+                let mut p = policy_json(meta, a);
+                if meta.llm {
+                    p["llm"] = llm_json(runs.iter().filter(|r| r.policy == a.policy));
+                    p["failed_by_reason"]["too_long"] = mean_of(
+                        runs.iter().filter(|r| r.policy == a.policy),
+                        |r| Some(r.summary.failed_by_reason[FailReason::TooLong as usize] as f64),
+                    );
+                }
+                p
+            })
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// The mean over `runs` of `f` (runs without a value left out; null when none has one).
+fn mean_of<'a>(runs: impl Iterator<Item = &'a RunResult>, f: impl Fn(&RunResult) -> Option<f64>) -> Value {
+    let v: Vec<f64> = runs.filter_map(f).collect();
+    if v.is_empty() { Value::Null } else { jnum(v.iter().sum::<f64>() / v.len() as f64) }
+}
+
+/// A policy's LLM figures in summary.json: each the mean over its replications.
+fn llm_json<'a>(runs: impl Iterator<Item = &'a RunResult> + Clone) -> Value {
+    use crate::record::llm::{LlmFigures, Quantiles};
+    let get = |f: &dyn Fn(&LlmFigures) -> Option<f64>| {
+        mean_of(runs.clone(), |r| r.summary.llm.as_ref().and_then(f))
+    };
+    let q = |pick: fn(&LlmFigures) -> &Quantiles| {
+        json!({
+            "mean_s": get(&|f| pick(f).mean),
+            "p50_s": get(&|f| pick(f).p50),
+            "p95_s": get(&|f| pick(f).p95),
+            "p99_s": get(&|f| pick(f).p99),
+        })
+    };
+    json!({
+        "output_tokens": get(&|f| Some(f.output_tokens as f64)),
+        "tokens_per_s": get(&|f| Some(f.tokens_per_s)),
+        "ttft": q(|f| &f.ttft),
+        "itl": q(|f| &f.itl),
+        "tpot": q(|f| &f.tpot),
+        "kv_usage_mean": get(&|f| f.kv_usage_mean),
+        "kv_usage_max": get(&|f| f.kv_usage_max),
+        "running_mean": get(&|f| Some(f.running_mean)),
+        "waiting_mean": get(&|f| Some(f.waiting_mean)),
+        "preemptions": get(&|f| Some(f.preemptions as f64)),
     })
 }
 
@@ -293,6 +384,53 @@ pub fn summary_json(meta: &ReportMeta, runs: &[RunResult]) -> Vec<u8> {
     let mut s = serde_json::to_string_pretty(&summary_value(meta, runs)).expect("JSON values serialise");
     s.push('\n');
     s.into_bytes()
+}
+
+/// Header of `requests.csv`.
+pub const REQUESTS_HEADER: &str = "policy,replication,id,arrival_s,replica,first_token_s,end_s,prompt_tokens,output_tokens,outcome,preemptions";
+
+/// Writes `requests.csv` (one row per request of every run, runs in order, requests in arrival
+/// order) to `w`, streaming: times in seconds with the clock's six decimals (exact), empty
+/// fields where a value does not apply.
+pub fn write_requests_csv(w: &mut impl std::io::Write, runs: &[RunResult]) -> std::io::Result<()> {
+    use crate::record::requests::{NONE_COUNT, NONE_TIME};
+    fn time(w: &mut impl std::io::Write, t: crate::time::Time) -> std::io::Result<()> {
+        if t != NONE_TIME {
+            write!(w, "{}.{:06}", t / 1_000_000, t % 1_000_000)?;
+        }
+        Ok(())
+    }
+    fn count(w: &mut impl std::io::Write, n: u32) -> std::io::Result<()> {
+        if n != NONE_COUNT {
+            write!(w, "{n}")?;
+        }
+        Ok(())
+    }
+    writeln!(w, "{REQUESTS_HEADER}")?;
+    for run in runs {
+        let policy = csv_field(&run.policy);
+        for r in &run.requests {
+            write!(w, "{policy},{},{},", run.replication, r.id)?;
+            time(w, r.arrival)?;
+            w.write_all(b",")?;
+            count(w, r.replica)?;
+            w.write_all(b",")?;
+            time(w, r.first_token)?;
+            w.write_all(b",")?;
+            time(w, r.end)?;
+            w.write_all(b",")?;
+            count(w, r.prompt_tokens)?;
+            w.write_all(b",")?;
+            count(w, r.output_tokens)?;
+            writeln!(w, ",{},{}", r.outcome.name(), r.preemptions)?;
+        }
+    }
+    Ok(())
+}
+
+/// `s` as one CSV field (quoted when it holds a comma, a quote or a line break).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 #[cfg(test)]
@@ -306,7 +444,7 @@ mod tests {
         let bytes = timeseries_csv(&ReportMeta::from_scenario(&s), &runs);
         let mut rd = csv::Reader::from_reader(bytes.as_slice());
         let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
-        assert_eq!(header, timeseries_header());
+        assert_eq!(header, timeseries_header(false));
         let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
         assert_eq!(rows.len(), 2 * 2 * 120);
         assert_eq!(&rows[0][2], "2025-01-06T00:00:00+00:00");

@@ -108,6 +108,10 @@ pub struct ReportMeta {
     pub capacity: Option<ReplicaCapacity>,
     /// The capacity the oracle baseline plans with, when there is one.
     pub oracle_capacity: Option<OracleCapacity>,
+    /// The runs kept one row per request: requests.csv is written.
+    pub requests: bool,
+    /// The service is an LLM replica: the LLM figures and the `too_long` failures are reported.
+    pub llm: bool,
 }
 
 impl ReportMeta {
@@ -140,6 +144,8 @@ impl ReportMeta {
                 }
                 _ => None,
             }),
+            requests: false,
+            llm: scenario.service.llm.is_some(),
         }
     }
 
@@ -237,6 +243,11 @@ impl ReportMeta {
             provenance,
             capacity,
             oracle_capacity,
+            requests: false,
+            llm: v
+                .get("policies")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|p| p.get("llm").is_some())),
         })
     }
 }

@@ -179,8 +179,23 @@ fn write_all(
             }
         }
     }
+    if meta.requests {
+        // Streamed: it can hold tens of millions of rows.
+        let name = REQUESTS_FILE;
+        let path = staging.path(name);
+        let dest = staging.dest().join(name);
+        let file = std::fs::File::create(&path).map_err(|e| ReportError::io(&dest, e))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        files::write_requests_csv(&mut w, runs)
+            .and_then(|_| std::io::Write::flush(&mut w))
+            .map_err(|e| ReportError::io(&dest, e))?;
+        staging.add(name);
+    }
     Ok(())
 }
+
+/// Per-request rows (`run --requests`).
+pub const REQUESTS_FILE: &str = "requests.csv";
 
 /// Charts that have nothing to show, with why (for the terminal and the report).
 pub fn empty_charts(meta: &ReportMeta, runs: &[RunResult], opts: &ChartOptions) -> Vec<(String, String)> {

@@ -70,7 +70,7 @@ fn empty_summary() -> RunSummary {
         requests: 0,
         served: 0,
         failed: 0,
-        failed_by_reason: [0; 4],
+        failed_by_reason: [0; FailReason::COUNT],
         in_flight_at_end: 0,
         latency_mean_s: None,
         latency_p50_s: None,
@@ -82,6 +82,7 @@ fn empty_summary() -> RunSummary {
         peak_replicas: 0,
         slo_violation_minutes: 0.0,
         time_at_max_minutes: None,
+        llm: None,
         cost_above_oracle_pct: None,
         elasticity: None,
     }
@@ -134,7 +135,7 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<RunResult>, String> {
             arrived: c.u(&r, "arrived"),
             offered_rps: c.f(&r, "offered_rps").unwrap_or(0.0),
             served: c.u(&r, "served"),
-            failed: FailReason::ALL.map(|f| c.u(&r, &format!("failed_{}", f.name()))),
+            failed: FailReason::EVERY.map(|f| c.u(&r, &format!("failed_{}", f.name()))),
             desired: c.u(&r, "replicas_desired") as u32,
             starting: c.u(&r, "replicas_starting") as u32,
             ready,
@@ -150,6 +151,7 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<RunResult>, String> {
             cost_cumulative: c.f(&r, "cost_cumulative").unwrap_or(0.0),
             slo_violated: c.s(&r, "slo_violated") == "true",
             at_max_s: c.f(&r, "at_max_s"),
+            llm: None,
         };
         match runs.last_mut() {
             Some(run) if run.policy == policy && run.replication == replication => run.intervals.push(iv),
@@ -162,6 +164,7 @@ pub fn read_timeseries(path: &Path) -> Result<Vec<RunResult>, String> {
                 decisions: Vec::new(),
                 ready_curve: Default::default(),
                 foresight: None,
+                requests: Vec::new(),
             }),
         }
     }

@@ -32,6 +32,7 @@ pub(crate) fn fixture(reps: u32) -> (Scenario, Vec<RunResult>) {
             grace: 30 * SECOND,
             cpu: CpuModel::default(),
             memory: MemoryModel::default(),
+            llm: None,
         },
         balancer: Default::default(),
         cost: CostModel { per_replica_hour: 0.1, currency: "USD".into() },
@@ -56,7 +57,7 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
                 arrived: served + 2,
                 offered_rps: (served + 2) as f64 / 60.0,
                 served,
-                failed: [1, 1, 0, 0],
+                failed: [1, 1, 0, 0, 0],
                 desired: n,
                 starting: 0,
                 ready: n,
@@ -72,6 +73,7 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
                 cost_cumulative: (i + 1) as f64 * 60.0 * n as f64 / 3600.0 * 0.1,
                 slo_violated: i % 7 == 0,
                 at_max_s: None,
+                llm: None,
             }
         })
         .collect();
@@ -85,7 +87,7 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
             requests,
             served,
             failed: 2 * intervals as u64,
-            failed_by_reason: [intervals as u64, intervals as u64, 0, 0],
+            failed_by_reason: [intervals as u64, intervals as u64, 0, 0, 0],
             in_flight_at_end: 0,
             latency_mean_s: Some(0.1),
             latency_p50_s: Some(0.07),
@@ -99,10 +101,12 @@ fn run(policy: &str, n: u32, rep: u32, intervals: usize) -> RunResult {
             cost_above_oracle_pct: None,
             elasticity: None,
             time_at_max_minutes: None,
+            llm: None,
         },
         intervals: rows,
         decisions: vec![],
         ready_curve: Default::default(),
         foresight: None,
+        requests: Vec::new(),
     }
 }

@@ -717,7 +717,8 @@ mod tests {
                     [service.demand]\ndistribution = \"exponential\"\nmean = \"200ms\"\n\
                     [[policy]]\nname = \"rps\"\ntype = \"rps\"\ntarget = 2\nmax = 5\n";
         let sc = crate::config::load_str(toml, "f.toml", std::path::Path::new("."), &[]).unwrap();
-        let opts = crate::experiment::RunOptions { seeds: 1, threads: Some(1), policies: vec![] };
+        let opts =
+            crate::experiment::RunOptions { seeds: 1, threads: Some(1), policies: vec![], requests: false };
         let runs = crate::experiment::run(&sc, &opts, &crate::experiment::Progress::default()).unwrap();
         let held: Vec<(u64, crate::record::RunResult)> =
             runs.into_iter().enumerate().map(|(k, r)| (k as u64, r)).collect();

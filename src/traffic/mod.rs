@@ -18,6 +18,7 @@
 pub mod noise;
 pub mod process;
 pub mod shape;
+pub mod tokens;
 pub mod trace;
 
 use crate::rng::{Stream, stream};
@@ -76,6 +77,8 @@ pub struct TrafficSpec {
     kind: Kind,
     /// What the trace holds, when the traffic is a trace.
     info: Option<Arc<TraceInfo>>,
+    /// Prompt and output tokens drawn for each request (`[traffic.tokens]`).
+    tokens: Option<Arc<tokens::TokenMix>>,
 }
 
 impl TrafficSpec {
@@ -86,23 +89,34 @@ impl TrafficSpec {
 
     /// Arrivals of `process` over `shape`, optionally times random-walk `noise`.
     pub fn from_shape(shape: Shape, process: Process, noise: Option<NoiseSpec>) -> TrafficSpec {
-        TrafficSpec { kind: Kind::Rate { shape, process, noise }, info: None }
+        TrafficSpec { kind: Kind::Rate { shape, process, noise }, info: None, tokens: None }
     }
 
     /// Exact replay of a request trace.
     pub fn replay(trace: Arc<RequestTrace>, opts: ReplayOptions) -> TrafficSpec {
-        TrafficSpec { kind: Kind::Replay { trace, opts }, info: None }
+        TrafficSpec { kind: Kind::Replay { trace, opts }, info: None, tokens: None }
     }
 
     /// Exact counts per bin, each bin's requests at seeded uniform times inside it.
     pub fn counts(data: Arc<CountSeries>, opts: ReplayOptions) -> TrafficSpec {
-        TrafficSpec { kind: Kind::Counts { data, opts }, info: None }
+        TrafficSpec { kind: Kind::Counts { data, opts }, info: None, tokens: None }
     }
 
     /// The same traffic, described by `info` (what its trace holds).
     pub fn with_info(mut self, info: TraceInfo) -> TrafficSpec {
         self.info = Some(Arc::new(info));
         self
+    }
+
+    /// The same traffic, each request given prompt and output tokens drawn from `mix`.
+    pub fn with_tokens(mut self, mix: tokens::TokenMix) -> TrafficSpec {
+        self.tokens = Some(Arc::new(mix));
+        self
+    }
+
+    /// The token mix of synthetic traffic (`[traffic.tokens]`), if any.
+    pub fn tokens(&self) -> Option<&tokens::TokenMix> {
+        self.tokens.as_deref()
     }
 
     /// What the trace holds, when the traffic is a trace.
@@ -129,7 +143,7 @@ impl TrafficSpec {
                 Kind::Counts { data, opts }
             }
         };
-        TrafficSpec { kind, info: self.info }
+        TrafficSpec { kind, info: self.info, tokens: self.tokens }
     }
 
     /// The same traffic seen from `by` later: its time `t` is this traffic's `by + t`, read on
@@ -152,11 +166,21 @@ impl TrafficSpec {
                 Kind::Counts { data: data.clone(), opts }
             }
         };
-        TrafficSpec { kind, info: self.info.clone() }
+        TrafficSpec { kind, info: self.info.clone(), tokens: self.tokens.clone() }
     }
 
     /// A fresh arrival stream for one run, covering `[0, horizon)`.
     pub fn source(&self, seed: u64, clock: &Clock, horizon: Time) -> Box<dyn ArrivalSource> {
+        let inner = self.source_untokened(seed, clock, horizon);
+        match &self.tokens {
+            None => inner,
+            Some(mix) => {
+                Box::new(tokens::TokenSource { inner, mix: mix.clone(), rng: stream(seed, Stream::Tokens) })
+            }
+        }
+    }
+
+    fn source_untokened(&self, seed: u64, clock: &Clock, horizon: Time) -> Box<dyn ArrivalSource> {
         let rng = stream(seed, Stream::Arrivals);
         match &self.kind {
             Kind::Rate { shape, process, noise } => {
@@ -198,6 +222,10 @@ impl TrafficSpec {
     /// validation can bound the per-request demand a linear model gives.
     pub fn max_sizes(&self) -> [f64; MAX_SIZES] {
         let mut m = [0.0; MAX_SIZES];
+        if let Some(t) = &self.tokens {
+            m[0] = t.prompt.max as f64;
+            m[1] = t.output.max as f64;
+        }
         if let Kind::Replay { trace, .. } = &self.kind {
             for s in &trace.sizes {
                 for (a, b) in m.iter_mut().zip(s) {
@@ -223,6 +251,9 @@ impl TrafficSpec {
 
     /// Names of the per-request size columns this traffic carries, in `Arrival::sizes` order.
     pub fn size_columns(&self) -> Vec<String> {
+        if self.tokens.is_some() {
+            return tokens::TOKEN_COLUMNS.iter().map(|s| s.to_string()).collect();
+        }
         match &self.kind {
             Kind::Rate { .. } | Kind::Counts { .. } => Vec::new(),
             Kind::Replay { trace, .. } => trace.size_columns.clone(),

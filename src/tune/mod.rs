@@ -1188,6 +1188,7 @@ fn as_run(policy: &str, rep: u32, seed: u64, summary: RunSummary) -> RunResult {
         decisions: Vec::new(),
         ready_curve: Default::default(),
         foresight: None,
+        requests: Vec::new(),
     }
 }
 

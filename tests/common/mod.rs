@@ -23,6 +23,7 @@ pub fn mmc_service(workers: u32, mean_s: f64) -> ServiceModel {
         grace: 3600 * SECOND,
         cpu: CpuModel::default(),
         memory: MemoryModel::default(),
+        llm: None,
     }
 }
 

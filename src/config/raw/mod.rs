@@ -96,8 +96,8 @@ pub enum RawBalancer {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawService {
-    /// Workers per replica.
-    pub workers: u32,
+    /// Workers per replica (required unless `[service.llm]`).
+    pub workers: Option<u32>,
     /// Queue limit per replica.
     pub queue_limit: Option<u32>,
     /// Client timeout.
@@ -106,8 +106,8 @@ pub struct RawService {
     pub termination_grace: Option<Dur>,
     /// Load balancer.
     pub load_balancer: Option<RawBalancer>,
-    /// `[service.demand]`.
-    pub demand: RawDist,
+    /// `[service.demand]` (required unless `[service.llm]`).
+    pub demand: Option<RawDist>,
     /// `[service.slowdown]`.
     pub slowdown: Option<RawSlowdown>,
     /// `[service.startup]`.
@@ -120,6 +120,44 @@ pub struct RawService {
     pub cpu: Option<RawCpu>,
     /// `[service.memory]`.
     pub memory: Option<RawMemory>,
+    /// `[service.llm]`: an LLM replica (a vLLM-style step loop) instead of workers.
+    pub llm: Option<RawLlm>,
+}
+
+/// `[service.llm]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLlm {
+    /// A GPU of the bundled table (batch defaults).
+    pub gpu: Option<String>,
+    /// Requests running at once at most.
+    pub max_num_seqs: Option<i64>,
+    /// Tokens scheduled per step at most.
+    pub max_num_batched_tokens: Option<i64>,
+    /// Tokens per KV block.
+    pub block_size: Option<i64>,
+    /// Usable KV blocks.
+    pub kv_blocks: Option<i64>,
+    /// KV cache size in tokens as vLLM logs it.
+    pub kv_tokens: Option<i64>,
+    /// The longest sequence.
+    pub max_model_len: Option<i64>,
+    /// `[service.llm.step]`.
+    pub step: Option<RawLlmStep>,
+}
+
+/// `[service.llm.step]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLlmStep {
+    /// Fixed time per step.
+    pub base: Option<Seconds>,
+    /// Time per prefill token.
+    pub prefill_token: Option<Seconds>,
+    /// Time per decoding request.
+    pub decode_token: Option<Seconds>,
+    /// Time per token of context of a decoding request.
+    pub context_token: Option<Seconds>,
 }
 
 /// Distribution names.
@@ -262,6 +300,8 @@ pub struct RawCpu {
     pub per_request: Option<Seconds>,
     /// Cores per busy worker.
     pub per_busy_worker: Option<f64>,
+    /// Cores an LLM replica's engine uses while a step runs.
+    pub engine: Option<f64>,
 }
 
 /// `[service.memory]`.

@@ -33,6 +33,47 @@ pub struct TrafficConfig {
     /// A recorded trace instead of a rate shape.
     #[serde(default)]
     pub trace: Option<TraceConfig>,
+    /// `[traffic.tokens]`: prompt and output tokens drawn per request.
+    #[serde(default)]
+    pub tokens: Option<TokensConfig>,
+    /// Set by the scenario builder (not a key): the service is an LLM replica, so a trace's
+    /// first two size columns must be whole token counts of at least 1.
+    #[serde(skip)]
+    pub tokens_required: bool,
+}
+
+/// `[traffic.tokens]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// `[traffic.tokens.prompt]`.
+    pub prompt: TokenDistConfig,
+    /// `[traffic.tokens.output]`.
+    pub output: TokenDistConfig,
+}
+
+/// A token-count distribution: `distribution` and its parameters, in tokens.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenDistConfig {
+    /// `lognormal`, `gamma`, `exponential`, `uniform`, `deterministic` or `empirical`.
+    pub distribution: Option<String>,
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Sigma of the underlying normal (log-normal).
+    pub sigma: Option<f64>,
+    /// 99th percentile (log-normal).
+    pub p99: Option<f64>,
+    /// Coefficient of variation (gamma).
+    pub cv: Option<f64>,
+    /// Constant value.
+    pub value: Option<f64>,
+    /// Lower bound (uniform).
+    pub min: Option<f64>,
+    /// The largest count: a draw above is capped (uniform: the range's top).
+    pub max: Option<f64>,
+    /// Observed counts (empirical).
+    pub samples: Option<Vec<f64>>,
 }
 
 /// `traffic.arrival`: a process name, or a table tagged by `process`.

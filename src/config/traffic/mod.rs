@@ -12,6 +12,7 @@ mod checks;
 mod docs;
 mod noise;
 mod shapes;
+mod tokens;
 mod trace_files;
 mod traces;
 
@@ -57,8 +58,30 @@ impl TrafficConfig {
             }
             (None, Some(t)) => {
                 // Everything the trace's traffic depends on, `traffic.scale` aside (applied below).
-                let key = format!("{}\0{t:?}\0{:?}\0{:?}", base_dir.display(), self.arrival, self.noise);
+                let key = format!(
+                    "{}\0{t:?}\0{:?}\0{:?}\0{}",
+                    base_dir.display(),
+                    self.arrival,
+                    self.noise,
+                    self.tokens_required
+                );
                 files.trace(key, || traces::trace_spec(&self, t, base_dir, process, noise))?
+            }
+        };
+        let spec = match &self.tokens {
+            None => spec,
+            Some(t) => {
+                if !spec.size_columns().is_empty() {
+                    return fail(
+                        "traffic.tokens",
+                        format!(
+                            "found a token mix, but the trace already gives each request its sizes ({}); \
+                             remove [traffic.tokens] or use a trace without size columns",
+                            spec.size_columns().join(", ")
+                        ),
+                    );
+                }
+                spec.with_tokens(tokens::build(t)?)
             }
         };
         Ok(spec.scaled(scale))
@@ -265,6 +288,9 @@ mod tests {
         if key.starts_with("traffic.noise.") {
             return "[traffic]\nrate = 1\n[traffic.noise]\nsigma = 0.1";
         }
+        if key.starts_with("traffic.tokens.") {
+            return "[traffic]\nrate = 1\n[traffic.tokens]\nprompt = { distribution = \"deterministic\", value = 10 }\noutput = { distribution = \"deterministic\", value = 5 }";
+        }
         if key.starts_with("traffic.arrival.") {
             return "[traffic]\nrate = 1\n[traffic.arrival]\nprocess = \"bursty\"";
         }
@@ -319,6 +345,7 @@ mod tests {
     fn every_accepted_key_is_documented() {
         let documented: Vec<&str> = key_docs().iter().map(|d| d.key).collect();
         let examples = [
+            "[traffic]\nrate = 1\n[traffic.tokens]\nprompt = { distribution = \"lognormal\", mean = 100, sigma = 1, max = 900 }\noutput = { distribution = \"uniform\", min = 1, max = 9 }",
             FULL_DAILY,
             FULL_COMPOSITE,
             "[traffic.rate]\nshape = \"piecewise\"\npoints = [[\"0s\", 1.0]]",
@@ -338,9 +365,11 @@ mod tests {
                 out.push(key.clone());
                 // Nested shapes (base, of) reuse the traffic.rate keys; arrival tables too.
                 // `series` holds the user's label names.
+                // A token distribution's keys are documented with it.
                 if let Some(sub) = v.as_table()
                     && k != "base"
                     && k != "series"
+                    && prefix != "traffic.tokens"
                 {
                     walk(&key, sub, out);
                 }

@@ -48,6 +48,12 @@ fn check_speedup(opts: &ReplayOptions, span: f64) -> Result<(), TrafficConfigErr
     Ok(())
 }
 
+/// How many leading size columns must be whole token counts (an LLM service's prompt and
+/// output tokens).
+fn tokens(cfg: &TrafficConfig) -> usize {
+    if cfg.tokens_required { 2 } else { 0 }
+}
+
 /// Reads the trace `t` of `[traffic.trace]` (in `cfg`, the whole section) and builds its spec
 /// (scaled by `traffic.scale` later).
 pub(super) fn trace_spec(
@@ -117,7 +123,7 @@ pub(super) fn trace_spec(
             }
             let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
             let (text, shown) = read(base_dir, &r.path)?;
-            let parsed = trace::parse_requests_csv(&text, &r.time_column, &r.size_columns)
+            let parsed = trace::parse_requests_csv(&text, &r.time_column, &r.size_columns, tokens(cfg))
                 .map_err(|e| trace_error(&shown, e))?;
             let info = TraceInfo::of_requests("requests_csv", &parsed);
             replay_spec(&r.path, parsed, opts)?.with_info(info)
@@ -125,7 +131,7 @@ pub(super) fn trace_spec(
         TraceConfig::AzureLlm(r) => {
             let opts = replay_options(r.speedup, r.scale, r.looping, &r.start_offset)?;
             let (text, shown) = read(base_dir, &r.path)?;
-            let parsed = trace::parse_azure_llm(&text).map_err(|e| trace_error(&shown, e))?;
+            let parsed = trace::parse_azure_llm(&text, tokens(cfg)).map_err(|e| trace_error(&shown, e))?;
             let info = TraceInfo::of_requests("azure_llm", &parsed);
             replay_spec(&r.path, parsed, opts)?.with_info(info)
         }

@@ -242,6 +242,25 @@ fn csv_error(e: &csv::Error) -> TraceError {
     }
 }
 
+/// The largest token count a trace may give an LLM replica.
+pub const MAX_TRACE_TOKENS: f64 = (1u64 << 30) as f64;
+
+/// A whole number of tokens of at least 1 (a size column an LLM replica reads).
+fn tokens(s: &str, line: u64, col: (usize, &str)) -> Result<f64, TraceError> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.fract() == 0.0 && (1.0..=MAX_TRACE_TOKENS).contains(&x) => Ok(x),
+        _ => Err(err(
+            line,
+            Some(col),
+            format!(
+                "found `{s}`, expected a whole number of tokens from 1 to {} (an LLM replica's prompt and output \
+                 tokens)",
+                MAX_TRACE_TOKENS as u64
+            ),
+        )),
+    }
+}
+
 fn number(s: &str, line: u64, col: (usize, &str), what: &str) -> Result<f64, TraceError> {
     match s.parse::<f64>() {
         Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
@@ -356,6 +375,7 @@ pub fn parse_requests_csv(
     text: &str,
     time_column: &str,
     size_columns: &[String],
+    token_columns: usize,
 ) -> Result<RequestTrace, TraceError> {
     if size_columns.len() > MAX_SIZES {
         return Err(err(
@@ -392,7 +412,11 @@ pub fn parse_requests_csv(
         }
         let mut sz = [0.0; MAX_SIZES];
         for (k, &ci) in idx[1..].iter().enumerate() {
-            sz[k] = number(&rec[ci], line, (ci, &headers[ci]), "a non-negative number")?;
+            sz[k] = if k < token_columns {
+                tokens(&rec[ci], line, (ci, &headers[ci]))?
+            } else {
+                number(&rec[ci], line, (ci, &headers[ci]), "a non-negative number")?
+            };
         }
         times.push(t);
         sizes.push(sz);
@@ -410,8 +434,13 @@ pub fn parse_requests_csv(
 pub const AZURE_COLUMNS: [&str; 3] = ["TIMESTAMP", "ContextTokens", "GeneratedTokens"];
 
 /// Parses the Azure LLM inference trace (sizes = [ContextTokens, GeneratedTokens]).
-pub fn parse_azure_llm(text: &str) -> Result<RequestTrace, TraceError> {
-    parse_requests_csv(text, AZURE_COLUMNS[0], &[AZURE_COLUMNS[1].to_string(), AZURE_COLUMNS[2].to_string()])
+pub fn parse_azure_llm(text: &str, token_columns: usize) -> Result<RequestTrace, TraceError> {
+    parse_requests_csv(
+        text,
+        AZURE_COLUMNS[0],
+        &[AZURE_COLUMNS[1].to_string(), AZURE_COLUMNS[2].to_string()],
+        token_columns,
+    )
 }
 
 /// How a request trace is replayed.
@@ -630,7 +659,7 @@ mod tests {
 
     #[test]
     fn requests_csv_parses_and_replays_exactly() {
-        let tr = parse_requests_csv(REQS, "time", &["ctx".into(), "gen".into()]).unwrap();
+        let tr = parse_requests_csv(REQS, "time", &["ctx".into(), "gen".into()], 0).unwrap();
         assert_eq!(tr.times, vec![0.0, 0.5, 0.5, 2.0]);
         assert_eq!(tr.sizes[2], [30.0, 3.0, 0.0]);
         let v = replay(&tr, ReplayOptions::default(), 100 * SECOND, 1);
@@ -643,7 +672,7 @@ mod tests {
 
     #[test]
     fn replay_speedup_offset_and_loop() {
-        let tr = parse_requests_csv(REQS, "time", &[]).unwrap();
+        let tr = parse_requests_csv(REQS, "time", &[], 0).unwrap();
         let fast = ReplayOptions { speedup: 2.0, ..Default::default() };
         assert_eq!(secs(&replay(&tr, fast, 100 * SECOND, 1)), vec![0.0, 0.25, 0.25, 1.0]);
         let off = ReplayOptions { start_offset: 0.5, ..Default::default() };
@@ -692,11 +721,11 @@ mod tests {
     #[test]
     fn rfc3339_and_azure_timestamps() {
         let t = "at,n\n2024-01-01T00:00:00Z,1\n2024-01-01T00:00:01.250+00:00,2\n";
-        let tr = parse_requests_csv(t, "at", &["n".into()]).unwrap();
+        let tr = parse_requests_csv(t, "at", &["n".into()], 0).unwrap();
         assert_eq!(tr.times, vec![0.0, 1.25]);
         let az = "TIMESTAMP,ContextTokens,GeneratedTokens\n\
                   2023-11-16 18:17:03.9799600,4808,10\n2023-11-16 18:17:04.0319600,3180,8\n";
-        let tr = parse_azure_llm(az).unwrap();
+        let tr = parse_azure_llm(az, 0).unwrap();
         assert!((tr.times[1] - 0.052).abs() < 1e-9);
         assert_eq!(tr.sizes[0], [4808.0, 10.0, 0.0]);
         assert_eq!(tr.size_columns, vec!["ContextTokens", "GeneratedTokens"]);
@@ -704,26 +733,26 @@ mod tests {
 
     #[test]
     fn malformed_inputs_name_line_and_column() {
-        let e = parse_requests_csv("time,ctx\n1,2\n2,x\n", "time", &["ctx".into()]).unwrap_err();
+        let e = parse_requests_csv("time,ctx\n1,2\n2,x\n", "time", &["ctx".into()], 0).unwrap_err();
         assert_eq!(e.to_string(), "line 3, column 2 (`ctx`): found `x`, expected a non-negative number");
-        let e = parse_requests_csv("time\n1\n0.5\n", "time", &[]).unwrap_err();
+        let e = parse_requests_csv("time\n1\n0.5\n", "time", &[], 0).unwrap_err();
         assert!(e.to_string().starts_with("line 3, column 1 (`time`): found `0.5`, which is before"), "{e}");
-        let e = parse_requests_csv("", "time", &[]).unwrap_err();
+        let e = parse_requests_csv("", "time", &[], 0).unwrap_err();
         assert!(e.to_string().contains("line 1: the file is empty"), "{e}");
-        let e = parse_requests_csv("time\n", "time", &[]).unwrap_err();
+        let e = parse_requests_csv("time\n", "time", &[], 0).unwrap_err();
         assert!(e.to_string().contains("no data rows"), "{e}");
-        let e = parse_requests_csv("t,ctx\n1,2\n", "time", &[]).unwrap_err();
+        let e = parse_requests_csv("t,ctx\n1,2\n", "time", &[], 0).unwrap_err();
         assert_eq!(e.to_string(), "line 1: no column `time` in the header; found `t`, `ctx`");
-        let e = parse_requests_csv("time,ctx\n1,2\n2\n", "time", &["ctx".into()]).unwrap_err();
+        let e = parse_requests_csv("time,ctx\n1,2\n2\n", "time", &["ctx".into()], 0).unwrap_err();
         assert_eq!(e.to_string(), "line 3: found 1 fields, expected 2 (as many as the header has)");
-        let e = parse_requests_csv("time\n1\n2024-01-01T00:00:00Z\n", "time", &[]).unwrap_err();
+        let e = parse_requests_csv("time\n1\n2024-01-01T00:00:00Z\n", "time", &[], 0).unwrap_err();
         assert!(e.to_string().starts_with("line 3, column 1 (`time`): found the date-time"), "{e}");
-        let e = parse_requests_csv("a,time\n1,yesterday\n", "time", &[]).unwrap_err();
+        let e = parse_requests_csv("a,time\n1,yesterday\n", "time", &[], 0).unwrap_err();
         assert!(
             e.to_string().starts_with("line 2, column 2 (`time`): found `yesterday`, expected seconds"),
             "{e}"
         );
-        let e = parse_azure_llm("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.97,-4,1\n")
+        let e = parse_azure_llm("TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.97,-4,1\n", 0)
             .unwrap_err();
         assert!(e.to_string().starts_with("line 2, column 2 (`ContextTokens`): found `-4`"), "{e}");
     }
@@ -775,12 +804,12 @@ mod tests {
                 }
             }
             for text in [noise.clone(), fuzz::mutate(reqs, &edits)] {
-                if let Err(e) = parse_requests_csv(&text, "time", &["ctx".into(), "gen".into()]) {
+                if let Err(e) = parse_requests_csv(&text, "time", &["ctx".into(), "gen".into()], 0) {
                     proptest::prop_assert!(fuzz::located(&e), "{e:?}");
                 }
             }
             for text in [noise, fuzz::mutate(az, &edits)] {
-                match parse_azure_llm(&text) {
+                match parse_azure_llm(&text, 0) {
                     Err(e) => proptest::prop_assert!(fuzz::located(&e), "{e:?}"),
                     Ok(t) => proptest::prop_assert!(t.times.iter().all(|x| x.abs() <= crate::time::MAX_VALUE_SECS)),
                 }

@@ -7,6 +7,8 @@
 //! *overhead* (network, client and framework time) adds to its latency without occupying a
 //! worker. CPU usage and cold-start times are also described here; the engine applies them.
 
+pub mod llm;
+
 use crate::dist::Dist;
 use crate::rng::SimRng;
 use crate::time::Time;
@@ -193,6 +195,9 @@ pub struct ServiceModel {
     pub cpu: CpuModel,
     /// Memory usage.
     pub memory: MemoryModel,
+    /// An LLM replica (`[service.llm]`): a vLLM-style step loop instead of workers; `workers`,
+    /// `demand` and `slowdown` are then unused.
+    pub llm: Option<llm::LlmModel>,
 }
 
 impl ServiceModel {

@@ -1,6 +1,8 @@
 //! The `[service]` section — workers, queue, timeouts, the load balancer, CPU and memory — and
 //! the distribution tables it is made of (`demand`, `startup`, `pending`, `overhead`), checked
-//! and built into a [`ServiceModel`].
+//! and built into a [`ServiceModel`]; `[service.llm]` (an LLM replica) in [`llm`].
+
+mod llm;
 
 use super::error::{KeyError, suggest};
 use super::raw::{DistName, RawBalancer, RawCpu, RawDist, RawMemory, RawService};
@@ -33,9 +35,45 @@ pub(super) fn build_service(
     max_sizes: &[f64; MAX_SIZES],
 ) -> R<(ServiceModel, BalancerKind)> {
     let p = KeyPath::root().key("service");
-    if raw.workers == 0 {
-        return err(p.key("workers"), "found 0, expected at least 1 worker per replica");
-    }
+    let llm = match raw.llm {
+        Some(l) => {
+            // An LLM replica has no workers, demand or slowdown: its step loop replaces them.
+            for (key, given) in [
+                ("workers", raw.workers.is_some()),
+                ("demand", raw.demand.is_some()),
+                ("slowdown", raw.slowdown.is_some()),
+            ] {
+                if given {
+                    return err(
+                        p.key(key),
+                        "does not apply to an LLM replica ([service.llm]): its batch step loop and \
+                         [service.llm.step] decide how requests are served; remove it",
+                    );
+                }
+            }
+            if sizes.len() < 2 {
+                return err(
+                    p.key("llm"),
+                    "needs each request's prompt and output tokens: a trace with two size columns \
+                     (`format = \"azure_llm\"`, or `requests_csv` with `size_columns = [prompt, output]`)",
+                );
+            }
+            Some(llm::build_llm(&p.key("llm"), l)?)
+        }
+        None => None,
+    };
+    let workers = match (raw.workers, &llm) {
+        (_, Some(_)) => 1,
+        (Some(0), None) => return err(p.key("workers"), "found 0, expected at least 1 worker per replica"),
+        (Some(w), None) => w,
+        (None, None) => {
+            return err(
+                p.key("workers"),
+                "missing required key, expected integer (the requests one replica serves at once), or an \
+                 LLM replica ([service.llm])",
+            );
+        }
+    };
     let timeout = match raw.timeout {
         Some(d) => Some(positive(p.key("timeout"), d)?),
         None => None,
@@ -47,7 +85,17 @@ pub(super) fn build_service(
         Some(RawBalancer::LeastOutstanding) => BalancerKind::LeastOutstanding,
         Some(RawBalancer::PowerOfTwo) => BalancerKind::PowerOfTwo,
     };
-    let demand = build_demand(&p.key("demand"), &raw.demand, sizes, max_sizes)?;
+    let demand = match (&raw.demand, &llm) {
+        (Some(d), _) => build_demand(&p.key("demand"), d, sizes, max_sizes)?,
+        (None, Some(_)) => Demand::Dist(Dist::Deterministic { value: 0.0 }),
+        (None, None) => {
+            return err(
+                p.key("demand"),
+                "missing required table, expected the work per request (e.g. `[service.demand]` with \
+                 `distribution = \"exponential\"` and `mean = \"100ms\"`)",
+            );
+        }
+    };
     let slowdown = match raw.slowdown {
         Some(s) => Some(build_curve(&p.key("slowdown").key("points"), s.points)?),
         None => None,
@@ -65,7 +113,8 @@ pub(super) fn build_service(
         None => None,
     };
     let cpu = match raw.cpu {
-        Some(c) => build_cpu(&p.key("cpu"), c)?,
+        Some(c) => build_cpu(&p.key("cpu"), c, llm.is_some())?,
+        None if llm.is_some() => CpuModel { busy_worker_cores: 1.0, ..CpuModel::default() },
         None => CpuModel::default(),
     };
     let memory = match raw.memory {
@@ -73,7 +122,7 @@ pub(super) fn build_service(
         None => MemoryModel::default(),
     };
     let service = ServiceModel {
-        workers: raw.workers,
+        workers,
         queue_limit: raw.queue_limit,
         timeout,
         demand,
@@ -84,6 +133,7 @@ pub(super) fn build_service(
         grace,
         cpu,
         memory,
+        llm,
     };
     Ok((service, balancer))
 }
@@ -106,8 +156,25 @@ fn build_curve(path: &KeyPath, points: Vec<(f64, f64)>) -> R<Curve> {
     Curve::new(points).ok_or_else(|| KeyError::new(path.clone(), "invalid curve"))
 }
 
-fn build_cpu(path: &KeyPath, c: RawCpu) -> R<CpuModel> {
+/// `[service.cpu]`; an LLM replica (`llm`) uses `engine` cores while a step runs instead of
+/// cores per busy worker and a cost per request.
+fn build_cpu(path: &KeyPath, c: RawCpu, llm: bool) -> R<CpuModel> {
     let d = CpuModel::default();
+    let not_for = |k: &str, given: bool, llm_key: bool| -> R<()> {
+        match (given, llm, llm_key) {
+            (true, true, false) => err(
+                path.key(k),
+                "does not apply to an LLM replica, which uses `idle` cores plus `engine` cores while a batch step runs",
+            ),
+            (true, false, true) => {
+                err(path.key(k), "applies only to an LLM replica ([service.llm]); use `per_busy_worker`")
+            }
+            _ => Ok(()),
+        }
+    };
+    not_for("per_request", c.per_request.is_some(), false)?;
+    not_for("per_busy_worker", c.per_busy_worker.is_some(), false)?;
+    not_for("engine", c.engine.is_some(), true)?;
     let non_neg = |k: &str, v: f64| -> R<f64> {
         if v.is_finite() && v >= 0.0 {
             Ok(v)
@@ -123,7 +190,11 @@ fn build_cpu(path: &KeyPath, c: RawCpu) -> R<CpuModel> {
         request_cores: request,
         idle_cores: non_neg("idle", c.idle.unwrap_or(d.idle_cores))?,
         per_request_cpu_s: c.per_request.map_or(d.per_request_cpu_s, |s| s.0),
-        busy_worker_cores: non_neg("per_busy_worker", c.per_busy_worker.unwrap_or(d.busy_worker_cores))?,
+        busy_worker_cores: if llm {
+            non_neg("engine", c.engine.unwrap_or(1.0))?
+        } else {
+            non_neg("per_busy_worker", c.per_busy_worker.unwrap_or(d.busy_worker_cores))?
+        },
     })
 }
 
