@@ -1,7 +1,7 @@
 //! Replica lifecycle bookkeeping for the engine: states (starting, ready, draining, gone), the
 //! per-replica FIFO queue, and the list of ready replicas the balancer chooses from.
 
-use super::replica::ReplicaWork;
+use super::replica::Work;
 use crate::time::Time;
 
 /// Where a replica is in its life.
@@ -80,7 +80,7 @@ impl Waiting {
 }
 
 #[derive(Debug)]
-pub(super) struct Replica {
+pub(super) struct Replica<W> {
     pub state: RState,
     /// When it was requested (and started running: pods are not held pending).
     pub created: Time,
@@ -89,14 +89,14 @@ pub(super) struct Replica {
     /// When its pod started running (`status.startTime`); `Pending` before.
     pub started: Time,
     /// The requests it holds and how it takes more.
-    pub work: ReplicaWork,
+    pub work: W,
     /// CPU-seconds used: level = cores in use now.
     pub cpu: Integral,
     /// When it was gone (`Time::MAX` while it exists).
     pub gone_at: Time,
 }
 
-impl Replica {
+impl<W: Work> Replica<W> {
     #[inline]
     pub fn outstanding(&self) -> u32 {
         self.work.outstanding()
@@ -104,20 +104,32 @@ impl Replica {
 }
 
 /// All replicas of one run. Indices are never reused, so events can name a replica safely.
-#[derive(Debug, Default)]
-pub(super) struct Cluster {
-    pub replicas: Vec<Replica>,
+#[derive(Debug)]
+pub(super) struct Cluster<W> {
+    pub replicas: Vec<Replica<W>>,
     /// Ready replicas in creation order: the balancer's candidates.
     pub active: Vec<u32>,
     /// Replicas not gone (for sweeps over queues).
     pub alive: Vec<u32>,
     pub starting: u32,
     pub draining: u32,
-    /// KV blocks of an LLM replica (`[service.llm]`); `None`: replicas have workers.
-    pub llm_kv_blocks: Option<u32>,
+    /// KV blocks of an LLM replica (`[service.llm]`; 0 for workers).
+    pub kv_blocks: u32,
 }
 
-impl Cluster {
+impl<W: Work> Cluster<W> {
+    /// No replica yet; an LLM replica gets `kv_blocks` KV blocks.
+    pub fn new(kv_blocks: u32) -> Self {
+        Cluster {
+            replicas: Vec::new(),
+            active: Vec::new(),
+            alive: Vec::new(),
+            starting: 0,
+            draining: 0,
+            kv_blocks,
+        }
+    }
+
     /// Adds a replica in `state` (Starting or Ready) and returns its index.
     pub fn add(&mut self, now: Time, state: RState, idle_cores: f64) -> u32 {
         let r = self.replicas.len() as u32;
@@ -128,7 +140,7 @@ impl Cluster {
             created: now,
             ready_at,
             started: now,
-            work: ReplicaWork::idle(self.llm_kv_blocks),
+            work: W::idle(self.kv_blocks),
             cpu,
             gone_at: Time::MAX,
         });

@@ -58,9 +58,10 @@ use crate::traffic::Arrival;
 use closed::Clients;
 use cluster::{Cluster, Integral, RState, Waiting};
 use heap::Heap4;
+use llm::LlmReplica;
 use llm::{Emitted, LlmReq};
 use placement::Placement;
-use replica::Dropped;
+use replica::{Dropped, Work, WorkerQueue};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,15 +81,38 @@ struct Completion {
 
 const _: () = assert!(std::mem::size_of::<Completion>() == 24);
 
-/// What a completion needs besides its time, held in [`Tickets`] beside the heap.
+/// What a completion needs besides its time, held in [`Tickets`] beside the heap: 24 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Ticket {
     arrival: Time,
     /// The request's index in arrival order.
     id: u64,
-    /// Latency outside the replica, added when served.
-    overhead: Time,
-    timed_out: bool,
+    /// Latency outside the replica (added when served), and in the top bit whether the request
+    /// timed out (a time never reaches it: `time::MAX_SPAN` is 2^62).
+    overhead_timed_out: Time,
+}
+
+const _: () = assert!(std::mem::size_of::<Ticket>() == 24);
+
+impl Ticket {
+    const TIMED_OUT: Time = 1 << 63;
+
+    #[inline(always)]
+    fn new(arrival: Time, id: u64, overhead: Time, timed_out: bool) -> Self {
+        Ticket { arrival, id, overhead_timed_out: overhead | if timed_out { Self::TIMED_OUT } else { 0 } }
+    }
+
+    /// Latency outside the replica.
+    #[inline(always)]
+    fn overhead(&self) -> Time {
+        self.overhead_timed_out & !Self::TIMED_OUT
+    }
+
+    /// Whether the request's service was cut at its deadline.
+    #[inline(always)]
+    fn timed_out(&self) -> bool {
+        self.overhead_timed_out & Self::TIMED_OUT != 0
+    }
 }
 
 /// The tickets of the requests in service: slots reused last-freed first, so the live ones
@@ -206,12 +230,12 @@ struct LifecycleEvent {
 }
 
 /// One simulation run.
-struct Sim<'a> {
+struct Sim<'a, W: Work> {
     sc: &'a Scenario,
     timeout: Option<Time>,
     queue_limit: usize,
     workers: u32,
-    cluster: Cluster,
+    cluster: Cluster<W>,
     balancer: Balancer,
     lb_rng: SimRng,
     demand_rng: SimRng,
@@ -257,7 +281,7 @@ struct Sim<'a> {
     llm_waiting: Integral,
 }
 
-impl<'a> Sim<'a> {
+impl<'a, W: Work> Sim<'a, W> {
     /// The state of a run at time 0: `initial` replicas ready (and billed), every random
     /// stream seeded from `seed`, nothing in flight.
     fn new(sc: &'a Scenario, policy: &PolicySpec, seed: u64, initial: u32, extras: &Extras) -> Self {
@@ -267,7 +291,7 @@ impl<'a> Sim<'a> {
             timeout: svc.timeout,
             queue_limit: svc.queue_limit.map_or(usize::MAX, |q| q as usize),
             workers: svc.workers.max(1),
-            cluster: Cluster::default(),
+            cluster: Cluster::new(svc.llm.as_ref().map_or(0, |m| m.kv_blocks)),
             balancer: Balancer::new(sc.balancer),
             lb_rng: stream(seed, Stream::Balancer),
             demand_rng: stream(seed, Stream::Demand),
@@ -307,7 +331,6 @@ impl<'a> Sim<'a> {
             llm_waiting: Integral::default(),
         };
 
-        sim.cluster.llm_kv_blocks = svc.llm.as_ref().map(|m| m.kv_blocks);
         for _ in 0..initial {
             sim.cluster.add(0, RState::Ready, svc.cpu.idle_cores);
             sim.ready.add(0, 1.0);
@@ -396,8 +419,7 @@ impl<'a> Sim<'a> {
     #[inline(always)]
     fn push_completion(&mut self, time: Time, replica: u32, w: Waiting, timed_out: bool) {
         self.seq += 1;
-        let ticket =
-            self.tickets.issue(Ticket { arrival: w.arrival, id: w.id, overhead: w.overhead, timed_out });
+        let ticket = self.tickets.issue(Ticket::new(w.arrival, w.id, w.overhead, timed_out));
         self.completions.push(Completion { time, seq: self.seq, replica, ticket });
     }
 
@@ -507,12 +529,14 @@ impl<'a> Sim<'a> {
             Some(d) => from_secs_f64(d.sample(&mut self.overhead_rng).max(0.0)),
             None => 0,
         };
-        let w = match self.llm {
-            None => Waiting::work(id, now, demand, overhead),
-            Some(m) => match self.llm_arrival(&a, id, overhead, m) {
+        let w = if W::LLM {
+            let m = self.llm.expect("an LLM service");
+            match self.llm_arrival(&a, id, overhead, m) {
                 Some(w) => w,
                 None => return,
-            },
+            }
+        } else {
+            Waiting::work(id, now, demand, overhead)
         };
         if self.cluster.active.is_empty() {
             if self.activator.is_some() {
@@ -528,8 +552,7 @@ impl<'a> Sim<'a> {
                 _ => {
                     self.rec.on_failed(FailReason::NoReplica, 1);
                     self.ended(now, now, 1);
-                    let llm = self.llm.is_some();
-                    self.log(|| failed_row(&w, NONE_COUNT, now, FailReason::NoReplica, llm));
+                    self.log(|| failed_row(&w, NONE_COUNT, now, FailReason::NoReplica, W::LLM));
                 }
             }
             return;
@@ -546,7 +569,7 @@ impl<'a> Sim<'a> {
         let idx =
             self.balancer.pick(n, |i| cl.replicas[cl.active[i] as usize].outstanding(), &mut self.lb_rng);
         let r = self.cluster.active[idx];
-        if self.llm.is_some() {
+        if W::LLM {
             self.llm_route(r, now, w);
             return;
         }
@@ -585,8 +608,7 @@ impl<'a> Sim<'a> {
                 break;
             }
             let w = self.held.pop_front().expect("front exists");
-            let llm = self.llm.is_some();
-            self.log(|| failed_row(&w, NONE_COUNT, deadline, reason, llm));
+            self.log(|| failed_row(&w, NONE_COUNT, deadline, reason, W::LLM));
             self.rec.on_failed(reason, 1);
             self.inflight.add(now, -1.0);
             self.inflight.value -= (now - deadline) as f64 * 1e-6;
@@ -607,8 +629,8 @@ impl<'a> Sim<'a> {
 
     #[inline(always)]
     fn on_completion(&mut self, c: Completion) {
-        if let Some(m) = self.llm {
-            self.on_llm_step(c, m);
+        if W::LLM {
+            self.on_llm_step(c, self.llm.expect("an LLM service"));
             return;
         }
         let now = c.time;
@@ -629,16 +651,16 @@ impl<'a> Sim<'a> {
             self.busy_ready.add(now, -1.0);
         }
         self.inflight.add(now, -1.0);
-        if t.timed_out {
+        if t.timed_out() {
             self.rec.on_failed(FailReason::Timeout, 1);
             self.ended(now, now, 1);
             self.log(|| RequestRow::plain(t.id, t.arrival, r, now, Outcome::Failed(FailReason::Timeout)));
         } else {
             self.served_total += 1;
-            self.rec.on_served(now - t.arrival + t.overhead);
+            self.rec.on_served(now - t.arrival + t.overhead());
             // The client has the response `overhead` after the replica finished it.
-            self.ended(now + t.overhead, now, 1);
-            self.log(|| RequestRow::plain(t.id, t.arrival, r, now + t.overhead, Outcome::Served));
+            self.ended(now + t.overhead(), now, 1);
+            self.log(|| RequestRow::plain(t.id, t.arrival, r, now + t.overhead(), Outcome::Served));
         }
         if self.timeout.is_some() {
             self.purge_expired(r, now);
@@ -1155,6 +1177,23 @@ pub fn simulate_with(
     progress: Option<&AtomicU64>,
     extras: &Extras,
 ) -> (RunResult, RunDetail) {
+    // One event loop per kind of replica, each compiled for it (see `replica::Work`).
+    if scenario.service.llm.is_some() {
+        run::<LlmReplica>(scenario, policy, seed, replication, progress, extras)
+    } else {
+        run::<WorkerQueue>(scenario, policy, seed, replication, progress, extras)
+    }
+}
+
+/// The event loop of [`simulate_with`] for replicas of kind `W`.
+fn run<W: Work>(
+    scenario: &Scenario,
+    policy: &PolicySpec,
+    seed: u64,
+    replication: u32,
+    progress: Option<&AtomicU64>,
+    extras: &Extras,
+) -> (RunResult, RunDetail) {
     let sc = scenario;
     let horizon = sc.duration;
     let run = crate::policy::RunContext {
@@ -1170,7 +1209,7 @@ pub fn simulate_with(
     }
     let mut history = MetricsHistory::new(METRICS_HISTORY);
     let initial = start_count(sc, policy, controller.as_mut(), &mut history);
-    let mut sim = Sim::new(sc, policy, seed, initial, extras);
+    let mut sim = Sim::<W>::new(sc, policy, seed, initial, extras);
     sim.pod_cpu = controller.reads_pod_cpu();
     let mut source = sc.traffic.source(seed, &sc.clock, horizon);
     let mut pending = source.next_arrival();
@@ -1191,7 +1230,7 @@ pub fn simulate_with(
                 // (An LLM step start waits for the arrivals of its instant.)
                 if t_completion < t_arrival
                     || (t_completion == t_arrival
-                        && !sim.completions.peek().is_some_and(Completion::is_step_start))
+                        && !(W::LLM && sim.completions.peek().is_some_and(Completion::is_step_start)))
                 {
                     if t_completion >= t_other {
                         break;
@@ -1219,7 +1258,7 @@ pub fn simulate_with(
         }
         let t_arrival = pending.map_or(Time::MAX, |a| a.time);
         let t_completion = sim.completions.peek().map_or(Time::MAX, |c| c.time);
-        let step_start = sim.completions.peek().is_some_and(Completion::is_step_start);
+        let step_start = W::LLM && sim.completions.peek().is_some_and(Completion::is_step_start);
         let t_lifecycle = sim.lifecycle.peek().map_or(Time::MAX, |c| c.0.time);
         let t_tick = ticks.next();
         let t_users = sim.clients.next_time();
@@ -1356,11 +1395,16 @@ impl<'e> Ticks<'e> {
     /// are dated inside it, records the interval's row, and starts measuring at the end of the
     /// warm-up. Returns whether the run stops here (the horizon, or the first SLO-violating
     /// interval when [`Extras::stop_at_slo_violation`] asks for it).
-    fn close_interval(&mut self, sim: &mut Sim<'_>, t: Time, progress: Option<&AtomicU64>) -> bool {
+    fn close_interval<W: Work>(
+        &mut self,
+        sim: &mut Sim<'_, W>,
+        t: Time,
+        progress: Option<&AtomicU64>,
+    ) -> bool {
         if sim.timeout.is_some() {
             for i in 0..sim.cluster.alive.len() {
                 let r = sim.cluster.alive[i];
-                if sim.llm.is_some() {
+                if W::LLM {
                     // Strictly before: a request whose deadline is the end of a step ending now
                     // is served if that step finishes it (steps end after this tick).
                     sim.llm_purge(r, t, false, true);
@@ -1378,7 +1422,7 @@ impl<'e> Ticks<'e> {
         });
         let billed = sim.billed.at(t);
         let g = sim.gauges();
-        if sim.llm.is_some() {
+        if W::LLM {
             let now = [
                 sim.kv_ready.at(t),
                 snap.ready_replica_seconds,
