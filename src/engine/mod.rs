@@ -552,7 +552,9 @@ impl<'a, W: Work> Sim<'a, W> {
                 _ => {
                     self.rec.on_failed(FailReason::NoReplica, 1);
                     self.ended(now, now, 1);
-                    self.log(|| failed_row(&w, NONE_COUNT, now, FailReason::NoReplica, W::LLM));
+                    self.log(|| {
+                        waiting_row(&w, NONE_COUNT, now, Outcome::Failed(FailReason::NoReplica), W::LLM)
+                    });
                 }
             }
             return;
@@ -586,7 +588,7 @@ impl<'a, W: Work> Sim<'a, W> {
         } else {
             self.rec.on_failed(FailReason::QueueFull, 1);
             self.ended(now, now, 1);
-            self.log(|| failed_row(&w, r, now, FailReason::QueueFull, false));
+            self.log(|| waiting_row(&w, r, now, Outcome::Failed(FailReason::QueueFull), false));
         }
     }
 
@@ -608,7 +610,7 @@ impl<'a, W: Work> Sim<'a, W> {
                 break;
             }
             let w = self.held.pop_front().expect("front exists");
-            self.log(|| failed_row(&w, NONE_COUNT, deadline, reason, W::LLM));
+            self.log(|| waiting_row(&w, NONE_COUNT, deadline, Outcome::Failed(reason), W::LLM));
             self.rec.on_failed(reason, 1);
             self.inflight.add(now, -1.0);
             self.inflight.value -= (now - deadline) as f64 * 1e-6;
@@ -712,7 +714,7 @@ impl<'a, W: Work> Sim<'a, W> {
         if l.waiting() as usize >= limit {
             self.rec.on_failed(FailReason::QueueFull, 1);
             self.ended(now, now, 1);
-            self.log(|| failed_row(&w, r, now, FailReason::QueueFull, true));
+            self.log(|| waiting_row(&w, r, now, Outcome::Failed(FailReason::QueueFull), true));
             return;
         }
         let (p, o) = w.prompt_output();
@@ -896,7 +898,9 @@ impl<'a, W: Work> Sim<'a, W> {
                     let n = rep.work.drop_all(kv, |d| {
                         if let Some(v) = log {
                             v.push(match d {
-                                Dropped::Queued(w) => failed_row(w, r, now, FailReason::Terminated, false),
+                                Dropped::Queued(w) => {
+                                    waiting_row(w, r, now, Outcome::Failed(FailReason::Terminated), false)
+                                }
                                 Dropped::Llm(q) => {
                                     llm_row(q, r, now, Outcome::Failed(FailReason::Terminated))
                                 }
@@ -919,10 +923,7 @@ impl<'a, W: Work> Sim<'a, W> {
     fn take_requests(&mut self) -> Vec<RequestRow> {
         let Some(mut rows) = self.requests.take() else { return Vec::new() };
         let llm = self.llm.is_some();
-        let in_flight = |w: &Waiting, r: u32| {
-            let row = failed_row(w, r, NONE_TIME, FailReason::Timeout, llm);
-            RequestRow { outcome: Outcome::InFlight, ..row }
-        };
+        let in_flight = |w: &Waiting, r: u32| waiting_row(w, r, NONE_TIME, Outcome::InFlight, llm);
         rows.extend(self.held.iter().map(|w| in_flight(w, NONE_COUNT)));
         for &r in &self.cluster.alive {
             let work = &self.cluster.replicas[r as usize].work;
@@ -1019,10 +1020,10 @@ impl<'a, W: Work> Sim<'a, W> {
     }
 }
 
-/// The row of a request that failed for `reason` at `end` without reaching an LLM step (`llm`:
-/// the service is an LLM one, so its token counts are known).
-fn failed_row(w: &Waiting, replica: u32, end: Time, reason: FailReason, llm: bool) -> RequestRow {
-    let row = RequestRow::plain(w.id, w.arrival, replica, end, Outcome::Failed(reason));
+/// The row of a request that ended (`outcome`) at `end` while waiting for a worker, a replica or
+/// an LLM step (`llm`: the service is an LLM one, so its prompt is known).
+fn waiting_row(w: &Waiting, replica: u32, end: Time, outcome: Outcome, llm: bool) -> RequestRow {
+    let row = RequestRow::plain(w.id, w.arrival, replica, end, outcome);
     if llm { RequestRow { prompt_tokens: w.prompt_output().0, output_tokens: 0, ..row } } else { row }
 }
 

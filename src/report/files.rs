@@ -345,10 +345,11 @@ pub fn summary_value(meta: &ReportMeta, runs: &[RunResult]) -> Value {
     })
 }
 
-/// The mean over `runs` of `f` (runs without a value left out; null when none has one).
+/// The mean over `runs` of `f` (runs without a value left out; null when none has one), as
+/// every other figure's ([`crate::record::aggregate::mean_ci95`]).
 fn mean_of<'a>(runs: impl Iterator<Item = &'a RunResult>, f: impl Fn(&RunResult) -> Option<f64>) -> Value {
     let v: Vec<f64> = runs.filter_map(f).collect();
-    if v.is_empty() { Value::Null } else { jnum(v.iter().sum::<f64>() / v.len() as f64) }
+    jopt(crate::record::aggregate::mean_ci95(&v).mean)
 }
 
 /// A policy's LLM figures in summary.json: each the mean over its replications.

@@ -6,6 +6,11 @@
 
 use crate::time::{Time, from_secs_f64};
 
+/// The most tokens a prompt, an output, a step's budget or a KV cache may hold (2^30): token
+/// counts stay far from `u32` overflow whatever they are added to. The one bound every reader of
+/// token counts (scenario keys, `[traffic.tokens]`, trace columns) checks against.
+pub const MAX_TOKENS: u32 = 1 << 30;
+
 /// A GPU of the bundled table: what vLLM's batch defaults and the roofline step model read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gpu {

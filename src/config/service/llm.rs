@@ -6,15 +6,14 @@ use super::super::raw::{RawLlm, RawLlmStep};
 use super::super::source::KeyPath;
 use crate::service::llm::{DEFAULT_BATCH, GPUS, LlmModel, StepModel, gpu};
 
+/// [`crate::service::llm::MAX_TOKENS`] as the integers the keys are read as.
+const MAX_TOKENS: i64 = crate::service::llm::MAX_TOKENS as i64;
+
 type R<T> = Result<T, KeyError>;
 
 fn err<T>(path: KeyPath, message: impl Into<String>) -> R<T> {
     Err(KeyError::new(path, message))
 }
-
-/// The most tokens one sequence, a step's budget or the KV cache may hold: token counts stay
-/// far from `u32` overflow whatever they are added to.
-pub const MAX_TOKENS: i64 = 1 << 30;
 
 /// A positive whole number of at most [`MAX_TOKENS`].
 fn count(path: KeyPath, v: i64, what: &str) -> R<u32> {

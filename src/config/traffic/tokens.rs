@@ -6,8 +6,8 @@ use crate::config::raw::traffic::{TokenDistConfig, TokensConfig};
 use crate::dist::Dist;
 use crate::traffic::tokens::{TokenDist, TokenMix};
 
-/// The largest token count a distribution may give (as `service.llm`'s sizes).
-const MAX_TOKENS: f64 = (1u64 << 30) as f64;
+/// The largest token count a distribution may give.
+const MAX_TOKENS: f64 = crate::service::llm::MAX_TOKENS as f64;
 
 const KINDS: &str = "`lognormal`, `gamma`, `exponential`, `uniform`, `deterministic`, `empirical`";
 

@@ -242,20 +242,17 @@ fn csv_error(e: &csv::Error) -> TraceError {
     }
 }
 
-/// The largest token count a trace may give an LLM replica.
-pub const MAX_TRACE_TOKENS: f64 = (1u64 << 30) as f64;
-
 /// A whole number of tokens of at least 1 (a size column an LLM replica reads).
 fn tokens(s: &str, line: u64, col: (usize, &str)) -> Result<f64, TraceError> {
     match s.trim().parse::<f64>() {
-        Ok(x) if x.fract() == 0.0 && (1.0..=MAX_TRACE_TOKENS).contains(&x) => Ok(x),
+        Ok(x) if x.fract() == 0.0 && (1.0..=(crate::service::llm::MAX_TOKENS as f64)).contains(&x) => Ok(x),
         _ => Err(err(
             line,
             Some(col),
             format!(
                 "found `{s}`, expected a whole number of tokens from 1 to {} (an LLM replica's prompt and output \
                  tokens)",
-                MAX_TRACE_TOKENS as u64
+                (crate::service::llm::MAX_TOKENS as f64) as u64
             ),
         )),
     }
